@@ -1,0 +1,297 @@
+"""The one BiGAN model: encoder, generator and discriminators in a `keras.Model`.
+
+The objective is configuration (`bigan_tf.config.Objective`, the original
+code's four loss weights), so the BiGAN, the latent regressor, the joint
+latent regressor and the plain GAN are the same class and the same
+`train_step`:
+
+* the discriminator group (joint D(x, z) and/or x-only D(x)) minimises
+      jd_w·[0.5·BCE(D(x, E(x)), 1) + 0.5·BCE(D(G(z), z), 0)]
+    + d_w ·[0.5·BCE(D(x), 1)       + 0.5·BCE(D(G(z)), 0)];
+* the encoder loss is
+      L_E = jd_w·[0.5·BCE(D(x, E(x)), 0) + 0.5·BCE(D(G(z), z), 1)]   (inverse)
+          + e_w ·mean_d BCE(σ(E_logits(G(z))), (z + 1)/2)            (latent regressor);
+* the generator loss is  L_G = d_w·(−log D(G(z))) + eg_w·L_E;
+* when eg_w > 0 the encoder is optimised on L_G together with G (the
+  original moves E's parameters into G's optimiser); otherwise on L_E.
+
+D, E and G are updated simultaneously from one minibatch and one z sample
+(paper §3.4). D sees the real and the fake pairs in separate forward passes,
+so batch norm uses separate statistics for each, as in the original.
+
+Distribution: per-example losses are averaged over the *global* batch with
+`tf.nn.compute_average_loss`, Keras's optimizers sum gradients across
+replicas, and coupled L2 weight decay (g + λ·w) is split over the replicas so
+the sum is exact. Noise for a step is drawn for the global batch from a
+stateless RNG keyed by (noise_seed, step) and each replica takes its own
+slice: the replicas get distinct noise, and the whole step is the same as on
+one device. Batch norm layers are synchronized across replicas.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+import keras
+import tensorflow as tf
+
+from bigan_tf import losses as L
+from bigan_tf.config import NetworkConfig, Objective, OptimizerConfig
+from bigan_tf.networks import Networks, build_networks, frozen_batch_statistics
+from bigan_tf.schedules import ConstantThenExponentialDecay
+
+
+def sample_prior(batch_size, latent_dim: int, seed) -> tf.Tensor:
+    """z ~ U(−1, 1)^latent_dim from a stateless RNG; `seed` is a shape-[2] int tensor."""
+    return tf.random.stateless_uniform([batch_size, latent_dim], seed=seed,
+                                       minval=-1.0, maxval=1.0)
+
+
+class BiGAN(keras.Model):
+    """Encoder E, generator G, joint discriminator D(x, z) and/or D(x).
+
+    Args:
+      networks: the sub-models (`bigan_tf.networks.build_networks`); members the
+        objective does not use are None.
+      objective: the four loss weights.
+      latent_dim: size of z.
+      data_dim: size of one flat data vector, used to build the variables.
+      weight_decay: coupled L2 decay λ added to every gradient.
+      noise_seed: seed of the training noise; with the optimiser's step count it
+        is the whole RNG state, so checkpoints resume the same noise stream.
+    """
+
+    def __init__(self, networks: Networks, objective: Objective, latent_dim: int, data_dim: int,
+                 weight_decay: float = 2.5e-5, noise_seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.objective = objective.validate()
+        if objective.has_encoder and networks.encoder is None:
+            raise ValueError("The objective trains an encoder but networks.encoder is None.")
+        self.encoder = networks.encoder
+        self.generator = networks.generator
+        self.joint_discriminator = networks.joint_discriminator
+        self.discriminator = networks.discriminator
+        self.latent_dim = int(latent_dim)
+        self.data_dim = int(data_dim)
+        self.weight_decay = float(weight_decay)
+        self.noise_seed = int(noise_seed)
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
+        self._build_networks()
+
+    @classmethod
+    def from_config_objects(cls, network_config: NetworkConfig, objective: Objective,
+                            weight_decay: float = 2.5e-5, noise_seed: int = 0) -> "BiGAN":
+        """Builds the networks of `network_config` and the model around them."""
+        networks = build_networks(network_config, objective)
+        return cls(networks, objective, network_config.latent_dim, network_config.flat_dim,
+                   weight_decay=weight_decay, noise_seed=noise_seed, name="bigan")
+
+    # ----------------------------------------------------------------- structure
+    @property
+    def networks(self) -> Networks:
+        return Networks(self.encoder, self.generator, self.joint_discriminator, self.discriminator)
+
+    @property
+    def loss_names(self) -> List[str]:
+        """Names of the trackers, in the original's display order (JD, D, E, G)."""
+        names = []
+        if self.objective.has_joint_discriminator:
+            names += ["JD", "JD_real_acc", "JD_fake_acc"]
+        if self.objective.has_discriminator:
+            names += ["D", "D_real_acc", "D_fake_acc"]
+        if self.objective.has_encoder:
+            names.append("E")
+        names.append("G")
+        return names
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def _build_networks(self):
+        x = tf.zeros([2, self.data_dim])
+        z = tf.zeros([2, self.latent_dim])
+        self.generator(z)
+        if self.encoder is not None:
+            self.encoder(x)
+        if self.joint_discriminator is not None:
+            self.joint_discriminator(x, z)
+        if self.discriminator is not None:
+            self.discriminator(x)
+        self.built = True
+
+    @property
+    def discriminator_variables(self) -> List[tf.Variable]:
+        return [v for net in (self.joint_discriminator, self.discriminator) if net is not None
+                for v in net.trainable_variables]
+
+    @property
+    def generator_variables(self) -> List[tf.Variable]:
+        """Variables of the E+G optimiser: the generator's, then the encoder's."""
+        encoder = self.encoder.trainable_variables if self.encoder is not None else []
+        return list(self.generator.trainable_variables) + list(encoder)
+
+    def call(self, x, training=False):
+        """E(x) for models with an encoder, else the discriminator's features."""
+        if self.encoder is not None:
+            return self.encoder(x, training=training)["latent"]
+        return self.discriminator(x, training=training)["features"]
+
+    def get_config(self):
+        # The model is rebuilt from bigan_tf configs (see checkpoints), not from Keras config.
+        return {"name": self.name}
+
+    # ----------------------------------------------------------------- training
+    def compile(self, discriminator_optimizer: keras.optimizers.Optimizer,
+                generator_optimizer: keras.optimizers.Optimizer, **kwargs):
+        """Two optimisers: one for the discriminators, one for encoder+generator."""
+        super().compile(**kwargs)
+        self.discriminator_optimizer = discriminator_optimizer
+        self.generator_optimizer = generator_optimizer
+        # Create the slots now so checkpoints restore into existing variables.
+        self.discriminator_optimizer.build(self.discriminator_variables)
+        self.generator_optimizer.build(self.generator_variables)
+
+    def compile_from_config(self, optimizer_config: OptimizerConfig, steps_per_epoch: int,
+                            **kwargs):
+        """`compile` with the original's Adam settings and schedule."""
+        def adam(name):
+            schedule = ConstantThenExponentialDecay(
+                optimizer_config.learning_rate, steps_per_epoch, optimizer_config.epochs,
+                optimizer_config.decay_epochs, optimizer_config.final_lr_mult)
+            return keras.optimizers.Adam(schedule, beta_1=optimizer_config.beta_1,
+                                         beta_2=optimizer_config.beta_2,
+                                         epsilon=optimizer_config.epsilon, name=name)
+        self.compile(adam("discriminator_adam"), adam("generator_adam"), **kwargs)
+
+    def training_noise(self, batch_size) -> tf.Tensor:
+        """This replica's slice of the global batch's noise for the current step."""
+        ctx = tf.distribute.get_replica_context()
+        num_replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+        step = tf.cast(self.generator_optimizer.iterations, tf.int64)
+        seed = tf.stack([tf.constant(self.noise_seed, tf.int64), step])
+        z = sample_prior(batch_size * num_replicas, self.latent_dim, seed)
+        start = tf.cast(replica, tf.int32) * batch_size
+        return z[start:start + batch_size]
+
+    def compute_losses(self, x: tf.Tensor, z: tf.Tensor, training: bool = True
+                       ) -> Dict[str, tf.Tensor]:
+        """Per-example losses (shape [B]) of every active term, and D's logits.
+
+        Keys: "discriminator", "generator", and when active "encoder",
+        "JD"/"D" (each discriminator's own loss), "JD_real_logits",
+        "JD_fake_logits", "D_real_logits", "D_fake_logits".
+        """
+        o = self.objective
+        fake_x = self.generator(z, training=training)
+        out: Dict[str, tf.Tensor] = {}
+        zero = tf.zeros_like(z[:, 0])
+        d_total, e_total, g_total = zero, zero, zero
+        if self.encoder is not None:
+            real_z = self.encoder(x, training=training)["latent"]
+        if o.has_joint_discriminator:
+            real = self.joint_discriminator(x, real_z, training=training)["logits"]
+            fake = self.joint_discriminator(fake_x, z, training=training)["logits"]
+            out["JD"] = L.discriminator_loss(real, fake)
+            out["JD_real_logits"], out["JD_fake_logits"] = real, fake
+            d_total += o.joint_discrim_weight * out["JD"]
+            e_total += o.joint_discrim_weight * L.inverse_loss(real, fake)
+        if o.has_discriminator:
+            real = self.discriminator(x, training=training)["logits"]
+            fake = self.discriminator(fake_x, training=training)["logits"]
+            out["D"] = L.discriminator_loss(real, fake)
+            out["D_real_logits"], out["D_fake_logits"] = real, fake
+            d_total += o.discrim_weight * out["D"]
+            g_total += o.discrim_weight * L.generator_nonsaturating_loss(fake)
+        if o.encode_weight > 0:
+            predicted = self.encoder(fake_x, training=training)["logits"]
+            e_total += o.encode_weight * L.latent_regression_loss(z, predicted)
+        if o.has_encoder:
+            g_total += o.encode_gen_weight * e_total
+            out["encoder"] = e_total
+        out["discriminator"], out["generator"] = d_total, g_total
+        return out
+
+    def compute_gradients(self, x: tf.Tensor, z: Optional[tf.Tensor] = None
+                          ) -> Tuple[List[tf.Tensor], List[tf.Tensor], Dict[str, tf.Tensor]]:
+        """Gradients of one step for this replica: (D grads, E+G grads, losses).
+
+        Under a strategy, summing each list over the replicas gives the
+        gradient of the global batch (this is what the optimisers apply).
+        """
+        if z is None:
+            z = self.training_noise(tf.shape(x)[0])
+        ctx = tf.distribute.get_replica_context()
+        num_replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        global_batch = tf.shape(x)[0] * num_replicas
+        o = self.objective
+        d_vars = self.discriminator_variables
+        g_vars = list(self.generator.trainable_variables)
+        e_vars = list(self.encoder.trainable_variables) if self.encoder is not None else []
+        with tf.GradientTape(persistent=True) as tape:
+            losses = self.compute_losses(x, z, training=True)
+            mean = lambda v: tf.nn.compute_average_loss(v, global_batch_size=global_batch)
+            d_loss = mean(losses["discriminator"])
+            g_loss = mean(losses["generator"])
+            e_loss = mean(losses["encoder"]) if "encoder" in losses else None
+        d_grads = tape.gradient(d_loss, d_vars)
+        if e_vars and o.encode_gen_weight > 0:
+            eg_grads = tape.gradient(g_loss, g_vars + e_vars)
+        else:
+            eg_grads = tape.gradient(g_loss, g_vars)
+            if e_vars:
+                eg_grads += tape.gradient(e_loss, e_vars)
+        del tape
+        eg_grads = [tf.zeros_like(v) if g is None else g for g, v in zip(eg_grads, g_vars + e_vars)]
+        d_grads = self._with_weight_decay(d_grads, d_vars, num_replicas)
+        eg_grads = self._with_weight_decay(eg_grads, g_vars + e_vars, num_replicas)
+        return d_grads, eg_grads, losses
+
+    def _with_weight_decay(self, grads, variables, num_replicas):
+        if not self.weight_decay:
+            return grads
+        # Each replica adds its share; the optimiser's cross-replica sum adds λ·w once.
+        scale = self.weight_decay / num_replicas
+        return [g + scale * tf.cast(v, g.dtype) for g, v in zip(grads, variables)]
+
+    def train_step(self, data):
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        d_grads, eg_grads, losses = self.compute_gradients(x)
+        self.discriminator_optimizer.apply(d_grads, self.discriminator_variables)
+        self.generator_optimizer.apply(eg_grads, self.generator_variables)
+        self._update_trackers(losses)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def _update_trackers(self, losses: Dict[str, tf.Tensor]):
+        for prefix in ("JD", "D"):
+            if prefix in losses:
+                self._trackers[prefix].update_state(losses[prefix])
+                self._trackers[f"{prefix}_real_acc"].update_state(
+                    tf.cast(losses[f"{prefix}_real_logits"] > 0, tf.float32))
+                self._trackers[f"{prefix}_fake_acc"].update_state(
+                    tf.cast(losses[f"{prefix}_fake_logits"] < 0, tf.float32))
+        if "encoder" in losses:
+            self._trackers["E"].update_state(losses["encoder"])
+        self._trackers["G"].update_state(losses["generator"])
+
+    def measure_losses(self, x: tf.Tensor, z: tf.Tensor) -> Dict[str, tf.Tensor]:
+        """Mean module losses on one batch in training mode, changing no state.
+
+        Batch norm normalises with batch statistics but its moving averages are
+        left as they are (the original's deploy-pass cost line).
+        """
+        with frozen_batch_statistics(*self.networks):
+            losses = self.compute_losses(x, z, training=True)
+        return self.summarize_losses(losses)
+
+    def summarize_losses(self, losses: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+        """Per-example losses -> the displayed means (JD, D, E, G)."""
+        summary = {}
+        for name in ("JD", "D"):
+            if name in losses:
+                summary[name] = tf.reduce_mean(losses[name])
+        if "encoder" in losses:
+            summary["E"] = tf.reduce_mean(losses["encoder"])
+        summary["G"] = tf.reduce_mean(losses["generator"])
+        return summary

@@ -1,0 +1,159 @@
+"""Keras callbacks used by every trainer: evaluation, checkpoints, NaN guard."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from typing import Callable, Dict, Optional
+
+import keras
+import tensorflow as tf
+
+from bigan_tf.checkpoints import TrainingCheckpoint
+from bigan_tf.errors import TrainingDivergedError
+from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics, timed
+from bigan_tf.images import write_png
+
+METRICS_FILE = "metrics.jsonl"
+LOSS_KEYS = ("JD", "D", "E", "G")
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Writes `text` to `path` through a temporary file and a rename."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def read_metrics(exp_dir: str):
+    """The records of `metrics.jsonl`, one dict per evaluation, in order."""
+    path = os.path.join(exp_dir, METRICS_FILE)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+class NaNGuard(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss, before anything is saved.
+
+    Raising from the batch callback ends `fit` at once: no epoch-end callback
+    runs, so no checkpoint or sample is written from diverged weights.
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {k: float(v) for k, v in (logs or {}).items()
+               if not math.isfinite(float(v))}
+        if bad:
+            raise TrainingDivergedError(
+                f"Training diverged at epoch {self._epoch}, step {batch + 1}: non-finite "
+                f"{', '.join(f'{k}={v}' for k, v in bad.items())}. The last finished checkpoint "
+                "is untouched; resume from it with --resume=latest, e.g. with a lower "
+                "--learning_rate.")
+
+
+class EvaluationCallback(keras.callbacks.Callback):
+    """Evaluates at chosen epochs: prints the two lines, writes PNGs, TensorBoard, JSON.
+
+    Epoch 0 (before training) is evaluated when training starts from scratch.
+    The cost line shows the deploy pass's mean losses when `deploy_iters` > 0,
+    otherwise the epoch's mean training losses (measured losses at epoch 0).
+    """
+
+    def __init__(self, evaluator: Evaluator, exp_dir: str, should_evaluate: Callable[[int], bool],
+                 initial_epoch: int = 0, deploy_iters: int = 0,
+                 writer: Optional[tf.summary.SummaryWriter] = None,
+                 print_fn: Callable[[str], None] = print):
+        super().__init__()
+        self.evaluator = evaluator
+        self.exp_dir = exp_dir
+        self.should_evaluate = should_evaluate
+        self.initial_epoch = initial_epoch
+        self.deploy_iters = deploy_iters
+        self.writer = writer
+        self.print_fn = print_fn
+        self.last_results: Dict[str, float] = {}
+
+    def on_train_begin(self, logs=None):
+        samples = os.path.join(self.exp_dir, "samples")
+        write_png(os.path.join(samples, "real.png"), self.evaluator.real_grid())
+        # Drop records past the resumed epoch, so a restarted run never duplicates them.
+        kept = [r for r in read_metrics(self.exp_dir) if r["epoch"] <= self.initial_epoch]
+        atomic_write_text(os.path.join(self.exp_dir, METRICS_FILE),
+                          "".join(json.dumps(r) + "\n" for r in kept))
+        if self.initial_epoch == 0:
+            self.evaluate(0, None)
+
+    def on_epoch_end(self, epoch, logs=None):
+        epoch += 1
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        if self.writer is not None:
+            with self.writer.as_default(step=epoch):
+                for name, value in logs.items():
+                    tf.summary.scalar(f"train/{name}", value)
+                optimizer = getattr(self.model, "generator_optimizer", None)
+                if optimizer is not None:
+                    tf.summary.scalar("train/learning_rate",
+                                      float(optimizer.learning_rate.numpy()))
+        if self.should_evaluate(epoch):
+            self.evaluate(epoch, logs)
+
+    def evaluate(self, epoch: int, logs: Optional[Dict[str, float]]):
+        if self.deploy_iters > 0:
+            losses, deploy_seconds = timed(self.evaluator.deploy, self.deploy_iters)
+        else:
+            deploy_seconds = 0.0
+            if logs:
+                losses = {k: logs[k] for k in LOSS_KEYS if k in logs}
+            else:
+                losses = self.evaluator.measure_losses(num_batches=10)
+        results, eval_seconds = timed(self.evaluator.evaluate)
+        self.last_results = dict(results)
+        self.print_fn(format_losses(epoch, losses))
+        self.print_fn(format_metrics(results))
+        samples = os.path.join(self.exp_dir, "samples")
+        grids = self.evaluator.sample_grids()
+        names = {"samples": f"{epoch}.png", "regen": f"{epoch}.regen.png",
+                 "real_regen": f"{epoch}.real_regen.png"}
+        for key, grid in grids.items():
+            write_png(os.path.join(samples, names[key]), grid)
+        if self.writer is not None:
+            with self.writer.as_default(step=epoch):
+                for name, value in {**losses, **results}.items():
+                    tf.summary.scalar(f"eval/{name}", value)
+                tf.summary.scalar("eval/seconds", eval_seconds + deploy_seconds)
+                for key, grid in grids.items():
+                    tf.summary.image(f"samples/{key}", grid[None], step=epoch)
+            self.writer.flush()
+        record = {"epoch": epoch, "losses": losses, "metrics": dict(results),
+                  "eval_seconds": round(eval_seconds, 3), "deploy_seconds": round(deploy_seconds, 3)}
+        with open(os.path.join(self.exp_dir, METRICS_FILE), "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+class CheckpointCallback(keras.callbacks.Callback):
+    """Saves `ckpt-{epoch}` after the epochs `should_save` selects.
+
+    Listed after the evaluation callback, so a deploy pass's batch-norm
+    statistics are in the saved checkpoint (as in the original).
+    """
+
+    def __init__(self, checkpoint: TrainingCheckpoint, should_save: Callable[[int], bool],
+                 print_fn: Callable[[str], None] = print):
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.should_save = should_save
+        self.print_fn = print_fn
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.should_save(epoch + 1):
+            path = self.checkpoint.save(epoch + 1)
+            self.print_fn(f"Saved checkpoint {path}")

@@ -1,0 +1,91 @@
+"""Training checkpoints: all weights, both optimisers, the epoch and RNG state.
+
+`tf.train.CheckpointManager` writes each checkpoint under a temporary name and
+renames it, and updates its index file atomically, so a crash or a kill never
+leaves a half-written checkpoint in the index. Checkpoints are numbered by the
+epoch that has finished (`ckpt-N`); all are kept. The networks are saved as
+separate children (`encoder`, `generator`, ...) so an exporter can restore one
+alone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import List, Optional, Union
+
+import tensorflow as tf
+
+from bigan_tf.errors import CheckpointError
+
+CHECKPOINT_PREFIX = "ckpt"
+
+
+class TrainingCheckpoint:
+    """Saves and restores a compiled `BiGAN` with its training state."""
+
+    def __init__(self, model, directory: str):
+        self.directory = directory
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        self.noise_seed = tf.Variable(model.noise_seed, dtype=tf.int64, trainable=False,
+                                      name="noise_seed")
+        self._model_seed = model.noise_seed
+        children = {name: net for name, net in model.networks._asdict().items() if net is not None}
+        children.update(discriminator_optimizer=model.discriminator_optimizer,
+                        generator_optimizer=model.generator_optimizer,
+                        epoch=self.epoch, noise_seed=self.noise_seed)
+        self.checkpoint = tf.train.Checkpoint(**children)
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, directory, max_to_keep=None, checkpoint_name=CHECKPOINT_PREFIX)
+
+    def save(self, epoch: int) -> str:
+        """Saves the state after `epoch` finished epochs as `ckpt-{epoch}`."""
+        self.epoch.assign(epoch)
+        return self.manager.save(checkpoint_number=epoch)
+
+    def available_epochs(self) -> List[int]:
+        return sorted(epochs_in(self.directory))
+
+    def restore(self, which: Union[int, str]) -> int:
+        """Restores `ckpt-N` (which=N) or the newest (which="latest"); returns its epoch."""
+        path = checkpoint_path(self.directory, which)
+        try:
+            status = self.checkpoint.restore(path)
+            status.assert_existing_objects_matched()
+        except (ValueError, AssertionError, tf.errors.OpError) as e:
+            raise CheckpointError(
+                f"Checkpoint {path} does not match this model ({str(e).splitlines()[0]}). Resume "
+                "with the same --objective, network sizes and --latent_dim it was trained with."
+            ) from None
+        if int(self.noise_seed.numpy()) != self._model_seed:
+            raise CheckpointError(
+                f"Checkpoint {path} was trained with --seed {int(self.noise_seed.numpy())}, "
+                f"not {self._model_seed}; resume with the same --seed.")
+        return int(self.epoch.numpy())
+
+
+def epochs_in(directory: str) -> List[int]:
+    """Epoch numbers of the complete checkpoints (those with an index file) in `directory`."""
+    if not os.path.isdir(directory):
+        return []
+    pattern = re.compile(rf"^{CHECKPOINT_PREFIX}-(\d+)\.index$")
+    return [int(m.group(1)) for m in map(pattern.match, os.listdir(directory)) if m]
+
+
+def checkpoint_path(directory: str, which: Union[int, str]) -> str:
+    """The checkpoint prefix for epoch `which` (an int, a digit string, or "latest")."""
+    epochs = epochs_in(directory)
+    if not epochs:
+        raise CheckpointError(f"No checkpoints in {directory}. Train first, or check --exp_dir.")
+    if which == "latest":
+        epoch = max(epochs)
+    else:
+        try:
+            epoch = int(which)
+        except (TypeError, ValueError):
+            raise CheckpointError(f"--resume must be an epoch number or 'latest', got {which!r}.") \
+                from None
+        if epoch not in epochs:
+            raise CheckpointError(f"No checkpoint for epoch {epoch} in {directory}; available: "
+                                  f"{sorted(epochs)}.")
+    return os.path.join(directory, f"{CHECKPOINT_PREFIX}-{epoch}")

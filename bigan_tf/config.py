@@ -1,0 +1,210 @@
+"""Plain configuration dataclasses: the objective, networks, optimiser and evaluation.
+
+Trainers turn flags into these; the library reads nothing else. Every class has
+`validate()` that raises `ConfigError` naming the bad value, and `to_dict()` for
+the experiment folder's `config.json`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Dict, Tuple
+
+from bigan_tf.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class Objective:
+    """The four loss weights of the original code (`train_gan.py` flags).
+
+    * `joint_discrim_weight`: weight of the BiGAN joint discriminator D(x, z).
+      D minimises  0.5·BCE(D(x, E(x)), 1) + 0.5·BCE(D(G(z), z), 0); the encoder
+      minimises the label-swapped ("inverse") loss scaled by this weight.
+    * `discrim_weight`: weight of a standard x-only discriminator D(x); G gets
+      the non-saturating loss  −log D(G(z)) scaled by this weight.
+    * `encode_weight`: weight of the latent regressor loss on the encoder,
+      mean_d BCE(σ(E_logits(G(z)))_d, (z_d + 1)/2).
+    * `encode_gen_weight`: weight of the encoder's loss inside the generator's
+      loss; when non-zero the encoder is optimised *on the generator's loss*
+      (E and G become one parameter set), as in the original.
+
+    Departure from the original: the original averages the encoder's loss
+    terms with weight 1/(number of terms); we add the weighted terms. The two
+    agree for every preset (each has at most one encoder term group).
+    """
+
+    joint_discrim_weight: float = 1.0
+    discrim_weight: float = 0.0
+    encode_weight: float = 0.0
+    encode_gen_weight: float = 1.0
+
+    def validate(self) -> "Objective":
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ConfigError(f"--{field.name} must be a finite number, got {value!r}.")
+            if value < 0:
+                raise ConfigError(
+                    f"--{field.name} must be >= 0 (a loss weight), got {value}. "
+                    "Use 0 to switch that loss off.")
+        if self.joint_discrim_weight == 0 and self.discrim_weight == 0:
+            raise ConfigError(
+                "The objective trains no discriminator: set --joint_discrim_weight "
+                "(BiGAN) or --discrim_weight (GAN) above 0, or pick an --objective preset.")
+        if self.encode_gen_weight > 0 and not self.has_encoder:
+            raise ConfigError(
+                "--encode_gen_weight > 0 needs an encoder loss: set --joint_discrim_weight "
+                "or --encode_weight above 0.")
+        return self
+
+    @property
+    def has_encoder(self) -> bool:
+        """Whether the objective trains an encoder E at all."""
+        return self.joint_discrim_weight > 0 or self.encode_weight > 0
+
+    @property
+    def has_joint_discriminator(self) -> bool:
+        return self.joint_discrim_weight > 0
+
+    @property
+    def has_discriminator(self) -> bool:
+        return self.discrim_weight > 0
+
+    def to_dict(self) -> Dict[str, float]:
+        return dataclasses.asdict(self)
+
+
+# The README's table of objectives (jeffdonahue/bigan README, "OBJECTIVE=...").
+OBJECTIVE_PRESETS: Dict[str, Objective] = {
+    "bigan": Objective(joint_discrim_weight=1, discrim_weight=0, encode_weight=0, encode_gen_weight=1),
+    "latent_regressor": Objective(joint_discrim_weight=0, discrim_weight=1, encode_weight=1, encode_gen_weight=0),
+    "joint_latent_regressor": Objective(
+        joint_discrim_weight=0, discrim_weight=1, encode_weight=1, encode_gen_weight=0.25),
+    "gan": Objective(joint_discrim_weight=0, discrim_weight=1, encode_weight=0, encode_gen_weight=0),
+}
+
+
+def objective_from_preset(name: str, **overrides: float) -> Objective:
+    """The named preset with any weights in `overrides` replaced, validated."""
+    if name not in OBJECTIVE_PRESETS:
+        raise ConfigError(
+            f"Unknown objective {name!r}; expected one of {sorted(OBJECTIVE_PRESETS)}.")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    return dataclasses.replace(OBJECTIVE_PRESETS[name], **overrides).validate()
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkConfig:
+    """Which network family and its sizes.
+
+    `image_shape` is the shape of one image as a person sees it (H, W, C); the
+    MLP family consumes and produces the flattened vector.
+    """
+
+    family: str = "mnist_mlp"
+    latent_dim: int = 50
+    hidden_units: int = 1024
+    image_shape: Tuple[int, int, int] = (28, 28, 1)
+    weight_init_stddev: float = 0.02
+    batch_norm_epsilon: float = 1e-8
+
+    def validate(self) -> "NetworkConfig":
+        for name in ("latent_dim", "hidden_units"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name} must be a positive integer, got {getattr(self, name)}.")
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise ConfigError(f"image_shape must be (height, width, channels), got {self.image_shape}.")
+        return self
+
+    @property
+    def flat_dim(self) -> int:
+        h, w, c = self.image_shape
+        return h * w * c
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["image_shape"] = list(self.image_shape)
+        return d
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerConfig:
+    """Adam for D and Adam for E+G, coupled L2 decay, constant-then-decay schedule.
+
+    The learning rate is constant for `epochs` epochs, then decays exponentially
+    to `final_lr_mult`·lr over `decay_epochs` epochs (reached in the last one).
+    `weight_decay` is added to the gradient (g + λ·w) before Adam, as the
+    original's `Regularizer` does; it is not AdamW's decoupled decay.
+    """
+
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    weight_decay: float = 2.5e-5
+    epochs: int = 200
+    decay_epochs: int = 200
+    final_lr_mult: float = 0.01
+
+    def validate(self) -> "OptimizerConfig":
+        if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
+            raise ConfigError(f"--learning_rate must be > 0, got {self.learning_rate}.")
+        if self.weight_decay < 0:
+            raise ConfigError(f"--weight_decay must be >= 0, got {self.weight_decay}.")
+        if self.epochs < 0 or self.decay_epochs < 0 or self.epochs + self.decay_epochs < 1:
+            raise ConfigError(
+                f"--epochs ({self.epochs}) and --decay_epochs ({self.decay_epochs}) must be >= 0 "
+                "and train at least one epoch in total.")
+        if not 0 < self.final_lr_mult <= 1:
+            raise ConfigError(f"final_lr_mult must be in (0, 1], got {self.final_lr_mult}.")
+        if not (0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1):
+            raise ConfigError(f"Adam betas must be in [0, 1), got {self.beta_1}, {self.beta_2}.")
+        return self
+
+    @property
+    def total_epochs(self) -> int:
+        return self.epochs + self.decay_epochs
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationConfig:
+    """Sizes and settings of the evaluation protocol (official_code_notes.md §1).
+
+    Defaults are the original's protocol sizes for MNIST: 10,000 validation
+    images, a 50,000-image kNN reference set and 100,000 generated samples.
+    `deploy_iters` > 0 recomputes batch-norm population statistics as the plain
+    mean over that many training batches before evaluating (the original's
+    deploy pass, 1000 in its scripts); 0 keeps Keras's moving averages.
+    CLS is a bias-free, zero-initialised softmax classifier on the test-mode
+    penultimate features, trained with Adam for `cls_steps` minibatches.
+    """
+
+    num_val: int = 10000
+    num_train_reference: int = 50000
+    num_generated: int = 100000
+    deploy_iters: int = 0
+    cls_steps: int = 1000
+    cls_batch_size: int = 128
+    cls_learning_rate: float = 1e-3
+    batch_size: int = 500
+    num_sample_images: int = 200
+    baseline_block: int = 128
+
+    def validate(self) -> "EvaluationConfig":
+        for name in ("num_val", "num_train_reference", "num_generated", "batch_size",
+                     "cls_batch_size", "baseline_block"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"evaluation {name} must be >= 1, got {getattr(self, name)}.")
+        if self.num_sample_images < 10 or self.num_sample_images % 10:
+            raise ConfigError(
+                f"--disp_samples must be a positive multiple of 10 (10 rows), got {self.num_sample_images}.")
+        if self.deploy_iters < 0 or self.cls_steps < 0:
+            raise ConfigError("--deploy_iters and cls_steps must be >= 0.")
+        return self
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,10 @@
+"""The paper's evaluation protocol: pure metrics and the evaluator."""
+
+from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics
+from bigan_tf.evaluation.metrics import (linear_classifier_accuracy, nearest_neighbours, nnc_score,
+                                         nnd_score, quantize_images, reconstruction_errors,
+                                         reconstruction_scores, shifted_partner_indices)
+
+__all__ = ["Evaluator", "format_losses", "format_metrics", "nearest_neighbours", "nnd_score",
+           "nnc_score", "linear_classifier_accuracy", "reconstruction_errors",
+           "reconstruction_scores", "shifted_partner_indices", "quantize_images"]

@@ -1,0 +1,223 @@
+"""The evaluation protocol of the original code, run on a `BiGAN`.
+
+Per evaluation (official_code_notes.md §1):
+  NND/100, NND/10, NND  nearest real-to-generated distance with 1%, 10%, 100%
+                        of the generated samples (fixed z drawn once);
+  NNC_e, NNC_e-         1-NN accuracy of the encoder's raw logits and its
+                        penultimate ("e-") features, validation vs. training;
+  CLS_e-                linear softmax classifier on the e- features;
+  EGr, EGr_b            ‖x − G(E(x))‖₂ on validation images, and its baseline;
+  EGg, EGg_b            the same on 8-bit-quantised generated images.
+A plain GAN (no encoder) reports NNC_d and CLS_d on the discriminator's
+penultimate features instead.
+
+`deploy()` is the original's batch-norm deploy pass: population statistics
+become the plain mean of per-batch means and unbiased variances over training
+batches, and the module losses are measured on those batches.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from bigan_tf.bigan import BiGAN, sample_prior
+from bigan_tf.config import EvaluationConfig
+from bigan_tf.data.pipeline import ImageData, to_model_range
+from bigan_tf.evaluation import metrics as M
+from bigan_tf.images import make_grid
+from bigan_tf.networks import recording_batch_moments
+
+# Seeds of the evaluation's own randomness, apart from the training noise.
+_EVAL_Z_STREAM = 7919
+_DEPLOY_STREAM = 104729
+_REAL_GRID_COLUMNS = 20
+
+
+def format_losses(epoch: int, losses: Dict[str, float]) -> str:
+    """The original's cost line, e.g. `  1) JD: 0.4239  E: 1.2217  G: 1.2217`."""
+    return f"{epoch:3d}) " + "  ".join(f"{k}: {v:.4f}" for k, v in losses.items())
+
+
+def format_metrics(values: Dict[str, float]) -> str:
+    """The original's metric line; NNC* and CLS* are percentages."""
+    parts = []
+    for name, value in values.items():
+        suffix = "%" if name.startswith(("NNC", "CLS")) else ""
+        parts.append(f"{name}: {value:.2f}{suffix}")
+    return "  ".join(parts)
+
+
+class Evaluator:
+    """Runs the protocol on fixed data and fixed generator inputs.
+
+    Args:
+      model: a built `BiGAN`.
+      data: the training and validation images (uint8).
+      config: protocol sizes and classifier settings.
+      seed: seeds the fixed evaluation z and the deploy batches.
+      deploy_batch_size: batch size of the deploy pass (the training batch size).
+    """
+
+    def __init__(self, model: BiGAN, data: ImageData, config: EvaluationConfig, seed: int = 0,
+                 deploy_batch_size: int = 128):
+        self.model = model
+        self.config = config.validate()
+        self.seed = int(seed)
+        self.deploy_batch_size = deploy_batch_size
+        self.image_shape = data.image_shape
+        self.num_classes = data.num_classes
+        self.val_images = data.val_images[:config.num_val]
+        self.val_labels = data.val_labels[:config.num_val]
+        self.train_images = data.train_images
+        self.reference_images = data.train_images[:config.num_train_reference]
+        self.reference_labels = data.train_labels[:config.num_train_reference]
+        self.val_x = to_model_range(self.val_images).numpy()
+        self.eval_z = sample_prior(config.num_generated, model.latent_dim,
+                                   tf.constant([self.seed, _EVAL_Z_STREAM], tf.int64)).numpy()
+        self.real_grid_x = self._real_grid_images(data)
+        self._encode = tf.function(lambda x: model.encoder(x, training=False)) \
+            if model.encoder is not None else None
+        self._generate = tf.function(lambda z: model.generator(z, training=False))
+        self._features_d = tf.function(lambda x: model.discriminator(x, training=False)["features"]) \
+            if model.discriminator is not None else None
+        self._measure = None
+
+    def _real_grid_images(self, data: ImageData) -> np.ndarray:
+        """10 rows × 20 validation images; row k holds class k when there are 10 classes."""
+        rows = 10
+        if data.num_classes == rows and all((self.val_labels == k).sum() >= _REAL_GRID_COLUMNS
+                                            for k in range(rows)):
+            index = np.concatenate([np.flatnonzero(self.val_labels == k)[:_REAL_GRID_COLUMNS]
+                                    for k in range(rows)])
+        else:
+            index = np.arange(rows * _REAL_GRID_COLUMNS) % len(self.val_images)
+        return to_model_range(self.val_images[index]).numpy()
+
+    # ------------------------------------------------------------------ deploy
+    def _deploy_batch(self, i: int):
+        rng = np.random.RandomState((self.seed * 1000003 + i) % (2 ** 31))
+        index = rng.randint(0, len(self.train_images), size=self.deploy_batch_size)
+        x = to_model_range(self.train_images[index])
+        z = sample_prior(self.deploy_batch_size, self.model.latent_dim,
+                         tf.constant([self.seed + _DEPLOY_STREAM, i], tf.int64))
+        return x, z
+
+    def measure_losses(self, num_batches: int) -> Dict[str, float]:
+        """Mean module losses over training batches, in training mode, changing nothing."""
+        if self._measure is None:
+            self._measure = tf.function(self.model.measure_losses)
+        sums = collections.defaultdict(float)
+        for i in range(num_batches):
+            for k, v in self._measure(*self._deploy_batch(i)).items():
+                sums[k] += float(v) / num_batches
+        return dict(sums)
+
+    def deploy(self, iterations: int) -> Dict[str, float]:
+        """Recomputes batch-norm population statistics; returns the mean losses.
+
+        Each BatchNorm's moving mean becomes the mean of its batch means and its
+        moving variance the mean of its unbiased batch variances (n/(n−1)·var)
+        over `iterations` training batches, as in the original.
+        """
+        model = self.model
+        networks = [n for n in model.networks if n is not None]
+        with recording_batch_moments(*networks) as layers:
+            @tf.function
+            def step(x, z):
+                for layer in layers:
+                    layer.moment_recorder.clear()
+                losses = model.summarize_losses(model.compute_losses(x, z, training=True))
+                moments = [list(layer.moment_recorder) for layer in layers]
+                return losses, moments
+
+            mean_sums = [None] * len(layers)
+            var_sums = [None] * len(layers)
+            calls = [0] * len(layers)
+            loss_sums = collections.defaultdict(float)
+            for i in range(iterations):
+                losses, moments = step(*self._deploy_batch(i))
+                for k, v in losses.items():
+                    loss_sums[k] += float(v) / iterations
+                for j, records in enumerate(moments):
+                    for mean, var, count in records:
+                        unbiased = var * count / tf.maximum(count - 1.0, 1.0)
+                        mean_sums[j] = mean if mean_sums[j] is None else mean_sums[j] + mean
+                        var_sums[j] = unbiased if var_sums[j] is None else var_sums[j] + unbiased
+                        calls[j] += 1
+        for layer, mean, var, n in zip(layers, mean_sums, var_sums, calls):
+            if n:
+                layer.moving_mean.assign(tf.reshape(mean / n, layer.moving_mean.shape))
+                layer.moving_variance.assign(tf.reshape(var / n, layer.moving_variance.shape))
+        return dict(loss_sums)
+
+    # -------------------------------------------------------------- evaluation
+    def generated_samples(self) -> np.ndarray:
+        return M.batched_map(self._generate, self.eval_z, self.config.batch_size)
+
+    def evaluate(self) -> Dict[str, float]:
+        """All metrics, in the original's order."""
+        cfg = self.config
+        results: Dict[str, float] = collections.OrderedDict()
+        generated = self.generated_samples()
+        for divisor, name in ((100, "NND/100"), (10, "NND/10"), (1, "NND")):
+            size = max(1, len(generated) // divisor)
+            results[name] = M.nnd_score(generated[:size], self.val_x)
+        reference_x = to_model_range(self.reference_images).numpy()
+        if self._encode is not None:
+            ref = M.batched_map(self._encode, reference_x, cfg.batch_size)
+            val = M.batched_map(self._encode, self.val_x, cfg.batch_size)
+            results["NNC_e"] = M.nnc_score(ref["logits"], self.reference_labels, val["logits"],
+                                           self.val_labels)
+            results["NNC_e-"] = M.nnc_score(ref["features"], self.reference_labels,
+                                            val["features"], self.val_labels)
+            results["CLS_e-"] = self._classifier(ref["features"], val["features"])
+            recon = M.batched_map(self._generate, val["latent"], cfg.batch_size)
+            results["EGr"], results["EGr_b"] = M.reconstruction_scores(self.val_x, recon,
+                                                                       cfg.baseline_block)
+            quantized = M.quantize_images(generated).numpy()
+            latent = M.batched_map(self._encode, quantized, cfg.batch_size)["latent"]
+            regen = M.batched_map(self._generate, latent, cfg.batch_size)
+            results["EGg"], results["EGg_b"] = M.reconstruction_scores(quantized, regen,
+                                                                       cfg.baseline_block)
+        if self._features_d is not None:
+            ref_d = M.batched_map(self._features_d, reference_x, cfg.batch_size)
+            val_d = M.batched_map(self._features_d, self.val_x, cfg.batch_size)
+            results["NNC_d"] = M.nnc_score(ref_d, self.reference_labels, val_d, self.val_labels)
+            results["CLS_d"] = self._classifier(ref_d, val_d)
+        return results
+
+    def _classifier(self, reference_features, val_features) -> float:
+        cfg = self.config
+        return M.linear_classifier_accuracy(
+            reference_features, self.reference_labels, val_features, self.val_labels,
+            self.num_classes, steps=cfg.cls_steps, batch_size=cfg.cls_batch_size,
+            learning_rate=cfg.cls_learning_rate, seed=self.seed)
+
+    def sample_grids(self) -> Dict[str, np.ndarray]:
+        """uint8 grids: "samples" G(z), "regen" G(E(q(G(z)))), "real_regen" G(E(x))."""
+        n = self.config.num_sample_images
+        z = self.eval_z[:n]
+        samples = self._generate(tf.constant(z)).numpy()
+        grids = {"samples": make_grid(samples, 10, self.image_shape)}
+        if self._encode is not None:
+            q = M.quantize_images(samples)
+            grids["regen"] = make_grid(self._generate(self._encode(q)["latent"]).numpy(), 10,
+                                       self.image_shape)
+            real_regen = self._generate(self._encode(tf.constant(self.real_grid_x))["latent"])
+            grids["real_regen"] = make_grid(real_regen.numpy(), 10, self.image_shape)
+        return grids
+
+    def real_grid(self) -> np.ndarray:
+        return make_grid(self.real_grid_x, 10, self.image_shape)
+
+
+def timed(fn, *args, **kwargs):
+    """(fn(*args, **kwargs), seconds it took)."""
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start

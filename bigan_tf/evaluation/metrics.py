@@ -1,0 +1,164 @@
+"""The paper's evaluation metrics as pure, vectorised TensorFlow functions.
+
+Definitions follow the original `train_gan.py`/`lib/metrics.py`
+(official_code_notes.md §1):
+
+* NND (generation): for each real image x, the Euclidean distance to its
+  nearest generated sample, averaged over the real images.
+* NNC (features): 1-nearest-neighbour classification accuracy (%) of query
+  features against labelled reference features, Euclidean distance.
+* CLS (features): accuracy (%) of a linear softmax classifier.
+* EG (reconstruction): mean per-image L2 norm ‖x − G(E(x))‖₂ (not squared,
+  not divided by the pixel count), and the "next image in the batch" baseline.
+
+Nearest neighbours are computed as batched matrix products,
+‖q‖² + ‖r‖² − 2·q·rᵀ, one block of queries against all references at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+
+@tf.function(reduce_retracing=True)
+def _nearest_block(queries: tf.Tensor, references: tf.Tensor, reference_sq_norms: tf.Tensor
+                   ) -> Tuple[tf.Tensor, tf.Tensor]:
+    query_sq = tf.reduce_sum(tf.square(queries), axis=1, keepdims=True)
+    sq = query_sq + reference_sq_norms[None, :] - 2.0 * tf.matmul(queries, references,
+                                                                   transpose_b=True)
+    index = tf.argmin(sq, axis=1, output_type=tf.int32)
+    nearest = tf.gather(sq, index, axis=1, batch_dims=1)
+    return tf.sqrt(tf.maximum(nearest, 0.0)), index
+
+
+def nearest_neighbours(queries, references, block_size: int = 1024
+                       ) -> Tuple[np.ndarray, np.ndarray]:
+    """(distance to, index of) each query's nearest reference, Euclidean.
+
+    Args:
+      queries: [Nq, d]; references: [Nr, d] (anything convertible to float32).
+      block_size: queries per matrix product; memory is block_size·Nr floats.
+    """
+    queries = tf.convert_to_tensor(queries, tf.float32)
+    references = tf.convert_to_tensor(references, tf.float32)
+    queries = tf.reshape(queries, [tf.shape(queries)[0], -1])
+    references = tf.reshape(references, [tf.shape(references)[0], -1])
+    reference_sq = tf.reduce_sum(tf.square(references), axis=1)
+    distances, indices = [], []
+    for start in range(0, int(queries.shape[0]), block_size):
+        d, i = _nearest_block(queries[start:start + block_size], references, reference_sq)
+        distances.append(d)
+        indices.append(i)
+    return tf.concat(distances, 0).numpy(), tf.concat(indices, 0).numpy()
+
+
+def nnd_score(generated, real, block_size: int = 1024) -> float:
+    """NND = mean over real x of min_g ‖x − g‖₂ (lower is better)."""
+    distances, _ = nearest_neighbours(real, generated, block_size)
+    return float(np.mean(distances))
+
+
+def nnc_score(reference_features, reference_labels, query_features, query_labels,
+              block_size: int = 1024) -> float:
+    """1-NN accuracy (%) of the queries, labelled by their nearest reference."""
+    _, index = nearest_neighbours(query_features, reference_features, block_size)
+    predicted = np.asarray(reference_labels)[index]
+    return float(100.0 * np.mean(predicted == np.asarray(query_labels)))
+
+
+def reconstruction_errors(targets, reconstructions) -> np.ndarray:
+    """Per-example L2 norm ‖target − reconstruction‖₂ over all pixels, shape [N]."""
+    targets = tf.reshape(tf.convert_to_tensor(targets, tf.float32), [len(targets), -1])
+    reconstructions = tf.reshape(tf.convert_to_tensor(reconstructions, tf.float32),
+                                 [len(reconstructions), -1])
+    return tf.norm(targets - reconstructions, axis=1).numpy()
+
+
+def shifted_partner_indices(num_examples: int, block: int = 128) -> np.ndarray:
+    """Index of the baseline partner of each example: the next one in its block.
+
+    The original evaluates in batches of `block` with wrap-around padding (the
+    last, short batch is filled from the start of the data) and compares
+    G(E(x_i)) with x_{i+1}, cyclically within the batch.
+    """
+    padded = -(-num_examples // block) * block
+    order = np.arange(padded) % num_examples
+    partners = np.roll(order.reshape(-1, block), -1, axis=1).reshape(-1)
+    return partners[:num_examples]
+
+
+def reconstruction_scores(targets, reconstructions, block: int = 128) -> Tuple[float, float]:
+    """(EG, EG_b): mean ‖x − G(E(x))‖₂ and the next-image baseline mean ‖x' − G(E(x))‖₂."""
+    targets = np.asarray(targets)
+    partners = shifted_partner_indices(len(targets), block)
+    error = reconstruction_errors(targets, reconstructions)
+    baseline = reconstruction_errors(targets[partners], reconstructions)
+    return float(error.mean()), float(baseline.mean())
+
+
+def quantize_images(images) -> tf.Tensor:
+    """Images in [0, 1] rounded to 8 bits, as the original feeds G(z) back to E."""
+    images = tf.convert_to_tensor(images, tf.float32)
+    return tf.round(tf.clip_by_value(images, 0.0, 1.0) * 255.0) / 255.0
+
+
+def linear_classifier_accuracy(train_features, train_labels, test_features, test_labels,
+                               num_classes: int, steps: int = 1000, batch_size: int = 128,
+                               learning_rate: float = 1e-3, seed: int = 0) -> float:
+    """CLS: accuracy (%) of a linear softmax classifier trained from scratch.
+
+    As in the original: a bias-free linear map W (features -> classes), zero
+    initialised, softmax cross-entropy, trained with Adam on minibatches of
+    training features. Departures (documented in the README): we train on the
+    test-mode features with a fixed learning rate (1e-3 by default) for
+    `steps` minibatches, where the original trains during its BN deploy pass
+    at the model's current (decaying) learning rate.
+    """
+    train_features = tf.convert_to_tensor(train_features, tf.float32)
+    train_labels = tf.convert_to_tensor(train_labels, tf.int32)
+    n, dim = int(train_features.shape[0]), int(train_features.shape[1])
+    weights = tf.Variable(tf.zeros([dim, num_classes]))
+    m = tf.Variable(tf.zeros_like(weights))
+    v = tf.Variable(tf.zeros_like(weights))
+    # Plain Adam (β1 0.9, β2 0.999) written out so the whole loop is one graph.
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+
+    @tf.function
+    def train(indices):
+        def step(t, _):
+            idx = indices[t]
+            feats = tf.gather(train_features, idx)
+            labels = tf.gather(train_labels, idx)
+            with tf.GradientTape() as tape:
+                logits = tf.matmul(feats, weights)
+                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+            grad = tape.gradient(loss, weights)
+            m.assign(beta1 * m + (1 - beta1) * grad)
+            v.assign(beta2 * v + (1 - beta2) * tf.square(grad))
+            count = tf.cast(t + 1, tf.float32)
+            m_hat = m / (1 - tf.pow(beta1, count))
+            v_hat = v / (1 - tf.pow(beta2, count))
+            weights.assign_sub(learning_rate * m_hat / (tf.sqrt(v_hat) + eps))
+            return t + 1, loss
+        tf.while_loop(lambda t, _: t < tf.shape(indices)[0], step, (0, 0.0))
+
+    if steps > 0:
+        rng = np.random.RandomState(seed)
+        indices = rng.randint(0, n, size=(steps, min(batch_size, n))).astype(np.int32)
+        train(tf.constant(indices))
+    logits = tf.matmul(tf.convert_to_tensor(test_features, tf.float32), weights)
+    predicted = tf.argmax(logits, axis=1, output_type=tf.int32).numpy()
+    return float(100.0 * np.mean(predicted == np.asarray(test_labels)))
+
+
+def batched_map(fn: Callable[[tf.Tensor], tf.Tensor], inputs, batch_size: int):
+    """Applies `fn` to `inputs` in batches and concatenates (tensor or dict) outputs."""
+    outputs = []
+    for start in range(0, len(inputs), batch_size):
+        outputs.append(fn(tf.convert_to_tensor(inputs[start:start + batch_size])))
+    if isinstance(outputs[0], dict):
+        return {k: tf.concat([o[k] for o in outputs], 0).numpy() for k in outputs[0]}
+    return tf.concat(outputs, 0).numpy()

@@ -1,0 +1,146 @@
+"""Layers shared by every network family.
+
+* `BatchNorm`: Keras batch norm, synchronized across replicas by default, with
+  the original code's epsilon (1e-8) and two extra statistics modes used by the
+  evaluation's deploy pass (`recording_batch_moments`) and by loss
+  measurements that must not move the population statistics
+  (`frozen_batch_statistics`).
+* `LatentProjection`: the learned bias-free linear map that injects z into a
+  hidden layer of G and D (`apply_cond` in the original `net.py`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator, List, Tuple
+
+import keras
+import tensorflow as tf
+
+
+def normal_init(stddev: float, seed=None) -> keras.initializers.Initializer:
+    """The original's weight initialiser, N(0, stddev)."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=stddev, seed=seed)
+
+
+@keras.saving.register_keras_serializable(package="bigan_tf")
+class BatchNorm(keras.layers.BatchNormalization):
+    """Batch normalisation with the original code's conventions.
+
+    In training mode the batch statistics normalise the input and the moving
+    averages are updated (Keras semantics); in inference mode the moving
+    averages are used. `synchronized=True` (the default here) computes batch
+    statistics over the *global* batch under `tf.distribute`, so a model means
+    the same on any number of replicas.
+
+    Two switches, set with the context managers below, change training mode:
+    `update_moving_statistics=False` normalises with batch statistics but leaves
+    the moving averages alone; a non-None `moment_recorder` list additionally
+    receives each call's (batch mean, biased batch variance, count
+    of values per channel).
+    """
+
+    def __init__(self, epsilon: float = 1e-8, synchronized: bool = True, **kwargs):
+        super().__init__(epsilon=epsilon, synchronized=synchronized, **kwargs)
+        self.update_moving_statistics = True
+        self.moment_recorder: List[Tuple[tf.Tensor, tf.Tensor]] | None = None
+
+    def call(self, inputs, training=None, mask=None):
+        plain = self.update_moving_statistics and self.moment_recorder is None
+        if plain or not (training and self.trainable) or mask is not None or self.renorm:
+            return super().call(inputs, training=training, mask=mask)
+        inputs = tf.cast(inputs, tf.float32)
+        mean, variance = self._moments(inputs, None)
+        if self.moment_recorder is not None:
+            count = tf.cast(tf.size(inputs) // tf.shape(inputs)[-1], tf.float32)
+            self.moment_recorder.append((mean, variance, count))
+        outputs = keras.ops.batch_normalization(
+            inputs, mean, variance, axis=self.axis,
+            offset=self.beta if self.center else None,
+            scale=self.gamma if self.scale else None,
+            epsilon=self.epsilon)
+        return tf.cast(outputs, self.compute_dtype)
+
+
+def batch_norm_layers(*models: keras.layers.Layer) -> List[BatchNorm]:
+    """Every `BatchNorm` inside the given layers/models, in a stable order."""
+    found, seen = [], set()
+    for model in models:
+        if model is None:
+            continue
+        for layer in model._flatten_layers(include_self=True, recursive=True):
+            if isinstance(layer, BatchNorm) and id(layer) not in seen:
+                seen.add(id(layer))
+                found.append(layer)
+    return found
+
+
+@contextlib.contextmanager
+def frozen_batch_statistics(*models) -> Iterator[None]:
+    """Training-mode calls use batch statistics but do not update moving ones.
+
+    Functions must be traced inside the context for it to take effect.
+    """
+    layers = batch_norm_layers(*models)
+    for layer in layers:
+        layer.update_moving_statistics = False
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.update_moving_statistics = True
+
+
+@contextlib.contextmanager
+def recording_batch_moments(*models) -> Iterator[List[BatchNorm]]:
+    """Like `frozen_batch_statistics`, and each BatchNorm records its moments.
+
+    Yields the layers; after a traced call, `layer.moment_recorder` holds the
+    (mean, variance, count) tensors of that trace, in call order.
+    """
+    layers = batch_norm_layers(*models)
+    for layer in layers:
+        layer.moment_recorder = []
+        layer.update_moving_statistics = False
+    try:
+        yield layers
+    finally:
+        for layer in layers:
+            layer.moment_recorder = None
+            layer.update_moving_statistics = True
+
+
+@keras.saving.register_keras_serializable(package="bigan_tf")
+class LatentProjection(keras.layers.Layer):
+    """Bias-free linear map z -> one value per unit/channel, added to a layer.
+
+    `LatentProjection(units)(h, z)` returns h + z·W, broadcasting over spatial
+    axes for convolutional maps. The original initialises W with
+    N(0, 0.02·k²), k being the receiving layer's kernel size (1 for dense).
+    """
+
+    def __init__(self, units: int, stddev: float = 0.02, kernel_size: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.stddev = float(stddev)
+        self.kernel_size = int(kernel_size)
+        self.projection = keras.layers.Dense(
+            self.units, use_bias=False,
+            kernel_initializer=normal_init(self.stddev * self.kernel_size ** 2),
+            name="projection")
+
+    def build(self, hidden_shape, latent_shape=None):
+        if latent_shape is not None:
+            self.projection.build(latent_shape)
+        self.built = True
+
+    def call(self, hidden, latent):
+        bias = self.projection(latent)
+        # A conv map [B, H, W, C] gets the same per-channel value everywhere.
+        for _ in range(len(hidden.shape) - 2):
+            bias = tf.expand_dims(bias, 1)
+        return hidden + bias
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "stddev": self.stddev,
+                "kernel_size": self.kernel_size}

@@ -1,0 +1,125 @@
+"""The permutation-invariant MNIST networks of the original code (`mnist_mlp`).
+
+All layers are bias-free and batch norm is parameter-free (`--nogain
+--nobias`), weights are N(0, 0.02). Hidden width is 1024 (`size*16`, size 64).
+
+* Encoder E: x -> FC -> LReLU(0.2) -> FC -> BN -> LReLU(0.2) ["e-" features]
+  -> FC to latent_dim [logits]; E(x) = 2·sigmoid(logits) − 1.
+* Generator G: z -> FC -> BN -> ReLU -> FC + Pz -> BN -> ReLU -> FC -> sigmoid,
+  where Pz is a learned bias-free projection of z (z injected again).
+* Joint discriminator D(x, z): x -> FC -> LReLU -> FC + Pz -> BN -> LReLU
+  ["d-" features] -> FC to 1 logit.
+* Discriminator D(x): the same without z (the plain-GAN baseline).
+
+Inputs may be flat vectors [B, H·W·C] or images [B, H, W, C]; both are
+flattened. The generator returns flat vectors in [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+import keras
+import tensorflow as tf
+
+from bigan_tf.networks.layers import BatchNorm, LatentProjection, normal_init
+
+
+def _dense(units: int, stddev: float, name: str, zero: bool = False) -> keras.layers.Dense:
+    init = keras.initializers.Zeros() if zero else normal_init(stddev)
+    return keras.layers.Dense(units, use_bias=False, kernel_initializer=init, name=name)
+
+
+def _flatten(x: tf.Tensor) -> tf.Tensor:
+    if len(x.shape) == 2:
+        return x
+    return tf.reshape(x, [tf.shape(x)[0], -1])
+
+
+@keras.saving.register_keras_serializable(package="bigan_tf")
+class MLPEncoder(keras.Model):
+    """E(x): returns {"latent": 2σ(logits)−1, "logits": ..., "features": e-}.
+
+    `zero_init_output` zero-initialises the output layer, as the original does
+    when no joint discriminator is trained (latent regressor objectives).
+    """
+
+    def __init__(self, latent_dim: int = 50, hidden_units: int = 1024, stddev: float = 0.02,
+                 batch_norm_epsilon: float = 1e-8, zero_init_output: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim, self.hidden_units = latent_dim, hidden_units
+        self.stddev, self.batch_norm_epsilon = stddev, batch_norm_epsilon
+        self.zero_init_output = zero_init_output
+        self.hidden1 = _dense(hidden_units, stddev, "hidden1")
+        self.hidden2 = _dense(hidden_units, stddev, "hidden2")
+        self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
+        self.output_logits = _dense(latent_dim, stddev, "output_logits", zero=zero_init_output)
+
+    def call(self, x, training=False) -> Dict[str, tf.Tensor]:
+        h = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
+        features = tf.nn.leaky_relu(self.norm2(self.hidden2(h), training=training), alpha=0.2)
+        logits = self.output_logits(features)
+        return {"latent": 2.0 * tf.sigmoid(logits) - 1.0, "logits": logits, "features": features}
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim,
+                "hidden_units": self.hidden_units, "stddev": self.stddev,
+                "batch_norm_epsilon": self.batch_norm_epsilon,
+                "zero_init_output": self.zero_init_output}
+
+
+@keras.saving.register_keras_serializable(package="bigan_tf")
+class MLPGenerator(keras.Model):
+    """G(z): flat images in [0, 1] of size `output_dim`."""
+
+    def __init__(self, output_dim: int = 784, hidden_units: int = 1024, stddev: float = 0.02,
+                 batch_norm_epsilon: float = 1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.output_dim, self.hidden_units = output_dim, hidden_units
+        self.stddev, self.batch_norm_epsilon = stddev, batch_norm_epsilon
+        self.hidden1 = _dense(hidden_units, stddev, "hidden1")
+        self.norm1 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm1")
+        self.hidden2 = _dense(hidden_units, stddev, "hidden2")
+        self.latent2 = LatentProjection(hidden_units, stddev, name="latent2")
+        self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
+        self.output_pixels = _dense(output_dim, stddev, "output_pixels")
+
+    def call(self, z, training=False) -> tf.Tensor:
+        h = tf.nn.relu(self.norm1(self.hidden1(z), training=training))
+        h = tf.nn.relu(self.norm2(self.latent2(self.hidden2(h), z), training=training))
+        return tf.sigmoid(self.output_pixels(h))
+
+    def get_config(self):
+        return {**super().get_config(), "output_dim": self.output_dim,
+                "hidden_units": self.hidden_units, "stddev": self.stddev,
+                "batch_norm_epsilon": self.batch_norm_epsilon}
+
+
+@keras.saving.register_keras_serializable(package="bigan_tf")
+class MLPDiscriminator(keras.Model):
+    """D(x) or, with `joint=True`, D(x, z): returns {"logits": [B], "features": d-}."""
+
+    def __init__(self, joint: bool = True, hidden_units: int = 1024, stddev: float = 0.02,
+                 batch_norm_epsilon: float = 1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.joint, self.hidden_units = joint, hidden_units
+        self.stddev, self.batch_norm_epsilon = stddev, batch_norm_epsilon
+        self.hidden1 = _dense(hidden_units, stddev, "hidden1")
+        self.hidden2 = _dense(hidden_units, stddev, "hidden2")
+        self.latent2 = LatentProjection(hidden_units, stddev, name="latent2") if joint else None
+        self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
+        self.output_logit = _dense(1, stddev, "output_logit")
+
+    def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
+        h = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
+        h = self.hidden2(h)
+        if self.joint:
+            if z is None:
+                raise ValueError("The joint discriminator needs z: call it as D(x, z).")
+            h = self.latent2(h, z)
+        features = tf.nn.leaky_relu(self.norm2(h, training=training), alpha=0.2)
+        return {"logits": tf.squeeze(self.output_logit(features), axis=-1), "features": features}
+
+    def get_config(self):
+        return {**super().get_config(), "joint": self.joint, "hidden_units": self.hidden_units,
+                "stddev": self.stddev, "batch_norm_epsilon": self.batch_norm_epsilon}

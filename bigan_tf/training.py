@@ -1,0 +1,123 @@
+"""One training run: configs + data + strategy -> a trained, evaluated, saved model.
+
+Trainers parse flags and call `train`; tests call it directly. The experiment
+folder gets `config.json`, `samples/`, `tensorboard/`, `checkpoints/` and
+`metrics.jsonl`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Callable, Dict, Optional, Union
+
+import keras
+import tensorflow as tf
+
+from bigan_tf.bigan import BiGAN
+from bigan_tf.callbacks import (CheckpointCallback, EvaluationCallback, NaNGuard,
+                                atomic_write_text)
+from bigan_tf.checkpoints import TrainingCheckpoint
+from bigan_tf.config import EvaluationConfig, NetworkConfig, Objective, OptimizerConfig
+from bigan_tf.data.pipeline import ImageData, training_dataset
+from bigan_tf.errors import ConfigError
+from bigan_tf.evaluation.evaluator import Evaluator
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """How a run is driven: batch size, seed, when to evaluate and save, resume.
+
+    Evaluation happens before training (epoch 0, fresh runs), after epoch 1,
+    every `disp_interval` epochs, at the end of the constant-rate phase, at
+    every save and at the end. Checkpoints are written every `save_interval`
+    epochs, at the end of the constant-rate phase, and at the end.
+    """
+
+    exp_dir: str
+    batch_size: int = 128
+    seed: int = 0
+    disp_interval: Optional[int] = None
+    save_interval: Optional[int] = None
+    resume: Optional[Union[int, str]] = None
+    jit_compile: Union[bool, str] = False
+    verbose: int = 1
+
+    def validate(self) -> "RunConfig":
+        if self.batch_size < 1:
+            raise ConfigError(f"--batch_size must be >= 1, got {self.batch_size}.")
+        for name in ("disp_interval", "save_interval"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"--{name} must be >= 1 (or unset), got {value}.")
+        return self
+
+
+def _every(interval: Optional[int], epoch: int) -> bool:
+    return bool(interval) and epoch % interval == 0
+
+
+def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkConfig,
+          objective: Objective, optimizer: OptimizerConfig, evaluation: EvaluationConfig,
+          run: RunConfig, print_fn: Callable[[str], None] = print) -> Dict[str, object]:
+    """Trains (or resumes) a BiGAN; returns {"model", "history", "metrics", "epoch"}."""
+    run.validate()
+    objective.validate()
+    optimizer.validate()
+    evaluation.validate()
+    if tuple(network.image_shape) != data.image_shape:
+        network = dataclasses.replace(network, image_shape=data.image_shape)
+    network.validate()
+    total_epochs = optimizer.total_epochs
+    steps_per_epoch = len(data.train_images) // run.batch_size
+    if steps_per_epoch < 1:
+        raise ConfigError(f"--batch_size {run.batch_size} is larger than the training set "
+                          f"({len(data.train_images)} images).")
+    os.makedirs(run.exp_dir, exist_ok=True)
+    config_record = {"network": network.to_dict(), "objective": objective.to_dict(),
+                     "optimizer": optimizer.to_dict(), "evaluation": evaluation.to_dict(),
+                     "run": {k: v for k, v in dataclasses.asdict(run).items()},
+                     "data": {"source": data.source, "num_train": len(data.train_images),
+                              "num_val": len(data.val_images)},
+                     "num_replicas": strategy.num_replicas_in_sync}
+
+    with strategy.scope():
+        model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay, run.seed)
+        model.compile_from_config(optimizer, steps_per_epoch, jit_compile=run.jit_compile)
+        checkpoint = TrainingCheckpoint(model, os.path.join(run.exp_dir, "checkpoints"))
+        initial_epoch = checkpoint.restore(run.resume) if run.resume is not None else 0
+    if initial_epoch:
+        print_fn(f"Resumed from epoch {initial_epoch}.")
+    atomic_write_text(os.path.join(run.exp_dir, "config.json"),
+                      json.dumps(config_record, indent=2, default=str) + "\n")
+
+    def should_save(epoch):
+        return _every(run.save_interval, epoch) or epoch in (optimizer.epochs, total_epochs)
+
+    def should_evaluate(epoch):
+        return epoch == 1 or _every(run.disp_interval, epoch) or should_save(epoch)
+
+    evaluator = Evaluator(model, data, evaluation, seed=run.seed, deploy_batch_size=run.batch_size)
+    writer = tf.summary.create_file_writer(os.path.join(run.exp_dir, "tensorboard"))
+    evaluation_callback = EvaluationCallback(
+        evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
+        deploy_iters=evaluation.deploy_iters, writer=writer, print_fn=print_fn)
+    callbacks = [NaNGuard(), evaluation_callback,
+                 CheckpointCallback(checkpoint, should_save, print_fn=print_fn)]
+    history = None
+    if initial_epoch < total_epochs:
+        dataset = training_dataset(data.train_images, data.train_labels, run.batch_size, run.seed,
+                                   initial_epoch, total_epochs, flatten=True)
+        with strategy.scope():
+            history = model.fit(dataset, epochs=total_epochs, initial_epoch=initial_epoch,
+                                steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+                                verbose=run.verbose)
+    else:
+        print_fn(f"Checkpoint epoch {initial_epoch} is already the last of {total_epochs}; "
+                 "evaluating only.")
+        evaluation_callback.set_model(model)
+        evaluation_callback.evaluate(initial_epoch, None)
+    writer.close()
+    return {"model": model, "history": history, "metrics": evaluation_callback.last_results,
+            "epoch": max(initial_epoch, total_epochs)}
