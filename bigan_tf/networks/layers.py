@@ -45,6 +45,25 @@ class BatchNorm(keras.layers.BatchNormalization):
         self.update_moving_statistics = True
         self.moment_recorder: List[Tuple[tf.Tensor, tf.Tensor]] | None = None
 
+    def _moments(self, inputs, mask):
+        ctx = tf.distribute.get_replica_context()
+        if (mask is not None or not self.synchronized or ctx is None
+                or ctx.num_replicas_in_sync == 1):
+            return super()._moments(inputs, mask)
+        # Two passes over the global batch: mean, then mean squared deviation.
+        # Keras's synchronized moments use E[x²] − E[x]², which cancels
+        # catastrophically in float32 when |mean| >> std (e.g. D's pre-activations
+        # at initialisation) and then disagrees with the single-device result.
+        axes = self._reduction_axes
+        local_sum = tf.reduce_sum(inputs, axis=axes)
+        local_count = tf.cast(tf.size(inputs) // tf.shape(inputs)[-1], inputs.dtype)
+        total_sum, total_count = ctx.all_reduce(
+            tf.distribute.ReduceOp.SUM, [local_sum, local_count])
+        mean = total_sum / total_count
+        local_squares = tf.reduce_sum(tf.square(inputs - mean), axis=axes)
+        variance = ctx.all_reduce(tf.distribute.ReduceOp.SUM, local_squares) / total_count
+        return mean, variance
+
     def call(self, inputs, training=None, mask=None):
         plain = self.update_moving_statistics and self.moment_recorder is None
         if plain or not (training and self.trainable) or mask is not None or self.renorm:

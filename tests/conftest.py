@@ -1,0 +1,65 @@
+"""Shared fixtures. One pytest process shares TensorFlow's import for every test.
+
+The CPU is split into two logical devices before TensorFlow initialises, so the
+distribution tests can mirror over them; other tests run on the default
+strategy (the first CPU device).
+"""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO_ROOT)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+
+from bigan_tf.distribute import split_cpu  # noqa: E402
+
+split_cpu(2)
+
+MNIST_DIR = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "data", "mnist"))
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    if not os.path.isdir(MNIST_DIR):
+        pytest.fail(f"The real MNIST files are expected in {MNIST_DIR} (../shared/data/mnist).")
+    return MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def mnist_data(mnist_dir):
+    """The real MNIST split (50k train / 10k val), loaded once."""
+    from bigan_tf.data import load_image_data
+    return load_image_data("mnist", mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def small_mnist(mnist_data):
+    """A small slice of real MNIST for quick training runs."""
+    return mnist_data.take(num_train=512, num_val=200)
+
+
+def write_idx(path, array, magic=None, gz=False):
+    """Writes `array` (uint8) as an IDX file, optionally gzipped or with a wrong magic."""
+    import gzip
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) if magic is None else magic
+    header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    data = header + array.tobytes()
+    with open(path, "wb") as f:
+        f.write(gzip.compress(data) if gz else data)
+
+
+@pytest.fixture(scope="session")
+def mirrored_strategy():
+    """One MirroredStrategy over the two logical CPUs, shared by every test.
+
+    Separate MirroredStrategy objects in one process draw collective instance
+    keys that can collide, so the tests share one, as a trainer does.
+    """
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])

@@ -1,0 +1,82 @@
+"""Loss functions against hand-computed values; the learning-rate schedule; objectives."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bigan_tf import losses as L
+from bigan_tf.config import OBJECTIVE_PRESETS, Objective, objective_from_preset
+from bigan_tf.errors import ConfigError
+from bigan_tf.schedules import ConstantThenExponentialDecay
+
+sig = lambda v: 1 / (1 + math.exp(-v))
+
+
+def test_discriminator_and_inverse_losses_by_hand():
+    real, fake = tf.constant([2.0, -1.0]), tf.constant([0.5, 3.0])
+    want_d = [0.5 * -math.log(sig(r)) + 0.5 * -math.log(1 - sig(f)) for r, f in zip([2, -1], [0.5, 3])]
+    want_i = [0.5 * -math.log(1 - sig(r)) + 0.5 * -math.log(sig(f)) for r, f in zip([2, -1], [0.5, 3])]
+    np.testing.assert_allclose(L.discriminator_loss(real, fake), want_d, rtol=1e-6)
+    np.testing.assert_allclose(L.inverse_loss(real, fake), want_i, rtol=1e-6)
+    # At D = 1/2 everywhere, every loss is ln 2 (the README's 0.6932 at epoch 0).
+    zero = tf.zeros([3])
+    np.testing.assert_allclose(L.discriminator_loss(zero, zero), [math.log(2)] * 3, rtol=1e-6)
+
+
+def test_nonsaturating_loss():
+    np.testing.assert_allclose(L.generator_nonsaturating_loss(tf.constant([1.5])),
+                               [-math.log(sig(1.5))], rtol=1e-6)
+
+
+def test_latent_regression_loss_by_hand():
+    z = tf.constant([[0.5, -1.0]])
+    logits = tf.constant([[0.3, -2.0]])
+    t = [(0.5 + 1) / 2, 0.0]
+    bce = [-(ti * math.log(sig(l)) + (1 - ti) * math.log(1 - sig(l))) for ti, l in zip(t, [0.3, -2.0])]
+    np.testing.assert_allclose(L.latent_regression_loss(z, logits), [np.mean(bce)], rtol=1e-6)
+
+
+def test_losses_stable_for_large_logits():
+    big = tf.constant([200.0, -200.0])
+    assert np.all(np.isfinite(L.discriminator_loss(big, big)))
+    assert np.all(np.isfinite(L.inverse_loss(big, -big)))
+
+
+def test_schedule_key_epochs():
+    s = ConstantThenExponentialDecay(2e-4, steps_per_epoch=10, epochs=200, decay_epochs=200)
+    lr = lambda epoch: float(s(epoch * 10))
+    assert lr(0) == pytest.approx(2e-4) and lr(199) == pytest.approx(2e-4)
+    assert float(s(1999)) == pytest.approx(2e-4)  # step within epoch 199
+    assert lr(200) == pytest.approx(2e-4 * 0.01 ** (1 / 200), rel=1e-5)
+    assert lr(299) == pytest.approx(2e-4 * 0.1, rel=1e-4)
+    assert lr(399) == pytest.approx(2e-6, rel=1e-4)
+    assert lr(1000) == pytest.approx(2e-6, rel=1e-4)  # clamped past the end
+    constant = ConstantThenExponentialDecay(1e-3, 10, epochs=5, decay_epochs=0)
+    assert float(constant(10 ** 6)) == pytest.approx(1e-3)
+
+
+def test_presets_match_the_readme_table():
+    table = {"bigan": (1, 0, 0, 1), "latent_regressor": (0, 1, 1, 0),
+             "joint_latent_regressor": (0, 1, 1, 0.25), "gan": (0, 1, 0, 0)}
+    for name, (jd, d, e, eg) in table.items():
+        o = OBJECTIVE_PRESETS[name]
+        assert (o.joint_discrim_weight, o.discrim_weight, o.encode_weight, o.encode_gen_weight) \
+            == (jd, d, e, eg)
+    assert not OBJECTIVE_PRESETS["gan"].has_encoder
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(encode_weight=-1.0), "--encode_weight must be >= 0"),
+    (dict(joint_discrim_weight=0.0), "trains no discriminator"),
+    (dict(joint_discrim_weight=float("nan")), "must be a finite number"),
+])
+def test_bad_objectives(bad, message):
+    with pytest.raises(ConfigError, match=message):
+        objective_from_preset("bigan", **bad)
+
+
+def test_unknown_preset():
+    with pytest.raises(ConfigError, match="Unknown objective 'wgan'"):
+        objective_from_preset("wgan")

@@ -1,0 +1,136 @@
+r"""Trains a permutation-invariant BiGAN (or a baseline) on MNIST-format data.
+
+    python -m trainers.train_mnist --exp_dir=exp/mnist_bigan
+    python -m trainers.train_mnist --objective=latent_regressor --exp_dir=exp/mnist_lr
+    python -m trainers.train_mnist --exp_dir=exp/mnist_bigan --resume=latest
+
+Flags are named as in the original `train_gan.py` where they mean the same.
+Every evaluation prints the original's two lines (losses, then metrics) and
+writes them to TensorBoard and `metrics.jsonl` in --exp_dir.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from absl import app, flags
+
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_DEFAULT_DATA_DIR = os.path.normpath(os.path.join(_REPO_ROOT, "..", "shared", "data", "mnist"))
+
+OBJECTIVES = ("bigan", "latent_regressor", "joint_latent_regressor", "gan")
+
+FLAGS = flags.FLAGS
+# Objective.
+flags.DEFINE_enum("objective", "bigan", OBJECTIVES,
+                  "Preset of the four loss weights: bigan (1,0,0,1), latent_regressor (0,1,1,0), "
+                  "joint_latent_regressor (0,1,1,0.25), gan (0,1,0,0), as (joint_discrim, discrim, "
+                  "encode, encode_gen) weights. The four weight flags override the preset.")
+flags.DEFINE_float("joint_discrim_weight", None,
+                   "Weight of the BiGAN joint discriminator D(x, z) loss (overrides the preset).")
+flags.DEFINE_float("discrim_weight", None,
+                   "Weight of a standard x-only discriminator D(x) (overrides the preset).")
+flags.DEFINE_float("encode_weight", None,
+                   "Weight of the latent-regressor loss on E(G(z)) (overrides the preset).")
+flags.DEFINE_float("encode_gen_weight", None,
+                   "Weight of the encoder loss in G's loss; > 0 optimises E with G "
+                   "(overrides the preset).")
+# Model.
+flags.DEFINE_integer("latent_dim", 50, "Size of z ~ U(-1, 1)^latent_dim (the original's u-50).")
+flags.DEFINE_integer("hidden_units", 1024, "Width of every hidden layer of E, G and D.")
+# Optimisation.
+flags.DEFINE_integer("batch_size", 128, "Global batch size, split over the replicas.")
+flags.DEFINE_float("learning_rate", 2e-4, "Adam learning rate of every module.")
+flags.DEFINE_float("beta_1", 0.5, "Adam beta_1 (the original's --momentum).")
+flags.DEFINE_float("weight_decay", 2.5e-5, "L2 decay added to every gradient (the original's --decay).")
+flags.DEFINE_integer("epochs", 200, "Epochs at a constant learning rate.")
+flags.DEFINE_integer("decay_epochs", 200,
+                     "Epochs of exponential decay to 0.01x the learning rate, after --epochs.")
+# Data.
+flags.DEFINE_string("dataset", "mnist",
+                    "mnist or fashion_mnist (IDX files in --data_dir), or tfds:NAME for a "
+                    "TensorFlow Datasets image dataset (needs a network or a prepared --data_dir).")
+flags.DEFINE_string("data_dir", _DEFAULT_DATA_DIR,
+                    "Folder with train-images-idx3-ubyte[.gz] etc. (both MNIST naming conventions "
+                    "work), or the TFDS data folder for tfds:NAME.")
+flags.DEFINE_boolean("use_test_set", False,
+                     "Train on all 60k training images and evaluate on t10k; by default 10k "
+                     "training images are held out for evaluation, as in the original.")
+flags.DEFINE_integer("max_train_images", None, "Use only the first N training images (quick runs).")
+# Evaluation and output.
+flags.DEFINE_string("exp_dir", "exp/mnist_bigan",
+                    "Experiment folder: samples/, tensorboard/, checkpoints/, metrics.jsonl, "
+                    "config.json.")
+flags.DEFINE_integer("disp_interval", 25, "Evaluate every N epochs (also at 0, 1, saves and end).")
+flags.DEFINE_integer("save_interval", None,
+                     "Also checkpoint every N epochs (always at the end of each LR phase).")
+flags.DEFINE_integer("deploy_iters", 0,
+                     "Before each evaluation, recompute batch-norm statistics as the mean over "
+                     "this many training batches (the original used 1000); 0 keeps the moving "
+                     "averages.")
+flags.DEFINE_integer("num_val", 10000, "Validation images used by the metrics.")
+flags.DEFINE_integer("num_train_reference", 50000, "Training images in the kNN reference set.")
+flags.DEFINE_integer("num_generated", 100000, "Generated samples for NND and EGg.")
+flags.DEFINE_integer("cls_steps", 1000, "Adam steps of the CLS linear classifier.")
+flags.DEFINE_integer("disp_samples", 200, "Samples in {epoch}.png (10 rows).")
+flags.DEFINE_string("resume", None, "Continue from checkpoint epoch N, or 'latest'.")
+flags.DEFINE_integer("seed", 0, "Seed of the weights, data order and noise.")
+# Execution.
+flags.DEFINE_enum("strategy", "auto", ("auto", "default", "one_device", "mirrored"),
+                  "tf.distribute strategy: auto = mirrored over the visible GPUs, or none.")
+flags.DEFINE_integer("cpu_replicas", None,
+                     "Split the CPU into N logical devices and mirror over them (for testing "
+                     "distribution without GPUs).")
+flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
+flags.DEFINE_integer("verbose", 1, "Keras progress output: 0 silent, 1 bar, 2 one line per epoch.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    # Import after flag parsing: --helpfull must not pay for TensorFlow's start-up.
+    import keras
+    from bigan_tf import (BiganError, EvaluationConfig, NetworkConfig, OptimizerConfig,
+                          objective_from_preset)
+    from bigan_tf.data import load_image_data
+    from bigan_tf.distribute import make_strategy
+    from bigan_tf.training import RunConfig, train
+
+    try:
+        keras.utils.set_random_seed(FLAGS.seed)
+        objective = objective_from_preset(
+            FLAGS.objective, joint_discrim_weight=FLAGS.joint_discrim_weight,
+            discrim_weight=FLAGS.discrim_weight, encode_weight=FLAGS.encode_weight,
+            encode_gen_weight=FLAGS.encode_gen_weight)
+        strategy = make_strategy(FLAGS.strategy, cpu_replicas=FLAGS.cpu_replicas)
+        data = load_image_data(FLAGS.dataset, FLAGS.data_dir, use_test_set=FLAGS.use_test_set)
+        if FLAGS.max_train_images:
+            data = data.take(num_train=FLAGS.max_train_images)
+        result = train(
+            strategy, data,
+            NetworkConfig(latent_dim=FLAGS.latent_dim, hidden_units=FLAGS.hidden_units,
+                          image_shape=data.image_shape),
+            objective,
+            OptimizerConfig(learning_rate=FLAGS.learning_rate, beta_1=FLAGS.beta_1,
+                            weight_decay=FLAGS.weight_decay, epochs=FLAGS.epochs,
+                            decay_epochs=FLAGS.decay_epochs),
+            EvaluationConfig(num_val=FLAGS.num_val, num_train_reference=FLAGS.num_train_reference,
+                             num_generated=FLAGS.num_generated, deploy_iters=FLAGS.deploy_iters,
+                             cls_steps=FLAGS.cls_steps, num_sample_images=FLAGS.disp_samples),
+            RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size, seed=FLAGS.seed,
+                      disp_interval=FLAGS.disp_interval, save_interval=FLAGS.save_interval,
+                      resume=FLAGS.resume, jit_compile=FLAGS.jit_compile, verbose=FLAGS.verbose))
+    except BiganError as e:
+        print(f"train_mnist: error: {e}", file=sys.stderr)
+        return 2
+    print(f"Done: epoch {result['epoch']}; outputs in {FLAGS.exp_dir}")
+    return 0
+
+
+def run():
+    app.run(lambda argv: sys.exit(main(argv)))
+
+
+if __name__ == "__main__":
+    run()
