@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Callable, Dict, Optional, Union
+from typing import Callable, Dict, Optional, Sequence, Union
 
 import keras
 import tensorflow as tf
@@ -60,8 +60,12 @@ def _every(interval: Optional[int], epoch: int) -> bool:
 
 def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkConfig,
           objective: Objective, optimizer: OptimizerConfig, evaluation: EvaluationConfig,
-          run: RunConfig, print_fn: Callable[[str], None] = print) -> Dict[str, object]:
-    """Trains (or resumes) a BiGAN; returns {"model", "history", "metrics", "epoch"}."""
+          run: RunConfig, print_fn: Callable[[str], None] = print,
+          extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> Dict[str, object]:
+    """Trains (or resumes) a BiGAN; returns {"model", "history", "metrics", "epoch"}.
+
+    `extra_callbacks` run before the built-in ones (e.g. timers in benchmarks).
+    """
     run.validate()
     objective.validate()
     optimizer.validate()
@@ -82,6 +86,8 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
                               "num_val": len(data.val_images)},
                      "num_replicas": strategy.num_replicas_in_sync}
 
+    # The seed fixes the initial weights too, so equal seeds give equal runs.
+    keras.utils.set_random_seed(run.seed)
     with strategy.scope():
         model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay, run.seed)
         model.compile_from_config(optimizer, steps_per_epoch, jit_compile=run.jit_compile)
@@ -103,7 +109,7 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
     evaluation_callback = EvaluationCallback(
         evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
         deploy_iters=evaluation.deploy_iters, writer=writer, print_fn=print_fn)
-    callbacks = [NaNGuard(), evaluation_callback,
+    callbacks = [*extra_callbacks, NaNGuard(), evaluation_callback,
                  CheckpointCallback(checkpoint, should_save, print_fn=print_fn)]
     history = None
     if initial_epoch < total_epochs:
@@ -111,7 +117,7 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
                                    initial_epoch, total_epochs, flatten=True)
         with strategy.scope():
             history = model.fit(dataset, epochs=total_epochs, initial_epoch=initial_epoch,
-                                steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+                                steps_per_epoch=steps_per_epoch, callbacks=callbacks, shuffle=False,
                                 verbose=run.verbose)
     else:
         print_fn(f"Checkpoint epoch {initial_epoch} is already the last of {total_epochs}; "

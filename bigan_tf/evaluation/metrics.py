@@ -120,38 +120,44 @@ def linear_classifier_accuracy(train_features, train_labels, test_features, test
     train_features = tf.convert_to_tensor(train_features, tf.float32)
     train_labels = tf.convert_to_tensor(train_labels, tf.int32)
     n, dim = int(train_features.shape[0]), int(train_features.shape[1])
-    weights = tf.Variable(tf.zeros([dim, num_classes]))
-    m = tf.Variable(tf.zeros_like(weights))
-    v = tf.Variable(tf.zeros_like(weights))
-    # Plain Adam (β1 0.9, β2 0.999) written out so the whole loop is one graph.
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
-
-    @tf.function
-    def train(indices):
-        def step(t, _):
-            idx = indices[t]
-            feats = tf.gather(train_features, idx)
-            labels = tf.gather(train_labels, idx)
-            with tf.GradientTape() as tape:
-                logits = tf.matmul(feats, weights)
-                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
-            grad = tape.gradient(loss, weights)
-            m.assign(beta1 * m + (1 - beta1) * grad)
-            v.assign(beta2 * v + (1 - beta2) * tf.square(grad))
-            count = tf.cast(t + 1, tf.float32)
-            m_hat = m / (1 - tf.pow(beta1, count))
-            v_hat = v / (1 - tf.pow(beta2, count))
-            weights.assign_sub(learning_rate * m_hat / (tf.sqrt(v_hat) + eps))
-            return t + 1, loss
-        tf.while_loop(lambda t, _: t < tf.shape(indices)[0], step, (0, 0.0))
-
+    weights = tf.zeros([dim, num_classes])
     if steps > 0:
         rng = np.random.RandomState(seed)
         indices = rng.randint(0, n, size=(steps, min(batch_size, n))).astype(np.int32)
-        train(tf.constant(indices))
+        weights = _train_softmax_regression(train_features, train_labels, tf.constant(indices),
+                                            weights, tf.constant(learning_rate, tf.float32))
     logits = tf.matmul(tf.convert_to_tensor(test_features, tf.float32), weights)
     predicted = tf.argmax(logits, axis=1, output_type=tf.int32).numpy()
     return float(100.0 * np.mean(predicted == np.asarray(test_labels)))
+
+
+@tf.function(reduce_retracing=True)
+def _train_softmax_regression(features, labels, batches, weights, learning_rate):
+    """Adam (β1 0.9, β2 0.999) on softmax cross-entropy, one step per row of `batches`.
+
+    Functional: the weights and Adam moments are loop variables, not tf.Variables,
+    so this runs the same inside or outside a distribution strategy's scope.
+    """
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+
+    def step(t, w, m, v):
+        index = batches[t]
+        x, y = tf.gather(features, index), tf.gather(labels, index)
+        with tf.GradientTape() as tape:
+            tape.watch(w)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                y, tf.matmul(x, w)))
+        grad = tape.gradient(loss, w)
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * tf.square(grad)
+        count = tf.cast(t + 1, tf.float32)
+        update = (m / (1 - beta1 ** count)) / (tf.sqrt(v / (1 - beta2 ** count)) + eps)
+        return t + 1, w - learning_rate * update, m, v
+
+    _, weights, _, _ = tf.while_loop(
+        lambda t, *_: t < tf.shape(batches)[0], step,
+        (tf.constant(0), weights, tf.zeros_like(weights), tf.zeros_like(weights)))
+    return weights
 
 
 def batched_map(fn: Callable[[tf.Tensor], tf.Tensor], inputs, batch_size: int):

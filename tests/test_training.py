@@ -1,0 +1,134 @@
+"""Training runs: resume continuity, NaN guard, the trainer end to end, bad input."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, TrainingDivergedError
+from bigan_tf import objective_from_preset
+from bigan_tf.callbacks import read_metrics
+from bigan_tf.errors import CheckpointError
+from bigan_tf.training import RunConfig, train
+from conftest import REPO_ROOT, write_idx
+
+NET = NetworkConfig(hidden_units=32, latent_dim=8)
+EVAL = EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200, cls_steps=20,
+                        num_sample_images=20)
+
+
+def _train(data, exp_dir, epochs, resume=None, lr=2e-4, deploy_iters=0):
+    return train(tf.distribute.get_strategy(), data, NET, objective_from_preset("bigan"),
+                 OptimizerConfig(learning_rate=lr, epochs=epochs, decay_epochs=0),
+                 EvaluationConfig(**{**EVAL.to_dict(), "deploy_iters": deploy_iters}),
+                 RunConfig(exp_dir=str(exp_dir), batch_size=64, seed=5, save_interval=1,
+                           resume=resume, verbose=0), print_fn=lambda s: None)
+
+
+def _weights(model):
+    return [v.numpy() for v in model.weights]
+
+
+def test_resume_continues_exactly(small_mnist, tmp_path):
+    straight = _train(small_mnist, tmp_path / "a", epochs=2)
+    _train(small_mnist, tmp_path / "b", epochs=1)
+    resumed = _train(small_mnist, tmp_path / "b", epochs=2, resume="latest")
+    assert resumed["epoch"] == 2
+    for a, b in zip(_weights(straight["model"]), _weights(resumed["model"])):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert int(resumed["model"].generator_optimizer.iterations) == 2 * (512 // 64)
+    # One metrics record per evaluated epoch, none duplicated by the restart.
+    assert [r["epoch"] for r in read_metrics(str(tmp_path / "b"))] == [0, 1, 2]
+
+
+def test_resume_errors(small_mnist, tmp_path):
+    with pytest.raises(CheckpointError, match="No checkpoints in"):
+        _train(small_mnist, tmp_path / "empty", epochs=1, resume="latest")
+    _train(small_mnist, tmp_path / "c", epochs=1)
+    with pytest.raises(CheckpointError, match=r"No checkpoint for epoch 7 .* available: \[1\]"):
+        _train(small_mnist, tmp_path / "c", epochs=2, resume=7)
+
+
+def test_nan_loss_stops_and_keeps_the_last_checkpoint(small_mnist, tmp_path):
+    _train(small_mnist, tmp_path, epochs=1)
+    ckpt_dir = tmp_path / "checkpoints"
+    digest = {p: hashlib.md5((ckpt_dir / p).read_bytes()).hexdigest() for p in os.listdir(ckpt_dir)}
+    with pytest.raises(TrainingDivergedError, match=r"diverged at epoch 2.*non-finite.*resume"):
+        _train(small_mnist, tmp_path, epochs=3, resume="latest", lr=1e30)
+    assert {p: hashlib.md5((ckpt_dir / p).read_bytes()).hexdigest()
+            for p in os.listdir(ckpt_dir)} == digest
+
+
+def test_deploy_pass_in_training(small_mnist, tmp_path):
+    result = _train(small_mnist, tmp_path, epochs=1, deploy_iters=3)
+    record = read_metrics(str(tmp_path))[-1]
+    assert record["deploy_seconds"] > 0 and set(record["losses"]) == {"JD", "E", "G"}
+    assert set(result["metrics"]) == {"NND/100", "NND/10", "NND", "NNC_e", "NNC_e-", "CLS_e-",
+                                      "EGr", "EGr_b", "EGg", "EGg_b"}
+
+
+def _run_trainer(*args, timeout=300):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    return subprocess.run([sys.executable, "-m", "trainers.train_mnist", *args], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_trainer_end_to_end_on_real_mnist(mnist_dir, tmp_path):
+    exp = tmp_path / "exp"
+    proc = _run_trainer(f"--exp_dir={exp}", f"--data_dir={mnist_dir}", "--hidden_units=64",
+                        "--epochs=1", "--decay_epochs=1", "--max_train_images=1024",
+                        "--num_val=200", "--num_train_reference=1024", "--num_generated=500",
+                        "--cls_steps=20", "--deploy_iters=2", "--verbose=2",
+                        "--cpu_replicas=2", "--strategy=mirrored")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert any(l.startswith("  0) JD: ") for l in lines)
+    assert any(l.startswith("  2) JD: ") for l in lines)
+    assert any(l.startswith("NND/100: ") and "NNC_e-: " in l and "EGg_b: " in l for l in lines)
+    for name in ["real.png"] + [f"{e}{s}.png" for e in (0, 1, 2) for s in ("", ".regen", ".real_regen")]:
+        assert (exp / "samples" / name).stat().st_size > 100, name
+    png = tf.io.decode_png((exp / "samples" / "2.png").read_bytes())
+    assert png.shape == (280, 560, 1)  # 10 rows x 20 columns of 28x28 (200 samples)
+    assert sorted(os.listdir(exp / "checkpoints")) == [
+        "checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index",
+        "ckpt-2.data-00000-of-00001", "ckpt-2.index"]
+    config = json.loads((exp / "config.json").read_text())
+    assert config["objective"]["joint_discrim_weight"] == 1 and config["num_replicas"] == 2
+    assert [r["epoch"] for r in read_metrics(str(exp))] == [0, 1, 2]
+    assert any(f.startswith("events.out.tfevents") for f in os.listdir(exp / "tensorboard"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--objective=wgan"], "value should be one of"),
+    (["--encode_weight=-1"], "--encode_weight must be >= 0"),
+    (["--data_dir=/nonexistent/mnist"], "Data folder not found: /nonexistent/mnist"),
+    (["--resume=latest"], "No checkpoints in"),
+])
+def test_trainer_bad_input_exits_with_one_clear_message(tmp_path, args, message):
+    proc = _run_trainer(f"--exp_dir={tmp_path / 'x'}", *args)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_trainer_reports_a_corrupt_file(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write_idx(data / "train-images-idx3-ubyte", np.zeros((4, 28, 28), np.uint8))
+    (data / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x09abc")
+    proc = _run_trainer(f"--exp_dir={tmp_path / 'x'}", f"--data_dir={data}")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "train-labels-idx1-ubyte is truncated" in proc.stderr
+
+
+def test_helpfull_explains_every_flag():
+    proc = _run_trainer("--helpfull")
+    text = proc.stdout + proc.stderr
+    for flag in ("--objective", "--joint_discrim_weight", "--deploy_iters", "--resume",
+                 "--strategy", "--[no]use_test_set", "--save_interval", "--[no]jit_compile"):
+        assert f"  {flag}" in text, flag
