@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import List, Optional, Union
+from typing import List, Union
 
 import tensorflow as tf
 

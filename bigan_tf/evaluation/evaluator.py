@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import Dict, List, Optional
+from typing import Dict
 
 import numpy as np
 import tensorflow as tf
@@ -76,7 +76,9 @@ class Evaluator:
         self.train_images = data.train_images
         self.reference_images = data.train_images[:config.num_train_reference]
         self.reference_labels = data.train_labels[:config.num_train_reference]
+        # Converted once: the same arrays serve every evaluation.
         self.val_x = to_model_range(self.val_images).numpy()
+        self.reference_x = to_model_range(self.reference_images).numpy()
         self.eval_z = sample_prior(config.num_generated, model.latent_dim,
                                    tf.constant([self.seed, _EVAL_Z_STREAM], tf.int64)).numpy()
         self.real_grid_x = self._real_grid_images(data)
@@ -167,7 +169,7 @@ class Evaluator:
         for divisor, name in ((100, "NND/100"), (10, "NND/10"), (1, "NND")):
             size = max(1, len(generated) // divisor)
             results[name] = M.nnd_score(generated[:size], self.val_x)
-        reference_x = to_model_range(self.reference_images).numpy()
+        reference_x = self.reference_x
         if self._encode is not None:
             ref = M.batched_map(self._encode, reference_x, cfg.batch_size)
             val = M.batched_map(self._encode, self.val_x, cfg.batch_size)
