@@ -1,0 +1,130 @@
+"""Data sets in memory -> `tf.data` pipelines, and the MNIST split.
+
+MNIST-sized data sets (tens of thousands of small images) live in memory as
+uint8; the pipeline gathers shuffled index batches from them. The order of
+every epoch is a permutation drawn from a stateless RNG keyed by (seed,
+epoch), so a run resumed at epoch N sees exactly the batches an uninterrupted
+run would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from bigan_tf.data.idx import load_idx_dataset
+from bigan_tf.errors import ConfigError, DataError
+
+# The seed of the held-out validation split (the original holds out 10,000 of
+# the 60,000 training images with its own fixed RNG; ours is this one).
+VALIDATION_SPLIT_SEED = 1234
+NUM_VALIDATION = 10000
+
+
+@dataclasses.dataclass
+class ImageData:
+    """Training and validation images (uint8 [N, H, W, C]) with int32 labels."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    val_images: np.ndarray
+    val_labels: np.ndarray
+    source: str
+
+    @property
+    def image_shape(self) -> Tuple[int, int, int]:
+        return tuple(int(d) for d in self.train_images.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return int(max(self.train_labels.max(), self.val_labels.max())) + 1
+
+    def take(self, num_train: Optional[int] = None, num_val: Optional[int] = None) -> "ImageData":
+        """The first `num_train` / `num_val` examples (for quick runs and tests)."""
+        return ImageData(self.train_images[:num_train], self.train_labels[:num_train],
+                         self.val_images[:num_val], self.val_labels[:num_val], self.source)
+
+
+def split_validation(images: np.ndarray, labels: np.ndarray, num_val: int = NUM_VALIDATION,
+                     seed: int = VALIDATION_SPLIT_SEED):
+    """Holds out `num_val` examples chosen by a fixed-seed permutation."""
+    if num_val >= len(images):
+        raise DataError(f"Cannot hold out {num_val} validation images from {len(images)}.")
+    order = np.random.RandomState(seed).permutation(len(images))
+    val, train = order[:num_val], np.sort(order[num_val:])
+    return images[train], labels[train], images[np.sort(val)], labels[np.sort(val)]
+
+
+def load_image_data(dataset: str, data_dir: Optional[str], use_test_set: bool = False,
+                    num_val: int = NUM_VALIDATION) -> ImageData:
+    """Loads `dataset`: "mnist"/"fashion_mnist"/"idx" (IDX files in `data_dir`) or "tfds:NAME".
+
+    Without `use_test_set`, `num_val` training images are held out for
+    validation and the rest train (the original's protocol); with it, all
+    training images train and the test split validates.
+    """
+    if dataset.startswith("tfds:"):
+        from bigan_tf.data.tfds_source import load_tfds_split
+        name = dataset[len("tfds:"):]
+        train = load_tfds_split(name, "train", data_dir)
+        test = load_tfds_split(name, "test", data_dir) if use_test_set else None
+    elif dataset in ("mnist", "fashion_mnist", "idx"):
+        if not data_dir:
+            raise ConfigError(f"--data_dir is required for --dataset={dataset} (a folder of IDX files).")
+        splits = load_idx_dataset(data_dir, ("train", "t10k") if use_test_set else ("train",))
+        train, test = splits["train"], splits.get("t10k")
+    else:
+        raise ConfigError(f"Unknown --dataset {dataset!r}; expected mnist, fashion_mnist, idx "
+                          "(IDX files in --data_dir) or tfds:NAME.")
+    if use_test_set:
+        return ImageData(train[0], train[1], test[0], test[1], source=dataset)
+    return ImageData(*split_validation(train[0], train[1], num_val), source=dataset)
+
+
+def to_model_range(images: tf.Tensor, flatten: bool = True) -> tf.Tensor:
+    """uint8 images -> float32 in [0, 1], flattened to [B, H·W·C] when asked."""
+    x = tf.cast(images, tf.float32) / 255.0
+    if flatten:
+        x = tf.reshape(x, [tf.shape(x)[0], -1])
+    return x
+
+
+def epoch_permutation(num_examples: int, seed: int, epoch) -> tf.Tensor:
+    """The shuffled example order of `epoch`, a pure function of (seed, epoch)."""
+    keys = tf.random.stateless_uniform([num_examples], seed=tf.stack(
+        [tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)]))
+    return tf.argsort(keys)
+
+
+def training_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int,
+                     first_epoch: int, last_epoch: int, flatten: bool = True) -> tf.data.Dataset:
+    """Batches of (x float32 in [0, 1], label) for epochs [first_epoch, last_epoch).
+
+    Each epoch yields len(images) // batch_size full batches (`drop_remainder`),
+    in the order `epoch_permutation(seed, epoch)`. Pass
+    `steps_per_epoch=len(images) // batch_size` to `fit`.
+    """
+    if len(images) < batch_size:
+        raise ConfigError(f"--batch_size {batch_size} is larger than the training set "
+                          f"({len(images)} images).")
+    images_t = tf.constant(images)
+    labels_t = tf.constant(labels)
+    n = len(images)
+
+    def epoch_batches(epoch):
+        order = epoch_permutation(n, seed, epoch)
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
+
+    def gather(index):
+        return to_model_range(tf.gather(images_t, index), flatten), tf.gather(labels_t, index)
+
+    dataset = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(epoch_batches)
+    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    options = tf.data.Options()
+    # In-memory data: each replica's slice comes from rebatching, not file sharding.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+
