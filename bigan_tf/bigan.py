@@ -47,6 +47,7 @@ def sample_prior(batch_size, latent_dim: int, seed) -> tf.Tensor:
                                        minval=-1.0, maxval=1.0)
 
 
+@keras.saving.register_keras_serializable(package="bigan_tf")
 class BiGAN(keras.Model):
     """Encoder E, generator G, joint discriminator D(x, z) and/or D(x).
 
@@ -137,23 +138,61 @@ class BiGAN(keras.Model):
             return self.encoder(x, training=training)["latent"]
         return self.discriminator(x, training=training)["features"]
 
+    # ------------------------------------------------------- Keras-native saving
     def get_config(self):
-        # The model is rebuilt from bigan_tf configs (see checkpoints), not from Keras config.
-        return {"name": self.name}
+        """Everything `from_config` needs: the networks' own configs and the objective.
+
+        With `get_compile_config` this makes `model.save("x.keras")` /
+        `keras.saving.load_model("x.keras")` a full round trip: weights, both
+        optimisers' slots and step counts, so a reloaded model keeps training
+        on the same noise stream.
+        """
+        networks = {name: keras.saving.serialize_keras_object(net)
+                    for name, net in self.networks._asdict().items() if net is not None}
+        return {"name": self.name, "networks": networks, "objective": self.objective.to_dict(),
+                "latent_dim": self.latent_dim, "data_dim": self.data_dim,
+                "weight_decay": self.weight_decay, "noise_seed": self.noise_seed}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        serialized = config.pop("networks")
+        networks = Networks(**{name: (keras.saving.deserialize_keras_object(
+            serialized[name], custom_objects=custom_objects) if name in serialized else None)
+            for name in Networks._fields})
+        objective = Objective(**config.pop("objective"))
+        return cls(networks, objective, **config)
+
+    def get_compile_config(self):
+        if getattr(self, "generator_optimizer", None) is None:
+            return None
+        return {"discriminator_optimizer": keras.saving.serialize_keras_object(
+                    self.discriminator_optimizer),
+                "generator_optimizer": keras.saving.serialize_keras_object(
+                    self.generator_optimizer),
+                "jit_compile": self.jit_compile}
+
+    def compile_from_config(self, config):
+        """Keras's reload hook: rebuilds both optimisers (with their slots) from `config`."""
+        config = dict(config)
+        self.compile(keras.saving.deserialize_keras_object(config.pop("discriminator_optimizer")),
+                     keras.saving.deserialize_keras_object(config.pop("generator_optimizer")),
+                     **config)
 
     # ----------------------------------------------------------------- training
     def compile(self, discriminator_optimizer: keras.optimizers.Optimizer,
                 generator_optimizer: keras.optimizers.Optimizer, **kwargs):
         """Two optimisers: one for the discriminators, one for encoder+generator."""
-        super().compile(**kwargs)
+        # Keras's own `optimizer` is the E+G one: its step count is the training step.
+        super().compile(optimizer=generator_optimizer, **kwargs)
         self.discriminator_optimizer = discriminator_optimizer
         self.generator_optimizer = generator_optimizer
         # Create the slots now so checkpoints restore into existing variables.
         self.discriminator_optimizer.build(self.discriminator_variables)
         self.generator_optimizer.build(self.generator_variables)
 
-    def compile_from_config(self, optimizer_config: OptimizerConfig, steps_per_epoch: int,
-                            **kwargs):
+    def compile_for_training(self, optimizer_config: OptimizerConfig, steps_per_epoch: int,
+                             **kwargs):
         """`compile` with the original's Adam settings and schedule."""
         def adam(name):
             schedule = ConstantThenExponentialDecay(

@@ -10,12 +10,14 @@ alone.
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from typing import List, Union
+from typing import Dict, List, NamedTuple, Union
 
 import tensorflow as tf
 
+from bigan_tf.config import NetworkConfig, Objective, OptimizerConfig
 from bigan_tf.errors import CheckpointError
 
 CHECKPOINT_PREFIX = "ckpt"
@@ -89,3 +91,68 @@ def checkpoint_path(directory: str, which: Union[int, str]) -> str:
             raise CheckpointError(f"No checkpoint for epoch {epoch} in {directory}; available: "
                                   f"{sorted(epochs)}.")
     return os.path.join(directory, f"{CHECKPOINT_PREFIX}-{epoch}")
+
+
+CONFIG_FILE = "config.json"
+
+
+class TrainedModel(NamedTuple):
+    """A model restored from an experiment folder, with the configs it was trained with."""
+
+    model: "object"  # bigan_tf.BiGAN (not imported here: bigan imports nothing from us)
+    network: NetworkConfig
+    objective: Objective
+    optimizer: OptimizerConfig
+    epoch: int
+    checkpoint_path: str
+    config: Dict
+
+
+def read_experiment_config(exp_dir: str) -> Dict:
+    """The `config.json` a training run wrote, with a clear error when it is unusable."""
+    path = os.path.join(exp_dir, CONFIG_FILE)
+    if not os.path.isfile(path):
+        raise CheckpointError(
+            f"{path} does not exist: {exp_dir} is not a bigan_tf experiment folder "
+            "(train one with trainers/train_mnist.py, or check --exp_dir).")
+    try:
+        with open(path) as f:
+            record = json.load(f)
+        network = dict(record["network"])
+        network["image_shape"] = tuple(network["image_shape"])
+        NetworkConfig(**network)
+        Objective(**record["objective"])
+        OptimizerConfig(**record["optimizer"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path} is not a valid bigan_tf run configuration ({e!r}).") \
+            from None
+    record["network"] = network
+    return record
+
+
+def load_trained_model(exp_dir: str, which: Union[int, str] = "latest") -> TrainedModel:
+    """Rebuilds the networks of the run in `exp_dir` and restores checkpoint `which`.
+
+    Only the networks are restored (no optimiser), outside any strategy: this
+    is what exporters and samplers need. Raises `CheckpointError` when the
+    folder, its configuration or the checkpoint is missing or does not match.
+    """
+    from bigan_tf.bigan import BiGAN  # local: bigan.py must not depend on checkpoints
+
+    record = read_experiment_config(exp_dir)
+    network = NetworkConfig(**record["network"])
+    objective = Objective(**record["objective"])
+    optimizer = OptimizerConfig(**record["optimizer"])
+    path = checkpoint_path(os.path.join(exp_dir, "checkpoints"), which)
+    model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay,
+                                      int(record.get("run", {}).get("seed", 0)))
+    children = {name: net for name, net in model.networks._asdict().items() if net is not None}
+    epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+    try:
+        status = tf.train.Checkpoint(epoch=epoch, **children).restore(path)
+        status.expect_partial().assert_existing_objects_matched()
+    except (ValueError, AssertionError, tf.errors.OpError) as e:
+        raise CheckpointError(
+            f"Checkpoint {path} does not match the networks described by {exp_dir}/"
+            f"{CONFIG_FILE} ({str(e).splitlines()[0]}).") from None
+    return TrainedModel(model, network, objective, optimizer, int(epoch.numpy()), path, record)

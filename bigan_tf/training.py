@@ -90,7 +90,7 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
     keras.utils.set_random_seed(run.seed)
     with strategy.scope():
         model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay, run.seed)
-        model.compile_from_config(optimizer, steps_per_epoch, jit_compile=run.jit_compile)
+        model.compile_for_training(optimizer, steps_per_epoch, jit_compile=run.jit_compile)
         checkpoint = TrainingCheckpoint(model, os.path.join(run.exp_dir, "checkpoints"))
         initial_epoch = checkpoint.restore(run.resume) if run.resume is not None else 0
     if initial_epoch:

@@ -15,7 +15,7 @@ SMALL = NetworkConfig(hidden_units=32, latent_dim=8)
 def make_model(preset="bigan", seed=0, weight_decay=2.5e-5):
     keras.utils.set_random_seed(seed)
     model = BiGAN.from_config_objects(SMALL, objective_from_preset(preset), weight_decay, seed)
-    model.compile_from_config(OptimizerConfig(epochs=1, decay_epochs=0), steps_per_epoch=10)
+    model.compile_for_training(OptimizerConfig(epochs=1, decay_epochs=0), steps_per_epoch=10)
     return model
 
 

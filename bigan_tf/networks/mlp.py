@@ -55,9 +55,13 @@ class MLPEncoder(keras.Model):
         self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
         self.output_logits = _dense(latent_dim, stddev, "output_logits", zero=zero_init_output)
 
-    def call(self, x, training=False) -> Dict[str, tf.Tensor]:
+    def extract_features(self, x, training=False) -> tf.Tensor:
+        """The penultimate "e-" features alone (no output layer: exports use this)."""
         h = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
-        features = tf.nn.leaky_relu(self.norm2(self.hidden2(h), training=training), alpha=0.2)
+        return tf.nn.leaky_relu(self.norm2(self.hidden2(h), training=training), alpha=0.2)
+
+    def call(self, x, training=False) -> Dict[str, tf.Tensor]:
+        features = self.extract_features(x, training=training)
         logits = self.output_logits(features)
         return {"latent": 2.0 * tf.sigmoid(logits) - 1.0, "logits": logits, "features": features}
 
@@ -110,6 +114,12 @@ class MLPDiscriminator(keras.Model):
         self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
         self.output_logit = _dense(1, stddev, "output_logit")
 
+    def extract_features(self, x, training=False) -> tf.Tensor:
+        """The penultimate "d-" features of the x-only discriminator."""
+        if self.joint:
+            raise ValueError("The joint discriminator's features depend on z; call D(x, z).")
+        return self(x, training=training)["features"]
+
     def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
         h = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
         h = self.hidden2(h)
@@ -119,6 +129,19 @@ class MLPDiscriminator(keras.Model):
             h = self.latent2(h, z)
         features = tf.nn.leaky_relu(self.norm2(h, training=training), alpha=0.2)
         return {"logits": tf.squeeze(self.output_logit(features), axis=-1), "features": features}
+
+    def get_build_config(self):
+        # Keras records only x's shape for a two-input call; record z's size too.
+        if not self.built:
+            return None
+        config = {"x_dim": int(self.hidden1.kernel.shape[0])}
+        if self.joint:
+            config["z_dim"] = int(self.latent2.projection.kernel.shape[0])
+        return config
+
+    def build_from_config(self, config):
+        x = tf.zeros([2, config["x_dim"]])
+        self(x, tf.zeros([2, config["z_dim"]])) if self.joint else self(x)
 
     def get_config(self):
         return {**super().get_config(), "joint": self.joint, "hidden_units": self.hidden_units,
