@@ -22,5 +22,10 @@ setup(
         "scikit-learn",
     ],
     extras_require={"test": ["pytest"]},
-    entry_points={"console_scripts": ["bigan-train-mnist=trainers.train_mnist:run"]},
+    entry_points={"console_scripts": [
+        "bigan-train-mnist=trainers.train_mnist:run",
+        "bigan-finetune=trainers.finetune:run",
+        "bigan-export-hub=export.export_hub:run",
+        "bigan-export-saved-model=export.export_saved_model:run",
+    ]},
 )

@@ -11,13 +11,13 @@ writes them to TensorBoard and `metrics.jsonl` in --exp_dir.
 
 from __future__ import annotations
 
-import os
 import sys
 
 from absl import app, flags
 
-_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_DEFAULT_DATA_DIR = os.path.normpath(os.path.join(_REPO_ROOT, "..", "shared", "data", "mnist"))
+from trainers.cli import default_data_dir, use_invocation_directory
+
+_DEFAULT_DATA_DIR = default_data_dir("mnist")
 
 OBJECTIVES = ("bigan", "latent_regressor", "joint_latent_regressor", "gan")
 
@@ -129,6 +129,7 @@ def main(argv):
 
 
 def run():
+    use_invocation_directory()
     app.run(lambda argv: sys.exit(main(argv)))
 
 

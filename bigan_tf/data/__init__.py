@@ -1,8 +1,9 @@
 """Data loading: IDX files, TFDS by name, and tf.data pipelines."""
 
 from bigan_tf.data.idx import find_idx_file, load_idx_dataset, read_idx
-from bigan_tf.data.pipeline import (ImageData, epoch_permutation, load_image_data,
+from bigan_tf.data.pipeline import (ImageData, balanced_subset, epoch_permutation, load_image_data,
                                     split_validation, to_model_range, training_dataset)
 
 __all__ = ["read_idx", "find_idx_file", "load_idx_dataset", "ImageData", "load_image_data",
-           "split_validation", "training_dataset", "to_model_range", "epoch_permutation"]
+           "split_validation", "training_dataset", "to_model_range", "epoch_permutation",
+           "balanced_subset"]

@@ -128,3 +128,23 @@ def training_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, se
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
 
+
+def balanced_subset(labels: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
+    """Indices of `per_class` examples of every class, chosen with a fixed seed.
+
+    The draw is a pure function of (labels, per_class, seed); the indices come
+    back sorted. Raises `DataError` if a class has fewer than `per_class`.
+    """
+    labels = np.asarray(labels)
+    if per_class < 1:
+        raise DataError(f"labels per class must be >= 1, got {per_class}.")
+    rng = np.random.RandomState(seed)
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        if len(members) < per_class:
+            raise DataError(f"Class {label} has only {len(members)} examples; cannot take "
+                            f"{per_class} labels per class.")
+        chosen.append(rng.choice(members, per_class, replace=False))
+    return np.sort(np.concatenate(chosen))
+

@@ -1,0 +1,70 @@
+r"""Transfer benchmark: MNIST test accuracy of a classifier on an exported encoder.
+
+    python -m benchmarks.bench_transfer --hub_module=exports/mnist_encoder
+
+For every labels-per-class budget (10, 100, 1000 by default), mode (linear,
+finetune) and initialisation (the module's weights vs the same architecture
+freshly initialised), trains `bigan_tf.transfer.train_classifier` and prints
+one table row; the margin column is pretrained minus random, in points.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+
+from absl import app, flags
+
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, _REPO_ROOT)
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("hub_module", None, "Encoder module (export.export_hub).", required=True)
+flags.DEFINE_string("data_dir", os.path.normpath(os.path.join(_REPO_ROOT, "..", "shared", "data",
+                                                              "mnist")), "MNIST IDX folder.")
+flags.DEFINE_list("labels_per_class", ["10", "100", "1000"], "Label budgets.")
+flags.DEFINE_list("modes", ["linear", "finetune"], "Transfer modes.")
+flags.DEFINE_integer("steps", 2000, "Adam steps per run.")
+flags.DEFINE_integer("seed", 0, "Seed of the label subsets and classifiers.")
+flags.DEFINE_string("json_out", None, "Also write the rows as JSON here.")
+
+
+def main(argv):
+    del argv
+    import tensorflow as tf
+
+    from bigan_tf.data import load_image_data
+    from bigan_tf.transfer import train_classifier
+    from export.lib import export_random_init_like
+
+    data = load_image_data("mnist", FLAGS.data_dir, use_test_set=True)
+    strategy = tf.distribute.get_strategy()
+    rows = []
+    print("labels/class | mode     | pretrained | random | margin (points) | seconds")
+    with tempfile.TemporaryDirectory() as tmp:
+        random_handle = export_random_init_like(FLAGS.hub_module, os.path.join(tmp, "random"),
+                                                FLAGS.seed)
+        for per_class in map(int, FLAGS.labels_per_class):
+            for mode in FLAGS.modes:
+                start = time.time()
+                acc = {init: train_classifier(strategy, handle, data, mode, per_class,
+                                              steps=FLAGS.steps, seed=FLAGS.seed)["test_accuracy"]
+                       for init, handle in (("pretrained", FLAGS.hub_module),
+                                            ("random", random_handle))}
+                row = {"labels_per_class": per_class, "mode": mode, **acc,
+                       "margin": 100 * (acc["pretrained"] - acc["random"]),
+                       "seconds": time.time() - start}
+                rows.append(row)
+                print(f"{per_class:12d} | {mode:8s} | {100 * acc['pretrained']:9.2f}% | "
+                      f"{100 * acc['random']:5.2f}% | {row['margin']:+15.2f} | "
+                      f"{row['seconds']:7.1f}", flush=True)
+    if FLAGS.json_out:
+        with open(FLAGS.json_out, "w") as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    app.run(main)

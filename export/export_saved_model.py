@@ -1,0 +1,44 @@
+r"""Exports every network of a trained model as a SavedModel with serving signatures.
+
+    python -m export.export_saved_model --exp_dir=exp/mnist_bigan --output=exports/mnist_bigan
+
+Signatures (callable with only TensorFlow, e.g. `tf.saved_model.load(DIR).signatures`
+or TF Serving): `encode(images)` -> {latent, features}; `generate(z)` -> {images};
+`reconstruct(images)` -> {images, latent}; `discriminate(images, z)` ->
+{logits, probabilities}; `serving_default` = `encode`. Images are float32
+[batch, H, W, C] in [0, 1]. `bigan_tf.json` lists the signatures' shapes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from absl import app, flags
+
+from export.common_flags import define_source_flags, run_export
+from trainers.cli import use_invocation_directory
+
+FLAGS = flags.FLAGS
+define_source_flags()
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+
+    def export():
+        from bigan_tf.checkpoints import load_trained_model
+        from export.lib import export_saved_model
+        trained = load_trained_model(FLAGS.exp_dir, FLAGS.epoch)
+        return export_saved_model(trained.model, trained.network, FLAGS.output,
+                                  FLAGS.overwrite, trained)
+    return run_export("export_saved_model", export)
+
+
+def run():
+    use_invocation_directory()
+    app.run(lambda argv: sys.exit(main(argv)))
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,188 @@
+"""Writing exports safely, and the metadata file every export carries.
+
+An export is written into a temporary sibling folder and renamed into place
+only when it is complete, so a crash or a kill never leaves a half-written
+module under the requested name. An existing output folder is refused unless
+`overwrite=True`; then the old one is moved aside first and removed only after
+the new one is in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from typing import Dict, Iterator, List, Optional, Sequence
+
+import tensorflow as tf
+
+from bigan_tf.callbacks import read_metrics
+from bigan_tf.checkpoints import TrainedModel
+from bigan_tf.hub import METADATA_FILE, ExportError
+from export.modules import BiGANSavedModel, HubEncoderModule
+
+FORMAT_VERSION = 1
+
+
+@contextlib.contextmanager
+def atomic_export_dir(output: str, overwrite: bool = False) -> Iterator[str]:
+    """Yields a temporary folder; on success it becomes `output`, on error it is removed."""
+    output = os.path.abspath(output)
+    if os.path.exists(output) and not overwrite:
+        raise ExportError(f"{output} already exists; choose another --output or pass --overwrite.")
+    parent = os.path.dirname(output)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(output)}.tmp-")
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if os.path.exists(output):
+        old = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(output)}.old-")
+        os.rmdir(old)
+        os.replace(output, old)
+    os.replace(tmp, output)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def last_metrics(exp_dir: str, epoch: int) -> Optional[Dict]:
+    """The newest evaluation record of `exp_dir` at or before `epoch`, if any."""
+    records = [r for r in read_metrics(exp_dir) if r.get("epoch", -1) <= epoch]
+    return records[-1] if records else None
+
+
+def encoder_layers(encoder, module_variables: Sequence[tf.Variable]) -> List[Dict]:
+    """The encoder's layers in forward order, each with its indices into `module_variables`.
+
+    A layer is a sub-layer that owns trainable weights; a sub-layer with only
+    non-trainable state (parameter-free batch norm) joins the layer before it.
+    This is what `bigan_tf.hub.EncoderLayer(frozen_layers=K)` freezes.
+    """
+    index = {id(v): i for i, v in enumerate(module_variables)}
+    layers: List[Dict] = []
+    for layer in encoder.layers:
+        ids = [index[id(w.value)] for w in layer.weights if id(w.value) in index]
+        if not ids:
+            continue
+        if any(w.trainable for w in layer.weights) or not layers:
+            layers.append({"name": layer.name, "variables": ids})
+        else:
+            layers[-1]["variables"].extend(ids)
+    return layers
+
+
+def variable_paths(networks, module_variables: Sequence[tf.Variable]) -> List[str]:
+    """Keras paths ("encoder/hidden1/kernel") of `module_variables`, in order."""
+    paths = {id(w.value): w.path for net in networks if net is not None for w in net.weights}
+    return [paths.get(id(v), v.name) for v in module_variables]
+
+
+def metadata(kind: str, network, trained: Optional[TrainedModel] = None, **extra) -> Dict:
+    """The common part of every export's `bigan_tf.json`.
+
+    `network` is the `NetworkConfig`; `trained` (when the export comes from a
+    training run) adds the epoch, checkpoint, training configuration and the
+    last evaluation's metrics.
+    """
+    h, w, c = network.image_shape
+    record = {
+        "format": f"bigan_tf.{kind}",
+        "format_version": FORMAT_VERSION,
+        "input": {"dtype": "float32", "shape": [None, h, w, c], "range": [0.0, 1.0],
+                  "layout": "NHWC"},
+        "network": network.to_dict(),
+        "latent_dim": network.latent_dim,
+    }
+    if trained is not None:
+        exp_dir = os.path.dirname(os.path.dirname(trained.checkpoint_path))
+        record.update(epoch=trained.epoch, checkpoint=trained.checkpoint_path,
+                      training_config=trained.config,
+                      last_evaluation=last_metrics(exp_dir, trained.epoch))
+    record.update(extra)
+    return record
+
+
+def export_hub_module(model, network, output_dir: str, output: str = "features",
+                      weight_decay: float = 0.0, overwrite: bool = False,
+                      trained: Optional[TrainedModel] = None) -> str:
+    """Writes the TF-Hub image feature vector module of `model`'s encoder to `output_dir`.
+
+    For a model without an encoder (the plain GAN) the module is its x-only
+    discriminator's penultimate features.
+    """
+    has_encoder = model.encoder is not None
+    encoder = model.encoder if has_encoder else model.discriminator
+    with atomic_export_dir(output_dir, overwrite) as tmp:
+        module = HubEncoderModule(encoder, network.image_shape, output, weight_decay,
+                                  has_latent=has_encoder)
+        tf.saved_model.save(module, tmp, signatures=module.signatures())
+        write_metadata(tmp, metadata(
+            "hub_encoder", network, trained,
+            output={"name": output, "size": module.output_size,
+                    "source": "encoder" if has_encoder else "discriminator"},
+            weight_decay=weight_decay,
+            variable_paths=variable_paths(model.networks, module.variables),
+            layers=encoder_layers(encoder, module.variables),
+            loading={"hub.load": "hub.load(DIR)(images, training=False)",
+                     "tf_keras": "hub.KerasLayer(DIR, trainable=True)",
+                     "keras3": "bigan_tf.hub.EncoderLayer(DIR, trainable=True)",
+                     "TFSMLayer": "keras.layers.TFSMLayer(DIR, call_endpoint='call_inference', "
+                                  "call_training_endpoint='call_training')"}))
+    return os.path.abspath(output_dir)
+
+
+def export_saved_model(model, network, output_dir: str, overwrite: bool = False,
+                       trained: Optional[TrainedModel] = None) -> str:
+    """Writes every network of `model` behind serving signatures to `output_dir`."""
+    with atomic_export_dir(output_dir, overwrite) as tmp:
+        module = BiGANSavedModel(model.networks, network.image_shape, network.latent_dim)
+        signatures = module.signatures()
+        tf.saved_model.save(module, tmp, signatures=signatures)
+        described = {}
+        for name, fn in signatures.items():
+            concrete = fn.get_concrete_function()
+            described[name] = {
+                "inputs": {spec.name: spec.shape.as_list()
+                           for spec in concrete.structured_input_signature[0]},
+                "outputs": {key: value.shape.as_list()
+                            for key, value in concrete.structured_outputs.items()}}
+        write_metadata(tmp, metadata("saved_model", network, trained, signatures=described))
+    return os.path.abspath(output_dir)
+
+
+def write_metadata(export_dir: str, record: Dict) -> None:
+    with open(os.path.join(export_dir, METADATA_FILE), "w") as f:
+        json.dump(record, f, indent=2, default=str)
+        f.write("\n")
+
+
+def export_random_init_like(handle: str, output_dir: str, seed: int = 0) -> str:
+    """Exports a freshly initialised encoder with the architecture a bigan_tf export has.
+
+    The transfer baseline (`--init=random`): the same networks, objective-
+    dependent initialisation and output, loaded the same way, no training.
+    """
+    import keras
+
+    from bigan_tf.bigan import BiGAN
+    from bigan_tf.config import NetworkConfig, Objective
+    from bigan_tf.hub import read_export_metadata, resolve_handle
+
+    meta = read_export_metadata(resolve_handle(handle))
+    if not meta or "network" not in meta:
+        raise ExportError(f"A random-init baseline needs a bigan_tf export (its bigan_tf.json "
+                          f"names the architecture); {handle} has none.")
+    network = dict(meta["network"])
+    network["image_shape"] = tuple(network["image_shape"])
+    network = NetworkConfig(**network)
+    objective = Objective(**meta.get("training_config", {}).get("objective", {}))
+    keras.utils.set_random_seed(seed)
+    model = BiGAN.from_config_objects(network, objective, meta.get("weight_decay", 0.0), seed)
+    return export_hub_module(model, network, output_dir, meta["output"]["name"],
+                             meta.get("weight_decay", 0.0))
+
