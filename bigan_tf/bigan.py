@@ -47,6 +47,13 @@ def sample_prior(batch_size, latent_dim: int, seed) -> tf.Tensor:
                                        minval=-1.0, maxval=1.0)
 
 
+def _reduces_logs_across_workers(strategy: tf.distribute.Strategy) -> bool:
+    """Keras's test for reducing `train_step` logs with a cross-worker collective."""
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return False
+    return bool(getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)())
+
+
 @keras.saving.register_keras_serializable(package="bigan_tf")
 class BiGAN(keras.Model):
     """Encoder E, generator G, joint discriminator D(x, z) and/or D(x).
@@ -203,6 +210,14 @@ class BiGAN(keras.Model):
                                          epsilon=optimizer_config.epsilon, name=name)
         self.compile(adam("discriminator_adam"), adam("generator_adam"), **kwargs)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras's symbolic build exists to create variables before the first step;
+        # ours all exist already (networks in __init__, optimiser slots in
+        # compile). Skipping it is also what makes `fit` work under
+        # MultiWorkerMirroredStrategy: Keras reduces a sample batch there with
+        # strategy.reduce, which fails across workers (keras-team/keras#20585).
+        return
+
     def training_noise(self, batch_size) -> tf.Tensor:
         """This replica's slice of the global batch's noise for the current step."""
         ctx = tf.distribute.get_replica_context()
@@ -300,7 +315,12 @@ class BiGAN(keras.Model):
         self.discriminator_optimizer.apply(d_grads, self.discriminator_variables)
         self.generator_optimizer.apply(eg_grads, self.generator_variables)
         self._update_trackers(losses)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        logs = {name: tracker.result() for name, tracker in self._trackers.items()}
+        if _reduces_logs_across_workers(tf.distribute.get_strategy()):
+            # Keras reduces each log with strategy.reduce(MEAN, v, axis=0) across
+            # workers, which needs an axis: give it one (scalar logs out).
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     def _update_trackers(self, losses: Dict[str, tf.Tensor]):
         for prefix in ("JD", "D"):

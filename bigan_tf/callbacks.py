@@ -64,6 +64,7 @@ class EvaluationCallback(keras.callbacks.Callback):
     """Evaluates at chosen epochs: prints the two lines, writes PNGs, TensorBoard, JSON.
 
     Epoch 0 (before training) is evaluated when training starts from scratch.
+    Only the chief evaluates and writes (`chief=False` on other workers).
     The cost line shows the deploy pass's mean losses when `deploy_iters` > 0,
     otherwise the epoch's mean training losses (measured losses at epoch 0).
     """
@@ -71,8 +72,9 @@ class EvaluationCallback(keras.callbacks.Callback):
     def __init__(self, evaluator: Evaluator, exp_dir: str, should_evaluate: Callable[[int], bool],
                  initial_epoch: int = 0, deploy_iters: int = 0,
                  writer: Optional[tf.summary.SummaryWriter] = None,
-                 print_fn: Callable[[str], None] = print):
+                 print_fn: Callable[[str], None] = print, chief: bool = True):
         super().__init__()
+        self.chief = chief
         self.evaluator = evaluator
         self.exp_dir = exp_dir
         self.should_evaluate = should_evaluate
@@ -83,6 +85,8 @@ class EvaluationCallback(keras.callbacks.Callback):
         self.last_results: Dict[str, float] = {}
 
     def on_train_begin(self, logs=None):
+        if not self.chief:
+            return
         samples = os.path.join(self.exp_dir, "samples")
         write_png(os.path.join(samples, "real.png"), self.evaluator.real_grid())
         # Drop records past the resumed epoch, so a restarted run never duplicates them.
@@ -95,6 +99,12 @@ class EvaluationCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         epoch += 1
         logs = {k: float(v) for k, v in (logs or {}).items()}
+        if not self.chief:
+            # Other workers only repeat the deploy pass, so that the batch-norm
+            # statistics they checkpoint stay identical to the chief's.
+            if self.should_evaluate(epoch) and self.deploy_iters > 0:
+                self.evaluator.deploy(self.deploy_iters)
+            return
         if self.writer is not None:
             with self.writer.as_default(step=epoch):
                 for name, value in logs.items():

@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Dict, List, NamedTuple, Union
+import shutil
+from typing import Dict, List, NamedTuple, Optional, Union
 
 import tensorflow as tf
 
@@ -26,8 +27,14 @@ CHECKPOINT_PREFIX = "ckpt"
 class TrainingCheckpoint:
     """Saves and restores a compiled `BiGAN` with its training state."""
 
-    def __init__(self, model, directory: str):
+    def __init__(self, model, directory: str, write_directory: Optional[str] = None,
+                 keep_written: bool = False):
+        """`write_directory` (non-chief multi-worker processes) receives the saves
+        instead of `directory` and is deleted after each one unless `keep_written`;
+        restores always read `directory`, the chief's."""
         self.directory = directory
+        self.write_directory = write_directory
+        self.keep_written = keep_written
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.noise_seed = tf.Variable(model.noise_seed, dtype=tf.int64, trainable=False,
                                       name="noise_seed")
@@ -38,12 +45,16 @@ class TrainingCheckpoint:
                         epoch=self.epoch, noise_seed=self.noise_seed)
         self.checkpoint = tf.train.Checkpoint(**children)
         self.manager = tf.train.CheckpointManager(
-            self.checkpoint, directory, max_to_keep=None, checkpoint_name=CHECKPOINT_PREFIX)
+            self.checkpoint, write_directory or directory, max_to_keep=None,
+            checkpoint_name=CHECKPOINT_PREFIX)
 
     def save(self, epoch: int) -> str:
         """Saves the state after `epoch` finished epochs as `ckpt-{epoch}`."""
         self.epoch.assign(epoch)
-        return self.manager.save(checkpoint_number=epoch)
+        path = self.manager.save(checkpoint_number=epoch)
+        if self.write_directory and not self.keep_written:
+            shutil.rmtree(self.write_directory, ignore_errors=True)
+        return path
 
     def available_epochs(self) -> List[int]:
         return sorted(epochs_in(self.directory))
@@ -130,11 +141,13 @@ def read_experiment_config(exp_dir: str) -> Dict:
     return record
 
 
-def load_trained_model(exp_dir: str, which: Union[int, str] = "latest") -> TrainedModel:
+def load_trained_model(exp_dir: str, which: Union[int, str] = "latest",
+                       checkpoint_dir: Optional[str] = None) -> TrainedModel:
     """Rebuilds the networks of the run in `exp_dir` and restores checkpoint `which`.
 
     Only the networks are restored (no optimiser), outside any strategy: this
-    is what exporters and samplers need. Raises `CheckpointError` when the
+    is what exporters and samplers need. `checkpoint_dir` reads another
+    folder of checkpoints of the same run (a worker's kept copies). Raises `CheckpointError` when the
     folder, its configuration or the checkpoint is missing or does not match.
     """
     from bigan_tf.bigan import BiGAN  # local: bigan.py must not depend on checkpoints
@@ -143,7 +156,7 @@ def load_trained_model(exp_dir: str, which: Union[int, str] = "latest") -> Train
     network = NetworkConfig(**record["network"])
     objective = Objective(**record["objective"])
     optimizer = OptimizerConfig(**record["optimizer"])
-    path = checkpoint_path(os.path.join(exp_dir, "checkpoints"), which)
+    path = checkpoint_path(checkpoint_dir or os.path.join(exp_dir, "checkpoints"), which)
     model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay,
                                       int(record.get("run", {}).get("seed", 0)))
     children = {name: net for name, net in model.networks._asdict().items() if net is not None}

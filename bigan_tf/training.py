@@ -18,9 +18,10 @@ import tensorflow as tf
 from bigan_tf.bigan import BiGAN
 from bigan_tf.callbacks import (CheckpointCallback, EvaluationCallback, NaNGuard,
                                 atomic_write_text)
-from bigan_tf.checkpoints import TrainingCheckpoint
+from bigan_tf.checkpoints import TrainingCheckpoint, epochs_in
 from bigan_tf.config import EvaluationConfig, NetworkConfig, Objective, OptimizerConfig
 from bigan_tf.data.pipeline import ImageData, training_dataset
+from bigan_tf.distribute import is_chief, worker_id
 from bigan_tf.errors import ConfigError
 from bigan_tf.evaluation.evaluator import Evaluator
 
@@ -33,6 +34,11 @@ class RunConfig:
     every `disp_interval` epochs, at the end of the constant-rate phase, at
     every save and at the end. Checkpoints are written every `save_interval`
     epochs, at the end of the constant-rate phase, and at the end.
+    `resume` is an epoch, "latest", or "auto" (latest if a checkpoint exists,
+    else a fresh start: what a restarted, preempted worker wants).
+    `keep_worker_checkpoints` keeps each non-chief worker's own copy of every
+    checkpoint in `checkpoints/<task>-<id>/` (normally deleted; useful to check
+    that workers agree).
     """
 
     exp_dir: str
@@ -43,6 +49,7 @@ class RunConfig:
     resume: Optional[Union[int, str]] = None
     jit_compile: Union[bool, str] = False
     verbose: int = 1
+    keep_worker_checkpoints: bool = False
 
     def validate(self) -> "RunConfig":
         if self.batch_size < 1:
@@ -86,17 +93,29 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
                               "num_val": len(data.val_images)},
                      "num_replicas": strategy.num_replicas_in_sync}
 
+    # Under multi-worker training every worker runs this function; only the chief
+    # writes the run's files. Every worker saves checkpoints (TensorFlow needs all
+    # of them in the save), non-chief ones into their own folder, deleted after.
+    chief = is_chief(strategy)
+    checkpoint_dir = os.path.join(run.exp_dir, "checkpoints")
+    write_dir = None if chief else os.path.join(checkpoint_dir, worker_id(strategy))
+    resume = run.resume
+    if resume == "auto":
+        resume = "latest" if epochs_in(checkpoint_dir) else None
+
     # The seed fixes the initial weights too, so equal seeds give equal runs.
     keras.utils.set_random_seed(run.seed)
     with strategy.scope():
         model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay, run.seed)
         model.compile_for_training(optimizer, steps_per_epoch, jit_compile=run.jit_compile)
-        checkpoint = TrainingCheckpoint(model, os.path.join(run.exp_dir, "checkpoints"))
-        initial_epoch = checkpoint.restore(run.resume) if run.resume is not None else 0
+        checkpoint = TrainingCheckpoint(model, checkpoint_dir, write_directory=write_dir,
+                                        keep_written=run.keep_worker_checkpoints)
+        initial_epoch = checkpoint.restore(resume) if resume is not None else 0
     if initial_epoch:
         print_fn(f"Resumed from epoch {initial_epoch}.")
-    atomic_write_text(os.path.join(run.exp_dir, "config.json"),
-                      json.dumps(config_record, indent=2, default=str) + "\n")
+    if chief:
+        atomic_write_text(os.path.join(run.exp_dir, "config.json"),
+                          json.dumps(config_record, indent=2, default=str) + "\n")
 
     def should_save(epoch):
         return _every(run.save_interval, epoch) or epoch in (optimizer.epochs, total_epochs)
@@ -105,12 +124,14 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
         return epoch == 1 or _every(run.disp_interval, epoch) or should_save(epoch)
 
     evaluator = Evaluator(model, data, evaluation, seed=run.seed, deploy_batch_size=run.batch_size)
-    writer = tf.summary.create_file_writer(os.path.join(run.exp_dir, "tensorboard"))
+    writer = (tf.summary.create_file_writer(os.path.join(run.exp_dir, "tensorboard"))
+              if chief else None)
     evaluation_callback = EvaluationCallback(
         evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
-        deploy_iters=evaluation.deploy_iters, writer=writer, print_fn=print_fn)
+        deploy_iters=evaluation.deploy_iters, writer=writer, print_fn=print_fn, chief=chief)
     callbacks = [*extra_callbacks, NaNGuard(), evaluation_callback,
-                 CheckpointCallback(checkpoint, should_save, print_fn=print_fn)]
+                 CheckpointCallback(checkpoint, should_save,
+                                    print_fn=print_fn if chief else (lambda s: None))]
     history = None
     if initial_epoch < total_epochs:
         dataset = training_dataset(data.train_images, data.train_labels, run.batch_size, run.seed,
@@ -118,12 +139,13 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
         with strategy.scope():
             history = model.fit(dataset, epochs=total_epochs, initial_epoch=initial_epoch,
                                 steps_per_epoch=steps_per_epoch, callbacks=callbacks, shuffle=False,
-                                verbose=run.verbose)
+                                verbose=run.verbose if chief else 0)
     else:
         print_fn(f"Checkpoint epoch {initial_epoch} is already the last of {total_epochs}; "
                  "evaluating only.")
         evaluation_callback.set_model(model)
         evaluation_callback.evaluate(initial_epoch, None)
-    writer.close()
+    if writer is not None:
+        writer.close()
     return {"model": model, "history": history, "metrics": evaluation_callback.last_results,
             "epoch": max(initial_epoch, total_epochs)}

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
+from typing import List
 
 
 def repo_root() -> str:
@@ -20,3 +25,66 @@ def use_invocation_directory() -> None:
     directory = os.environ.get("BUILD_WORKING_DIRECTORY")
     if directory and os.path.isdir(directory):
         os.chdir(directory)
+
+
+_WATCHDOG = r"""
+import os, select, signal, sys
+parent, seconds, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+finished, _, _ = select.select([sys.stdin], [], [], seconds)  # EOF when the parent is done
+if not finished:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+    os.kill(parent, signal.SIGKILL)  # TF handles SIGTERM itself
+"""
+
+
+@contextlib.contextmanager
+def deadline(seconds: float, program: str, message: str):
+    """Ends the process with `message` on stderr if the block runs past `seconds`.
+
+    For calls TensorFlow gives no timeout for, like waiting for the other
+    workers of a cluster (TFE_EnableCollectiveOps blocks holding the GIL, so
+    no Python thread or signal handler could run): a small watchdog process
+    prints the message and kills this one (exit status 137).
+    """
+    watchdog = subprocess.Popen(
+        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(seconds),
+         f"{program}: error: {message}"], stdin=subprocess.PIPE)
+    try:
+        yield
+    finally:
+        watchdog.stdin.close()
+        watchdog.wait()
+
+
+def strategy_from_flags(program: str, name: str, cpu_replicas=None, tpu=None,
+                        cluster_timeout_s: float = 120.0, collective_timeout_s=None):
+    """`bigan_tf.distribute.make_strategy`, with TF_CONFIG read here for multi_worker."""
+    from bigan_tf.distribute import make_strategy, parse_tf_config
+    if name != "multi_worker":
+        return make_strategy(name, cpu_replicas=cpu_replicas, tpu=tpu)
+    cluster = parse_tf_config(os.environ.get("TF_CONFIG"))
+    peers = ", ".join(f"{kind} {i} at {address}" for kind in ("chief", "worker")
+                      for i, address in enumerate(cluster.cluster.get(kind, [])))
+    with deadline(cluster_timeout_s, program,
+                  f"the cluster did not assemble within {cluster_timeout_s:g} s: every task in "
+                  f"TF_CONFIG ({peers}) must be started and reachable (this is "
+                  f"{cluster.task_type} {cluster.task_id}). Check the addresses and ports, or "
+                  "raise --cluster_timeout."):
+        strategy = make_strategy("multi_worker", cluster=cluster,
+                                 collective_timeout_s=collective_timeout_s)
+    return strategy
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> List[int]:
+    """`count` distinct ports the OS reports free right now (for local workers)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind((host, 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()

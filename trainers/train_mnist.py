@@ -15,7 +15,7 @@ import sys
 
 from absl import app, flags
 
-from trainers.cli import default_data_dir, use_invocation_directory
+from trainers.cli import default_data_dir, strategy_from_flags, use_invocation_directory
 
 _DEFAULT_DATA_DIR = default_data_dir("mnist")
 
@@ -74,11 +74,25 @@ flags.DEFINE_integer("num_train_reference", 50000, "Training images in the kNN r
 flags.DEFINE_integer("num_generated", 100000, "Generated samples for NND and EGg.")
 flags.DEFINE_integer("cls_steps", 1000, "Adam steps of the CLS linear classifier.")
 flags.DEFINE_integer("disp_samples", 200, "Samples in {epoch}.png (10 rows).")
-flags.DEFINE_string("resume", None, "Continue from checkpoint epoch N, or 'latest'.")
+flags.DEFINE_string("resume", None,
+                    "Continue from checkpoint epoch N, 'latest', or 'auto' (latest if any "
+                    "checkpoint exists, else start fresh: for restarted workers).")
 flags.DEFINE_integer("seed", 0, "Seed of the weights, data order and noise.")
 # Execution.
-flags.DEFINE_enum("strategy", "auto", ("auto", "default", "one_device", "mirrored"),
-                  "tf.distribute strategy: auto = mirrored over the visible GPUs, or none.")
+flags.DEFINE_enum("strategy", "auto",
+                  ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu"),
+                  "tf.distribute strategy: auto = mirrored over the visible GPUs, or none; "
+                  "multi_worker = MultiWorkerMirroredStrategy over the cluster in TF_CONFIG; "
+                  "tpu = TPUStrategy on --tpu.")
+flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --strategy=tpu.")
+flags.DEFINE_float("cluster_timeout", 120.0,
+                   "Seconds to wait for every multi-worker task to start before failing.")
+flags.DEFINE_float("collective_timeout", None,
+                   "Seconds after which a multi-worker collective fails (a dead peer becomes "
+                   "an error, not a hang); unset: no limit.")
+flags.DEFINE_boolean("keep_worker_checkpoints", False,
+                     "Multi-worker: keep non-chief workers' checkpoint copies in "
+                     "checkpoints/worker-N (normally deleted).")
 flags.DEFINE_integer("cpu_replicas", None,
                      "Split the CPU into N logical devices and mirror over them (for testing "
                      "distribution without GPUs).")
@@ -94,7 +108,6 @@ def main(argv):
     from bigan_tf import (BiganError, EvaluationConfig, NetworkConfig, OptimizerConfig,
                           objective_from_preset)
     from bigan_tf.data import load_image_data
-    from bigan_tf.distribute import make_strategy
     from bigan_tf.training import RunConfig, train
 
     try:
@@ -103,7 +116,9 @@ def main(argv):
             FLAGS.objective, joint_discrim_weight=FLAGS.joint_discrim_weight,
             discrim_weight=FLAGS.discrim_weight, encode_weight=FLAGS.encode_weight,
             encode_gen_weight=FLAGS.encode_gen_weight)
-        strategy = make_strategy(FLAGS.strategy, cpu_replicas=FLAGS.cpu_replicas)
+        strategy = strategy_from_flags("train_mnist", FLAGS.strategy, FLAGS.cpu_replicas,
+                                       FLAGS.tpu, FLAGS.cluster_timeout,
+                                       FLAGS.collective_timeout)
         data = load_image_data(FLAGS.dataset, FLAGS.data_dir, use_test_set=FLAGS.use_test_set)
         if FLAGS.max_train_images:
             data = data.take(num_train=FLAGS.max_train_images)
@@ -120,7 +135,8 @@ def main(argv):
                              cls_steps=FLAGS.cls_steps, num_sample_images=FLAGS.disp_samples),
             RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size, seed=FLAGS.seed,
                       disp_interval=FLAGS.disp_interval, save_interval=FLAGS.save_interval,
-                      resume=FLAGS.resume, jit_compile=FLAGS.jit_compile, verbose=FLAGS.verbose))
+                      resume=FLAGS.resume, jit_compile=FLAGS.jit_compile, verbose=FLAGS.verbose,
+                      keep_worker_checkpoints=FLAGS.keep_worker_checkpoints))
     except BiganError as e:
         print(f"train_mnist: error: {e}", file=sys.stderr)
         return 2
