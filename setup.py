@@ -20,6 +20,7 @@ setup(
         "absl-py",
         "numpy",
         "scikit-learn",
+        "pillow",
     ],
     extras_require={"test": ["pytest"]},
     entry_points={"console_scripts": [

@@ -71,6 +71,17 @@ def test_linear_classifier_learns_separable_classes():
     assert untrained == pytest.approx(100 * np.mean(y[500:] == 0))
 
 
+def test_pixel_histogram_chi2_by_hand():
+    zeros, ones = np.zeros((4, 3, 3, 1)), np.ones((4, 3, 3, 1))
+    assert M.pixel_histogram_chi2(zeros, zeros) == 0.0
+    assert M.pixel_histogram_chi2(zeros, ones) == pytest.approx(1.0)  # disjoint histograms
+    # Half the pixels 0, half 1 vs all 0: h_r = (½, ½), h_g = (1, 0) over the used bins:
+    # ½ [(½ − 1)² / (3/2) + (½)² / ½] = ½ [1/6 + ½] = 1/3.
+    half = np.concatenate([zeros, ones])
+    assert M.pixel_histogram_chi2(half, np.zeros((8, 3, 3, 1)), bins=4) == pytest.approx(1 / 3)
+    assert M.pixel_histogram_chi2(half, half[::-1]) == 0.0  # order does not matter
+
+
 def test_printed_lines_match_the_original_format():
     assert format_losses(1, {"JD": 0.42391, "E": 1.2217, "G": 1.2217}) == \
         "  1) JD: 0.4239  E: 1.2217  G: 1.2217"

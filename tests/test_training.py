@@ -68,7 +68,8 @@ def test_deploy_pass_in_training(small_mnist, tmp_path):
     result = _train(small_mnist, tmp_path, epochs=1, deploy_iters=3)
     record = read_metrics(str(tmp_path))[-1]
     assert record["deploy_seconds"] > 0 and set(record["losses"]) == {"JD", "E", "G"}
-    assert set(result["metrics"]) == {"NND/100", "NND/10", "NND", "NNC_e", "NNC_e-", "CLS_e-",
+    assert set(result["metrics"]) == {"NND/100", "NND/10", "NND", "PIX_CHI2", "NNC_e", "NNC_e-",
+                                      "CLS_e-",
                                       "EGr", "EGr_b", "EGg", "EGg_b"}
 
 

@@ -48,7 +48,8 @@ def format_metrics(values: Dict[str, float]) -> str:
     parts = []
     for name, value in values.items():
         suffix = "%" if name.startswith(("NNC", "CLS")) else ""
-        parts.append(f"{name}: {value:.2f}{suffix}")
+        digits = 4 if name == "PIX_CHI2" else 2
+        parts.append(f"{name}: {value:.{digits}f}{suffix}")
     return "  ".join(parts)
 
 
@@ -169,6 +170,7 @@ class Evaluator:
         for divisor, name in ((100, "NND/100"), (10, "NND/10"), (1, "NND")):
             size = max(1, len(generated) // divisor)
             results[name] = M.nnd_score(generated[:size], self.val_x)
+        results["PIX_CHI2"] = M.pixel_histogram_chi2(self.val_x, generated[:len(self.val_x)])
         reference_x = self.reference_x
         if self._encode is not None:
             ref = M.batched_map(self._encode, reference_x, cfg.batch_size)

@@ -1,0 +1,345 @@
+"""Exploring the generator: sweeps, interpolations, analogies and attribute vectors.
+
+The tools of the DIGITS GAN walkthrough, for any model with a generator (and,
+for the encoder-based ones, an encoder). Everything here works on latent
+vectors (numpy, [N, latent_dim]) and on a `LatentModel`, which wraps either a
+training run's checkpoint or an exported SavedModel behind `generate(z)` and
+`encode(images)`; images are float32 [N, H, W, C] in [0, 1].
+
+Latent arithmetic (analogies, attributes) can leave the prior's cube
+[−1, 1]^d; the vectors are passed to G as they are, as DIGITS does.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import tempfile
+from typing import Dict, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from bigan_tf.errors import ConfigError, DataError
+
+
+# ----------------------------------------------------------------- latent math
+def slerp(a, b, t) -> np.ndarray:
+    """Spherical interpolation from `a` (t=0) to `b` (t=1) along the last axis.
+
+    slerp(a, b, t) = sin((1−t)ω)/sin ω · a + sin(tω)/sin ω · b, with ω the angle
+    between a and b. The end points are exact, and between two unit vectors the
+    path stays on the unit sphere. Nearly parallel vectors fall back to linear
+    interpolation. `t` may be a scalar or a 1-D array (a leading axis is added).
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    t = np.asarray(t, np.float64)
+    ts = t.reshape((-1,) + (1,) * a.ndim) if t.ndim else t
+    unit_a = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12)
+    unit_b = b / np.maximum(np.linalg.norm(b, axis=-1, keepdims=True), 1e-12)
+    omega = np.arccos(np.clip(np.sum(unit_a * unit_b, axis=-1, keepdims=True), -1.0, 1.0))
+    sin_omega = np.sin(omega)
+    parallel = sin_omega < 1e-6
+    safe = np.where(parallel, 1.0, sin_omega)
+    spherical = (np.sin((1.0 - ts) * omega) * a + np.sin(ts * omega) * b) / safe
+    linear = (1.0 - ts) * a + ts * b
+    return np.where(parallel, linear, spherical).astype(np.float32)
+
+
+def sweep(a, b, steps: int) -> np.ndarray:
+    """`steps` points from a to b (both included) by slerp: [steps, ...]."""
+    if steps < 2:
+        raise ConfigError(f"A sweep needs at least 2 steps, got {steps}.")
+    return slerp(a, b, np.linspace(0.0, 1.0, steps))
+
+
+def sample_prior(num: int, latent_dim: int, seed: int) -> np.ndarray:
+    """z ~ U(−1, 1)^latent_dim (the models' prior), from a seeded numpy RNG."""
+    return np.random.RandomState(seed).uniform(-1.0, 1.0, (num, latent_dim)).astype(np.float32)
+
+
+def style_sweep(latent_dim: int, rows: int, steps: int, seed: int) -> np.ndarray:
+    """One row per pair of random z: the slerp from the first to the second, [rows·steps, d]."""
+    ends = sample_prior(2 * rows, latent_dim, seed)
+    return np.concatenate([sweep(ends[2 * r], ends[2 * r + 1], steps) for r in range(rows)])
+
+
+def class_sweep(z, num_classes: int, steps: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Fixed z, labels slerped from each class to the next: (z [N, d], labels [N, K]).
+
+    Row k goes from one-hot class k to one-hot class k+1 (wrapping), in `steps`
+    points, for conditional generators that take soft labels.
+    """
+    eye = np.eye(num_classes, dtype=np.float32)
+    labels = np.concatenate([sweep(eye[k], eye[(k + 1) % num_classes], steps)
+                             for k in range(num_classes)])
+    return np.repeat(np.asarray(z, np.float32)[None], len(labels), axis=0), labels
+
+
+def analogy_grid(source, sink1, sink2, size: int) -> np.ndarray:
+    """The DIGITS analogy grid: destination = sink1 + sink2 − source.
+
+    Returns [size·size, d], row-major: source top-left, sink1 top-right, sink2
+    bottom-left, destination bottom-right, bilinear in between (so every row
+    and column is an arithmetic progression).
+    """
+    if size < 2:
+        raise ConfigError(f"An analogy grid needs size >= 2, got {size}.")
+    source, sink1, sink2 = (np.asarray(v, np.float32) for v in (source, sink1, sink2))
+    destination = sink1 + sink2 - source
+    u = np.linspace(0.0, 1.0, size, dtype=np.float32)
+    rows = []
+    for v in u:  # down
+        left = (1 - v) * source + v * sink2
+        right = (1 - v) * sink1 + v * destination
+        rows.append((1 - u)[:, None] * left + u[:, None] * right)
+    return np.concatenate(rows)
+
+
+# ------------------------------------------------------------ attribute vectors
+def attribute_vectors(latents, attributes) -> np.ndarray:
+    """Per attribute: mean latent of examples with it minus mean of those without.
+
+    `attributes` is [N, A] with 1/True for "has it" and 0, −1 or False for
+    "has not" (CelebA's list uses ±1). Returns [A, d]. An attribute that every
+    or no example has is an error naming its column.
+    """
+    latents = np.asarray(latents, np.float64)
+    present = np.asarray(attributes) > 0
+    if present.ndim != 2 or present.shape[0] != latents.shape[0]:
+        raise DataError(f"attributes must be [N, A] for {latents.shape[0]} latents, got shape "
+                        f"{present.shape}.")
+    counts = present.sum(axis=0)
+    bad = [i for i, c in enumerate(counts) if c in (0, len(present))]
+    if bad:
+        raise DataError(f"Attribute column(s) {bad} are present in all or none of the "
+                        "examples; their vectors are undefined.")
+    with_mean = present.T.astype(np.float64) @ latents / counts[:, None]
+    without_mean = (~present).T.astype(np.float64) @ latents / (len(present) - counts)[:, None]
+    return (with_mean - without_mean).astype(np.float32)
+
+
+def save_attribute_vectors(path: str, vectors, names: Sequence[str]) -> None:
+    """Writes `path` (.npz, the vectors) and `path`.json (the names): never pickle."""
+    vectors = np.asarray(vectors, np.float32)
+    if len(names) != len(vectors):
+        raise ConfigError(f"{len(names)} names for {len(vectors)} attribute vectors.")
+    buffer = io.BytesIO()
+    np.savez(buffer, vectors=vectors)
+    _atomic_write(path, buffer.getvalue())
+    _atomic_write(path + ".json", json.dumps({"names": list(names)}, indent=2).encode())
+
+
+def load_attribute_vectors(path: str) -> Tuple[np.ndarray, list]:
+    """(vectors [A, d], names) written by `save_attribute_vectors`."""
+    for p in (path, path + ".json"):
+        if not os.path.isfile(p):
+            raise DataError(f"{p} does not exist; create it with "
+                            "`python -m trainers.sample --task=attribute_vectors`.")
+    with np.load(path, allow_pickle=False) as f:
+        vectors = f["vectors"]
+    with open(path + ".json") as f:
+        names = json.load(f)["names"]
+    return vectors, names
+
+
+def parse_attribute_edits(text: str) -> Dict[str, float]:
+    """"Smiling=-1,Black_Hair=+1" -> {"Smiling": -1.0, "Black_Hair": 1.0}."""
+    edits = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        match = re.fullmatch(r"([^=]+)=([+-]?\d+(\.\d*)?)", part)
+        if not match:
+            raise ConfigError(f"Bad attribute edit {part!r}: write NAME=AMOUNT, e.g. "
+                              "\"Smiling=-1,Black_Hair=+1\".")
+        edits[match.group(1).strip()] = float(match.group(2))
+    return edits
+
+
+def apply_attributes(z, vectors, names: Sequence[str], edits: Mapping[str, float]) -> np.ndarray:
+    """z + Σ amount·vector[name] for every edit; unknown names are an error listing the known."""
+    index = {name: i for i, name in enumerate(names)}
+    unknown = [name for name in edits if name not in index]
+    if unknown:
+        raise ConfigError(f"Unknown attribute(s) {unknown}; known: {list(names)}.")
+    z = np.array(z, np.float32, copy=True)
+    for name, amount in edits.items():
+        z = z + amount * np.asarray(vectors, np.float32)[index[name]]
+    return z
+
+
+# --------------------------------------------------------------------- files
+def _atomic_write(path: str, data: bytes) -> None:
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def write_gif(path: str, frames, duration_ms: int = 100) -> None:
+    """An animated GIF (looping) of uint8 frames [T, H, W, C]; written atomically."""
+    from PIL import Image  # pillow: only this function needs it
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.dtype != np.uint8 or len(frames) < 1:
+        raise ValueError(f"frames must be uint8 [T, H, W, C], got {frames.dtype} {frames.shape}")
+    images = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
+                   duration=duration_ms, loop=0)
+    _atomic_write(path, buffer.getvalue())
+
+
+# ------------------------------------------------------------------- models
+class LatentModel:
+    """`generate(z)` and `encode(images)` of a checkpoint or an export, in numpy.
+
+    Build with `LatentModel.load(path)`: `path` is a training run's folder
+    (config.json + checkpoints/, the newest checkpoint) or a SavedModel written
+    by `python -m export.export_saved_model`.
+    """
+
+    def __init__(self, generate_fn, encode_fn, latent_dim: int, image_shape: Sequence[int],
+                 source: str):
+        self._generate, self._encode = generate_fn, encode_fn
+        self.latent_dim = int(latent_dim)
+        self.image_shape = tuple(int(d) for d in image_shape)
+        self.source = source
+
+    @property
+    def has_encoder(self) -> bool:
+        return self._encode is not None
+
+    @classmethod
+    def load(cls, path: str, epoch="latest") -> "LatentModel":
+        if os.path.isfile(os.path.join(path, "config.json")):
+            from bigan_tf.checkpoints import load_trained_model
+            trained = load_trained_model(path, epoch)
+            model, shape = trained.model, trained.network.image_shape
+
+            @tf.function
+            def generate(z):
+                return tf.reshape(model.generator(z, training=False), [-1, *shape])
+
+            encode = None
+            if model.encoder is not None:
+                encode = tf.function(lambda x: model.encoder(x, training=False)["latent"])
+            return cls(generate, encode, trained.network.latent_dim, shape, path)
+        if os.path.isfile(os.path.join(path, "saved_model.pb")):
+            signatures = tf.saved_model.load(path).signatures
+            if "generate" not in signatures:
+                raise DataError(f"{path} is a SavedModel without a `generate` signature; export "
+                                "the full model with `python -m export.export_saved_model`.")
+            generate_sig = signatures["generate"]
+            z_spec = generate_sig.structured_input_signature[1]["z"]
+            image_spec = generate_sig.structured_outputs["images"]
+            encode = None
+            if "reconstruct" in signatures:
+                encode_sig = signatures["encode"]
+                encode = lambda x: encode_sig(images=x)["latent"]  # noqa: E731
+            return cls(lambda z: generate_sig(z=z)["images"], encode, z_spec.shape[-1],
+                       image_spec.shape[1:], path)
+        raise DataError(f"{path} is neither a training run (config.json) nor a SavedModel "
+                        "export (saved_model.pb).")
+
+    def generate(self, z, batch_size: int = 500) -> np.ndarray:
+        z = np.asarray(z, np.float32)
+        return np.concatenate([np.asarray(self._generate(tf.constant(z[i:i + batch_size])))
+                               for i in range(0, len(z), batch_size)])
+
+    def encode(self, images, batch_size: int = 500) -> np.ndarray:
+        if self._encode is None:
+            raise ConfigError(f"{self.source} has no encoder (a plain GAN); this task needs one.")
+        images = np.asarray(images, np.float32).reshape((-1,) + self.image_shape)
+        return np.concatenate([np.asarray(self._encode(tf.constant(images[i:i + batch_size])))
+                               for i in range(0, len(images), batch_size)])
+
+
+def frames_along_rows(images, rows: int) -> np.ndarray:
+    """[rows·steps, H, W, C] sweep images -> GIF frames: frame t shows column t of every row."""
+    images = np.asarray(images)
+    steps = len(images) // rows
+    from bigan_tf.images import make_grid
+    per_step = images.reshape((rows, steps) + images.shape[1:]).transpose(
+        (1, 0) + tuple(range(2, images.ndim + 1)))
+    return np.stack([make_grid(frame, rows) for frame in per_step])
+
+
+def _pairs(text, count, limit, rng):
+    if not text:
+        return rng.randint(0, limit, size=(count, 2))
+    try:
+        pairs = [tuple(int(i) for i in part.split(":")) for part in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"--indices {text!r}: write pairs as 'i:j,k:l'.") from None
+    if any(len(p) != 2 or not all(0 <= i < limit for i in p) for p in pairs):
+        raise ConfigError(f"--indices {text!r}: pairs of image indices in [0, {limit}).")
+    return np.array(pairs)
+
+
+def task_images(model: "LatentModel", task: str, real: Optional[np.ndarray], rows: int,
+                steps: int, seed: int = 0, indices: Optional[str] = None,
+                attribute_file: Optional[str] = None, attributes: Optional[str] = None
+                ) -> Tuple[np.ndarray, int, bool]:
+    """Images for one `trainers.sample` task: (images [N, H, W, C], grid rows, is a sweep).
+
+    Tasks: random (rows × steps samples), style_sweep (a slerp between two
+    random z per row), reconstruct (rows rows of real images, each followed by a
+    row of their G(E(x))), interpolate (a slerp between two encoded real images per row,
+    `indices` "i:j,k:l" or random pairs), analogy (a steps × steps grid; corners
+    from real images `indices` "source,sink1,sink2" or random z), attributes (per
+    row: a real image, G(E(x)), then the edits of `attributes` applied in
+    growing amounts, vectors from `attribute_file`). `real` are the images in
+    [0, 1] the real-image tasks draw from.
+    """
+    rng = np.random.RandomState(seed)
+    if task in ("reconstruct", "interpolate", "attributes") and real is None:
+        raise ConfigError(f"Task {task} needs real images.")
+    if task == "random":
+        return model.generate(sample_prior(rows * steps, model.latent_dim, seed)), rows, \
+            False
+    if task == "style_sweep":
+        return model.generate(style_sweep(model.latent_dim, rows, steps, seed)), rows, True
+    if task == "reconstruct":
+        picked = real[rng.choice(len(real), rows * steps, replace=False)]
+        recon = model.generate(model.encode(picked))
+        # 2·rows grid rows: each row of real images is followed by its G(E(x)).
+        grid = np.concatenate([part for r in range(rows) for part in
+                               (picked[r * steps:(r + 1) * steps],
+                                recon[r * steps:(r + 1) * steps])])
+        return grid, 2 * rows, False
+    if task == "interpolate":
+        pairs = _pairs(indices, rows, len(real), rng)
+        z = model.encode(real[pairs.reshape(-1)])
+        sweeps = np.concatenate([sweep(z[2 * i], z[2 * i + 1], steps)
+                                 for i in range(len(pairs))])
+        return model.generate(sweeps), len(pairs), True
+    if task == "analogy":
+        if indices:
+            index = [int(i) for i in indices.split(",")]
+            if len(index) != 3:
+                raise ConfigError("--indices for analogy: 'source,sink1,sink2'.")
+            corners = model.encode(real[index])
+        else:
+            corners = sample_prior(3, model.latent_dim, seed)
+        return model.generate(analogy_grid(*corners, steps)), steps, False
+    if task == "attributes":
+        if not attribute_file or not attributes:
+            raise ConfigError("--task=attributes needs --attribute_file and --attributes.")
+        vectors, names = load_attribute_vectors(attribute_file)
+        edits = parse_attribute_edits(attributes)
+        picked = real[rng.choice(len(real), rows, replace=False)]
+        z = model.encode(picked)
+        # Each row: the image, its reconstruction, then the edits at 1/(steps−2), ..., 1 times.
+        if steps < 3:
+            raise ConfigError("The attributes task needs --steps >= 3 (image, G(E(x)), edits).")
+        amounts = np.linspace(0.0, 1.0, steps - 1)[1:]
+        out = []
+        for i in range(rows):
+            edited = [apply_attributes(z[i], vectors, names,
+                                         {k: a * v for k, v in edits.items()}) for a in amounts]
+            out += [picked[i:i + 1], model.generate(np.stack([z[i], *edited]))]
+        return np.concatenate(out), rows, True
+    raise ConfigError(f"Unknown task {task!r}.")
