@@ -150,3 +150,39 @@ def test_sample_command_line(sources, mnist_dir, tmp_path):
     assert Image.open(tmp_path / "sweep.gif").n_frames == 6
     bad = run(f"--model={tmp_path}", "--task=random", f"--output={tmp_path / 'x.png'}")
     assert bad.returncode == 2 and "neither a training run" in bad.stderr
+
+
+def test_projector_files_are_what_tensorboard_reads(sources, small_mnist, tmp_path):
+    from google.protobuf import text_format
+    from tensorboard.plugins import projector
+
+    from bigan_tf.embeddings import EMBEDDING_TENSOR, scatter_image, write_projector
+    model = S.LatentModel.load(sources["export"])
+    images = small_mnist.val_images[:50].astype(np.float32) / 255.0
+    labels = small_mnist.val_labels[:50]
+    vectors = model.encode(images)
+    write_projector(str(tmp_path), vectors, labels, images)
+    config = text_format.Parse((tmp_path / "projector_config.pbtxt").read_text(),
+                               projector.ProjectorConfig())
+    (embedding,) = config.embeddings
+    assert embedding.tensor_name == EMBEDDING_TENSOR
+    reader = tf.train.load_checkpoint(str(tmp_path))
+    np.testing.assert_allclose(reader.get_tensor(EMBEDDING_TENSOR), vectors)
+    lines = (tmp_path / embedding.metadata_path).read_text().splitlines()
+    assert lines[0] == "index\tlabel" and lines[1:] == [f"{i}\t{l}" for i, l in enumerate(labels)]
+    assert Image.open(tmp_path / embedding.sprite.image_path).size == (8 * 28, 8 * 28)
+    assert list(embedding.sprite.single_image_dim) == [28, 28]
+    assert len((tmp_path / "vectors.tsv").read_text().splitlines()) == 50
+    canvas = scatter_image(np.array([[0.0, 0.0], [1.0, 1.0]]), [0, 1], size=50, dot=1)
+    assert tuple(canvas[46, 3]) == (31, 119, 180) and tuple(canvas[3, 46]) == (255, 127, 14)
+
+
+def test_embed_command_line(sources, mnist_dir, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "trainers.embed", f"--model={sources['checkpoint']}",
+         f"--data_dir={mnist_dir}", "--num_images=200", f"--output_dir={tmp_path}"],
+        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
+        text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert Image.open(tmp_path / "tsne.png").size == (800, 800)
+    assert (tmp_path / "projector_config.pbtxt").exists()

@@ -1,0 +1,66 @@
+r"""Embedding views of E(x): TensorBoard projector files and a t-SNE scatter PNG.
+
+    python -m trainers.embed --model=exp/mnist_bigan --output_dir=exp/mnist_bigan/projector
+    tensorboard --logdir=exp/mnist_bigan/projector        # the Projector tab
+
+--model is a training run or a SavedModel export (as for trainers.sample). The
+first --num_images validation images of --dataset are encoded to z = E(x);
+the folder gets the projector files (embedding checkpoint, metadata.tsv with
+labels, sprite.png, projector_config.pbtxt, vectors.tsv) and tsne.png.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from absl import app, flags
+
+from trainers.cli import default_data_dir, use_invocation_directory
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model", None, "Training run folder or SavedModel export.", required=True)
+flags.DEFINE_string("epoch", "latest", "Checkpoint of a training run: epoch number or latest.")
+flags.DEFINE_string("output_dir", None, "Folder for the projector files and tsne.png.",
+                    required=True)
+flags.DEFINE_integer("num_images", 2000, "Validation images to embed.")
+flags.DEFINE_boolean("tsne", True, "Also write tsne.png (scikit-learn t-SNE).")
+flags.DEFINE_integer("seed", 0, "Seed of t-SNE.")
+flags.DEFINE_string("dataset", "mnist", "Dataset of the images (see train_mnist).")
+flags.DEFINE_string("data_dir", default_data_dir("mnist"), "Its folder.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    import numpy as np
+
+    from bigan_tf import BiganError
+    from bigan_tf.data import load_image_data
+    from bigan_tf.embeddings import tsne_scatter, write_projector
+    from bigan_tf.sampling import LatentModel
+
+    try:
+        model = LatentModel.load(FLAGS.model, FLAGS.epoch)
+        data = load_image_data(FLAGS.dataset, FLAGS.data_dir).take(num_val=FLAGS.num_images)
+        images = data.val_images.astype(np.float32) / 255.0
+        vectors = model.encode(images)
+        write_projector(FLAGS.output_dir, vectors, data.val_labels, images)
+        print(f"Wrote projector files for {len(vectors)} images to {FLAGS.output_dir}")
+        if FLAGS.tsne:
+            path = os.path.join(FLAGS.output_dir, "tsne.png")
+            tsne_scatter(path, vectors, data.val_labels, FLAGS.seed)
+            print(f"Wrote {path}")
+    except BiganError as e:
+        print(f"embed: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run():
+    use_invocation_directory()
+    app.run(lambda argv: sys.exit(main(argv)))
+
+
+if __name__ == "__main__":
+    run()
