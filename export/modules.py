@@ -29,7 +29,7 @@ networks flatten inside, so callers never see the difference.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence
 
 import tensorflow as tf
 

@@ -23,7 +23,9 @@ import numpy as np
 import tensorflow as tf
 
 
-@tf.function(reduce_retracing=True)
+# XLA fuses the norms, the distance matrix and the argmin around the matmul:
+# measured 1.45x faster for 10k x 100k x 784 on the CPU (benchmarks, BENCHMARKS.md).
+@tf.function(jit_compile=True, reduce_retracing=True)
 def _nearest_block(queries: tf.Tensor, references: tf.Tensor, reference_sq_norms: tf.Tensor
                    ) -> Tuple[tf.Tensor, tf.Tensor]:
     query_sq = tf.reduce_sum(tf.square(queries), axis=1, keepdims=True)
