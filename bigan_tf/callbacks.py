@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from typing import Callable, Dict, Optional
 
 import keras
@@ -14,20 +13,15 @@ import tensorflow as tf
 from bigan_tf.checkpoints import TrainingCheckpoint
 from bigan_tf.errors import TrainingDivergedError
 from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics, timed
-from bigan_tf.images import write_png
+from bigan_tf.images import atomic_write_bytes, write_png
 
 METRICS_FILE = "metrics.jsonl"
 LOSS_KEYS = ("JD", "D", "E", "G")
 
 
 def atomic_write_text(path: str, text: str) -> None:
-    """Writes `text` to `path` through a temporary file and a rename."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    """Writes `text` (UTF-8) to `path` through a temporary file and a rename."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def read_metrics(exp_dir: str):

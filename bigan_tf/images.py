@@ -26,12 +26,22 @@ def make_grid(images, rows: int, image_shape=None) -> np.ndarray:
     return pixels.reshape(rows, cols, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
 
 
-def write_png(path: str, grid: np.ndarray) -> None:
-    """Writes a uint8 [H, W, C] image; a crash never leaves a half-written file."""
-    data = tf.io.encode_png(tf.convert_to_tensor(grid, tf.uint8)).numpy()
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    """Writes `data` to `path` through a temporary file and a rename: a crash never
+    leaves a half-written file under `path`."""
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".png")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_png(path: str, grid: np.ndarray) -> None:
+    """Writes a uint8 [H, W, C] image atomically."""
+    atomic_write_bytes(path, tf.io.encode_png(tf.convert_to_tensor(grid, tf.uint8)).numpy())

@@ -16,13 +16,13 @@ import io
 import json
 import os
 import re
-import tempfile
 from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
 
 from bigan_tf.errors import ConfigError, DataError
+from bigan_tf.images import atomic_write_bytes
 
 
 # ----------------------------------------------------------------- latent math
@@ -128,8 +128,8 @@ def save_attribute_vectors(path: str, vectors, names: Sequence[str]) -> None:
         raise ConfigError(f"{len(names)} names for {len(vectors)} attribute vectors.")
     buffer = io.BytesIO()
     np.savez(buffer, vectors=vectors)
-    _atomic_write(path, buffer.getvalue())
-    _atomic_write(path + ".json", json.dumps({"names": list(names)}, indent=2).encode())
+    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path + ".json", json.dumps({"names": list(names)}, indent=2).encode())
 
 
 def load_attribute_vectors(path: str) -> Tuple[np.ndarray, list]:
@@ -170,15 +170,6 @@ def apply_attributes(z, vectors, names: Sequence[str], edits: Mapping[str, float
 
 
 # --------------------------------------------------------------------- files
-def _atomic_write(path: str, data: bytes) -> None:
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
 def write_gif(path: str, frames, duration_ms: int = 100) -> None:
     """An animated GIF (looping) of uint8 frames [T, H, W, C]; written atomically."""
     from PIL import Image  # pillow: only this function needs it
@@ -189,7 +180,7 @@ def write_gif(path: str, frames, duration_ms: int = 100) -> None:
     buffer = io.BytesIO()
     images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
                    duration=duration_ms, loop=0)
-    _atomic_write(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 # ------------------------------------------------------------------- models

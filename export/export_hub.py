@@ -14,12 +14,11 @@ describes the input, the output, the training run and its last evaluation.
 
 from __future__ import annotations
 
-import sys
 
 from absl import app, flags
 
 from export.common_flags import define_source_flags, run_export
-from trainers.cli import use_invocation_directory
+from trainers.cli import run_main
 
 FLAGS = flags.FLAGS
 define_source_flags()
@@ -47,8 +46,7 @@ def main(argv):
 
 
 def run():
-    use_invocation_directory()
-    app.run(lambda argv: sys.exit(main(argv)))
+    run_main(main)
 
 
 if __name__ == "__main__":

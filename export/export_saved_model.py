@@ -11,12 +11,11 @@ or TF Serving): `encode(images)` -> {latent, features}; `generate(z)` -> {images
 
 from __future__ import annotations
 
-import sys
 
 from absl import app, flags
 
 from export.common_flags import define_source_flags, run_export
-from trainers.cli import use_invocation_directory
+from trainers.cli import run_main
 
 FLAGS = flags.FLAGS
 define_source_flags()
@@ -36,8 +35,7 @@ def main(argv):
 
 
 def run():
-    use_invocation_directory()
-    app.run(lambda argv: sys.exit(main(argv)))
+    run_main(main)
 
 
 if __name__ == "__main__":

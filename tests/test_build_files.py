@@ -54,7 +54,7 @@ def test_every_test_module_program_and_benchmark_has_its_own_target():
                     _read_build(os.path.join(REPO_ROOT, package)) if kind == "py_binary"}
         for path in _python_files(package):
             with open(os.path.join(REPO_ROOT, package, path)) as f:
-                is_program = "app.run(" in f.read()
+                is_program = 'if __name__ == "__main__":' in f.read()
             if is_program and path[:-3] not in binaries:
                 problems.append(f"py_binary {package}:{path[:-3]}")
     assert not problems, f"Missing Bazel targets: {problems}"

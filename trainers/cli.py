@@ -88,3 +88,20 @@ def free_ports(count: int, host: str = "127.0.0.1") -> List[int]:
     finally:
         for s in sockets:
             s.close()
+
+
+def run_main(main) -> None:
+    """The entry point of every program: `bazel run`-aware, exit code from `main`."""
+    from absl import app
+    use_invocation_directory()
+    app.run(lambda argv: sys.exit(main(argv)))
+
+
+def define_model_flags() -> None:
+    """--model/--epoch/--dataset/--data_dir of the programs that read a trained model."""
+    from absl import flags
+    flags.DEFINE_string("model", None, "Training run folder or SavedModel export.",
+                        required=True)
+    flags.DEFINE_string("epoch", "latest", "Checkpoint of a training run: epoch number or latest.")
+    flags.DEFINE_string("dataset", "mnist", "Dataset of the real images (see train_mnist).")
+    flags.DEFINE_string("data_dir", default_data_dir("mnist"), "Its folder.")

@@ -16,18 +16,15 @@ import sys
 
 from absl import app, flags
 
-from trainers.cli import default_data_dir, use_invocation_directory
+from trainers.cli import define_model_flags, run_main
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", None, "Training run folder or SavedModel export.", required=True)
-flags.DEFINE_string("epoch", "latest", "Checkpoint of a training run: epoch number or latest.")
+define_model_flags()
 flags.DEFINE_string("output_dir", None, "Folder for the projector files and tsne.png.",
                     required=True)
 flags.DEFINE_integer("num_images", 2000, "Validation images to embed.")
 flags.DEFINE_boolean("tsne", True, "Also write tsne.png (scikit-learn t-SNE).")
 flags.DEFINE_integer("seed", 0, "Seed of t-SNE.")
-flags.DEFINE_string("dataset", "mnist", "Dataset of the images (see train_mnist).")
-flags.DEFINE_string("data_dir", default_data_dir("mnist"), "Its folder.")
 
 
 def main(argv):
@@ -58,8 +55,7 @@ def main(argv):
 
 
 def run():
-    use_invocation_directory()
-    app.run(lambda argv: sys.exit(main(argv)))
+    run_main(main)
 
 
 if __name__ == "__main__":

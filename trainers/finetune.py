@@ -20,7 +20,7 @@ import tempfile
 
 from absl import app, flags
 
-from trainers.cli import default_data_dir, use_invocation_directory
+from trainers.cli import default_data_dir, run_main
 
 _DEFAULT_DATA_DIR = default_data_dir("mnist")
 
@@ -86,8 +86,7 @@ def main(argv):
 
 
 def run():
-    use_invocation_directory()
-    app.run(lambda argv: sys.exit(main(argv)))
+    run_main(main)
 
 
 if __name__ == "__main__":

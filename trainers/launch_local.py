@@ -25,7 +25,7 @@ from typing import List
 
 from absl import app, flags
 
-from trainers.cli import free_ports
+from trainers.cli import free_ports, run_main
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("num_workers", 2, "Worker processes to start.")
@@ -113,7 +113,7 @@ def main(argv):
 
 
 def run():
-    app.run(lambda argv: sys.exit(main(argv)))
+    run_main(main)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,13 @@ import sys
 
 from absl import app, flags
 
-from trainers.cli import default_data_dir, use_invocation_directory
+from trainers.cli import define_model_flags, run_main
 
 TASKS = ("random", "reconstruct", "style_sweep", "interpolate", "analogy", "attributes",
          "attribute_vectors")
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", None, "Training run folder or SavedModel export.", required=True)
-flags.DEFINE_string("epoch", "latest", "Checkpoint of a training run: epoch number or latest.")
+define_model_flags()
 flags.DEFINE_enum("task", "random", TASKS, "What to make.")
 flags.DEFINE_string("output", None, "PNG grid to write (.npz for attribute_vectors).",
                     required=True)
@@ -40,8 +39,6 @@ flags.DEFINE_string("indices", None,
                     "'source,sink1,sink2'; unset: picked with --seed (analogy: random z).")
 flags.DEFINE_string("attribute_file", None, ".npz of attribute vectors (task attributes).")
 flags.DEFINE_string("attributes", None, "Edits, e.g. 'digit_3=-1,digit_8=+1'.")
-flags.DEFINE_string("dataset", "mnist", "Dataset of the real images (see train_mnist).")
-flags.DEFINE_string("data_dir", default_data_dir("mnist"), "Its folder.")
 
 
 def main(argv):
@@ -85,8 +82,7 @@ def main(argv):
 
 
 def run():
-    use_invocation_directory()
-    app.run(lambda argv: sys.exit(main(argv)))
+    run_main(main)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import sys
 
 from absl import app, flags
 
-from trainers.cli import default_data_dir, strategy_from_flags, use_invocation_directory
+from trainers.cli import default_data_dir, run_main, strategy_from_flags
 
 _DEFAULT_DATA_DIR = default_data_dir("mnist")
 
@@ -148,8 +148,7 @@ def main(argv):
 
 
 def run():
-    use_invocation_directory()
-    app.run(lambda argv: sys.exit(main(argv)))
+    run_main(main)
 
 
 if __name__ == "__main__":
