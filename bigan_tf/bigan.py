@@ -11,9 +11,17 @@ latent regressor and the plain GAN are the same class and the same
 * the encoder loss is
       L_E = jd_w·[0.5·BCE(D(x, E(x)), 0) + 0.5·BCE(D(G(z), z), 1)]   (inverse)
           + e_w ·mean_d BCE(σ(E_logits(G(z))), (z + 1)/2)            (latent regressor);
+  (+ r_w·mean_p (x − G(E(x)))²   (image reconstruction, our addition));
 * the generator loss is  L_G = d_w·(−log D(G(z))) + eg_w·L_E;
 * when eg_w > 0 the encoder is optimised on L_G together with G (the
   original moves E's parameters into G's optimiser); otherwise on L_E.
+* with no discriminator weight the generator is frozen and runs in inference
+  mode: only E trains (the post-hoc encoder, `trainers.train_encoder`).
+
+Conditional models (`NetworkConfig.conditional`) take a batch of (x, labels):
+G sees (z, c) and D the triple (x, z, c), where c are the real labels of the
+batch for both the real and the generated triples (so the classes of the
+generated half follow the data's class frequencies); E sees only x.
 
 D, E and G are updated simultaneously from one minibatch and one z sample
 (paper §3.4). D sees the real and the fake pairs in separate forward passes,
@@ -83,6 +91,8 @@ class BiGAN(keras.Model):
         self.data_dim = int(data_dim)
         self.weight_decay = float(weight_decay)
         self.noise_seed = int(noise_seed)
+        # Conditional wrappers (bigan_tf.networks.conditional) carry the label count.
+        self.num_classes = int(getattr(self.generator, "num_classes", 0))
         self._trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
         self._build_networks()
 
@@ -109,23 +119,54 @@ class BiGAN(keras.Model):
             names += ["D", "D_real_acc", "D_fake_acc"]
         if self.objective.has_encoder:
             names.append("E")
-        names.append("G")
+        if self.objective.trains_generator:
+            names.append("G")
         return names
 
     @property
     def metrics(self):
         return list(self._trackers.values())
 
+    @property
+    def is_conditional(self) -> bool:
+        return self.num_classes > 0
+
+    def _label_args(self, labels) -> tuple:
+        """(labels,) for conditional networks, () otherwise, with a clear error."""
+        if not self.is_conditional:
+            return ()
+        if labels is None:
+            raise ValueError("This is a class-conditional model: pass the labels of the batch "
+                             "(data as (x, labels) batches, or generate(z, labels)).")
+        return (labels,)
+
+    def generate(self, z, labels=None, training=False) -> tf.Tensor:
+        """G(z), or G(z, c) for a conditional model (labels: int ids or [B, K] vectors)."""
+        return self.generator(z, *self._label_args(labels), training=training)
+
+    def _apply_discriminator(self, network, x, z, labels, training) -> Dict[str, tf.Tensor]:
+        """network(x[, z][, c]) with the arguments its kind and conditioning take."""
+        if self.is_conditional:
+            return network(x, z, *self._label_args(labels), training=training)
+        return network(x, z, training=training) if z is not None else network(x, training=training)
+
+    def discriminate(self, x, z=None, labels=None, training=False) -> Dict[str, tf.Tensor]:
+        """The joint D(x, z[, c]) when the model has one, else D(x[, c])."""
+        if self.joint_discriminator is not None:
+            return self._apply_discriminator(self.joint_discriminator, x, z, labels, training)
+        return self._apply_discriminator(self.discriminator, x, None, labels, training)
+
     def _build_networks(self):
         x = tf.zeros([2, self.data_dim])
         z = tf.zeros([2, self.latent_dim])
-        self.generator(z)
+        labels = tf.zeros([2], tf.int32) if self.is_conditional else None
+        self.generate(z, labels)
         if self.encoder is not None:
             self.encoder(x)
         if self.joint_discriminator is not None:
-            self.joint_discriminator(x, z)
+            self._apply_discriminator(self.joint_discriminator, x, z, labels, False)
         if self.discriminator is not None:
-            self.discriminator(x)
+            self._apply_discriminator(self.discriminator, x, None, labels, False)
         self.built = True
 
     @property
@@ -134,10 +175,17 @@ class BiGAN(keras.Model):
                 for v in net.trainable_variables]
 
     @property
+    def trained_generator_variables(self) -> List[tf.Variable]:
+        """G's trainable variables, or none when the objective freezes G."""
+        if not self.objective.trains_generator:
+            return []
+        return list(self.generator.trainable_variables)
+
+    @property
     def generator_variables(self) -> List[tf.Variable]:
-        """Variables of the E+G optimiser: the generator's, then the encoder's."""
+        """Variables of the E+G optimiser: the generator's (unless frozen), then the encoder's."""
         encoder = self.encoder.trainable_variables if self.encoder is not None else []
-        return list(self.generator.trainable_variables) + list(encoder)
+        return self.trained_generator_variables + list(encoder)
 
     def call(self, x, training=False):
         """E(x) for models with an encoder, else the discriminator's features."""
@@ -195,7 +243,8 @@ class BiGAN(keras.Model):
         self.discriminator_optimizer = discriminator_optimizer
         self.generator_optimizer = generator_optimizer
         # Create the slots now so checkpoints restore into existing variables.
-        self.discriminator_optimizer.build(self.discriminator_variables)
+        if self.discriminator_variables:
+            self.discriminator_optimizer.build(self.discriminator_variables)
         self.generator_optimizer.build(self.generator_variables)
 
     def compile_for_training(self, optimizer_config: OptimizerConfig, steps_per_epoch: int,
@@ -229,31 +278,36 @@ class BiGAN(keras.Model):
         start = tf.cast(replica, tf.int32) * batch_size
         return z[start:start + batch_size]
 
-    def compute_losses(self, x: tf.Tensor, z: tf.Tensor, training: bool = True
+    def compute_losses(self, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = True
                        ) -> Dict[str, tf.Tensor]:
         """Per-example losses (shape [B]) of every active term, and D's logits.
 
         Keys: "discriminator", "generator", and when active "encoder",
-        "JD"/"D" (each discriminator's own loss), "JD_real_logits",
-        "JD_fake_logits", "D_real_logits", "D_fake_logits".
+        "reconstruction", "JD"/"D" (each discriminator's own loss),
+        "JD_real_logits", "JD_fake_logits", "D_real_logits", "D_fake_logits".
+        `labels` (int [B]) are required by conditional models, ignored otherwise.
         """
         o = self.objective
-        fake_x = self.generator(z, training=training)
+        # A frozen generator keeps its population batch-norm statistics.
+        g_training = training and o.trains_generator
+        fake_x = self.generate(z, labels, training=g_training)
         out: Dict[str, tf.Tensor] = {}
         zero = tf.zeros_like(z[:, 0])
         d_total, e_total, g_total = zero, zero, zero
         if self.encoder is not None:
             real_z = self.encoder(x, training=training)["latent"]
         if o.has_joint_discriminator:
-            real = self.joint_discriminator(x, real_z, training=training)["logits"]
-            fake = self.joint_discriminator(fake_x, z, training=training)["logits"]
+            joint = self.joint_discriminator
+            real = self._apply_discriminator(joint, x, real_z, labels, training)["logits"]
+            fake = self._apply_discriminator(joint, fake_x, z, labels, training)["logits"]
             out["JD"] = L.discriminator_loss(real, fake)
             out["JD_real_logits"], out["JD_fake_logits"] = real, fake
             d_total += o.joint_discrim_weight * out["JD"]
             e_total += o.joint_discrim_weight * L.inverse_loss(real, fake)
         if o.has_discriminator:
-            real = self.discriminator(x, training=training)["logits"]
-            fake = self.discriminator(fake_x, training=training)["logits"]
+            plain = self.discriminator
+            real = self._apply_discriminator(plain, x, None, labels, training)["logits"]
+            fake = self._apply_discriminator(plain, fake_x, None, labels, training)["logits"]
             out["D"] = L.discriminator_loss(real, fake)
             out["D_real_logits"], out["D_fake_logits"] = real, fake
             d_total += o.discrim_weight * out["D"]
@@ -261,13 +315,17 @@ class BiGAN(keras.Model):
         if o.encode_weight > 0:
             predicted = self.encoder(fake_x, training=training)["logits"]
             e_total += o.encode_weight * L.latent_regression_loss(z, predicted)
+        if o.reconstruct_weight > 0:
+            reconstructed = self.generate(real_z, labels, training=g_training)
+            out["reconstruction"] = L.reconstruction_loss(x, reconstructed)
+            e_total += o.reconstruct_weight * out["reconstruction"]
         if o.has_encoder:
             g_total += o.encode_gen_weight * e_total
             out["encoder"] = e_total
         out["discriminator"], out["generator"] = d_total, g_total
         return out
 
-    def compute_gradients(self, x: tf.Tensor, z: Optional[tf.Tensor] = None
+    def compute_gradients(self, x: tf.Tensor, z: Optional[tf.Tensor] = None, labels=None
                           ) -> Tuple[List[tf.Tensor], List[tf.Tensor], Dict[str, tf.Tensor]]:
         """Gradients of one step for this replica: (D grads, E+G grads, losses).
 
@@ -281,19 +339,19 @@ class BiGAN(keras.Model):
         global_batch = tf.shape(x)[0] * num_replicas
         o = self.objective
         d_vars = self.discriminator_variables
-        g_vars = list(self.generator.trainable_variables)
+        g_vars = self.trained_generator_variables
         e_vars = list(self.encoder.trainable_variables) if self.encoder is not None else []
         with tf.GradientTape(persistent=True) as tape:
-            losses = self.compute_losses(x, z, training=True)
+            losses = self.compute_losses(x, z, labels, training=True)
             mean = lambda v: tf.nn.compute_average_loss(v, global_batch_size=global_batch)
             d_loss = mean(losses["discriminator"])
             g_loss = mean(losses["generator"])
             e_loss = mean(losses["encoder"]) if "encoder" in losses else None
-        d_grads = tape.gradient(d_loss, d_vars)
+        d_grads = tape.gradient(d_loss, d_vars) if d_vars else []
         if e_vars and o.encode_gen_weight > 0:
             eg_grads = tape.gradient(g_loss, g_vars + e_vars)
         else:
-            eg_grads = tape.gradient(g_loss, g_vars)
+            eg_grads = tape.gradient(g_loss, g_vars) if g_vars else []
             if e_vars:
                 eg_grads += tape.gradient(e_loss, e_vars)
         del tape
@@ -309,10 +367,22 @@ class BiGAN(keras.Model):
         scale = self.weight_decay / num_replicas
         return [g + scale * tf.cast(v, g.dtype) for g, v in zip(grads, variables)]
 
+    def _split_batch(self, data):
+        """(x, labels) of a training batch; labels are None for unconditional models."""
+        if isinstance(data, (tuple, list)):
+            x, labels = data[0], (data[1] if len(data) > 1 else None)
+        else:
+            x, labels = data, None
+        if self.is_conditional and labels is None:
+            raise ValueError("A conditional BiGAN trains on (x, labels) batches; the data "
+                             "has no labels.")
+        return x, (labels if self.is_conditional else None)
+
     def train_step(self, data):
-        x = data[0] if isinstance(data, (tuple, list)) else data
-        d_grads, eg_grads, losses = self.compute_gradients(x)
-        self.discriminator_optimizer.apply(d_grads, self.discriminator_variables)
+        x, labels = self._split_batch(data)
+        d_grads, eg_grads, losses = self.compute_gradients(x, labels=labels)
+        if d_grads:
+            self.discriminator_optimizer.apply(d_grads, self.discriminator_variables)
         self.generator_optimizer.apply(eg_grads, self.generator_variables)
         self._update_trackers(losses)
         logs = {name: tracker.result() for name, tracker in self._trackers.items()}
@@ -332,16 +402,17 @@ class BiGAN(keras.Model):
                     tf.cast(losses[f"{prefix}_fake_logits"] < 0, tf.float32))
         if "encoder" in losses:
             self._trackers["E"].update_state(losses["encoder"])
-        self._trackers["G"].update_state(losses["generator"])
+        if "G" in self._trackers:
+            self._trackers["G"].update_state(losses["generator"])
 
-    def measure_losses(self, x: tf.Tensor, z: tf.Tensor) -> Dict[str, tf.Tensor]:
+    def measure_losses(self, x: tf.Tensor, z: tf.Tensor, labels=None) -> Dict[str, tf.Tensor]:
         """Mean module losses on one batch in training mode, changing no state.
 
         Batch norm normalises with batch statistics but its moving averages are
         left as they are (the original's deploy-pass cost line).
         """
         with frozen_batch_statistics(*self.networks):
-            losses = self.compute_losses(x, z, training=True)
+            losses = self.compute_losses(x, z, labels, training=True)
         return self.summarize_losses(losses)
 
     def summarize_losses(self, losses: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
@@ -352,5 +423,6 @@ class BiGAN(keras.Model):
                 summary[name] = tf.reduce_mean(losses[name])
         if "encoder" in losses:
             summary["E"] = tf.reduce_mean(losses["encoder"])
-        summary["G"] = tf.reduce_mean(losses["generator"])
+        if self.objective.trains_generator:
+            summary["G"] = tf.reduce_mean(losses["generator"])
         return summary

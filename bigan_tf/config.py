@@ -28,6 +28,13 @@ class Objective:
     * `encode_gen_weight`: weight of the encoder's loss inside the generator's
       loss; when non-zero the encoder is optimised *on the generator's loss*
       (E and G become one parameter set), as in the original.
+    * `reconstruct_weight` (not in the original): weight of the image
+      reconstruction loss mean_p (x − G(E(x)))² on real data, added to the
+      encoder's loss (the DIGITS walkthrough's post-hoc encoder).
+
+    An objective with no discriminator weight trains only an encoder against a
+    *frozen* generator (`trains_generator` is False): the post-hoc encoder of
+    `trainers.train_encoder`, with `reconstruct_weight` and/or `encode_weight`.
 
     Departure from the original: the original averages the encoder's loss
     terms with weight 1/(number of terms); we add the weighted terms. The two
@@ -38,6 +45,7 @@ class Objective:
     discrim_weight: float = 0.0
     encode_weight: float = 0.0
     encode_gen_weight: float = 1.0
+    reconstruct_weight: float = 0.0
 
     def validate(self) -> "Objective":
         for field in dataclasses.fields(self):
@@ -48,20 +56,32 @@ class Objective:
                 raise ConfigError(
                     f"--{field.name} must be >= 0 (a loss weight), got {value}. "
                     "Use 0 to switch that loss off.")
-        if self.joint_discrim_weight == 0 and self.discrim_weight == 0:
+        if not self.trains_generator and not (self.encode_weight > 0
+                                              or self.reconstruct_weight > 0):
             raise ConfigError(
                 "The objective trains no discriminator: set --joint_discrim_weight "
-                "(BiGAN) or --discrim_weight (GAN) above 0, or pick an --objective preset.")
+                "(BiGAN) or --discrim_weight (GAN) above 0, or pick an --objective preset "
+                "(an encoder-only objective against a frozen generator needs "
+                "--reconstruct_weight or --encode_weight above 0).")
         if self.encode_gen_weight > 0 and not self.has_encoder:
             raise ConfigError(
                 "--encode_gen_weight > 0 needs an encoder loss: set --joint_discrim_weight "
                 "or --encode_weight above 0.")
+        if not self.trains_generator and self.encode_gen_weight > 0:
+            raise ConfigError("--encode_gen_weight must be 0 when the generator is frozen "
+                              "(no discriminator weight).")
         return self
 
     @property
     def has_encoder(self) -> bool:
         """Whether the objective trains an encoder E at all."""
-        return self.joint_discrim_weight > 0 or self.encode_weight > 0
+        return (self.joint_discrim_weight > 0 or self.encode_weight > 0
+                or self.reconstruct_weight > 0)
+
+    @property
+    def trains_generator(self) -> bool:
+        """False for the encoder-only objective: G is frozen (inference mode)."""
+        return self.joint_discrim_weight > 0 or self.discrim_weight > 0
 
     @property
     def has_joint_discriminator(self) -> bool:
@@ -82,6 +102,9 @@ OBJECTIVE_PRESETS: Dict[str, Objective] = {
     "joint_latent_regressor": Objective(
         joint_discrim_weight=0, discrim_weight=1, encode_weight=1, encode_gen_weight=0.25),
     "gan": Objective(joint_discrim_weight=0, discrim_weight=1, encode_weight=0, encode_gen_weight=0),
+    # Not in the original: an encoder trained after the fact against a frozen G.
+    "posthoc_encoder": Objective(joint_discrim_weight=0, discrim_weight=0, encode_weight=0,
+                                 encode_gen_weight=0, reconstruct_weight=1),
 }
 
 
@@ -100,6 +123,11 @@ class NetworkConfig:
 
     `image_shape` is the shape of one image as a person sees it (H, W, C); the
     MLP family consumes and produces the flattened vector.
+
+    `conditional` makes G and D class-conditional (`bigan_tf.networks.conditional`):
+    "none", "simple" (one-hot labels concatenated to z, and to D's inputs) or
+    "extended" (a learned projection of x, z and c, each `condition_units`
+    wide, before they are combined); `num_classes` is then the label count.
     """
 
     family: str = "mnist_mlp"
@@ -108,14 +136,27 @@ class NetworkConfig:
     image_shape: Tuple[int, int, int] = (28, 28, 1)
     weight_init_stddev: float = 0.02
     batch_norm_epsilon: float = 1e-8
+    conditional: str = "none"
+    num_classes: int = 0
+    condition_units: int = 256
 
     def validate(self) -> "NetworkConfig":
-        for name in ("latent_dim", "hidden_units"):
+        for name in ("latent_dim", "hidden_units", "condition_units"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name} must be a positive integer, got {getattr(self, name)}.")
+        if self.conditional not in ("none", "simple", "extended"):
+            raise ConfigError(f"--conditional must be none, simple or extended, got "
+                              f"{self.conditional!r}.")
+        if self.is_conditional and self.num_classes < 2:
+            raise ConfigError(f"--conditional={self.conditional} needs labelled data with at "
+                              f"least 2 classes (num_classes={self.num_classes}).")
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
             raise ConfigError(f"image_shape must be (height, width, channels), got {self.image_shape}.")
         return self
+
+    @property
+    def is_conditional(self) -> bool:
+        return self.conditional != "none"
 
     @property
     def flat_dim(self) -> int:

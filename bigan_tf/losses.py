@@ -46,3 +46,15 @@ def latent_regression_loss(latent: tf.Tensor, predicted_logits: tf.Tensor) -> tf
     targets = (latent + 1.0) / 2.0
     return tf.reduce_mean(
         tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=predicted_logits), axis=-1)
+
+
+def reconstruction_loss(images: tf.Tensor, reconstructions: tf.Tensor) -> tf.Tensor:
+    """Image reconstruction error of the post-hoc encoder, per example.
+
+    mean_p (x_p − G(E(x))_p)²: the squared error ‖x − G(E(x))‖² averaged over
+    the pixels p of flat images in [0, 1] (the DIGITS walkthrough's encoder
+    objective; the mean keeps its scale independent of the image size).
+    """
+    images = tf.reshape(images, [tf.shape(images)[0], -1])
+    reconstructions = tf.reshape(reconstructions, [tf.shape(reconstructions)[0], -1])
+    return tf.reduce_mean(tf.math.squared_difference(images, reconstructions), axis=-1)

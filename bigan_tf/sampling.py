@@ -8,6 +8,12 @@ training run's checkpoint or an exported SavedModel behind `generate(z)` and
 
 Latent arithmetic (analogies, attributes) can leave the prior's cube
 [−1, 1]^d; the vectors are passed to G as they are, as DIGITS does.
+
+Class-conditional models also take labels (int ids or [N, K] label vectors):
+random grids and style sweeps put class r on row r, the class sweep slerps
+one-hot labels at fixed z, reconstructions use the images' true labels,
+interpolations slerp the two images' labels with their codes, and analogies and
+attribute edits keep the label of the source image.
 """
 
 from __future__ import annotations
@@ -193,11 +199,16 @@ class LatentModel:
     """
 
     def __init__(self, generate_fn, encode_fn, latent_dim: int, image_shape: Sequence[int],
-                 source: str):
+                 source: str, num_classes: int = 0):
         self._generate, self._encode = generate_fn, encode_fn
         self.latent_dim = int(latent_dim)
         self.image_shape = tuple(int(d) for d in image_shape)
         self.source = source
+        self.num_classes = int(num_classes)
+
+    @property
+    def is_conditional(self) -> bool:
+        return self.num_classes > 0
 
     @property
     def has_encoder(self) -> bool:
@@ -211,33 +222,63 @@ class LatentModel:
             model, shape = trained.model, trained.network.image_shape
 
             @tf.function
-            def generate(z):
-                return tf.reshape(model.generator(z, training=False), [-1, *shape])
+            def generate(z, labels=None):
+                return tf.reshape(model.generate(z, labels, training=False), [-1, *shape])
 
             encode = None
             if model.encoder is not None:
                 encode = tf.function(lambda x: model.encoder(x, training=False)["latent"])
-            return cls(generate, encode, trained.network.latent_dim, shape, path)
+            return cls(generate, encode, trained.network.latent_dim, shape, path,
+                       model.num_classes)
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
             signatures = tf.saved_model.load(path).signatures
             if "generate" not in signatures:
                 raise DataError(f"{path} is a SavedModel without a `generate` signature; export "
                                 "the full model with `python -m export.export_saved_model`.")
             generate_sig = signatures["generate"]
-            z_spec = generate_sig.structured_input_signature[1]["z"]
+            inputs = generate_sig.structured_input_signature[1]
             image_spec = generate_sig.structured_outputs["images"]
+            num_classes = inputs["labels"].shape[-1] if "labels" in inputs else 0
             encode = None
             if "reconstruct" in signatures:
                 encode_sig = signatures["encode"]
                 encode = lambda x: encode_sig(images=x)["latent"]  # noqa: E731
-            return cls(lambda z: generate_sig(z=z)["images"], encode, z_spec.shape[-1],
-                       image_spec.shape[1:], path)
+
+            def generate(z, labels=None):
+                if labels is None:
+                    return generate_sig(z=z)["images"]
+                return generate_sig(z=z, labels=labels)["images"]
+            return cls(generate, encode, inputs["z"].shape[-1], image_spec.shape[1:], path,
+                       num_classes)
         raise DataError(f"{path} is neither a training run (config.json) nor a SavedModel "
                         "export (saved_model.pb).")
 
-    def generate(self, z, batch_size: int = 500) -> np.ndarray:
+    def label_vectors(self, labels) -> np.ndarray:
+        """int class ids [N] or label vectors [N, K] -> float32 [N, K]."""
+        labels = np.asarray(labels)
+        if labels.ndim == 1:
+            if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
+                raise ConfigError(f"Class ids must be in [0, {self.num_classes}), got "
+                                  f"{labels.min()}..{labels.max()}.")
+            return np.eye(self.num_classes, dtype=np.float32)[labels]
+        if labels.ndim != 2 or labels.shape[1] != self.num_classes:
+            raise ConfigError(f"Label vectors must be [N, {self.num_classes}], got "
+                              f"{labels.shape}.")
+        return labels.astype(np.float32)
+
+    def generate(self, z, labels=None, batch_size: int = 500) -> np.ndarray:
+        """G(z) in [0, 1]; a conditional model needs `labels` (ids or label vectors)."""
         z = np.asarray(z, np.float32)
-        return np.concatenate([np.asarray(self._generate(tf.constant(z[i:i + batch_size])))
+        if not self.is_conditional:
+            return np.concatenate([np.asarray(self._generate(tf.constant(z[i:i + batch_size])))
+                                   for i in range(0, len(z), batch_size)])
+        if labels is None:
+            raise ConfigError(f"{self.source} is a class-conditional model: give labels.")
+        c = self.label_vectors(labels)
+        if len(c) != len(z):
+            raise ConfigError(f"{len(c)} labels for {len(z)} latent vectors.")
+        return np.concatenate([np.asarray(self._generate(tf.constant(z[i:i + batch_size]),
+                                                         tf.constant(c[i:i + batch_size])))
                                for i in range(0, len(z), batch_size)])
 
     def encode(self, images, batch_size: int = 500) -> np.ndarray:
@@ -270,10 +311,17 @@ def _pairs(text, count, limit, rng):
     return np.array(pairs)
 
 
+def _row_labels(model: "LatentModel", rows: int, per_row: int) -> Optional[np.ndarray]:
+    """Class r mod K for every image of row r (None for unconditional models)."""
+    if not model.is_conditional:
+        return None
+    return np.repeat(np.arange(rows) % model.num_classes, per_row)
+
+
 def task_images(model: "LatentModel", task: str, real: Optional[np.ndarray], rows: int,
                 steps: int, seed: int = 0, indices: Optional[str] = None,
-                attribute_file: Optional[str] = None, attributes: Optional[str] = None
-                ) -> Tuple[np.ndarray, int, bool]:
+                attribute_file: Optional[str] = None, attributes: Optional[str] = None,
+                real_labels: Optional[np.ndarray] = None) -> Tuple[np.ndarray, int, bool]:
     """Images for one `trainers.sample` task: (images [N, H, W, C], grid rows, is a sweep).
 
     Tasks: random (rows × steps samples), style_sweep (a slerp between two
@@ -282,20 +330,42 @@ def task_images(model: "LatentModel", task: str, real: Optional[np.ndarray], row
     `indices` "i:j,k:l" or random pairs), analogy (a steps × steps grid; corners
     from real images `indices` "source,sink1,sink2" or random z), attributes (per
     row: a real image, G(E(x)), then the edits of `attributes` applied in
-    growing amounts, vectors from `attribute_file`). `real` are the images in
-    [0, 1] the real-image tasks draw from.
+    growing amounts, vectors from `attribute_file`), class_sweep (conditional
+    models: per row a fixed random z while the label slerps from class r to
+    r+1). `real` are the images in [0, 1] the real-image tasks draw from and
+    `real_labels` their int labels (needed by conditional models).
     """
     rng = np.random.RandomState(seed)
     if task in ("reconstruct", "interpolate", "attributes") and real is None:
         raise ConfigError(f"Task {task} needs real images.")
+    if model.is_conditional and real is not None and real_labels is None:
+        raise ConfigError("A conditional model needs the labels of the real images.")
+
+    def labels_of(index):
+        return None if not model.is_conditional else np.asarray(real_labels)[index]
+
     if task == "random":
-        return model.generate(sample_prior(rows * steps, model.latent_dim, seed)), rows, \
-            False
+        return model.generate(sample_prior(rows * steps, model.latent_dim, seed),
+                              _row_labels(model, rows, steps)), rows, False
     if task == "style_sweep":
-        return model.generate(style_sweep(model.latent_dim, rows, steps, seed)), rows, True
+        return model.generate(style_sweep(model.latent_dim, rows, steps, seed),
+                              _row_labels(model, rows, steps)), rows, True
+    if task == "class_sweep":
+        if not model.is_conditional:
+            raise ConfigError(f"{model.source} is not class-conditional; class_sweep needs a "
+                              "model trained with --conditional.")
+        z = sample_prior(rows, model.latent_dim, seed)
+        parts = [class_sweep(z[r], model.num_classes, steps) for r in range(rows)]
+        # Row r: its own z, the label moving from class r to r+1.
+        zs = np.concatenate([p[0][(r % model.num_classes) * steps:][:steps]
+                             for r, p in enumerate(parts)])
+        cs = np.concatenate([p[1][(r % model.num_classes) * steps:][:steps]
+                             for r, p in enumerate(parts)])
+        return model.generate(zs, cs), rows, True
     if task == "reconstruct":
-        picked = real[rng.choice(len(real), rows * steps, replace=False)]
-        recon = model.generate(model.encode(picked))
+        index = rng.choice(len(real), rows * steps, replace=False)
+        picked = real[index]
+        recon = model.generate(model.encode(picked), labels_of(index))
         # 2·rows grid rows: each row of real images is followed by its G(E(x)).
         grid = np.concatenate([part for r in range(rows) for part in
                                (picked[r * steps:(r + 1) * steps],
@@ -306,22 +376,31 @@ def task_images(model: "LatentModel", task: str, real: Optional[np.ndarray], row
         z = model.encode(real[pairs.reshape(-1)])
         sweeps = np.concatenate([sweep(z[2 * i], z[2 * i + 1], steps)
                                  for i in range(len(pairs))])
-        return model.generate(sweeps), len(pairs), True
+        labels = None
+        if model.is_conditional:
+            c = model.label_vectors(labels_of(pairs.reshape(-1)))
+            labels = np.concatenate([sweep(c[2 * i], c[2 * i + 1], steps)
+                                     for i in range(len(pairs))])
+        return model.generate(sweeps, labels), len(pairs), True
     if task == "analogy":
         if indices:
             index = [int(i) for i in indices.split(",")]
             if len(index) != 3:
                 raise ConfigError("--indices for analogy: 'source,sink1,sink2'.")
             corners = model.encode(real[index])
+            source_label = labels_of(index[:1])
         else:
             corners = sample_prior(3, model.latent_dim, seed)
-        return model.generate(analogy_grid(*corners, steps)), steps, False
+            source_label = np.zeros([1], np.int64) if model.is_conditional else None
+        labels = None if source_label is None else np.repeat(source_label, steps * steps)
+        return model.generate(analogy_grid(*corners, steps), labels), steps, False
     if task == "attributes":
         if not attribute_file or not attributes:
             raise ConfigError("--task=attributes needs --attribute_file and --attributes.")
         vectors, names = load_attribute_vectors(attribute_file)
         edits = parse_attribute_edits(attributes)
-        picked = real[rng.choice(len(real), rows, replace=False)]
+        index = rng.choice(len(real), rows, replace=False)
+        picked = real[index]
         z = model.encode(picked)
         # Each row: the image, its reconstruction, then the edits at 1/(steps−2), ..., 1 times.
         if steps < 3:
@@ -331,6 +410,8 @@ def task_images(model: "LatentModel", task: str, real: Optional[np.ndarray], row
         for i in range(rows):
             edited = [apply_attributes(z[i], vectors, names,
                                          {k: a * v for k, v in edits.items()}) for a in amounts]
-            out += [picked[i:i + 1], model.generate(np.stack([z[i], *edited]))]
+            labels = None if not model.is_conditional else np.repeat(labels_of(index[i:i + 1]),
+                                                                      len(edited) + 1)
+            out += [picked[i:i + 1], model.generate(np.stack([z[i], *edited]), labels)]
         return np.concatenate(out), rows, True
     raise ConfigError(f"Unknown task {task!r}.")

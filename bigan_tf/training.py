@@ -61,6 +61,20 @@ class RunConfig:
         return self
 
 
+def copy_generator(source: BiGAN, target: BiGAN) -> None:
+    """Copies G's weights (batch-norm statistics included) from `source` into `target`.
+
+    The `initialize` of a post-hoc encoder run: `train(..., initialize=lambda m:
+    copy_generator(gan, m))`. Raises `ConfigError` when the generators differ.
+    """
+    shapes = [tuple(w.shape) for w in source.generator.weights]
+    if shapes != [tuple(w.shape) for w in target.generator.weights]:
+        raise ConfigError(
+            "The generator to copy does not match the new model's (its image shape, latent "
+            "size or conditioning differ): train with the same --dataset as the GAN.")
+    target.generator.set_weights(source.generator.get_weights())
+
+
 def _every(interval: Optional[int], epoch: int) -> bool:
     return bool(interval) and epoch % interval == 0
 
@@ -68,10 +82,14 @@ def _every(interval: Optional[int], epoch: int) -> bool:
 def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkConfig,
           objective: Objective, optimizer: OptimizerConfig, evaluation: EvaluationConfig,
           run: RunConfig, print_fn: Callable[[str], None] = print,
-          extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> Dict[str, object]:
+          extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+          initialize: Optional[Callable[[BiGAN], None]] = None) -> Dict[str, object]:
     """Trains (or resumes) a BiGAN; returns {"model", "history", "metrics", "epoch"}.
 
     `extra_callbacks` run before the built-in ones (e.g. timers in benchmarks).
+    `initialize(model)` runs on a fresh (not resumed) model inside the strategy's
+    scope before training, e.g. to load a trained generator for the post-hoc
+    encoder. A conditional `network` with `num_classes=0` takes the data's.
     """
     run.validate()
     objective.validate()
@@ -79,6 +97,12 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
     evaluation.validate()
     if tuple(network.image_shape) != data.image_shape:
         network = dataclasses.replace(network, image_shape=data.image_shape)
+    if network.is_conditional:
+        if network.num_classes == 0:
+            network = dataclasses.replace(network, num_classes=data.num_classes)
+        if data.num_classes > network.num_classes:
+            raise ConfigError(f"The data has {data.num_classes} classes but the conditional "
+                              f"network was configured for {network.num_classes}.")
     network.validate()
     total_epochs = optimizer.total_epochs
     steps_per_epoch = len(data.train_images) // run.batch_size
@@ -111,6 +135,8 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
         checkpoint = TrainingCheckpoint(model, checkpoint_dir, write_directory=write_dir,
                                         keep_written=run.keep_worker_checkpoints)
         initial_epoch = checkpoint.restore(resume) if resume is not None else 0
+        if initialize is not None and initial_epoch == 0:
+            initialize(model)
     if initial_epoch:
         print_fn(f"Resumed from epoch {initial_epoch}.")
     if chief:

@@ -1,8 +1,6 @@
-"""Flags and error handling shared by the exporters' command lines."""
+"""Flags and reporting shared by the exporters' command lines."""
 
 from __future__ import annotations
-
-import sys
 
 from absl import flags
 
@@ -15,13 +13,8 @@ def define_source_flags() -> None:
     flags.DEFINE_boolean("overwrite", False, "Replace --output if it exists (atomically).")
 
 
-def run_export(program: str, export_fn) -> int:
-    """Runs `export_fn()`, turning bigan_tf errors into one line on stderr and exit code 2."""
-    from bigan_tf.errors import BiganError
-    try:
-        path = export_fn()
-    except BiganError as e:
-        print(f"{program}: error: {e}", file=sys.stderr)
-        return 2
+def run_export(export_fn) -> int:
+    """Runs `export_fn()` and reports the folder it wrote (errors: `trainers.cli.run_main`)."""
+    path = export_fn()
     print(f"Exported to {path}")
     return 0

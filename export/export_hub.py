@@ -42,11 +42,11 @@ def main(argv):
         return export_hub_module(trained.model, trained.network, FLAGS.output,
                                  FLAGS.output_key, trained.optimizer.weight_decay,
                                  FLAGS.overwrite, trained)
-    return run_export("export_hub", export)
+    return run_export(export)
 
 
 def run():
-    run_main(main)
+    run_main(main, "export_hub")
 
 
 if __name__ == "__main__":

@@ -31,11 +31,11 @@ def main(argv):
         trained = load_trained_model(FLAGS.exp_dir, FLAGS.epoch)
         return export_saved_model(trained.model, trained.network, FLAGS.output,
                                   FLAGS.overwrite, trained)
-    return run_export("export_saved_model", export)
+    return run_export(export)
 
 
 def run():
-    run_main(main)
+    run_main(main, "export_saved_model")
 
 
 if __name__ == "__main__":

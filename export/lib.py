@@ -140,7 +140,7 @@ def export_saved_model(model, network, output_dir: str, overwrite: bool = False,
                        trained: Optional[TrainedModel] = None) -> str:
     """Writes every network of `model` behind serving signatures to `output_dir`."""
     with atomic_export_dir(output_dir, overwrite) as tmp:
-        module = BiGANSavedModel(model.networks, network.image_shape, network.latent_dim)
+        module = BiGANSavedModel(model, network.image_shape, network.latent_dim)
         signatures = module.signatures()
         tf.saved_model.save(module, tmp, signatures=signatures)
         described = {}

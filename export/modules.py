@@ -140,8 +140,10 @@ class HubEncoderModule(EncoderPiece):
 
 
 class _Untracked:
-    def __init__(self, networks):
-        self.networks = networks
+    """A plain holder: objects kept in it are not tracked by tf.train.Checkpoint."""
+
+    def __init__(self, value):
+        self.value = value
 
 
 def _flat_to_images(x: tf.Tensor, image_shape: Sequence[int]) -> tf.Tensor:
@@ -161,59 +163,65 @@ class BiGANSavedModel(tf.train.Checkpoint):
       * `discriminate(images, z)` -> {"logits", "probabilities"} for a joint
         D(x, z), or `discriminate(images)` for an x-only D;
       * `serving_default` = `encode`.
+    A class-conditional model's `generate`, `reconstruct` and `discriminate`
+    take one more input, `labels`: float32 [batch, num_classes], one-hot or
+    soft (slerped) label vectors. `encode` never takes labels.
     All run in inference mode (batch norm on its population statistics).
     """
 
-    def __init__(self, networks, image_shape: Sequence[int], latent_dim: int):
+    def __init__(self, model, image_shape: Sequence[int], latent_dim: int):
         super().__init__()
         # Held in a plain object so that the Keras models are not tracked (see EncoderPiece).
-        self._untracked = _Untracked(networks)
-        self.variables = [w.value for net in networks if net is not None for w in net.weights]
+        self._untracked = _Untracked(model)
+        self.variables = [w.value for net in model.networks if net is not None for w in net.weights]
         self._image_shape = tuple(int(d) for d in image_shape)
         self._latent_dim = int(latent_dim)
+        self._num_classes = int(model.num_classes)
 
     def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-        images_spec = _image_spec(self._image_shape)
-        z_spec = tf.TensorSpec([None, self._latent_dim], tf.float32, name="z")
-        encoder, generator = self._untracked.networks.encoder, self._untracked.networks.generator
+        model = self._untracked.value
         image_shape = self._image_shape
+        images_spec = _image_spec(image_shape)
+        z_spec = tf.TensorSpec([None, self._latent_dim], tf.float32, name="z")
+        # Conditional models take label vectors after the other inputs.
+        label_specs = ([tf.TensorSpec([None, self._num_classes], tf.float32, name="labels")]
+                       if self._num_classes else [])
 
-        if encoder is not None:
+        def images_of(z, labels):
+            return _flat_to_images(model.generate(z, labels, training=False), image_shape)
+
+        def first(values):
+            return values[0] if values else None
+
+        if model.encoder is not None:
             @tf.function(input_signature=[images_spec])
             def encode(images):
-                out = encoder(images, training=False)
+                out = model.encoder(images, training=False)
                 return {"latent": out["latent"], "features": out["features"]}
 
-            @tf.function(input_signature=[images_spec])
-            def reconstruct(images):
-                z = encoder(images, training=False)["latent"]
-                return {"images": _flat_to_images(generator(z, training=False), image_shape),
-                        "latent": z}
+            @tf.function(input_signature=[images_spec, *label_specs])
+            def reconstruct(images, *labels):
+                z = model.encoder(images, training=False)["latent"]
+                return {"images": images_of(z, first(labels)), "latent": z}
         else:
-            d = self._untracked.networks.discriminator
-
             @tf.function(input_signature=[images_spec])
             def encode(images):
-                return {"features": d(images, training=False)["features"]}
+                return {"features": model.discriminator(images, training=False)["features"]}
             reconstruct = None
 
-        @tf.function(input_signature=[z_spec])
-        def generate(z):
-            return {"images": _flat_to_images(generator(z, training=False), image_shape)}
+        @tf.function(input_signature=[z_spec, *label_specs])
+        def generate(z, *labels):
+            return {"images": images_of(z, first(labels))}
 
-        if self._untracked.networks.joint_discriminator is not None:
-            joint = self._untracked.networks.joint_discriminator
-
-            @tf.function(input_signature=[images_spec, z_spec])
-            def discriminate(images, z):
-                logits = joint(images, z, training=False)["logits"]
+        if model.joint_discriminator is not None:
+            @tf.function(input_signature=[images_spec, z_spec, *label_specs])
+            def discriminate(images, z, *labels):
+                logits = model.discriminate(images, z, first(labels), training=False)["logits"]
                 return {"logits": logits, "probabilities": tf.sigmoid(logits)}
         else:
-            plain = self._untracked.networks.discriminator
-
-            @tf.function(input_signature=[images_spec])
-            def discriminate(images):
-                logits = plain(images, training=False)["logits"]
+            @tf.function(input_signature=[images_spec, *label_specs])
+            def discriminate(images, *labels):
+                logits = model.discriminate(images, None, first(labels), training=False)["logits"]
                 return {"logits": logits, "probabilities": tf.sigmoid(logits)}
 
         signatures = {"serving_default": encode, "encode": encode, "generate": generate,

@@ -92,7 +92,7 @@ def test_deploy_pass_sets_mean_of_batch_statistics(small_mnist):
     enc = model.encoder
     means, variances = [], []
     for i in range(3):
-        x, _ = evaluator._deploy_batch(i)
+        x = evaluator._deploy_batch(i)[0]
         pre = enc.hidden2(tf.nn.leaky_relu(enc.hidden1(x), 0.2)).numpy()
         means.append(pre.mean(0))
         variances.append(pre.var(0, ddof=1))

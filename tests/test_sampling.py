@@ -186,3 +186,81 @@ def test_embed_command_line(sources, mnist_dir, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert Image.open(tmp_path / "tsne.png").size == (800, 800)
     assert (tmp_path / "projector_config.pbtxt").exists()
+
+
+def test_attribute_table_formats_and_errors(tmp_path):
+    from bigan_tf.data.attributes import read_attribute_table
+    celeba = tmp_path / "list_attr_celeba.txt"
+    celeba.write_text("2\nSmiling Black_Hair\n000001.jpg  1 -1\n000002.jpg -1  1\n")
+    files, names, values = read_attribute_table(str(celeba))
+    assert files == ["000001.jpg", "000002.jpg"] and names == ["Smiling", "Black_Hair"]
+    np.testing.assert_array_equal(values, [[1, -1], [-1, 1]])
+    csv_table = tmp_path / "attrs.csv"
+    csv_table.write_text("image_id,Smiling,Black_Hair\n000001.jpg,1,-1\n000002.jpg,-1,1\n")
+    assert read_attribute_table(str(csv_table))[1:][0] == names
+    np.testing.assert_array_equal(read_attribute_table(str(csv_table))[2], values)
+    short = tmp_path / "short.txt"
+    short.write_text("Smiling Black_Hair\n000001.jpg 1 -1\n000002.jpg 1\n")
+    with pytest.raises(DataError, match=r"short.txt, line 3: expected a file name and 2"):
+        read_attribute_table(str(short))
+    words = tmp_path / "words.csv"
+    words.write_text("image_id,Smiling\n1.jpg,yes\n")
+    with pytest.raises(DataError, match="line 2: attribute values must be numbers"):
+        read_attribute_table(str(words))
+    with pytest.raises(DataError, match="does not exist"):
+        read_attribute_table(str(tmp_path / "none.txt"))
+
+
+def test_image_files_are_cropped_resized_and_converted(tmp_path):
+    from bigan_tf.data.attributes import load_image_files
+    rgb = np.zeros((30, 40, 3), np.uint8)
+    rgb[:, 5:35] = 255  # the centred 30x30 crop is all white
+    Image.fromarray(rgb).save(tmp_path / "wide.png")
+    (tmp_path / "notes.txt").write_text("not an image")
+    images, kept = load_image_files(str(tmp_path), ["wide.png"], (28, 28, 1))
+    assert images.shape == (1, 28, 28, 1) and kept.tolist() == [0]
+    np.testing.assert_allclose(images, 1.0, atol=1e-2)
+    with pytest.raises(DataError, match=r"2 of 3 images .*notes.txt \(UnidentifiedImageError\)"):
+        load_image_files(str(tmp_path), ["wide.png", "notes.txt", "gone.png"], (28, 28, 1))
+    images, kept = load_image_files(str(tmp_path), ["gone.png", "wide.png"], (28, 28, 3),
+                                    skip_missing=True)
+    assert images.shape == (1, 28, 28, 3) and kept.tolist() == [1]
+
+
+def test_attribute_vectors_from_a_labelled_image_folder(sources, small_mnist, tmp_path):
+    """The CelebA route on MNIST digits written as PNGs: table columns become vectors."""
+    folder = tmp_path / "images"
+    folder.mkdir()
+    images = small_mnist.val_images[:80]
+    labels = small_mnist.val_labels[:80]
+    rows = []
+    for i, (image, label) in enumerate(zip(images, labels)):
+        Image.fromarray(image[..., 0]).save(folder / f"{i:06d}.png")
+        rows.append(f"{i:06d}.png {1 if label == 1 else -1} {1 if label % 2 == 0 else -1}")
+    table = tmp_path / "list_attr.txt"
+    table.write_text(f"{len(rows)}\nIs_One Even\n" + "\n".join(rows) + "\n")
+    output = tmp_path / "attrs.npz"
+    run = lambda *args: subprocess.run(
+        [sys.executable, "-m", "trainers.sample", f"--model={sources['checkpoint']}",
+         f"--attribute_table={table}", f"--image_dir={folder}", *args],
+        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
+        text=True, timeout=300)
+    ok = run("--task=attribute_vectors", f"--output={output}")
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    vectors, names = S.load_attribute_vectors(str(output))
+    assert names == ["Is_One", "Even"]
+    model = S.LatentModel.load(sources["checkpoint"])
+    attributes = np.stack([np.where(labels == 1, 1, -1), np.where(labels % 2 == 0, 1, -1)], 1)
+    expected = S.attribute_vectors(model.encode(images.astype(np.float32) / 255.0), attributes)
+    np.testing.assert_allclose(vectors, expected, atol=1e-5)
+    edits = run("--task=attributes", f"--attribute_file={output}", "--attributes=Is_One=+1",
+                "--rows=2", "--steps=4", f"--output={tmp_path / 'edits.png'}")
+    assert edits.returncode == 0, edits.stderr[-2000:]
+    assert Image.open(tmp_path / "edits.png").size == (4 * 28, 2 * 28)
+    (folder / "000003.png").unlink()
+    missing = run("--task=attribute_vectors", f"--output={tmp_path / 'b.npz'}")
+    assert missing.returncode == 2 and "000003.png (FileNotFoundError)" in missing.stderr
+    assert "--skip_missing_images" in missing.stderr
+    skipped = run("--task=attribute_vectors", f"--output={tmp_path / 'c.npz'}",
+                  "--skip_missing_images")
+    assert skipped.returncode == 0 and "Read 79 images" in skipped.stdout

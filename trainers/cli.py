@@ -90,11 +90,28 @@ def free_ports(count: int, host: str = "127.0.0.1") -> List[int]:
             s.close()
 
 
-def run_main(main) -> None:
-    """The entry point of every program: `bazel run`-aware, exit code from `main`."""
+def run_main(main, program: str) -> None:
+    """The entry point of every program: `bazel run`-aware, exit code from `main`.
+
+    A `bigan_tf.BiganError` (bad input, a missing file, a diverged run: the
+    message names the problem and the fix) becomes `program: error: ...` on
+    stderr and exit status 2, without a traceback.
+    """
     from absl import app
+
+    def guarded(argv):
+        try:
+            return main(argv)
+        except Exception as e:
+            # Imported only now: bigan_tf pulls in TensorFlow, which --help must not wait for.
+            from bigan_tf.errors import BiganError
+            if not isinstance(e, BiganError):
+                raise
+            print(f"{program}: error: {e}", file=sys.stderr)
+            return 2
+
     use_invocation_directory()
-    app.run(lambda argv: sys.exit(main(argv)))
+    app.run(lambda argv: sys.exit(guarded(argv)))
 
 
 def define_model_flags() -> None:

@@ -12,7 +12,6 @@ labels, sprite.png, projector_config.pbtxt, vectors.tsv) and tsne.png.
 from __future__ import annotations
 
 import os
-import sys
 
 from absl import app, flags
 
@@ -32,30 +31,25 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import numpy as np
 
-    from bigan_tf import BiganError
     from bigan_tf.data import load_image_data
     from bigan_tf.embeddings import tsne_scatter, write_projector
     from bigan_tf.sampling import LatentModel
 
-    try:
-        model = LatentModel.load(FLAGS.model, FLAGS.epoch)
-        data = load_image_data(FLAGS.dataset, FLAGS.data_dir).take(num_val=FLAGS.num_images)
-        images = data.val_images.astype(np.float32) / 255.0
-        vectors = model.encode(images)
-        write_projector(FLAGS.output_dir, vectors, data.val_labels, images)
-        print(f"Wrote projector files for {len(vectors)} images to {FLAGS.output_dir}")
-        if FLAGS.tsne:
-            path = os.path.join(FLAGS.output_dir, "tsne.png")
-            tsne_scatter(path, vectors, data.val_labels, FLAGS.seed)
-            print(f"Wrote {path}")
-    except BiganError as e:
-        print(f"embed: error: {e}", file=sys.stderr)
-        return 2
+    model = LatentModel.load(FLAGS.model, FLAGS.epoch)
+    data = load_image_data(FLAGS.dataset, FLAGS.data_dir).take(num_val=FLAGS.num_images)
+    images = data.val_images.astype(np.float32) / 255.0
+    vectors = model.encode(images)
+    write_projector(FLAGS.output_dir, vectors, data.val_labels, images)
+    print(f"Wrote projector files for {len(vectors)} images to {FLAGS.output_dir}")
+    if FLAGS.tsne:
+        path = os.path.join(FLAGS.output_dir, "tsne.png")
+        tsne_scatter(path, vectors, data.val_labels, FLAGS.seed)
+        print(f"Wrote {path}")
     return 0
 
 
 def run():
-    run_main(main)
+    run_main(main, "embed")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 
 from absl import app, flags
@@ -52,28 +51,23 @@ flags.DEFINE_integer("verbose", 0, "Keras progress output.")
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bigan_tf import BiganError
     from bigan_tf.callbacks import atomic_write_text
     from bigan_tf.data import load_image_data
     from bigan_tf.distribute import make_strategy
     from bigan_tf.transfer import parse_mode, train_classifier
     from export.lib import export_random_init_like
 
-    try:
-        parse_mode(FLAGS.mode)
-        strategy = make_strategy(FLAGS.strategy, cpu_replicas=FLAGS.cpu_replicas)
-        data = load_image_data(FLAGS.dataset, FLAGS.data_dir, use_test_set=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            handle = FLAGS.hub_module
-            if FLAGS.init == "random":
-                handle = export_random_init_like(handle, os.path.join(tmp, "random"), FLAGS.seed)
-            result = train_classifier(
-                strategy, handle, data, FLAGS.mode, labels_per_class=FLAGS.labels_per_class,
-                steps=FLAGS.steps, batch_size=FLAGS.batch_size,
-                learning_rate=FLAGS.learning_rate, seed=FLAGS.seed, verbose=FLAGS.verbose)
-    except BiganError as e:
-        print(f"finetune: error: {e}", file=sys.stderr)
-        return 2
+    parse_mode(FLAGS.mode)
+    strategy = make_strategy(FLAGS.strategy, cpu_replicas=FLAGS.cpu_replicas)
+    data = load_image_data(FLAGS.dataset, FLAGS.data_dir, use_test_set=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        handle = FLAGS.hub_module
+        if FLAGS.init == "random":
+            handle = export_random_init_like(handle, os.path.join(tmp, "random"), FLAGS.seed)
+        result = train_classifier(
+            strategy, handle, data, FLAGS.mode, labels_per_class=FLAGS.labels_per_class,
+            steps=FLAGS.steps, batch_size=FLAGS.batch_size,
+            learning_rate=FLAGS.learning_rate, seed=FLAGS.seed, verbose=FLAGS.verbose)
     result.pop("model")
     result = {"hub_module": FLAGS.hub_module, "init": FLAGS.init, "dataset": FLAGS.dataset,
               **result}
@@ -86,7 +80,7 @@ def main(argv):
 
 
 def run():
-    run_main(main)
+    run_main(main, "finetune")
 
 
 if __name__ == "__main__":

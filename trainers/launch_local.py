@@ -113,7 +113,7 @@ def main(argv):
 
 
 def run():
-    run_main(main)
+    run_main(main, "launch_local")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,14 @@ r"""Samples and explores a trained generator: grids, sweeps, interpolations, ana
     python -m trainers.sample --model=exp/mnist_bigan --task=random --output=random.png
     python -m trainers.sample --model=exports/mnist_bigan --task=style_sweep --gif=sweep.gif --output=sweep.png
     python -m trainers.sample --model=exp/mnist_bigan --task=reconstruct --output=recon.png
+    python -m trainers.sample --model=exp/mnist_cbigan --task=class_sweep --gif=classes.gif --output=classes.png
     python -m trainers.sample --model=exp/mnist_bigan --task=interpolate --indices=3:7,10:42 --output=interp.png
     python -m trainers.sample --model=exp/mnist_bigan --task=analogy --indices=1,2,3 --output=analogy.png
     python -m trainers.sample --model=exp/mnist_bigan --task=attribute_vectors --output=digits.npz
     python -m trainers.sample --model=exp/mnist_bigan --task=attributes \
         --attribute_file=digits.npz --attributes="digit_3=-1,digit_8=+1" --output=edits.png
+    python -m trainers.sample --model=exp/celeba --task=attribute_vectors \
+        --attribute_table=list_attr_celeba.txt --image_dir=img_align_celeba --output=celeba.npz
 
 --model is a training run's folder (newest checkpoint, or --epoch) or a SavedModel
 from export.export_saved_model. Real images (reconstruct, interpolate, analogy
@@ -16,14 +19,13 @@ with --indices, attribute vectors) come from the validation split of --dataset.
 
 from __future__ import annotations
 
-import sys
 
 from absl import app, flags
 
 from trainers.cli import define_model_flags, run_main
 
-TASKS = ("random", "reconstruct", "style_sweep", "interpolate", "analogy", "attributes",
-         "attribute_vectors")
+TASKS = ("random", "reconstruct", "style_sweep", "class_sweep", "interpolate", "analogy",
+         "attributes", "attribute_vectors")
 
 FLAGS = flags.FLAGS
 define_model_flags()
@@ -39,50 +41,65 @@ flags.DEFINE_string("indices", None,
                     "'source,sink1,sink2'; unset: picked with --seed (analogy: random z).")
 flags.DEFINE_string("attribute_file", None, ".npz of attribute vectors (task attributes).")
 flags.DEFINE_string("attributes", None, "Edits, e.g. 'digit_3=-1,digit_8=+1'.")
+flags.DEFINE_string("attribute_table", None,
+                    "A CelebA-style attribute table (list_attr_celeba.txt or a CSV with an "
+                    "image_id column) naming images in --image_dir: the real images of every "
+                    "task come from there instead of --dataset, and attribute_vectors uses its "
+                    "columns (e.g. Smiling, Black_Hair) instead of the dataset's classes.")
+flags.DEFINE_string("image_dir", None, "Folder of the images --attribute_table lists.")
+flags.DEFINE_integer("max_images", None, "Use only the first N rows of --attribute_table.")
+flags.DEFINE_boolean("skip_missing_images", False,
+                     "Leave out images of --attribute_table that are missing or unreadable "
+                     "(counted) instead of failing.")
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import numpy as np
-    from bigan_tf import BiganError
     from bigan_tf import sampling as S
     from bigan_tf.data import load_image_data
+    from bigan_tf.data.attributes import load_attribute_dataset
+    from bigan_tf.errors import ConfigError
     from bigan_tf.images import make_grid, write_png
 
-    try:
-        model = S.LatentModel.load(FLAGS.model, FLAGS.epoch)
-        needs_data = FLAGS.task in ("reconstruct", "interpolate", "attribute_vectors",
-                                    "attributes") or (FLAGS.task == "analogy" and FLAGS.indices)
-        data = load_image_data(FLAGS.dataset, FLAGS.data_dir) if needs_data else None
-        if FLAGS.task == "attribute_vectors":
-            images = data.val_images.astype(np.float32) / 255.0
-            one_hot = np.eye(data.num_classes)[data.val_labels]
-            vectors = S.attribute_vectors(model.encode(images), one_hot)
-            names = [f"digit_{k}" if FLAGS.dataset == "mnist" else f"class_{k}"
-                     for k in range(data.num_classes)]
-            S.save_attribute_vectors(FLAGS.output, vectors, names)
-            print(f"Wrote {len(names)} attribute vectors to {FLAGS.output} (+ .json names)")
-            return 0
-        real = None if data is None else data.val_images.astype(np.float32) / 255.0
-        images, rows, is_sweep = S.task_images(
-            model, FLAGS.task, real, FLAGS.rows, FLAGS.steps, FLAGS.seed, FLAGS.indices,
-            FLAGS.attribute_file, FLAGS.attributes)
-        write_png(FLAGS.output, make_grid(images, rows))
-        print(f"Wrote {FLAGS.output}")
-        if FLAGS.gif:
-            frames = (S.frames_along_rows(images, rows) if is_sweep
-                      else make_grid(images, rows)[None])
-            S.write_gif(FLAGS.gif, frames)
-            print(f"Wrote {FLAGS.gif}")
-    except BiganError as e:
-        print(f"sample: error: {e}", file=sys.stderr)
-        return 2
+    if bool(FLAGS.attribute_table) != bool(FLAGS.image_dir):
+        raise ConfigError("--attribute_table and --image_dir go together.")
+    model = S.LatentModel.load(FLAGS.model, FLAGS.epoch)
+    needs_data = FLAGS.task in ("reconstruct", "interpolate", "attribute_vectors",
+                                "attributes") or (FLAGS.task == "analogy" and FLAGS.indices)
+    real = real_labels = attributes = None
+    if needs_data and FLAGS.attribute_table:
+        real, attributes, names = load_attribute_dataset(
+            FLAGS.attribute_table, FLAGS.image_dir, model.image_shape, FLAGS.max_images,
+            FLAGS.skip_missing_images)
+        print(f"Read {len(real)} images with {len(names)} attributes from {FLAGS.image_dir}")
+    elif needs_data:
+        data = load_image_data(FLAGS.dataset, FLAGS.data_dir)
+        real, real_labels = data.val_images.astype(np.float32) / 255.0, data.val_labels
+        attributes = np.eye(data.num_classes)[data.val_labels]
+        names = [f"digit_{k}" if FLAGS.dataset == "mnist" else f"class_{k}"
+                 for k in range(data.num_classes)]
+    if FLAGS.task == "attribute_vectors":
+        vectors = S.attribute_vectors(model.encode(real), attributes)
+        S.save_attribute_vectors(FLAGS.output, vectors, names)
+        print(f"Wrote {len(names)} attribute vectors to {FLAGS.output} (+ .json names)")
+        return 0
+    images, rows, is_sweep = S.task_images(
+        model, FLAGS.task, real, FLAGS.rows, FLAGS.steps, FLAGS.seed, FLAGS.indices,
+        FLAGS.attribute_file, FLAGS.attributes, real_labels=real_labels)
+    write_png(FLAGS.output, make_grid(images, rows))
+    print(f"Wrote {FLAGS.output}")
+    if FLAGS.gif:
+        frames = (S.frames_along_rows(images, rows) if is_sweep
+                  else make_grid(images, rows)[None])
+        S.write_gif(FLAGS.gif, frames)
+        print(f"Wrote {FLAGS.gif}")
     return 0
 
 
 def run():
-    run_main(main)
+    run_main(main, "sample")
 
 
 if __name__ == "__main__":

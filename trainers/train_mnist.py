@@ -3,6 +3,7 @@ r"""Trains a permutation-invariant BiGAN (or a baseline) on MNIST-format data.
     python -m trainers.train_mnist --exp_dir=exp/mnist_bigan
     python -m trainers.train_mnist --objective=latent_regressor --exp_dir=exp/mnist_lr
     python -m trainers.train_mnist --exp_dir=exp/mnist_bigan --resume=latest
+    python -m trainers.train_mnist --conditional=simple --exp_dir=exp/mnist_cbigan
 
 Flags are named as in the original `train_gan.py` where they mean the same.
 Every evaluation prints the original's two lines (losses, then metrics) and
@@ -11,13 +12,10 @@ writes them to TensorBoard and `metrics.jsonl` in --exp_dir.
 
 from __future__ import annotations
 
-import sys
-
 from absl import app, flags
 
-from trainers.cli import default_data_dir, run_main, strategy_from_flags
-
-_DEFAULT_DATA_DIR = default_data_dir("mnist")
+from trainers.cli import run_main
+from trainers.training_flags import define_training_flags, train_from_flags
 
 OBJECTIVES = ("bigan", "latent_regressor", "joint_latent_regressor", "gan")
 
@@ -39,116 +37,34 @@ flags.DEFINE_float("encode_gen_weight", None,
 # Model.
 flags.DEFINE_integer("latent_dim", 50, "Size of z ~ U(-1, 1)^latent_dim (the original's u-50).")
 flags.DEFINE_integer("hidden_units", 1024, "Width of every hidden layer of E, G and D.")
-# Optimisation.
-flags.DEFINE_integer("batch_size", 128, "Global batch size, split over the replicas.")
-flags.DEFINE_float("learning_rate", 2e-4, "Adam learning rate of every module.")
-flags.DEFINE_float("beta_1", 0.5, "Adam beta_1 (the original's --momentum).")
-flags.DEFINE_float("weight_decay", 2.5e-5, "L2 decay added to every gradient (the original's --decay).")
-flags.DEFINE_integer("epochs", 200, "Epochs at a constant learning rate.")
-flags.DEFINE_integer("decay_epochs", 200,
-                     "Epochs of exponential decay to 0.01x the learning rate, after --epochs.")
-# Data.
-flags.DEFINE_string("dataset", "mnist",
-                    "mnist or fashion_mnist (IDX files in --data_dir), or tfds:NAME for a "
-                    "TensorFlow Datasets image dataset (needs a network or a prepared --data_dir).")
-flags.DEFINE_string("data_dir", _DEFAULT_DATA_DIR,
-                    "Folder with train-images-idx3-ubyte[.gz] etc. (both MNIST naming conventions "
-                    "work), or the TFDS data folder for tfds:NAME.")
-flags.DEFINE_boolean("use_test_set", False,
-                     "Train on all 60k training images and evaluate on t10k; by default 10k "
-                     "training images are held out for evaluation, as in the original.")
-flags.DEFINE_integer("max_train_images", None, "Use only the first N training images (quick runs).")
-# Evaluation and output.
-flags.DEFINE_string("exp_dir", "exp/mnist_bigan",
-                    "Experiment folder: samples/, tensorboard/, checkpoints/, metrics.jsonl, "
-                    "config.json.")
-flags.DEFINE_integer("disp_interval", 25, "Evaluate every N epochs (also at 0, 1, saves and end).")
-flags.DEFINE_integer("save_interval", None,
-                     "Also checkpoint every N epochs (always at the end of each LR phase).")
-flags.DEFINE_integer("deploy_iters", 0,
-                     "Before each evaluation, recompute batch-norm statistics as the mean over "
-                     "this many training batches (the original used 1000); 0 keeps the moving "
-                     "averages.")
-flags.DEFINE_integer("num_val", 10000, "Validation images used by the metrics.")
-flags.DEFINE_integer("num_train_reference", 50000, "Training images in the kNN reference set.")
-flags.DEFINE_integer("num_generated", 100000, "Generated samples for NND and EGg.")
-flags.DEFINE_integer("cls_steps", 1000, "Adam steps of the CLS linear classifier.")
-flags.DEFINE_integer("disp_samples", 200, "Samples in {epoch}.png (10 rows).")
-flags.DEFINE_string("resume", None,
-                    "Continue from checkpoint epoch N, 'latest', or 'auto' (latest if any "
-                    "checkpoint exists, else start fresh: for restarted workers).")
-flags.DEFINE_integer("seed", 0, "Seed of the weights, data order and noise.")
-# Execution.
-flags.DEFINE_enum("strategy", "auto",
-                  ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu"),
-                  "tf.distribute strategy: auto = mirrored over the visible GPUs, or none; "
-                  "multi_worker = MultiWorkerMirroredStrategy over the cluster in TF_CONFIG; "
-                  "tpu = TPUStrategy on --tpu.")
-flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --strategy=tpu.")
-flags.DEFINE_float("cluster_timeout", 120.0,
-                   "Seconds to wait for every multi-worker task to start before failing.")
-flags.DEFINE_float("collective_timeout", None,
-                   "Seconds after which a multi-worker collective fails (a dead peer becomes "
-                   "an error, not a hang); unset: no limit.")
-flags.DEFINE_boolean("keep_worker_checkpoints", False,
-                     "Multi-worker: keep non-chief workers' checkpoint copies in "
-                     "checkpoints/worker-N (normally deleted).")
-flags.DEFINE_integer("cpu_replicas", None,
-                     "Split the CPU into N logical devices and mirror over them (for testing "
-                     "distribution without GPUs).")
-flags.DEFINE_boolean("jit_compile", False,
-                     "Compile the train step with XLA: about 1.5x faster on the CPU "
-                     "(BENCHMARKS.md). XLA draws the noise with its own RNG kernel, so resume "
-                     "a run with the same setting.")
-flags.DEFINE_integer("verbose", 1, "Keras progress output: 0 silent, 1 bar, 2 one line per epoch.")
+flags.DEFINE_enum("conditional", "none", ("none", "simple", "extended"),
+                  "Class-conditional G(z, c) and D(x, z, c) (the encoder never sees labels): "
+                  "simple concatenates one-hot labels to z and to D's inputs; extended first "
+                  "passes x, z and c each through a learned projection + LeakyReLU.")
+flags.DEFINE_integer("condition_units", 256, "Width of each projection of --conditional=extended.")
+define_training_flags()
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     # Import after flag parsing: --helpfull must not pay for TensorFlow's start-up.
-    import keras
-    from bigan_tf import (BiganError, EvaluationConfig, NetworkConfig, OptimizerConfig,
-                          objective_from_preset)
-    from bigan_tf.data import load_image_data
-    from bigan_tf.training import RunConfig, train
+    from bigan_tf import NetworkConfig, objective_from_preset
 
-    try:
-        keras.utils.set_random_seed(FLAGS.seed)
-        objective = objective_from_preset(
-            FLAGS.objective, joint_discrim_weight=FLAGS.joint_discrim_weight,
-            discrim_weight=FLAGS.discrim_weight, encode_weight=FLAGS.encode_weight,
-            encode_gen_weight=FLAGS.encode_gen_weight)
-        strategy = strategy_from_flags("train_mnist", FLAGS.strategy, FLAGS.cpu_replicas,
-                                       FLAGS.tpu, FLAGS.cluster_timeout,
-                                       FLAGS.collective_timeout)
-        data = load_image_data(FLAGS.dataset, FLAGS.data_dir, use_test_set=FLAGS.use_test_set)
-        if FLAGS.max_train_images:
-            data = data.take(num_train=FLAGS.max_train_images)
-        result = train(
-            strategy, data,
-            NetworkConfig(latent_dim=FLAGS.latent_dim, hidden_units=FLAGS.hidden_units,
-                          image_shape=data.image_shape),
-            objective,
-            OptimizerConfig(learning_rate=FLAGS.learning_rate, beta_1=FLAGS.beta_1,
-                            weight_decay=FLAGS.weight_decay, epochs=FLAGS.epochs,
-                            decay_epochs=FLAGS.decay_epochs),
-            EvaluationConfig(num_val=FLAGS.num_val, num_train_reference=FLAGS.num_train_reference,
-                             num_generated=FLAGS.num_generated, deploy_iters=FLAGS.deploy_iters,
-                             cls_steps=FLAGS.cls_steps, num_sample_images=FLAGS.disp_samples),
-            RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size, seed=FLAGS.seed,
-                      disp_interval=FLAGS.disp_interval, save_interval=FLAGS.save_interval,
-                      resume=FLAGS.resume, jit_compile=FLAGS.jit_compile, verbose=FLAGS.verbose,
-                      keep_worker_checkpoints=FLAGS.keep_worker_checkpoints))
-    except BiganError as e:
-        print(f"train_mnist: error: {e}", file=sys.stderr)
-        return 2
+    objective = objective_from_preset(
+        FLAGS.objective, joint_discrim_weight=FLAGS.joint_discrim_weight,
+        discrim_weight=FLAGS.discrim_weight, encode_weight=FLAGS.encode_weight,
+        encode_gen_weight=FLAGS.encode_gen_weight)
+    network = NetworkConfig(latent_dim=FLAGS.latent_dim, hidden_units=FLAGS.hidden_units,
+                            conditional=FLAGS.conditional,
+                            condition_units=FLAGS.condition_units)
+    result = train_from_flags("train_mnist", network, objective)
     print(f"Done: epoch {result['epoch']}; outputs in {FLAGS.exp_dir}")
     return 0
 
 
 def run():
-    run_main(main)
+    run_main(main, "train_mnist")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ Per evaluation (official_code_notes.md §1):
 A plain GAN (no encoder) reports NNC_d and CLS_d on the discriminator's
 penultimate features instead.
 
+Conditional models generate the fixed samples with fixed, class-balanced
+labels (sample grids: one row per class), reconstruct real images with their
+true labels, and read D's features with the all-zero label (label-free).
+
 `deploy()` is the original's batch-norm deploy pass: population statistics
 become the plain mean of per-batch means and unbiased variances over training
 batches, and the module losses are measured on those batches.
@@ -75,6 +79,7 @@ class Evaluator:
         self.val_images = data.val_images[:config.num_val]
         self.val_labels = data.val_labels[:config.num_val]
         self.train_images = data.train_images
+        self.train_labels = data.train_labels
         self.reference_images = data.train_images[:config.num_train_reference]
         self.reference_labels = data.train_labels[:config.num_train_reference]
         # Converted once: the same arrays serve every evaluation.
@@ -82,16 +87,32 @@ class Evaluator:
         self.reference_x = to_model_range(self.reference_images).numpy()
         self.eval_z = sample_prior(config.num_generated, model.latent_dim,
                                    tf.constant([self.seed, _EVAL_Z_STREAM], tf.int64)).numpy()
-        self.real_grid_x = self._real_grid_images(data)
+        # Class-balanced labels for the fixed z: with 10 sample-grid rows of
+        # num_sample_images/10, row r of every grid is class r (mod K).
+        per_row = max(1, config.num_sample_images // 10)
+        self.eval_labels = ((np.arange(config.num_generated) // per_row)
+                            % max(1, model.num_classes)).astype(np.int32)
+        self.real_grid_x, self.real_grid_labels = self._real_grid_images(data)
         self._encode = tf.function(lambda x: model.encoder(x, training=False)) \
             if model.encoder is not None else None
-        self._generate = tf.function(lambda z: model.generator(z, training=False))
+        if model.is_conditional:
+            self._generate_fn = tf.function(
+                lambda z, labels: model.generate(z, labels, training=False))
+        else:
+            self._generate_fn = tf.function(lambda z: model.generate(z, training=False))
         self._features_d = tf.function(lambda x: model.discriminator(x, training=False)["features"]) \
             if model.discriminator is not None else None
         self._measure = None
 
-    def _real_grid_images(self, data: ImageData) -> np.ndarray:
-        """10 rows × 20 validation images; row k holds class k when there are 10 classes."""
+    def _generate(self, z, labels) -> np.ndarray:
+        """G(z) (labels ignored) or G(z, labels) for a conditional model, in batches."""
+        if self.model.is_conditional:
+            return M.batched_map(self._generate_fn, (np.asarray(z), np.asarray(labels)),
+                                 self.config.batch_size)
+        return M.batched_map(self._generate_fn, np.asarray(z), self.config.batch_size)
+
+    def _real_grid_images(self, data: ImageData):
+        """(10 rows × 20 validation images, their labels); row k is class k with 10 classes."""
         rows = 10
         if data.num_classes == rows and all((self.val_labels == k).sum() >= _REAL_GRID_COLUMNS
                                             for k in range(rows)):
@@ -99,16 +120,18 @@ class Evaluator:
                                     for k in range(rows)])
         else:
             index = np.arange(rows * _REAL_GRID_COLUMNS) % len(self.val_images)
-        return to_model_range(self.val_images[index]).numpy()
+        return to_model_range(self.val_images[index]).numpy(), self.val_labels[index]
 
     # ------------------------------------------------------------------ deploy
     def _deploy_batch(self, i: int):
         rng = np.random.RandomState((self.seed * 1000003 + i) % (2 ** 31))
         index = rng.randint(0, len(self.train_images), size=self.deploy_batch_size)
+        data_labels = self.train_labels
         x = to_model_range(self.train_images[index])
         z = sample_prior(self.deploy_batch_size, self.model.latent_dim,
                          tf.constant([self.seed + _DEPLOY_STREAM, i], tf.int64))
-        return x, z
+        labels = tf.constant(data_labels[index]) if self.model.is_conditional else None
+        return x, z, labels
 
     def measure_losses(self, num_batches: int) -> Dict[str, float]:
         """Mean module losses over training batches, in training mode, changing nothing."""
@@ -131,10 +154,10 @@ class Evaluator:
         networks = [n for n in model.networks if n is not None]
         with recording_batch_moments(*networks) as layers:
             @tf.function
-            def step(x, z):
+            def step(x, z, labels):
                 for layer in layers:
                     layer.moment_recorder.clear()
-                losses = model.summarize_losses(model.compute_losses(x, z, training=True))
+                losses = model.summarize_losses(model.compute_losses(x, z, labels, training=True))
                 moments = [list(layer.moment_recorder) for layer in layers]
                 return losses, moments
 
@@ -160,7 +183,7 @@ class Evaluator:
 
     # -------------------------------------------------------------- evaluation
     def generated_samples(self) -> np.ndarray:
-        return M.batched_map(self._generate, self.eval_z, self.config.batch_size)
+        return self._generate(self.eval_z, self.eval_labels)
 
     def evaluate(self) -> Dict[str, float]:
         """All metrics, in the original's order."""
@@ -180,12 +203,12 @@ class Evaluator:
             results["NNC_e-"] = M.nnc_score(ref["features"], self.reference_labels,
                                             val["features"], self.val_labels)
             results["CLS_e-"] = self._classifier(ref["features"], val["features"])
-            recon = M.batched_map(self._generate, val["latent"], cfg.batch_size)
+            recon = self._generate(val["latent"], self.val_labels)
             results["EGr"], results["EGr_b"] = M.reconstruction_scores(self.val_x, recon,
                                                                        cfg.baseline_block)
             quantized = M.quantize_images(generated).numpy()
             latent = M.batched_map(self._encode, quantized, cfg.batch_size)["latent"]
-            regen = M.batched_map(self._generate, latent, cfg.batch_size)
+            regen = self._generate(latent, self.eval_labels)
             results["EGg"], results["EGg_b"] = M.reconstruction_scores(quantized, regen,
                                                                        cfg.baseline_block)
         if self._features_d is not None:
@@ -205,15 +228,16 @@ class Evaluator:
     def sample_grids(self) -> Dict[str, np.ndarray]:
         """uint8 grids: "samples" G(z), "regen" G(E(q(G(z)))), "real_regen" G(E(x))."""
         n = self.config.num_sample_images
-        z = self.eval_z[:n]
-        samples = self._generate(tf.constant(z)).numpy()
+        z, labels = self.eval_z[:n], self.eval_labels[:n]
+        samples = self._generate(z, labels)
         grids = {"samples": make_grid(samples, 10, self.image_shape)}
         if self._encode is not None:
             q = M.quantize_images(samples)
-            grids["regen"] = make_grid(self._generate(self._encode(q)["latent"]).numpy(), 10,
+            grids["regen"] = make_grid(self._generate(self._encode(q)["latent"], labels), 10,
                                        self.image_shape)
-            real_regen = self._generate(self._encode(tf.constant(self.real_grid_x))["latent"])
-            grids["real_regen"] = make_grid(real_regen.numpy(), 10, self.image_shape)
+            real_regen = self._generate(self._encode(tf.constant(self.real_grid_x))["latent"],
+                                        self.real_grid_labels)
+            grids["real_regen"] = make_grid(real_regen, 10, self.image_shape)
         return grids
 
     def real_grid(self) -> np.ndarray:

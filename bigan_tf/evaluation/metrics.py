@@ -182,11 +182,16 @@ def pixel_histogram_chi2(real, generated, bins: int = 32) -> float:
     return float(0.5 * tf.reduce_sum(terms))
 
 
-def batched_map(fn: Callable[[tf.Tensor], tf.Tensor], inputs, batch_size: int):
-    """Applies `fn` to `inputs` in batches and concatenates (tensor or dict) outputs."""
+def batched_map(fn: Callable[..., tf.Tensor], inputs, batch_size: int):
+    """Applies `fn` to `inputs` in batches and concatenates (tensor or dict) outputs.
+
+    `inputs` is one array, or a tuple of equally long arrays passed to `fn` as
+    separate arguments (e.g. (z, labels) for a conditional generator).
+    """
+    arrays = inputs if isinstance(inputs, tuple) else (inputs,)
     outputs = []
-    for start in range(0, len(inputs), batch_size):
-        outputs.append(fn(tf.convert_to_tensor(inputs[start:start + batch_size])))
+    for start in range(0, len(arrays[0]), batch_size):
+        outputs.append(fn(*[tf.convert_to_tensor(a[start:start + batch_size]) for a in arrays]))
     if isinstance(outputs[0], dict):
         return {k: tf.concat([o[k] for o in outputs], 0).numpy() for k in outputs[0]}
     return tf.concat(outputs, 0).numpy()

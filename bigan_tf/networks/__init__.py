@@ -15,6 +15,8 @@ import keras
 from bigan_tf.config import NetworkConfig, Objective
 from bigan_tf.errors import ConfigError
 from bigan_tf.networks import mlp
+from bigan_tf.networks.conditional import (ConditionalDiscriminator, ConditionalGenerator,
+                                           label_vectors)
 from bigan_tf.networks.layers import (BatchNorm, LatentProjection, batch_norm_layers,
                                       frozen_batch_statistics, recording_batch_moments)
 
@@ -48,12 +50,29 @@ NETWORK_FAMILIES: Dict[str, Callable[[NetworkConfig, Objective], Networks]] = {
 
 
 def build_networks(config: NetworkConfig, objective: Objective) -> Networks:
-    """Builds (unbuilt-weight) networks of `config.family` for `objective`."""
+    """Builds (unbuilt-weight) networks of `config.family` for `objective`.
+
+    For a conditional config, G and the discriminators of the family are wrapped
+    in the class-conditional wrappers; the encoder is left as it is (it never
+    sees labels).
+    """
     if config.family not in NETWORK_FAMILIES:
         raise ConfigError(
             f"Unknown network family {config.family!r}; expected one of {sorted(NETWORK_FAMILIES)}.")
-    return NETWORK_FAMILIES[config.family](config.validate(), objective)
+    networks = NETWORK_FAMILIES[config.family](config.validate(), objective)
+    if not config.is_conditional:
+        return networks
+    wrap = dict(num_classes=config.num_classes, mode=config.conditional,
+                units=config.condition_units, stddev=config.weight_init_stddev)
+    return Networks(
+        networks.encoder,
+        ConditionalGenerator(networks.generator, name="generator", **wrap),
+        (ConditionalDiscriminator(networks.joint_discriminator, name="joint_discriminator", **wrap)
+         if networks.joint_discriminator is not None else None),
+        (ConditionalDiscriminator(networks.discriminator, name="discriminator", **wrap)
+         if networks.discriminator is not None else None))
 
 
-__all__ = ["Networks", "build_networks", "NETWORK_FAMILIES", "BatchNorm", "LatentProjection",
+__all__ = ["Networks", "build_networks", "NETWORK_FAMILIES", "ConditionalGenerator",
+           "ConditionalDiscriminator", "label_vectors", "BatchNorm", "LatentProjection",
            "batch_norm_layers", "frozen_batch_statistics", "recording_batch_moments"]
