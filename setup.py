@@ -21,10 +21,15 @@ setup(
         "numpy",
         "scikit-learn",
         "pillow",
+        "h5py",  # the SSGAN-format dataset loader (also a Keras dependency)
     ],
     extras_require={"test": ["pytest"]},
     entry_points={"console_scripts": [
         "bigan-train-mnist=trainers.train_mnist:run",
+        "bigan-train-encoder=trainers.train_encoder:run",
+        "bigan-train-ssgan=trainers.train_ssgan:run",
+        "bigan-eval-ssgan=trainers.eval_ssgan:run",
+        "bigan-sample=trainers.sample:run",
         "bigan-finetune=trainers.finetune:run",
         "bigan-export-hub=export.export_hub:run",
         "bigan-export-saved-model=export.export_saved_model:run",

@@ -16,7 +16,7 @@ from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metri
 from bigan_tf.images import atomic_write_bytes, write_png
 
 METRICS_FILE = "metrics.jsonl"
-LOSS_KEYS = ("JD", "D", "E", "G")
+LOSS_KEYS = ("JD", "D", "E", "S", "G")  # S: the SSGAN's supervised loss
 
 
 def atomic_write_text(path: str, text: str) -> None:

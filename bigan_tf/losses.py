@@ -58,3 +58,50 @@ def reconstruction_loss(images: tf.Tensor, reconstructions: tf.Tensor) -> tf.Ten
     images = tf.reshape(images, [tf.shape(images)[0], -1])
     reconstructions = tf.reshape(reconstructions, [tf.shape(reconstructions)[0], -1])
     return tf.reduce_mean(tf.math.squared_difference(images, reconstructions), axis=-1)
+
+
+# ---------------------------------------------------- K+1-class (semi-supervised) GAN
+# The discriminator outputs K+1 logits l: the K real classes, then "generated".
+# With lse = logsumexp:  log p(fake | x) = l_K − lse(l),
+#                        log p(real | x) = log(1 − p(fake | x)) = lse(l_{<K}) − lse(l).
+def kplus1_supervised_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    """−log p(y | x, x is real): cross-entropy over the K real-class logits, per example.
+
+    Salimans et al.'s L_supervised; the generated class is left out of the softmax.
+    """
+    num_classes = logits.shape[-1] - 1
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(labels, tf.int32), logits=logits[:, :num_classes])
+
+
+def kplus1_real_loss(logits: tf.Tensor, label_smoothing: float = 1.0) -> tf.Tensor:
+    """D's loss on unlabelled real data, with one-sided label smoothing s, per example.
+
+    −s·log p(real | x) − (1 − s)·log p(fake | x); s = 1 is Salimans et al.'s
+    −log D(x) with D(x) = 1 − p(K+1 | x). Smoothing only the real ("positive")
+    target is the one-sided variant.
+    """
+    total = tf.reduce_logsumexp(logits, axis=-1)
+    log_real = tf.reduce_logsumexp(logits[:, :-1], axis=-1) - total
+    log_fake = logits[:, -1] - total
+    return -label_smoothing * log_real - (1.0 - label_smoothing) * log_fake
+
+
+def kplus1_fake_loss(logits: tf.Tensor) -> tf.Tensor:
+    """D's loss on generated data, −log p(fake | G(z)) = lse(l) − l_K, per example."""
+    return tf.reduce_logsumexp(logits, axis=-1) - logits[:, -1]
+
+
+def kplus1_generator_loss(logits: tf.Tensor) -> tf.Tensor:
+    """G's non-saturating loss −log p(real | G(z)) = lse(l) − lse(l_{<K}), per example."""
+    return tf.reduce_logsumexp(logits, axis=-1) - tf.reduce_logsumexp(logits[:, :-1], axis=-1)
+
+
+def feature_matching_loss(real_features: tf.Tensor, fake_features: tf.Tensor) -> tf.Tensor:
+    """Salimans et al.'s feature matching for G: ‖mean_b f(x) − mean_b f(G(z))‖² (a scalar).
+
+    f is D's last hidden layer; the means are over the batch, so this is a
+    property of the batch, not a per-example loss.
+    """
+    difference = tf.reduce_mean(real_features, 0) - tf.reduce_mean(fake_features, 0)
+    return tf.reduce_sum(tf.square(difference))

@@ -109,7 +109,6 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
     if steps_per_epoch < 1:
         raise ConfigError(f"--batch_size {run.batch_size} is larger than the training set "
                           f"({len(data.train_images)} images).")
-    os.makedirs(run.exp_dir, exist_ok=True)
     config_record = {"network": network.to_dict(), "objective": objective.to_dict(),
                      "optimizer": optimizer.to_dict(), "evaluation": evaluation.to_dict(),
                      "run": {k: v for k, v in dataclasses.asdict(run).items()},
@@ -117,6 +116,41 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
                               "num_val": len(data.val_images)},
                      "num_replicas": strategy.num_replicas_in_sync}
 
+    def build_model():
+        model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay, run.seed)
+        model.compile_for_training(optimizer, steps_per_epoch, jit_compile=run.jit_compile)
+        return model
+
+    return fit_model(
+        strategy, build_model,
+        make_evaluator=lambda model: Evaluator(model, data, evaluation, seed=run.seed,
+                                               deploy_batch_size=run.batch_size),
+        make_dataset=lambda first, last: training_dataset(
+            data.train_images, data.train_labels, run.batch_size, run.seed, first, last,
+            flatten=True),
+        steps_per_epoch=steps_per_epoch, constant_epochs=optimizer.epochs,
+        total_epochs=total_epochs, run=run, config_record=config_record,
+        deploy_iters=evaluation.deploy_iters, print_fn=print_fn,
+        extra_callbacks=extra_callbacks, initialize=initialize)
+
+
+def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.Model],
+              make_evaluator: Callable[[keras.Model], object],
+              make_dataset: Callable[[int, int], tf.data.Dataset], steps_per_epoch: int,
+              constant_epochs: int, total_epochs: int, run: RunConfig, config_record: Dict,
+              deploy_iters: int = 0, print_fn: Callable[[str], None] = print,
+              extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+              initialize: Optional[Callable[[keras.Model], None]] = None) -> Dict[str, object]:
+    """The run driver every model shares (BiGAN, SSGAN): resume, evaluate, save, fit.
+
+    `build_model()` returns a compiled model with `networks` (a NamedTuple),
+    `discriminator_optimizer`, `generator_optimizer` and `noise_seed` (what
+    `TrainingCheckpoint` saves); it is called in the strategy's scope.
+    `make_evaluator(model)` returns an object with the `Evaluator` interface the
+    `EvaluationCallback` uses; `make_dataset(first_epoch, last_epoch)` the
+    training batches of those epochs. Writes `config_record` as config.json.
+    """
+    os.makedirs(run.exp_dir, exist_ok=True)
     # Under multi-worker training every worker runs this function; only the chief
     # writes the run's files. Every worker saves checkpoints (TensorFlow needs all
     # of them in the save), non-chief ones into their own folder, deleted after.
@@ -130,8 +164,7 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
     # The seed fixes the initial weights too, so equal seeds give equal runs.
     keras.utils.set_random_seed(run.seed)
     with strategy.scope():
-        model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay, run.seed)
-        model.compile_for_training(optimizer, steps_per_epoch, jit_compile=run.jit_compile)
+        model = build_model()
         checkpoint = TrainingCheckpoint(model, checkpoint_dir, write_directory=write_dir,
                                         keep_written=run.keep_worker_checkpoints)
         initial_epoch = checkpoint.restore(resume) if resume is not None else 0
@@ -144,24 +177,23 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
                           json.dumps(config_record, indent=2, default=str) + "\n")
 
     def should_save(epoch):
-        return _every(run.save_interval, epoch) or epoch in (optimizer.epochs, total_epochs)
+        return _every(run.save_interval, epoch) or epoch in (constant_epochs, total_epochs)
 
     def should_evaluate(epoch):
         return epoch == 1 or _every(run.disp_interval, epoch) or should_save(epoch)
 
-    evaluator = Evaluator(model, data, evaluation, seed=run.seed, deploy_batch_size=run.batch_size)
+    evaluator = make_evaluator(model)
     writer = (tf.summary.create_file_writer(os.path.join(run.exp_dir, "tensorboard"))
               if chief else None)
     evaluation_callback = EvaluationCallback(
         evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
-        deploy_iters=evaluation.deploy_iters, writer=writer, print_fn=print_fn, chief=chief)
+        deploy_iters=deploy_iters, writer=writer, print_fn=print_fn, chief=chief)
     callbacks = [*extra_callbacks, NaNGuard(), evaluation_callback,
                  CheckpointCallback(checkpoint, should_save,
                                     print_fn=print_fn if chief else (lambda s: None))]
     history = None
     if initial_epoch < total_epochs:
-        dataset = training_dataset(data.train_images, data.train_labels, run.batch_size, run.seed,
-                                   initial_epoch, total_epochs, flatten=True)
+        dataset = make_dataset(initial_epoch, total_epochs)
         with strategy.scope():
             history = model.fit(dataset, epochs=total_epochs, initial_epoch=initial_epoch,
                                 steps_per_epoch=steps_per_epoch, callbacks=callbacks, shuffle=False,

@@ -60,12 +60,21 @@ def split_validation(images: np.ndarray, labels: np.ndarray, num_val: int = NUM_
 
 def load_image_data(dataset: str, data_dir: Optional[str], use_test_set: bool = False,
                     num_val: int = NUM_VALIDATION) -> ImageData:
-    """Loads `dataset`: "mnist"/"fashion_mnist"/"idx" (IDX files in `data_dir`) or "tfds:NAME".
+    """Loads `dataset`: "mnist"/"fashion_mnist"/"idx" (IDX files in `data_dir`),
+    "tfds:NAME", or "hdf5" (an SSGAN-format folder: data.hdf5 + id.txt).
 
     Without `use_test_set`, `num_val` training images are held out for
     validation and the rest train (the original's protocol); with it, all
-    training images train and the test split validates.
+    training images train and the test split validates. An HDF5 folder has no
+    test split: a fixed-seed 10% of it (at most `num_val`) is held out either way.
     """
+    if dataset == "hdf5":
+        from bigan_tf.data.hdf5 import load_ssgan_hdf5
+        if not data_dir:
+            raise ConfigError("--data_dir is required for --dataset=hdf5 (data.hdf5 + id.txt).")
+        images, labels = load_ssgan_hdf5(data_dir)
+        held_out = min(num_val, max(1, len(images) // 10))
+        return ImageData(*split_validation(images, labels, held_out), source=dataset)
     if dataset.startswith("tfds:"):
         from bigan_tf.data.tfds_source import load_tfds_split
         name = dataset[len("tfds:"):]
@@ -78,7 +87,8 @@ def load_image_data(dataset: str, data_dir: Optional[str], use_test_set: bool = 
         train, test = splits["train"], splits.get("t10k")
     else:
         raise ConfigError(f"Unknown --dataset {dataset!r}; expected mnist, fashion_mnist, idx "
-                          "(IDX files in --data_dir) or tfds:NAME.")
+                          "(IDX files in --data_dir), hdf5 (an SSGAN-format folder) or "
+                          "tfds:NAME.")
     if use_test_set:
         return ImageData(train[0], train[1], test[0], test[1], source=dataset)
     return ImageData(*split_validation(train[0], train[1], num_val), source=dataset)

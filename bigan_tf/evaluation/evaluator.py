@@ -48,10 +48,10 @@ def format_losses(epoch: int, losses: Dict[str, float]) -> str:
 
 
 def format_metrics(values: Dict[str, float]) -> str:
-    """The original's metric line; NNC* and CLS* are percentages."""
+    """The original's metric line; NNC*, CLS* and ACC (test accuracy) are percentages."""
     parts = []
     for name, value in values.items():
-        suffix = "%" if name.startswith(("NNC", "CLS")) else ""
+        suffix = "%" if name.startswith(("NNC", "CLS", "ACC")) else ""
         digits = 4 if name == "PIX_CHI2" else 2
         parts.append(f"{name}: {value:.{digits}f}{suffix}")
     return "  ".join(parts)

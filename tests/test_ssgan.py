@@ -1,0 +1,207 @@
+"""Semi-supervised GAN: K+1 losses by hand, label subsets, the HDF5 loader, end to end."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from bigan_tf import losses as L
+from bigan_tf.callbacks import read_metrics
+from bigan_tf.data import balanced_subset, load_image_data
+from bigan_tf.data.hdf5 import load_ssgan_hdf5
+from bigan_tf.errors import ConfigError, DataError
+from bigan_tf.ssgan import (SSGAN, SSGANConfig, confusion_matrix, load_trained_ssgan,
+                            ssgan_dataset, train_ssgan)
+from bigan_tf.training import RunConfig
+from conftest import REPO_ROOT
+
+SMALL = SSGANConfig(latent_dim=16, generator_units=64, classifier_units=(128, 64))
+
+
+def test_kplus1_losses_against_hand_computed_values():
+    logits = np.array([[1.0, 2.0, 0.5, -1.0],     # K = 3 classes + "generated"
+                       [0.0, 0.0, 0.0, 3.0]], np.float32)
+    e = np.exp(logits)
+    p_fake = e[:, 3] / e.sum(1)
+    labels = np.array([1, 2])
+    sup = -np.log(e[np.arange(2), labels] / e[:, :3].sum(1))
+    np.testing.assert_allclose(L.kplus1_supervised_loss(logits, labels), sup, rtol=1e-5)
+    np.testing.assert_allclose(L.kplus1_real_loss(logits, 1.0), -np.log(1 - p_fake), rtol=1e-5)
+    smoothed = -0.9 * np.log(1 - p_fake) - 0.1 * np.log(p_fake)
+    np.testing.assert_allclose(L.kplus1_real_loss(logits, 0.9), smoothed, rtol=1e-5)
+    np.testing.assert_allclose(L.kplus1_fake_loss(logits), -np.log(p_fake), rtol=1e-5)
+    np.testing.assert_allclose(L.kplus1_generator_loss(logits), -np.log(1 - p_fake), rtol=1e-5)
+    real_f, fake_f = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0, 0.0], [2.0, 2.0]])
+    # means (2, 3) and (1, 1): (1² + 2²) = 5
+    np.testing.assert_allclose(L.feature_matching_loss(real_f, fake_f), 5.0)
+
+
+def test_labelled_subset_is_balanced_and_deterministic():
+    labels = np.repeat(np.arange(10), 50)
+    np.random.RandomState(3).shuffle(labels)
+    a, b = balanced_subset(labels, 10, seed=4), balanced_subset(labels, 10, seed=4)
+    np.testing.assert_array_equal(a, b)
+    assert np.bincount(labels[a]).tolist() == [10] * 10 and len(set(a)) == 100
+    assert not np.array_equal(a, balanced_subset(labels, 10, seed=5))
+    with pytest.raises(DataError, match="only 50 examples"):
+        balanced_subset(labels, 51)
+
+
+def _write_hdf5(folder, images, labels, num_classes=10, ids=None):
+    import h5py
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = ids or [f"{i:05d}" for i in range(len(images))]
+    with h5py.File(folder / "data.hdf5", "w") as f:
+        for key, image, label in zip(ids, images, labels):
+            group = f.create_group(key)
+            group["image"] = image
+            group["label"] = np.eye(num_classes)[label]
+    (folder / "id.txt").write_text("\n".join(ids) + "\n")
+
+
+def test_hdf5_loader_and_its_errors(small_mnist, tmp_path):
+    images, labels = small_mnist.train_images[:40], small_mnist.train_labels[:40]
+    _write_hdf5(tmp_path / "u8", images, labels)
+    loaded, loaded_labels = load_ssgan_hdf5(str(tmp_path / "u8"))
+    np.testing.assert_array_equal(loaded, images)
+    np.testing.assert_array_equal(loaded_labels, labels)
+    # Float images in [0, 1] come back as the same uint8 values.
+    _write_hdf5(tmp_path / "f", images.astype(np.float32) / 255.0, labels)
+    np.testing.assert_array_equal(load_ssgan_hdf5(str(tmp_path / "f"))[0], images)
+    data = load_image_data("hdf5", str(tmp_path / "u8"))
+    assert len(data.val_images) == 4 and len(data.train_images) == 36
+    with pytest.raises(DataError, match="No HDF5 data file"):
+        load_ssgan_hdf5(str(tmp_path))
+    (tmp_path / "u8" / "id.txt").write_text("00000\nnope\n")
+    with pytest.raises(DataError, match="line 2: id 'nope' is not in"):
+        load_ssgan_hdf5(str(tmp_path / "u8"))
+    os.remove(tmp_path / "u8" / "id.txt")
+    with pytest.raises(DataError, match="id.txt does not exist"):
+        load_ssgan_hdf5(str(tmp_path / "u8"))
+    _write_hdf5(tmp_path / "flat", images.reshape(40, -1), labels)
+    with pytest.raises(DataError, match=r"expected \[height, width, channels\]"):
+        load_ssgan_hdf5(str(tmp_path / "flat"))
+    import h5py
+    _write_hdf5(tmp_path / "soft", images[:2], labels[:2])
+    with h5py.File(tmp_path / "soft" / "data.hdf5", "a") as f:
+        del f["00001"]["label"]
+        f["00001"]["label"] = np.full(10, 0.5)
+    with pytest.raises(DataError, match="must be one-hot"):
+        load_ssgan_hdf5(str(tmp_path / "soft"))
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "data.hdf5").write_bytes(b"not hdf5")
+    (tmp_path / "junk" / "id.txt").write_text("a\n")
+    with pytest.raises(DataError, match="not a readable HDF5 file"):
+        load_ssgan_hdf5(str(tmp_path / "junk"))
+
+
+def test_config_validation():
+    with pytest.raises(ConfigError, match="label_smoothing"):
+        SSGANConfig(label_smoothing=0.3).validate()
+    with pytest.raises(ConfigError, match="generator_updates"):
+        SSGANConfig(generator_updates=0).validate()
+
+
+def test_dataset_pairs_unlabelled_and_labelled_batches(small_mnist):
+    index = balanced_subset(small_mnist.train_labels, 2, seed=0)
+    batches = list(ssgan_dataset(small_mnist, index, 64, 10, seed=1, first_epoch=0,
+                                 last_epoch=2))
+    assert len(batches) == 2 * (len(small_mnist.train_images) // 64)
+    (x_u, _), (x_l, y_l) = batches[0]
+    assert x_u.shape == (64, 784) and x_l.shape == (10, 784)
+    assert set(y_l.numpy()) <= set(small_mnist.train_labels[index])
+    # Resuming at epoch 1 gives the same batches as the uninterrupted stream.
+    resumed = list(ssgan_dataset(small_mnist, index, 64, 10, seed=1, first_epoch=1,
+                                 last_epoch=2))
+    np.testing.assert_array_equal(resumed[0][1][0], batches[len(resumed)][1][0])
+
+
+def test_generator_updates_and_clipping_change_the_step():
+    model = SSGAN(SMALL, name="a")
+    model.compile_for_training()
+    x_u = tf.random.stateless_uniform([8, 784], [1, 1])
+    x_l = tf.random.stateless_uniform([4, 784], [2, 2])
+    y_l = tf.constant([0, 1, 2, 3])
+    logs = model.train_step(((x_u, tf.zeros([8], tf.int32)), (x_l, y_l)))
+    assert {"S", "D", "G", "S_acc"} <= set(logs)
+    assert int(model.generator_optimizer.iterations) == 1
+    twice = SSGAN(SSGANConfig(**{**SMALL.to_dict(), "image_shape": (28, 28, 1),
+                                 "classifier_units": (128, 64), "generator_updates": 2,
+                                 "clip_norm": 1.0}), name="b")
+    twice.compile_for_training()
+    twice.train_step(((x_u, tf.zeros([8], tf.int32)), (x_l, y_l)))
+    assert int(twice.generator_optimizer.iterations) == 2
+
+
+@pytest.fixture(scope="module")
+def ssgan_run(mnist_dir, tmp_path_factory):
+    data = load_image_data("mnist", mnist_dir, use_test_set=True).take(num_train=3000,
+                                                                      num_val=1000)
+    exp_dir = str(tmp_path_factory.mktemp("ssgan") / "exp")
+    result = train_ssgan(tf.distribute.get_strategy(), data, SSGANConfig(), 10, 2,
+                         RunConfig(exp_dir=exp_dir, batch_size=100, verbose=0),
+                         print_fn=lambda s: None, data_dir=mnist_dir)
+    return {"result": result, "exp_dir": exp_dir, "data": data}
+
+
+def test_end_to_end_on_real_mnist(ssgan_run):
+    exp_dir = ssgan_run["exp_dir"]
+    records = read_metrics(exp_dir)
+    assert [r["epoch"] for r in records] == [0, 1, 2]
+    assert records[-1]["metrics"]["ACC"] > 50.0  # 100 labels, 2 short epochs: far above 10%
+    assert {"S", "D", "G"} <= set(records[-1]["losses"])
+    for name in ("real.png", "0.png", "2.png"):
+        assert os.path.exists(os.path.join(exp_dir, "samples", name))
+    config = json.load(open(os.path.join(exp_dir, "config.json")))
+    labelled = np.array(config["labelled_index"])
+    assert np.bincount(ssgan_run["data"].train_labels[labelled]).tolist() == [10] * 10
+    model, record, epoch = load_trained_ssgan(exp_dir)
+    assert epoch == 2 and record["labels_per_class"] == 10
+    from bigan_tf.ssgan import predict_classes
+    predicted = predict_classes(model, ssgan_run["data"].val_images)
+    accuracy = 100 * np.mean(predicted == ssgan_run["data"].val_labels)
+    assert accuracy == pytest.approx(records[-1]["metrics"]["ACC"], abs=1e-6)
+    matrix = confusion_matrix(ssgan_run["data"].val_labels, predicted, 10)
+    assert matrix.sum() == 1000 and np.trace(matrix) == round(accuracy * 10)
+
+
+def test_resume_and_eval_command_line(ssgan_run, mnist_dir, tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    evaluated = subprocess.run(
+        [sys.executable, "-m", "trainers.eval_ssgan", f"--checkpoint={ssgan_run['exp_dir']}",
+         f"--output_dir={tmp_path}"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+        timeout=300)
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    results = json.load(open(tmp_path / "results.json"))
+    assert results["epoch"] == 2 and results["num_test"] == 10000
+    assert Image.open(tmp_path / "confusion.png").size == (11 * 36, 11 * 36)
+    trained = subprocess.run(
+        [sys.executable, "-m", "trainers.train_ssgan", f"--data_dir={mnist_dir}",
+         f"--exp_dir={tmp_path / 'run'}", "--epochs=1", "--labels_per_class=5",
+         "--generator_updates=2", "--clip_norm=5", "--reconstruction_weight=0.5", "--verbose=0"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "ACC:" in trained.stdout
+    bad = subprocess.run([sys.executable, "-m", "trainers.eval_ssgan",
+                          f"--checkpoint={tmp_path / 'none'}"], cwd=REPO_ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "eval_ssgan: error:" in bad.stderr
+
+
+def test_resume_continues(ssgan_run, tmp_path):
+    data = ssgan_run["data"].take(num_train=1000, num_val=200)
+    run = lambda epochs, resume=None: train_ssgan(  # noqa: E731
+        tf.distribute.get_strategy(), data, SMALL, 5, epochs,
+        RunConfig(exp_dir=str(tmp_path / "r"), batch_size=100, verbose=0, resume=resume,
+                  save_interval=1), print_fn=lambda s: None)
+    straight = run(2)["model"]
+    straight_weights = [w.numpy() for w in straight.classifier.weights]
+    os.remove(tmp_path / "r" / "checkpoints" / "ckpt-2.index")
+    resumed = run(2, resume="latest")["model"]
+    for a, b in zip(straight_weights, resumed.classifier.weights):
+        np.testing.assert_allclose(a, b.numpy(), atol=1e-5)

@@ -1,0 +1,67 @@
+r"""Evaluates a semi-supervised GAN: test accuracy and a confusion-matrix PNG.
+
+    python -m trainers.eval_ssgan --checkpoint=exp/mnist_ssgan [--epoch=20] \
+        --output_dir=exp/mnist_ssgan/eval
+
+--checkpoint is a train_ssgan experiment folder (its newest checkpoint, or
+--epoch). The test data is the run's own (--dataset/--data_dir as recorded in
+config.json, overridable). Writes confusion.png (rows: true class, columns:
+predicted; darker = more) and results.json (accuracy, per-class accuracy,
+the matrix).
+"""
+
+from __future__ import annotations
+
+import os
+
+from absl import app, flags
+
+from trainers.cli import run_main
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("checkpoint", None, "train_ssgan experiment folder.", required=True)
+flags.DEFINE_string("epoch", "latest", "Checkpoint: an epoch number or 'latest'.")
+flags.DEFINE_string("dataset", None, "Override the run's dataset (see train_ssgan).")
+flags.DEFINE_string("data_dir", None, "Override the run's data folder.")
+flags.DEFINE_string("output_dir", None, "Where to write confusion.png and results.json "
+                    "(default: <checkpoint>/eval).")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    import json
+
+    import numpy as np
+
+    from bigan_tf.callbacks import atomic_write_text
+    from bigan_tf.data import load_image_data
+    from bigan_tf.images import confusion_image, write_png
+    from bigan_tf.ssgan import confusion_matrix, load_trained_ssgan, predict_classes
+
+    model, record, epoch = load_trained_ssgan(FLAGS.checkpoint, FLAGS.epoch)
+    dataset = FLAGS.dataset or record["data"]["source"]
+    data_dir = FLAGS.data_dir or record["data"].get("data_dir")
+    data = load_image_data(dataset, data_dir, use_test_set=dataset != "hdf5")
+    predicted = predict_classes(model, data.val_images)
+    matrix = confusion_matrix(data.val_labels, predicted, model.config.num_classes)
+    accuracy = float(np.trace(matrix) / matrix.sum())
+    output_dir = FLAGS.output_dir or os.path.join(FLAGS.checkpoint, "eval")
+    write_png(os.path.join(output_dir, "confusion.png"), confusion_image(matrix))
+    per_class = (np.diag(matrix) / np.maximum(matrix.sum(1), 1)).tolist()
+    atomic_write_text(os.path.join(output_dir, "results.json"), json.dumps(
+        {"checkpoint": FLAGS.checkpoint, "epoch": epoch, "test_accuracy": accuracy,
+         "num_test": int(matrix.sum()), "per_class_accuracy": per_class,
+         "confusion_matrix": matrix.tolist()}, indent=2) + "\n")
+    print(f"epoch {epoch}: test accuracy {100 * accuracy:.2f}% on {int(matrix.sum())} images")
+    print("per class: " + "  ".join(f"{k}: {100 * a:.1f}%" for k, a in enumerate(per_class)))
+    print(f"Wrote {output_dir}/confusion.png and results.json")
+    return 0
+
+
+def run():
+    run_main(main, "eval_ssgan")
+
+
+if __name__ == "__main__":
+    run()

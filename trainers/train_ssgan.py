@@ -1,0 +1,96 @@
+r"""Trains a semi-supervised K+1-class GAN (Salimans et al., 2016) on a label budget.
+
+    python -m trainers.train_ssgan --labels_per_class=10 --exp_dir=exp/mnist_ssgan
+    python -m trainers.train_ssgan --dataset=fashion_mnist --data_dir=../shared/data/fashion_mnist
+    python -m trainers.train_ssgan --dataset=tfds:svhn_cropped --exp_dir=exp/svhn_ssgan
+    python -m trainers.train_ssgan --dataset=hdf5 --data_dir=datasets/YOUR_DATASET
+    python -m trainers.train_ssgan --unsupervised_weight=0 ...   # the supervised-only baseline
+
+Every evaluation prints the test accuracy (ACC) under the cost line and writes
+it to TensorBoard and metrics.jsonl; sample grids, checkpoints and --resume
+work as in train_mnist. The labelled subset is balanced per class and drawn
+with --seed. `--dataset=hdf5` reads the SSGAN-TensorFlow format (data.hdf5 +
+id.txt in --data_dir) and holds out 10% of it as the test set.
+"""
+
+from __future__ import annotations
+
+import os
+
+from absl import app, flags
+
+from trainers.cli import default_data_dir, run_main, strategy_from_flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("dataset", "mnist", "mnist, fashion_mnist (IDX files), hdf5 (SSGAN format: "
+                    "data.hdf5 + id.txt), or tfds:NAME (e.g. tfds:svhn_cropped, tfds:cifar10).")
+flags.DEFINE_string("data_dir", default_data_dir("mnist"), "Folder of the data.")
+flags.DEFINE_integer("labels_per_class", 10, "Labelled training examples per class.")
+flags.DEFINE_string("exp_dir", "exp/mnist_ssgan", "Experiment folder.")
+flags.DEFINE_integer("epochs", 20, "Epochs over the unlabelled training images.")
+flags.DEFINE_integer("batch_size", 100, "Unlabelled (and generated) images per step.")
+flags.DEFINE_integer("labelled_batch_size", 100, "Labelled images per step (drawn with "
+                     "replacement from the labelled subset).")
+flags.DEFINE_integer("latent_dim", 100, "Size of z ~ U(-1, 1)^latent_dim.")
+flags.DEFINE_float("learning_rate", 3e-4, "Adam learning rate of D.")
+flags.DEFINE_float("generator_lr_mult", 1.0, "G's learning rate = this x --learning_rate "
+                   "(README trick: a higher rate for G).")
+flags.DEFINE_float("beta_1", 0.5, "Adam beta_1 (README trick: a higher momentum, e.g. 0.9).")
+flags.DEFINE_integer("generator_updates", 1, "G updates per D update (README trick: > 1).")
+flags.DEFINE_float("label_smoothing", 0.9, "One-sided label smoothing: the real target of "
+                   "unlabelled real images (1 = off).")
+flags.DEFINE_float("clip_norm", 0.0, "Clip each gradient to this global norm (0 = off).")
+flags.DEFINE_boolean("feature_matching", True, "G matches the mean of D's last hidden layer "
+                     "on real and generated batches; off: the non-saturating loss.")
+flags.DEFINE_float("reconstruction_weight", 0.0, "Initial weight of the annealed auxiliary "
+                   "L1 loss between G(z) and real images (README trick; 0 = off).")
+flags.DEFINE_integer("reconstruction_anneal_steps", 1000, "Steps over which it falls to 0.")
+flags.DEFINE_float("unsupervised_weight", 1.0, "Weight of D's GAN loss; 0 trains the same "
+                   "classifier on the labelled subset alone (the supervised-only baseline).")
+flags.DEFINE_integer("disp_interval", 1, "Evaluate every N epochs.")
+flags.DEFINE_integer("save_interval", None, "Also checkpoint every N epochs (always at the end).")
+flags.DEFINE_string("resume", None, "Continue from checkpoint epoch N, 'latest' or 'auto'.")
+flags.DEFINE_integer("seed", 0, "Seed of the labelled subset, weights, data order and noise.")
+flags.DEFINE_enum("strategy", "auto", ("auto", "default", "one_device", "mirrored"),
+                  "tf.distribute strategy (see train_mnist).")
+flags.DEFINE_integer("cpu_replicas", None, "Mirror over N logical CPUs (testing).")
+flags.DEFINE_integer("verbose", 2, "Keras progress output: 0 silent, 1 bar, 2 one line per epoch.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from bigan_tf.data import load_image_data
+    from bigan_tf.ssgan import SSGANConfig, train_ssgan
+    from bigan_tf.training import RunConfig
+
+    strategy = strategy_from_flags("train_ssgan", FLAGS.strategy, FLAGS.cpu_replicas)
+    data = load_image_data(FLAGS.dataset, FLAGS.data_dir,
+                           use_test_set=FLAGS.dataset != "hdf5")
+    config = SSGANConfig(
+        num_classes=data.num_classes, latent_dim=FLAGS.latent_dim,
+        learning_rate=FLAGS.learning_rate, generator_lr_mult=FLAGS.generator_lr_mult,
+        beta_1=FLAGS.beta_1, generator_updates=FLAGS.generator_updates,
+        label_smoothing=FLAGS.label_smoothing, clip_norm=FLAGS.clip_norm,
+        feature_matching=FLAGS.feature_matching,
+        reconstruction_weight=FLAGS.reconstruction_weight,
+        reconstruction_anneal_steps=FLAGS.reconstruction_anneal_steps,
+        unsupervised_weight=FLAGS.unsupervised_weight)
+    result = train_ssgan(
+        strategy, data, config, FLAGS.labels_per_class, FLAGS.epochs,
+        RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size, seed=FLAGS.seed,
+                  disp_interval=FLAGS.disp_interval, save_interval=FLAGS.save_interval,
+                  resume=FLAGS.resume, verbose=FLAGS.verbose),
+        labelled_batch_size=FLAGS.labelled_batch_size,
+        data_dir=os.path.abspath(FLAGS.data_dir) if FLAGS.data_dir else None)
+    print(f"Done: epoch {result['epoch']}, test accuracy {result['metrics'].get('ACC', 0):.2f}%; "
+          f"outputs in {FLAGS.exp_dir}")
+    return 0
+
+
+def run():
+    run_main(main, "train_ssgan")
+
+
+if __name__ == "__main__":
+    run()
