@@ -55,6 +55,20 @@ def sample_prior(batch_size, latent_dim: int, seed) -> tf.Tensor:
                                        minval=-1.0, maxval=1.0)
 
 
+def replica_prior_slice(batch_size, latent_dim: int, seed) -> tf.Tensor:
+    """This replica's `batch_size` rows of z drawn for the whole global batch from `seed`.
+
+    Drawing the global batch and slicing it gives every replica distinct noise
+    and makes a multi-replica step equal to the single-device step.
+    """
+    ctx = tf.distribute.get_replica_context()
+    num_replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+    replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+    z = sample_prior(batch_size * num_replicas, latent_dim, seed)
+    start = tf.cast(replica, tf.int32) * batch_size
+    return z[start:start + batch_size]
+
+
 def _reduces_logs_across_workers(strategy: tf.distribute.Strategy) -> bool:
     """Keras's test for reducing `train_step` logs with a cross-worker collective."""
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
@@ -269,14 +283,9 @@ class BiGAN(keras.Model):
 
     def training_noise(self, batch_size) -> tf.Tensor:
         """This replica's slice of the global batch's noise for the current step."""
-        ctx = tf.distribute.get_replica_context()
-        num_replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
         step = tf.cast(self.generator_optimizer.iterations, tf.int64)
         seed = tf.stack([tf.constant(self.noise_seed, tf.int64), step])
-        z = sample_prior(batch_size * num_replicas, self.latent_dim, seed)
-        start = tf.cast(replica, tf.int32) * batch_size
-        return z[start:start + batch_size]
+        return replica_prior_slice(batch_size, self.latent_dim, seed)
 
     def compute_losses(self, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = True
                        ) -> Dict[str, tf.Tensor]:

@@ -72,15 +72,17 @@ def style_sweep(latent_dim: int, rows: int, steps: int, seed: int) -> np.ndarray
     return np.concatenate([sweep(ends[2 * r], ends[2 * r + 1], steps) for r in range(rows)])
 
 
-def class_sweep(z, num_classes: int, steps: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Fixed z, labels slerped from each class to the next: (z [N, d], labels [N, K]).
+def class_sweep(z, num_classes: int, steps: int, start_classes: Optional[Sequence[int]] = None
+                ) -> Tuple[np.ndarray, np.ndarray]:
+    """Fixed z, labels slerped from a class to the next: (z [N, d], labels [N, K]).
 
-    Row k goes from one-hot class k to one-hot class k+1 (wrapping), in `steps`
-    points, for conditional generators that take soft labels.
+    One row per class k of `start_classes` (default: every class), going from
+    one-hot class k to one-hot class k+1 (wrapping) in `steps` points, for
+    conditional generators that take soft labels.
     """
     eye = np.eye(num_classes, dtype=np.float32)
-    labels = np.concatenate([sweep(eye[k], eye[(k + 1) % num_classes], steps)
-                             for k in range(num_classes)])
+    starts = range(num_classes) if start_classes is None else start_classes
+    labels = np.concatenate([sweep(eye[k], eye[(k + 1) % num_classes], steps) for k in starts])
     return np.repeat(np.asarray(z, np.float32)[None], len(labels), axis=0), labels
 
 
@@ -355,13 +357,11 @@ def task_images(model: "LatentModel", task: str, real: Optional[np.ndarray], row
             raise ConfigError(f"{model.source} is not class-conditional; class_sweep needs a "
                               "model trained with --conditional.")
         z = sample_prior(rows, model.latent_dim, seed)
-        parts = [class_sweep(z[r], model.num_classes, steps) for r in range(rows)]
         # Row r: its own z, the label moving from class r to r+1.
-        zs = np.concatenate([p[0][(r % model.num_classes) * steps:][:steps]
-                             for r, p in enumerate(parts)])
-        cs = np.concatenate([p[1][(r % model.num_classes) * steps:][:steps]
-                             for r, p in enumerate(parts)])
-        return model.generate(zs, cs), rows, True
+        parts = [class_sweep(z[r], model.num_classes, steps, [r % model.num_classes])
+                 for r in range(rows)]
+        return model.generate(np.concatenate([p[0] for p in parts]),
+                              np.concatenate([p[1] for p in parts])), rows, True
     if task == "reconstruct":
         index = rng.choice(len(real), rows * steps, replace=False)
         picked = real[index]

@@ -36,7 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from bigan_tf import losses as L
-from bigan_tf.bigan import sample_prior
+from bigan_tf.bigan import replica_prior_slice, sample_prior
 from bigan_tf.data.pipeline import ImageData, to_model_range, training_dataset
 from bigan_tf.errors import ConfigError
 from bigan_tf.images import make_grid
@@ -185,6 +185,12 @@ class SSGAN(keras.Model):
         logits = self.classifier(x, training=training)["logits"]
         return tf.nn.softmax(logits[:, :self.config.num_classes])
 
+    @tf.function(reduce_retracing=True)
+    def predicted_classes(self, x) -> tf.Tensor:
+        """argmax over the K real classes of D's logits, inference mode (traced once)."""
+        logits = self.classifier(x, training=False)["logits"]
+        return tf.argmax(logits[:, :self.config.num_classes], -1)
+
     def compile_for_training(self, **kwargs):
         cfg = self.config
         d_opt = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1,
@@ -211,15 +217,10 @@ class SSGAN(keras.Model):
 
     def _noise(self, batch_size, stream: int) -> tf.Tensor:
         """This replica's slice of the global batch's z for (step, stream)."""
-        ctx = tf.distribute.get_replica_context()
-        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
         step = tf.cast(self.discriminator_optimizer.iterations, tf.int64)
         seed = tf.stack([tf.constant(self.noise_seed, tf.int64),
                          step * 64 + tf.constant(stream, tf.int64)])
-        z = sample_prior(batch_size * replicas, self.latent_dim, seed)
-        start = tf.cast(replica, tf.int32) * batch_size
-        return z[start:start + batch_size]
+        return replica_prior_slice(batch_size, self.latent_dim, seed)
 
     def discriminator_losses(self, x_unlabelled, x_labelled, labels, z, training=True):
         """Per-example D losses: {"S", "D_real", "D_fake"} and the logits."""
@@ -339,10 +340,8 @@ def ssgan_dataset(data: ImageData, labelled_index: np.ndarray, batch_size: int,
 # ------------------------------------------------------------------- evaluation
 def predict_classes(model: SSGAN, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """argmax over the K real classes of D's logits, inference mode, for uint8 images."""
-    predict = tf.function(lambda x: tf.argmax(
-        model.classifier(x, training=False)["logits"][:, :model.config.num_classes], -1))
-    return np.concatenate([predict(to_model_range(images[i:i + batch_size])).numpy()
-                           for i in range(0, len(images), batch_size)])
+    return np.concatenate([model.predicted_classes(to_model_range(images[i:i + batch_size]))
+                           .numpy() for i in range(0, len(images), batch_size)])
 
 
 def confusion_matrix(true_labels, predicted, num_classes: int) -> np.ndarray:

@@ -126,11 +126,10 @@ class Evaluator:
     def _deploy_batch(self, i: int):
         rng = np.random.RandomState((self.seed * 1000003 + i) % (2 ** 31))
         index = rng.randint(0, len(self.train_images), size=self.deploy_batch_size)
-        data_labels = self.train_labels
         x = to_model_range(self.train_images[index])
         z = sample_prior(self.deploy_batch_size, self.model.latent_dim,
                          tf.constant([self.seed + _DEPLOY_STREAM, i], tf.int64))
-        labels = tf.constant(data_labels[index]) if self.model.is_conditional else None
+        labels = tf.constant(self.train_labels[index]) if self.model.is_conditional else None
         return x, z, labels
 
     def measure_losses(self, num_batches: int) -> Dict[str, float]:
