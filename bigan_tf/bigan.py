@@ -23,6 +23,18 @@ G sees (z, c) and D the triple (x, z, c), where c are the real labels of the
 batch for both the real and the generated triples (so the classes of the
 generated half follow the data's class frequencies); E sees only x.
 
+Generalized BiGAN (paper §3.5, `NetworkConfig.encoder_size`): x arrives at
+the encoder's resolution (e.g. 112 px) and the real pair D sees is
+(resize(x), E(x)), resize being an antialiased downsampling to G's
+resolution (e.g. 64 px). The original downsamples in its data provider with
+PIL's ANTIALIAS filter; we do it inside the model (`tf.image.resize` with
+antialias), so the data pipeline has one output.
+
+Mixed precision: with a Keras mixed policy the networks compute in
+bfloat16/float16 and return float32; when an optimiser is a
+`keras.optimizers.LossScaleOptimizer` (float16) the step scales the losses
+and the coupled weight decay by its dynamic scale, and `apply` unscales.
+
 D, E and G are updated simultaneously from one minibatch and one z sample
 (paper §3.4). D sees the real and the fake pairs in separate forward passes,
 so batch norm uses separate statistics for each, as in the original.
@@ -41,6 +53,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from bigan_tf import losses as L
@@ -69,6 +82,13 @@ def replica_prior_slice(batch_size, latent_dim: int, seed) -> tf.Tensor:
     return z[start:start + batch_size]
 
 
+def _as_shape(shape) -> Tuple[int, ...]:
+    """An int (flat size) or a sequence -> a tuple of ints."""
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(int(d) for d in shape)
+
+
 def _reduces_logs_across_workers(strategy: tf.distribute.Strategy) -> bool:
     """Keras's test for reducing `train_step` logs with a cross-worker collective."""
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
@@ -85,14 +105,19 @@ class BiGAN(keras.Model):
         objective does not use are None.
       objective: the four loss weights.
       latent_dim: size of z.
-      data_dim: size of one flat data vector, used to build the variables.
+      data_shape: shape of one training example as the model takes it (a flat
+        size for the MLPs, (H, W, C) for convolutional networks; the encoder's
+        input); an int means a flat vector.
+      generated_shape: shape of one G(z) and of D's x; None = `data_shape`.
+        A different (H, W, C) makes a generalized BiGAN.
       weight_decay: coupled L2 decay λ added to every gradient.
       noise_seed: seed of the training noise; with the optimiser's step count it
         is the whole RNG state, so checkpoints resume the same noise stream.
     """
 
-    def __init__(self, networks: Networks, objective: Objective, latent_dim: int, data_dim: int,
-                 weight_decay: float = 2.5e-5, noise_seed: int = 0, **kwargs):
+    def __init__(self, networks: Networks, objective: Objective, latent_dim: int,
+                 data_shape=None, weight_decay: float = 2.5e-5, noise_seed: int = 0,
+                 generated_shape=None, data_dim: Optional[int] = None, **kwargs):
         super().__init__(**kwargs)
         self.objective = objective.validate()
         if objective.has_encoder and networks.encoder is None:
@@ -102,7 +127,14 @@ class BiGAN(keras.Model):
         self.joint_discriminator = networks.joint_discriminator
         self.discriminator = networks.discriminator
         self.latent_dim = int(latent_dim)
-        self.data_dim = int(data_dim)
+        if data_shape is None:
+            data_shape = data_dim  # The argument's name before convolutional families.
+        self.data_shape = _as_shape(data_shape)
+        self.generated_shape = (_as_shape(generated_shape) if generated_shape is not None
+                                else self.data_shape)
+        if self.is_generalized and objective.encode_weight > 0:
+            raise ValueError("A generalized BiGAN cannot train a latent regressor: E cannot "
+                             "read G's smaller images.")
         self.weight_decay = float(weight_decay)
         self.noise_seed = int(noise_seed)
         # Conditional wrappers (bigan_tf.networks.conditional) carry the label count.
@@ -115,8 +147,9 @@ class BiGAN(keras.Model):
                             weight_decay: float = 2.5e-5, noise_seed: int = 0) -> "BiGAN":
         """Builds the networks of `network_config` and the model around them."""
         networks = build_networks(network_config, objective)
-        return cls(networks, objective, network_config.latent_dim, network_config.flat_dim,
-                   weight_decay=weight_decay, noise_seed=noise_seed, name="bigan")
+        return cls(networks, objective, network_config.latent_dim, network_config.data_shape,
+                   weight_decay=weight_decay, noise_seed=noise_seed,
+                   generated_shape=network_config.generated_shape, name="bigan")
 
     # ----------------------------------------------------------------- structure
     @property
@@ -145,6 +178,25 @@ class BiGAN(keras.Model):
     def is_conditional(self) -> bool:
         return self.num_classes > 0
 
+    @property
+    def is_generalized(self) -> bool:
+        """True when E reads larger images than G makes (real pairs use resized x)."""
+        return self.generated_shape != self.data_shape
+
+    @property
+    def data_dim(self) -> int:
+        """Number of values in one training example."""
+        return int(np.prod(self.data_shape))
+
+    def at_generator_resolution(self, x: tf.Tensor) -> tf.Tensor:
+        """x as D sees it: antialiased resize to G's resolution (identity unless generalized)."""
+        if not self.is_generalized:
+            return x
+        height, width = self.generated_shape[:2]
+        resized = tf.image.resize(tf.cast(x, tf.float32), [height, width], method="bilinear",
+                                  antialias=True)
+        return tf.clip_by_value(resized, 0.0, 1.0)
+
     def _label_args(self, labels) -> tuple:
         """(labels,) for conditional networks, () otherwise, with a clear error."""
         if not self.is_conditional:
@@ -171,12 +223,13 @@ class BiGAN(keras.Model):
         return self._apply_discriminator(self.discriminator, x, None, labels, training)
 
     def _build_networks(self):
-        x = tf.zeros([2, self.data_dim])
+        x = tf.zeros([2, *self.data_shape])
         z = tf.zeros([2, self.latent_dim])
         labels = tf.zeros([2], tf.int32) if self.is_conditional else None
         self.generate(z, labels)
         if self.encoder is not None:
             self.encoder(x)
+        x = self.at_generator_resolution(x)
         if self.joint_discriminator is not None:
             self._apply_discriminator(self.joint_discriminator, x, z, labels, False)
         if self.discriminator is not None:
@@ -219,7 +272,8 @@ class BiGAN(keras.Model):
         networks = {name: keras.saving.serialize_keras_object(net)
                     for name, net in self.networks._asdict().items() if net is not None}
         return {"name": self.name, "networks": networks, "objective": self.objective.to_dict(),
-                "latent_dim": self.latent_dim, "data_dim": self.data_dim,
+                "latent_dim": self.latent_dim, "data_shape": list(self.data_shape),
+                "generated_shape": list(self.generated_shape),
                 "weight_decay": self.weight_decay, "noise_seed": self.noise_seed}
 
     @classmethod
@@ -262,15 +316,22 @@ class BiGAN(keras.Model):
         self.generator_optimizer.build(self.generator_variables)
 
     def compile_for_training(self, optimizer_config: OptimizerConfig, steps_per_epoch: int,
-                             **kwargs):
-        """`compile` with the original's Adam settings and schedule."""
+                             loss_scale: bool = False, **kwargs):
+        """`compile` with the original's Adam settings and schedule.
+
+        `loss_scale` wraps each Adam in a dynamic `LossScaleOptimizer` (float16
+        mixed precision).
+        """
         def adam(name):
             schedule = ConstantThenExponentialDecay(
                 optimizer_config.learning_rate, steps_per_epoch, optimizer_config.epochs,
                 optimizer_config.decay_epochs, optimizer_config.final_lr_mult)
-            return keras.optimizers.Adam(schedule, beta_1=optimizer_config.beta_1,
-                                         beta_2=optimizer_config.beta_2,
-                                         epsilon=optimizer_config.epsilon, name=name)
+            optimizer = keras.optimizers.Adam(schedule, beta_1=optimizer_config.beta_1,
+                                              beta_2=optimizer_config.beta_2,
+                                              epsilon=optimizer_config.epsilon, name=name)
+            if loss_scale:
+                return keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")
+            return optimizer
         self.compile(adam("discriminator_adam"), adam("generator_adam"), **kwargs)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
@@ -305,6 +366,7 @@ class BiGAN(keras.Model):
         d_total, e_total, g_total = zero, zero, zero
         if self.encoder is not None:
             real_z = self.encoder(x, training=training)["latent"]
+        x = self.at_generator_resolution(x)
         if o.has_joint_discriminator:
             joint = self.joint_discriminator
             real = self._apply_discriminator(joint, x, real_z, labels, training)["logits"]
@@ -353,9 +415,12 @@ class BiGAN(keras.Model):
         with tf.GradientTape(persistent=True) as tape:
             losses = self.compute_losses(x, z, labels, training=True)
             mean = lambda v: tf.nn.compute_average_loss(v, global_batch_size=global_batch)
-            d_loss = mean(losses["discriminator"])
-            g_loss = mean(losses["generator"])
-            e_loss = mean(losses["encoder"]) if "encoder" in losses else None
+            # Mixed precision (float16): the loss-scale optimisers scale here and
+            # unscale in `apply`; other optimisers return the loss unchanged.
+            d_loss = self._scale_loss(getattr(self, "discriminator_optimizer", None), mean(losses["discriminator"]))
+            g_loss = self._scale_loss(getattr(self, "generator_optimizer", None), mean(losses["generator"]))
+            e_loss = (self._scale_loss(getattr(self, "generator_optimizer", None), mean(losses["encoder"]))
+                      if "encoder" in losses else None)
         d_grads = tape.gradient(d_loss, d_vars) if d_vars else []
         if e_vars and o.encode_gen_weight > 0:
             eg_grads = tape.gradient(g_loss, g_vars + e_vars)
@@ -365,16 +430,27 @@ class BiGAN(keras.Model):
                 eg_grads += tape.gradient(e_loss, e_vars)
         del tape
         eg_grads = [tf.zeros_like(v) if g is None else g for g, v in zip(eg_grads, g_vars + e_vars)]
-        d_grads = self._with_weight_decay(d_grads, d_vars, num_replicas)
-        eg_grads = self._with_weight_decay(eg_grads, g_vars + e_vars, num_replicas)
+        d_grads = self._with_weight_decay(d_grads, d_vars, num_replicas,
+                                          getattr(self, "discriminator_optimizer", None))
+        eg_grads = self._with_weight_decay(eg_grads, g_vars + e_vars, num_replicas,
+                                           getattr(self, "generator_optimizer", None))
         return d_grads, eg_grads, losses
 
-    def _with_weight_decay(self, grads, variables, num_replicas):
+    @staticmethod
+    def _scale_loss(optimizer, loss):
+        if optimizer is None or not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            return loss
+        return optimizer.scale_loss(loss)
+
+    def _with_weight_decay(self, grads, variables, num_replicas, optimizer=None):
         if not self.weight_decay:
             return grads
         # Each replica adds its share; the optimiser's cross-replica sum adds λ·w once.
         scale = self.weight_decay / num_replicas
-        return [g + scale * tf.cast(v, g.dtype) for g, v in zip(grads, variables)]
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            scale = scale * optimizer.dynamic_scale  # the gradients are scaled too
+        return [g + tf.cast(scale, g.dtype) * tf.cast(v, g.dtype)
+                for g, v in zip(grads, variables)]
 
     def _split_batch(self, data):
         """(x, labels) of a training batch; labels are None for unconditional models."""

@@ -117,6 +117,10 @@ def objective_from_preset(name: str, **overrides: float) -> Objective:
     return dataclasses.replace(OBJECTIVE_PRESETS[name], **overrides).validate()
 
 
+# Families whose networks consume and produce flat [B, H·W·C] vectors.
+FLAT_FAMILIES = ("mnist_mlp",)
+
+
 @dataclasses.dataclass(frozen=True)
 class NetworkConfig:
     """Which network family and its sizes.
@@ -128,6 +132,13 @@ class NetworkConfig:
     "none", "simple" (one-hot labels concatenated to z, and to D's inputs) or
     "extended" (a learned projection of x, z and c, each `condition_units`
     wide, before they are combined); `num_classes` is then the label count.
+
+    Families: "mnist_mlp" (the permutation-invariant MNIST MLPs; consumes and
+    produces flat vectors) and "dcgan" (AlexNet encoder, DCGAN G and D for 32
+    or 64 px images, `base_width` the original's gen/feat_net_size).
+    `encoder_size` > 0 makes a *generalized* BiGAN (paper §3.5): the encoder
+    reads `encoder_size` px images (the original's crop_size, e.g. 112) while
+    G and D work at `image_shape` (crop_resize, e.g. 64); 0 = the image size.
     """
 
     family: str = "mnist_mlp"
@@ -139,6 +150,8 @@ class NetworkConfig:
     conditional: str = "none"
     num_classes: int = 0
     condition_units: int = 256
+    base_width: int = 64
+    encoder_size: int = 0
 
     def validate(self) -> "NetworkConfig":
         for name in ("latent_dim", "hidden_units", "condition_units"):
@@ -152,7 +165,54 @@ class NetworkConfig:
                               f"least 2 classes (num_classes={self.num_classes}).")
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
             raise ConfigError(f"image_shape must be (height, width, channels), got {self.image_shape}.")
+        if self.base_width < 1 or self.encoder_size < 0:
+            raise ConfigError(f"--base_width must be >= 1 and --encoder_size >= 0, got "
+                              f"{self.base_width} and {self.encoder_size}.")
+        if self.is_conditional and self.family not in FLAT_FAMILIES:
+            raise ConfigError(f"--conditional is implemented for the flat families "
+                              f"{FLAT_FAMILIES} (the wrappers concatenate flat x, z and c), "
+                              f"not for {self.family!r}.")
+        if self.family in FLAT_FAMILIES and self.is_generalized:
+            raise ConfigError(f"A generalized BiGAN (an encoder input size {self.encoder_size} "
+                              f"different from the image size) needs a convolutional family, "
+                              f"not {self.family!r}.")
+        if self.family == "dcgan":
+            h, w, _ = self.image_shape
+            if h != w or h not in (32, 64):
+                raise ConfigError(
+                    f"The dcgan family's G and D work on 32x32 or 64x64 images, not {h}x{w}: "
+                    "set --crop_resize (or --crop_size) to 32 or 64.")
+            if self.encoder_image_shape[0] % 16:
+                raise ConfigError(
+                    f"The AlexNet encoder needs an input size that is a multiple of 16 (conv1 "
+                    f"stride 4, two stride-2 pools), not {self.encoder_image_shape[0]}: "
+                    "use e.g. --crop_size 64 or 112.")
         return self
+
+    @property
+    def encoder_image_shape(self) -> Tuple[int, int, int]:
+        """(H, W, C) of the encoder's input: `encoder_size` square, or the image shape."""
+        h, w, c = self.image_shape
+        return (self.encoder_size, self.encoder_size, c) if self.encoder_size else (h, w, c)
+
+    @property
+    def is_generalized(self) -> bool:
+        """True when E reads other-sized images than G makes (paper §3.5)."""
+        return tuple(self.encoder_image_shape) != tuple(self.image_shape)
+
+    @property
+    def data_shape(self) -> Tuple[int, ...]:
+        """Shape of one training example as the model takes it (the encoder's input)."""
+        if self.family in FLAT_FAMILIES:
+            return (self.flat_dim,)
+        return tuple(self.encoder_image_shape)
+
+    @property
+    def generated_shape(self) -> Tuple[int, ...]:
+        """Shape of one G(z) (and of D's x input): flat for the MLPs, else (H, W, C)."""
+        if self.family in FLAT_FAMILIES:
+            return (self.flat_dim,)
+        return tuple(self.image_shape)
 
     @property
     def is_conditional(self) -> bool:

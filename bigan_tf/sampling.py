@@ -201,10 +201,13 @@ class LatentModel:
     """
 
     def __init__(self, generate_fn, encode_fn, latent_dim: int, image_shape: Sequence[int],
-                 source: str, num_classes: int = 0):
+                 source: str, num_classes: int = 0,
+                 encoder_image_shape: Optional[Sequence[int]] = None):
         self._generate, self._encode = generate_fn, encode_fn
         self.latent_dim = int(latent_dim)
         self.image_shape = tuple(int(d) for d in image_shape)
+        # A generalized BiGAN's encoder reads larger images than G makes.
+        self.encoder_image_shape = tuple(int(d) for d in (encoder_image_shape or image_shape))
         self.source = source
         self.num_classes = int(num_classes)
 
@@ -231,7 +234,7 @@ class LatentModel:
             if model.encoder is not None:
                 encode = tf.function(lambda x: model.encoder(x, training=False)["latent"])
             return cls(generate, encode, trained.network.latent_dim, shape, path,
-                       model.num_classes)
+                       model.num_classes, trained.network.encoder_image_shape)
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
             signatures = tf.saved_model.load(path).signatures
             if "generate" not in signatures:
@@ -241,17 +244,18 @@ class LatentModel:
             inputs = generate_sig.structured_input_signature[1]
             image_spec = generate_sig.structured_outputs["images"]
             num_classes = inputs["labels"].shape[-1] if "labels" in inputs else 0
-            encode = None
+            encode, encoder_shape = None, None
             if "reconstruct" in signatures:
                 encode_sig = signatures["encode"]
                 encode = lambda x: encode_sig(images=x)["latent"]  # noqa: E731
+                encoder_shape = encode_sig.structured_input_signature[1]["images"].shape[1:]
 
             def generate(z, labels=None):
                 if labels is None:
                     return generate_sig(z=z)["images"]
                 return generate_sig(z=z, labels=labels)["images"]
             return cls(generate, encode, inputs["z"].shape[-1], image_spec.shape[1:], path,
-                       num_classes)
+                       num_classes, encoder_shape)
         raise DataError(f"{path} is neither a training run (config.json) nor a SavedModel "
                         "export (saved_model.pb).")
 
@@ -286,7 +290,7 @@ class LatentModel:
     def encode(self, images, batch_size: int = 500) -> np.ndarray:
         if self._encode is None:
             raise ConfigError(f"{self.source} has no encoder (a plain GAN); this task needs one.")
-        images = np.asarray(images, np.float32).reshape((-1,) + self.image_shape)
+        images = np.asarray(images, np.float32).reshape((-1,) + self.encoder_image_shape)
         return np.concatenate([np.asarray(self._encode(tf.constant(images[i:i + batch_size])))
                                for i in range(0, len(images), batch_size)])
 

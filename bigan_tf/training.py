@@ -7,10 +7,11 @@ folder gets `config.json`, `samples/`, `tensorboard/`, `checkpoints/` and
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
-from typing import Callable, Dict, Optional, Sequence, Union
+from typing import Callable, Dict, Iterator, Optional, Sequence, Union
 
 import keras
 import tensorflow as tf
@@ -20,10 +21,26 @@ from bigan_tf.callbacks import (CheckpointCallback, EvaluationCallback, NaNGuard
                                 atomic_write_text)
 from bigan_tf.checkpoints import TrainingCheckpoint, epochs_in
 from bigan_tf.config import EvaluationConfig, NetworkConfig, Objective, OptimizerConfig
-from bigan_tf.data.pipeline import ImageData, training_dataset
+from bigan_tf.data.pipeline import ImageData
 from bigan_tf.distribute import is_chief, worker_id
 from bigan_tf.errors import ConfigError
 from bigan_tf.evaluation.evaluator import Evaluator
+
+
+# --mixed_precision -> Keras dtype policy of the networks.
+MIXED_PRECISION_POLICIES = {"none": "float32", "bfloat16": "mixed_bfloat16",
+                            "float16": "mixed_float16"}
+
+
+@contextlib.contextmanager
+def dtype_policy(mixed_precision: str) -> Iterator[None]:
+    """Layers built inside use the policy of `mixed_precision`; the global one is restored."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(MIXED_PRECISION_POLICIES[mixed_precision])
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +56,11 @@ class RunConfig:
     `keep_worker_checkpoints` keeps each non-chief worker's own copy of every
     checkpoint in `checkpoints/<task>-<id>/` (normally deleted; useful to check
     that workers agree).
+    `mixed_precision` "bfloat16" or "float16" builds the networks under Keras's
+    mixed policy (float32 variables, 16-bit compute, float32 outputs); float16
+    adds dynamic loss scaling (`keras.optimizers.LossScaleOptimizer`).
+    Checkpoints hold float32 variables either way, so exports and samplers
+    load them in float32; resume a run with the same setting.
     """
 
     exp_dir: str
@@ -50,8 +72,12 @@ class RunConfig:
     jit_compile: Union[bool, str] = False
     verbose: int = 1
     keep_worker_checkpoints: bool = False
+    mixed_precision: str = "none"
 
     def validate(self) -> "RunConfig":
+        if self.mixed_precision not in MIXED_PRECISION_POLICIES:
+            raise ConfigError(f"--mixed_precision must be one of "
+                              f"{sorted(MIXED_PRECISION_POLICIES)}, got {self.mixed_precision!r}.")
         if self.batch_size < 1:
             raise ConfigError(f"--batch_size must be >= 1, got {self.batch_size}.")
         for name in ("disp_interval", "save_interval"):
@@ -95,7 +121,10 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
     objective.validate()
     optimizer.validate()
     evaluation.validate()
-    if tuple(network.image_shape) != data.image_shape:
+    if tuple(network.encoder_image_shape) != data.image_shape:
+        if network.is_generalized:
+            raise ConfigError(f"The data's images are {data.image_shape} but the generalized "
+                              f"encoder reads {network.encoder_image_shape}.")
         network = dataclasses.replace(network, image_shape=data.image_shape)
     if network.is_conditional:
         if network.num_classes == 0:
@@ -105,29 +134,30 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
                               f"network was configured for {network.num_classes}.")
     network.validate()
     total_epochs = optimizer.total_epochs
-    steps_per_epoch = len(data.train_images) // run.batch_size
+    steps_per_epoch = data.num_train // run.batch_size
     if steps_per_epoch < 1:
         raise ConfigError(f"--batch_size {run.batch_size} is larger than the training set "
-                          f"({len(data.train_images)} images).")
+                          f"({data.num_train} images).")
     config_record = {"network": network.to_dict(), "objective": objective.to_dict(),
                      "optimizer": optimizer.to_dict(), "evaluation": evaluation.to_dict(),
                      "run": {k: v for k, v in dataclasses.asdict(run).items()},
-                     "data": {"source": data.source, "num_train": len(data.train_images),
+                     "data": {"source": data.source, "num_train": data.num_train,
                               "num_val": len(data.val_images)},
                      "num_replicas": strategy.num_replicas_in_sync}
 
     def build_model():
-        model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay, run.seed)
-        model.compile_for_training(optimizer, steps_per_epoch, jit_compile=run.jit_compile)
+        with dtype_policy(run.mixed_precision):
+            model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay, run.seed)
+        model.compile_for_training(optimizer, steps_per_epoch, jit_compile=run.jit_compile,
+                                   loss_scale=run.mixed_precision == "float16")
         return model
 
     return fit_model(
         strategy, build_model,
         make_evaluator=lambda model: Evaluator(model, data, evaluation, seed=run.seed,
                                                deploy_batch_size=run.batch_size),
-        make_dataset=lambda first, last: training_dataset(
-            data.train_images, data.train_labels, run.batch_size, run.seed, first, last,
-            flatten=True),
+        make_dataset=lambda first, last: data.training_dataset(
+            run.batch_size, run.seed, first, last, flatten=len(network.data_shape) == 1),
         steps_per_epoch=steps_per_epoch, constant_epochs=optimizer.epochs,
         total_epochs=total_epochs, run=run, config_record=config_record,
         deploy_iters=evaluation.deploy_iters, print_fn=print_fn,

@@ -89,7 +89,7 @@ def metadata(kind: str, network, trained: Optional[TrainedModel] = None, **extra
     training run) adds the epoch, checkpoint, training configuration and the
     last evaluation's metrics.
     """
-    h, w, c = network.image_shape
+    h, w, c = network.encoder_image_shape
     record = {
         "format": f"bigan_tf.{kind}",
         "format_version": FORMAT_VERSION,
@@ -118,7 +118,7 @@ def export_hub_module(model, network, output_dir: str, output: str = "features",
     has_encoder = model.encoder is not None
     encoder = model.encoder if has_encoder else model.discriminator
     with atomic_export_dir(output_dir, overwrite) as tmp:
-        module = HubEncoderModule(encoder, network.image_shape, output, weight_decay,
+        module = HubEncoderModule(encoder, network.encoder_image_shape, output, weight_decay,
                                   has_latent=has_encoder)
         tf.saved_model.save(module, tmp, signatures=module.signatures())
         write_metadata(tmp, metadata(
@@ -140,7 +140,8 @@ def export_saved_model(model, network, output_dir: str, overwrite: bool = False,
                        trained: Optional[TrainedModel] = None) -> str:
     """Writes every network of `model` behind serving signatures to `output_dir`."""
     with atomic_export_dir(output_dir, overwrite) as tmp:
-        module = BiGANSavedModel(model, network.image_shape, network.latent_dim)
+        module = BiGANSavedModel(model, network.image_shape, network.latent_dim,
+                                 network.encoder_image_shape)
         signatures = module.signatures()
         tf.saved_model.save(module, tmp, signatures=signatures)
         described = {}

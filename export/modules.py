@@ -29,7 +29,7 @@ networks flatten inside, so callers never see the difference.
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import tensorflow as tf
 
@@ -169,12 +169,15 @@ class BiGANSavedModel(tf.train.Checkpoint):
     All run in inference mode (batch norm on its population statistics).
     """
 
-    def __init__(self, model, image_shape: Sequence[int], latent_dim: int):
+    def __init__(self, model, image_shape: Sequence[int], latent_dim: int,
+                 encoder_image_shape: Optional[Sequence[int]] = None):
         super().__init__()
         # Held in a plain object so that the Keras models are not tracked (see EncoderPiece).
         self._untracked = _Untracked(model)
         self.variables = [w.value for net in model.networks if net is not None for w in net.weights]
         self._image_shape = tuple(int(d) for d in image_shape)
+        # The generalized BiGAN's encoder reads larger images than G makes and D reads.
+        self._encoder_image_shape = tuple(int(d) for d in (encoder_image_shape or image_shape))
         self._latent_dim = int(latent_dim)
         self._num_classes = int(model.num_classes)
 
@@ -182,6 +185,7 @@ class BiGANSavedModel(tf.train.Checkpoint):
         model = self._untracked.value
         image_shape = self._image_shape
         images_spec = _image_spec(image_shape)
+        encoder_spec = _image_spec(self._encoder_image_shape)
         z_spec = tf.TensorSpec([None, self._latent_dim], tf.float32, name="z")
         # Conditional models take label vectors after the other inputs.
         label_specs = ([tf.TensorSpec([None, self._num_classes], tf.float32, name="labels")]
@@ -194,12 +198,12 @@ class BiGANSavedModel(tf.train.Checkpoint):
             return values[0] if values else None
 
         if model.encoder is not None:
-            @tf.function(input_signature=[images_spec])
+            @tf.function(input_signature=[encoder_spec])
             def encode(images):
                 out = model.encoder(images, training=False)
                 return {"latent": out["latent"], "features": out["features"]}
 
-            @tf.function(input_signature=[images_spec, *label_specs])
+            @tf.function(input_signature=[encoder_spec, *label_specs])
             def reconstruct(images, *labels):
                 z = model.encoder(images, training=False)["latent"]
                 return {"images": images_of(z, first(labels)), "latent": z}

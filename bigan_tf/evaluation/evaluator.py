@@ -11,6 +11,10 @@ Per evaluation (official_code_notes.md §1):
 A plain GAN (no encoder) reports NNC_d and CLS_d on the discriminator's
 penultimate features instead.
 
+A generalized BiGAN (E reads larger images than G makes) encodes the
+full-size images, compares reconstructions and samples with the images
+resized to G's resolution, and has no EGg (E cannot read G's images).
+
 Conditional models generate the fixed samples with fixed, class-balanced
 labels (sample grids: one row per class), reconstruct real images with their
 true labels, and read D's features with the all-zero label (label-free).
@@ -75,6 +79,9 @@ class Evaluator:
         self.seed = int(seed)
         self.deploy_batch_size = deploy_batch_size
         self.image_shape = data.image_shape
+        # Shape of one generated image for the grids (the MLPs make flat vectors).
+        self.generated_image_shape = (data.image_shape if len(model.generated_shape) == 1
+                                      else model.generated_shape)
         self.num_classes = data.num_classes
         self.val_images = data.val_images[:config.num_val]
         self.val_labels = data.val_labels[:config.num_val]
@@ -83,8 +90,12 @@ class Evaluator:
         self.reference_images = data.train_images[:config.num_train_reference]
         self.reference_labels = data.train_labels[:config.num_train_reference]
         # Converted once: the same arrays serve every evaluation.
-        self.val_x = to_model_range(self.val_images).numpy()
-        self.reference_x = to_model_range(self.reference_images).numpy()
+        self.val_x = self._model_input(self.val_images)
+        self.reference_x = self._model_input(self.reference_images)
+        # What G's outputs are compared with: x itself, or x resized to G's resolution.
+        self.val_x_generated = (M.batched_map(model.at_generator_resolution, self.val_x,
+                                              config.batch_size)
+                                if model.is_generalized else self.val_x)
         self.eval_z = sample_prior(config.num_generated, model.latent_dim,
                                    tf.constant([self.seed, _EVAL_Z_STREAM], tf.int64)).numpy()
         # Class-balanced labels for the fixed z: with 10 sample-grid rows of
@@ -100,7 +111,8 @@ class Evaluator:
                 lambda z, labels: model.generate(z, labels, training=False))
         else:
             self._generate_fn = tf.function(lambda z: model.generate(z, training=False))
-        self._features_d = tf.function(lambda x: model.discriminator(x, training=False)["features"]) \
+        self._features_d = tf.function(lambda x: model.discriminator(
+            model.at_generator_resolution(x), training=False)["features"]) \
             if model.discriminator is not None else None
         self._measure = None
 
@@ -120,13 +132,18 @@ class Evaluator:
                                     for k in range(rows)])
         else:
             index = np.arange(rows * _REAL_GRID_COLUMNS) % len(self.val_images)
-        return to_model_range(self.val_images[index]).numpy(), self.val_labels[index]
+        return self._model_input(self.val_images[index]), self.val_labels[index]
+
+    def _model_input(self, images) -> np.ndarray:
+        """uint8 images -> float32 in [0, 1] shaped as the model takes them."""
+        x = to_model_range(images, flatten=False)
+        return tf.reshape(x, [-1, *self.model.data_shape]).numpy()
 
     # ------------------------------------------------------------------ deploy
     def _deploy_batch(self, i: int):
         rng = np.random.RandomState((self.seed * 1000003 + i) % (2 ** 31))
         index = rng.randint(0, len(self.train_images), size=self.deploy_batch_size)
-        x = to_model_range(self.train_images[index])
+        x = tf.constant(self._model_input(self.train_images[index]))
         z = sample_prior(self.deploy_batch_size, self.model.latent_dim,
                          tf.constant([self.seed + _DEPLOY_STREAM, i], tf.int64))
         labels = tf.constant(self.train_labels[index]) if self.model.is_conditional else None
@@ -191,11 +208,11 @@ class Evaluator:
         generated = self.generated_samples()
         for divisor, name in ((100, "NND/100"), (10, "NND/10"), (1, "NND")):
             size = max(1, len(generated) // divisor)
-            results[name] = M.nnd_score(generated[:size], self.val_x)
-        results["PIX_CHI2"] = M.pixel_histogram_chi2(self.val_x, generated[:len(self.val_x)])
-        reference_x = self.reference_x
+            results[name] = M.nnd_score(generated[:size], self.val_x_generated)
+        results["PIX_CHI2"] = M.pixel_histogram_chi2(self.val_x_generated,
+                                                     generated[:len(self.val_x)])
         if self._encode is not None:
-            ref = M.batched_map(self._encode, reference_x, cfg.batch_size)
+            ref = M.batched_map(self._encode, self.reference_x, cfg.batch_size)
             val = M.batched_map(self._encode, self.val_x, cfg.batch_size)
             results["NNC_e"] = M.nnc_score(ref["logits"], self.reference_labels, val["logits"],
                                            self.val_labels)
@@ -203,13 +220,20 @@ class Evaluator:
                                             val["features"], self.val_labels)
             results["CLS_e-"] = self._classifier(ref["features"], val["features"])
             recon = self._generate(val["latent"], self.val_labels)
-            results["EGr"], results["EGr_b"] = M.reconstruction_scores(self.val_x, recon,
-                                                                       cfg.baseline_block)
+            results["EGr"], results["EGr_b"] = M.reconstruction_scores(
+                self.val_x_generated, recon, cfg.baseline_block)
+            if self.model.is_generalized:
+                return self._with_discriminator_features(results)
             quantized = M.quantize_images(generated).numpy()
             latent = M.batched_map(self._encode, quantized, cfg.batch_size)["latent"]
             regen = self._generate(latent, self.eval_labels)
             results["EGg"], results["EGg_b"] = M.reconstruction_scores(quantized, regen,
                                                                        cfg.baseline_block)
+        return self._with_discriminator_features(results)
+
+    def _with_discriminator_features(self, results: Dict[str, float]) -> Dict[str, float]:
+        """Adds NNC_d and CLS_d for models with an x-only discriminator."""
+        cfg, reference_x = self.config, self.reference_x
         if self._features_d is not None:
             ref_d = M.batched_map(self._features_d, reference_x, cfg.batch_size)
             val_d = M.batched_map(self._features_d, self.val_x, cfg.batch_size)
@@ -229,14 +253,16 @@ class Evaluator:
         n = self.config.num_sample_images
         z, labels = self.eval_z[:n], self.eval_labels[:n]
         samples = self._generate(z, labels)
-        grids = {"samples": make_grid(samples, 10, self.image_shape)}
+        shape = self.generated_image_shape
+        grids = {"samples": make_grid(samples, 10, shape)}
         if self._encode is not None:
-            q = M.quantize_images(samples)
-            grids["regen"] = make_grid(self._generate(self._encode(q)["latent"], labels), 10,
-                                       self.image_shape)
+            if not self.model.is_generalized:  # E cannot read G's smaller images
+                q = M.quantize_images(samples)
+                grids["regen"] = make_grid(self._generate(self._encode(q)["latent"], labels), 10,
+                                           shape)
             real_regen = self._generate(self._encode(tf.constant(self.real_grid_x))["latent"],
                                         self.real_grid_labels)
-            grids["real_regen"] = make_grid(real_regen, 10, self.image_shape)
+            grids["real_regen"] = make_grid(real_regen, 10, shape)
         return grids
 
     def real_grid(self) -> np.ndarray:

@@ -2,8 +2,12 @@
 
 `build_networks(config, objective)` returns a `Networks` tuple whose members
 are None when the objective does not use them (no encoder for a plain GAN, no
-joint discriminator for the latent regressors, ...). Later families (DCGAN,
-AlexNet) register here too.
+joint discriminator for the latent regressors, ...). Families:
+
+* "mnist_mlp": the permutation-invariant MNIST MLPs (`mlp`);
+* "dcgan": the ImageNet networks (`conv`): AlexNet encoder, DCGAN generator
+  and (joint) discriminator, 64×64 or 32×32 by the image size; with
+  `encoder_size` set, the generalized BiGAN's larger encoder input.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import keras
 
 from bigan_tf.config import NetworkConfig, Objective
 from bigan_tf.errors import ConfigError
-from bigan_tf.networks import mlp
+from bigan_tf.networks import conv, mlp
 from bigan_tf.networks.conditional import (ConditionalDiscriminator, ConditionalGenerator,
                                            label_vectors)
 from bigan_tf.networks.layers import (BatchNorm, LatentProjection, batch_norm_layers,
@@ -44,8 +48,36 @@ def _build_mnist_mlp(config: NetworkConfig, objective: Objective) -> Networks:
     return Networks(encoder, generator, joint, plain)
 
 
+def _build_dcgan(config: NetworkConfig, objective: Objective) -> Networks:
+    if config.is_generalized and objective.encode_weight > 0:
+        raise ConfigError(
+            "The latent regressor baselines (--encode_weight > 0) need E(G(z)), but in a "
+            f"generalized BiGAN G makes {config.image_shape[0]}-px images and E reads "
+            f"{config.encoder_size}-px ones: they are unavailable there. Use the bigan "
+            "objective, or set --crop_resize equal to --crop_size.")
+    if config.is_generalized and not objective.has_encoder:
+        raise ConfigError("A generalized BiGAN (--crop_resize different from --crop_size) "
+                          "needs an encoder; the plain GAN has none: set --crop_resize equal "
+                          "to --crop_size.")
+    size, channels = config.image_shape[0], config.image_shape[2]
+    common = dict(stddev=config.weight_init_stddev, batch_norm_epsilon=config.batch_norm_epsilon)
+    sized = dict(image_size=size, base_width=config.base_width, **common)
+    encoder = None
+    if objective.has_encoder:
+        encoder = conv.AlexNetEncoder(latent_dim=config.latent_dim, name="encoder",
+                                      zero_init_output=not objective.has_joint_discriminator,
+                                      **common)
+    generator = conv.DCGANGenerator(channels=channels, name="generator", **sized)
+    joint = (conv.DCGANDiscriminator(joint=True, name="joint_discriminator", **sized)
+             if objective.has_joint_discriminator else None)
+    plain = (conv.DCGANDiscriminator(joint=False, name="discriminator", **sized)
+             if objective.has_discriminator else None)
+    return Networks(encoder, generator, joint, plain)
+
+
 NETWORK_FAMILIES: Dict[str, Callable[[NetworkConfig, Objective], Networks]] = {
     "mnist_mlp": _build_mnist_mlp,
+    "dcgan": _build_dcgan,
 }
 
 

@@ -1,4 +1,4 @@
-"""Class-conditional wrappers: G(z, c) and D(x, z, c) around any network family.
+"""Class-conditional wrappers: G(z, c) and D(x, z, c) around a flat network family.
 
 A conditional BiGAN (the reproduction's "CBiGAN", after Mirza & Osindero's
 conditional GAN) gives the generator the one-hot class c with z, and the
