@@ -66,3 +66,37 @@ def mirrored_strategy():
     keys that can collide, so the tests share one, as a trainer does.
     """
     return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+
+# A small natural-image tree for the image-source tests (tests/test_image_files.py).
+CLASSES = ("cat", "dog", "empty", "fish")
+
+
+def write_image(path, size, seed, mode="RGB"):
+    """A random-noise image of `size` (w, h) saved in the format of `path`'s extension."""
+    from PIL import Image
+    rng = np.random.RandomState(seed)
+    w, h = size
+    array = rng.randint(0, 256, (h, w, 3 if mode == "RGB" else 1)).astype(np.uint8)
+    Image.fromarray(array.squeeze()).convert(mode).save(path)
+
+
+@pytest.fixture
+def image_tree(tmp_path):
+    """root/train/<class>/ with JPEGs, PNGs (one grayscale), a corrupt .jpg, a notes.txt,
+    and an empty class; root/val/<class>/ with two images per non-empty class."""
+    root = tmp_path / "images"
+    for split, count in (("train", 6), ("val", 2)):
+        for c, name in enumerate(CLASSES):
+            folder = root / split / name
+            folder.mkdir(parents=True)
+            if name == "empty":
+                continue
+            for i in range(count):
+                ext = "jpg" if i % 2 == 0 else "png"
+                mode = "L" if (i == 1 and c == 0) else "RGB"
+                write_image(folder / f"{name}_{i}.{ext}", (40 + 7 * i, 36 + 3 * c), 100 * c + i,
+                            mode)
+    (root / "train" / "dog" / "broken.jpg").write_bytes(b"\xff\xd8 this is not a JPEG at all")
+    (root / "train" / "fish" / "notes.txt").write_text("not an image")
+    return root

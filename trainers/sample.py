@@ -71,7 +71,7 @@ def main(argv):
     real = real_labels = attributes = None
     if needs_data and FLAGS.attribute_table:
         real, attributes, names = load_attribute_dataset(
-            FLAGS.attribute_table, FLAGS.image_dir, model.image_shape, FLAGS.max_images,
+            FLAGS.attribute_table, FLAGS.image_dir, model.encoder_image_shape, FLAGS.max_images,
             FLAGS.skip_missing_images)
         print(f"Read {len(real)} images with {len(names)} attributes from {FLAGS.image_dir}")
     elif needs_data:

@@ -15,25 +15,11 @@ from __future__ import annotations
 from absl import app, flags
 
 from trainers.cli import run_main
-from trainers.training_flags import define_training_flags, train_from_flags
-
-OBJECTIVES = ("bigan", "latent_regressor", "joint_latent_regressor", "gan")
+from trainers.training_flags import (define_objective_flags, define_training_flags,
+                                     objective_from_flags, train_from_flags)
 
 FLAGS = flags.FLAGS
-# Objective.
-flags.DEFINE_enum("objective", "bigan", OBJECTIVES,
-                  "Preset of the four loss weights: bigan (1,0,0,1), latent_regressor (0,1,1,0), "
-                  "joint_latent_regressor (0,1,1,0.25), gan (0,1,0,0), as (joint_discrim, discrim, "
-                  "encode, encode_gen) weights. The four weight flags override the preset.")
-flags.DEFINE_float("joint_discrim_weight", None,
-                   "Weight of the BiGAN joint discriminator D(x, z) loss (overrides the preset).")
-flags.DEFINE_float("discrim_weight", None,
-                   "Weight of a standard x-only discriminator D(x) (overrides the preset).")
-flags.DEFINE_float("encode_weight", None,
-                   "Weight of the latent-regressor loss on E(G(z)) (overrides the preset).")
-flags.DEFINE_float("encode_gen_weight", None,
-                   "Weight of the encoder loss in G's loss; > 0 optimises E with G "
-                   "(overrides the preset).")
+define_objective_flags()
 # Model.
 flags.DEFINE_integer("latent_dim", 50, "Size of z ~ U(-1, 1)^latent_dim (the original's u-50).")
 flags.DEFINE_integer("hidden_units", 1024, "Width of every hidden layer of E, G and D.")
@@ -49,12 +35,9 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     # Import after flag parsing: --helpfull must not pay for TensorFlow's start-up.
-    from bigan_tf import NetworkConfig, objective_from_preset
+    from bigan_tf import NetworkConfig
 
-    objective = objective_from_preset(
-        FLAGS.objective, joint_discrim_weight=FLAGS.joint_discrim_weight,
-        discrim_weight=FLAGS.discrim_weight, encode_weight=FLAGS.encode_weight,
-        encode_gen_weight=FLAGS.encode_gen_weight)
+    objective = objective_from_flags()
     network = NetworkConfig(latent_dim=FLAGS.latent_dim, hidden_units=FLAGS.hidden_units,
                             conditional=FLAGS.conditional,
                             condition_units=FLAGS.condition_units)

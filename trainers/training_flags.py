@@ -15,8 +15,46 @@ from trainers.cli import default_data_dir, strategy_from_flags
 FLAGS = flags.FLAGS
 
 
-def define_training_flags() -> None:
-    """Defines the shared flags (call once, at import time of the program)."""
+OBJECTIVES = ("bigan", "latent_regressor", "joint_latent_regressor", "gan")
+
+
+def define_objective_flags() -> None:
+    """--objective and the four weight overrides (train_mnist, train_imagenet)."""
+    flags.DEFINE_enum(
+        "objective", "bigan", OBJECTIVES,
+        "Preset of the four loss weights: bigan (1,0,0,1), latent_regressor (0,1,1,0), "
+        "joint_latent_regressor (0,1,1,0.25), gan (0,1,0,0), as (joint_discrim, discrim, "
+        "encode, encode_gen) weights. The four weight flags override the preset.")
+    flags.DEFINE_float("joint_discrim_weight", None,
+                       "Weight of the BiGAN joint discriminator D(x, z) loss (overrides the "
+                       "preset).")
+    flags.DEFINE_float("discrim_weight", None,
+                       "Weight of a standard x-only discriminator D(x) (overrides the preset).")
+    flags.DEFINE_float("encode_weight", None,
+                       "Weight of the latent-regressor loss on E(G(z)) (overrides the preset).")
+    flags.DEFINE_float("encode_gen_weight", None,
+                       "Weight of the encoder loss in G's loss; > 0 optimises E with G "
+                       "(overrides the preset).")
+
+
+def objective_from_flags():
+    """The `Objective` of --objective with the weight flags applied."""
+    from bigan_tf import objective_from_preset
+    return objective_from_preset(
+        FLAGS.objective, joint_discrim_weight=FLAGS.joint_discrim_weight,
+        discrim_weight=FLAGS.discrim_weight, encode_weight=FLAGS.encode_weight,
+        encode_gen_weight=FLAGS.encode_gen_weight)
+
+
+def define_training_flags(data_flags: bool = True, num_val: int = 10000,
+                          num_train_reference: int = 50000, num_generated: int = 100000,
+                          exp_dir: str = "exp/mnist_bigan") -> None:
+    """Defines the shared flags (call once, at import time of the program).
+
+    `data_flags=False` leaves out the MNIST-format data flags (--dataset,
+    --data_dir, --use_test_set, --max_train_images) for a program that defines
+    its own; the other arguments are flag defaults.
+    """
     # Optimisation.
     flags.DEFINE_integer("batch_size", 128, "Global batch size, split over the replicas.")
     flags.DEFINE_float("learning_rate", 2e-4, "Adam learning rate of every module.")
@@ -26,21 +64,10 @@ def define_training_flags() -> None:
     flags.DEFINE_integer("epochs", 200, "Epochs at a constant learning rate.")
     flags.DEFINE_integer("decay_epochs", 200,
                          "Epochs of exponential decay to 0.01x the learning rate, after --epochs.")
-    # Data.
-    flags.DEFINE_string("dataset", "mnist",
-                        "mnist or fashion_mnist (IDX files in --data_dir), or tfds:NAME for a "
-                        "TensorFlow Datasets image dataset (needs a network or a prepared "
-                        "--data_dir).")
-    flags.DEFINE_string("data_dir", default_data_dir("mnist"),
-                        "Folder with train-images-idx3-ubyte[.gz] etc. (both MNIST naming "
-                        "conventions work), or the TFDS data folder for tfds:NAME.")
-    flags.DEFINE_boolean("use_test_set", False,
-                         "Train on all 60k training images and evaluate on t10k; by default 10k "
-                         "training images are held out for evaluation, as in the original.")
-    flags.DEFINE_integer("max_train_images", None,
-                         "Use only the first N training images (quick runs).")
+    if data_flags:
+        _define_mnist_data_flags()
     # Evaluation and output.
-    flags.DEFINE_string("exp_dir", "exp/mnist_bigan",
+    flags.DEFINE_string("exp_dir", exp_dir,
                         "Experiment folder: samples/, tensorboard/, checkpoints/, metrics.jsonl, "
                         "config.json.")
     flags.DEFINE_integer("disp_interval", 25,
@@ -51,9 +78,10 @@ def define_training_flags() -> None:
                          "Before each evaluation, recompute batch-norm statistics as the mean "
                          "over this many training batches (the original used 1000); 0 keeps the "
                          "moving averages.")
-    flags.DEFINE_integer("num_val", 10000, "Validation images used by the metrics.")
-    flags.DEFINE_integer("num_train_reference", 50000, "Training images in the kNN reference set.")
-    flags.DEFINE_integer("num_generated", 100000, "Generated samples for NND and EGg.")
+    flags.DEFINE_integer("num_val", num_val, "Validation images used by the metrics.")
+    flags.DEFINE_integer("num_train_reference", num_train_reference,
+                         "Training images in the kNN reference set.")
+    flags.DEFINE_integer("num_generated", num_generated, "Generated samples for NND and EGg.")
     flags.DEFINE_integer("cls_steps", 1000, "Adam steps of the CLS linear classifier.")
     flags.DEFINE_integer("disp_samples", 200, "Samples in {epoch}.png (10 rows).")
     flags.DEFINE_string("resume", None,
@@ -86,11 +114,28 @@ def define_training_flags() -> None:
                          "Keras progress output: 0 silent, 1 bar, 2 one line per epoch.")
 
 
-def train_from_flags(program: str, network, objective, initialize=None):
+def _define_mnist_data_flags() -> None:
+    flags.DEFINE_string("dataset", "mnist",
+                        "mnist or fashion_mnist (IDX files in --data_dir), or tfds:NAME for a "
+                        "TensorFlow Datasets image dataset (needs a network or a prepared "
+                        "--data_dir).")
+    flags.DEFINE_string("data_dir", default_data_dir("mnist"),
+                        "Folder with train-images-idx3-ubyte[.gz] etc. (both MNIST naming "
+                        "conventions work), or the TFDS data folder for tfds:NAME.")
+    flags.DEFINE_boolean("use_test_set", False,
+                         "Train on all 60k training images and evaluate on t10k; by default 10k "
+                         "training images are held out for evaluation, as in the original.")
+    flags.DEFINE_integer("max_train_images", None,
+                         "Use only the first N training images (quick runs).")
+
+
+def train_from_flags(program: str, network, objective, initialize=None, load_data=None,
+                     mixed_precision: str = "none"):
     """Loads the data, builds the strategy and configs from the flags, and trains.
 
     `network` is a `NetworkConfig` (its image shape is taken from the data);
-    `initialize(model)` is passed to `bigan_tf.training.train`.
+    `initialize(model)` is passed to `bigan_tf.training.train`. `load_data()`
+    returns the `ImageData` (default: the MNIST-format data flags).
     Returns `train`'s result dict.
     """
     import keras
@@ -101,9 +146,12 @@ def train_from_flags(program: str, network, objective, initialize=None):
     keras.utils.set_random_seed(FLAGS.seed)
     strategy = strategy_from_flags(program, FLAGS.strategy, FLAGS.cpu_replicas, FLAGS.tpu,
                                    FLAGS.cluster_timeout, FLAGS.collective_timeout)
-    data = load_image_data(FLAGS.dataset, FLAGS.data_dir, use_test_set=FLAGS.use_test_set)
-    if FLAGS.max_train_images:
-        data = data.take(num_train=FLAGS.max_train_images)
+    if load_data is not None:
+        data = load_data()
+    else:
+        data = load_image_data(FLAGS.dataset, FLAGS.data_dir, use_test_set=FLAGS.use_test_set)
+        if FLAGS.max_train_images:
+            data = data.take(num_train=FLAGS.max_train_images)
     return train(
         strategy, data, network, objective,
         OptimizerConfig(learning_rate=FLAGS.learning_rate, beta_1=FLAGS.beta_1,
@@ -115,5 +163,6 @@ def train_from_flags(program: str, network, objective, initialize=None):
         RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size, seed=FLAGS.seed,
                   disp_interval=FLAGS.disp_interval, save_interval=FLAGS.save_interval,
                   resume=FLAGS.resume, jit_compile=FLAGS.jit_compile, verbose=FLAGS.verbose,
-                  keep_worker_checkpoints=FLAGS.keep_worker_checkpoints),
+                  keep_worker_checkpoints=FLAGS.keep_worker_checkpoints,
+                  mixed_precision=mixed_precision),
         initialize=initialize)

@@ -42,6 +42,17 @@ class ImageData:
     def num_classes(self) -> int:
         return int(max(self.train_labels.max(), self.val_labels.max())) + 1
 
+    @property
+    def num_train(self) -> int:
+        """Training examples per epoch."""
+        return len(self.train_images)
+
+    def training_dataset(self, batch_size: int, seed: int, first_epoch: int, last_epoch: int,
+                         flatten: bool = True) -> tf.data.Dataset:
+        """Batches of (x in [0, 1], labels) of epochs [first_epoch, last_epoch)."""
+        return training_dataset(self.train_images, self.train_labels, batch_size, seed,
+                                first_epoch, last_epoch, flatten)
+
     def take(self, num_train: Optional[int] = None, num_val: Optional[int] = None) -> "ImageData":
         """The first `num_train` / `num_val` examples (for quick runs and tests)."""
         return ImageData(self.train_images[:num_train], self.train_labels[:num_train],

@@ -1,0 +1,185 @@
+r"""Convolutional BiGAN: train-step speed, input-pipeline speed, a short Fashion-MNIST run.
+
+    python benchmarks/bench_conv.py                      # all three parts
+    python benchmarks/bench_conv.py --parts=step --mixed_precision=bfloat16 --jit_compile
+
+1. step: images/s of the full-size 64-px BiGAN train step (AlexNet E, DCGAN G
+   and D, base width 64, latent 200) at batch 128, and its GFLOP/s against
+   the dense float32 matmul roofline read in the same run (before and after).
+   FLOPs are analytic: multiply-adds of every convolution, deconvolution and
+   FC layer (`forward_macs_per_example`), times 2 (FLOPs) times 3 (forward +
+   two backward products).
+2. pipeline: images/s of the file input pipeline (decode, short-edge resize
+   to 72, random 64 crop, batch 128) on JPEGs this script writes: camera-sized
+   (400×300) and presized (short edge 72, as `trainers.resize_imageset` makes).
+3. fashion: a short run on real Fashion-MNIST resized to 32 px RGB; prints the
+   last evaluation's metrics.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+
+from absl import app, flags
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_mnist import matmul_gflops  # noqa: E402  (also defines --data_dir)
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("parts", ["step", "pipeline", "fashion"], "Which parts to run.")
+flags.DEFINE_integer("batch_size", 128, "Train-step and pipeline batch size.")
+flags.DEFINE_integer("timed_steps", 5, "Timed train steps (after 2 warm-up steps).")
+flags.DEFINE_enum("mixed_precision", "none", ("none", "bfloat16", "float16"),
+                  "Train-step compute precision.")
+flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
+flags.DEFINE_integer("num_jpegs", 1024, "JPEG files written for the pipeline benchmark.")
+flags.DEFINE_integer("pipeline_batches", 24, "Timed pipeline batches (after 4 warm-up).")
+flags.DEFINE_string("fashion_dir", None, "Fashion-MNIST IDX folder (default ../shared).")
+flags.DEFINE_integer("fashion_train", 12800, "Training images of the Fashion-MNIST run.")
+flags.DEFINE_integer("fashion_epochs", 2, "Epochs of the Fashion-MNIST run.")
+
+
+def forward_macs_per_example(image_size=64, encoder_size=None, latent_dim=200, width=64):
+    """Multiply-adds of one example's forward pass: E(x) once, G(z) once, D twice."""
+    from bigan_tf.networks.conv import ALEXNET_WIDTHS, sampling_stages
+    e = encoder_size or image_size
+    w1, w2, w3, w4, w5 = ALEXNET_WIDTHS
+    encoder = ((e // 4) ** 2 * 11 * 11 * 3 * w1 + (e // 8) ** 2 * 25 * (w1 // 2) * w2
+               + (e // 16) ** 2 * 9 * (w2 * w3 + (w3 // 2) * w4 + (w4 // 2) * w5)
+               + (e // 16) ** 2 * w5 * latent_dim)
+    stages = sampling_stages(image_size)
+    widths = [width * 2 ** (stages - 1 - i) for i in range(stages)] + [3]
+    generator = latent_dim * 16 * widths[0]
+    for i in range(stages):  # deconvolution i: from 4·2^i to 4·2^(i+1) pixels
+        generator += (4 * 2 ** i) ** 2 * 25 * widths[i] * widths[i + 1]
+        generator += latent_dim * widths[i + 1] if i < stages - 1 else 0
+    d_widths = [3] + [width * 2 ** i for i in range(stages)]
+    discriminator = 0
+    for i in range(stages):  # convolution i: to image_size / 2^(i+1) pixels
+        discriminator += (image_size // 2 ** (i + 1)) ** 2 * 25 * d_widths[i] * d_widths[i + 1]
+        discriminator += latent_dim * d_widths[i + 1] if i else 0
+    discriminator += 16 * d_widths[-1]
+    return encoder + generator + 2 * discriminator
+
+
+def bench_step():
+    import keras
+    import tensorflow as tf
+
+    from bigan_tf import BiGAN, NetworkConfig, OptimizerConfig, objective_from_preset
+    from bigan_tf.training import dtype_policy
+
+    keras.utils.set_random_seed(0)
+    config = NetworkConfig(family="dcgan", latent_dim=200, image_shape=(64, 64, 3)).validate()
+    with dtype_policy(FLAGS.mixed_precision):
+        model = BiGAN.from_config_objects(config, objective_from_preset("bigan"))
+    model.compile_for_training(OptimizerConfig(), 1000, jit_compile=FLAGS.jit_compile,
+                               loss_scale=FLAGS.mixed_precision == "float16")
+    x = tf.random.uniform([FLAGS.batch_size, 64, 64, 3])
+    step = tf.function(model.train_step, jit_compile=FLAGS.jit_compile)
+    before = matmul_gflops()
+    for _ in range(2):
+        step(x)["G"].numpy()
+    start = time.perf_counter()
+    for _ in range(FLAGS.timed_steps):
+        logs = step(x)
+    logs["G"].numpy()
+    seconds = (time.perf_counter() - start) / FLAGS.timed_steps
+    after = matmul_gflops()
+    images = FLAGS.batch_size / seconds
+    gflops = images * 6 * forward_macs_per_example() / 1e9
+    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    print(f"conv train step ({device}, 64 px, batch {FLAGS.batch_size}, precision "
+          f"{FLAGS.mixed_precision}, XLA {FLAGS.jit_compile}): {seconds:.3f} s/step = "
+          f"{images:.1f} images/s = {gflops:.1f} GFLOP/s "
+          f"({6 * forward_macs_per_example() / 1e9:.2f} GFLOP/image)")
+    print(f"matmul roofline before/after: {before:.1f} / {after:.1f} GFLOP/s -> "
+          f"{100 * gflops / max(before, after):.0f}% / {100 * gflops / min(before, after):.0f}%")
+    return images
+
+
+def write_jpegs(folder, count, size):
+    import numpy as np
+    from PIL import Image
+    rng = np.random.RandomState(0)
+    for i in range(count):
+        os.makedirs(os.path.join(folder, f"class{i % 10}"), exist_ok=True)
+        # Smooth random images compress like photos (noise would not).
+        small = rng.randint(0, 256, (size[1] // 16, size[0] // 16, 3)).astype(np.uint8)
+        Image.fromarray(small).resize(size, Image.BILINEAR).save(
+            os.path.join(folder, f"class{i % 10}", f"{i}.jpg"), quality=90)
+
+
+def bench_pipeline():
+    from bigan_tf.data.image_files import (Preprocessing, file_training_dataset,
+                                           scan_class_folders)
+    rates = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, size in (("camera-sized 400x300", (400, 300)), ("presized 96x72", (96, 72))):
+            folder = os.path.join(tmp, name.split()[0])
+            write_jpegs(folder, FLAGS.num_jpegs, size)
+            images = scan_class_folders(folder)
+            epochs = 1 + (4 + FLAGS.pipeline_batches) * FLAGS.batch_size // len(images)
+            dataset = file_training_dataset(images, Preprocessing(72, 64), FLAGS.batch_size, 0,
+                                            0, epochs)
+            iterator = iter(dataset)
+            for _ in range(4):
+                next(iterator)
+            start = time.perf_counter()
+            for _ in range(FLAGS.pipeline_batches):
+                next(iterator)[0].numpy()
+            rate = FLAGS.pipeline_batches * FLAGS.batch_size / (time.perf_counter() - start)
+            rates[name] = rate
+            print(f"input pipeline, {name} JPEGs -> 64 px crops: {rate:.0f} images/s "
+                  f"({os.cpu_count()} CPUs)")
+    return rates
+
+
+def bench_fashion():
+    import tensorflow as tf
+
+    from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
+    from bigan_tf.data import load_image_data
+    from bigan_tf.data.image_files import resize_image_data
+    from bigan_tf.evaluation.evaluator import format_metrics
+    from bigan_tf.training import RunConfig, train
+    from trainers.cli import default_data_dir
+
+    data = load_image_data("fashion_mnist", FLAGS.fashion_dir or default_data_dir("fashion_mnist"))
+    data = resize_image_data(data.take(num_train=FLAGS.fashion_train), 32, channels=3)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = train(
+            tf.distribute.get_strategy(), data,
+            NetworkConfig(family="dcgan", latent_dim=64, base_width=64),
+            objective_from_preset("bigan"),
+            OptimizerConfig(epochs=FLAGS.fashion_epochs, decay_epochs=0),
+            EvaluationConfig(num_val=5000, num_train_reference=FLAGS.fashion_train,
+                             num_generated=10000, cls_steps=1000, deploy_iters=50),
+            RunConfig(exp_dir=tmp, batch_size=128, verbose=0, disp_interval=1000),
+            print_fn=lambda line: None)
+    print(f"Fashion-MNIST 32 px RGB, {FLAGS.fashion_train} train / 5000 val images, "
+          f"{FLAGS.fashion_epochs} epochs, batch 128, base width 64, latent 64, "
+          f"{time.perf_counter() - start:.0f} s:")
+    print("  " + format_metrics(result["metrics"]))
+
+
+def main(argv):
+    del argv
+    step_rate = bench_step() if "step" in FLAGS.parts else None
+    if "pipeline" in FLAGS.parts:
+        rates = bench_pipeline()
+        if step_rate:
+            for name, rate in rates.items():
+                print(f"pipeline / train step, {name}: {rate / step_rate:.1f}x")
+    if "fashion" in FLAGS.parts:
+        bench_fashion()
+
+
+if __name__ == "__main__":
+    app.run(main)
