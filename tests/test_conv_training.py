@@ -99,6 +99,7 @@ def test_train_imagenet_generalized_on_an_image_folder(image_tree, tmp_path):
     assert ok.returncode == 0, ok.stderr[-3000:]
     assert "skipped 1 unreadable image(s)" in ok.stdout and "broken.jpg" in ok.stdout
     assert "NNC_e-:" in ok.stdout and "EGr:" in ok.stdout and "EGg:" not in ok.stdout
+    assert "EGg and the regen sample grid are unavailable" in ok.stdout
     config = json.load(open(tmp_path / "gen" / "config.json"))
     assert config["network"]["encoder_size"] == 64
     assert config["network"]["image_shape"] == [32, 32, 3]

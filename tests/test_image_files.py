@@ -148,6 +148,12 @@ def test_tfds_images_by_name_with_label_selection():
         assert x.shape == (4, 32, 32, 3) and x.dtype == tf.float32 and int(tf.reduce_max(y)) < 5
         with pytest.raises(DataError, match="Could not load TFDS dataset"):
             load_tfds_image_data("no_such_dataset_xyz", Preprocessing(36, 32))
+    with tfds.testing.mock_data(num_examples=12):
+        # celeb_a has attributes, no "label": every image gets label 0.
+        faces = load_tfds_image_data("celeb_a", Preprocessing(raw_size=36, crop_size=32),
+                                     num_val=4, num_reference=8)
+        assert faces.val_images.shape == (4, 32, 32, 3) and faces.num_train == 12
+        assert not faces.train_labels.any()
 
 
 def test_resize_imageset_tool(tmp_path, image_tree):

@@ -126,6 +126,10 @@ def main(argv):
     network.validate()  # before loading data: a bad size fails at once
     from bigan_tf.networks import build_networks
     build_networks(network, objective)  # checks objective against the generalized setting
+    if network.is_generalized:
+        print(f"Note: generalized BiGAN (E reads {FLAGS.crop_size} px, G and D work at "
+              f"{crop_resize} px): EGg and the regen sample grid are unavailable, since E "
+              "cannot read G's images.")
     result = train_from_flags("train_imagenet", network, objective, load_data=load_data,
                               mixed_precision=FLAGS.mixed_precision)
     print(f"Done: epoch {result['epoch']}; outputs in {FLAGS.exp_dir}")

@@ -10,7 +10,9 @@ Three sources give (image, label) examples:
   numbered in sorted order; files without an image extension are skipped and
   counted, an empty class keeps its number and is reported;
 * a TensorFlow Datasets image data set by name (`imagenet2012`,
-  `imagenet_resized/64x64`, `cifar10`, `svhn_cropped`, `celeb_a`, ...).
+  `imagenet_resized/64x64`, `cifar10`, `svhn_cropped`, `celeb_a`, ...); data
+  sets without a "label" feature (celeb_a) get label 0 for every image, so
+  their NNC/CLS figures mean nothing.
 
 Every example is preprocessed as the original's data provider does
 (official_code_notes.md §3.4): the short edge is resized to `raw_size` with
@@ -396,22 +398,35 @@ def _collect(dataset: tf.data.Dataset, source: str) -> Tuple[np.ndarray, np.ndar
 
 
 # -------------------------------------------------------------------- TFDS
-def _tfds_split(name: str, split: str, data_dir: Optional[str], shuffle_seed=None):
+def _tfds_split(name: str, split: str, data_dir: Optional[str], shuffle_seed=None,
+                decoders=None) -> tf.data.Dataset:
+    """(image, label) pairs of a TFDS split; data sets without a "label" (celeb_a) get 0."""
     import tensorflow_datasets as tfds  # Imported lazily: only TFDS users pay for it.
     read_config = tfds.ReadConfig(shuffle_seed=shuffle_seed) if shuffle_seed is not None else None
     try:
-        return tfds.load(name, split=split, data_dir=data_dir, as_supervised=True,
-                         shuffle_files=shuffle_seed is not None, read_config=read_config)
+        examples = tfds.load(name, split=split, data_dir=data_dir, decoders=decoders,
+                             shuffle_files=shuffle_seed is not None, read_config=read_config)
     except Exception as e:  # TFDS raises many types for unknown names and failed downloads.
         raise DataError(
             f"Could not load TFDS dataset {name!r} split {split!r}: {e}. Check the name "
             "(`tfds.list_builders()`), the network, or give --data_dir a prepared TFDS folder."
         ) from None
 
+    def pair(example):
+        if "image" not in example:
+            raise DataError(f"TFDS dataset {name!r} has no 'image' feature "
+                            f"(features: {sorted(example)}).")
+        label = example["label"] if "label" in example else tf.constant(0, tf.int64)
+        return example["image"], label
+    return examples.map(pair)
 
-def _tfds_selected(dataset: tf.data.Dataset, channels: int, max_labels, include_labels,
-                   max_images) -> tf.data.Dataset:
-    def keep(image, label):
+
+def _keeps_label(max_labels, include_labels):
+    """A tf predicate on a label: < max_labels and/or in include_labels (None: keep all)."""
+    if not (max_labels or include_labels):
+        return None
+
+    def keep(label):
         ok = tf.constant(True)
         if max_labels:
             ok = tf.logical_and(ok, label < max_labels)
@@ -419,20 +434,37 @@ def _tfds_selected(dataset: tf.data.Dataset, channels: int, max_labels, include_
             ok = tf.logical_and(ok, tf.reduce_any(tf.equal(label, tf.constant(
                 include_labels, label.dtype))))
         return ok
+    return keep
 
+
+def _tfds_selected(dataset: tf.data.Dataset, channels: int, max_labels, include_labels,
+                   max_images) -> tf.data.Dataset:
     def to_channels(image, label):
         image = tf.cast(image, tf.uint8)
-        have = image.shape[-1]
-        if have != channels:
+        if image.shape[-1] != channels:
             image = (tf.image.grayscale_to_rgb(image) if channels == 3
                      else tf.image.rgb_to_grayscale(image))
         return image, tf.cast(label, tf.int32)
 
-    if max_labels or include_labels:
-        dataset = dataset.filter(keep)
+    keep = _keeps_label(max_labels, include_labels)
+    if keep is not None:
+        dataset = dataset.filter(lambda image, label: keep(label))
     if max_images:
         dataset = dataset.take(max_images)
     return dataset.map(to_channels)
+
+
+def _count_tfds(name: str, split: str, data_dir, max_labels, include_labels, max_images) -> int:
+    """Examples of a TFDS split after selection, counted without decoding any image."""
+    import tensorflow_datasets as tfds
+    labels = _tfds_split(name, split, data_dir, decoders={"image": tfds.decode.SkipDecoding()})
+    labels = labels.map(lambda _, y: y)
+    keep = _keeps_label(max_labels, include_labels)
+    if keep is not None:
+        labels = labels.filter(keep)
+    if max_images:
+        labels = labels.take(max_images)
+    return int(labels.reduce(tf.constant(0, tf.int64), lambda count, _: count + 1))
 
 
 # -------------------------------------------------------------- data sets
@@ -534,7 +566,8 @@ def load_tfds_image_data(name: str, config: Preprocessing, data_dir: Optional[st
     """A TFDS image data set streamed through the same preprocessing.
 
     `val_split` defaults to "validation" when the data set has one, else "test".
-    The number of training examples is counted once (one pass over the labels).
+    The number of training examples is counted once, reading the labels only
+    (no image is decoded).
     """
     config.validate()
     select = dict(channels=config.channels, max_labels=max_labels,
@@ -557,8 +590,7 @@ def load_tfds_image_data(name: str, config: Preprocessing, data_dir: Optional[st
 
     val_images, val_labels = evaluation_set(val_raw, num_val)
     reference_images, reference_labels = evaluation_set(train_raw, num_reference)
-    num_train = int(train_raw.map(lambda image, label: label).reduce(
-        tf.constant(0, tf.int64), lambda count, _: count + 1))
+    num_train = _count_tfds(name, train_split, data_dir, max_labels, include_labels, max_images)
 
     def stream(batch_size, run_seed, first_epoch, last_epoch, flatten):
         if num_train < batch_size:
