@@ -15,8 +15,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from absl import app, flags
+
+from roofline import matmul_gflops  # noqa: E402,F401  (bench_speed reads it from here)
 
 flags.DEFINE_integer("epochs", 10, "Training epochs (constant learning rate).")
 flags.DEFINE_integer("disp_interval", 5, "Evaluate after epoch 1, every N epochs and at the end.")
@@ -27,20 +30,6 @@ flags.DEFINE_string("data_dir", os.path.join(os.path.dirname(__file__), "..", ".
                                              "data", "mnist"), "MNIST IDX folder.")
 flags.DEFINE_string("exp_dir", "/tmp/bigan_bench", "Scratch experiment folder.")
 FLAGS = flags.FLAGS
-
-
-def matmul_gflops(n=2048, repeats=20):
-    """Measured dense float32 matmul throughput (GFLOP/s) on this machine."""
-    import tensorflow as tf
-    a = tf.random.normal([n, n])
-    b = tf.random.normal([n, n])
-    f = tf.function(lambda a, b: tf.matmul(a, b))
-    f(a, b).numpy()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        c = f(a, b)
-    c.numpy()
-    return 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 def train_flops_per_example(h=1024, d=784, k=50):
