@@ -85,14 +85,13 @@ def main(argv):
         def on_epoch_end(self, epoch, logs=None):
             epoch_times.append(self.end - self.start)
 
-    result = train(tf.distribute.get_strategy(), data, NetworkConfig(),
-                   objective_from_preset("bigan"),
-                   OptimizerConfig(epochs=FLAGS.epochs, decay_epochs=0),
-                   EvaluationConfig(deploy_iters=FLAGS.deploy_iters),
-                   RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size,
-                             disp_interval=FLAGS.disp_interval, save_interval=None, jit_compile=FLAGS.jit_compile,
-                             verbose=2),
-                   print_fn=print, extra_callbacks=[Timer()])
+    train(tf.distribute.get_strategy(), data, NetworkConfig(), objective_from_preset("bigan"),
+          OptimizerConfig(epochs=FLAGS.epochs, decay_epochs=0),
+          EvaluationConfig(deploy_iters=FLAGS.deploy_iters),
+          RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size,
+                    disp_interval=FLAGS.disp_interval, save_interval=None,
+                    jit_compile=FLAGS.jit_compile, verbose=2),
+          print_fn=print, extra_callbacks=[Timer()])
     steps = len(data.train_images) // FLAGS.batch_size
     examples = steps * FLAGS.batch_size
     # The first epoch includes tracing; report the median of the others.

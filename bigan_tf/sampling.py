@@ -290,7 +290,11 @@ class LatentModel:
     def encode(self, images, batch_size: int = 500) -> np.ndarray:
         if self._encode is None:
             raise ConfigError(f"{self.source} has no encoder (a plain GAN); this task needs one.")
-        images = np.asarray(images, np.float32).reshape((-1,) + self.encoder_image_shape)
+        images = np.asarray(images, np.float32)
+        if images.size % int(np.prod(self.encoder_image_shape)):
+            raise ConfigError(f"{self.source} encodes images of shape {self.encoder_image_shape}, "
+                              f"got {images.shape[1:]}: resize the images to the model's input.")
+        images = images.reshape((-1,) + self.encoder_image_shape)
         return np.concatenate([np.asarray(self._encode(tf.constant(images[i:i + batch_size])))
                                for i in range(0, len(images), batch_size)])
 

@@ -119,3 +119,22 @@ def test_train_imagenet_generalized_on_an_image_folder(image_tree, tmp_path):
     refused = run("--crop_size=64", "--crop_resize=32", "--objective=latent_regressor",
                   f"--exp_dir={tmp_path / 'lr'}")
     assert refused.returncode == 2 and "unavailable" in refused.stderr
+
+
+def test_samplers_resize_mnist_format_images_for_a_conv_model(conv_run):
+    from bigan_tf.data.image_files import match_image_shape
+    from bigan_tf.errors import ConfigError, DataError
+    from bigan_tf.sampling import LatentModel
+
+    model = LatentModel.load(conv_run["exp_dir"])
+    assert model.encoder_image_shape == (32, 32, 3)
+    raw = load_image_data("fashion_mnist", FASHION_DIR).take(num_train=0, num_val=20)
+    with pytest.raises(ConfigError, match="encodes images of shape \\(32, 32, 3\\)"):
+        model.encode(raw.val_images.astype(np.float32) / 255.0)
+    fitted = match_image_shape(raw, model.encoder_image_shape)
+    assert fitted.val_images.shape == (20, 32, 32, 3) and len(fitted.train_images) == 0
+    z = model.encode(fitted.val_images.astype(np.float32) / 255.0)
+    assert z.shape == (20, 32) and np.abs(z).max() <= 1
+    assert model.generate(z).shape == (20, 32, 32, 3)
+    with pytest.raises(DataError, match="give data of that shape"):
+        match_image_shape(raw, (32, 48, 3))

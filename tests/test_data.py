@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from bigan_tf.data import load_image_data, split_validation, training_dataset
 from bigan_tf.errors import ConfigError

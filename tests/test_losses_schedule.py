@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from bigan_tf import losses as L
-from bigan_tf.config import OBJECTIVE_PRESETS, Objective, objective_from_preset
+from bigan_tf.config import OBJECTIVE_PRESETS, objective_from_preset
 from bigan_tf.errors import ConfigError
 from bigan_tf.schedules import ConstantThenExponentialDecay
 

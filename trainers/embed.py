@@ -32,11 +32,14 @@ def main(argv):
     import numpy as np
 
     from bigan_tf.data import load_image_data
+    from bigan_tf.data.image_files import match_image_shape
     from bigan_tf.embeddings import tsne_scatter, write_projector
     from bigan_tf.sampling import LatentModel
 
     model = LatentModel.load(FLAGS.model, FLAGS.epoch)
-    data = load_image_data(FLAGS.dataset, FLAGS.data_dir).take(num_val=FLAGS.num_images)
+    data = load_image_data(FLAGS.dataset, FLAGS.data_dir).take(num_train=0,
+                                                               num_val=FLAGS.num_images)
+    data = match_image_shape(data, model.encoder_image_shape)  # e.g. MNIST for a conv model
     images = data.val_images.astype(np.float32) / 255.0
     vectors = model.encode(images)
     write_projector(FLAGS.output_dir, vectors, data.val_labels, images)

@@ -60,6 +60,7 @@ def main(argv):
     from bigan_tf import sampling as S
     from bigan_tf.data import load_image_data
     from bigan_tf.data.attributes import load_attribute_dataset
+    from bigan_tf.data.image_files import match_image_shape
     from bigan_tf.errors import ConfigError
     from bigan_tf.images import make_grid, write_png
 
@@ -75,7 +76,9 @@ def main(argv):
             FLAGS.skip_missing_images)
         print(f"Read {len(real)} images with {len(names)} attributes from {FLAGS.image_dir}")
     elif needs_data:
-        data = load_image_data(FLAGS.dataset, FLAGS.data_dir)
+        # A convolutional model reads e.g. 32-px RGB: MNIST-format images are resized to it.
+        data = match_image_shape(load_image_data(FLAGS.dataset, FLAGS.data_dir),
+                                 model.encoder_image_shape)
         real, real_labels = data.val_images.astype(np.float32) / 255.0, data.val_labels
         attributes = np.eye(data.num_classes)[data.val_labels]
         names = [f"digit_{k}" if FLAGS.dataset == "mnist" else f"class_{k}"

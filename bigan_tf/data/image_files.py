@@ -624,6 +624,8 @@ def resize_image_data(data: ImageData, size: int, channels: int = 3) -> ImageDat
     28×28×1 becomes 32×32×3 (gray replicated).
     """
     def convert(images):
+        if not len(images):
+            return np.zeros((0, size, size, channels), np.uint8)
         out = []
         for start in range(0, len(images), 4096):
             x = tf.image.resize(tf.constant(images[start:start + 4096]), [size, size],
@@ -636,3 +638,15 @@ def resize_image_data(data: ImageData, size: int, channels: int = 3) -> ImageDat
     return dataclasses.replace(data, train_images=convert(data.train_images),
                                val_images=convert(data.val_images),
                                source=f"{data.source}@{size}px")
+
+
+def match_image_shape(data: ImageData, image_shape: Sequence[int]) -> ImageData:
+    """`data` resized to a model's (square) input shape when it differs, e.g. MNIST for a
+    32-px RGB convolutional encoder; a clear error when no resize can make it fit."""
+    image_shape = tuple(int(d) for d in image_shape)
+    if data.image_shape == image_shape:
+        return data
+    if len(image_shape) != 3 or image_shape[0] != image_shape[1] or image_shape[2] not in (1, 3):
+        raise DataError(f"The images of {data.source} are {data.image_shape} but the model "
+                        f"reads {image_shape}: give data of that shape.")
+    return resize_image_data(data, image_shape[0], image_shape[2])
