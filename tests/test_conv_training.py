@@ -138,3 +138,20 @@ def test_samplers_resize_mnist_format_images_for_a_conv_model(conv_run):
     assert model.generate(z).shape == (20, 32, 32, 3)
     with pytest.raises(DataError, match="give data of that shape"):
         match_image_shape(raw, (32, 48, 3))
+
+
+def test_train_imagenet_offline_demo_on_fashion_mnist_labels(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "trainers.train_imagenet", "--dataset=fashion_mnist",
+         f"--data_dir={FASHION_DIR}", "--raw_size=32", "--crop_size=32", "--max_labels=3",
+         "--max_images=256", "--latent_dim=16", "--base_width=8", "--batch_size=64",
+         "--epochs=1", "--decay_epochs=0", "--num_val=60", "--num_train_reference=256",
+         "--num_generated=100", "--cls_steps=5", "--disp_samples=20", "--verbose=0",
+         f"--exp_dir={tmp_path / 'demo'}"],
+        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
+        text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "NNC_e-:" in result.stdout and "EGg:" in result.stdout
+    config = json.load(open(tmp_path / "demo" / "config.json"))
+    assert config["data"]["num_train"] == 256
+    assert config["network"]["image_shape"] == [32, 32, 3]

@@ -72,8 +72,8 @@ define_training_flags(data_flags=False, num_val=5000, num_train_reference=20000,
 
 def load_data():
     """The data flags -> an `ImageData` (in memory) or `StreamedImageData`."""
-    from bigan_tf.data import load_image_data
-    from bigan_tf.data.image_files import (Preprocessing, load_image_folder_data,
+    from bigan_tf.data import ImageData, load_image_data
+    from bigan_tf.data.image_files import (Preprocessing, label_mask, load_image_folder_data,
                                            load_tfds_image_data, parse_label_list,
                                            resize_image_data)
     from bigan_tf.errors import ConfigError
@@ -100,11 +100,10 @@ def load_data():
     if dataset in ("mnist", "fashion_mnist"):
         data = load_image_data(dataset, FLAGS.data_dir or default_data_dir(dataset))
         if FLAGS.max_labels or include:
-            from bigan_tf.data.image_files import label_mask
-            keep_train = label_mask(data.train_labels, FLAGS.max_labels, include)
-            keep_val = label_mask(data.val_labels, FLAGS.max_labels, include)
-            data = type(data)(data.train_images[keep_train], data.train_labels[keep_train],
-                              data.val_images[keep_val], data.val_labels[keep_val], data.source)
+            train = label_mask(data.train_labels, FLAGS.max_labels, include)
+            val = label_mask(data.val_labels, FLAGS.max_labels, include)
+            data = ImageData(data.train_images[train], data.train_labels[train],
+                             data.val_images[val], data.val_labels[val], data.source)
         data = data.take(num_train=FLAGS.max_images)
         return resize_image_data(data, FLAGS.crop_size, channels=3)
     raise ConfigError(f"Unknown --dataset {dataset!r}; expected list, folder, tfds:NAME, mnist "

@@ -270,6 +270,13 @@ def decode(contents: tf.Tensor, channels: int) -> tf.Tensor:
     return image
 
 
+def with_channels(images: tf.Tensor, channels: int) -> tf.Tensor:
+    """Gray replicated to RGB, or RGB to luminance, when the channel count differs."""
+    if images.shape[-1] == channels:
+        return images
+    return tf.image.grayscale_to_rgb(images) if channels == 3 else tf.image.rgb_to_grayscale(images)
+
+
 def resize_short_edge(image: tf.Tensor, size: int) -> tf.Tensor:
     """uint8 [H, W, C] -> uint8 with min(H, W) = size, aspect kept, antialiased."""
     shape = tf.shape(image)
@@ -440,11 +447,7 @@ def _keeps_label(max_labels, include_labels):
 def _tfds_selected(dataset: tf.data.Dataset, channels: int, max_labels, include_labels,
                    max_images) -> tf.data.Dataset:
     def to_channels(image, label):
-        image = tf.cast(image, tf.uint8)
-        if image.shape[-1] != channels:
-            image = (tf.image.grayscale_to_rgb(image) if channels == 3
-                     else tf.image.rgb_to_grayscale(image))
-        return image, tf.cast(label, tf.int32)
+        return with_channels(tf.cast(image, tf.uint8), channels), tf.cast(label, tf.int32)
 
     keep = _keeps_label(max_labels, include_labels)
     if keep is not None:
@@ -628,10 +631,9 @@ def resize_image_data(data: ImageData, size: int, channels: int = 3) -> ImageDat
             return np.zeros((0, size, size, channels), np.uint8)
         out = []
         for start in range(0, len(images), 4096):
-            x = tf.image.resize(tf.constant(images[start:start + 4096]), [size, size],
-                                method="bilinear", antialias=True)
-            if x.shape[-1] != channels:
-                x = tf.image.grayscale_to_rgb(x) if channels == 3 else tf.image.rgb_to_grayscale(x)
+            x = with_channels(tf.image.resize(tf.constant(images[start:start + 4096]),
+                                              [size, size], method="bilinear", antialias=True),
+                              channels)
             out.append(tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8).numpy())
         return np.concatenate(out)
 

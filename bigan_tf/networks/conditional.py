@@ -23,10 +23,9 @@ from __future__ import annotations
 from typing import Optional
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from bigan_tf.networks.layers import normal_init
+from bigan_tf.networks.layers import flatten_static, normal_init
 
 CONDITIONAL_MODES = ("none", "simple", "extended")
 
@@ -37,13 +36,6 @@ def label_vectors(labels, num_classes: int) -> tf.Tensor:
     if labels.dtype.is_integer:
         return tf.one_hot(labels, num_classes, dtype=tf.float32)
     return tf.cast(labels, tf.float32)
-
-
-def _flatten(x: tf.Tensor) -> tf.Tensor:
-    """[B, ...] -> [B, prod(...)], keeping the feature size static (Dense layers need it)."""
-    if len(x.shape) == 2:
-        return x
-    return tf.reshape(x, [-1, int(np.prod(x.shape[1:]))])
 
 
 def _projection(units: int, stddev: float, name: str) -> keras.layers.Dense:
@@ -124,7 +116,7 @@ class ConditionalDiscriminator(_Conditioned):
         self.project_x = _projection(units, stddev, "project_x") if mode == "extended" else None
 
     def call(self, x, z: Optional[tf.Tensor] = None, labels=None, training=False):
-        x = _flatten(x)
+        x = flatten_static(x)
         # Recorded for the build config (Keras records only x's shape).
         self._dims = (int(x.shape[-1]), None if z is None else int(z.shape[-1]))
         if labels is None:

@@ -44,10 +44,9 @@ import math
 from typing import Dict, Optional
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from bigan_tf.networks.layers import BatchNorm, LatentProjection, normal_init
+from bigan_tf.networks.layers import BatchNorm, LatentProjection, flatten_static, normal_init
 
 ALEXNET_WIDTHS = (96, 256, 384, 384, 256)
 SUPPORTED_GENERATOR_SIZES = (32, 64)
@@ -56,11 +55,6 @@ SUPPORTED_GENERATOR_SIZES = (32, 64)
 def to_signed_pixels(x: tf.Tensor) -> tf.Tensor:
     """[0, 1] images -> [−1, 1], the original's data range."""
     return 2.0 * x - 1.0
-
-
-def flatten_static(x: tf.Tensor) -> tf.Tensor:
-    """[B, ...] -> [B, prod(...)] with a static feature size (Dense layers need one)."""
-    return tf.reshape(x, [-1, int(np.prod(x.shape[1:]))])
 
 
 def _conv(filters: int, kernel: int, stride: int, stddev: float, name: str, groups: int = 1):

@@ -15,7 +15,15 @@ import contextlib
 from typing import Iterator, List, Tuple
 
 import keras
+import numpy as np
 import tensorflow as tf
+
+
+def flatten_static(x: tf.Tensor) -> tf.Tensor:
+    """[B, ...] -> [B, prod(...)] with a static feature size (Dense layers need one)."""
+    if len(x.shape) == 2:
+        return x
+    return tf.reshape(x, [-1, int(np.prod(x.shape[1:]))])
 
 
 def normal_init(stddev: float, seed=None) -> keras.initializers.Initializer:
