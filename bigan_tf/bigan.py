@@ -183,11 +183,6 @@ class BiGAN(keras.Model):
         """True when E reads larger images than G makes (real pairs use resized x)."""
         return self.generated_shape != self.data_shape
 
-    @property
-    def data_dim(self) -> int:
-        """Number of values in one training example."""
-        return int(np.prod(self.data_shape))
-
     def at_generator_resolution(self, x: tf.Tensor) -> tf.Tensor:
         """x as D sees it: antialiased resize to G's resolution (identity unless generalized)."""
         if not self.is_generalized:

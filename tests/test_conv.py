@@ -207,3 +207,21 @@ def test_one_conv_step_on_two_mirrored_replicas_matches_one_device(mirrored_stra
     errors = [float(tf.norm(b - a)) / max(float(tf.norm(a)), 1e-12)
               for a, b in zip(expected, summed)]
     assert max(errors) < 1e-3, errors
+
+
+def test_discriminators_record_the_shapes_keras_needs_to_rebuild_them():
+    from bigan_tf.networks.conv import DCGANDiscriminator
+    from bigan_tf.networks.mlp import MLPDiscriminator
+    model = conv_model(image_size=32, latent_dim=16, base_width=8)
+    config = model.joint_discriminator.get_build_config()
+    assert config == {"x_shape": [32, 32, 3], "z_dim": 16}
+    rebuilt = DCGANDiscriminator(joint=True, image_size=32, base_width=8)
+    rebuilt.build_from_config(config)
+    assert parameter_shapes(rebuilt) == parameter_shapes(model.joint_discriminator)
+    # Flat discriminators saved before convolutional ones recorded "x_dim".
+    legacy = MLPDiscriminator(joint=True, hidden_units=32)
+    legacy.build_from_config({"x_dim": 784, "z_dim": 8})
+    assert legacy.get_build_config() == {"x_shape": [784], "z_dim": 8}
+    plain = MLPDiscriminator(joint=False, hidden_units=32)
+    plain.build_from_config({"x_shape": [784]})
+    assert plain.get_build_config() == {"x_shape": [784]}

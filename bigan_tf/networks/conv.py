@@ -46,7 +46,8 @@ from typing import Dict, Optional
 import keras
 import tensorflow as tf
 
-from bigan_tf.networks.layers import BatchNorm, LatentProjection, flatten_static, normal_init
+from bigan_tf.networks.layers import (BatchNorm, DiscriminatorBuildConfig, LatentProjection,
+                                      flatten_static, normal_init)
 
 ALEXNET_WIDTHS = (96, 256, 384, 384, 256)
 SUPPORTED_GENERATOR_SIZES = (32, 64)
@@ -179,7 +180,7 @@ class DCGANGenerator(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
-class DCGANDiscriminator(keras.Model):
+class DCGANDiscriminator(DiscriminatorBuildConfig, keras.Model):
     """D(x) or, with `joint=True`, D(x, z): returns {"logits": [B], "features": d-}."""
 
     def __init__(self, joint: bool = True, image_size: int = 64, base_width: int = 64,
@@ -219,18 +220,11 @@ class DCGANDiscriminator(keras.Model):
         logits = tf.squeeze(self.output_logit(features), axis=-1)
         return {"logits": tf.cast(logits, tf.float32), "features": tf.cast(features, tf.float32)}
 
-    def get_build_config(self):
-        # Keras records only x's shape for a two-input call; record z's size too.
-        if not self.built:
-            return None
-        config = {"channels": int(self.conv0.kernel.shape[2])}
-        if self.joint:
-            config["z_dim"] = int(self.latent1.projection.kernel.shape[0])
-        return config
+    def _x_shape(self):
+        return (self.image_size, self.image_size, self.conv0.kernel.shape[2])
 
-    def build_from_config(self, config):
-        x = tf.zeros([2, self.image_size, self.image_size, config["channels"]])
-        self(x, tf.zeros([2, config["z_dim"]])) if self.joint else self(x)
+    def _latent_projection(self):
+        return self.latent1 if self.joint else None
 
     def get_config(self):
         return {**super().get_config(), "joint": self.joint, "image_size": self.image_size,

@@ -7,6 +7,7 @@
   (`frozen_batch_statistics`).
 * `LatentProjection`: the learned bias-free linear map that injects z into a
   hidden layer of G and D (`apply_cond` in the original `net.py`).
+* `DiscriminatorBuildConfig`: the build record of a D(x) / D(x, z) model.
 """
 
 from __future__ import annotations
@@ -171,3 +172,36 @@ class LatentProjection(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "units": self.units, "stddev": self.stddev,
                 "kernel_size": self.kernel_size}
+
+
+class DiscriminatorBuildConfig:
+    """Mixin for D(x) / D(x, z) models: the shapes Keras needs to rebuild them.
+
+    Keras records only the first input's shape for a multi-input call, so a
+    reloaded joint discriminator would not know z's size. Subclasses say where
+    the shapes are: `_x_shape()` (one example of x, from the weights) and
+    `_latent_projection` (the first layer that reads z, or None for D(x)).
+    """
+
+    def _x_shape(self) -> Tuple[int, ...]:
+        raise NotImplementedError
+
+    def _latent_projection(self):
+        raise NotImplementedError
+
+    def get_build_config(self):
+        if not self.built:
+            return None
+        config = {"x_shape": [int(d) for d in self._x_shape()]}
+        if self._latent_projection() is not None:
+            config["z_dim"] = int(self._latent_projection().projection.kernel.shape[0])
+        return config
+
+    def build_from_config(self, config):
+        # "x_dim" is what flat discriminators recorded before convolutional ones existed.
+        x_shape = config["x_shape"] if "x_shape" in config else [config["x_dim"]]
+        x = tf.zeros([2, *x_shape])
+        if "z_dim" in config:
+            self(x, tf.zeros([2, config["z_dim"]]))
+        else:
+            self(x)

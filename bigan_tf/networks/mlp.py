@@ -22,7 +22,8 @@ from typing import Dict, Optional
 import keras
 import tensorflow as tf
 
-from bigan_tf.networks.layers import BatchNorm, LatentProjection, normal_init
+from bigan_tf.networks.layers import (BatchNorm, DiscriminatorBuildConfig, LatentProjection,
+                                      normal_init)
 
 
 def _dense(units: int, stddev: float, name: str, zero: bool = False) -> keras.layers.Dense:
@@ -100,7 +101,7 @@ class MLPGenerator(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
-class MLPDiscriminator(keras.Model):
+class MLPDiscriminator(DiscriminatorBuildConfig, keras.Model):
     """D(x) or, with `joint=True`, D(x, z): returns {"logits": [B], "features": d-}."""
 
     def __init__(self, joint: bool = True, hidden_units: int = 1024, stddev: float = 0.02,
@@ -130,18 +131,11 @@ class MLPDiscriminator(keras.Model):
         features = tf.nn.leaky_relu(self.norm2(h, training=training), alpha=0.2)
         return {"logits": tf.squeeze(self.output_logit(features), axis=-1), "features": features}
 
-    def get_build_config(self):
-        # Keras records only x's shape for a two-input call; record z's size too.
-        if not self.built:
-            return None
-        config = {"x_dim": int(self.hidden1.kernel.shape[0])}
-        if self.joint:
-            config["z_dim"] = int(self.latent2.projection.kernel.shape[0])
-        return config
+    def _x_shape(self):
+        return (self.hidden1.kernel.shape[0],)
 
-    def build_from_config(self, config):
-        x = tf.zeros([2, config["x_dim"]])
-        self(x, tf.zeros([2, config["z_dim"]])) if self.joint else self(x)
+    def _latent_projection(self):
+        return self.latent2
 
     def get_config(self):
         return {**super().get_config(), "joint": self.joint, "hidden_units": self.hidden_units,
