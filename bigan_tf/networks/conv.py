@@ -46,7 +46,7 @@ from typing import Dict, Optional
 import keras
 import tensorflow as tf
 
-from bigan_tf.networks.layers import (BatchNorm, DiscriminatorBuildConfig, LatentProjection,
+from bigan_tf.networks.layers import (BatchNorm, DiscriminatorMixin, LatentProjection,
                                       flatten_static, normal_init)
 
 ALEXNET_WIDTHS = (96, 256, 384, 384, 256)
@@ -180,7 +180,7 @@ class DCGANGenerator(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
-class DCGANDiscriminator(DiscriminatorBuildConfig, keras.Model):
+class DCGANDiscriminator(DiscriminatorMixin, keras.Model):
     """D(x) or, with `joint=True`, D(x, z): returns {"logits": [B], "features": d-}."""
 
     def __init__(self, joint: bool = True, image_size: int = 64, base_width: int = 64,
@@ -200,12 +200,6 @@ class DCGANDiscriminator(DiscriminatorBuildConfig, keras.Model):
                                                              name=f"latent{i}"))
             setattr(self, f"norm{i}", _norm(batch_norm_epsilon, f"norm{i}"))
         self.output_logit = _dense(1, stddev, "output_logit")
-
-    def extract_features(self, x, training=False) -> tf.Tensor:
-        """The penultimate "d-" features of the x-only discriminator."""
-        if self.joint:
-            raise ValueError("The joint discriminator's features depend on z; call D(x, z).")
-        return self(x, training=training)["features"]
 
     def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
         if self.joint and z is None:

@@ -7,7 +7,7 @@
   (`frozen_batch_statistics`).
 * `LatentProjection`: the learned bias-free linear map that injects z into a
   hidden layer of G and D (`apply_cond` in the original `net.py`).
-* `DiscriminatorBuildConfig`: the build record of a D(x) / D(x, z) model.
+* `DiscriminatorMixin`: what every D(x) / D(x, z) model shares (features, build record).
 """
 
 from __future__ import annotations
@@ -174,14 +174,21 @@ class LatentProjection(keras.layers.Layer):
                 "kernel_size": self.kernel_size}
 
 
-class DiscriminatorBuildConfig:
-    """Mixin for D(x) / D(x, z) models: the shapes Keras needs to rebuild them.
+class DiscriminatorMixin:
+    """What D(x) / D(x, z) models share: `extract_features` and the build record.
 
-    Keras records only the first input's shape for a multi-input call, so a
-    reloaded joint discriminator would not know z's size. Subclasses say where
-    the shapes are: `_x_shape()` (one example of x, from the weights) and
-    `_latent_projection` (the first layer that reads z, or None for D(x)).
+    Models have `joint` and return {"logits", "features"}. Keras records only
+    the first input's shape for a multi-input call, so a reloaded joint
+    discriminator would not know z's size: subclasses say where the shapes
+    are, `_x_shape()` (one example of x, from the weights) and
+    `_latent_projection()` (the first layer that reads z, or None for D(x)).
     """
+
+    def extract_features(self, x, training=False) -> tf.Tensor:
+        """The penultimate "d-" features of the x-only discriminator."""
+        if self.joint:
+            raise ValueError("The joint discriminator's features depend on z; call D(x, z).")
+        return self(x, training=training)["features"]
 
     def _x_shape(self) -> Tuple[int, ...]:
         raise NotImplementedError

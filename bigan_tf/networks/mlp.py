@@ -22,7 +22,7 @@ from typing import Dict, Optional
 import keras
 import tensorflow as tf
 
-from bigan_tf.networks.layers import (BatchNorm, DiscriminatorBuildConfig, LatentProjection,
+from bigan_tf.networks.layers import (BatchNorm, DiscriminatorMixin, LatentProjection,
                                       normal_init)
 
 
@@ -101,7 +101,7 @@ class MLPGenerator(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
-class MLPDiscriminator(DiscriminatorBuildConfig, keras.Model):
+class MLPDiscriminator(DiscriminatorMixin, keras.Model):
     """D(x) or, with `joint=True`, D(x, z): returns {"logits": [B], "features": d-}."""
 
     def __init__(self, joint: bool = True, hidden_units: int = 1024, stddev: float = 0.02,
@@ -114,12 +114,6 @@ class MLPDiscriminator(DiscriminatorBuildConfig, keras.Model):
         self.latent2 = LatentProjection(hidden_units, stddev, name="latent2") if joint else None
         self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
         self.output_logit = _dense(1, stddev, "output_logit")
-
-    def extract_features(self, x, training=False) -> tf.Tensor:
-        """The penultimate "d-" features of the x-only discriminator."""
-        if self.joint:
-            raise ValueError("The joint discriminator's features depend on z; call D(x, z).")
-        return self(x, training=training)["features"]
 
     def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
         h = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
