@@ -22,6 +22,7 @@ setup(
         "scikit-learn",
         "pillow",
         "h5py",  # the SSGAN-format dataset loader (also a Keras dependency)
+        "matplotlib",  # plots: learning curves, the reproduction harness
     ],
     extras_require={"test": ["pytest"]},
     entry_points={"console_scripts": [

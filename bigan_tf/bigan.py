@@ -10,13 +10,17 @@ latent regressor and the plain GAN are the same class and the same
     + d_w ·[0.5·BCE(D(x), 1)       + 0.5·BCE(D(G(z)), 0)];
 * the encoder loss is
       L_E = jd_w·[0.5·BCE(D(x, E(x)), 0) + 0.5·BCE(D(G(z), z), 1)]   (inverse)
-          + e_w ·mean_d BCE(σ(E_logits(G(z))), (z + 1)/2)            (latent regressor);
-  (+ r_w·mean_p (x − G(E(x)))²   (image reconstruction, our addition));
+          + e_w ·mean_d BCE(σ(E_logits(G(z))), (z + 1)/2)            (latent regressor)
+          + r_w ·mean_p |x − G(E(x))|^q, q = 2 or 1                  (reconstruction);
 * the generator loss is  L_G = d_w·(−log D(G(z))) + eg_w·L_E;
 * when eg_w > 0 the encoder is optimised on L_G together with G (the
   original moves E's parameters into G's optimiser); otherwise on L_E.
-* with no discriminator weight the generator is frozen and runs in inference
-  mode: only E trains (the post-hoc encoder, `trainers.train_encoder`).
+* with no discriminator weight and eg_w > 0, E and G train jointly on the
+  reconstruction loss alone: the paper's ℓ2/ℓ1 autoencoder baselines (no z is
+  drawn, G(z) is not computed);
+* with no discriminator weight and eg_w = 0 the generator is frozen and runs
+  in inference mode: only E trains (the post-hoc encoder,
+  `trainers.train_encoder`).
 
 Conditional models (`NetworkConfig.conditional`) take a batch of (x, labels):
 G sees (z, c) and D the triple (x, z, c), where c are the real labels of the
@@ -37,7 +41,9 @@ and the coupled weight decay by its dynamic scale, and `apply` unscales.
 
 D, E and G are updated simultaneously from one minibatch and one z sample
 (paper §3.4). D sees the real and the fake pairs in separate forward passes,
-so batch norm uses separate statistics for each, as in the original.
+so batch norm uses separate statistics for each, as in the original; only a
+network's first (real-input) call in a step feeds its test-time statistics.
+Coupled weight decay skips batch-norm gains (`--no_decay_gain`).
 
 Distribution: per-example losses are averaged over the *global* batch with
 `tf.nn.compute_average_loss`, Keras's optimizers sum gradients across
@@ -50,6 +56,7 @@ one device. Batch norm layers are synchronized across replicas.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Dict, List, Optional, Tuple
 
 import keras
@@ -58,7 +65,8 @@ import tensorflow as tf
 
 from bigan_tf import losses as L
 from bigan_tf.config import NetworkConfig, Objective, OptimizerConfig
-from bigan_tf.networks import Networks, build_networks, frozen_batch_statistics
+from bigan_tf.networks import (Networks, build_networks, decayed_variables,
+                               frozen_batch_statistics, secondary_call)
 from bigan_tf.schedules import ConstantThenExponentialDecay
 
 
@@ -355,17 +363,22 @@ class BiGAN(keras.Model):
         o = self.objective
         # A frozen generator keeps its population batch-norm statistics.
         g_training = training and o.trains_generator
-        fake_x = self.generate(z, labels, training=g_training)
         out: Dict[str, tf.Tensor] = {}
         zero = tf.zeros_like(z[:, 0])
         d_total, e_total, g_total = zero, zero, zero
+        # Each network's first call below is its primary one; later calls on other
+        # inputs are `secondary_call`s, whose batch-norm statistics are neither
+        # averaged nor recorded by the deploy pass, as in the original (which
+        # builds a second network for them and never gathers its updates).
+        fake_x = self.generate(z, labels, training=g_training) if o.samples_prior else None
         if self.encoder is not None:
             real_z = self.encoder(x, training=training)["latent"]
         x = self.at_generator_resolution(x)
         if o.has_joint_discriminator:
             joint = self.joint_discriminator
             real = self._apply_discriminator(joint, x, real_z, labels, training)["logits"]
-            fake = self._apply_discriminator(joint, fake_x, z, labels, training)["logits"]
+            with secondary_call(joint):
+                fake = self._apply_discriminator(joint, fake_x, z, labels, training)["logits"]
             out["JD"] = L.discriminator_loss(real, fake)
             out["JD_real_logits"], out["JD_fake_logits"] = real, fake
             d_total += o.joint_discrim_weight * out["JD"]
@@ -373,17 +386,22 @@ class BiGAN(keras.Model):
         if o.has_discriminator:
             plain = self.discriminator
             real = self._apply_discriminator(plain, x, None, labels, training)["logits"]
-            fake = self._apply_discriminator(plain, fake_x, None, labels, training)["logits"]
+            with secondary_call(plain):
+                fake = self._apply_discriminator(plain, fake_x, None, labels, training)["logits"]
             out["D"] = L.discriminator_loss(real, fake)
             out["D_real_logits"], out["D_fake_logits"] = real, fake
             d_total += o.discrim_weight * out["D"]
             g_total += o.discrim_weight * L.generator_nonsaturating_loss(fake)
         if o.encode_weight > 0:
-            predicted = self.encoder(fake_x, training=training)["logits"]
+            with secondary_call(self.encoder):
+                predicted = self.encoder(fake_x, training=training)["logits"]
             e_total += o.encode_weight * L.latent_regression_loss(z, predicted)
         if o.reconstruct_weight > 0:
-            reconstructed = self.generate(real_z, labels, training=g_training)
-            out["reconstruction"] = L.reconstruction_loss(x, reconstructed)
+            # G's primary call when it has not drawn from the prior (the autoencoders).
+            with (secondary_call(self.generator) if fake_x is not None
+                  else contextlib.nullcontext()):
+                reconstructed = self.generate(real_z, labels, training=g_training)
+            out["reconstruction"] = L.RECONSTRUCTION_LOSSES[o.reconstruct_norm](x, reconstructed)
             e_total += o.reconstruct_weight * out["reconstruction"]
         if o.has_encoder:
             g_total += o.encode_gen_weight * e_total
@@ -444,7 +462,8 @@ class BiGAN(keras.Model):
         scale = self.weight_decay / num_replicas
         if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             scale = scale * optimizer.dynamic_scale  # the gradients are scaled too
-        return [g + tf.cast(scale, g.dtype) * tf.cast(v, g.dtype)
+        decayed = {id(v) for v in decayed_variables(variables, *self.networks)}
+        return [g + tf.cast(scale, g.dtype) * tf.cast(v, g.dtype) if id(v) in decayed else g
                 for g, v in zip(grads, variables)]
 
     def _split_batch(self, data):

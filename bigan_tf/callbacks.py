@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from typing import Callable, Dict, Optional
 
 import keras
@@ -77,6 +78,11 @@ class EvaluationCallback(keras.callbacks.Callback):
         self.writer = writer
         self.print_fn = print_fn
         self.last_results: Dict[str, float] = {}
+        self._epoch_start: Optional[float] = None
+        self._epoch_seconds: Optional[float] = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
 
     def on_train_begin(self, logs=None):
         if not self.chief:
@@ -92,6 +98,8 @@ class EvaluationCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         epoch += 1
+        if self._epoch_start is not None:
+            self._epoch_seconds = time.perf_counter() - self._epoch_start
         logs = {k: float(v) for k, v in (logs or {}).items()}
         if not self.chief:
             # Other workers only repeat the deploy pass, so that the batch-norm
@@ -139,6 +147,8 @@ class EvaluationCallback(keras.callbacks.Callback):
             self.writer.flush()
         record = {"epoch": epoch, "losses": losses, "metrics": dict(results),
                   "eval_seconds": round(eval_seconds, 3), "deploy_seconds": round(deploy_seconds, 3)}
+        if logs is not None and self._epoch_seconds is not None:
+            record["epoch_seconds"] = round(self._epoch_seconds, 3)  # training time of `epoch`
         with open(os.path.join(self.exp_dir, METRICS_FILE), "a") as f:
             f.write(json.dumps(record) + "\n")
 

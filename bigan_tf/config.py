@@ -13,6 +13,9 @@ from typing import Any, Dict, Tuple
 
 from bigan_tf.errors import ConfigError
 
+# Per-pixel reconstruction losses of `Objective.reconstruct_norm`.
+RECONSTRUCTION_NORMS = ("l2", "l1")
+
 
 @dataclasses.dataclass(frozen=True)
 class Objective:
@@ -28,13 +31,17 @@ class Objective:
     * `encode_gen_weight`: weight of the encoder's loss inside the generator's
       loss; when non-zero the encoder is optimised *on the generator's loss*
       (E and G become one parameter set), as in the original.
-    * `reconstruct_weight` (not in the original): weight of the image
-      reconstruction loss mean_p (x − G(E(x)))² on real data, added to the
-      encoder's loss (the DIGITS walkthrough's post-hoc encoder).
+    * `reconstruct_weight` (not in the original code): weight of the image
+      reconstruction loss on real data, added to the encoder's loss:
+      mean_p (x − G(E(x)))²_p (`reconstruct_norm` "l2") or mean_p |x − G(E(x))|_p
+      ("l1"). With `encode_gen_weight` > 0 and no discriminator this is the
+      paper's autoencoder baseline (E and G trained jointly, Table 1); with
+      `encode_gen_weight` 0 it is the DIGITS walkthrough's post-hoc encoder.
 
-    An objective with no discriminator weight trains only an encoder against a
-    *frozen* generator (`trains_generator` is False): the post-hoc encoder of
-    `trainers.train_encoder`, with `reconstruct_weight` and/or `encode_weight`.
+    An objective with no discriminator weight and `encode_gen_weight` 0 trains
+    only an encoder against a *frozen* generator (`trains_generator` is False):
+    the post-hoc encoder of `trainers.train_encoder`, with `reconstruct_weight`
+    and/or `encode_weight`.
 
     Departure from the original: the original averages the encoder's loss
     terms with weight 1/(number of terms); we add the weighted terms. The two
@@ -46,9 +53,15 @@ class Objective:
     encode_weight: float = 0.0
     encode_gen_weight: float = 1.0
     reconstruct_weight: float = 0.0
+    reconstruct_norm: str = "l2"
 
     def validate(self) -> "Objective":
+        if self.reconstruct_norm not in RECONSTRUCTION_NORMS:
+            raise ConfigError(f"--reconstruct_norm must be one of {RECONSTRUCTION_NORMS}, got "
+                              f"{self.reconstruct_norm!r}.")
         for field in dataclasses.fields(self):
+            if field.name == "reconstruct_norm":
+                continue
             value = getattr(self, field.name)
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ConfigError(f"--{field.name} must be a finite number, got {value!r}.")
@@ -56,8 +69,8 @@ class Objective:
                 raise ConfigError(
                     f"--{field.name} must be >= 0 (a loss weight), got {value}. "
                     "Use 0 to switch that loss off.")
-        if not self.trains_generator and not (self.encode_weight > 0
-                                              or self.reconstruct_weight > 0):
+        if not self.has_adversary and not (self.encode_weight > 0
+                                           or self.reconstruct_weight > 0):
             raise ConfigError(
                 "The objective trains no discriminator: set --joint_discrim_weight "
                 "(BiGAN) or --discrim_weight (GAN) above 0, or pick an --objective preset "
@@ -67,9 +80,12 @@ class Objective:
             raise ConfigError(
                 "--encode_gen_weight > 0 needs an encoder loss: set --joint_discrim_weight "
                 "or --encode_weight above 0.")
-        if not self.trains_generator and self.encode_gen_weight > 0:
-            raise ConfigError("--encode_gen_weight must be 0 when the generator is frozen "
-                              "(no discriminator weight).")
+        if (self.encode_gen_weight > 0 and not self.has_adversary
+                and self.reconstruct_weight == 0):
+            raise ConfigError(
+                "Without a discriminator, --encode_gen_weight > 0 trains G on the encoder's "
+                "loss alone, which needs --reconstruct_weight above 0 (the autoencoder); set "
+                "--encode_gen_weight 0 for an encoder against a frozen generator.")
         return self
 
     @property
@@ -79,9 +95,36 @@ class Objective:
                 or self.reconstruct_weight > 0)
 
     @property
+    def has_adversary(self) -> bool:
+        """Whether any discriminator (joint or x-only) is trained."""
+        return self.joint_discrim_weight > 0 or self.discrim_weight > 0
+
+    @property
     def trains_generator(self) -> bool:
         """False for the encoder-only objective: G is frozen (inference mode)."""
-        return self.joint_discrim_weight > 0 or self.discrim_weight > 0
+        return self.has_adversary or self.encode_gen_weight > 0
+
+    @property
+    def is_autoencoder(self) -> bool:
+        """E and G trained jointly on reconstruction alone (Table 1's AE baselines)."""
+        return (not self.has_adversary and self.reconstruct_weight > 0
+                and self.encode_gen_weight > 0)
+
+    @property
+    def zero_init_encoder_output(self) -> bool:
+        """Whether E's output layer starts at zero.
+
+        The original zero-initialises it unless a joint discriminator trains E
+        (`gan.py`). The autoencoders, not in the original, start it at
+        N(0, 0.02): with every code at zero, G's batch norm would see a constant
+        batch and pass E no gradient.
+        """
+        return not self.has_joint_discriminator and not self.is_autoencoder
+
+    @property
+    def samples_prior(self) -> bool:
+        """Whether a training step draws z and G(z) (not for the autoencoders)."""
+        return self.has_adversary or self.encode_weight > 0
 
     @property
     def has_joint_discriminator(self) -> bool:
@@ -91,7 +134,7 @@ class Objective:
     def has_discriminator(self) -> bool:
         return self.discrim_weight > 0
 
-    def to_dict(self) -> Dict[str, float]:
+    def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
 
 
@@ -102,13 +145,19 @@ OBJECTIVE_PRESETS: Dict[str, Objective] = {
     "joint_latent_regressor": Objective(
         joint_discrim_weight=0, discrim_weight=1, encode_weight=1, encode_gen_weight=0.25),
     "gan": Objective(joint_discrim_weight=0, discrim_weight=1, encode_weight=0, encode_gen_weight=0),
+    # Table 1's autoencoders (not in the original code): E and G trained jointly on
+    # the per-pixel mean squared (l2) or absolute (l1) reconstruction error.
+    "autoencoder_l2": Objective(joint_discrim_weight=0, discrim_weight=0, encode_weight=0,
+                                encode_gen_weight=1, reconstruct_weight=1, reconstruct_norm="l2"),
+    "autoencoder_l1": Objective(joint_discrim_weight=0, discrim_weight=0, encode_weight=0,
+                                encode_gen_weight=1, reconstruct_weight=1, reconstruct_norm="l1"),
     # Not in the original: an encoder trained after the fact against a frozen G.
     "posthoc_encoder": Objective(joint_discrim_weight=0, discrim_weight=0, encode_weight=0,
                                  encode_gen_weight=0, reconstruct_weight=1),
 }
 
 
-def objective_from_preset(name: str, **overrides: float) -> Objective:
+def objective_from_preset(name: str, **overrides) -> Objective:
     """The named preset with any weights in `overrides` replaced, validated."""
     if name not in OBJECTIVE_PRESETS:
         raise ConfigError(

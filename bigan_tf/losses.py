@@ -48,16 +48,35 @@ def latent_regression_loss(latent: tf.Tensor, predicted_logits: tf.Tensor) -> tf
         tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=predicted_logits), axis=-1)
 
 
+def _flat_pair(images: tf.Tensor, reconstructions: tf.Tensor):
+    return (tf.reshape(images, [tf.shape(images)[0], -1]),
+            tf.reshape(reconstructions, [tf.shape(reconstructions)[0], -1]))
+
+
 def reconstruction_loss(images: tf.Tensor, reconstructions: tf.Tensor) -> tf.Tensor:
-    """Image reconstruction error of the post-hoc encoder, per example.
+    """Squared-ℓ2 image reconstruction error, per example.
 
     mean_p (x_p − G(E(x))_p)²: the squared error ‖x − G(E(x))‖² averaged over
-    the pixels p of flat images in [0, 1] (the DIGITS walkthrough's encoder
-    objective; the mean keeps its scale independent of the image size).
+    the pixels p of images in [0, 1] (the ℓ2 autoencoder of the paper's
+    Table 1, and the DIGITS walkthrough's post-hoc encoder objective; the mean
+    keeps its scale independent of the image size).
     """
-    images = tf.reshape(images, [tf.shape(images)[0], -1])
-    reconstructions = tf.reshape(reconstructions, [tf.shape(reconstructions)[0], -1])
+    images, reconstructions = _flat_pair(images, reconstructions)
     return tf.reduce_mean(tf.math.squared_difference(images, reconstructions), axis=-1)
+
+
+def absolute_reconstruction_loss(images: tf.Tensor, reconstructions: tf.Tensor) -> tf.Tensor:
+    """ℓ1 image reconstruction error, per example: mean_p |x_p − G(E(x))_p|.
+
+    The ℓ1 autoencoder of the paper's Table 1, averaged over the pixels p of
+    images in [0, 1].
+    """
+    images, reconstructions = _flat_pair(images, reconstructions)
+    return tf.reduce_mean(tf.abs(images - reconstructions), axis=-1)
+
+
+# `Objective.reconstruct_norm` -> its per-example loss.
+RECONSTRUCTION_LOSSES = {"l2": reconstruction_loss, "l1": absolute_reconstruction_loss}
 
 
 # ---------------------------------------------------- K+1-class (semi-supervised) GAN

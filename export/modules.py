@@ -33,6 +33,8 @@ from typing import Dict, List, Optional, Sequence
 
 import tensorflow as tf
 
+from bigan_tf.networks import decayed_variables
+
 ENCODER_OUTPUTS = ("features", "latent")
 
 
@@ -92,7 +94,8 @@ class EncoderPiece(tf.train.Checkpoint):
         used = _unique_variables(traces)
         self.variables = used
         self.trainable_variables = [v for v in used if v.trainable]
-        decayed = list(self.trainable_variables)
+        # As in training: batch-norm gains are not decayed (--no_decay_gain).
+        decayed = decayed_variables(self.trainable_variables, encoder)
 
         @tf.function(input_signature=[])
         def l2_weight_decay():

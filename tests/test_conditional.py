@@ -36,8 +36,10 @@ def test_config_errors():
         NetworkConfig(conditional="fancy", num_classes=10).validate()
     with pytest.raises(ConfigError, match="reconstruct_weight or --encode_weight"):
         Objective(0, 0, 0, 0, 0).validate()
-    with pytest.raises(ConfigError, match="frozen"):
-        Objective(0, 0, 1, 0.5, 1).validate()
+    with pytest.raises(ConfigError, match="needs --reconstruct_weight above 0"):
+        Objective(0, 0, 1, 0.5, 0).validate()
+    # With a reconstruction term it is an autoencoder that also regresses z: valid.
+    assert Objective(0, 0, 1, 0.5, 1).validate().trains_generator
     posthoc = objective_from_preset("posthoc_encoder")
     assert posthoc.has_encoder and not posthoc.trains_generator
 
@@ -52,13 +54,16 @@ def test_labels_reach_g_and_d_but_not_the_encoder(mode, objective):
     assert np.abs(g3 - g7).max() > 1e-4
     # Label vectors and int ids are the same input.
     np.testing.assert_allclose(model.generate(z, tf.one_hot(tf.fill([6], 3), 10)), g3, atol=1e-6)
-    d3, d7 = (model.discriminate(x, z, tf.fill([6], k))["logits"].numpy() for k in (3, 7))
+    # D's output layer starts at zero (as the original's): labels show in its features.
+    d3, d7 = (model.discriminate(x, z, tf.fill([6], k))["features"].numpy() for k in (3, 7))
     assert np.abs(d3 - d7).max() > 1e-6
     with pytest.raises(ValueError, match="class-conditional"):
         model.generate(z)
     if model.encoder is not None:
         # The encoder's input is the image alone: no label columns anywhere in it.
         assert model.encoder.hidden1.kernel.shape[0] == 784
+        output = model.joint_discriminator.network.output_logit.kernel  # starts at zero
+        output.assign(tf.random.stateless_normal(output.shape, [5, 6], stddev=0.02))
         losses = {k: model.compute_losses(x, z, tf.fill([6], k), training=False)
                   for k in (3, 7)}
         assert np.abs(losses[3]["JD_real_logits"] - losses[7]["JD_real_logits"]).max() > 1e-6

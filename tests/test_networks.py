@@ -61,7 +61,7 @@ def test_z_enters_discriminator_and_generator_second_layer(nets):
     z1 = tf.random.uniform([8, 50], -1, 1)
     z2 = tf.random.uniform([8, 50], -1, 1)
     d = nets.joint_discriminator
-    assert not np.allclose(d(x, z1)["logits"], d(x, z2)["logits"])
+    assert not np.allclose(d(x, z1)["features"], d(x, z2)["features"])
     # The injection is exactly hidden2(h) + z·W before batch norm.
     h = tf.nn.leaky_relu(d.hidden1(x), 0.2)
     injected = d.latent2(d.hidden2(h), z1)

@@ -15,7 +15,8 @@ from trainers.cli import default_data_dir, strategy_from_flags
 FLAGS = flags.FLAGS
 
 
-OBJECTIVES = ("bigan", "latent_regressor", "joint_latent_regressor", "gan")
+OBJECTIVES = ("bigan", "latent_regressor", "joint_latent_regressor", "gan", "autoencoder_l2",
+              "autoencoder_l1")
 
 
 def define_objective_flags() -> None:
@@ -24,7 +25,10 @@ def define_objective_flags() -> None:
         "objective", "bigan", OBJECTIVES,
         "Preset of the four loss weights: bigan (1,0,0,1), latent_regressor (0,1,1,0), "
         "joint_latent_regressor (0,1,1,0.25), gan (0,1,0,0), as (joint_discrim, discrim, "
-        "encode, encode_gen) weights. The four weight flags override the preset.")
+        "encode, encode_gen) weights; autoencoder_l2 / autoencoder_l1: E and G trained "
+        "jointly on the per-pixel mean squared / absolute error of x - G(E(x)), no "
+        "discriminator (the paper's Table 1 baselines). The four weight flags override "
+        "the preset.")
     flags.DEFINE_float("joint_discrim_weight", None,
                        "Weight of the BiGAN joint discriminator D(x, z) loss (overrides the "
                        "preset).")

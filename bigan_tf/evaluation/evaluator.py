@@ -11,6 +11,12 @@ Per evaluation (official_code_notes.md §1):
 A plain GAN (no encoder) reports NNC_d and CLS_d on the discriminator's
 penultimate features instead.
 
+Distances (NND, EG*) are reported in the original's pixel scale: images are in
+[0, 1] everywhere in bigan_tf, but the original compares ImageNet images in
+[−1, 1], so for a generator whose `native_pixel_range` is (−1, 1) (the
+convolutional family) distances are multiplied by 2. MNIST is in [0, 1] in
+both.
+
 A generalized BiGAN (E reads larger images than G makes) encodes the
 full-size images, compares reconstructions and samples with the images
 resized to G's resolution, and has no EGg (E cannot read G's images).
@@ -104,6 +110,8 @@ class Evaluator:
         self.eval_labels = ((np.arange(config.num_generated) // per_row)
                             % max(1, model.num_classes)).astype(np.int32)
         self.real_grid_x, self.real_grid_labels = self._real_grid_images(data)
+        low, high = getattr(model.generator, "native_pixel_range", (0.0, 1.0))
+        self.distance_scale = float(high - low)
         self._encode = tf.function(lambda x: model.encoder(x, training=False)) \
             if model.encoder is not None else None
         if model.is_conditional:
@@ -206,9 +214,10 @@ class Evaluator:
         cfg = self.config
         results: Dict[str, float] = collections.OrderedDict()
         generated = self.generated_samples()
+        scale = self.distance_scale
         for divisor, name in ((100, "NND/100"), (10, "NND/10"), (1, "NND")):
             size = max(1, len(generated) // divisor)
-            results[name] = M.nnd_score(generated[:size], self.val_x_generated)
+            results[name] = scale * M.nnd_score(generated[:size], self.val_x_generated)
         results["PIX_CHI2"] = M.pixel_histogram_chi2(self.val_x_generated,
                                                      generated[:len(self.val_x)])
         if self._encode is not None:
@@ -220,15 +229,15 @@ class Evaluator:
                                             val["features"], self.val_labels)
             results["CLS_e-"] = self._classifier(ref["features"], val["features"])
             recon = self._generate(val["latent"], self.val_labels)
-            results["EGr"], results["EGr_b"] = M.reconstruction_scores(
-                self.val_x_generated, recon, cfg.baseline_block)
+            results["EGr"], results["EGr_b"] = (scale * e for e in M.reconstruction_scores(
+                self.val_x_generated, recon, cfg.baseline_block))
             if self.model.is_generalized:
                 return self._with_discriminator_features(results)
             quantized = M.quantize_images(generated).numpy()
             latent = M.batched_map(self._encode, quantized, cfg.batch_size)["latent"]
             regen = self._generate(latent, self.eval_labels)
-            results["EGg"], results["EGg_b"] = M.reconstruction_scores(quantized, regen,
-                                                                       cfg.baseline_block)
+            results["EGg"], results["EGg_b"] = (scale * e for e in M.reconstruction_scores(
+                quantized, regen, cfg.baseline_block))
         return self._with_discriminator_features(results)
 
     def _with_discriminator_features(self, results: Dict[str, float]) -> Dict[str, float]:

@@ -22,7 +22,8 @@ from bigan_tf.networks import conv, mlp
 from bigan_tf.networks.conditional import (ConditionalDiscriminator, ConditionalGenerator,
                                            label_vectors)
 from bigan_tf.networks.layers import (BatchNorm, LatentProjection, batch_norm_layers,
-                                      frozen_batch_statistics, recording_batch_moments)
+                                      decayed_variables, frozen_batch_statistics,
+                                      recording_batch_moments, secondary_call)
 
 
 class Networks(NamedTuple):
@@ -38,7 +39,7 @@ def _build_mnist_mlp(config: NetworkConfig, objective: Objective) -> Networks:
     encoder = None
     if objective.has_encoder:
         encoder = mlp.MLPEncoder(latent_dim=config.latent_dim,
-                                 zero_init_output=not objective.has_joint_discriminator,
+                                 zero_init_output=objective.zero_init_encoder_output,
                                  name="encoder", **common)
     generator = mlp.MLPGenerator(output_dim=config.flat_dim, name="generator", **common)
     joint = (mlp.MLPDiscriminator(joint=True, name="joint_discriminator", **common)
@@ -65,7 +66,7 @@ def _build_dcgan(config: NetworkConfig, objective: Objective) -> Networks:
     encoder = None
     if objective.has_encoder:
         encoder = conv.AlexNetEncoder(latent_dim=config.latent_dim, name="encoder",
-                                      zero_init_output=not objective.has_joint_discriminator,
+                                      zero_init_output=objective.zero_init_encoder_output,
                                       **common)
     generator = conv.DCGANGenerator(channels=channels, name="generator", **sized)
     joint = (conv.DCGANDiscriminator(joint=True, name="joint_discriminator", **sized)
@@ -107,4 +108,5 @@ def build_networks(config: NetworkConfig, objective: Objective) -> Networks:
 
 __all__ = ["Networks", "build_networks", "NETWORK_FAMILIES", "ConditionalGenerator",
            "ConditionalDiscriminator", "label_vectors", "BatchNorm", "LatentProjection",
-           "batch_norm_layers", "frozen_batch_statistics", "recording_batch_moments"]
+           "batch_norm_layers", "decayed_variables", "frozen_batch_statistics",
+           "recording_batch_moments", "secondary_call"]

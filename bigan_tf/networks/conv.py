@@ -17,7 +17,8 @@ Faithful to official_code_notes.md §2.3 at 64×64 (base width 64):
   z → BN → LReLU → flatten ["d-" features, 8192] → bias-free FC to 1 logit.
   The x-only D(x) of the GAN baseline is the same without z.
 
-Every weight is N(0, 0.02) and no convolution or FC layer has a bias; batch
+Every weight is N(0, 0.02) (D's output layer: zero, as the original's
+`BinaryClassifier`) and no convolution or FC layer has a bias; batch
 norm has a learned gain (init 1) and bias (init 0) and epsilon 1e-8; the z
 projections of 5×5 layers are initialised N(0, 0.02·5²), as in the original.
 
@@ -144,6 +145,10 @@ class AlexNetEncoder(keras.Model):
 class DCGANGenerator(keras.Model):
     """G(z): [B, image_size, image_size, channels] images in [0, 1]."""
 
+    # The pixel range of the original's data for this family; evaluation
+    # distances are reported in it (official_code_notes.md §1.1, §1.4).
+    native_pixel_range = (-1.0, 1.0)
+
     def __init__(self, image_size: int = 64, channels: int = 3, base_width: int = 64,
                  kernel_size: int = 5, stddev: float = 0.02, batch_norm_epsilon: float = 1e-8,
                  **kwargs):
@@ -199,7 +204,9 @@ class DCGANDiscriminator(DiscriminatorMixin, keras.Model):
                 setattr(self, f"latent{i}", LatentProjection(width, stddev, kernel_size,
                                                              name=f"latent{i}"))
             setattr(self, f"norm{i}", _norm(batch_norm_epsilon, f"norm{i}"))
-        self.output_logit = _dense(1, stddev, "output_logit")
+        # Zero, as the original's BinaryClassifier (LinearPredictor, stddev 0): a fresh
+        # D outputs 1/2 everywhere and every loss starts at ln 2.
+        self.output_logit = _dense(1, stddev, "output_logit", zero=True)
 
     def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
         if self.joint and z is None:

@@ -1,10 +1,14 @@
 """Layers shared by every network family.
 
 * `BatchNorm`: Keras batch norm, synchronized across replicas by default, with
-  the original code's epsilon (1e-8) and two extra statistics modes used by the
-  evaluation's deploy pass (`recording_batch_moments`) and by loss
+  the original code's epsilon (1e-8) and three extra statistics modes used by
+  the evaluation's deploy pass (`recording_batch_moments`), by loss
   measurements that must not move the population statistics
-  (`frozen_batch_statistics`).
+  (`frozen_batch_statistics`), and by a network's second call in a training
+  step (`secondary_call`: the original gathers statistics from the first call
+  only).
+* `decayed_variables`: the variables the coupled weight decay applies to (not
+  batch-norm gains: the original's `--no_decay_gain`).
 * `LatentProjection`: the learned bias-free linear map that injects z into a
   hidden layer of G and D (`apply_cond` in the original `net.py`).
 * `DiscriminatorMixin`: what every D(x) / D(x, z) model shares (features, build record).
@@ -42,16 +46,21 @@ class BatchNorm(keras.layers.BatchNormalization):
     statistics over the *global* batch under `tf.distribute`, so a model means
     the same on any number of replicas.
 
-    Two switches, set with the context managers below, change training mode:
+    Three switches, set with the context managers below, change training mode:
     `update_moving_statistics=False` normalises with batch statistics but leaves
     the moving averages alone; a non-None `moment_recorder` list additionally
     receives each call's (batch mean, biased batch variance, count
-    of values per channel).
+    of values per channel); `collects_statistics=False` marks a secondary call
+    (e.g. D on the fake pair after the real one): batch statistics normalise,
+    but the call neither updates the moving averages nor is recorded. The
+    original builds a second network for such calls and never gathers its
+    statistics updates, so its test-time statistics come from the first call.
     """
 
     def __init__(self, epsilon: float = 1e-8, synchronized: bool = True, **kwargs):
         super().__init__(epsilon=epsilon, synchronized=synchronized, **kwargs)
         self.update_moving_statistics = True
+        self.collects_statistics = True
         self.moment_recorder: List[Tuple[tf.Tensor, tf.Tensor]] | None = None
 
     def _moments(self, inputs, mask):
@@ -74,12 +83,13 @@ class BatchNorm(keras.layers.BatchNormalization):
         return mean, variance
 
     def call(self, inputs, training=None, mask=None):
-        plain = self.update_moving_statistics and self.moment_recorder is None
+        plain = (self.update_moving_statistics and self.collects_statistics
+                 and self.moment_recorder is None)
         if plain or not (training and self.trainable) or mask is not None or self.renorm:
             return super().call(inputs, training=training, mask=mask)
         inputs = tf.cast(inputs, tf.float32)
         mean, variance = self._moments(inputs, None)
-        if self.moment_recorder is not None:
+        if self.moment_recorder is not None and self.collects_statistics:
             count = tf.cast(tf.size(inputs) // tf.shape(inputs)[-1], tf.float32)
             self.moment_recorder.append((mean, variance, count))
         outputs = keras.ops.batch_normalization(
@@ -117,6 +127,41 @@ def frozen_batch_statistics(*models) -> Iterator[None]:
     finally:
         for layer in layers:
             layer.update_moving_statistics = True
+
+
+@contextlib.contextmanager
+def secondary_call(*models) -> Iterator[None]:
+    """Calls inside are secondary: batch statistics normalise, none are collected.
+
+    The original collects a module's batch-norm statistics (moving and deploy)
+    only from its first, real-input call in a training step; later calls on
+    other inputs (E on G(z), D on the fake pair) use batch statistics without
+    recording them. Takes effect at trace time, like the other modes.
+    """
+    layers = batch_norm_layers(*models)
+    previous = [layer.collects_statistics for layer in layers]
+    for layer in layers:
+        layer.collects_statistics = False
+    try:
+        yield
+    finally:
+        for layer, value in zip(layers, previous):
+            layer.collects_statistics = value
+
+
+def decayed_variables(variables, *models) -> List:
+    """`variables` less the batch-norm gains of `models` (the original's --no_decay_gain).
+
+    Both of the original's scripts exclude gains from the coupled L2 decay; MNIST's
+    batch norm has no gain at all, ImageNet's has (biases stay decayed).
+    """
+    gains = set()
+    for layer in batch_norm_layers(*models):
+        if layer.scale and layer.gamma is not None:
+            # The Keras variable and the tf.Variable behind it (what traced
+            # functions, e.g. exported modules, list).
+            gains.update({id(layer.gamma), id(getattr(layer.gamma, "value", layer.gamma))})
+    return [v for v in variables if id(v) not in gains]
 
 
 @contextlib.contextmanager

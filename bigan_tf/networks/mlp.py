@@ -1,14 +1,15 @@
 """The permutation-invariant MNIST networks of the original code (`mnist_mlp`).
 
 All layers are bias-free and batch norm is parameter-free (`--nogain
---nobias`), weights are N(0, 0.02). Hidden width is 1024 (`size*16`, size 64).
+--nobias`), weights are N(0, 0.02) but for the discriminators' output layer,
+which starts at zero (the original's `BinaryClassifier`). Hidden width is 1024 (`size*16`, size 64).
 
 * Encoder E: x -> FC -> LReLU(0.2) -> FC -> BN -> LReLU(0.2) ["e-" features]
   -> FC to latent_dim [logits]; E(x) = 2·sigmoid(logits) − 1.
 * Generator G: z -> FC -> BN -> ReLU -> FC + Pz -> BN -> ReLU -> FC -> sigmoid,
   where Pz is a learned bias-free projection of z (z injected again).
 * Joint discriminator D(x, z): x -> FC -> LReLU -> FC + Pz -> BN -> LReLU
-  ["d-" features] -> FC to 1 logit.
+  ["d-" features] -> FC to 1 logit (zero-initialised, as the original's).
 * Discriminator D(x): the same without z (the plain-GAN baseline).
 
 Inputs may be flat vectors [B, H·W·C] or images [B, H, W, C]; both are
@@ -77,6 +78,10 @@ class MLPEncoder(keras.Model):
 class MLPGenerator(keras.Model):
     """G(z): flat images in [0, 1] of size `output_dim`."""
 
+    # The pixel range of the original's data for this family; evaluation
+    # distances are reported in it (official_code_notes.md §1.1, §1.4).
+    native_pixel_range = (0.0, 1.0)
+
     def __init__(self, output_dim: int = 784, hidden_units: int = 1024, stddev: float = 0.02,
                  batch_norm_epsilon: float = 1e-8, **kwargs):
         super().__init__(**kwargs)
@@ -113,7 +118,9 @@ class MLPDiscriminator(DiscriminatorMixin, keras.Model):
         self.hidden2 = _dense(hidden_units, stddev, "hidden2")
         self.latent2 = LatentProjection(hidden_units, stddev, name="latent2") if joint else None
         self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
-        self.output_logit = _dense(1, stddev, "output_logit")
+        # Zero, as the original's BinaryClassifier (LinearPredictor, stddev 0): a fresh
+        # D outputs 1/2 everywhere and every loss starts at ln 2.
+        self.output_logit = _dense(1, stddev, "output_logit", zero=True)
 
     def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
         h = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
