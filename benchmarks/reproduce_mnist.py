@@ -1,0 +1,337 @@
+r"""Reproduces the paper's Table 1 (permutation-invariant MNIST) end to end.
+
+    python -m benchmarks.reproduce_mnist --root=/data/bigan_runs \
+        --objectives=bigan,gan,latent_regressor,joint_latent_regressor,autoencoder_l2,autoencoder_l1 \
+        --seeds=0,1,2
+    python -m benchmarks.reproduce_mnist --root=/tmp/quick --quick     # minutes, what the tests run
+    python -m benchmarks.reproduce_mnist --root=/data/bigan_runs --report_only
+
+Each (objective, seed) trains with the original's full schedule (200 epochs at
+a constant learning rate, 200 of decay), its 1000-batch batch-norm deploy pass,
+trained on all 60k training images and evaluated on the t10k test set (the set
+the paper reports), into `ROOT/OBJECTIVE/seedN`. Finished runs are skipped and
+unfinished ones resumed from their newest checkpoint, so the command can be
+stopped and restarted at any time. Then it writes into --results_dir:
+
+* `table.md`, `table.csv`: per objective, mean ± std over seeds of the last
+  evaluation's NNC_e-, NNC_e (NNC_d for the GAN), CLS_e- (CLS_d), EGr/EGr_b and
+  NND, beside the paper's Table 1 figure and the official README's epoch-400 line;
+* `curves.png`: those metrics against epoch, mean over seeds, band = min..max;
+* `runs/OBJECTIVE/seedN/`: each run's `metrics.jsonl`, `config.json` and last
+  sample grids.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import os
+import shutil
+import sys
+from typing import Dict, List, Optional, Sequence
+
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+ALL_OBJECTIVES = ("bigan", "gan", "latent_regressor", "joint_latent_regressor",
+                  "autoencoder_l2", "autoencoder_l1")
+flags.DEFINE_list("objectives", list(ALL_OBJECTIVES), f"Objectives to run, of {ALL_OBJECTIVES}.")
+flags.DEFINE_list("seeds", ["0"], "Seeds to run for each objective.")
+flags.DEFINE_string("root", None, "Folder of the runs (outside the work tree: they are large).")
+flags.DEFINE_string("results_dir", "results/mnist", "Where the table, curves and run records go.")
+flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default ../shared/data/mnist).")
+flags.DEFINE_boolean("quick", False, "A few epochs at reduced protocol sizes (the test suite's).")
+flags.DEFINE_boolean("report_only", False, "Train nothing: write the results of what exists.")
+flags.DEFINE_boolean("jit_compile", True, "XLA-compile the train step (about 1.5x on a CPU).")
+flags.DEFINE_integer("save_interval", 25, "Checkpoint (and evaluate) every N epochs.")
+
+# The paper's Table 1 (1-NN accuracy %, permutation-invariant MNIST test set) and
+# the official README's epoch-400 BiGAN line (official_code_notes.md §6).
+PAPER_TABLE1 = {"bigan": 97.39, "gan": 97.30, "latent_regressor": 97.44,
+                "joint_latent_regressor": 97.13, "autoencoder_l2": 97.58,
+                "autoencoder_l1": 97.63}
+OFFICIAL_EPOCH400 = {"bigan": {"NNC_e-": 97.35, "NNC_e": 92.10, "CLS_e-": 79.48, "EGr": 5.95,
+                               "EGr_b": 9.60, "NND": 4.14}}
+LABELS = {"bigan": "BiGAN", "gan": "D (GAN)", "latent_regressor": "LR",
+          "joint_latent_regressor": "JLR", "autoencoder_l2": "AE (l2)",
+          "autoencoder_l1": "AE (l1)"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """Schedule and protocol sizes of one reproduction run."""
+
+    epochs: int = 200
+    decay_epochs: int = 200
+    deploy_iters: int = 1000
+    num_val: int = 10000
+    num_train_reference: int = 50000
+    num_generated: int = 100000
+    cls_steps: int = 1000
+    hidden_units: int = 1024
+    max_train_images: Optional[int] = None
+    disp_interval: int = 25
+    disp_samples: int = 400
+
+
+FULL = Protocol()
+QUICK = Protocol(epochs=1, decay_epochs=1, deploy_iters=5, num_val=500, num_train_reference=1000,
+                 num_generated=1000, cls_steps=20, hidden_units=64, max_train_images=1024,
+                 disp_interval=1, disp_samples=40)
+
+
+def run_dir(root: str, objective: str, seed: int) -> str:
+    return os.path.join(root, objective, f"seed{seed}")
+
+
+def is_finished(path: str, total_epochs: int) -> bool:
+    """A run is finished when its last evaluation is the schedule's last epoch."""
+    from bigan_tf.callbacks import read_metrics
+    return any(r["epoch"] == total_epochs for r in read_metrics(path))
+
+
+def train_one(objective: str, seed: int, root: str, protocol: Protocol, data, jit_compile: bool,
+              save_interval: int) -> None:
+    """Trains (or resumes) one run to the end of the schedule."""
+    import tensorflow as tf
+    from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
+    from bigan_tf.training import RunConfig, train
+
+    path = run_dir(root, objective, seed)
+    total = protocol.epochs + protocol.decay_epochs
+    if is_finished(path, total):
+        print(f"[{objective} seed {seed}] finished (epoch {total}); skipped.")
+        return
+    prefix = f"[{objective} seed {seed}] "
+    train(tf.distribute.get_strategy(), data,
+          NetworkConfig(hidden_units=protocol.hidden_units),
+          objective_from_preset(objective),
+          OptimizerConfig(epochs=protocol.epochs, decay_epochs=protocol.decay_epochs),
+          EvaluationConfig(num_val=protocol.num_val,
+                           num_train_reference=protocol.num_train_reference,
+                           num_generated=protocol.num_generated,
+                           deploy_iters=protocol.deploy_iters, cls_steps=protocol.cls_steps,
+                           num_sample_images=protocol.disp_samples),
+          RunConfig(exp_dir=path, seed=seed, disp_interval=protocol.disp_interval,
+                    save_interval=save_interval, resume="auto", jit_compile=jit_compile,
+                    verbose=2),
+          print_fn=lambda line: print(prefix + line if line.strip() else line, flush=True))
+
+
+# --------------------------------------------------------------------- report
+def feature_metrics(objective: str) -> Dict[str, str]:
+    """Column -> metric name: the GAN's features are D's, everyone else's E's."""
+    if objective == "gan":
+        return {"NNC": "NNC_d", "NNC_raw": None, "CLS": "CLS_d"}
+    return {"NNC": "NNC_e-", "NNC_raw": "NNC_e", "CLS": "CLS_e-"}
+
+
+def _mean_std(values: Sequence[float]) -> str:
+    import numpy as np
+    values = [v for v in values if v is not None]
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{np.mean(values):.2f} ± {np.std(values, ddof=1):.2f}"
+
+
+def collect(root: str, objectives: Sequence[str], seeds: Sequence[int]) -> Dict[str, List[Dict]]:
+    """objective -> one dict per existing run: seed, records (metrics.jsonl), last record."""
+    from bigan_tf.callbacks import read_metrics
+    runs = {}
+    for objective in objectives:
+        found = []
+        for seed in seeds:
+            records = read_metrics(run_dir(root, objective, seed))
+            if records:
+                found.append({"seed": seed, "records": records, "last": records[-1]})
+        runs[objective] = found
+    return runs
+
+
+def table_rows(runs: Dict[str, List[Dict]], total_epochs: int) -> List[Dict[str, str]]:
+    import numpy as np
+    rows = []
+    for objective, found in runs.items():
+        names = feature_metrics(objective)
+        last = [r["last"]["metrics"] for r in found]
+        epochs = sorted({r["last"]["epoch"] for r in found})
+        ratio = [m["EGr"] / m["EGr_b"] for m in last if "EGr" in m and m.get("EGr_b")]
+        # Training seconds per epoch, median over the evaluated epochs (epoch 1 pays
+        # the compilation), and the evaluation's seconds (deploy pass included).
+        epoch_seconds = [r["epoch_seconds"] for run in found for r in run["records"]
+                         if "epoch_seconds" in r and r["epoch"] > 1]
+        eval_seconds = [r["eval_seconds"] + r.get("deploy_seconds", 0) for run in found
+                        for r in run["records"]]
+        official = OFFICIAL_EPOCH400.get(objective, {})
+        rows.append({
+            "objective": LABELS.get(objective, objective),
+            "seeds": str(len(found)),
+            "epoch": ",".join(map(str, epochs)) + (f" of {total_epochs}" if epochs else ""),
+            "NNC (1-NN %)": _mean_std([m.get(names["NNC"]) for m in last]),
+            "paper Table 1": f"{PAPER_TABLE1[objective]:.2f}" if objective in PAPER_TABLE1 else "–",
+            "official epoch 400": f"{official['NNC_e-']:.2f}" if official else "–",
+            "NNC_e (raw E(x))": _mean_std([m.get(names["NNC_raw"]) for m in last]
+                                          if names["NNC_raw"] else []),
+            "CLS (linear %)": _mean_std([m.get(names["CLS"]) for m in last]),
+            "EGr/EGr_b": _mean_std(ratio),
+            "official EGr/EGr_b": (f"{official['EGr'] / official['EGr_b']:.2f}"
+                                   if official else "–"),
+            "NND": _mean_std([m.get("NND") for m in last]),
+            "s/epoch": f"{np.median(epoch_seconds):.1f}" if epoch_seconds else "–",
+            "s/evaluation": f"{np.median(eval_seconds):.0f}" if eval_seconds else "–",
+        })
+    return rows
+
+
+def write_table(rows: List[Dict[str, str]], out_dir: str, note: str) -> None:
+    from bigan_tf.callbacks import atomic_write_text
+    if not rows:
+        return
+    header = list(rows[0])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row[h] for h in header) + " |" for row in rows]
+    atomic_write_text(os.path.join(out_dir, "table.md"), note + "\n\n" + "\n".join(lines) + "\n")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(os.path.join(out_dir, "table.csv"), buffer.getvalue())
+
+
+def plot_curves(runs: Dict[str, List[Dict]], path: str) -> None:
+    """NNC, CLS, EGr/EGr_b and NND against epoch; mean over seeds, band = min..max."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    panels = [("NNC", "1-NN accuracy (%) on features"), ("CLS", "linear accuracy (%)"),
+              ("EGr/EGr_b", "EGr / EGr_b (lower is better)"), ("NND", "NND (lower is better)")]
+    figure, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    for axis, (key, title) in zip(axes.flat, panels):
+        for objective, found in runs.items():
+            if not found:
+                continue
+            names = feature_metrics(objective)
+
+            def value(record):
+                m = record["metrics"]
+                if key == "EGr/EGr_b":
+                    return m["EGr"] / m["EGr_b"] if m.get("EGr_b") else None
+                return m.get(names.get(key, key))
+
+            series = {}
+            for run in found:
+                for record in run["records"]:
+                    v = value(record)
+                    if v is not None:
+                        series.setdefault(record["epoch"], []).append(v)
+            if not series:
+                continue
+            epochs = sorted(series)
+            stacked = [series[e] for e in epochs]
+            # One colour per objective in every panel, whatever the others have.
+            color = f"C{list(LABELS).index(objective) % 10}" if objective in LABELS else None
+            axis.plot(epochs, [np.mean(v) for v in stacked], marker=".", color=color,
+                      label=LABELS.get(objective, objective))
+            if len(found) > 1:
+                axis.fill_between(epochs, [min(v) for v in stacked], [max(v) for v in stacked],
+                                  color=color, alpha=0.2)
+        axis.set_title(title)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="lower center", ncol=len(handles))
+    figure.suptitle("Permutation-invariant MNIST (test set): mean over seeds, band = min..max")
+    figure.tight_layout(rect=(0, 0.05, 1, 0.97))
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    temporary = path + ".tmp.png"
+    figure.savefig(temporary, dpi=90)
+    plt.close(figure)
+    os.replace(temporary, path)
+
+
+def copy_run_records(root: str, runs: Dict[str, List[Dict]], out_dir: str) -> None:
+    """metrics.jsonl, config.json and the last evaluation's sample grids of each run."""
+    for objective, found in runs.items():
+        for run in found:
+            source = run_dir(root, objective, run["seed"])
+            target = os.path.join(out_dir, "runs", objective, f"seed{run['seed']}")
+            os.makedirs(os.path.join(target, "samples"), exist_ok=True)
+            for name in ("metrics.jsonl", "config.json"):
+                if os.path.exists(os.path.join(source, name)):
+                    shutil.copyfile(os.path.join(source, name), os.path.join(target, name))
+            epoch = run["last"]["epoch"]
+            for name in ("real.png", f"{epoch}.png", f"{epoch}.real_regen.png",
+                         f"{epoch}.regen.png"):
+                if os.path.exists(os.path.join(source, "samples", name)):
+                    shutil.copyfile(os.path.join(source, "samples", name),
+                                    os.path.join(target, "samples", name))
+
+
+def report(root: str, objectives: Sequence[str], seeds: Sequence[int], out_dir: str,
+           protocol: Protocol) -> List[Dict[str, str]]:
+    os.makedirs(out_dir, exist_ok=True)
+    runs = collect(root, objectives, seeds)
+    total = protocol.epochs + protocol.decay_epochs
+    rows = table_rows(runs, total)
+    note = (f"Permutation-invariant MNIST, evaluated on the t10k test set after training on all "
+            f"60k training images; last evaluation of each run (schedule: {total} epochs, "
+            f"deploy pass {protocol.deploy_iters} batches). NNC = 1-NN accuracy on E's "
+            "penultimate features (D's for the GAN), the paper's Table 1 measure. "
+            "Made by `python -m benchmarks.reproduce_mnist`.")
+    write_table(rows, out_dir, note)
+    plot_curves(runs, os.path.join(out_dir, "curves.png"))
+    copy_run_records(root, runs, out_dir)
+    return rows
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from bigan_tf.errors import BiganError
+    if not FLAGS.root:
+        print("reproduce_mnist: error: --root is required: the folder of the runs (outside the "
+              "work tree, e.g. --root=$HOME/bigan_runs).", file=sys.stderr)
+        return 2
+    unknown = [o for o in FLAGS.objectives if o not in ALL_OBJECTIVES]
+    if unknown:
+        print(f"reproduce_mnist: error: unknown --objectives {unknown}; choose from "
+              f"{list(ALL_OBJECTIVES)}.", file=sys.stderr)
+        return 2
+    try:
+        seeds = [int(s) for s in FLAGS.seeds]
+    except ValueError:
+        print(f"reproduce_mnist: error: --seeds must be integers, got {FLAGS.seeds}.",
+              file=sys.stderr)
+        return 2
+    protocol = QUICK if FLAGS.quick else FULL
+    try:
+        if not FLAGS.report_only:
+            from bigan_tf.data import load_image_data
+            from trainers.cli import default_data_dir
+            data = load_image_data("mnist", FLAGS.data_dir or default_data_dir("mnist"),
+                                   use_test_set=True)
+            if protocol.max_train_images:
+                data = data.take(num_train=protocol.max_train_images)
+            for objective in FLAGS.objectives:
+                for seed in seeds:
+                    train_one(objective, seed, FLAGS.root, protocol, data, FLAGS.jit_compile,
+                              1 if FLAGS.quick else FLAGS.save_interval)
+        rows = report(FLAGS.root, FLAGS.objectives, seeds, FLAGS.results_dir, protocol)
+    except BiganError as e:
+        print(f"reproduce_mnist: error: {e}", file=sys.stderr)
+        return 2
+    for row in rows:
+        print("  ".join(f"{k}: {v}" for k, v in row.items()))
+    print(f"Wrote {FLAGS.results_dir}/table.md, table.csv, curves.png and runs/.")
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main)
