@@ -44,7 +44,7 @@ def _launch(exp_dir, mnist_dir, *args, workers=2, restarts=0):
 
 
 def test_two_workers_agree_with_each_other_and_with_one_process(mnist_data, mnist_dir,
-                                                                tmp_path):
+                                                                tmp_path, mirrored_strategy):
     exp_dir = tmp_path / "mw"
     launcher = _launch(exp_dir, mnist_dir, "--max_train_images=1024", "--epochs=2",
                        "--keep_worker_checkpoints")
@@ -59,17 +59,33 @@ def test_two_workers_agree_with_each_other_and_with_one_process(mnist_data, mnis
     assert sorted(os.listdir(exp_dir)) == ["checkpoints", "config.json", "metrics.jsonl",
                                           "samples", "tensorboard"]
 
-    single = train(tf.distribute.get_strategy(), mnist_data.take(num_train=1024),
-                   NetworkConfig(hidden_units=32, latent_dim=8), objective_from_preset("bigan"),
-                   OptimizerConfig(epochs=2, decay_epochs=0),
-                   EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200,
-                                    cls_steps=5, num_sample_images=20),
-                   RunConfig(exp_dir=str(tmp_path / "single"), batch_size=64, verbose=0),
-                   print_fn=lambda s: None)["model"]
-    for a, b, c in zip(chief.model.weights, worker.model.weights, single.weights):
+    def train_in_process(strategy, name):
+        return train(strategy, mnist_data.take(num_train=1024),
+                     NetworkConfig(hidden_units=32, latent_dim=8), objective_from_preset("bigan"),
+                     OptimizerConfig(epochs=2, decay_epochs=0),
+                     EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200,
+                                      cls_steps=5, num_sample_images=20),
+                     RunConfig(exp_dir=str(tmp_path / name), batch_size=64, verbose=0),
+                     print_fn=lambda s: None)["model"]
+
+    def relative_gaps(model, reference):
+        return {a.path: float(np.linalg.norm(a.numpy() - c.numpy()))
+                / max(float(np.linalg.norm(c.numpy())), 1e-6)
+                for a, c in zip(model.weights, reference.weights)}
+
+    for a, b in zip(chief.model.weights, worker.model.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
-        scale = max(float(np.abs(c.numpy()).max()), 1e-6)
-        assert np.abs(a.numpy() - c.numpy()).max() <= 1e-4 * scale, a.path
+    # Against one device the replicas' sums run in another order. Adam turns a
+    # rounding difference into a whole step where a gradient element is near zero,
+    # which the first steps are full of (D's output layer starts at zero, as the
+    # original's), so 32 steps later the weights differ measurably. Two workers
+    # must differ from one device no more than two in-process mirrored replicas
+    # do, whose only difference is that order.
+    single = train_in_process(tf.distribute.get_strategy(), "single")
+    mirrored = train_in_process(mirrored_strategy, "mirrored")
+    reference = max(relative_gaps(mirrored, single).values())
+    gaps = relative_gaps(chief.model, single)
+    assert max(gaps.values()) <= 3 * reference + 1e-4, (reference, gaps)
 
 
 def test_a_killed_worker_is_restarted_and_training_completes(mnist_dir, tmp_path):
