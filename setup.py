@@ -15,6 +15,7 @@ setup(
         "keras>=3.8",
         "tensorboard==2.21.*",
         "tensorflow-datasets==4.9.*",
+        "importlib_resources",  # imported by tensorflow-datasets 4.9.10, declared there only for old Pythons
         "tensorflow-hub==0.16.1",
         "tf-keras==2.21.*",
         "absl-py",

@@ -1,4 +1,8 @@
-"""Keras callbacks used by every trainer: evaluation, checkpoints, NaN guard."""
+"""Keras callbacks used by every trainer: evaluation, checkpoints, NaN guard, progress.
+
+The epoch-end callbacks skip an epoch cut short by a stop request
+(`bigan_tf.interrupts`): the run driver saves that state step-exactly itself.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from bigan_tf.checkpoints import TrainingCheckpoint
 from bigan_tf.errors import TrainingDivergedError
 from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics, timed
 from bigan_tf.images import atomic_write_bytes, write_png
+from bigan_tf.interrupts import StopRequest
 
 METRICS_FILE = "metrics.jsonl"
 LOSS_KEYS = ("JD", "D", "E", "S", "G")  # S: the SSGAN's supervised loss
@@ -67,8 +72,16 @@ class EvaluationCallback(keras.callbacks.Callback):
     def __init__(self, evaluator: Evaluator, exp_dir: str, should_evaluate: Callable[[int], bool],
                  initial_epoch: int = 0, deploy_iters: int = 0,
                  writer: Optional[tf.summary.SummaryWriter] = None,
-                 print_fn: Callable[[str], None] = print, chief: bool = True):
+                 print_fn: Callable[[str], None] = print, chief: bool = True,
+                 stop_request: Optional[StopRequest] = None, fresh: Optional[bool] = None):
+        """`fresh`: a run from scratch (default: `initial_epoch` == 0). Its
+        folder's old records are dropped; a resumed run keeps those up to
+        `initial_epoch`, so no record is ever duplicated."""
         super().__init__()
+        self.stop_request = stop_request or StopRequest()
+        self.fresh = initial_epoch == 0 if fresh is None else fresh
+        self._started = False
+        self.eval_seconds: list = []
         self.chief = chief
         self.evaluator = evaluator
         self.exp_dir = exp_dir
@@ -85,18 +98,24 @@ class EvaluationCallback(keras.callbacks.Callback):
         self._epoch_start = time.perf_counter()
 
     def on_train_begin(self, logs=None):
-        if not self.chief:
+        # A run may call `fit` twice (a stopped epoch is finished first): once only.
+        if not self.chief or self._started:
             return
+        self._started = True
         samples = os.path.join(self.exp_dir, "samples")
         write_png(os.path.join(samples, "real.png"), self.evaluator.real_grid())
-        # Drop records past the resumed epoch, so a restarted run never duplicates them.
-        kept = [r for r in read_metrics(self.exp_dir) if r["epoch"] <= self.initial_epoch]
+        # Drop records past the resumed epoch (all of them for a fresh run), so a
+        # restarted run never duplicates them.
+        kept = [] if self.fresh else [r for r in read_metrics(self.exp_dir)
+                                      if r["epoch"] <= self.initial_epoch]
         atomic_write_text(os.path.join(self.exp_dir, METRICS_FILE),
                           "".join(json.dumps(r) + "\n" for r in kept))
-        if self.initial_epoch == 0:
+        if self.fresh:
             self.evaluate(0, None)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.stop_request.requested:
+            return
         epoch += 1
         if self._epoch_start is not None:
             self._epoch_seconds = time.perf_counter() - self._epoch_start
@@ -128,6 +147,7 @@ class EvaluationCallback(keras.callbacks.Callback):
             else:
                 losses = self.evaluator.measure_losses(num_batches=10)
         results, eval_seconds = timed(self.evaluator.evaluate)
+        self.eval_seconds.append(eval_seconds + deploy_seconds)
         self.last_results = dict(results)
         self.print_fn(format_losses(epoch, losses))
         self.print_fn(format_metrics(results))
@@ -154,20 +174,74 @@ class EvaluationCallback(keras.callbacks.Callback):
 
 
 class CheckpointCallback(keras.callbacks.Callback):
-    """Saves `ckpt-{epoch}` after the epochs `should_save` selects.
+    """A rolling checkpoint after every epoch; a permanent `ckpt-{epoch}` where chosen.
 
     Listed after the evaluation callback, so a deploy pass's batch-norm
-    statistics are in the saved checkpoint (as in the original).
+    statistics are in the saved checkpoint (as in the original) and a resumed
+    run continues from exactly the state the uninterrupted one had.
     """
 
     def __init__(self, checkpoint: TrainingCheckpoint, should_save: Callable[[int], bool],
-                 print_fn: Callable[[str], None] = print):
+                 print_fn: Callable[[str], None] = print,
+                 stop_request: Optional[StopRequest] = None):
         super().__init__()
         self.checkpoint = checkpoint
         self.should_save = should_save
         self.print_fn = print_fn
+        self.stop_request = stop_request or StopRequest()
+        self.save_seconds: list = []
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.stop_request.requested:
+            return
+        start = time.perf_counter()
         if self.should_save(epoch + 1):
             path = self.checkpoint.save(epoch + 1)
             self.print_fn(f"Saved checkpoint {path}")
+        else:
+            self.checkpoint.save_rolling(epoch + 1)
+        self.save_seconds.append(time.perf_counter() - start)
+
+
+class ProgressLine(keras.callbacks.Callback):
+    """Ends every epoch with one run-level line: where the run is and when it ends.
+
+    `epoch N/total: S s/epoch, lr L; ETA H:MM:SS (E epochs, K evaluations left)`.
+    The ETA uses this session's mean epoch time and mean evaluation time.
+    """
+
+    def __init__(self, total_epochs: int, should_evaluate: Callable[[int], bool],
+                 evaluation: Optional[EvaluationCallback] = None,
+                 stop_request: Optional[StopRequest] = None,
+                 print_fn: Callable[[str], None] = print):
+        super().__init__()
+        self.total_epochs = total_epochs
+        self.should_evaluate = should_evaluate
+        self.evaluation = evaluation
+        self.stop_request = stop_request or StopRequest()
+        self.print_fn = print_fn
+        self.train_seconds: list = []
+        self._start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+        self._evaluations_before = len(self.evaluation.eval_seconds) if self.evaluation else 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.stop_request.requested or self._start is None:
+            return
+        epoch += 1
+        elapsed = time.perf_counter() - self._start
+        evals = self.evaluation.eval_seconds if self.evaluation else []
+        # Training time alone: this epoch's evaluation (if any) ran in between.
+        self.train_seconds.append(elapsed - sum(evals[self._evaluations_before:]))
+        remaining = range(epoch + 1, self.total_epochs + 1)
+        evaluations_left = sum(1 for e in remaining if self.should_evaluate(e))
+        eta = (len(remaining) * sum(self.train_seconds) / len(self.train_seconds)
+               + evaluations_left * (sum(evals) / len(evals) if evals else 0.0))
+        optimizer = getattr(self.model, "generator_optimizer", None)
+        lr = f", lr {float(optimizer.learning_rate.numpy()):.3g}" if optimizer is not None else ""
+        hours, rest = divmod(int(round(eta)), 3600)
+        self.print_fn(f"epoch {epoch}/{self.total_epochs}: {self.train_seconds[-1]:.1f} s/epoch"
+                      f"{lr}; ETA {hours}:{rest // 60:02d}:{rest % 60:02d} ({len(remaining)} "
+                      f"epochs, {evaluations_left} evaluations left)")

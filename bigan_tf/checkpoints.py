@@ -2,10 +2,16 @@
 
 `tf.train.CheckpointManager` writes each checkpoint under a temporary name and
 renames it, and updates its index file atomically, so a crash or a kill never
-leaves a half-written checkpoint in the index. Checkpoints are numbered by the
-epoch that has finished (`ckpt-N`); all are kept. The networks are saved as
-separate children (`encoder`, `generator`, ...) so an exporter can restore one
-alone.
+leaves a half-written checkpoint in the index. Two kinds:
+
+* permanent `checkpoints/ckpt-N`, numbered by the epoch that has finished,
+  all kept (exports and `--resume N` read these);
+* rolling `checkpoints/rolling/ckpt-S`, numbered by the global training step S,
+  the last `keep_rolling` kept: one after every epoch, and a step-exact one when
+  a run is stopped by a signal in the middle of an epoch.
+
+The networks are saved as separate children (`encoder`, `generator`, ...) so
+an exporter can restore one alone.
 """
 
 from __future__ import annotations
@@ -22,16 +28,18 @@ from bigan_tf.config import NetworkConfig, Objective, OptimizerConfig
 from bigan_tf.errors import CheckpointError
 
 CHECKPOINT_PREFIX = "ckpt"
+ROLLING_DIR = "rolling"
 
 
 class TrainingCheckpoint:
     """Saves and restores a compiled `BiGAN` with its training state."""
 
     def __init__(self, model, directory: str, write_directory: Optional[str] = None,
-                 keep_written: bool = False):
+                 keep_written: bool = False, keep_rolling: int = 2):
         """`write_directory` (non-chief multi-worker processes) receives the saves
         instead of `directory` and is deleted after each one unless `keep_written`;
-        restores always read `directory`, the chief's."""
+        restores always read `directory`, the chief's. `keep_rolling` is how many
+        rolling checkpoints are kept."""
         self.directory = directory
         self.write_directory = write_directory
         self.keep_written = keep_written
@@ -39,19 +47,35 @@ class TrainingCheckpoint:
         self.noise_seed = tf.Variable(model.noise_seed, dtype=tf.int64, trainable=False,
                                       name="noise_seed")
         self._model_seed = model.noise_seed
+        self._step_counter = model.generator_optimizer.iterations
         children = {name: net for name, net in model.networks._asdict().items() if net is not None}
         children.update(discriminator_optimizer=model.discriminator_optimizer,
                         generator_optimizer=model.generator_optimizer,
                         epoch=self.epoch, noise_seed=self.noise_seed)
         self.checkpoint = tf.train.Checkpoint(**children)
+        base = write_directory or directory
         self.manager = tf.train.CheckpointManager(
-            self.checkpoint, write_directory or directory, max_to_keep=None,
+            self.checkpoint, base, max_to_keep=None, checkpoint_name=CHECKPOINT_PREFIX)
+        self.rolling_manager = tf.train.CheckpointManager(
+            self.checkpoint, os.path.join(base, ROLLING_DIR), max_to_keep=max(1, keep_rolling),
             checkpoint_name=CHECKPOINT_PREFIX)
 
+    @property
+    def step(self) -> int:
+        """The global training step (the E+G optimiser's update count)."""
+        return int(self._step_counter.numpy())
+
     def save(self, epoch: int) -> str:
-        """Saves the state after `epoch` finished epochs as `ckpt-{epoch}`."""
+        """Saves the state after `epoch` finished epochs as `ckpt-{epoch}` (permanent)."""
         self.epoch.assign(epoch)
-        path = self.manager.save(checkpoint_number=epoch)
+        return self._written(self.manager.save(checkpoint_number=epoch))
+
+    def save_rolling(self, epoch: int) -> str:
+        """Saves `rolling/ckpt-{step}`: `epoch` finished epochs plus any steps since."""
+        self.epoch.assign(epoch)
+        return self._written(self.rolling_manager.save(checkpoint_number=self.step))
+
+    def _written(self, path: str) -> str:
         if self.write_directory and not self.keep_written:
             shutil.rmtree(self.write_directory, ignore_errors=True)
         return path
@@ -59,9 +83,66 @@ class TrainingCheckpoint:
     def available_epochs(self) -> List[int]:
         return sorted(epochs_in(self.directory))
 
-    def restore(self, which: Union[int, str]) -> int:
-        """Restores `ckpt-N` (which=N) or the newest (which="latest"); returns its epoch."""
-        path = checkpoint_path(self.directory, which)
+    def newest_first(self, steps_per_epoch: int) -> List[str]:
+        """Every checkpoint, permanent or rolling, the most training steps first.
+
+        A permanent `ckpt-N` holds N·steps_per_epoch steps; a tie goes to it.
+        """
+        candidates = [(epoch * steps_per_epoch, 1, os.path.join(self.directory,
+                                                                  f"{CHECKPOINT_PREFIX}-{epoch}"))
+                      for epoch in epochs_in(self.directory)]
+        rolling = os.path.join(self.directory, ROLLING_DIR)
+        candidates += [(step, 0, os.path.join(rolling, f"{CHECKPOINT_PREFIX}-{step}"))
+                       for step in epochs_in(rolling)]
+        return [path for _, _, path in sorted(candidates, reverse=True)]
+
+    def newest(self, steps_per_epoch: int) -> Optional[str]:
+        """The checkpoint with the most training steps (or None)."""
+        paths = self.newest_first(steps_per_epoch)
+        return paths[0] if paths else None
+
+    def restore(self, which: Union[int, str], steps_per_epoch: Optional[int] = None,
+                print_fn=print) -> int:
+        """Restores `ckpt-N` (which=N), the newest ("latest") or the newest undamaged
+        ("latest_good"); returns its epoch.
+
+        With `steps_per_epoch`, "latest" also considers the rolling checkpoints
+        (the optimiser's step count then tells how far into the next epoch it is).
+        The chosen checkpoint is read in full first: a damaged one is named, and
+        only "latest_good" goes back to an older one (and says which).
+        """
+        if which in ("latest", "latest_good") and steps_per_epoch:
+            paths = self.newest_first(steps_per_epoch)
+            orphans = orphaned_data_files(self.directory)
+            if orphans and which == "latest":
+                raise CheckpointError(
+                    f"{orphans[0]} has no index file (a damaged or half-deleted checkpoint): "
+                    "resume from the newest complete one with --resume=latest_good.")
+            if not paths:
+                raise CheckpointError(f"No checkpoints in {self.directory}. Train first, or "
+                                      "check --exp_dir.")
+            path = None
+            for candidate in paths:
+                damage = checkpoint_damage(candidate)
+                if damage is None:
+                    path = candidate
+                    break
+                if which == "latest":
+                    raise CheckpointError(
+                        f"Checkpoint {candidate} is damaged ({damage}): resume from the newest "
+                        "undamaged one with --resume=latest_good.")
+                print_fn(f"Skipping damaged checkpoint {candidate} ({damage}).")
+            if path is None:
+                raise CheckpointError(f"Every checkpoint in {self.directory} is damaged: start "
+                                      "a new run (--overwrite moves this one aside).")
+            if path != paths[0] or orphans:
+                print_fn(f"--resume=latest_good: resuming from {path}.")
+        else:
+            path = checkpoint_path(self.directory, which)
+            damage = checkpoint_damage(path)
+            if damage is not None:
+                raise CheckpointError(f"Checkpoint {path} is damaged ({damage}); pick another "
+                                      "epoch, or --resume=latest_good.")
         try:
             status = self.checkpoint.restore(path)
             status.assert_existing_objects_matched()
@@ -74,7 +155,65 @@ class TrainingCheckpoint:
             raise CheckpointError(
                 f"Checkpoint {path} was trained with --seed {int(self.noise_seed.numpy())}, "
                 f"not {self._model_seed}; resume with the same --seed.")
+        self.restored_path = path
         return int(self.epoch.numpy())
+
+
+def checkpoint_damage(path: str) -> Optional[str]:
+    """None when every tensor of checkpoint `path` reads back, else what is wrong.
+
+    Reading every tensor checks the data files' sizes and checksums against the
+    index (TensorFlow verifies a CRC per tensor).
+    """
+    try:
+        reader = tf.train.load_checkpoint(path)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except Exception as e:  # noqa: BLE001 - any failure to read back is damage
+        # (OpError for checksums, IndexError "Read less bytes than requested" for a
+        # truncated file, ...)
+        message = str(getattr(e, "message", e)).strip().splitlines() or [type(e).__name__]
+        return message[0][:300]
+    return None
+
+
+def orphaned_data_files(directory: str) -> List[str]:
+    """Data files newer than a folder's newest complete checkpoint but without an index.
+
+    Such a file is a checkpoint whose index was lost: resuming from the newest
+    *complete* one would silently go back in time. (Older orphans are the
+    leftovers of a rotation and harmless.)
+    """
+    found = []
+    for folder in (directory, os.path.join(directory, ROLLING_DIR)):
+        if not os.path.isdir(folder):
+            continue
+        complete = epochs_in(folder)
+        newest = max(complete) if complete else -1
+        pattern = re.compile(rf"^{CHECKPOINT_PREFIX}-(\d+)\.data-\d+-of-\d+$")
+        for name in os.listdir(folder):
+            m = pattern.match(name)
+            if m and int(m.group(1)) > newest:
+                found.append((int(m.group(1)), os.path.join(folder, name)))
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def remove_interrupted_saves(directory: str) -> List[str]:
+    """Deletes the `*_temp*` leftovers of saves killed midway; returns what it removed.
+
+    `CheckpointManager` writes into a temporary folder and renames it, so such a
+    leftover is never a finished checkpoint.
+    """
+    removed = []
+    for folder in (directory, os.path.join(directory, ROLLING_DIR)):
+        if not os.path.isdir(folder):
+            continue
+        for name in os.listdir(folder):
+            if "_temp" in name and name.startswith(CHECKPOINT_PREFIX):
+                path = os.path.join(folder, name)
+                (shutil.rmtree if os.path.isdir(path) else os.remove)(path)
+                removed.append(path)
+    return removed
 
 
 def epochs_in(directory: str) -> List[int]:
@@ -156,7 +295,16 @@ def load_trained_model(exp_dir: str, which: Union[int, str] = "latest",
     network = NetworkConfig(**record["network"])
     objective = Objective(**record["objective"])
     optimizer = OptimizerConfig(**record["optimizer"])
-    path = checkpoint_path(checkpoint_dir or os.path.join(exp_dir, "checkpoints"), which)
+    directory = checkpoint_dir or os.path.join(exp_dir, "checkpoints")
+    orphans = [p for p in orphaned_data_files(directory) if ROLLING_DIR not in p]
+    if which == "latest" and orphans:
+        raise CheckpointError(f"{orphans[0]} has no index file (a damaged checkpoint): name an "
+                              "older complete one with --epoch N.")
+    path = checkpoint_path(directory, which)
+    damage = checkpoint_damage(path)
+    if damage is not None:
+        raise CheckpointError(f"Checkpoint {path} is damaged ({damage}): name an older one "
+                              "with --epoch N.")
     model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay,
                                       int(record.get("run", {}).get("seed", 0)))
     children = {name: net for name, net in model.networks._asdict().items() if net is not None}

@@ -11,19 +11,23 @@ import contextlib
 import dataclasses
 import json
 import os
+import sys
 from typing import Callable, Dict, Iterator, Optional, Sequence, Union
 
 import keras
 import tensorflow as tf
 
 from bigan_tf.bigan import BiGAN
-from bigan_tf.callbacks import (CheckpointCallback, EvaluationCallback, NaNGuard,
-                                atomic_write_text)
-from bigan_tf.checkpoints import TrainingCheckpoint, epochs_in
+from bigan_tf import run_folder
+from bigan_tf.callbacks import (CheckpointCallback, EvaluationCallback, NaNGuard, ProgressLine,
+                                atomic_write_text, read_metrics)
+from bigan_tf.checkpoints import (ROLLING_DIR, TrainingCheckpoint, epochs_in,
+                                  remove_interrupted_saves)
 from bigan_tf.config import EvaluationConfig, NetworkConfig, Objective, OptimizerConfig
 from bigan_tf.data.pipeline import ImageData
 from bigan_tf.distribute import is_chief, worker_id
-from bigan_tf.errors import ConfigError
+from bigan_tf.errors import CheckpointError, ConfigError
+from bigan_tf.interrupts import StopAtStepBoundary, TrainingInterrupted, stop_on_signals
 from bigan_tf.evaluation.evaluator import Evaluator
 
 
@@ -51,8 +55,15 @@ class RunConfig:
     every `disp_interval` epochs, at the end of the constant-rate phase, at
     every save and at the end. Checkpoints are written every `save_interval`
     epochs, at the end of the constant-rate phase, and at the end.
-    `resume` is an epoch, "latest", or "auto" (latest if a checkpoint exists,
-    else a fresh start: what a restarted, preempted worker wants).
+    `resume` is "auto" (the default: continue the run in `exp_dir` from its
+    newest checkpoint, permanent or rolling, else start fresh), "latest", an
+    epoch, "latest_good" (the newest undamaged checkpoint: a damaged newest one
+    is otherwise an error), or "none" (fresh, only into an empty folder); `overwrite` moves an
+    existing folder aside to `exp_dir.old-N` first (`bigan_tf.run_folder`).
+    A rolling checkpoint is written after every epoch; `keep_checkpoints` of
+    them are kept. `handle_signals` stops on SIGINT/SIGTERM with a step-exact
+    checkpoint (`bigan_tf.interrupts`). `verbose` "auto" is Keras's progress bar
+    on a terminal and one line per epoch otherwise.
     `keep_worker_checkpoints` keeps each non-chief worker's own copy of every
     checkpoint in `checkpoints/<task>-<id>/` (normally deleted; useful to check
     that workers agree).
@@ -68,11 +79,14 @@ class RunConfig:
     seed: int = 0
     disp_interval: Optional[int] = None
     save_interval: Optional[int] = None
-    resume: Optional[Union[int, str]] = None
+    resume: Optional[Union[int, str]] = "auto"
     jit_compile: Union[bool, str] = False
-    verbose: int = 1
+    verbose: Union[int, str] = "auto"
     keep_worker_checkpoints: bool = False
     mixed_precision: str = "none"
+    keep_checkpoints: int = 2
+    overwrite: bool = False
+    handle_signals: bool = True
 
     def validate(self) -> "RunConfig":
         if self.mixed_precision not in MIXED_PRECISION_POLICIES:
@@ -80,6 +94,10 @@ class RunConfig:
                               f"{sorted(MIXED_PRECISION_POLICIES)}, got {self.mixed_precision!r}.")
         if self.batch_size < 1:
             raise ConfigError(f"--batch_size must be >= 1, got {self.batch_size}.")
+        if self.keep_checkpoints < 1:
+            raise ConfigError(f"--keep_checkpoints must be >= 1, got {self.keep_checkpoints}.")
+        if self.verbose not in ("auto", 0, 1, 2):
+            raise ConfigError(f"--verbose must be auto, 0, 1 or 2, got {self.verbose!r}.")
         for name in ("disp_interval", "save_interval"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -179,29 +197,53 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
     `make_evaluator(model)` returns an object with the `Evaluator` interface the
     `EvaluationCallback` uses; `make_dataset(first_epoch, last_epoch)` the
     training batches of those epochs. Writes `config_record` as config.json.
+
+    A rolling checkpoint is written after every epoch (the last
+    `run.keep_checkpoints` kept) and a permanent one at the chosen epochs.
+    SIGINT/SIGTERM stop the run after the current step with a step-exact
+    checkpoint and raise `TrainingInterrupted`; the same call continues it
+    exactly (the data order is a function of (seed, epoch), the noise of
+    (seed, step), so the finished batches of the epoch are skipped).
     """
-    os.makedirs(run.exp_dir, exist_ok=True)
     # Under multi-worker training every worker runs this function; only the chief
     # writes the run's files. Every worker saves checkpoints (TensorFlow needs all
     # of them in the save), non-chief ones into their own folder, deleted after.
     chief = is_chief(strategy)
     checkpoint_dir = os.path.join(run.exp_dir, "checkpoints")
     write_dir = None if chief else os.path.join(checkpoint_dir, worker_id(strategy))
-    resume = run.resume
-    if resume == "auto":
-        resume = "latest" if epochs_in(checkpoint_dir) else None
+    has_checkpoints = lambda: bool(epochs_in(checkpoint_dir)
+                                   or epochs_in(os.path.join(checkpoint_dir, ROLLING_DIR)))
+    if chief:
+        resume = run_folder.prepare(run.exp_dir, config_record, run.resume, run.overwrite,
+                                    has_checkpoints, print_fn)
+        for path in remove_interrupted_saves(checkpoint_dir):
+            print_fn(f"Removed {path}, left by a save that was killed midway.")
+    else:
+        resume = "latest" if run.resume in (None, "auto") and has_checkpoints() else (
+            None if run.resume in (None, "auto", "none") else run.resume)
 
     # The seed fixes the initial weights too, so equal seeds give equal runs.
     keras.utils.set_random_seed(run.seed)
     with strategy.scope():
         model = build_model()
         checkpoint = TrainingCheckpoint(model, checkpoint_dir, write_directory=write_dir,
-                                        keep_written=run.keep_worker_checkpoints)
-        initial_epoch = checkpoint.restore(resume) if resume is not None else 0
-        if initialize is not None and initial_epoch == 0:
+                                        keep_written=run.keep_worker_checkpoints,
+                                        keep_rolling=run.keep_checkpoints)
+        initial_epoch = (checkpoint.restore(resume, steps_per_epoch, print_fn=print_fn)
+                         if resume is not None else 0)
+        if initialize is not None and resume is None:
             initialize(model)
-    if initial_epoch:
-        print_fn(f"Resumed from epoch {initial_epoch}.")
+    # Steps of the next epoch the checkpoint had already trained (a signal's stop).
+    done_in_epoch = checkpoint.step - initial_epoch * steps_per_epoch if resume is not None else 0
+    if not 0 <= done_in_epoch < steps_per_epoch:
+        raise CheckpointError(
+            f"Checkpoint {checkpoint.restored_path} holds {checkpoint.step} steps, which does not "
+            f"fit epoch {initial_epoch} at {steps_per_epoch} steps per epoch: resume with the "
+            "batch size and training set it was trained with.")
+    if resume is not None:
+        where = f"epoch {initial_epoch}" + (f", step {done_in_epoch}/{steps_per_epoch}"
+                                            if done_in_epoch else "")
+        print_fn(f"Resumed from {where} ({checkpoint.restored_path}).")
     if chief:
         atomic_write_text(os.path.join(run.exp_dir, "config.json"),
                           json.dumps(config_record, indent=2, default=str) + "\n")
@@ -212,28 +254,65 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
     def should_evaluate(epoch):
         return epoch == 1 or _every(run.disp_interval, epoch) or should_save(epoch)
 
+    verbose = run.verbose
+    if verbose == "auto":  # Keras's bar in a terminal, one line per epoch in a file
+        verbose = 1 if sys.stdout.isatty() else 2
     evaluator = make_evaluator(model)
     writer = (tf.summary.create_file_writer(os.path.join(run.exp_dir, "tensorboard"))
               if chief else None)
-    evaluation_callback = EvaluationCallback(
-        evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
-        deploy_iters=deploy_iters, writer=writer, print_fn=print_fn, chief=chief)
-    callbacks = [*extra_callbacks, NaNGuard(), evaluation_callback,
-                 CheckpointCallback(checkpoint, should_save,
-                                    print_fn=print_fn if chief else (lambda s: None))]
-    history = None
-    if initial_epoch < total_epochs:
-        dataset = make_dataset(initial_epoch, total_epochs)
-        with strategy.scope():
-            history = model.fit(dataset, epochs=total_epochs, initial_epoch=initial_epoch,
-                                steps_per_epoch=steps_per_epoch, callbacks=callbacks, shuffle=False,
-                                verbose=run.verbose if chief else 0)
-    else:
-        print_fn(f"Checkpoint epoch {initial_epoch} is already the last of {total_epochs}; "
-                 "evaluating only.")
-        evaluation_callback.set_model(model)
-        evaluation_callback.evaluate(initial_epoch, None)
-    if writer is not None:
-        writer.close()
+    # Signals stop one process; a multi-worker cluster needs all of them to stop
+    # together, which TensorFlow's preemption handling would have to coordinate.
+    handle_signals = run.handle_signals and not isinstance(
+        strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    with stop_on_signals(handle_signals) as stop:
+        evaluation_callback = EvaluationCallback(
+            evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
+            deploy_iters=deploy_iters, writer=writer, print_fn=print_fn, chief=chief,
+            stop_request=stop, fresh=resume is None)
+        callbacks = [*extra_callbacks, NaNGuard(), StopAtStepBoundary(stop), evaluation_callback,
+                     CheckpointCallback(checkpoint, should_save, stop_request=stop,
+                                        print_fn=print_fn if chief else (lambda s: None)),
+                     ProgressLine(total_epochs, should_evaluate, evaluation_callback, stop,
+                                  print_fn=print_fn if chief else (lambda s: None))]
+        history = None
+        if initial_epoch >= total_epochs:
+            done = [r for r in read_metrics(run.exp_dir) if r["epoch"] == initial_epoch]
+            if done:
+                print_fn(f"The run in {run.exp_dir} is finished (epoch {initial_epoch} of "
+                         f"{total_epochs}); nothing to do.")
+                evaluation_callback.last_results = dict(done[-1]["metrics"])
+            else:
+                print_fn(f"Checkpoint epoch {initial_epoch} is already the last of "
+                         f"{total_epochs}; evaluating only.")
+                evaluation_callback.set_model(model)
+                evaluation_callback.evaluate(initial_epoch, None)
+        else:
+            # A stopped epoch is finished first, from its first untrained batch.
+            phases = []
+            if done_in_epoch:
+                phases.append((initial_epoch, initial_epoch + 1, done_in_epoch))
+            start = initial_epoch + (1 if done_in_epoch else 0)
+            if start < total_epochs:
+                phases.append((start, total_epochs, 0))
+            for first, last, skip in phases:
+                dataset = make_dataset(first, last)
+                if skip:
+                    dataset = dataset.skip(skip)
+                with strategy.scope():
+                    history = model.fit(dataset, epochs=last, initial_epoch=first,
+                                        steps_per_epoch=steps_per_epoch - skip,
+                                        callbacks=callbacks, shuffle=False,
+                                        verbose=verbose if chief else 0)
+                if stop.requested:
+                    break
+        if writer is not None:
+            writer.close()
+        if stop.requested:
+            step = checkpoint.step
+            path = checkpoint.save_rolling(step // steps_per_epoch)
+            raise TrainingInterrupted(
+                f"Stopped by {stop.signal_name} at epoch {step // steps_per_epoch + 1}, step "
+                f"{step % steps_per_epoch}/{steps_per_epoch} of {total_epochs} epochs; saved "
+                f"{path}. The same command continues the run exactly.", stop.exit_code)
     return {"model": model, "history": history, "metrics": evaluation_callback.last_results,
             "epoch": max(initial_epoch, total_epochs)}

@@ -3,8 +3,10 @@
 An export is written into a temporary sibling folder and renamed into place
 only when it is complete, so a crash or a kill never leaves a half-written
 module under the requested name. An existing output folder is refused unless
-`overwrite=True`; then the old one is moved aside first and removed only after
-the new one is in place.
+`overwrite=True`, and even then only when it is itself an export (it carries
+`bigan_tf.json`): a run folder, its parent or any other file or folder is
+never replaced. The old export is moved aside first and removed only after the
+new one is in place.
 """
 
 from __future__ import annotations
@@ -30,11 +32,14 @@ FORMAT_VERSION = 1
 def atomic_export_dir(output: str, overwrite: bool = False) -> Iterator[str]:
     """Yields a temporary folder; on success it becomes `output`, on error it is removed."""
     output = os.path.abspath(output)
-    if os.path.exists(output) and not overwrite:
-        raise ExportError(f"{output} already exists; choose another --output or pass --overwrite.")
+    check_export_output(output, overwrite)
     parent = os.path.dirname(output)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(output)}.tmp-")
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(output)}.tmp-")
+    except OSError as e:
+        raise ExportError(f"Cannot write the export next to {output} ({e.strerror or e}): "
+                          "choose a writable --output.") from None
     try:
         yield tmp
     except BaseException:
@@ -48,6 +53,22 @@ def atomic_export_dir(output: str, overwrite: bool = False) -> Iterator[str]:
     os.replace(tmp, output)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def check_export_output(output: str, overwrite: bool) -> None:
+    """Refuses an `--output` that exists, unless `overwrite` and it is an export itself."""
+    if not os.path.lexists(output):
+        return
+    if not overwrite:
+        raise ExportError(f"{output} already exists; choose another --output or pass "
+                          "--overwrite (which replaces an earlier export only).")
+    if not os.path.isdir(output) or os.path.islink(output):
+        raise ExportError(f"--overwrite replaces only an earlier export, and {output} is not a "
+                          "folder: choose another --output.")
+    if not os.path.exists(os.path.join(output, METADATA_FILE)):
+        raise ExportError(f"--overwrite replaces only an earlier export (a folder with "
+                          f"{METADATA_FILE}), and {output} is not one (a run folder or other "
+                          "data?): nothing was changed; choose another --output.")
 
 
 def last_metrics(exp_dir: str, epoch: int) -> Optional[Dict]:

@@ -334,6 +334,22 @@ def test_export_refuses_existing_output_and_replaces_atomically(trained, tmp_pat
     assert sorted(os.listdir(tmp_path)) == ["hub"]  # no temporary or old folders left
 
 
+def test_overwrite_never_replaces_what_is_not_an_export(trained, tmp_path):
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    for output, message in ((run, "is not one"), (tmp_path, "is not one"),
+                            (a_file, "is not a folder")):
+        with pytest.raises(ExportError, match=message):
+            export_lib.export_hub_module(trained.model, trained.network, str(output),
+                                         overwrite=True)
+    assert (run / "config.json").exists() and a_file.read_text() == "mine"
+    with pytest.raises(ExportError, match="Cannot write the export"):
+        export_lib.export_hub_module(trained.model, trained.network, str(a_file / "hub"))
+
+
 def test_a_crash_mid_export_leaves_no_module(trained, tmp_path, monkeypatch):
     out = str(tmp_path / "hub")
 

@@ -6,6 +6,7 @@ import contextlib
 import os
 import socket
 import subprocess
+import shlex
 import sys
 from typing import List
 
@@ -90,6 +91,17 @@ def free_ports(count: int, host: str = "127.0.0.1") -> List[int]:
             s.close()
 
 
+def continue_command(program: str) -> str:
+    """The command line that continues this run: the same one, less fresh-start flags.
+
+    Resume is automatic (--resume=auto), so only --resume=... and --overwrite,
+    which would start over, are dropped.
+    """
+    fresh = ("--resume", "--overwrite", "--nooverwrite")
+    args = [a for a in sys.argv[1:] if not a.split("=")[0] in fresh]
+    return shlex.join([os.path.basename(sys.executable), "-m", f"trainers.{program}", *args])
+
+
 def run_main(main, program: str) -> None:
     """The entry point of every program: `bazel run`-aware, exit code from `main`.
 
@@ -100,11 +112,20 @@ def run_main(main, program: str) -> None:
     from absl import app
 
     def guarded(argv):
+        from absl import logging
+        if not any(a.startswith(("--verbosity", "-v=", "--v=")) for a in argv):
+            # TensorFlow's INFO lines (one per checkpoint save, ...) only with --verbosity=0.
+            logging.set_verbosity(logging.WARNING)
         try:
             return main(argv)
         except Exception as e:
             # Imported only now: bigan_tf pulls in TensorFlow, which --help must not wait for.
             from bigan_tf.errors import BiganError
+            from bigan_tf.interrupts import TrainingInterrupted
+            if isinstance(e, TrainingInterrupted):
+                print(f"{program}: {e} Continue with: {continue_command(program)}",
+                      file=sys.stderr, flush=True)
+                return e.exit_code
             if not isinstance(e, BiganError):
                 raise
             print(f"{program}: error: {e}", file=sys.stderr)

@@ -19,9 +19,8 @@ import tempfile
 
 from absl import app, flags
 
-from trainers.cli import default_data_dir, run_main
-
-_DEFAULT_DATA_DIR = default_data_dir("mnist")
+from trainers.cli import run_main
+from trainers.training_flags import resolved_data_dir
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("hub_module", None, "Encoder module exported by export.export_hub.",
@@ -34,7 +33,8 @@ flags.DEFINE_enum("init", "pretrained", ("pretrained", "random"),
                   "initialised (the baseline).")
 flags.DEFINE_string("dataset", "mnist", "mnist, fashion_mnist (IDX files in --data_dir) or "
                     "tfds:NAME.")
-flags.DEFINE_string("data_dir", _DEFAULT_DATA_DIR, "Data folder (see train_mnist).")
+flags.DEFINE_string("data_dir", None, "Data folder (see train_mnist; default: the shared "
+                    "copy of --dataset).")
 flags.DEFINE_integer("labels_per_class", None,
                      "Labelled training images per class (balanced, fixed seed); unset: all.")
 flags.DEFINE_integer("steps", 2000, "Optimizer steps.")
@@ -54,12 +54,22 @@ def main(argv):
     from bigan_tf.callbacks import atomic_write_text
     from bigan_tf.data import load_image_data
     from bigan_tf.distribute import make_strategy
+    from bigan_tf.errors import ConfigError
+    from bigan_tf.run_folder import check_writable
     from bigan_tf.transfer import parse_mode, train_classifier
     from export.lib import export_random_init_like
 
     parse_mode(FLAGS.mode)
+    if FLAGS.steps < 1:
+        raise ConfigError(f"--steps must be >= 1, got {FLAGS.steps}.")
+    if FLAGS.labels_per_class is not None and FLAGS.labels_per_class < 1:
+        raise ConfigError(f"--labels_per_class must be >= 1 (leave it unset for every label), "
+                          f"got {FLAGS.labels_per_class}.")
+    if FLAGS.output_dir:  # found now, not after training
+        check_writable(FLAGS.output_dir, "--output_dir")
     strategy = make_strategy(FLAGS.strategy, cpu_replicas=FLAGS.cpu_replicas)
-    data = load_image_data(FLAGS.dataset, FLAGS.data_dir, use_test_set=True)
+    data = load_image_data(FLAGS.dataset, resolved_data_dir(FLAGS.dataset, FLAGS.data_dir),
+                           use_test_set=True)
     with tempfile.TemporaryDirectory() as tmp:
         handle = FLAGS.hub_module
         if FLAGS.init == "random":

@@ -20,6 +20,7 @@ import os
 from absl import app, flags
 
 from trainers.cli import default_data_dir, run_main, strategy_from_flags
+from trainers.training_flags import define_run_control_flags, run_control_from_flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("dataset", "mnist", "mnist, fashion_mnist (IDX files), hdf5 (SSGAN format: "
@@ -49,12 +50,11 @@ flags.DEFINE_float("unsupervised_weight", 1.0, "Weight of D's GAN loss; 0 trains
                    "classifier on the labelled subset alone (the supervised-only baseline).")
 flags.DEFINE_integer("disp_interval", 1, "Evaluate every N epochs.")
 flags.DEFINE_integer("save_interval", None, "Also checkpoint every N epochs (always at the end).")
-flags.DEFINE_string("resume", None, "Continue from checkpoint epoch N, 'latest' or 'auto'.")
 flags.DEFINE_integer("seed", 0, "Seed of the labelled subset, weights, data order and noise.")
 flags.DEFINE_enum("strategy", "auto", ("auto", "default", "one_device", "mirrored"),
                   "tf.distribute strategy (see train_mnist).")
 flags.DEFINE_integer("cpu_replicas", None, "Mirror over N logical CPUs (testing).")
-flags.DEFINE_integer("verbose", 2, "Keras progress output: 0 silent, 1 bar, 2 one line per epoch.")
+define_run_control_flags()
 
 
 def main(argv):
@@ -80,7 +80,7 @@ def main(argv):
         strategy, data, config, FLAGS.labels_per_class, FLAGS.epochs,
         RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size, seed=FLAGS.seed,
                   disp_interval=FLAGS.disp_interval, save_interval=FLAGS.save_interval,
-                  resume=FLAGS.resume, verbose=FLAGS.verbose),
+                  **run_control_from_flags()),
         labelled_batch_size=FLAGS.labelled_batch_size,
         data_dir=os.path.abspath(FLAGS.data_dir) if FLAGS.data_dir else None)
     print(f"Done: epoch {result['epoch']}, test accuracy {result['metrics'].get('ACC', 0):.2f}%; "

@@ -88,9 +88,7 @@ def define_training_flags(data_flags: bool = True, num_val: int = 10000,
     flags.DEFINE_integer("num_generated", num_generated, "Generated samples for NND and EGg.")
     flags.DEFINE_integer("cls_steps", 1000, "Adam steps of the CLS linear classifier.")
     flags.DEFINE_integer("disp_samples", 200, "Samples in {epoch}.png (10 rows).")
-    flags.DEFINE_string("resume", None,
-                        "Continue from checkpoint epoch N, 'latest', or 'auto' (latest if any "
-                        "checkpoint exists, else start fresh: for restarted workers).")
+    define_run_control_flags()
     flags.DEFINE_integer("seed", 0, "Seed of the weights, data order and noise.")
     # Execution.
     flags.DEFINE_enum("strategy", "auto",
@@ -114,8 +112,41 @@ def define_training_flags(data_flags: bool = True, num_val: int = 10000,
                          "Compile the train step with XLA: about 1.5x faster on the CPU "
                          "(BENCHMARKS.md). XLA draws the noise with its own RNG kernel, so "
                          "resume a run with the same setting.")
-    flags.DEFINE_integer("verbose", 1,
-                         "Keras progress output: 0 silent, 1 bar, 2 one line per epoch.")
+
+
+def resolved_data_dir(dataset: str, data_dir):
+    """--data_dir, or the shared copy of an IDX dataset named by --dataset (None: TFDS's)."""
+    if data_dir:
+        return data_dir
+    if dataset in ("mnist", "fashion_mnist"):
+        return default_data_dir(dataset)
+    return None
+
+
+def define_run_control_flags() -> None:
+    """--resume, --overwrite, --keep_checkpoints, --verbose: every fit_model trainer's."""
+    flags.DEFINE_string("resume", "auto",
+                        "auto: continue the run in --exp_dir from its newest checkpoint (the "
+                        "same command continues a stopped run), or start fresh in an empty "
+                        "folder; latest or N: that checkpoint (an error if missing or "
+                        "damaged); latest_good: the newest undamaged checkpoint; none: start "
+                        "fresh, only into an empty folder.")
+    flags.DEFINE_boolean("overwrite", False,
+                         "Move an existing --exp_dir aside to NAME.old-N (never deleted) and "
+                         "start fresh.")
+    flags.DEFINE_integer("keep_checkpoints", 2,
+                         "Rolling checkpoints kept (one is written after every epoch; the "
+                         "--save_interval ones are kept for good).")
+    flags.DEFINE_enum("verbose", "auto", ("auto", "0", "1", "2"),
+                      "Keras progress output: 0 silent, 1 bar, 2 one line per epoch; auto: the "
+                      "bar on a terminal, one line per epoch when written to a file.")
+
+
+def run_control_from_flags() -> dict:
+    """The RunConfig fields of `define_run_control_flags`."""
+    verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
+    return dict(resume=FLAGS.resume, overwrite=FLAGS.overwrite,
+                keep_checkpoints=FLAGS.keep_checkpoints, verbose=verbose)
 
 
 def _define_mnist_data_flags() -> None:
@@ -123,9 +154,10 @@ def _define_mnist_data_flags() -> None:
                         "mnist or fashion_mnist (IDX files in --data_dir), or tfds:NAME for a "
                         "TensorFlow Datasets image dataset (needs a network or a prepared "
                         "--data_dir).")
-    flags.DEFINE_string("data_dir", default_data_dir("mnist"),
+    flags.DEFINE_string("data_dir", None,
                         "Folder with train-images-idx3-ubyte[.gz] etc. (both MNIST naming "
-                        "conventions work), or the TFDS data folder for tfds:NAME.")
+                        "conventions work), or the TFDS data folder for tfds:NAME; default: "
+                        "../shared/data/<dataset> for mnist and fashion_mnist.")
     flags.DEFINE_boolean("use_test_set", False,
                          "Train on all 60k training images and evaluate on t10k; by default 10k "
                          "training images are held out for evaluation, as in the original.")
@@ -150,12 +182,25 @@ def train_from_flags(program: str, network, objective, initialize=None, load_dat
     keras.utils.set_random_seed(FLAGS.seed)
     strategy = strategy_from_flags(program, FLAGS.strategy, FLAGS.cpu_replicas, FLAGS.tpu,
                                    FLAGS.cluster_timeout, FLAGS.collective_timeout)
+    from bigan_tf.errors import ConfigError
+    from bigan_tf.run_folder import check_writable
+
+    # A bad --exp_dir costs nothing: it is checked before the data is loaded.
+    check_writable(FLAGS.exp_dir)
     if load_data is not None:
         data = load_data()
     else:
-        data = load_image_data(FLAGS.dataset, FLAGS.data_dir, use_test_set=FLAGS.use_test_set)
+        if FLAGS.max_train_images is not None and FLAGS.max_train_images < 1:
+            raise ConfigError(f"--max_train_images must be >= 1 (leave it unset for every "
+                              f"training image), got {FLAGS.max_train_images}.")
+        data = load_image_data(FLAGS.dataset, resolved_data_dir(FLAGS.dataset, FLAGS.data_dir),
+                               use_test_set=FLAGS.use_test_set)
         if FLAGS.max_train_images:
             data = data.take(num_train=FLAGS.max_train_images)
+    if FLAGS["num_val"].present and FLAGS.num_val > len(data.val_images):
+        raise ConfigError(f"--num_val {FLAGS.num_val} is more than the {len(data.val_images)} "
+                          f"evaluation images the data has: use --num_val "
+                          f"{len(data.val_images)} or fewer.")
     return train(
         strategy, data, network, objective,
         OptimizerConfig(learning_rate=FLAGS.learning_rate, beta_1=FLAGS.beta_1,
@@ -166,7 +211,7 @@ def train_from_flags(program: str, network, objective, initialize=None, load_dat
                          cls_steps=FLAGS.cls_steps, num_sample_images=FLAGS.disp_samples),
         RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size, seed=FLAGS.seed,
                   disp_interval=FLAGS.disp_interval, save_interval=FLAGS.save_interval,
-                  resume=FLAGS.resume, jit_compile=FLAGS.jit_compile, verbose=FLAGS.verbose,
+                  jit_compile=FLAGS.jit_compile, **run_control_from_flags(),
                   keep_worker_checkpoints=FLAGS.keep_worker_checkpoints,
                   mixed_precision=mixed_precision),
         initialize=initialize)

@@ -1,0 +1,121 @@
+"""The experiment folder before a run: continue it, refuse to mix runs, or move it aside.
+
+* `--resume=auto` (the default): an existing run in the folder is continued
+  from its newest checkpoint; an empty or new folder starts fresh.
+* A stored `config.json` that differs from the new run's configuration in
+  anything but run length and display settings stops the run with one line
+  naming the differing keys: two runs never share a folder.
+* `--overwrite` moves an existing folder aside to `NAME.old-N` (never deletes
+  it) and starts fresh; `--resume=none` starts fresh only into an empty folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Dict, Iterator, List, Optional, Tuple, Union
+
+from bigan_tf.errors import ConfigError
+
+CONFIG_FILE = "config.json"
+
+# Keys that may change between the sessions of one run: how long it runs and
+# what it displays, not what it computes.
+RESUMABLE_CHANGES = frozenset({
+    "run.exp_dir", "run.resume", "run.verbose", "run.disp_interval", "run.save_interval",
+    "run.keep_checkpoints", "run.overwrite", "run.handle_signals",
+    "run.keep_worker_checkpoints", "optimizer.epochs", "optimizer.decay_epochs",
+    "evaluation.num_sample_images", "num_replicas",
+})
+
+
+def _flatten(record, prefix: str = "") -> Iterator[Tuple[str, object]]:
+    if isinstance(record, dict):
+        for key, value in record.items():
+            yield from _flatten(value, f"{prefix}{key}.")
+    else:
+        yield prefix[:-1], record
+
+
+def differing_keys(stored: Dict, new: Dict) -> List[str]:
+    """Dotted keys present in both records whose values differ and that matter.
+
+    Keys only one record has (written by another version) are not compared.
+    """
+    normalize = lambda r: dict(_flatten(json.loads(json.dumps(r, default=str))))
+    old, current = normalize(stored), normalize(new)
+    return sorted(k for k in old.keys() & current.keys()
+                  if old[k] != current[k] and k not in RESUMABLE_CHANGES)
+
+
+def read_config(exp_dir: str) -> Optional[Dict]:
+    path = os.path.join(exp_dir, CONFIG_FILE)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path} is unreadable ({e}): move the folder away or pass "
+                          "--overwrite to move it aside and start fresh.") from None
+
+
+def move_aside(exp_dir: str) -> str:
+    """Renames `exp_dir` to the first free `exp_dir.old-N`; returns the new name."""
+    base = os.path.normpath(exp_dir)
+    n = 1
+    while os.path.exists(f"{base}.old-{n}"):
+        n += 1
+    os.rename(base, f"{base}.old-{n}")
+    return f"{base}.old-{n}"
+
+
+def _has_contents(exp_dir: str) -> bool:
+    return os.path.isdir(exp_dir) and bool(os.listdir(exp_dir))
+
+
+def check_writable(folder: str, flag: str = "--exp_dir") -> None:
+    """Creates `folder` (and parents) or says in one line why it cannot."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        probe = os.path.join(folder, ".write_test")
+        with open(probe, "w") as f:
+            f.write("")
+        os.remove(probe)
+    except OSError as e:
+        raise ConfigError(f"Cannot write the folder {folder!r} ({e.strerror or e}): choose a "
+                          f"writable {flag}.") from None
+
+
+def prepare(exp_dir: str, config_record: Dict, resume: Union[None, int, str],
+            overwrite: bool, has_checkpoints, print_fn=print) -> Union[None, int, str]:
+    """Checks the folder against the new run; returns what to restore (None = fresh).
+
+    `has_checkpoints()` says whether the folder holds any checkpoint. Raises
+    `ConfigError` with the fix when the folder holds another run.
+    """
+    if os.path.exists(exp_dir) and not os.path.isdir(exp_dir):
+        raise ConfigError(f"--exp_dir {exp_dir!r} is a file, not a folder: choose another path.")
+    if overwrite and _has_contents(exp_dir):
+        moved = move_aside(exp_dir)
+        print_fn(f"--overwrite: moved the previous contents of {exp_dir} to {moved}.")
+        resume = "none"
+    check_writable(exp_dir)
+    if resume in ("none", "None"):
+        if _has_contents(exp_dir):
+            raise ConfigError(
+                f"--resume=none starts a fresh run, but {exp_dir} is not empty: use "
+                "--resume=auto to continue the run there, another --exp_dir, or --overwrite "
+                "to move the old folder aside.")
+        return None
+    stored = read_config(exp_dir)
+    if stored is not None:
+        changed = differing_keys(stored, config_record)
+        if changed:
+            raise ConfigError(
+                f"{exp_dir} holds a run with another configuration ({', '.join(changed)} "
+                "differ): continue it with the same flags, or start a new run with another "
+                "--exp_dir or with --overwrite (moves the old folder aside).")
+    if resume in (None, "auto"):
+        return "latest" if has_checkpoints() else None
+    return resume
