@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import os
 import shutil
 import sys
@@ -294,7 +293,10 @@ def report(root: str, objectives: Sequence[str], seeds: Sequence[int], out_dir: 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from absl import logging
     from bigan_tf.errors import BiganError
+    from bigan_tf.interrupts import TrainingInterrupted
+    logging.set_verbosity(logging.WARNING)  # no TensorFlow INFO line per checkpoint save
     if not FLAGS.root:
         print("reproduce_mnist: error: --root is required: the folder of the runs (outside the "
               "work tree, e.g. --root=$HOME/bigan_runs).", file=sys.stderr)
@@ -324,6 +326,10 @@ def main(argv):
                     train_one(objective, seed, FLAGS.root, protocol, data, FLAGS.jit_compile,
                               1 if FLAGS.quick else FLAGS.save_interval)
         rows = report(FLAGS.root, FLAGS.objectives, seeds, FLAGS.results_dir, protocol)
+    except TrainingInterrupted as e:
+        print(f"reproduce_mnist: {e} The same reproduce_mnist command continues every run.",
+              file=sys.stderr)
+        return e.exit_code
     except BiganError as e:
         print(f"reproduce_mnist: error: {e}", file=sys.stderr)
         return 2

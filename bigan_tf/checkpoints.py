@@ -68,12 +68,25 @@ class TrainingCheckpoint:
     def save(self, epoch: int) -> str:
         """Saves the state after `epoch` finished epochs as `ckpt-{epoch}` (permanent)."""
         self.epoch.assign(epoch)
-        return self._written(self.manager.save(checkpoint_number=epoch))
+        return self._written(self._save(self.manager, epoch))
 
     def save_rolling(self, epoch: int) -> str:
         """Saves `rolling/ckpt-{step}`: `epoch` finished epochs plus any steps since."""
         self.epoch.assign(epoch)
-        return self._written(self.rolling_manager.save(checkpoint_number=self.step))
+        return self._written(self._save(self.rolling_manager, self.step))
+
+    def _save(self, manager: tf.train.CheckpointManager, number: int) -> str:
+        try:
+            return manager.save(checkpoint_number=number)
+        except (OSError, tf.errors.OpError) as e:
+            # Disk full, folder gone, ...: remove the half-written temporary
+            # folder and say so; the finished checkpoints are untouched.
+            remove_interrupted_saves(self.write_directory or self.directory)
+            reason = (str(getattr(e, "message", e)).strip().splitlines() or [""])[0][:200]
+            raise CheckpointError(
+                f"Could not write a checkpoint in {manager.directory} ({reason}): free disk "
+                "space or fix the folder, then run the same command again (it continues from "
+                "the last finished checkpoint, which is intact).") from None
 
     def _written(self, path: str) -> str:
         if self.write_directory and not self.keep_written:

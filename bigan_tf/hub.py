@@ -69,9 +69,12 @@ def load_module(handle: str):
     path = resolve_handle(handle)
     try:
         module = tf.saved_model.load(path)
-    except (OSError, ValueError, tf.errors.OpError) as e:
-        raise ExportError(f"Cannot load a SavedModel from {path}: {str(e).splitlines()[0]}") \
-            from None
+    except Exception as e:  # noqa: BLE001 - a damaged module fails in many ways
+        # (OpError for bad checksums, DecodeError for a corrupt saved_model.pb,
+        # IndexError for truncated variables, ...).
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+        raise ExportError(f"Cannot load a SavedModel from {path} ({reason}): the module is "
+                          "damaged or not a SavedModel; export it again.") from None
     if not callable(module) or not hasattr(module, "variables"):
         raise ExportError(
             f"{path} is a SavedModel but not a Reusable SavedModel (no __call__/variables); "

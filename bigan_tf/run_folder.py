@@ -3,8 +3,10 @@
 * `--resume=auto` (the default): an existing run in the folder is continued
   from its newest checkpoint; an empty or new folder starts fresh.
 * A stored `config.json` that differs from the new run's configuration in
-  anything but run length and display settings stops the run with one line
-  naming the differing keys: two runs never share a folder.
+  anything but run length and display settings stops an `auto` resume with one
+  line naming the differing keys: two runs never share a folder by accident.
+  An explicit `--resume=latest` (or N) continues on purpose with the new
+  settings and says which changed.
 * `--overwrite` moves an existing folder aside to `NAME.old-N` (never deletes
   it) and starts fresh; `--resume=none` starts fresh only into an empty folder.
 """
@@ -109,13 +111,16 @@ def prepare(exp_dir: str, config_record: Dict, resume: Union[None, int, str],
                 "to move the old folder aside.")
         return None
     stored = read_config(exp_dir)
-    if stored is not None:
-        changed = differing_keys(stored, config_record)
+    changed = differing_keys(stored, config_record) if stored is not None else []
+    if resume in (None, "auto"):
         if changed:
             raise ConfigError(
                 f"{exp_dir} holds a run with another configuration ({', '.join(changed)} "
                 "differ): continue it with the same flags, or start a new run with another "
-                "--exp_dir or with --overwrite (moves the old folder aside).")
-    if resume in (None, "auto"):
+                "--exp_dir or with --overwrite (moves the old folder aside). To continue it "
+                "with these settings on purpose (e.g. a lower --learning_rate after a "
+                "divergence), name the checkpoint: --resume=latest.")
         return "latest" if has_checkpoints() else None
+    if changed:  # an explicit --resume continues on purpose, with the new settings
+        print_fn(f"Continuing {exp_dir} with changed settings: {', '.join(changed)}.")
     return resume

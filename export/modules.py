@@ -63,6 +63,10 @@ def weight_decay_loss(variables: Sequence[tf.Variable], weight_decay: float) -> 
 class EncoderPiece(tf.train.Checkpoint):
     """One encoder output as a Reusable SavedModel piece (see the module docstring).
 
+    Contract of `__call__`: float32 images [batch, H, W, C] with values in [0, 1].
+    It is not checked there (fine-tuning speed); the `serving_default` signature
+    checks it and fails with a message that states it.
+
     Args:
       encoder: the trained Keras encoder; `encoder(x, training)` returns a dict
         with "features" and "latent".
@@ -135,7 +139,8 @@ class HubEncoderModule(EncoderPiece):
         self.call_training = tf.function(lambda images: root(images, training=True),
                                          input_signature=[spec])
         self._serving_default = tf.function(
-            lambda images: {"default": root(images, training=False)}, input_signature=[spec])
+            lambda images: {"default": root(checked_images(images, image_shape),
+                                            training=False)}, input_signature=[spec])
 
     def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
         """`serving_default`: images -> {"default": the root output, inference mode}."""
@@ -147,6 +152,26 @@ class _Untracked:
 
     def __init__(self, value):
         self.value = value
+
+
+def checked_images(images: tf.Tensor, image_shape: Sequence[int]) -> tf.Tensor:
+    """`images` after checking the serving contract: finite float32 values in [0, 1].
+
+    0-255 pixels or NaN would otherwise pass silently (features 270x off). The
+    signature's input spec already fixes dtype and [batch, H, W, C]; the fine-tuning
+    `__call__` of the hub module is left unchecked (fast; the contract is in its
+    docstring and bigan_tf.json).
+    """
+    h, w, c = (int(d) for d in image_shape)
+    contract = (f"expected float32 images [batch, {h}, {w}, {c}] with values in [0, 1] "
+                "(divide 8-bit pixels by 255)")
+    checks = [tf.debugging.assert_all_finite(images, f"NaN or infinite pixel values: {contract}"),
+              tf.debugging.assert_greater_equal(images, 0.0, message=f"Pixel values below 0: "
+                                                f"{contract}"),
+              tf.debugging.assert_less_equal(images, 1.0, message=f"Pixel values above 1: "
+                                             f"{contract}")]
+    with tf.control_dependencies(checks):
+        return tf.identity(images)
 
 
 def _flat_to_images(x: tf.Tensor, image_shape: Sequence[int]) -> tf.Tensor:
@@ -203,16 +228,19 @@ class BiGANSavedModel(tf.train.Checkpoint):
         if model.encoder is not None:
             @tf.function(input_signature=[encoder_spec])
             def encode(images):
+                images = checked_images(images, self._encoder_image_shape)
                 out = model.encoder(images, training=False)
                 return {"latent": out["latent"], "features": out["features"]}
 
             @tf.function(input_signature=[encoder_spec, *label_specs])
             def reconstruct(images, *labels):
+                images = checked_images(images, self._encoder_image_shape)
                 z = model.encoder(images, training=False)["latent"]
                 return {"images": images_of(z, first(labels)), "latent": z}
         else:
             @tf.function(input_signature=[images_spec])
             def encode(images):
+                images = checked_images(images, image_shape)
                 return {"features": model.discriminator(images, training=False)["features"]}
             reconstruct = None
 
@@ -223,11 +251,13 @@ class BiGANSavedModel(tf.train.Checkpoint):
         if model.joint_discriminator is not None:
             @tf.function(input_signature=[images_spec, z_spec, *label_specs])
             def discriminate(images, z, *labels):
+                images = checked_images(images, image_shape)
                 logits = model.discriminate(images, z, first(labels), training=False)["logits"]
                 return {"logits": logits, "probabilities": tf.sigmoid(logits)}
         else:
             @tf.function(input_signature=[images_spec, *label_specs])
             def discriminate(images, *labels):
+                images = checked_images(images, image_shape)
                 logits = model.discriminate(images, None, first(labels), training=False)["logits"]
                 return {"logits": logits, "probabilities": tf.sigmoid(logits)}
 

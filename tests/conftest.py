@@ -27,6 +27,17 @@ split_cpu(2)
 MNIST_DIR = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "data", "mnist"))
 
 
+def make_compiled_bigan(preset="bigan", network=None, seed=0, weight_decay=2.5e-5):
+    """A small compiled BiGAN of `preset` (default network: 32 hidden units, latent 8)."""
+    import keras
+    from bigan_tf import BiGAN, NetworkConfig, OptimizerConfig, objective_from_preset
+    network = network or NetworkConfig(hidden_units=32, latent_dim=8)
+    keras.utils.set_random_seed(seed)
+    model = BiGAN.from_config_objects(network, objective_from_preset(preset), weight_decay, seed)
+    model.compile_for_training(OptimizerConfig(epochs=1, decay_epochs=0), steps_per_epoch=10)
+    return model
+
+
 @pytest.fixture(scope="session")
 def mnist_dir():
     if not os.path.isdir(MNIST_DIR):

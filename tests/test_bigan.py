@@ -1,22 +1,19 @@
 """The BiGAN model: objectives route gradients right, deploy pass, distributed equivalence."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from bigan_tf import BiGAN, EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
+from bigan_tf import EvaluationConfig, NetworkConfig
 from bigan_tf.data import to_model_range
 from bigan_tf.evaluation import Evaluator
+from conftest import make_compiled_bigan
 
 SMALL = NetworkConfig(hidden_units=32, latent_dim=8)
 
 
 def make_model(preset="bigan", seed=0, weight_decay=2.5e-5):
-    keras.utils.set_random_seed(seed)
-    model = BiGAN.from_config_objects(SMALL, objective_from_preset(preset), weight_decay, seed)
-    model.compile_for_training(OptimizerConfig(epochs=1, decay_epochs=0), steps_per_epoch=10)
-    return model
+    return make_compiled_bigan(preset, SMALL, seed, weight_decay)
 
 
 def batch(small_mnist, n=32):

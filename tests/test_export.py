@@ -125,6 +125,24 @@ def test_latent_root_and_plain_gan_exports(tmp_path, images):
 
 
 # --------------------------------------------------------------- the SavedModel
+def test_serving_signatures_refuse_pixels_outside_the_contract(saved_model_dir, hub_dir, images):
+    sigs = tf.saved_model.load(saved_model_dir).signatures
+    hub_default = tf.saved_model.load(hub_dir).signatures["serving_default"]
+    nan = images.copy()
+    nan[0, 0, 0, 0] = np.nan
+    for bad, message in ((images * 255.0, "Pixel values above 1"),
+                         (images - 0.5, "Pixel values below 0"),
+                         (nan, "NaN or infinite")):
+        for call in (lambda x: sigs["encode"](images=x), lambda x: sigs["reconstruct"](images=x),
+                     lambda x: hub_default(images=x)):
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match=f"{message}.*float32 images \\[batch, 28, 28, 1\\] with "
+                                     "values in \\[0, 1\\]"):
+                call(tf.constant(bad))
+    # The fine-tuning call stays unchecked (and fast).
+    assert tf.saved_model.load(hub_dir)(tf.constant(images * 255.0)).shape[0] == len(images)
+
+
 def test_saved_model_signatures_match_the_networks(trained, saved_model_dir, images):
     sigs = tf.saved_model.load(saved_model_dir).signatures
     assert set(sigs) == {"serving_default", "encode", "generate", "reconstruct", "discriminate"}

@@ -11,17 +11,17 @@
 import contextlib
 import math
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from bigan_tf import BiGAN, EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
+from bigan_tf import EvaluationConfig, NetworkConfig, objective_from_preset
 from bigan_tf import bigan as bigan_module
 from bigan_tf.data import ImageData, to_model_range
 from bigan_tf.evaluation import Evaluator
 from bigan_tf.evaluation import metrics as M
 from bigan_tf.networks import decayed_variables, frozen_batch_statistics
+from conftest import make_compiled_bigan
 
 SMALL = NetworkConfig(hidden_units=32, latent_dim=8)
 CONV = NetworkConfig(family="dcgan", image_shape=(32, 32, 3), latent_dim=8, base_width=8)
@@ -29,10 +29,7 @@ PRESETS = ("bigan", "gan", "latent_regressor", "joint_latent_regressor")
 
 
 def make_model(preset, network=SMALL, seed=0, weight_decay=2.5e-5):
-    keras.utils.set_random_seed(seed)
-    model = BiGAN.from_config_objects(network, objective_from_preset(preset), weight_decay, seed)
-    model.compile_for_training(OptimizerConfig(epochs=1, decay_epochs=0), steps_per_epoch=10)
-    return model
+    return make_compiled_bigan(preset, network, seed, weight_decay)
 
 
 def batch(small_mnist, n=32):

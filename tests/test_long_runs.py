@@ -6,6 +6,7 @@ process). A run is 3 epochs of 256 small steps; evaluations at epochs 0, 1, 3.
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -112,7 +113,7 @@ def test_signal_mid_epoch_then_the_same_command_gives_the_same_run(tmp_path, ref
     assert _epochs(exp_dir) == [0, 1]
     again = _run(exp_dir)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert f"Resumed from epoch 1" in again.stdout
+    assert "Resumed from epoch 1" in again.stdout
     _assert_same_run(exp_dir, reference[0])
 
 
@@ -140,6 +141,13 @@ def test_the_same_command_twice_says_finished_and_a_changed_flag_is_refused(tmp_
     changed = _run(exp_dir, *quick, "--learning_rate=0.001")
     assert changed.returncode == 2 and "Traceback" not in changed.stderr
     assert "optimizer.learning_rate" in changed.stderr and "--overwrite" in changed.stderr
+    # Naming the checkpoint continues on purpose with the new settings.
+    other = tmp_path / "other"
+    shutil.copytree(exp_dir, other)
+    on_purpose = _run(other, "--epochs=2", "--max_train_images=1024", "--hidden_units=32",
+                      "--learning_rate=0.001", "--resume=latest")
+    assert on_purpose.returncode == 0, on_purpose.stderr[-3000:]
+    assert "with changed settings: optimizer.learning_rate" in on_purpose.stdout
     # Running longer is a continuation, not a new run.
     longer = _run(exp_dir, "--epochs=2", "--max_train_images=1024", "--hidden_units=32")
     assert longer.returncode == 0 and "Resumed from epoch 1" in longer.stdout
@@ -226,7 +234,7 @@ def test_fashion_mnist_without_data_dir_reads_fashion_mnist(tmp_path):
     fashion_dir = os.path.join(os.path.dirname(MNIST_DIR), "fashion_mnist")
     explicit = _run(tmp_path / "explicit", *quick, f"--data_dir={fashion_dir}")
     assert explicit.returncode == 0, explicit.stderr[-3000:]
-    mnist = _run(tmp_path / "mnist", *quick[1:])
+    assert _run(tmp_path / "mnist", *quick[1:]).returncode == 0
     real = lambda name: (tmp_path / name / "samples" / "real.png").read_bytes()
     assert real("implicit") == real("explicit") != real("mnist")
 
@@ -255,3 +263,34 @@ def test_damaged_checkpoints_are_named_and_skipped_only_on_request(tmp_path):
          f"--output={tmp_path / 'hub'}"], cwd=REPO_ROOT, env=ENV, capture_output=True, text=True,
         timeout=300)
     assert exported.returncode == 2 and "has no index file" in exported.stderr
+
+
+def test_a_failed_save_is_one_error_and_leaves_no_temporary_files(tmp_path, monkeypatch):
+    import errno
+    from bigan_tf import BiGAN, NetworkConfig, OptimizerConfig, objective_from_preset
+    from bigan_tf.checkpoints import TrainingCheckpoint
+    from bigan_tf.errors import CheckpointError
+
+    model = BiGAN.from_config_objects(NetworkConfig(hidden_units=8, latent_dim=4),
+                                      objective_from_preset("bigan"))
+    model.compile_for_training(OptimizerConfig(epochs=1, decay_epochs=0), steps_per_epoch=1)
+    checkpoint = TrainingCheckpoint(model, str(tmp_path / "checkpoints"))
+    checkpoint.save(1)
+
+    def disk_full(*args, **kwargs):
+        os.makedirs(tmp_path / "checkpoints" / "ckpt-2_temp", exist_ok=True)  # a half-written save
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(checkpoint.manager, "save", disk_full)
+    with pytest.raises(CheckpointError, match="No space left on device.*free disk space"):
+        checkpoint.save(2)
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == [
+        "checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index"]
+
+
+def test_a_corrupt_hub_module_is_one_error(tmp_path):
+    from bigan_tf.hub import ExportError, load_module
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "saved_model.pb").write_bytes(b"this is not a protocol buffer")
+    with pytest.raises(ExportError, match="damaged or not a SavedModel"):
+        load_module(str(module))
