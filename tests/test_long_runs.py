@@ -117,6 +117,28 @@ def test_signal_mid_epoch_then_the_same_command_gives_the_same_run(tmp_path, ref
     _assert_same_run(exp_dir, reference[0])
 
 
+def test_a_second_signal_aborts_at_once():
+    # Two signals sent back to back can reach Python as one, so the process
+    # signals itself after the first has been handled.
+    script = """
+import os, signal, sys, time
+from bigan_tf.interrupts import stop_on_signals
+with stop_on_signals() as request:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.2)
+    assert request.requested and request.exit_code == 130
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(5)
+print("not reached")
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=ENV,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 130, result.stderr[-2000:]
+    assert "SIGINT received: stopping after this training step" in result.stderr
+    assert "Second SIGINT: aborting without saving" in result.stderr
+    assert "not reached" not in result.stdout and "Traceback" not in result.stderr
+
+
 def test_sigkill_mid_epoch_loses_at_most_that_epoch(tmp_path, reference):
     exp_dir, log_path = tmp_path / "run", tmp_path / "log"
     process = _start(exp_dir, log_path)
