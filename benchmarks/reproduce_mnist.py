@@ -203,56 +203,13 @@ def write_table(rows: List[Dict[str, str]], out_dir: str, note: str) -> None:
 
 def plot_curves(runs: Dict[str, List[Dict]], path: str) -> None:
     """NNC, CLS, EGr/EGr_b and NND against epoch; mean over seeds, band = min..max."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    panels = [("NNC", "1-NN accuracy (%) on features"), ("CLS", "linear accuracy (%)"),
-              ("EGr/EGr_b", "EGr / EGr_b (lower is better)"), ("NND", "NND (lower is better)")]
-    figure, axes = plt.subplots(2, 2, figsize=(11, 7.5))
-    for axis, (key, title) in zip(axes.flat, panels):
-        for objective, found in runs.items():
-            if not found:
-                continue
-            names = feature_metrics(objective)
-
-            def value(record):
-                m = record["metrics"]
-                if key == "EGr/EGr_b":
-                    return m["EGr"] / m["EGr_b"] if m.get("EGr_b") else None
-                return m.get(names.get(key, key))
-
-            series = {}
-            for run in found:
-                for record in run["records"]:
-                    v = value(record)
-                    if v is not None:
-                        series.setdefault(record["epoch"], []).append(v)
-            if not series:
-                continue
-            epochs = sorted(series)
-            stacked = [series[e] for e in epochs]
-            # One colour per objective in every panel, whatever the others have.
-            color = f"C{list(LABELS).index(objective) % 10}" if objective in LABELS else None
-            axis.plot(epochs, [np.mean(v) for v in stacked], marker=".", color=color,
-                      label=LABELS.get(objective, objective))
-            if len(found) > 1:
-                axis.fill_between(epochs, [min(v) for v in stacked], [max(v) for v in stacked],
-                                  color=color, alpha=0.2)
-        axis.set_title(title)
-        axis.set_xlabel("epoch")
-        axis.grid(alpha=0.3)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    if handles:
-        figure.legend(handles, labels, loc="lower center", ncol=len(handles))
-    figure.suptitle("Permutation-invariant MNIST (test set): mean over seeds, band = min..max")
-    figure.tight_layout(rect=(0, 0.05, 1, 0.97))
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    temporary = path + ".tmp.png"
-    figure.savefig(temporary, dpi=90)
-    plt.close(figure)
-    os.replace(temporary, path)
+    from bigan_tf.plots import plot_groups
+    groups = {LABELS.get(o, o): [run["records"] for run in found]
+              for o, found in runs.items() if found}
+    # One colour per objective whichever objectives are shown.
+    colors = {LABELS[o]: f"C{i}" for i, o in enumerate(LABELS)}
+    plot_groups(groups, path, colors=colors,
+                title="Permutation-invariant MNIST (test set): mean over seeds, band = min..max")
 
 
 def copy_run_records(root: str, runs: Dict[str, List[Dict]], out_dir: str) -> None:

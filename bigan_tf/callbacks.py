@@ -10,7 +10,7 @@ import json
 import math
 import os
 import time
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 import keras
 import tensorflow as tf
@@ -20,8 +20,10 @@ from bigan_tf.errors import TrainingDivergedError
 from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics, timed
 from bigan_tf.images import atomic_write_bytes, write_png
 from bigan_tf.interrupts import StopRequest
+from bigan_tf.plots import plot_learning_curves
 
 METRICS_FILE = "metrics.jsonl"
+CURVES_FILE = "curves.png"
 LOSS_KEYS = ("JD", "D", "E", "S", "G")  # S: the SSGAN's supervised loss
 
 
@@ -73,11 +75,14 @@ class EvaluationCallback(keras.callbacks.Callback):
                  initial_epoch: int = 0, deploy_iters: int = 0,
                  writer: Optional[tf.summary.SummaryWriter] = None,
                  print_fn: Callable[[str], None] = print, chief: bool = True,
-                 stop_request: Optional[StopRequest] = None, fresh: Optional[bool] = None):
+                 stop_request: Optional[StopRequest] = None, fresh: Optional[bool] = None,
+                 schedule: Optional[Tuple[int, int]] = None):
         """`fresh`: a run from scratch (default: `initial_epoch` == 0). Its
         folder's old records are dropped; a resumed run keeps those up to
-        `initial_epoch`, so no record is ever duplicated."""
+        `initial_epoch`, so no record is ever duplicated. `schedule`:
+        (constant epochs, total epochs), to shade the decay phase of `curves.png`."""
         super().__init__()
+        self.schedule = schedule
         self.stop_request = stop_request or StopRequest()
         self.fresh = initial_epoch == 0 if fresh is None else fresh
         self._started = False
@@ -171,6 +176,10 @@ class EvaluationCallback(keras.callbacks.Callback):
             record["epoch_seconds"] = round(self._epoch_seconds, 3)  # training time of `epoch`
         with open(os.path.join(self.exp_dir, METRICS_FILE), "a") as f:
             f.write(json.dumps(record) + "\n")
+        constant, total = self.schedule or (None, None)
+        plot_learning_curves(read_metrics(self.exp_dir), os.path.join(self.exp_dir, CURVES_FILE),
+                             title=f"{os.path.basename(os.path.normpath(self.exp_dir))}: epoch "
+                                   f"{epoch}", constant_epochs=constant, total_epochs=total)
 
 
 class CheckpointCallback(keras.callbacks.Callback):

@@ -5,7 +5,7 @@ projector reads: a checkpoint holding the embedding, `metadata.tsv` (a header
 line, then index and label per row), `sprite.png` (the images tiled in a
 square) and `projector_config.pbtxt`, plus `vectors.tsv` for the stand-alone
 projector (projector.tensorflow.org). `tsne_scatter` draws a 2-D t-SNE of the
-vectors (scikit-learn) as a PNG, one colour per label.
+vectors (scikit-learn) as a matplotlib scatter with a class legend.
 """
 
 from __future__ import annotations
@@ -19,13 +19,9 @@ import tensorflow as tf
 
 from bigan_tf.errors import DataError
 from bigan_tf.images import make_grid, write_png
+from bigan_tf.plots import plot_embedding
 
 EMBEDDING_TENSOR = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
-
-# Ten well-separated colours (RGB), cycled for more labels.
-PALETTE = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40],
-                    [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127],
-                    [188, 189, 34], [23, 190, 207]], np.uint8)
 
 
 def sprite(images) -> np.ndarray:
@@ -74,23 +70,8 @@ def tsne_points(vectors, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
                 ).fit_transform(vectors)
 
 
-def scatter_image(points, labels, size: int = 800, dot: int = 3) -> np.ndarray:
-    """Points [N, 2] drawn as dots coloured by label on a white uint8 [size, size, 3] canvas."""
-    points = np.asarray(points, np.float64)
-    low, high = points.min(axis=0), points.max(axis=0)
-    span = np.where(high > low, high - low, 1.0)
-    margin = dot + 2
-    xy = ((points - low) / span * (size - 2 * margin) + margin).astype(int)
-    canvas = np.full((size, size, 3), 255, np.uint8)
-    colours = PALETTE[np.asarray(labels, int) % len(PALETTE)]
-    for (x, y), colour in zip(xy, colours):
-        row = size - 1 - y  # y grows upwards
-        canvas[max(row - dot, 0):row + dot + 1, max(x - dot, 0):x + dot + 1] = colour
-    return canvas
-
-
-def tsne_scatter(path: str, vectors, labels, seed: int = 0) -> np.ndarray:
+def tsne_scatter(path: str, vectors, labels, seed: int = 0, title: str = "") -> np.ndarray:
     """Writes the t-SNE scatter PNG of `vectors` coloured by `labels`; returns the points."""
     points = tsne_points(vectors, seed)
-    write_png(path, scatter_image(points, labels))
+    plot_embedding(points, labels, path, title=title or f"t-SNE of {len(points)} encodings")
     return points

@@ -47,27 +47,3 @@ def write_png(path: str, grid: np.ndarray) -> None:
     atomic_write_bytes(path, tf.io.encode_png(tf.convert_to_tensor(grid, tf.uint8)).numpy())
 
 
-def confusion_image(matrix, cell: int = 36) -> np.ndarray:
-    """A confusion matrix as a uint8 RGB picture: rows = true class, columns = predicted.
-
-    Each cell's darkness is its share of its row; the count is written in it,
-    and the class numbers label the first row and column.
-    """
-    from PIL import Image, ImageDraw
-
-    matrix = np.asarray(matrix)
-    k = len(matrix)
-    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    size = (k + 1) * cell
-    image = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(image)
-    for i in range(k):
-        draw.text((cell // 3, (i + 1) * cell + cell // 3), str(i), fill="black")
-        draw.text(((i + 1) * cell + cell // 3, cell // 3), str(i), fill="black")
-        for j in range(k):
-            shade = int(round(255 * (1 - shares[i, j])))
-            box = ((j + 1) * cell, (i + 1) * cell, (j + 2) * cell - 1, (i + 2) * cell - 1)
-            draw.rectangle(box, fill=(shade, shade, 255 if i == j else shade), outline="gray")
-            draw.text((box[0] + 3, box[1] + cell // 3), str(int(matrix[i, j])),
-                      fill="white" if shade < 128 else "black")
-    return np.asarray(image, np.uint8)

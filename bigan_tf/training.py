@@ -268,7 +268,7 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
         evaluation_callback = EvaluationCallback(
             evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
             deploy_iters=deploy_iters, writer=writer, print_fn=print_fn, chief=chief,
-            stop_request=stop, fresh=resume is None)
+            stop_request=stop, fresh=resume is None, schedule=(constant_epochs, total_epochs))
         callbacks = [*extra_callbacks, NaNGuard(), StopAtStepBoundary(stop), evaluation_callback,
                      CheckpointCallback(checkpoint, should_save, stop_request=stop,
                                         print_fn=print_fn if chief else (lambda s: None)),

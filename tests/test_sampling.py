@@ -156,7 +156,7 @@ def test_projector_files_are_what_tensorboard_reads(sources, small_mnist, tmp_pa
     from google.protobuf import text_format
     from tensorboard.plugins import projector
 
-    from bigan_tf.embeddings import EMBEDDING_TENSOR, scatter_image, write_projector
+    from bigan_tf.embeddings import EMBEDDING_TENSOR, write_projector
     model = S.LatentModel.load(sources["export"])
     images = small_mnist.val_images[:50].astype(np.float32) / 255.0
     labels = small_mnist.val_labels[:50]
@@ -173,8 +173,6 @@ def test_projector_files_are_what_tensorboard_reads(sources, small_mnist, tmp_pa
     assert Image.open(tmp_path / embedding.sprite.image_path).size == (8 * 28, 8 * 28)
     assert list(embedding.sprite.single_image_dim) == [28, 28]
     assert len((tmp_path / "vectors.tsv").read_text().splitlines()) == 50
-    canvas = scatter_image(np.array([[0.0, 0.0], [1.0, 1.0]]), [0, 1], size=50, dot=1)
-    assert tuple(canvas[46, 3]) == (31, 119, 180) and tuple(canvas[3, 46]) == (255, 127, 14)
 
 
 def test_embed_command_line(sources, mnist_dir, tmp_path):
@@ -184,7 +182,7 @@ def test_embed_command_line(sources, mnist_dir, tmp_path):
         cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
         text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert Image.open(tmp_path / "tsne.png").size == (800, 800)
+    assert Image.open(tmp_path / "tsne.png").size == (720, 630)  # matplotlib, 8 x 7 in at 90 dpi
     assert (tmp_path / "projector_config.pbtxt").exists()
 
 

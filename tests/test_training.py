@@ -102,6 +102,8 @@ def test_trainer_end_to_end_on_real_mnist(mnist_dir, tmp_path):
     assert config["objective"]["joint_discrim_weight"] == 1 and config["num_replicas"] == 2
     assert [r["epoch"] for r in read_metrics(str(exp))] == [0, 1, 2]
     assert any(f.startswith("events.out.tfevents") for f in os.listdir(exp / "tensorboard"))
+    # Learning curves, redrawn at every evaluation: 5 panels (2 x 3) at 90 dpi.
+    assert tf.io.decode_png((exp / "curves.png").read_bytes()).shape[:2] == (972, 990)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -46,7 +46,8 @@ def main(argv):
     print(f"Wrote projector files for {len(vectors)} images to {FLAGS.output_dir}")
     if FLAGS.tsne:
         path = os.path.join(FLAGS.output_dir, "tsne.png")
-        tsne_scatter(path, vectors, data.val_labels, FLAGS.seed)
+        tsne_scatter(path, vectors, data.val_labels, FLAGS.seed,
+                     title=f"t-SNE of E(x), {len(vectors)} validation images: {FLAGS.model}")
         print(f"Wrote {path}")
     return 0
 

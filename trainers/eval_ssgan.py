@@ -36,7 +36,7 @@ def main(argv):
 
     from bigan_tf.callbacks import atomic_write_text
     from bigan_tf.data import load_image_data
-    from bigan_tf.images import confusion_image, write_png
+    from bigan_tf.plots import plot_confusion
     from bigan_tf.ssgan import confusion_matrix, load_trained_ssgan, predict_classes
 
     model, record, epoch = load_trained_ssgan(FLAGS.checkpoint, FLAGS.epoch)
@@ -47,7 +47,9 @@ def main(argv):
     matrix = confusion_matrix(data.val_labels, predicted, model.config.num_classes)
     accuracy = float(np.trace(matrix) / matrix.sum())
     output_dir = FLAGS.output_dir or os.path.join(FLAGS.checkpoint, "eval")
-    write_png(os.path.join(output_dir, "confusion.png"), confusion_image(matrix))
+    plot_confusion(matrix, os.path.join(output_dir, "confusion.png"),
+                   title=f"{FLAGS.checkpoint}, epoch {epoch}: test accuracy "
+                         f"{100 * accuracy:.2f}%")
     per_class = (np.diag(matrix) / np.maximum(matrix.sum(1), 1)).tolist()
     atomic_write_text(os.path.join(output_dir, "results.json"), json.dumps(
         {"checkpoint": FLAGS.checkpoint, "epoch": epoch, "test_accuracy": accuracy,

@@ -1,0 +1,198 @@
+"""The pictures of a run: learning curves, embeddings, confusion (matplotlib, headless).
+
+* `plot_learning_curves(records, path)`: one run's metrics against epoch, the
+  learning-rate decay phase shaded; the run driver writes it as `curves.png`
+  at every evaluation.
+* `plot_groups(groups, path)`: several runs overlaid, one line per group; a
+  group of several runs (seeds) is drawn as its mean with a min..max band
+  (`trainers.plot_runs`, `benchmarks.reproduce_mnist`).
+* `plot_embedding`, `plot_confusion`: a t-SNE scatter with a class legend
+  (`trainers.embed`) and a confusion matrix (`trainers.eval_ssgan`).
+
+A panel shows the first metric of its list that the records have (a plain
+GAN reports NNC_d where a BiGAN reports NNC_e-); panels no record has are left
+out. PNGs are written through a temporary file and a rename.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+Record = Dict
+# (title, [(label, value of a record or None)]) per panel.
+Panel = Tuple[str, List[Tuple[str, Callable[[Record], Optional[float]]]]]
+
+
+def _metric(*names: str) -> Callable[[Record], Optional[float]]:
+    """The first of `names` in a record's metrics (or losses), else None."""
+    def value(record: Record) -> Optional[float]:
+        for name in names:
+            for section in ("metrics", "losses"):
+                if name in record.get(section, {}):
+                    return float(record[section][name])
+        return None
+    return value
+
+
+def _ratio(record: Record) -> Optional[float]:
+    metrics = record.get("metrics", {})
+    if metrics.get("EGr_b"):
+        return float(metrics["EGr"]) / float(metrics["EGr_b"])
+    return None
+
+
+# One run's curves: every metric the protocol reports, and the losses.
+RUN_PANELS: List[Panel] = [
+    ("1-NN accuracy (%)", [("NNC_e-", _metric("NNC_e-")), ("NNC_e", _metric("NNC_e")),
+                           ("NNC_d", _metric("NNC_d"))]),
+    ("linear classifier (%)", [("CLS_e-", _metric("CLS_e-")), ("CLS_d", _metric("CLS_d")),
+                               ("test ACC", _metric("ACC"))]),
+    ("reconstruction ‖x − G(E(x))‖", [("EGr", _metric("EGr")), ("EGr_b (baseline)",
+                                                              _metric("EGr_b"))]),
+    ("nearest generated sample (NND)", [("NND", _metric("NND")), ("NND/10", _metric("NND/10")),
+                                        ("NND/100", _metric("NND/100"))]),
+    ("losses (cost line)", [(k, _metric(k)) for k in ("JD", "D", "E", "G", "S")]),
+]
+
+# Several runs: one number per panel, comparable across objectives.
+COMPARE_PANELS: List[Panel] = [
+    ("1-NN accuracy on features (%)", [("", _metric("NNC_e-", "NNC_d"))]),
+    ("linear classifier (%)", [("", _metric("CLS_e-", "CLS_d", "ACC"))]),
+    ("EGr / EGr_b (lower is better)", [("", _ratio)]),
+    ("NND (lower is better)", [("", _metric("NND"))]),
+]
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")  # headless; a no-op when already selected
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _series(runs: Sequence[Sequence[Record]], value) -> Tuple[List[int], List[List[float]]]:
+    """Epochs and, per epoch, the values of every run that has one."""
+    by_epoch: Dict[int, List[float]] = {}
+    for records in runs:
+        for record in records:
+            v = value(record)
+            if v is not None:
+                by_epoch.setdefault(int(record["epoch"]), []).append(v)
+    epochs = sorted(by_epoch)
+    return epochs, [by_epoch[e] for e in epochs]
+
+
+def _save(figure, path: str) -> str:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temporary = f"{path}.tmp.png"
+    figure.savefig(temporary, dpi=90)
+    _pyplot().close(figure)
+    os.replace(temporary, path)
+    return path
+
+
+def _layout(count: int):
+    columns = 2 if count > 1 else 1
+    rows = (count + columns - 1) // columns
+    figure, axes = _pyplot().subplots(rows, columns, figsize=(5.5 * columns, 3.6 * rows),
+                                      squeeze=False)
+    for axis in axes.flat[count:]:
+        axis.set_visible(False)
+    return figure, list(axes.flat[:count])
+
+
+def plot_learning_curves(records: Sequence[Record], path: str, title: str = "",
+                         constant_epochs: Optional[int] = None,
+                         total_epochs: Optional[int] = None) -> str:
+    """One run's metrics and losses against epoch; the decay phase shaded. Returns `path`."""
+    panels = [(name, [(label, value) for label, value in lines
+                      if _series([records], value)[0]]) for name, lines in RUN_PANELS]
+    panels = [(name, lines) for name, lines in panels if lines]
+    figure, axes = _layout(max(1, len(panels)))
+    for axis, (name, lines) in zip(axes, panels):
+        for label, value in lines:
+            epochs, values = _series([records], value)
+            style = "--" if "baseline" in label else "-"
+            axis.plot(epochs, [v[0] for v in values], style, marker=".", label=label)
+        if constant_epochs is not None and total_epochs and total_epochs > constant_epochs:
+            axis.axvspan(constant_epochs, total_epochs, color="0.5", alpha=0.12,
+                         label="learning-rate decay")
+        axis.set_title(name)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize="small")
+    figure.suptitle(title or "learning curves")
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def plot_groups(groups: Dict[str, Sequence[Sequence[Record]]], path: str, title: str = "",
+                panels: Sequence[Panel] = tuple(COMPARE_PANELS),
+                colors: Optional[Dict[str, str]] = None) -> str:
+    """Groups of runs overlaid: mean over a group's runs, band = min..max. Returns `path`."""
+    panels = [(name, value) for name, [(_, value)] in panels
+              if any(_series(runs, value)[0] for runs in groups.values())]
+    figure, axes = _layout(max(1, len(panels)))
+    for axis, (name, value) in zip(axes, panels):
+        for index, (label, runs) in enumerate(groups.items()):
+            epochs, values = _series(runs, value)
+            if not epochs:
+                continue
+            # A fixed colour per group, so a group looks the same in every panel.
+            color = (colors or {}).get(label, f"C{index % 10}")
+            axis.plot(epochs, [sum(v) / len(v) for v in values], marker=".", color=color,
+                      label=label)
+            if len(runs) > 1:
+                axis.fill_between(epochs, [min(v) for v in values], [max(v) for v in values],
+                                  color=color, alpha=0.2)
+        axis.set_title(name)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+    handles, labels = [], []
+    for axis in axes:
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    if handles:
+        figure.legend(handles, labels, loc="lower center", ncol=min(len(handles), 6))
+    figure.suptitle(title)
+    figure.tight_layout(rect=(0, 0.07, 1, 0.96))
+    return _save(figure, path)
+
+
+def plot_embedding(points, labels, path: str, title: str = "",
+                   class_names: Optional[Sequence[str]] = None) -> str:
+    """A 2-D embedding (e.g. t-SNE of E(x)) as a scatter coloured by class, with a legend."""
+    import numpy as np
+    plt = _pyplot()
+    points, labels = np.asarray(points, np.float64), np.asarray(labels, int)
+    figure, axis = plt.subplots(figsize=(8, 7))
+    colormap = plt.get_cmap("tab10" if labels.max(initial=0) < 10 else "tab20")
+    for k in np.unique(labels):
+        chosen = labels == k
+        name = class_names[k] if class_names is not None and k < len(class_names) else str(k)
+        axis.scatter(points[chosen, 0], points[chosen, 1], s=6, color=colormap(k % colormap.N),
+                     label=name)
+    axis.set_xticks([])
+    axis.set_yticks([])
+    axis.legend(title="class", markerscale=3, fontsize="small", loc="best")
+    axis.set_title(title or "2-D embedding")
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def plot_confusion(matrix, path: str, title: str = "",
+                   class_names: Optional[Sequence[str]] = None) -> str:
+    """A confusion matrix (rows: true class, columns: predicted), counts in the cells."""
+    import numpy as np
+    from sklearn.metrics import ConfusionMatrixDisplay
+    matrix = np.asarray(matrix)
+    names = list(class_names) if class_names is not None else [str(k) for k in range(len(matrix))]
+    figure, axis = _pyplot().subplots(figsize=(1.0 + 0.6 * len(matrix), 0.6 * len(matrix) + 0.8))
+    ConfusionMatrixDisplay(matrix, display_labels=names).plot(ax=axis, cmap="Blues",
+                                                             colorbar=False, values_format="d")
+    axis.set_title(title or "confusion matrix")
+    figure.tight_layout()
+    return _save(figure, path)
