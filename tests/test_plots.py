@@ -66,3 +66,69 @@ def test_plot_runs_command_line(tmp_path):
     missing = run(str(tmp_path / "nowhere"), f"--output={tmp_path / 'd.png'}")
     assert missing.returncode == 2 and "has no metrics.jsonl" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+# ------------------------------------------------------- the paper's figures
+def test_filter_tiles_one_per_filter_each_normalised():
+    from bigan_tf.figures import filter_tiles
+    rng = np.random.RandomState(0)
+    dense = rng.randn(784, 32).astype(np.float32)
+    tiles = filter_tiles(dense, (28, 28, 1))
+    assert tiles.shape == (32, 28, 28, 1)
+    assert np.allclose(tiles.reshape(32, -1).min(1), 0) and np.allclose(
+        tiles.reshape(32, -1).max(1), 1)
+    dense[:, 7] *= 10  # the largest filter comes first
+    top = filter_tiles(dense, (28, 28, 1), top=5)
+    assert top.shape == (5, 28, 28, 1)
+    np.testing.assert_allclose(top[0], filter_tiles(dense[:, 7:8], (28, 28, 1))[0], atol=1e-6)
+    assert filter_tiles(rng.randn(11, 11, 3, 96), top=100).shape == (96, 11, 11, 3)
+    assert filter_tiles(rng.randn(1024, 784), (28, 28, 1), 10, reads_input=False).shape == (
+        10, 28, 28, 1)
+
+
+def test_first_layer_filters_of_the_convolutional_family():
+    from bigan_tf import NetworkConfig
+    from bigan_tf.figures import first_layer_filters
+    from conftest import make_compiled_bigan
+    model = make_compiled_bigan("bigan", NetworkConfig(family="dcgan", image_shape=(32, 32, 3),
+                                                       latent_dim=8, base_width=8))
+    tiles = first_layer_filters(model, (32, 32, 3))
+    # AlexNet conv1: 96 kernels of 11x11x3 (in group order); D's conv0 and G's last
+    # deconvolution: base_width 5x5x3 kernels.
+    assert {k: v.shape for k, v in tiles.items()} == {
+        "E": (96, 11, 11, 3), "D": (8, 5, 5, 3), "G": (8, 5, 5, 3)}
+
+
+def test_nearest_indices_match_brute_force():
+    from bigan_tf.figures import nearest_indices
+    rng = np.random.RandomState(1)
+    queries, references = rng.randn(37, 20), rng.randn(500, 20)
+    expected = np.argsort(((queries[:, None] - references[None]) ** 2).sum(-1), axis=1)[:, :4]
+    np.testing.assert_array_equal(nearest_indices(queries, references, 4, block=16), expected)
+
+
+def test_visualize_command_line(tmp_path, mnist_dir):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    run = lambda module, *args: subprocess.run([sys.executable, "-m", module, *args],
+                                               cwd=REPO_ROOT, env=env, capture_output=True,
+                                               text=True, timeout=600)
+    small = [f"--data_dir={mnist_dir}", "--epochs=1", "--decay_epochs=0",
+             "--max_train_images=512", "--hidden_units=32", "--num_val=100",
+             "--num_train_reference=256", "--num_generated=200", "--cls_steps=5"]
+    for name, objective in (("bigan", "bigan"), ("gan", "gan")):
+        trained = run("trainers.train_mnist", f"--exp_dir={tmp_path / name}",
+                      f"--objective={objective}", *small)
+        assert trained.returncode == 0, trained.stderr[-2000:]
+    for what in ("filters", "neighbours", "figure4"):
+        out = tmp_path / f"{what}.png"
+        result = run("trainers.visualize", f"--model={tmp_path / 'bigan'}", f"--what={what}",
+                     f"--output={out}", f"--data_dir={mnist_dir}", "--num=4")
+        assert result.returncode == 0, result.stderr[-2000:]
+        width, height = _png_size(out)
+        assert width == 855 and height > 100
+    gan = run("trainers.visualize", f"--model={tmp_path / 'gan'}", "--what=figure4",
+              f"--output={tmp_path / 'x.png'}", f"--data_dir={mnist_dir}")
+    assert gan.returncode == 2 and "has no encoder" in gan.stderr and "Traceback" not in gan.stderr
+    filters = run("trainers.visualize", f"--model={tmp_path / 'gan'}", "--what=filters",
+                  f"--output={tmp_path / 'gan_filters.png'}")
+    assert filters.returncode == 0, filters.stderr[-2000:]  # D and G only
