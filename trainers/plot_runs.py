@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from absl import app, flags
+from absl import flags
 
 from trainers.cli import run_main
 
