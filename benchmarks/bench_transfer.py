@@ -30,6 +30,8 @@ flags.DEFINE_list("modes", ["linear", "finetune"], "Transfer modes.")
 flags.DEFINE_integer("steps", 2000, "Adam steps per run.")
 flags.DEFINE_integer("seed", 0, "Seed of the label subsets and classifiers.")
 flags.DEFINE_string("json_out", None, "Also write the rows as JSON here.")
+flags.DEFINE_string("plot_out", None, "Also draw test accuracy against labels per class here "
+                    "(PNG: the encoder vs random init, one panel per mode).")
 
 
 def main(argv):
@@ -64,6 +66,9 @@ def main(argv):
     if FLAGS.json_out:
         with open(FLAGS.json_out, "w") as f:
             json.dump(rows, f, indent=2)
+    if FLAGS.plot_out:
+        from bigan_tf.plots import plot_transfer
+        print(f"Wrote {plot_transfer(rows, FLAGS.plot_out, title=FLAGS.hub_module)}")
 
 
 if __name__ == "__main__":

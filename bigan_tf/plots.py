@@ -8,6 +8,7 @@
   (`trainers.plot_runs`, `benchmarks.reproduce_mnist`).
 * `plot_embedding`, `plot_confusion`: a t-SNE scatter with a class legend
   (`trainers.embed`) and a confusion matrix (`trainers.eval_ssgan`).
+* `plot_transfer`: accuracy against labels per class (`benchmarks/bench_transfer.py`).
 
 A panel shows the first metric of its list that the records have (a plain
 GAN reports NNC_d where a BiGAN reports NNC_e-); panels no record has are left
@@ -194,5 +195,31 @@ def plot_confusion(matrix, path: str, title: str = "",
     ConfusionMatrixDisplay(matrix, display_labels=names).plot(ax=axis, cmap="Blues",
                                                              colorbar=False, values_format="d")
     axis.set_title(title or "confusion matrix")
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def plot_transfer(rows: Sequence[Dict], path: str, title: str = "") -> str:
+    """Test accuracy against labels per class, pretrained encoder vs random init, per mode.
+
+    `rows`: dicts with labels_per_class, mode, pretrained and random (accuracies
+    in [0, 1]), as `benchmarks/bench_transfer.py` makes them.
+    """
+    modes = list(dict.fromkeys(row["mode"] for row in rows))
+    figure, axes = _layout(max(1, len(modes)))
+    for axis, mode in zip(axes, modes):
+        chosen = sorted((r for r in rows if r["mode"] == mode),
+                        key=lambda r: r["labels_per_class"])
+        budgets = [r["labels_per_class"] for r in chosen]
+        for key, label, style in (("pretrained", "BiGAN encoder", "-o"),
+                                  ("random", "random init", "--s")):
+            axis.plot(budgets, [100 * r[key] for r in chosen], style, label=label)
+        axis.set_xscale("log")
+        axis.set_xlabel("labelled images per class")
+        axis.set_ylabel("test accuracy (%)")
+        axis.set_title(mode)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.suptitle(title or "transfer")
     figure.tight_layout()
     return _save(figure, path)

@@ -132,3 +132,10 @@ def test_visualize_command_line(tmp_path, mnist_dir):
     filters = run("trainers.visualize", f"--model={tmp_path / 'gan'}", "--what=filters",
                   f"--output={tmp_path / 'gan_filters.png'}")
     assert filters.returncode == 0, filters.stderr[-2000:]  # D and G only
+
+
+def test_transfer_plot(tmp_path):
+    from bigan_tf.plots import plot_transfer
+    rows = [{"labels_per_class": n, "mode": mode, "pretrained": 0.5 + n / 3000,
+             "random": 0.4 + n / 3000} for n in (10, 100, 1000) for mode in ("linear", "finetune")]
+    assert _png_size(plot_transfer(rows, str(tmp_path / "t.png"))) == (990, 324)  # 2 panels
