@@ -79,13 +79,24 @@ def main(argv):
     if FLAGS.what == "filters":
         panels = []
         names = {"E": "E, first layer", "D": "D, first layer", "G": "G, last layer"}
+        encoder_groups = getattr(getattr(model.encoder, "conv2", None), "groups", 1)
         for key, tiles in first_layer_filters(model, shape, top=10 * FLAGS.num).items():
-            rows = 8 if len(tiles) == 96 else max(1, int(np.sqrt(len(tiles))))
-            while len(tiles) % rows:
-                rows -= 1
             # A white border around each tile keeps neighbouring filters apart.
             framed = np.pad(tiles, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=1.0)
-            panels.append((f"{names[key]}: {len(tiles)} filters", make_grid(framed, rows)))
+            # AlexNet's conv2 reads conv1's filters in groups: one block per group.
+            groups = encoder_groups if key == "E" and len(tiles) % encoder_groups == 0 else 1
+            blocks = []
+            for block in np.split(framed, groups):
+                rows = max(1, int(np.sqrt(len(block) / 2)) if groups > 1
+                           else int(np.sqrt(len(block))))
+                while len(block) % rows:
+                    rows -= 1
+                blocks.append(make_grid(block, rows))
+            gap = np.full((4, blocks[0].shape[1], blocks[0].shape[2]), 255, np.uint8)
+            grid = np.concatenate([part for b in blocks for part in (b, gap)][:-1])
+            label = f"{names[key]}: {len(tiles)} filters" + (
+                f" in {groups} groups" if groups > 1 else "")
+            panels.append((label, grid))
         path = _panels(panels, FLAGS.output, title)
     else:
         if model.encoder is None:
