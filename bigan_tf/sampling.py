@@ -210,6 +210,7 @@ class LatentModel:
         self.encoder_image_shape = tuple(int(d) for d in (encoder_image_shape or image_shape))
         self.source = source
         self.num_classes = int(num_classes)
+        self.epoch: Optional[int] = None  # a training run's checkpoint epoch (None: export)
 
     @property
     def is_conditional(self) -> bool:
@@ -233,8 +234,10 @@ class LatentModel:
             encode = None
             if model.encoder is not None:
                 encode = tf.function(lambda x: model.encoder(x, training=False)["latent"])
-            return cls(generate, encode, trained.network.latent_dim, shape, path,
-                       model.num_classes, trained.network.encoder_image_shape)
+            loaded = cls(generate, encode, trained.network.latent_dim, shape, path,
+                         model.num_classes, trained.network.encoder_image_shape)
+            loaded.epoch = trained.epoch
+            return loaded
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
             signatures = tf.saved_model.load(path).signatures
             if "generate" not in signatures:

@@ -47,7 +47,8 @@ def main(argv):
     if FLAGS.tsne:
         path = os.path.join(FLAGS.output_dir, "tsne.png")
         tsne_scatter(path, vectors, data.val_labels, FLAGS.seed,
-                     title=f"t-SNE of E(x), {len(vectors)} validation images: {FLAGS.model}")
+                     title=f"t-SNE of E(x), {len(vectors)} validation images: {FLAGS.model}"
+                           + (f", epoch {model.epoch}" if model.epoch is not None else ""))
         print(f"Wrote {path}")
     return 0
 
