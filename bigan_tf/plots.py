@@ -9,6 +9,7 @@
 * `plot_embedding`, `plot_confusion`: a t-SNE scatter with a class legend
   (`trainers.embed`) and a confusion matrix (`trainers.eval_ssgan`).
 * `plot_transfer`: accuracy against labels per class (`benchmarks/bench_transfer.py`).
+* `plot_image_panels`: image grids in titled rows (`trainers.visualize`).
 
 A panel shows the first metric of its list that the records have (a plain
 GAN reports NNC_d where a BiGAN reports NNC_e-); panels no record has are left
@@ -222,4 +223,23 @@ def plot_transfer(rows: Sequence[Dict], path: str, title: str = "") -> str:
         axis.legend()
     figure.suptitle(title or "transfer")
     figure.tight_layout()
+    return _save(figure, path)
+
+
+def plot_image_panels(panels: Sequence[Tuple[str, object]], path: str,
+                      title: str = "") -> str:
+    """uint8 image grids [H, W, C], one titled row each, in one figure (the paper's figures)."""
+    plt = _pyplot()
+    heights = [grid.shape[0] for _, grid in panels]
+    scale = 9.0 / max(max(grid.shape[1] for _, grid in panels), 1)
+    figure, axes = plt.subplots(len(panels), 1, squeeze=False,
+                                figsize=(9.5, max(2.0, sum(heights) * scale + 0.5 * len(panels))),
+                                gridspec_kw={"height_ratios": heights})
+    for axis, (name, grid) in zip(axes[:, 0], panels):
+        axis.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray",
+                    interpolation="nearest")
+        axis.set_title(name)
+        axis.axis("off")
+    figure.suptitle(title)
+    figure.tight_layout(rect=(0, 0, 1, 0.97))
     return _save(figure, path)

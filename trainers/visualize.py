@@ -34,28 +34,6 @@ flags.DEFINE_integer("seed", 0, "Seed of the samples' z.")
 NEIGHBOURS = 5
 
 
-def _panels(images_by_title, path, title):
-    """Each (title, uint8 grid) in its own row of a matplotlib figure."""
-    from bigan_tf.plots import _pyplot, _save
-    plt = _pyplot()
-    count = len(images_by_title)
-    widths = max(grid.shape[1] for _, grid in images_by_title)
-    heights = sum(grid.shape[0] for _, grid in images_by_title)
-    scale = 9.0 / max(widths, 1)
-    figure, axes = plt.subplots(count, 1, squeeze=False,
-                                figsize=(9.5, max(2.0, heights * scale + 0.5 * count)),
-                                gridspec_kw={"height_ratios": [g.shape[0] for _, g in
-                                                               images_by_title]})
-    for axis, (name, grid) in zip(axes[:, 0], images_by_title):
-        axis.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray",
-                    interpolation="nearest")
-        axis.set_title(name)
-        axis.axis("off")
-    figure.suptitle(title)
-    figure.tight_layout(rect=(0, 0, 1, 0.97))
-    return _save(figure, path)
-
-
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
@@ -67,6 +45,7 @@ def main(argv):
     from bigan_tf.errors import ConfigError
     from bigan_tf.figures import first_layer_filters, nearest_indices
     from bigan_tf.images import make_grid
+    from bigan_tf.plots import plot_image_panels
     from bigan_tf.bigan import sample_prior
     from trainers.training_flags import resolved_data_dir
 
@@ -97,7 +76,7 @@ def main(argv):
             label = f"{names[key]}: {len(tiles)} filters" + (
                 f" in {groups} groups" if groups > 1 else "")
             panels.append((label, grid))
-        path = _panels(panels, FLAGS.output, title)
+        path = plot_image_panels(panels, FLAGS.output, title)
     else:
         if model.encoder is None:
             raise ConfigError(f"{FLAGS.model} has no encoder (a plain GAN): --what={FLAGS.what} "
@@ -118,7 +97,7 @@ def main(argv):
             rows = [np.concatenate([queries[i:i + 1], references[by_features[i]],
                                     references[by_pixels[i]]]) for i in range(len(queries))]
             grid = make_grid(np.concatenate(rows).astype(np.float32) / 255.0, len(queries))
-            path = _panels([(f"query | {NEIGHBOURS} nearest by E's features | {NEIGHBOURS} "
+            path = plot_image_panels([(f"query | {NEIGHBOURS} nearest by E's features | {NEIGHBOURS} "
                              "nearest by pixels", grid)], FLAGS.output, title)
         else:
             z = sample_prior(FLAGS.num, network.latent_dim, tf.constant([FLAGS.seed, 1], tf.int64))
@@ -129,7 +108,7 @@ def main(argv):
             recon = tf.reshape(model.generate(model.encoder(x)["latent"], labels),
                                [-1, *shape]).numpy()
             real = tf.reshape(model.at_generator_resolution(x), [-1, *shape]).numpy()
-            path = _panels([("G(z)", make_grid(samples, 1)), ("x", make_grid(real, 1)),
+            path = plot_image_panels([("G(z)", make_grid(samples, 1)), ("x", make_grid(real, 1)),
                             ("G(E(x))", make_grid(recon, 1))], FLAGS.output, title)
     print(f"Wrote {path}")
     return 0
