@@ -218,6 +218,8 @@ def copy_run_records(root: str, runs: Dict[str, List[Dict]], out_dir: str) -> No
         for run in found:
             source = run_dir(root, objective, run["seed"])
             target = os.path.join(out_dir, "runs", objective, f"seed{run['seed']}")
+            # Only the last evaluation's grids: drop the copies of an earlier report.
+            shutil.rmtree(os.path.join(target, "samples"), ignore_errors=True)
             os.makedirs(os.path.join(target, "samples"), exist_ok=True)
             for name in ("metrics.jsonl", "config.json"):
                 if os.path.exists(os.path.join(source, name)):
