@@ -47,7 +47,9 @@ class TrainingCheckpoint:
         self.noise_seed = tf.Variable(model.noise_seed, dtype=tf.int64, trainable=False,
                                       name="noise_seed")
         self._model_seed = model.noise_seed
-        self._step_counter = model.generator_optimizer.iterations
+        # Keras's own optimizer of every model counts training steps (the BiGAN's
+        # E+G Adam, the SSGAN's D Adam; the SSGAN's G Adam may step several times).
+        self._step_counter = model.optimizer.iterations
         children = {name: net for name, net in model.networks._asdict().items() if net is not None}
         children.update(discriminator_optimizer=model.discriminator_optimizer,
                         generator_optimizer=model.generator_optimizer,
@@ -62,7 +64,7 @@ class TrainingCheckpoint:
 
     @property
     def step(self) -> int:
-        """The global training step (the E+G optimiser's update count)."""
+        """The global training step (the model's own optimiser's update count)."""
         return int(self._step_counter.numpy())
 
     def save(self, epoch: int) -> str:

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -136,6 +137,9 @@ def test_generator_updates_and_clipping_change_the_step():
     twice.compile_for_training()
     twice.train_step(((x_u, tf.zeros([8], tf.int32)), (x_l, y_l)))
     assert int(twice.generator_optimizer.iterations) == 2
+    # Checkpoints count training steps, not G updates (a stopped run resumes in place).
+    from bigan_tf.checkpoints import TrainingCheckpoint
+    assert TrainingCheckpoint(twice, tempfile.mkdtemp()).step == 1
 
 
 @pytest.fixture(scope="module")
