@@ -1,10 +1,12 @@
 """Splits, the epoch-seeded tf.data pipeline, and TFDS loading (mocked, offline)."""
 
+import socket
+
 import numpy as np
 import pytest
 
-from bigan_tf.data import load_image_data, split_validation, training_dataset
-from bigan_tf.errors import ConfigError
+from bigan_tf.data import load_image_data, split_validation, training_dataset, tfds_source
+from bigan_tf.errors import ConfigError, DataError
 
 
 def test_original_split_sizes(mnist_data):
@@ -51,6 +53,35 @@ def test_pipeline_shapes_range_and_epoch_seeding():
     resumed = _batches(training_dataset(images, labels, 8, seed=3, first_epoch=1, last_epoch=3))
     for (xa, ya), (xb, yb) in zip(full[5:], resumed):
         np.testing.assert_array_equal(ya, yb)
+
+
+def test_network_probe_answers_for_open_and_closed_ports():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        assert tfds_source.network_reachable("127.0.0.1", port, timeout=2)
+    # The port just closed: nothing listens there now.
+    assert not tfds_source.network_reachable("127.0.0.1", port, timeout=2)
+
+
+def test_unprepared_tfds_dataset_fails_fast_without_a_network(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+    downloads = []
+    real_load = tfds.load
+
+    def recording_load(*args, **kwargs):
+        downloads.append(kwargs.get("download"))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(tfds, "load", recording_load)
+    monkeypatch.setattr(tfds_source, "network_reachable", lambda *a, **k: False)
+    with pytest.raises(DataError, match=r"'mnist' is not prepared in .* cannot be reached to "
+                                        r"download it: .*trainers.prepare_tfds --name=mnist"):
+        load_image_data("tfds:mnist", str(tmp_path), num_val=10)
+    assert downloads == [False]  # never asked TFDS to download
+    with pytest.raises(DataError, match="Unknown TFDS dataset 'no_such_dataset_xyz'"):
+        tfds_source.tfds_load("no_such_dataset_xyz", "train", str(tmp_path))
 
 
 def test_tfds_by_name_with_mock_data():

@@ -146,7 +146,7 @@ def test_tfds_images_by_name_with_label_selection():
         assert data.train_labels.max() < 5 and 0 < data.num_train <= 48
         x, y = next(iter(data.training_dataset(4, seed=0, first_epoch=0, last_epoch=1)))
         assert x.shape == (4, 32, 32, 3) and x.dtype == tf.float32 and int(tf.reduce_max(y)) < 5
-        with pytest.raises(DataError, match="Could not load TFDS dataset"):
+        with pytest.raises(DataError, match="Unknown TFDS dataset 'no_such_dataset_xyz'"):
             load_tfds_image_data("no_such_dataset_xyz", Preprocessing(36, 32))
     with tfds.testing.mock_data(num_examples=12):
         # celeb_a has attributes, no "label": every image gets label 0.

@@ -47,6 +47,7 @@ import numpy as np
 import tensorflow as tf
 
 from bigan_tf.data.pipeline import ImageData, epoch_permutation, to_model_range
+from bigan_tf.data.tfds_source import tfds_load
 from bigan_tf.errors import ConfigError, DataError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
@@ -410,14 +411,8 @@ def _tfds_split(name: str, split: str, data_dir: Optional[str], shuffle_seed=Non
     """(image, label) pairs of a TFDS split; data sets without a "label" (celeb_a) get 0."""
     import tensorflow_datasets as tfds  # Imported lazily: only TFDS users pay for it.
     read_config = tfds.ReadConfig(shuffle_seed=shuffle_seed) if shuffle_seed is not None else None
-    try:
-        examples = tfds.load(name, split=split, data_dir=data_dir, decoders=decoders,
-                             shuffle_files=shuffle_seed is not None, read_config=read_config)
-    except Exception as e:  # TFDS raises many types for unknown names and failed downloads.
-        raise DataError(
-            f"Could not load TFDS dataset {name!r} split {split!r}: {e}. Check the name "
-            "(`tfds.list_builders()`), the network, or give --data_dir a prepared TFDS folder."
-        ) from None
+    examples = tfds_load(name, split, data_dir, decoders=decoders,
+                         shuffle_files=shuffle_seed is not None, read_config=read_config)
 
     def pair(example):
         if "image" not in example:

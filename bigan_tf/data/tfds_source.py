@@ -9,26 +9,92 @@ archives.
 
 from __future__ import annotations
 
+import socket
+import threading
 from typing import Optional, Tuple
 
 import numpy as np
 
 from bigan_tf.errors import DataError
 
+# Where TFDS downloads from (its GCS mirror; the original sites are tried after).
+DOWNLOAD_HOST = "storage.googleapis.com"
 
-def load_tfds_split(name: str, split: str, data_dir: Optional[str] = None,
-                    download: bool = True) -> Tuple[np.ndarray, np.ndarray]:
-    """(images uint8 [N, H, W, C], labels int32 [N]) of one TFDS split."""
+
+def network_reachable(host: str = DOWNLOAD_HOST, port: int = 443,
+                      timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to `host:port` opens within about `timeout` seconds.
+
+    The name lookup runs in a daemon thread because `getaddrinfo` has no timeout
+    of its own: offline it can spend minutes in DNS retries.
+    """
+    addresses = []
+
+    def lookup():
+        try:
+            addresses.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=lookup, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    for family, kind, proto, _, address in addresses[:2]:
+        try:
+            with socket.socket(family, kind, proto) as connection:
+                connection.settimeout(timeout)
+                connection.connect(address)
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def tfds_load(name: str, split: str, data_dir: Optional[str] = None, **kwargs):
+    """`tfds.load(name, split=split, data_dir=data_dir, **kwargs)`, failing fast offline.
+
+    A prepared dataset is read without touching the network. One that is not
+    prepared is downloaded, but only after a quick check that TFDS's download
+    server answers: offline, TFDS itself would spend minutes in DNS retries
+    before failing. Raises `DataError` with the fix for an unknown name, an
+    unprepared dataset without a network, or a failed download.
+    """
     import tensorflow_datasets as tfds  # Imported lazily: only TFDS users pay for it.
 
     try:
-        dataset = tfds.load(name, split=split, data_dir=data_dir, as_supervised=True,
-                            download=download, shuffle_files=False)
-    except Exception as e:  # TFDS raises many types for unknown names and failed downloads.
+        return tfds.load(name, split=split, data_dir=data_dir, download=False, **kwargs)
+    except tfds.core.registered.DatasetNotFoundError:
+        raise DataError(f"Unknown TFDS dataset {name!r}: check the name "
+                        "(`tfds.list_builders()` lists them).") from None
+    except Exception as e:  # noqa: BLE001 - not prepared (AssertionError), bad split, ...
+        if "could not find data" not in str(e):
+            raise DataError(f"Could not load TFDS dataset {name!r} split {split!r}: "
+                            f"{_first_line(e)}.") from None
+    where = data_dir or "TFDS's default folder (~/tensorflow_datasets)"
+    if not network_reachable():
         raise DataError(
-            f"Could not load TFDS dataset {name!r} split {split!r}: {e}. Check the name "
-            "(`tfds.list_builders()`), the network, or give --data_dir a prepared TFDS folder."
-        ) from None
+            f"TFDS dataset {name!r} is not prepared in {where} and {DOWNLOAD_HOST} cannot be "
+            "reached to download it: run where there is a network, or prepare it from "
+            f"downloaded files (`python -m trainers.prepare_tfds --name={name} "
+            "--manual_dir=FILES --data_dir=DIR`) and pass --data_dir=DIR.")
+    try:
+        return tfds.load(name, split=split, data_dir=data_dir, download=True, **kwargs)
+    except Exception as e:  # noqa: BLE001 - TFDS raises many types for failed downloads.
+        raise DataError(f"Could not download TFDS dataset {name!r} into {where}: "
+                        f"{_first_line(e)}. Check the network, or give --data_dir a prepared "
+                        "TFDS folder.") from None
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+
+
+def load_tfds_split(name: str, split: str, data_dir: Optional[str] = None
+                    ) -> Tuple[np.ndarray, np.ndarray]:
+    """(images uint8 [N, H, W, C], labels int32 [N]) of one TFDS split."""
+    import tensorflow_datasets as tfds
+
+    dataset = tfds_load(name, split, data_dir, as_supervised=True, shuffle_files=False)
     images, labels = [], []
     for image_batch, label_batch in tfds.as_numpy(dataset.batch(10000)):
         images.append(image_batch)
@@ -76,10 +142,9 @@ def prepare_offline(name: str, manual_dir: str, data_dir: str) -> str:
         builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
             manual_dir=manual_dir, try_download_gcs=False))
     except Exception as e:  # noqa: BLE001 - bad checksums, unreadable files...
-        message = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
         raise DataError(
             f"Could not prepare TFDS dataset {name!r} from {manual_dir} without a network "
-            f"({message}). The folder must hold the files TFDS would download, under their "
+            f"({_first_line(e)}). The folder must hold the files TFDS would download, under their "
             "original names (for mnist: train-images-idx3-ubyte.gz and the other three)."
         ) from None
     return str(builder.data_path)
