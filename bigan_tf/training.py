@@ -27,7 +27,8 @@ from bigan_tf.config import EvaluationConfig, NetworkConfig, Objective, Optimize
 from bigan_tf.data.pipeline import ImageData
 from bigan_tf.distribute import is_chief, worker_id
 from bigan_tf.errors import CheckpointError, ConfigError
-from bigan_tf.interrupts import StopAtStepBoundary, TrainingInterrupted, stop_on_signals
+from bigan_tf.interrupts import (PreemptionStop, StopAtStepBoundary, TrainingInterrupted,
+                                 stop_on_signals)
 from bigan_tf.evaluation.evaluator import Evaluator
 
 
@@ -260,16 +261,22 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
     evaluator = make_evaluator(model)
     writer = (tf.summary.create_file_writer(os.path.join(run.exp_dir, "tensorboard"))
               if chief else None)
-    # Signals stop one process; a multi-worker cluster needs all of them to stop
-    # together, which TensorFlow's preemption handling would have to coordinate.
-    handle_signals = run.handle_signals and not isinstance(
-        strategy, tf.distribute.MultiWorkerMirroredStrategy)
-    with stop_on_signals(handle_signals) as stop:
+    # Signals stop one process; a multi-worker cluster must stop every worker at
+    # the same step, which TensorFlow's preemption handler agrees (PreemptionStop).
+    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    with contextlib.ExitStack() as stack:
+        stop = stack.enter_context(stop_on_signals(run.handle_signals and not multi_worker))
+        cluster_stop = []
+        if run.handle_signals and multi_worker:
+            cluster_stop.append(stack.enter_context(PreemptionStop(
+                strategy, lambda: checkpoint.save_rolling(checkpoint.step // steps_per_epoch),
+                stop)))
         evaluation_callback = EvaluationCallback(
             evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
             deploy_iters=deploy_iters, writer=writer, print_fn=print_fn, chief=chief,
             stop_request=stop, fresh=resume is None, schedule=(constant_epochs, total_epochs))
-        callbacks = [*extra_callbacks, NaNGuard(), StopAtStepBoundary(stop), evaluation_callback,
+        callbacks = [*extra_callbacks, NaNGuard(), *cluster_stop, StopAtStepBoundary(stop),
+                     evaluation_callback,
                      CheckpointCallback(checkpoint, should_save, stop_request=stop,
                                         print_fn=print_fn if chief else (lambda s: None)),
                      ProgressLine(total_epochs, should_evaluate, evaluation_callback, stop,
@@ -309,7 +316,8 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
             writer.close()
         if stop.requested:
             step = checkpoint.step
-            path = checkpoint.save_rolling(step // steps_per_epoch)
+            saved = [c.saved_path for c in cluster_stop if c.saved_path]
+            path = saved[0] if saved else checkpoint.save_rolling(step // steps_per_epoch)
             raise TrainingInterrupted(
                 f"Stopped by {stop.signal_name} at epoch {step // steps_per_epoch + 1}, step "
                 f"{step % steps_per_epoch}/{steps_per_epoch} of {total_epochs} epochs; saved "

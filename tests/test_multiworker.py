@@ -10,6 +10,7 @@ batch and noise, but the all-reduce sums gradients in a different order
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -120,6 +121,46 @@ def test_a_killed_worker_is_restarted_and_training_completes(mnist_dir, tmp_path
     epochs = [r["epoch"] for r in read_metrics(str(exp_dir))]
     assert epochs == [0, 1, 2, 3], epochs  # nothing duplicated or missing after the restart
     assert load_trained_model(str(exp_dir)).epoch == 3
+
+
+def test_sigterm_to_one_worker_stops_every_worker_at_one_step_and_the_run_resumes(
+        mnist_dir, tmp_path):
+    """TensorFlow's PreemptionCheckpointHandler agrees the step; all workers save and stop."""
+    exp_dir = tmp_path / "sigterm"
+    launcher = _launch(exp_dir, mnist_dir, "--max_train_images=4096", "--epochs=3",
+                       "--disp_interval=1", restarts=1)
+    lines, pids, first_epoch = [], {}, threading.Event()
+
+    def read():
+        for line in launcher.stdout:
+            lines.append(line)
+            if line.startswith("launch_local: worker") and " pid " in line:
+                words = line.split()
+                pids[int(words[2])] = int(words[4])
+            if line.startswith("[worker 0] epoch 1/3:"):
+                first_epoch.set()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert first_epoch.wait(timeout=400), "".join(lines)[-4000:]
+    time.sleep(0.5)  # into epoch 2
+    os.kill(pids[1], signal.SIGTERM)  # one worker only, as a preempted machine
+    launcher.wait(timeout=600)
+    reader.join(timeout=10)
+    output = "".join(lines)
+    assert launcher.returncode == 0, output[-4000:]
+    stopped = re.findall(r"\[worker (\d)\] .*Stopped by SIGTERM at epoch \d+, step (\d+)/64",
+                         output)
+    # Both workers stopped, after the same step, and said so (the chief too).
+    assert sorted(w for w, _ in stopped) == ["0", "1"], output[-4000:]
+    assert len({step for _, step in stopped}) == 1
+    assert "restart 1 of 1" in output
+    resumed = re.search(r"\[worker 0\] Resumed from epoch \d+(, step (\d+)/64)?", output)
+    assert resumed and (resumed.group(2) or "0") == stopped[0][1], output[-4000:]
+    epochs = [r["epoch"] for r in read_metrics(str(exp_dir))]
+    assert epochs == [0, 1, 2, 3], epochs  # each evaluation once
+    assert load_trained_model(str(exp_dir)).epoch == 3
+    # The handler's bookkeeping stayed out of the run folder.
+    assert not [p for p in os.listdir(exp_dir / "checkpoints") if p.startswith("workertemp")]
 
 
 def test_tf_config_is_checked_with_clear_errors():
