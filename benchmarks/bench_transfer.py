@@ -53,7 +53,8 @@ def main(argv):
             for mode in FLAGS.modes:
                 start = time.time()
                 acc = {init: train_classifier(strategy, handle, data, mode, per_class,
-                                              steps=FLAGS.steps, seed=FLAGS.seed)["test_accuracy"]
+                                              steps=FLAGS.steps, seed=FLAGS.seed,
+                                              print_fn=lambda line: None)["test_accuracy"]
                        for init, handle in (("pretrained", FLAGS.hub_module),
                                             ("random", random_handle))}
                 row = {"labels_per_class": per_class, "mode": mode, **acc,

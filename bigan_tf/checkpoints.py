@@ -31,8 +31,23 @@ CHECKPOINT_PREFIX = "ckpt"
 ROLLING_DIR = "rolling"
 
 
+def training_state(model) -> Dict[str, object]:
+    """What a checkpoint holds of `model`, by name.
+
+    A GAN (a `networks` NamedTuple and two optimisers, the BiGAN and the SSGAN)
+    is saved network by network, so one can be restored alone; any other
+    compiled Keras model (the transfer classifier) as itself and its optimiser.
+    """
+    if hasattr(model, "networks"):
+        state = {name: net for name, net in model.networks._asdict().items() if net is not None}
+        state.update(discriminator_optimizer=model.discriminator_optimizer,
+                     generator_optimizer=model.generator_optimizer)
+        return state
+    return {"model": model, "optimizer": model.optimizer}
+
+
 class TrainingCheckpoint:
-    """Saves and restores a compiled `BiGAN` with its training state."""
+    """Saves and restores a compiled model (`training_state`) with its epoch and step."""
 
     def __init__(self, model, directory: str, write_directory: Optional[str] = None,
                  keep_written: bool = False, keep_rolling: int = 2):
@@ -44,17 +59,14 @@ class TrainingCheckpoint:
         self.write_directory = write_directory
         self.keep_written = keep_written
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        self.noise_seed = tf.Variable(model.noise_seed, dtype=tf.int64, trainable=False,
+        self._model_seed = getattr(model, "noise_seed", 0)
+        self.noise_seed = tf.Variable(self._model_seed, dtype=tf.int64, trainable=False,
                                       name="noise_seed")
-        self._model_seed = model.noise_seed
         # Keras's own optimizer of every model counts training steps (the BiGAN's
         # E+G Adam, the SSGAN's D Adam; the SSGAN's G Adam may step several times).
         self._step_counter = model.optimizer.iterations
-        children = {name: net for name, net in model.networks._asdict().items() if net is not None}
-        children.update(discriminator_optimizer=model.discriminator_optimizer,
-                        generator_optimizer=model.generator_optimizer,
-                        epoch=self.epoch, noise_seed=self.noise_seed)
-        self.checkpoint = tf.train.Checkpoint(**children)
+        self.checkpoint = tf.train.Checkpoint(**training_state(model), epoch=self.epoch,
+                                              noise_seed=self.noise_seed)
         base = write_directory or directory
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, base, max_to_keep=None, checkpoint_name=CHECKPOINT_PREFIX)

@@ -27,7 +27,7 @@ RESUMABLE_CHANGES = frozenset({
     "run.exp_dir", "run.resume", "run.verbose", "run.disp_interval", "run.save_interval",
     "run.keep_checkpoints", "run.overwrite", "run.handle_signals",
     "run.keep_worker_checkpoints", "optimizer.epochs", "optimizer.decay_epochs",
-    "evaluation.num_sample_images", "num_replicas",
+    "evaluation.num_sample_images", "num_replicas", "transfer.steps",
 })
 
 

@@ -15,16 +15,20 @@ in [0, 1], the TF-Hub image convention.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from typing import Dict, NamedTuple, Optional, Sequence
+import tempfile
+from typing import Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from bigan_tf.data.pipeline import ImageData, balanced_subset
+from bigan_tf.data.pipeline import ImageData, balanced_subset, to_model_range, training_dataset
 from bigan_tf.errors import ConfigError
 from bigan_tf.hub import EncoderLayer
+from bigan_tf.images import make_grid
 
 
 class TransferMode(NamedTuple):
@@ -61,46 +65,119 @@ def build_classifier(handle: str, num_classes: int, mode: str,
     return keras.Model(images, logits, name=f"transfer_{parsed.name.replace(':', '')}")
 
 
-def classification_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int,
-                           seed: int, repeat: bool) -> tf.data.Dataset:
-    """(images in [0, 1], labels) batches; shuffled and repeated for training."""
-    ds = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
-    if repeat:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.batch(batch_size, drop_remainder=repeat)
-    return ds.map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y),
-                  num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+def epochs_of(steps: int, steps_per_epoch: int) -> Tuple[int, int]:
+    """(epochs, steps per epoch) of a run of `steps` steps; a ConfigError if they do not divide.
+
+    A run shorter than one epoch is one epoch of `steps` steps.
+    """
+    if steps < 1 or steps_per_epoch < 1:
+        raise ConfigError(f"--steps and --steps_per_epoch must be >= 1, got {steps} and "
+                          f"{steps_per_epoch}.")
+    steps_per_epoch = min(steps_per_epoch, steps)
+    if steps % steps_per_epoch:
+        raise ConfigError(f"--steps ({steps}) must be a multiple of --steps_per_epoch "
+                          f"({steps_per_epoch}): a checkpoint is written after every epoch of "
+                          "that many steps.")
+    return steps // steps_per_epoch, steps_per_epoch
+
+
+class TransferEvaluator:
+    """Test accuracy of a transfer classifier (the run driver's evaluator interface)."""
+
+    def __init__(self, model: keras.Model, data: ImageData, batch_size: int = 500):
+        self.model, self.data, self.batch_size = model, data, batch_size
+
+    def evaluate(self) -> Dict[str, float]:
+        """{"ACC": % of `data.val_*` classified correctly}."""
+        # Keras's predict runs the batches under the model's distribution strategy.
+        images = tf.data.Dataset.from_tensor_slices(self.data.val_images).batch(
+            self.batch_size).map(lambda x: to_model_range(x, flatten=False))
+        predicted = np.argmax(self.model.predict(images, verbose=0), axis=-1)
+        return {"ACC": 100.0 * float(np.mean(predicted == self.data.val_labels))}
+
+    def measure_losses(self, num_batches: int) -> Dict[str, float]:
+        return {}
+
+    def deploy(self, iterations: int):
+        raise ConfigError("A transfer classifier has no batch-norm deploy pass.")
+
+    def sample_grids(self) -> Dict[str, np.ndarray]:
+        return {}
+
+    def real_grid(self) -> np.ndarray:
+        images = to_model_range(self.data.val_images[:100], flatten=False).numpy()
+        return make_grid(images, 10)
 
 
 def train_classifier(strategy: tf.distribute.Strategy, handle: str, data: ImageData, mode: str,
                      labels_per_class: Optional[int] = None, steps: int = 2000,
                      batch_size: int = 100, learning_rate: float = 1e-3, seed: int = 0,
-                     verbose: int = 0) -> Dict[str, object]:
+                     verbose: Union[int, str] = 0, exp_dir: Optional[str] = None,
+                     steps_per_epoch: int = 250, record: Optional[Dict] = None,
+                     run_options: Optional[Dict] = None,
+                     print_fn: Callable[[str], None] = print,
+                     extra_callbacks: Sequence[keras.callbacks.Callback] = ()
+                     ) -> Dict[str, object]:
     """Trains `build_classifier` on a balanced labelled subset; returns test accuracy.
 
     `labels_per_class` images of every class are drawn from `data.train_*`
     with `seed` (all of them when None); accuracy is measured on
     `data.val_*` (the test set when loaded with `use_test_set=True`). Adam
     for `steps` minibatches of the global `batch_size`.
+
+    The run goes through the shared run driver (`bigan_tf.training.fit_model`)
+    in epochs of `steps_per_epoch` steps (a multiple of them: `steps`), so it
+    is a run folder like any other: `exp_dir` gets config.json, metrics.jsonl
+    (ACC after the first and the last epoch) and a rolling checkpoint every
+    epoch; SIGINT/SIGTERM stop it cleanly and the same call continues it.
+    Without `exp_dir` a temporary folder is used and removed. `record` adds
+    keys to config.json (e.g. the user's module path for a random-init
+    baseline); `run_options` are further `RunConfig` fields (resume, overwrite...);
+    `extra_callbacks` go to `fit` (before the driver's own).
     """
+    from bigan_tf.training import RunConfig, fit_model  # training imports the models
+
     parse_mode(mode)
-    keras.utils.set_random_seed(seed)
+    epochs, steps_per_epoch = epochs_of(steps, steps_per_epoch)
     images, labels = data.train_images, data.train_labels
     if labels_per_class:
         index = balanced_subset(labels, labels_per_class, seed)
         images, labels = images[index], labels[index]
     replicas = strategy.num_replicas_in_sync
     batch_size = max(replicas, min(batch_size, len(images)) // replicas * replicas)
-    with strategy.scope():
+    config_record = {
+        "model": "transfer",
+        "transfer": {"hub_module": handle, "mode": mode, "labels_per_class": labels_per_class,
+                     "num_labelled": int(len(images)), "steps": steps,
+                     "steps_per_epoch": steps_per_epoch, "batch_size": batch_size,
+                     "learning_rate": learning_rate, "seed": seed, **(record or {})},
+        "data": {"source": data.source, "num_train": int(len(data.train_images)),
+                 "num_test": int(len(data.val_images))},
+        "num_replicas": replicas}
+
+    def build_model():
         model = build_classifier(handle, data.num_classes, mode, data.image_shape, seed)
         model.compile(keras.optimizers.Adam(learning_rate),
                       keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
-    model.fit(classification_dataset(images, labels, batch_size, seed, repeat=True),
-              epochs=1, steps_per_epoch=steps, shuffle=False, verbose=verbose)
-    _, accuracy = model.evaluate(classification_dataset(
-        data.val_images, data.val_labels, 500, seed, repeat=False), verbose=0)
-    return {"model": model, "mode": mode, "labels_per_class": labels_per_class,
-            "num_labelled": int(len(images)), "steps": steps, "batch_size": batch_size,
-            "test_accuracy": float(accuracy), "num_test": int(len(data.val_images))}
+        # Adam's moments exist before a checkpoint is restored into them.
+        model.optimizer.build(model.trainable_variables)
+        return model
 
+    with contextlib.ExitStack() as stack:
+        if exp_dir is None:
+            exp_dir = os.path.join(stack.enter_context(tempfile.TemporaryDirectory()), "run")
+        run = RunConfig(**{"verbose": verbose, **(run_options or {}), "exp_dir": exp_dir,
+                           "batch_size": batch_size, "seed": seed})
+        result = fit_model(
+            strategy, build_model, make_evaluator=lambda model: TransferEvaluator(model, data),
+            make_dataset=lambda first, last: training_dataset(
+                images, labels, batch_size, seed, first, last, flatten=False,
+                steps_per_epoch=steps_per_epoch),
+            steps_per_epoch=steps_per_epoch, constant_epochs=epochs, total_epochs=epochs,
+            run=run, config_record=config_record, print_fn=print_fn,
+            extra_callbacks=extra_callbacks)
+    return {"model": result["model"], "mode": mode, "labels_per_class": labels_per_class,
+            "num_labelled": int(len(images)), "steps": steps, "batch_size": batch_size,
+            "test_accuracy": result["metrics"]["ACC"] / 100.0,
+            "num_test": int(len(data.val_images))}

@@ -3,6 +3,7 @@ Keras-native saving, export safety, and the fine-tuning trainer end to end."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -13,12 +14,14 @@ import tensorflow as tf
 
 from bigan_tf import BiGAN, EvaluationConfig, NetworkConfig, OptimizerConfig
 from bigan_tf import objective_from_preset
+from bigan_tf.callbacks import read_metrics
 from bigan_tf.checkpoints import load_trained_model
-from bigan_tf.data import balanced_subset
+from bigan_tf.data import balanced_subset, load_image_data
 from bigan_tf.errors import CheckpointError, ConfigError, DataError
 from bigan_tf.hub import EncoderLayer, ExportError
+from bigan_tf.interrupts import TrainingInterrupted
 from bigan_tf.training import RunConfig, train
-from bigan_tf.transfer import parse_mode
+from bigan_tf.transfer import parse_mode, train_classifier
 from conftest import REPO_ROOT
 from export import lib as export_lib
 
@@ -440,14 +443,57 @@ def test_finetune_trainer_end_to_end(hub_dir, mnist_dir, tmp_path, args):
     result = subprocess.run(
         [sys.executable, "-m", "trainers.finetune", f"--hub_module={hub_dir}",
          f"--data_dir={mnist_dir}", "--labels_per_class=5", "--steps=60", "--batch_size=50", "--learning_rate=0.01",
-         f"--output_dir={tmp_path}", *args],
+         "--steps_per_epoch=30", f"--exp_dir={tmp_path / 'run'}", f"--output_dir={tmp_path}",
+         *args],
         cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
         text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "test accuracy" in result.stdout
     record = json.load(open(tmp_path / "results.json"))
+    assert record == json.load(open(tmp_path / "run" / "results.json"))
     assert record["num_labelled"] == 50 and record["num_test"] == 10000
     assert 0.2 < record["test_accuracy"] <= 1.0  # far above chance after 60 steps
+    # A run folder like the GAN trainers': evaluations, a checkpoint per epoch of 30 steps.
+    assert [r["epoch"] for r in read_metrics(str(tmp_path / "run"))] == [0, 1, 2]
+    config = json.load(open(tmp_path / "run" / "config.json"))
+    assert config["transfer"]["hub_module"] == os.path.abspath(hub_dir)  # not a temporary copy
+    assert os.listdir(tmp_path / "run" / "checkpoints" / "rolling")
+
+
+def test_finetune_run_stops_on_a_signal_and_continues_exactly(hub_dir, mnist_dir, tmp_path):
+    """SIGINT mid-epoch 2 of 3, then the same call: the weights of an uninterrupted run."""
+    data = load_image_data("mnist", mnist_dir, use_test_set=True)
+    common = dict(labels_per_class=5, steps=60, steps_per_epoch=20, batch_size=50,
+                  learning_rate=0.01, print_fn=lambda s: None)
+    strategy = tf.distribute.get_strategy()
+    whole = train_classifier(strategy, hub_dir, data, "finetune", exp_dir=str(tmp_path / "a"),
+                             **common)
+
+    class InterruptAt(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.steps = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.steps += 1
+            if self.steps == 27:  # epoch 2, step 7 of 20
+                os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(TrainingInterrupted, match=r"Stopped by SIGINT at epoch 2, step 7/20") \
+            as stopped:
+        train_classifier(strategy, hub_dir, data, "finetune", exp_dir=str(tmp_path / "b"),
+                         extra_callbacks=[InterruptAt()], **common)
+    assert stopped.value.exit_code == 130
+    again = train_classifier(strategy, hub_dir, data, "finetune", exp_dir=str(tmp_path / "b"),
+                             **common)
+    for a, b in zip(whole["model"].weights, again["model"].weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+    assert again["test_accuracy"] == whole["test_accuracy"]
+    assert [r["epoch"] for r in read_metrics(str(tmp_path / "b"))] == [0, 1, 3]
+    finished = train_classifier(strategy, hub_dir, data, "finetune", exp_dir=str(tmp_path / "b"),
+                                **common)
+    assert finished["test_accuracy"] == whole["test_accuracy"]
+    assert [r["epoch"] for r in read_metrics(str(tmp_path / "b"))] == [0, 1, 3]
 
 
 def test_finetune_trainer_bad_input(hub_dir, tmp_path):

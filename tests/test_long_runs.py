@@ -240,11 +240,15 @@ def test_bad_input_is_one_line_before_any_work(tmp_path):
             (["--exp_dir=/proc/bigan_run"], "Cannot write the folder '/proc/bigan_run'")):
         result = program("train_mnist", f"--exp_dir={tmp_path / 'run'}", *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
-    for args, message in ((["--steps=0"], "--steps must be >= 1"),
-                          (["--steps=-5"], "--steps must be >= 1"),
+    for args, message in ((["--steps=0"], "--steps and --steps_per_epoch must be >= 1"),
+                          (["--steps=-5"], "--steps and --steps_per_epoch must be >= 1"),
+                          (["--steps=300"], "--steps (300) must be a multiple of "
+                                            "--steps_per_epoch (250)"),
                           (["--labels_per_class=0"], "--labels_per_class must be >= 1"),
-                          (["--output_dir=/proc/results"], "writable --output_dir")):
-        result = program("finetune", f"--hub_module={tmp_path / 'missing'}", *args)
+                          (["--output_dir=/proc/results"], "writable --output_dir"),
+                          (["--exp_dir=/proc/results"], "Cannot write the folder")):
+        result = program("finetune", f"--hub_module={tmp_path / 'missing'}",
+                         f"--exp_dir={tmp_path / 'finetune'}", *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
 
 

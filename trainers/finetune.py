@@ -9,6 +9,11 @@ r"""Trains a classifier on top of an exported BiGAN encoder and reports test acc
 seed (balanced); accuracy is measured on the dataset's test set. `--init=random`
 is the baseline: the same architecture (read from the module's bigan_tf.json),
 freshly initialised, exported and loaded the same way.
+
+The run is a run folder like the GAN trainers' (`--exp_dir`, by default one
+named after the module and the settings under exp/finetune/): a checkpoint
+after every epoch of `--steps_per_epoch` steps, a clean stop on Ctrl-C or
+SIGTERM, and the same command continues it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import tempfile
 from absl import app, flags
 
 from trainers.cli import run_main
-from trainers.training_flags import resolved_data_dir
+from trainers.training_flags import (define_run_control_flags, resolved_data_dir,
+                                     run_control_from_flags)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("hub_module", None, "Encoder module exported by export.export_hub.",
@@ -41,11 +47,25 @@ flags.DEFINE_integer("steps", 2000, "Optimizer steps.")
 flags.DEFINE_integer("batch_size", 100, "Global batch size (capped at the labelled set's size).")
 flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
 flags.DEFINE_integer("seed", 0, "Seed of the label subset, the classifier and the data order.")
-flags.DEFINE_string("output_dir", None, "If set, results.json is written there.")
+flags.DEFINE_integer("steps_per_epoch", 250,
+                     "Steps between checkpoints (and the unit of --resume); --steps must be a "
+                     "multiple of it.")
+flags.DEFINE_string("exp_dir", None,
+                    "Run folder (config.json, metrics.jsonl, checkpoints/, results.json); "
+                    "default: exp/finetune/MODULE-INIT-MODE-LABELS-sSEED.")
+flags.DEFINE_string("output_dir", None, "If set, results.json is also written there.")
 flags.DEFINE_enum("strategy", "auto", ("auto", "default", "one_device", "mirrored"),
                   "tf.distribute strategy.")
 flags.DEFINE_integer("cpu_replicas", None, "Mirror over N logical CPU devices (testing).")
-flags.DEFINE_integer("verbose", 0, "Keras progress output.")
+define_run_control_flags()
+
+
+def default_exp_dir() -> str:
+    """exp/finetune/MODULE-INIT-MODE-LABELS-sSEED: the same settings, the same folder."""
+    module = os.path.basename(os.path.normpath(FLAGS.hub_module)) or "module"
+    labels = f"{FLAGS.labels_per_class}pc" if FLAGS.labels_per_class else "all"
+    return os.path.join("exp", "finetune", f"{module}-{FLAGS.init}-"
+                        f"{FLAGS.mode.replace(':', '')}-{labels}-s{FLAGS.seed}")
 
 
 def main(argv):
@@ -56,20 +76,22 @@ def main(argv):
     from bigan_tf.distribute import make_strategy
     from bigan_tf.errors import ConfigError
     from bigan_tf.run_folder import check_writable
-    from bigan_tf.transfer import parse_mode, train_classifier
+    from bigan_tf.transfer import epochs_of, parse_mode, train_classifier
     from export.lib import export_random_init_like
 
     parse_mode(FLAGS.mode)
-    if FLAGS.steps < 1:
-        raise ConfigError(f"--steps must be >= 1, got {FLAGS.steps}.")
+    epochs_of(FLAGS.steps, FLAGS.steps_per_epoch)  # checked before any data is loaded
     if FLAGS.labels_per_class is not None and FLAGS.labels_per_class < 1:
         raise ConfigError(f"--labels_per_class must be >= 1 (leave it unset for every label), "
                           f"got {FLAGS.labels_per_class}.")
-    if FLAGS.output_dir:  # found now, not after training
+    exp_dir = FLAGS.exp_dir or default_exp_dir()
+    check_writable(exp_dir, "--exp_dir")  # found now, not after training
+    if FLAGS.output_dir:
         check_writable(FLAGS.output_dir, "--output_dir")
     strategy = make_strategy(FLAGS.strategy, cpu_replicas=FLAGS.cpu_replicas)
     data = load_image_data(FLAGS.dataset, resolved_data_dir(FLAGS.dataset, FLAGS.data_dir),
                            use_test_set=True)
+    print(f"Run folder: {exp_dir}")
     with tempfile.TemporaryDirectory() as tmp:
         handle = FLAGS.hub_module
         if FLAGS.init == "random":
@@ -77,15 +99,20 @@ def main(argv):
         result = train_classifier(
             strategy, handle, data, FLAGS.mode, labels_per_class=FLAGS.labels_per_class,
             steps=FLAGS.steps, batch_size=FLAGS.batch_size,
-            learning_rate=FLAGS.learning_rate, seed=FLAGS.seed, verbose=FLAGS.verbose)
+            learning_rate=FLAGS.learning_rate, seed=FLAGS.seed, exp_dir=exp_dir,
+            steps_per_epoch=FLAGS.steps_per_epoch,
+            # The module the user named, not the temporary random-init copy.
+            record={"hub_module": os.path.abspath(FLAGS.hub_module), "init": FLAGS.init,
+                    "dataset": FLAGS.dataset},
+            run_options=run_control_from_flags())
     result.pop("model")
     result = {"hub_module": FLAGS.hub_module, "init": FLAGS.init, "dataset": FLAGS.dataset,
               **result}
     print(f"test accuracy {100 * result['test_accuracy']:.2f}% ({FLAGS.mode}, "
           f"init={FLAGS.init}, {result['num_labelled']} labelled images)")
-    if FLAGS.output_dir:
-        atomic_write_text(os.path.join(FLAGS.output_dir, "results.json"),
-                          json.dumps(result, indent=2) + "\n")
+    text = json.dumps(result, indent=2) + "\n"
+    for folder in filter(None, (exp_dir, FLAGS.output_dir)):
+        atomic_write_text(os.path.join(folder, "results.json"), text)
     return 0
 
 

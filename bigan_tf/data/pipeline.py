@@ -121,12 +121,17 @@ def epoch_permutation(num_examples: int, seed: int, epoch) -> tf.Tensor:
 
 
 def training_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int,
-                     first_epoch: int, last_epoch: int, flatten: bool = True) -> tf.data.Dataset:
+                     first_epoch: int, last_epoch: int, flatten: bool = True,
+                     steps_per_epoch: Optional[int] = None) -> tf.data.Dataset:
     """Batches of (x float32 in [0, 1], label) for epochs [first_epoch, last_epoch).
 
     Each epoch yields len(images) // batch_size full batches (`drop_remainder`),
     in the order `epoch_permutation(seed, epoch)`. Pass
-    `steps_per_epoch=len(images) // batch_size` to `fit`.
+    `steps_per_epoch=len(images) // batch_size` to `fit`. With
+    `steps_per_epoch`, an epoch is that many batches instead, drawn from R
+    successive permutations (keys epoch·R .. epoch·R + R − 1, R the fewest that
+    suffice): a small labelled set is then passed over several times per
+    epoch, still in an order that is a pure function of (seed, epoch).
     """
     if len(images) < batch_size:
         raise ConfigError(f"--batch_size {batch_size} is larger than the training set "
@@ -134,9 +139,13 @@ def training_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, se
     images_t = tf.constant(images)
     labels_t = tf.constant(labels)
     n = len(images)
+    passes = 1 if steps_per_epoch is None else -(-steps_per_epoch * batch_size // n)
 
     def epoch_batches(epoch):
-        order = epoch_permutation(n, seed, epoch)
+        order = tf.concat([epoch_permutation(n, seed, epoch * passes + i)
+                           for i in range(passes)], axis=0)
+        if steps_per_epoch is not None:
+            order = order[:steps_per_epoch * batch_size]
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
 
     def gather(index):
