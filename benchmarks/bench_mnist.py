@@ -9,7 +9,6 @@ dense matmul throughput measured in the same run, and the ratio of the two
 (the fraction of the matmul roofline reached), for training and evaluation.
 """
 
-import json
 import os
 import sys
 import time
@@ -99,7 +98,8 @@ def main(argv):
     rate = examples / steady
     flops = train_flops_per_example()
     achieved = rate * flops / 1e9
-    records = [json.loads(l) for l in open(os.path.join(FLAGS.exp_dir, "metrics.jsonl"))]
+    from bigan_tf.experiment import read_metrics
+    records = read_metrics(FLAGS.exp_dir)
     evals = [r for r in records if r["epoch"] > 0]
     print(f"epoch time: {steady:.1f} s ({rate:.0f} examples/s); "
           f"{flops / 1e6:.1f} MFLOP/example -> {achieved:.1f} GFLOP/s = "

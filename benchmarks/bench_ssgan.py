@@ -34,7 +34,7 @@ flags.DEFINE_integer("seed", 0, "Seed of the labelled subset and everything else
 def main(argv):
     del argv
     import tensorflow as tf
-    from bigan_tf.callbacks import read_metrics
+    from bigan_tf.experiment import read_metrics
     from bigan_tf.data import load_image_data
     from bigan_tf.ssgan import SSGANConfig, train_ssgan
     from bigan_tf.training import RunConfig

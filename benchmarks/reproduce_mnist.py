@@ -87,7 +87,7 @@ def run_dir(root: str, objective: str, seed: int) -> str:
 
 def is_finished(path: str, total_epochs: int) -> bool:
     """A run is finished when its last evaluation is the schedule's last epoch."""
-    from bigan_tf.callbacks import read_metrics
+    from bigan_tf.experiment import read_metrics
     return any(r["epoch"] == total_epochs for r in read_metrics(path))
 
 
@@ -139,7 +139,7 @@ def _mean_std(values: Sequence[float]) -> str:
 
 def collect(root: str, objectives: Sequence[str], seeds: Sequence[int]) -> Dict[str, List[Dict]]:
     """objective -> one dict per existing run: seed, records (metrics.jsonl), last record."""
-    from bigan_tf.callbacks import read_metrics
+    from bigan_tf.experiment import read_metrics
     runs = {}
     for objective in objectives:
         found = []
@@ -187,7 +187,7 @@ def table_rows(runs: Dict[str, List[Dict]], total_epochs: int) -> List[Dict[str,
 
 
 def write_table(rows: List[Dict[str, str]], out_dir: str, note: str) -> None:
-    from bigan_tf.callbacks import atomic_write_text
+    from bigan_tf.experiment import atomic_write_text
     if not rows:
         return
     header = list(rows[0])
@@ -214,22 +214,23 @@ def plot_curves(runs: Dict[str, List[Dict]], path: str) -> None:
 
 def copy_run_records(root: str, runs: Dict[str, List[Dict]], out_dir: str) -> None:
     """metrics.jsonl, config.json and the last evaluation's sample grids of each run."""
+    from bigan_tf.experiment import CONFIG_FILE, METRICS_FILE, samples_dir
     for objective, found in runs.items():
         for run in found:
             source = run_dir(root, objective, run["seed"])
             target = os.path.join(out_dir, "runs", objective, f"seed{run['seed']}")
             # Only the last evaluation's grids: drop the copies of an earlier report.
-            shutil.rmtree(os.path.join(target, "samples"), ignore_errors=True)
-            os.makedirs(os.path.join(target, "samples"), exist_ok=True)
-            for name in ("metrics.jsonl", "config.json"):
+            shutil.rmtree(samples_dir(target), ignore_errors=True)
+            os.makedirs(samples_dir(target), exist_ok=True)
+            for name in (METRICS_FILE, CONFIG_FILE):
                 if os.path.exists(os.path.join(source, name)):
                     shutil.copyfile(os.path.join(source, name), os.path.join(target, name))
             epoch = run["last"]["epoch"]
             for name in ("real.png", f"{epoch}.png", f"{epoch}.real_regen.png",
                          f"{epoch}.regen.png"):
-                if os.path.exists(os.path.join(source, "samples", name)):
-                    shutil.copyfile(os.path.join(source, "samples", name),
-                                    os.path.join(target, "samples", name))
+                if os.path.exists(os.path.join(samples_dir(source), name)):
+                    shutil.copyfile(os.path.join(samples_dir(source), name),
+                                    os.path.join(samples_dir(target), name))
 
 
 def report(root: str, objectives: Sequence[str], seeds: Sequence[int], out_dir: str,

@@ -18,27 +18,13 @@ import tensorflow as tf
 from bigan_tf.checkpoints import TrainingCheckpoint
 from bigan_tf.errors import TrainingDivergedError
 from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics, timed
-from bigan_tf.images import atomic_write_bytes, write_png
+from bigan_tf.experiment import (CURVES_FILE, METRICS_FILE, atomic_write_text, read_metrics,
+                                 samples_dir)
+from bigan_tf.images import write_png
 from bigan_tf.interrupts import StopRequest
 from bigan_tf.plots import plot_learning_curves
 
-METRICS_FILE = "metrics.jsonl"
-CURVES_FILE = "curves.png"
 LOSS_KEYS = ("JD", "D", "E", "S", "G")  # S: the SSGAN's supervised loss
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Writes `text` (UTF-8) to `path` through a temporary file and a rename."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def read_metrics(exp_dir: str):
-    """The records of `metrics.jsonl`, one dict per evaluation, in order."""
-    path = os.path.join(exp_dir, METRICS_FILE)
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 class NaNGuard(keras.callbacks.Callback):
@@ -107,7 +93,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         if not self.chief or self._started:
             return
         self._started = True
-        samples = os.path.join(self.exp_dir, "samples")
+        samples = samples_dir(self.exp_dir)
         write_png(os.path.join(samples, "real.png"), self.evaluator.real_grid())
         # Drop records past the resumed epoch (all of them for a fresh run), so a
         # restarted run never duplicates them.
@@ -156,7 +142,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         self.last_results = dict(results)
         self.print_fn(format_losses(epoch, losses))
         self.print_fn(format_metrics(results))
-        samples = os.path.join(self.exp_dir, "samples")
+        samples = samples_dir(self.exp_dir)
         grids = self.evaluator.sample_grids()
         names = {"samples": f"{epoch}.png", "regen": f"{epoch}.regen.png",
                  "real_regen": f"{epoch}.real_regen.png"}

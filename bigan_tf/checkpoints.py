@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from bigan_tf.config import NetworkConfig, Objective, OptimizerConfig
 from bigan_tf.errors import CheckpointError
+from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir as run_checkpoint_dir
 
 CHECKPOINT_PREFIX = "ckpt"
 ROLLING_DIR = "rolling"
@@ -270,9 +271,6 @@ def checkpoint_path(directory: str, which: Union[int, str]) -> str:
     return os.path.join(directory, f"{CHECKPOINT_PREFIX}-{epoch}")
 
 
-CONFIG_FILE = "config.json"
-
-
 class TrainedModel(NamedTuple):
     """A model restored from an experiment folder, with the configs it was trained with."""
 
@@ -322,7 +320,7 @@ def load_trained_model(exp_dir: str, which: Union[int, str] = "latest",
     network = NetworkConfig(**record["network"])
     objective = Objective(**record["objective"])
     optimizer = OptimizerConfig(**record["optimizer"])
-    directory = checkpoint_dir or os.path.join(exp_dir, "checkpoints")
+    directory = checkpoint_dir or run_checkpoint_dir(exp_dir)
     orphans = [p for p in orphaned_data_files(directory) if ROLLING_DIR not in p]
     if which == "latest" and orphans:
         raise CheckpointError(f"{orphans[0]} has no index file (a damaged checkpoint): name an "

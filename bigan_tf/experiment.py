@@ -1,4 +1,20 @@
-"""The experiment folder before a run: continue it, refuse to mix runs, or move it aside.
+"""The experiment (run) folder: its layout, its files, and what a new run does to it.
+
+Layout, written by the run driver (`bigan_tf.training.fit_model`) and read by
+every tool; nothing else spells these names:
+
+    EXP_DIR/config.json          the run's configuration (CONFIG_FILE)
+    EXP_DIR/metrics.jsonl        one record per evaluation (METRICS_FILE)
+    EXP_DIR/curves.png           the learning curves, redrawn at each evaluation
+    EXP_DIR/checkpoints/         permanent ckpt-N, rolling/ckpt-STEP (bigan_tf.checkpoints)
+    EXP_DIR/samples/             sample grids
+    EXP_DIR/tensorboard/         TensorBoard summaries
+    EXP_DIR/results.json         a transfer run's final figures
+
+Files are written atomically (a temporary file, then a rename), so a crash or
+a kill never leaves a half-written one.
+
+Before a run (`prepare`):
 
 * `--resume=auto` (the default): an existing run in the folder is continued
   from its newest checkpoint; an empty or new folder starts fresh.
@@ -15,11 +31,66 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 from bigan_tf.errors import ConfigError
 
 CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.jsonl"
+CURVES_FILE = "curves.png"
+RESULTS_FILE = "results.json"
+CHECKPOINT_DIR = "checkpoints"
+SAMPLES_DIR = "samples"
+TENSORBOARD_DIR = "tensorboard"
+
+
+def checkpoint_dir(exp_dir: str) -> str:
+    return os.path.join(exp_dir, CHECKPOINT_DIR)
+
+
+def samples_dir(exp_dir: str) -> str:
+    return os.path.join(exp_dir, SAMPLES_DIR)
+
+
+def tensorboard_dir(exp_dir: str) -> str:
+    return os.path.join(exp_dir, TENSORBOARD_DIR)
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    """Writes `data` to `path` through a temporary file and a rename: a crash never
+    leaves a half-written file under `path`."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Writes `text` (UTF-8) to `path` through a temporary file and a rename."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_config(exp_dir: str, record: Dict) -> None:
+    atomic_write_text(os.path.join(exp_dir, CONFIG_FILE),
+                      json.dumps(record, indent=2, default=str) + "\n")
+
+
+def read_metrics(exp_dir: str) -> List[Dict]:
+    """The records of `metrics.jsonl`, one dict per evaluation, in order."""
+    path = os.path.join(exp_dir, METRICS_FILE)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
 
 # Keys that may change between the sessions of one run: how long it runs and
 # what it displays, not what it computes.

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import numpy as np
 import tensorflow as tf
+
+from bigan_tf.experiment import atomic_write_bytes
 
 
 def make_grid(images, rows: int, image_shape=None) -> np.ndarray:
@@ -24,22 +23,6 @@ def make_grid(images, rows: int, image_shape=None) -> np.ndarray:
     cols = n // rows
     pixels = np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
     return pixels.reshape(rows, cols, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
-
-
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Writes `data` to `path` through a temporary file and a rename: a crash never
-    leaves a half-written file under `path`."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def write_png(path: str, grid: np.ndarray) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from bigan_tf.errors import ConfigError, DataError
-from bigan_tf.images import atomic_write_bytes
+from bigan_tf.experiment import CONFIG_FILE, atomic_write_bytes
 
 
 # ----------------------------------------------------------------- latent math
@@ -222,7 +222,7 @@ class LatentModel:
 
     @classmethod
     def load(cls, path: str, epoch="latest") -> "LatentModel":
-        if os.path.isfile(os.path.join(path, "config.json")):
+        if os.path.isfile(os.path.join(path, CONFIG_FILE)):
             from bigan_tf.checkpoints import load_trained_model
             trained = load_trained_model(path, epoch)
             model, shape = trained.model, trained.network.image_shape

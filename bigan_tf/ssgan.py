@@ -431,7 +431,8 @@ def load_trained_ssgan(exp_dir: str, which="latest") -> Tuple[SSGAN, Dict, int]:
     import json
     import os
 
-    from bigan_tf.checkpoints import CONFIG_FILE, checkpoint_path
+    from bigan_tf.checkpoints import checkpoint_path
+    from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir
     from bigan_tf.errors import CheckpointError
 
     path = os.path.join(exp_dir, CONFIG_FILE)
@@ -444,7 +445,7 @@ def load_trained_ssgan(exp_dir: str, which="latest") -> Tuple[SSGAN, Dict, int]:
         raise CheckpointError(f"{exp_dir} is not a semi-supervised GAN run (trainers.train_ssgan)"
                               "; its config.json describes another model.")
     model = SSGAN(SSGANConfig.from_dict(record["ssgan"]), name="ssgan")
-    prefix = checkpoint_path(os.path.join(exp_dir, "checkpoints"), which)
+    prefix = checkpoint_path(checkpoint_dir(exp_dir), which)
     epoch = tf.Variable(0, dtype=tf.int64)
     try:
         tf.train.Checkpoint(classifier=model.classifier, generator=model.generator,

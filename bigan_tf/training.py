@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import sys
 from typing import Callable, Dict, Iterator, Optional, Sequence, Union
@@ -18,9 +17,8 @@ import keras
 import tensorflow as tf
 
 from bigan_tf.bigan import BiGAN
-from bigan_tf import run_folder
-from bigan_tf.callbacks import (CheckpointCallback, EvaluationCallback, NaNGuard, ProgressLine,
-                                atomic_write_text, read_metrics)
+from bigan_tf import experiment
+from bigan_tf.callbacks import CheckpointCallback, EvaluationCallback, NaNGuard, ProgressLine
 from bigan_tf.checkpoints import (ROLLING_DIR, TrainingCheckpoint, epochs_in,
                                   remove_interrupted_saves)
 from bigan_tf.config import EvaluationConfig, NetworkConfig, Objective, OptimizerConfig
@@ -60,7 +58,7 @@ class RunConfig:
     newest checkpoint, permanent or rolling, else start fresh), "latest", an
     epoch, "latest_good" (the newest undamaged checkpoint: a damaged newest one
     is otherwise an error), or "none" (fresh, only into an empty folder); `overwrite` moves an
-    existing folder aside to `exp_dir.old-N` first (`bigan_tf.run_folder`).
+    existing folder aside to `exp_dir.old-N` first (`bigan_tf.experiment`).
     A rolling checkpoint is written after every epoch; `keep_checkpoints` of
     them are kept. `handle_signals` stops on SIGINT/SIGTERM with a step-exact
     checkpoint (`bigan_tf.interrupts`). `verbose` "auto" is Keras's progress bar
@@ -210,12 +208,12 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
     # writes the run's files. Every worker saves checkpoints (TensorFlow needs all
     # of them in the save), non-chief ones into their own folder, deleted after.
     chief = is_chief(strategy)
-    checkpoint_dir = os.path.join(run.exp_dir, "checkpoints")
+    checkpoint_dir = experiment.checkpoint_dir(run.exp_dir)
     write_dir = None if chief else os.path.join(checkpoint_dir, worker_id(strategy))
     has_checkpoints = lambda: bool(epochs_in(checkpoint_dir)
                                    or epochs_in(os.path.join(checkpoint_dir, ROLLING_DIR)))
     if chief:
-        resume = run_folder.prepare(run.exp_dir, config_record, run.resume, run.overwrite,
+        resume = experiment.prepare(run.exp_dir, config_record, run.resume, run.overwrite,
                                     has_checkpoints, print_fn)
         for path in remove_interrupted_saves(checkpoint_dir):
             print_fn(f"Removed {path}, left by a save that was killed midway.")
@@ -246,8 +244,7 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
                                             if done_in_epoch else "")
         print_fn(f"Resumed from {where} ({checkpoint.restored_path}).")
     if chief:
-        atomic_write_text(os.path.join(run.exp_dir, "config.json"),
-                          json.dumps(config_record, indent=2, default=str) + "\n")
+        experiment.write_config(run.exp_dir, config_record)
 
     def should_save(epoch):
         return _every(run.save_interval, epoch) or epoch in (constant_epochs, total_epochs)
@@ -259,7 +256,7 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
     if verbose == "auto":  # Keras's bar in a terminal, one line per epoch in a file
         verbose = 1 if sys.stdout.isatty() else 2
     evaluator = make_evaluator(model)
-    writer = (tf.summary.create_file_writer(os.path.join(run.exp_dir, "tensorboard"))
+    writer = (tf.summary.create_file_writer(experiment.tensorboard_dir(run.exp_dir))
               if chief else None)
     # Signals stop one process; a multi-worker cluster must stop every worker at
     # the same step, which TensorFlow's preemption handler agrees (PreemptionStop).
@@ -283,7 +280,7 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
                                   print_fn=print_fn if chief else (lambda s: None))]
         history = None
         if initial_epoch >= total_epochs:
-            done = [r for r in read_metrics(run.exp_dir) if r["epoch"] == initial_epoch]
+            done = [r for r in experiment.read_metrics(run.exp_dir) if r["epoch"] == initial_epoch]
             if done:
                 print_fn(f"The run in {run.exp_dir} is finished (epoch {initial_epoch} of "
                          f"{total_epochs}); nothing to do.")

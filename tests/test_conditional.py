@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from bigan_tf import BiGAN, EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
 from bigan_tf import sampling as S
-from bigan_tf.callbacks import read_metrics
+from bigan_tf.experiment import read_metrics
 from bigan_tf.config import Objective
 from bigan_tf.errors import ConfigError
 from bigan_tf.training import RunConfig, copy_generator, train

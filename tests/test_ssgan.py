@@ -12,7 +12,7 @@ import tensorflow as tf
 from PIL import Image
 
 from bigan_tf import losses as L
-from bigan_tf.callbacks import read_metrics
+from bigan_tf.experiment import read_metrics
 from bigan_tf.data import balanced_subset, load_image_data
 from bigan_tf.data.hdf5 import load_ssgan_hdf5
 from bigan_tf.errors import ConfigError, DataError

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, TrainingDivergedError
 from bigan_tf import objective_from_preset
-from bigan_tf.callbacks import read_metrics
+from bigan_tf.experiment import read_metrics
 from bigan_tf.errors import CheckpointError
 from bigan_tf.training import RunConfig, train
 from conftest import REPO_ROOT, write_idx

@@ -34,7 +34,7 @@ def main(argv):
 
     import numpy as np
 
-    from bigan_tf.callbacks import atomic_write_text
+    from bigan_tf.experiment import RESULTS_FILE, atomic_write_text
     from bigan_tf.data import load_image_data
     from bigan_tf.plots import plot_confusion
     from bigan_tf.ssgan import confusion_matrix, load_trained_ssgan, predict_classes
@@ -51,7 +51,7 @@ def main(argv):
                    title=f"{FLAGS.checkpoint}, epoch {epoch}: test accuracy "
                          f"{100 * accuracy:.2f}%")
     per_class = (np.diag(matrix) / np.maximum(matrix.sum(1), 1)).tolist()
-    atomic_write_text(os.path.join(output_dir, "results.json"), json.dumps(
+    atomic_write_text(os.path.join(output_dir, RESULTS_FILE), json.dumps(
         {"checkpoint": FLAGS.checkpoint, "epoch": epoch, "test_accuracy": accuracy,
          "num_test": int(matrix.sum()), "per_class_accuracy": per_class,
          "confusion_matrix": matrix.tolist()}, indent=2) + "\n")

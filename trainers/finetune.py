@@ -71,11 +71,10 @@ def default_exp_dir() -> str:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bigan_tf.callbacks import atomic_write_text
     from bigan_tf.data import load_image_data
     from bigan_tf.distribute import make_strategy
     from bigan_tf.errors import ConfigError
-    from bigan_tf.run_folder import check_writable
+    from bigan_tf.experiment import RESULTS_FILE, atomic_write_text, check_writable
     from bigan_tf.transfer import epochs_of, parse_mode, train_classifier
     from export.lib import export_random_init_like
 
@@ -112,7 +111,7 @@ def main(argv):
           f"init={FLAGS.init}, {result['num_labelled']} labelled images)")
     text = json.dumps(result, indent=2) + "\n"
     for folder in filter(None, (exp_dir, FLAGS.output_dir)):
-        atomic_write_text(os.path.join(folder, "results.json"), text)
+        atomic_write_text(os.path.join(folder, RESULTS_FILE), text)
     return 0
 
 

@@ -183,7 +183,7 @@ def train_from_flags(program: str, network, objective, initialize=None, load_dat
     strategy = strategy_from_flags(program, FLAGS.strategy, FLAGS.cpu_replicas, FLAGS.tpu,
                                    FLAGS.cluster_timeout, FLAGS.collective_timeout)
     from bigan_tf.errors import ConfigError
-    from bigan_tf.run_folder import check_writable
+    from bigan_tf.experiment import check_writable
 
     # A bad --exp_dir costs nothing: it is checked before the data is loaded.
     check_writable(FLAGS.exp_dir)
