@@ -40,7 +40,7 @@ def main(argv):
 
     from bigan_tf.data import load_image_data
     from bigan_tf.transfer import train_classifier
-    from export.lib import export_random_init_like
+    from bigan_tf.export.exporters import export_random_init_like
 
     data = load_image_data("mnist", FLAGS.data_dir, use_test_set=True)
     strategy = tf.distribute.get_strategy()

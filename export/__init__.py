@@ -1,4 +1,4 @@
-"""Exporters (SavedModel, TF-Hub encoder module): depend on bigan_tf, never the reverse.
+"""The export command lines (export_hub.py, export_saved_model.py) and their shared flags.
 
-The exporters themselves arrive with the export issue; this package is their home.
+What they write is written by the library, `bigan_tf.export`.
 """

@@ -21,7 +21,7 @@ def run_export(export_fn) -> int:
     nothing (errors: `trainers.cli.run_main`).
     """
     import os
-    from export.lib import check_export_output
+    from bigan_tf.export.exporters import check_export_output
     check_export_output(os.path.abspath(flags.FLAGS.output), flags.FLAGS.overwrite)
     path = export_fn()
     print(f"Exported to {path}")

@@ -34,7 +34,7 @@ def main(argv):
     def export():
         from bigan_tf.checkpoints import load_trained_model
         from bigan_tf.hub import ExportError
-        from export.lib import export_hub_module
+        from bigan_tf.export.exporters import export_hub_module
         trained = load_trained_model(FLAGS.exp_dir, FLAGS.epoch)
         if FLAGS.output_key == "latent" and trained.model.encoder is None:
             raise ExportError(f"{FLAGS.exp_dir} trained a plain GAN, which has no encoder and so "

@@ -27,7 +27,7 @@ def main(argv):
 
     def export():
         from bigan_tf.checkpoints import load_trained_model
-        from export.lib import export_saved_model
+        from bigan_tf.export.exporters import export_saved_model
         trained = load_trained_model(FLAGS.exp_dir, FLAGS.epoch)
         return export_saved_model(trained.model, trained.network, FLAGS.output,
                                   FLAGS.overwrite, trained)

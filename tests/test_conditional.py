@@ -17,7 +17,7 @@ from bigan_tf.config import Objective
 from bigan_tf.errors import ConfigError
 from bigan_tf.training import RunConfig, copy_generator, train
 from conftest import REPO_ROOT
-from export import lib as export_lib
+from bigan_tf.export import exporters as export_lib
 
 EVAL = EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200, cls_steps=5,
                         num_sample_images=20)

@@ -65,7 +65,7 @@ def test_conv_hub_export_loads_three_ways(conv_run, tmp_path):
 
     from bigan_tf.checkpoints import load_trained_model
     from bigan_tf.hub import EncoderLayer
-    from export.lib import export_hub_module
+    from bigan_tf.export.exporters import export_hub_module
 
     trained = load_trained_model(conv_run["exp_dir"])
     path = export_hub_module(trained.model, trained.network, str(tmp_path / "hub"),
@@ -106,7 +106,7 @@ def test_train_imagenet_generalized_on_an_image_folder(image_tree, tmp_path):
     assert not os.path.exists(tmp_path / "gen" / "samples" / "1.regen.png")
     assert os.path.exists(tmp_path / "gen" / "samples" / "1.real_regen.png")
     # The encoder export takes the encoder's 64-px input; G makes 32-px images.
-    from export.lib import export_saved_model
+    from bigan_tf.export.exporters import export_saved_model
     from bigan_tf.checkpoints import load_trained_model
     trained = load_trained_model(str(tmp_path / "gen"))
     signatures = tf.saved_model.load(export_saved_model(

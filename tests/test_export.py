@@ -23,7 +23,7 @@ from bigan_tf.interrupts import TrainingInterrupted
 from bigan_tf.training import RunConfig, train
 from bigan_tf.transfer import parse_mode, train_classifier
 from conftest import REPO_ROOT
-from export import lib as export_lib
+from bigan_tf.export import exporters as export_lib
 
 NET = NetworkConfig(hidden_units=32, latent_dim=8)
 WEIGHT_DECAY = 2.5e-5

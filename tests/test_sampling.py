@@ -16,7 +16,7 @@ from bigan_tf import sampling as S
 from bigan_tf.errors import ConfigError, DataError
 from bigan_tf.training import RunConfig, train
 from conftest import REPO_ROOT
-from export import lib as export_lib
+from bigan_tf.export import exporters as export_lib
 
 
 def test_slerp_end_points_sphere_and_parallel_fallback():

@@ -76,7 +76,7 @@ def main(argv):
     from bigan_tf.errors import ConfigError
     from bigan_tf.experiment import RESULTS_FILE, atomic_write_text, check_writable
     from bigan_tf.transfer import epochs_of, parse_mode, train_classifier
-    from export.lib import export_random_init_like
+    from bigan_tf.export.exporters import export_random_init_like
 
     parse_mode(FLAGS.mode)
     epochs_of(FLAGS.steps, FLAGS.steps_per_epoch)  # checked before any data is loaded

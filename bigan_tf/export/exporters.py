@@ -20,10 +20,10 @@ from typing import Dict, Iterator, List, Optional, Sequence
 
 import tensorflow as tf
 
-from bigan_tf.experiment import read_metrics
 from bigan_tf.checkpoints import TrainedModel
+from bigan_tf.experiment import read_metrics
 from bigan_tf.hub import METADATA_FILE, ExportError
-from export.modules import BiGANSavedModel, HubEncoderModule
+from bigan_tf.export.modules import BiGANSavedModel, HubEncoderModule
 
 FORMAT_VERSION = 1
 
