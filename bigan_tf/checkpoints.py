@@ -24,6 +24,7 @@ from typing import Dict, List, NamedTuple, Optional, Union
 
 import tensorflow as tf
 
+from bigan_tf.bigan import BiGAN
 from bigan_tf.config import NetworkConfig, Objective, OptimizerConfig
 from bigan_tf.errors import CheckpointError
 from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir as run_checkpoint_dir
@@ -274,7 +275,7 @@ def checkpoint_path(directory: str, which: Union[int, str]) -> str:
 class TrainedModel(NamedTuple):
     """A model restored from an experiment folder, with the configs it was trained with."""
 
-    model: "object"  # bigan_tf.BiGAN (not imported here: bigan imports nothing from us)
+    model: BiGAN
     network: NetworkConfig
     objective: Objective
     optimizer: OptimizerConfig
@@ -314,8 +315,6 @@ def load_trained_model(exp_dir: str, which: Union[int, str] = "latest",
     folder of checkpoints of the same run (a worker's kept copies). Raises `CheckpointError` when the
     folder, its configuration or the checkpoint is missing or does not match.
     """
-    from bigan_tf.bigan import BiGAN  # local: bigan.py must not depend on checkpoints
-
     record = read_experiment_config(exp_dir)
     network = NetworkConfig(**record["network"])
     objective = Objective(**record["objective"])

@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+
 Record = Dict
 # (title, [(label, value of a record or None)]) per panel.
 Panel = Tuple[str, List[Tuple[str, Callable[[Record], Optional[float]]]]]
@@ -167,7 +169,6 @@ def plot_groups(groups: Dict[str, Sequence[Sequence[Record]]], path: str, title:
 def plot_embedding(points, labels, path: str, title: str = "",
                    class_names: Optional[Sequence[str]] = None) -> str:
     """A 2-D embedding (e.g. t-SNE of E(x)) as a scatter coloured by class, with a legend."""
-    import numpy as np
     plt = _pyplot()
     points, labels = np.asarray(points, np.float64), np.asarray(labels, int)
     figure, axis = plt.subplots(figsize=(8, 7))
@@ -188,7 +189,6 @@ def plot_embedding(points, labels, path: str, title: str = "",
 def plot_confusion(matrix, path: str, title: str = "",
                    class_names: Optional[Sequence[str]] = None) -> str:
     """A confusion matrix (rows: true class, columns: predicted), counts in the cells."""
-    import numpy as np
     from sklearn.metrics import ConfusionMatrixDisplay
     matrix = np.asarray(matrix)
     names = list(class_names) if class_names is not None else [str(k) for k in range(len(matrix))]

@@ -27,7 +27,9 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from bigan_tf.checkpoints import load_trained_model
 from bigan_tf.errors import ConfigError, DataError
+from bigan_tf.images import make_grid
 from bigan_tf.experiment import CONFIG_FILE, atomic_write_bytes
 
 
@@ -223,7 +225,6 @@ class LatentModel:
     @classmethod
     def load(cls, path: str, epoch="latest") -> "LatentModel":
         if os.path.isfile(os.path.join(path, CONFIG_FILE)):
-            from bigan_tf.checkpoints import load_trained_model
             trained = load_trained_model(path, epoch)
             model, shape = trained.model, trained.network.image_shape
 
@@ -306,7 +307,6 @@ def frames_along_rows(images, rows: int) -> np.ndarray:
     """[rows·steps, H, W, C] sweep images -> GIF frames: frame t shows column t of every row."""
     images = np.asarray(images)
     steps = len(images) // rows
-    from bigan_tf.images import make_grid
     per_step = images.reshape((rows, steps) + images.shape[1:]).transpose(
         (1, 0) + tuple(range(2, images.ndim + 1)))
     return np.stack([make_grid(frame, rows) for frame in per_step])

@@ -29,6 +29,8 @@ MNIST generator; feature matching is on by default, as in Salimans et al.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 from typing import Dict, NamedTuple, Sequence, Tuple
 
 import keras
@@ -37,11 +39,15 @@ import tensorflow as tf
 
 from bigan_tf import losses as L
 from bigan_tf.bigan import replica_prior_slice, sample_prior
-from bigan_tf.data.pipeline import ImageData, to_model_range, training_dataset
-from bigan_tf.errors import ConfigError
+from bigan_tf.checkpoints import checkpoint_path
+from bigan_tf.data.pipeline import (ImageData, balanced_subset, to_model_range,
+                                    training_dataset)
+from bigan_tf.errors import CheckpointError, ConfigError
+from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir
 from bigan_tf.images import make_grid
 from bigan_tf.networks.layers import normal_init
 from bigan_tf.networks.mlp import MLPGenerator
+from bigan_tf.training import fit_model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -390,8 +396,6 @@ def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGAN
     recorded in config.json, with `data_dir` (for `trainers.eval_ssgan`).
     `data.val_*` is the test set of the accuracy.
     """
-    from bigan_tf.data.pipeline import balanced_subset
-    from bigan_tf.training import fit_model
 
     run.validate()
     if epochs < 1:
@@ -428,12 +432,6 @@ def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGAN
 
 def load_trained_ssgan(exp_dir: str, which="latest") -> Tuple[SSGAN, Dict, int]:
     """(model, config.json record, epoch) of the SSGAN run in `exp_dir`, networks restored."""
-    import json
-    import os
-
-    from bigan_tf.checkpoints import checkpoint_path
-    from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir
-    from bigan_tf.errors import CheckpointError
 
     path = os.path.join(exp_dir, CONFIG_FILE)
     if not os.path.isfile(path):

@@ -29,6 +29,7 @@ from bigan_tf.data.pipeline import ImageData, balanced_subset, to_model_range, t
 from bigan_tf.errors import ConfigError
 from bigan_tf.hub import EncoderLayer
 from bigan_tf.images import make_grid
+from bigan_tf.training import RunConfig, fit_model
 
 
 class TransferMode(NamedTuple):
@@ -135,8 +136,6 @@ def train_classifier(strategy: tf.distribute.Strategy, handle: str, data: ImageD
     baseline); `run_options` are further `RunConfig` fields (resume, overwrite...);
     `extra_callbacks` go to `fit` (before the driver's own).
     """
-    from bigan_tf.training import RunConfig, fit_model  # training imports the models
-
     parse_mode(mode)
     epochs, steps_per_epoch = epochs_of(steps, steps_per_epoch)
     images, labels = data.train_images, data.train_labels

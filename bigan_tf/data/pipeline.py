@@ -15,7 +15,9 @@ from typing import Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
+from bigan_tf.data.hdf5 import load_ssgan_hdf5
 from bigan_tf.data.idx import load_idx_dataset
+from bigan_tf.data.tfds_source import load_tfds_split
 from bigan_tf.errors import ConfigError, DataError
 
 # The seed of the held-out validation split (the original holds out 10,000 of
@@ -80,14 +82,12 @@ def load_image_data(dataset: str, data_dir: Optional[str], use_test_set: bool = 
     test split: a fixed-seed 10% of it (at most `num_val`) is held out either way.
     """
     if dataset == "hdf5":
-        from bigan_tf.data.hdf5 import load_ssgan_hdf5
         if not data_dir:
             raise ConfigError("--data_dir is required for --dataset=hdf5 (data.hdf5 + id.txt).")
         images, labels = load_ssgan_hdf5(data_dir)
         held_out = min(num_val, max(1, len(images) // 10))
         return ImageData(*split_validation(images, labels, held_out), source=dataset)
     if dataset.startswith("tfds:"):
-        from bigan_tf.data.tfds_source import load_tfds_split
         name = dataset[len("tfds:"):]
         train = load_tfds_split(name, "train", data_dir)
         test = load_tfds_split(name, "test", data_dir) if use_test_set else None

@@ -9,6 +9,7 @@ archives.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from typing import Optional, Tuple
@@ -117,8 +118,6 @@ def prepare_offline(name: str, manual_dir: str, data_dir: str) -> str:
     fetched. Returns the prepared version's folder. Raises `DataError` naming
     what is missing.
     """
-    import os
-
     import tensorflow_datasets as tfds
 
     if not os.path.isdir(manual_dir):

@@ -18,12 +18,15 @@ import shutil
 import tempfile
 from typing import Dict, Iterator, List, Optional, Sequence
 
+import keras
 import tensorflow as tf
 
+from bigan_tf.bigan import BiGAN
 from bigan_tf.checkpoints import TrainedModel
+from bigan_tf.config import NetworkConfig, Objective
 from bigan_tf.experiment import read_metrics
-from bigan_tf.hub import METADATA_FILE, ExportError
 from bigan_tf.export.modules import BiGANSavedModel, HubEncoderModule
+from bigan_tf.hub import METADATA_FILE, ExportError, read_export_metadata, resolve_handle
 
 FORMAT_VERSION = 1
 
@@ -189,12 +192,6 @@ def export_random_init_like(handle: str, output_dir: str, seed: int = 0) -> str:
     The transfer baseline (`--init=random`): the same networks, objective-
     dependent initialisation and output, loaded the same way, no training.
     """
-    import keras
-
-    from bigan_tf.bigan import BiGAN
-    from bigan_tf.config import NetworkConfig, Objective
-    from bigan_tf.hub import read_export_metadata, resolve_handle
-
     meta = read_export_metadata(resolve_handle(handle))
     if not meta or "network" not in meta:
         raise ExportError(f"A random-init baseline needs a bigan_tf export (its bigan_tf.json "
