@@ -44,6 +44,24 @@ def _launch(exp_dir, mnist_dir, *args, workers=2, restarts=0):
                             stderr=subprocess.STDOUT, text=True, bufsize=1)
 
 
+def _follow(launcher, is_signal):
+    """Reads the launcher's output in a thread: (lines, {worker: pid}, an Event set at the
+    first line for which `is_signal(line)`, the thread)."""
+    lines, pids, seen = [], {}, threading.Event()
+
+    def read():
+        for line in launcher.stdout:
+            lines.append(line)
+            if line.startswith("launch_local: worker") and " pid " in line:
+                words = line.split()
+                pids[int(words[2])] = int(words[4])
+            if is_signal(line):
+                seen.set()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return lines, pids, seen, reader
+
+
 def test_two_workers_agree_with_each_other_and_with_one_process(mnist_data, mnist_dir,
                                                                 tmp_path, mirrored_strategy):
     exp_dir = tmp_path / "mw"
@@ -93,18 +111,8 @@ def test_a_killed_worker_is_restarted_and_training_completes(mnist_dir, tmp_path
     exp_dir = tmp_path / "preempted"
     launcher = _launch(exp_dir, mnist_dir, "--max_train_images=4096", "--epochs=3",
                        "--save_interval=1", "--disp_interval=1", restarts=2)
-    lines, pids, saved_first = [], {}, threading.Event()
-
-    def read():
-        for line in launcher.stdout:
-            lines.append(line)
-            if line.startswith("launch_local: worker") and " pid " in line:
-                words = line.split()
-                pids[int(words[2])] = int(words[4])
-            if "Saved checkpoint" in line and line.rstrip().endswith("ckpt-1"):
-                saved_first.set()
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    lines, pids, saved_first, reader = _follow(
+        launcher, lambda line: "Saved checkpoint" in line and line.rstrip().endswith("ckpt-1"))
     assert saved_first.wait(timeout=400), "".join(lines)[-4000:]
     ckpt1 = exp_dir / "checkpoints" / "ckpt-1.index"
     digest = hashlib.md5(ckpt1.read_bytes()).hexdigest()
@@ -129,18 +137,8 @@ def test_sigterm_to_one_worker_stops_every_worker_at_one_step_and_the_run_resume
     exp_dir = tmp_path / "sigterm"
     launcher = _launch(exp_dir, mnist_dir, "--max_train_images=4096", "--epochs=3",
                        "--disp_interval=1", restarts=1)
-    lines, pids, first_epoch = [], {}, threading.Event()
-
-    def read():
-        for line in launcher.stdout:
-            lines.append(line)
-            if line.startswith("launch_local: worker") and " pid " in line:
-                words = line.split()
-                pids[int(words[2])] = int(words[4])
-            if line.startswith("[worker 0] epoch 1/3:"):
-                first_epoch.set()
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    lines, pids, first_epoch, reader = _follow(
+        launcher, lambda line: line.startswith("[worker 0] epoch 1/3:"))
     assert first_epoch.wait(timeout=400), "".join(lines)[-4000:]
     time.sleep(0.5)  # into epoch 2
     os.kill(pids[1], signal.SIGTERM)  # one worker only, as a preempted machine
