@@ -98,6 +98,41 @@ def test_deploy_pass_sets_mean_of_batch_statistics(small_mnist):
                                atol=1e-8)
 
 
+@pytest.mark.parametrize("preset", ["bigan", "gan"])
+def test_evaluation_streams_generated_samples_and_matches_all_at_once(small_mnist, preset):
+    """Blocks of 256 over 1000 samples (not a multiple of the 128-sample EG baseline
+    block, so the last baseline block wraps to the first samples) give the metrics
+    computed with every sample in memory."""
+    from bigan_tf.evaluation import metrics as M
+    model = make_model(preset)
+    config = EvaluationConfig(num_val=50, num_train_reference=100, num_generated=1000,
+                              cls_steps=5)
+    evaluator = Evaluator(model, small_mnist, config, seed=0, generation_block=256)
+    blocks = list(evaluator.generated_blocks())
+    assert [start for start, _ in blocks] == [0, 256, 512, 768]
+    assert max(len(b) for _, b in blocks) == 256
+    results = evaluator.evaluate()
+    generated = evaluator.generated_samples()
+    np.testing.assert_allclose(np.concatenate([b for _, b in blocks]), generated, atol=1e-6)
+    real = evaluator.val_x
+    expected = {"NND/100": M.nnd_score(generated[:10], real),
+                "NND/10": M.nnd_score(generated[:100], real),
+                "NND": M.nnd_score(generated, real),
+                "PIX_CHI2": M.pixel_histogram_chi2(real, generated[:50])}
+    if preset == "bigan":
+        quantized = M.quantize_images(generated).numpy()
+        latent = model.encoder(quantized, training=False)["latent"]
+        expected["EGg"], expected["EGg_b"] = M.reconstruction_scores(
+            quantized, model.generate(latent, training=False).numpy(), config.baseline_block)
+    else:
+        assert "EGg" not in results
+    for name, value in expected.items():
+        assert results[name] == pytest.approx(value, rel=1e-4, abs=1e-6), name
+    assert list(results)[:4] == ["NND/100", "NND/10", "NND", "PIX_CHI2"]
+    with pytest.raises(ValueError, match="multiple of baseline_block"):
+        Evaluator(model, small_mnist, config, generation_block=200)
+
+
 def test_measure_losses_changes_no_state(small_mnist):
     model = make_model()
     before = [v.numpy().copy() for v in model.weights]

@@ -16,6 +16,22 @@ def test_nearest_neighbours_match_brute_force():
     np.testing.assert_allclose(d, brute.min(1), rtol=1e-4, atol=1e-4)
 
 
+def test_running_nearest_distance_over_blocks_equals_all_at_once():
+    rng = np.random.RandomState(3)
+    q, r = rng.randn(41, 6).astype(np.float32), rng.randn(90, 6).astype(np.float32)
+    running = M.RunningNearestDistance(q, block_size=16)
+    with pytest.raises(ValueError, match="no reference"):
+        running.distances()
+    running.update(r[:10])
+    np.testing.assert_allclose(running.distances(), M.nearest_neighbours(q, r[:10])[0],
+                               rtol=1e-5, atol=1e-5)
+    running.update(r[10:57])
+    running.update(r[57:])
+    np.testing.assert_allclose(running.distances(), M.nearest_neighbours(q, r)[0], rtol=1e-5,
+                               atol=1e-5)
+    assert running.mean() == pytest.approx(M.nnd_score(r, q), rel=1e-5)
+
+
 def test_nnd_known_answer():
     real = np.array([[0.0, 0.0], [10.0, 0.0]], np.float32)
     generated = np.array([[3.0, 4.0], [10.0, 1.0], [100.0, 100.0]], np.float32)

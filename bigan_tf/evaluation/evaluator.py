@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import Dict
+from typing import Dict, Iterator, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -50,6 +50,9 @@ from bigan_tf.networks import recording_batch_moments
 _EVAL_Z_STREAM = 7919
 _DEPLOY_STREAM = 104729
 _REAL_GRID_COLUMNS = 20
+# The 100k generated samples are scored block by block, never held together
+# (all at once they took ~1.3 GB for MNIST and 4.9 GB at 64 px, before copies).
+_GENERATION_BLOCK_BYTES = 64 * 2 ** 20
 
 
 def format_losses(epoch: int, losses: Dict[str, float]) -> str:
@@ -76,12 +79,22 @@ class Evaluator:
       config: protocol sizes and classifier settings.
       seed: seeds the fixed evaluation z and the deploy batches.
       deploy_batch_size: batch size of the deploy pass (the training batch size).
+      generation_block: generated samples held at once (a multiple of
+        `config.baseline_block`); by default what fits in 64 MiB.
     """
 
     def __init__(self, model: BiGAN, data: ImageData, config: EvaluationConfig, seed: int = 0,
-                 deploy_batch_size: int = 128):
+                 deploy_batch_size: int = 128, generation_block: Optional[int] = None):
         self.model = model
         self.config = config.validate()
+        block = config.baseline_block
+        if generation_block is None:
+            sample_bytes = 4 * int(np.prod(model.generated_shape))
+            generation_block = max(1, _GENERATION_BLOCK_BYTES // sample_bytes // block) * block
+        if generation_block % block:
+            raise ValueError(f"generation_block {generation_block} must be a multiple of "
+                             f"baseline_block {block} (the EG baseline pairs within blocks).")
+        self.generation_block = generation_block
         self.seed = int(seed)
         self.deploy_batch_size = deploy_batch_size
         self.image_shape = data.image_shape
@@ -207,19 +220,71 @@ class Evaluator:
 
     # -------------------------------------------------------------- evaluation
     def generated_samples(self) -> np.ndarray:
+        """All fixed-z samples at once (the evaluation itself streams them in blocks)."""
         return self._generate(self.eval_z, self.eval_labels)
+
+    def generated_blocks(self) -> Iterator[Tuple[int, np.ndarray]]:
+        """(start, G(z) of the fixed z[start:start + generation_block]), in order."""
+        for start in range(0, len(self.eval_z), self.generation_block):
+            end = start + self.generation_block
+            yield start, self._generate(self.eval_z[start:end], self.eval_labels[start:end])
+
+    def _generation_metrics(self) -> Dict[str, float]:
+        """NND/100, NND/10, NND, PIX_CHI2 and (with an encoder reading G's images)
+        EGg, EGg_b, streaming the generated samples block by block."""
+        cfg, n, scale = self.config, len(self.eval_z), self.distance_scale
+        prefixes = [(max(1, n // divisor), name)
+                    for divisor, name in ((100, "NND/100"), (10, "NND/10"), (1, "NND"))]
+        nearest = M.RunningNearestDistance(self.val_x_generated)
+        results: Dict[str, float] = {}
+        histogram_samples = []  # the first len(val_x) samples, as the original
+        with_eg = self._encode is not None and not self.model.is_generalized
+        partners = M.shifted_partner_indices(n, cfg.baseline_block)
+        head = None  # the first block's quantised samples: the last block's baseline wraps to them
+        errors, baseline_errors = [], []
+        for start, block in self.generated_blocks():
+            end = start + len(block)
+            seen = start
+            for prefix, name in prefixes:
+                if seen < prefix <= end:
+                    nearest.update(block[seen - start:prefix - start])
+                    seen = prefix
+                if start < prefix <= end:
+                    results[name] = scale * nearest.mean()
+            if seen < end:
+                nearest.update(block[seen - start:])
+            if start < len(self.val_x):
+                histogram_samples.append(block[:len(self.val_x) - start])
+            if not with_eg:
+                continue
+            quantized = M.quantize_images(block).numpy()
+            if head is None:
+                head = quantized[:cfg.baseline_block]
+            latent = M.batched_map(self._encode, quantized, cfg.batch_size)["latent"]
+            regenerated = self._generate(latent, self.eval_labels[start:end])
+            errors.append(M.reconstruction_errors(quantized, regenerated))
+            # Blocks start at multiples of baseline_block, so every partner is in this
+            # block except the wrap-around of a short last baseline block.
+            index = partners[start:end]
+            in_block = index >= start
+            partner_images = np.empty_like(quantized)
+            partner_images[in_block] = quantized[index[in_block] - start]
+            partner_images[~in_block] = head[index[~in_block]]
+            baseline_errors.append(M.reconstruction_errors(partner_images, regenerated))
+        results["PIX_CHI2"] = M.pixel_histogram_chi2(self.val_x_generated,
+                                                     np.concatenate(histogram_samples))
+        if with_eg:
+            results["EGg"] = scale * float(np.concatenate(errors).mean())
+            results["EGg_b"] = scale * float(np.concatenate(baseline_errors).mean())
+        return results
 
     def evaluate(self) -> Dict[str, float]:
         """All metrics, in the original's order."""
         cfg = self.config
-        results: Dict[str, float] = collections.OrderedDict()
-        generated = self.generated_samples()
+        generation = self._generation_metrics()
+        order = ["NND/100", "NND/10", "NND", "PIX_CHI2"]
+        results: Dict[str, float] = collections.OrderedDict((k, generation[k]) for k in order)
         scale = self.distance_scale
-        for divisor, name in ((100, "NND/100"), (10, "NND/10"), (1, "NND")):
-            size = max(1, len(generated) // divisor)
-            results[name] = scale * M.nnd_score(generated[:size], self.val_x_generated)
-        results["PIX_CHI2"] = M.pixel_histogram_chi2(self.val_x_generated,
-                                                     generated[:len(self.val_x)])
         if self._encode is not None:
             ref = M.batched_map(self._encode, self.reference_x, cfg.batch_size)
             val = M.batched_map(self._encode, self.val_x, cfg.batch_size)
@@ -231,13 +296,9 @@ class Evaluator:
             recon = self._generate(val["latent"], self.val_labels)
             results["EGr"], results["EGr_b"] = (scale * e for e in M.reconstruction_scores(
                 self.val_x_generated, recon, cfg.baseline_block))
-            if self.model.is_generalized:
-                return self._with_discriminator_features(results)
-            quantized = M.quantize_images(generated).numpy()
-            latent = M.batched_map(self._encode, quantized, cfg.batch_size)["latent"]
-            regen = self._generate(latent, self.eval_labels)
-            results["EGg"], results["EGg_b"] = (scale * e for e in M.reconstruction_scores(
-                quantized, regen, cfg.baseline_block))
+            for name in ("EGg", "EGg_b"):
+                if name in generation:
+                    results[name] = generation[name]
         return self._with_discriminator_features(results)
 
     def _with_discriminator_features(self, results: Dict[str, float]) -> Dict[str, float]:

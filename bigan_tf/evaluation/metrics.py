@@ -57,6 +57,41 @@ def nearest_neighbours(queries, references, block_size: int = 1024
     return tf.concat(distances, 0).numpy(), tf.concat(indices, 0).numpy()
 
 
+class RunningNearestDistance:
+    """Each query's distance to its nearest reference, over references fed in blocks.
+
+    After `update(R_1)`, …, `update(R_k)`, `distances()[i]` is
+    min over r in R_1 ∪ … ∪ R_k of ‖q_i − r‖₂, so NND over a large generated set
+    never needs the whole set in memory: feed it block by block and read the
+    mean at any prefix (the original's NND/100 and NND/10 are prefixes).
+    """
+
+    def __init__(self, queries, block_size: int = 1024):
+        queries = tf.convert_to_tensor(queries, tf.float32)
+        self._queries = tf.reshape(queries, [tf.shape(queries)[0], -1])
+        self._block_size = block_size
+        self._nearest = None  # [Nq] float32 tensor once a reference was seen
+
+    def update(self, references) -> None:
+        references = tf.convert_to_tensor(references, tf.float32)
+        references = tf.reshape(references, [tf.shape(references)[0], -1])
+        reference_sq = tf.reduce_sum(tf.square(references), axis=1)
+        distances = tf.concat(
+            [_nearest_block(self._queries[start:start + self._block_size], references,
+                            reference_sq)[0]
+             for start in range(0, int(self._queries.shape[0]), self._block_size)], 0)
+        self._nearest = (distances if self._nearest is None
+                         else tf.minimum(self._nearest, distances))
+
+    def distances(self) -> np.ndarray:
+        if self._nearest is None:
+            raise ValueError("RunningNearestDistance: no reference seen yet.")
+        return self._nearest.numpy()
+
+    def mean(self) -> float:
+        return float(np.mean(self.distances()))
+
+
 def nnd_score(generated, real, block_size: int = 1024) -> float:
     """NND = mean over real x of min_g ‖x − g‖₂ (lower is better)."""
     distances, _ = nearest_neighbours(real, generated, block_size)
