@@ -79,7 +79,7 @@ class RunConfig:
     disp_interval: Optional[int] = None
     save_interval: Optional[int] = None
     resume: Optional[Union[int, str]] = "auto"
-    jit_compile: Union[bool, str] = False
+    jit_compile: Union[bool, str] = "auto"
     verbose: Union[int, str] = "auto"
     keep_worker_checkpoints: bool = False
     mixed_precision: str = "none"
@@ -95,6 +95,9 @@ class RunConfig:
             raise ConfigError(f"--batch_size must be >= 1, got {self.batch_size}.")
         if self.keep_checkpoints < 1:
             raise ConfigError(f"--keep_checkpoints must be >= 1, got {self.keep_checkpoints}.")
+        if self.jit_compile not in ("auto", True, False):
+            raise ConfigError(f"jit_compile must be True, False or 'auto', got "
+                              f"{self.jit_compile!r}.")
         if self.verbose not in ("auto", 0, 1, 2):
             raise ConfigError(f"--verbose must be auto, 0, 1 or 2, got {self.verbose!r}.")
         for name in ("disp_interval", "save_interval"):
@@ -116,6 +119,38 @@ def copy_generator(source: BiGAN, target: BiGAN) -> None:
             "The generator to copy does not match the new model's (its image shape, latent "
             "size or conditioning differ): train with the same --dataset as the GAN.")
     target.generator.set_weights(source.generator.get_weights())
+
+
+def resolve_jit_compile(setting: Union[bool, str], prefer_xla: bool,
+                        strategy: tf.distribute.Strategy, run: "RunConfig") -> bool:
+    """Whether to XLA-compile the train step; `setting` is True, False or "auto".
+
+    "auto" continues a run in `run.exp_dir` with the setting it was trained
+    with (XLA draws the noise with its own kernel, so switching would change the
+    run), and otherwise follows `prefer_xla` on one device: the caller says
+    whether XLA is the faster choice for its networks (measured: the BiGAN
+    MLPs' step 1.9x faster on the CPU; XLA's CPU convolutions 4x slower than
+    oneDNN's; the SSGAN MLP no faster; BENCHMARKS.md). TensorFlow cannot
+    XLA-compile a step mirrored over several CPU devices (each replica's
+    variables live on another device), so that is refused.
+    """
+    try:
+        local_devices = list(strategy.extended.worker_devices)
+    except RuntimeError:  # the default strategy: one device
+        local_devices = []
+    multi_cpu = len(local_devices) > 1 and all("CPU" in d.upper() for d in local_devices)
+    if setting in ("auto", None):
+        stored = (experiment.read_config(run.exp_dir) or {}).get("run", {})
+        if (not run.overwrite and run.resume not in ("none", "None")
+                and isinstance(stored.get("jit_compile"), bool)):
+            return stored["jit_compile"]
+        return prefer_xla and strategy.num_replicas_in_sync == 1
+    if setting and multi_cpu:
+        raise ConfigError(
+            f"--jit_compile cannot compile a step mirrored over {len(local_devices)} CPU "
+            "devices (TensorFlow's XLA reads each replica's variables from one device): drop "
+            "--jit_compile or --cpu_replicas.")
+    return bool(setting)
 
 
 def _every(interval: Optional[int], epoch: int) -> bool:
@@ -155,6 +190,8 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
     if steps_per_epoch < 1:
         raise ConfigError(f"--batch_size {run.batch_size} is larger than the training set "
                           f"({data.num_train} images).")
+    run = dataclasses.replace(run, jit_compile=resolve_jit_compile(
+        run.jit_compile, network.family == "mnist_mlp", strategy, run))
     config_record = {"network": network.to_dict(), "objective": objective.to_dict(),
                      "optimizer": optimizer.to_dict(), "evaluation": evaluation.to_dict(),
                      "run": {k: v for k, v in dataclasses.asdict(run).items()},

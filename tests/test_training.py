@@ -13,8 +13,8 @@ import tensorflow as tf
 from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, TrainingDivergedError
 from bigan_tf import objective_from_preset
 from bigan_tf.experiment import read_metrics
-from bigan_tf.errors import CheckpointError
-from bigan_tf.training import RunConfig, train
+from bigan_tf.errors import CheckpointError, ConfigError
+from bigan_tf.training import RunConfig, resolve_jit_compile, train
 from conftest import REPO_ROOT, write_idx
 
 NET = NetworkConfig(hidden_units=32, latent_dim=8)
@@ -44,6 +44,29 @@ def test_resume_continues_exactly(small_mnist, tmp_path):
     assert int(resumed["model"].generator_optimizer.iterations) == 2 * (512 // 64)
     # One metrics record per evaluated epoch, none duplicated by the restart.
     assert [r["epoch"] for r in read_metrics(str(tmp_path / "b"))] == [0, 1, 2]
+
+
+def test_jit_compile_auto_is_resolved_and_recorded(small_mnist, tmp_path, mirrored_strategy):
+    one_device = tf.distribute.get_strategy()
+    fresh = RunConfig(exp_dir=str(tmp_path / "fresh"))
+    assert resolve_jit_compile("auto", True, one_device, fresh) is True
+    assert resolve_jit_compile("auto", False, one_device, fresh) is False  # convolutions
+    assert resolve_jit_compile("auto", True, mirrored_strategy, fresh) is False
+    assert resolve_jit_compile(False, True, one_device, fresh) is False
+    with pytest.raises(ConfigError, match="cannot compile a step mirrored over 2 CPU"):
+        resolve_jit_compile(True, True, mirrored_strategy, fresh)
+    # The run records the resolved value; a run made without XLA continues without it.
+    result = _train(small_mnist, tmp_path / "run", epochs=1)
+    stored = json.loads((tmp_path / "run" / "config.json").read_text())["run"]
+    assert stored["jit_compile"] is True and result["model"].jit_compile is True
+    stored["jit_compile"] = False
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    config["run"] = stored
+    (tmp_path / "run" / "config.json").write_text(json.dumps(config))
+    continued = RunConfig(exp_dir=str(tmp_path / "run"))
+    assert resolve_jit_compile("auto", True, one_device, continued) is False
+    assert resolve_jit_compile("auto", True, one_device,
+                               RunConfig(exp_dir=str(tmp_path / "run"), overwrite=True)) is True
 
 
 def test_resume_errors(small_mnist, tmp_path):
@@ -100,6 +123,7 @@ def test_trainer_end_to_end_on_real_mnist(mnist_dir, tmp_path):
         "ckpt-2.data-00000-of-00001", "ckpt-2.index"]
     config = json.loads((exp / "config.json").read_text())
     assert config["objective"]["joint_discrim_weight"] == 1 and config["num_replicas"] == 2
+    assert config["run"]["jit_compile"] is False  # auto: XLA cannot compile 2 CPU replicas
     assert [r["epoch"] for r in read_metrics(str(exp))] == [0, 1, 2]
     assert any(f.startswith("events.out.tfevents") for f in os.listdir(exp / "tensorboard"))
     # Learning curves, redrawn at every evaluation: 5 panels (2 x 3) at 90 dpi.
@@ -111,6 +135,8 @@ def test_trainer_end_to_end_on_real_mnist(mnist_dir, tmp_path):
     (["--encode_weight=-1"], "--encode_weight must be >= 0"),
     (["--data_dir=/nonexistent/mnist"], "Data folder not found: /nonexistent/mnist"),
     (["--resume=latest"], "No checkpoints in"),
+    (["--jit_compile", "--strategy=mirrored", "--cpu_replicas=2"],
+     "--jit_compile cannot compile a step mirrored over 2 CPU devices"),
 ])
 def test_trainer_bad_input_exits_with_one_clear_message(tmp_path, args, message):
     proc = _run_trainer(f"--exp_dir={tmp_path / 'x'}", *args)
