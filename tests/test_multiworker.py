@@ -62,6 +62,14 @@ def _follow(launcher, is_signal):
     return lines, pids, seen, reader
 
 
+def _report(lines):
+    """For a failure message: every launcher line (attempts, exits) and every trainer's
+    one-line message, then the output's end."""
+    summary = [line for line in lines
+               if line.startswith("launch_local:") or "] train_mnist: " in line]
+    return "".join(summary) + "...\n" + "".join(lines)[-4000:]
+
+
 def test_two_workers_agree_with_each_other_and_with_one_process(mnist_data, mnist_dir,
                                                                 tmp_path, mirrored_strategy):
     exp_dir = tmp_path / "mw"
@@ -121,7 +129,7 @@ def test_a_killed_worker_is_restarted_and_training_completes(mnist_dir, tmp_path
     launcher.wait(timeout=600)
     reader.join(timeout=10)
     output = "".join(lines)
-    assert launcher.returncode == 0, output[-4000:]
+    assert launcher.returncode == 0, _report(lines)
     assert "worker 1 exited with -9" in output and "restart 1 of 2" in output
     assert "Resumed from epoch" in output
     assert sorted(epochs_in(str(exp_dir / "checkpoints"))) == [1, 2, 3]
@@ -145,7 +153,7 @@ def test_sigterm_to_one_worker_stops_every_worker_at_one_step_and_the_run_resume
     launcher.wait(timeout=600)
     reader.join(timeout=10)
     output = "".join(lines)
-    assert launcher.returncode == 0, output[-4000:]
+    assert launcher.returncode == 0, _report(lines)
     stopped = re.findall(r"\[worker (\d)\] .*Stopped by SIGTERM at epoch \d+, step (\d+)/64",
                          output)
     # Both workers stopped, after the same step, and said so (the chief too).
@@ -159,6 +167,38 @@ def test_sigterm_to_one_worker_stops_every_worker_at_one_step_and_the_run_resume
     assert load_trained_model(str(exp_dir)).epoch == 3
     # The handler's bookkeeping stayed out of the run folder.
     assert not [p for p in os.listdir(exp_dir / "checkpoints") if p.startswith("workertemp")]
+
+
+_FAKE_WORKER = """
+import json, os, sys, time
+index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+if index == 0:
+    sys.exit(int(sys.argv[2]))  # the first worker ends at once
+time.sleep(float(sys.argv[3]))  # the other one is still saving
+open(os.path.join(sys.argv[1], "saved"), "w").close()
+sys.exit(143)
+"""
+
+
+@pytest.mark.parametrize("first_exit, sleep, saved", [(143, 1.5, True), (1, 30.0, False)])
+def test_launcher_lets_workers_finish_a_clean_stop_and_stops_them_after_a_crash(
+        tmp_path, first_exit, sleep, saved):
+    """After a clean stop (exit 143) the others get the grace period to finish their agreed
+    save before any signal (a second signal aborts a trainer's save); after a crash they are
+    stopped at once."""
+    start = time.time()
+    out = subprocess.run(
+        [sys.executable, "-m", "trainers.launch_local", "--num_workers=2", "--max_restarts=0",
+         "--grace_seconds=5", "--", sys.executable, "-c", _FAKE_WORKER, str(tmp_path),
+         str(first_exit), str(sleep)],
+        cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, timeout=60)
+    assert out.returncode == first_exit, out.stdout + out.stderr
+    assert (tmp_path / "saved").exists() == saved, out.stdout
+    if saved:
+        assert "worker 0 stopped cleanly (143); waiting up to 5 s for the others" in out.stdout
+    else:
+        assert "worker 0 exited with 1; stopping the others" in out.stdout
+        assert time.time() - start < 20
 
 
 def test_tf_config_is_checked_with_clear_errors():

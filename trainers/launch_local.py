@@ -5,8 +5,9 @@ r"""Starts N workers of a multi-worker trainer on this machine, and restarts the
 
 Each worker gets a `TF_CONFIG` naming every worker at 127.0.0.1 on a free port,
 and its own index. Output is prefixed with `[worker i]`. When a worker dies
-(a crash, a kill, a preemption), the launcher stops the others and starts the
-whole cluster again, up to --max_restarts times, as a cluster manager would:
+(a crash, a kill, a preemption), the launcher stops the others (after a clean
+stop, exit 130 or 143, it first lets them finish the save they agreed on) and
+starts the whole cluster again, up to --max_restarts times, as a cluster manager would:
 with `--resume=auto` the trainer continues from the last checkpoint. This is
 for trying multi-worker training on one box and for the tests; on a real
 cluster, set TF_CONFIG on each machine instead.
@@ -45,6 +46,16 @@ def _pump(stream, prefix: str) -> None:
         sys.stdout.flush()
 
 
+# Exit statuses of a trainer stopped by SIGINT / SIGTERM after its agreed save.
+_CLEAN_STOPS = (128 + signal.SIGINT, 128 + signal.SIGTERM)
+
+
+def _wait_for_all(processes, timeout: float) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline and any(p.poll() is None for p in processes):
+        time.sleep(0.1)
+
+
 def _stop(processes, grace: float) -> None:
     for p in processes:
         if p.poll() is None:
@@ -77,8 +88,16 @@ def run_cluster(command: List[str], num_workers: int, host: str, grace: float) -
             failed = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
             if failed:
                 index, code = failed[0]
-                print(f"launch_local: worker {index} exited with {code}; stopping the others",
-                      flush=True)
+                if code in _CLEAN_STOPS:
+                    # A stop the cluster agreed on: every worker saves at the same step
+                    # and exits by itself. A signal now would be a worker's second,
+                    # which aborts its save, so wait for them first.
+                    print(f"launch_local: worker {index} stopped cleanly ({code}); waiting "
+                          f"up to {grace:g} s for the others", flush=True)
+                    _wait_for_all(processes, grace)
+                else:
+                    print(f"launch_local: worker {index} exited with {code}; stopping the "
+                          "others", flush=True)
                 _stop(processes, grace)
                 return code if code > 0 else 128 - code
             if all(c == 0 for c in codes):
