@@ -358,3 +358,64 @@ class EvaluationConfig:
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class SSGANConfig:
+    """Networks, loss weights and training tricks of the semi-supervised GAN."""
+
+    num_classes: int = 10
+    image_shape: Tuple[int, int, int] = (28, 28, 1)
+    latent_dim: int = 100
+    generator_units: int = 500
+    classifier_units: Tuple[int, ...] = (1000, 500, 250, 250, 250)
+    input_noise: float = 0.3
+    hidden_noise: float = 0.5
+    unsupervised_weight: float = 1.0
+    label_smoothing: float = 0.9
+    feature_matching: bool = True
+    generator_updates: int = 1
+    learning_rate: float = 3e-4
+    generator_lr_mult: float = 1.0
+    beta_1: float = 0.5
+    clip_norm: float = 0.0
+    reconstruction_weight: float = 0.0
+    reconstruction_anneal_steps: int = 1000
+
+    def validate(self) -> "SSGANConfig":
+        if self.num_classes < 2:
+            raise ConfigError(f"The K+1 classifier needs >= 2 classes, got {self.num_classes}.")
+        if not 0.5 < self.label_smoothing <= 1.0:
+            raise ConfigError(f"--label_smoothing is the real target in (0.5, 1] (1 = off), "
+                              f"got {self.label_smoothing}.")
+        if self.generator_updates < 1:
+            raise ConfigError(f"--generator_updates must be >= 1, got {self.generator_updates}.")
+        for name in ("learning_rate", "generator_lr_mult"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"--{name} must be > 0, got {getattr(self, name)}.")
+        for name in ("clip_norm", "reconstruction_weight", "unsupervised_weight", "input_noise",
+                     "hidden_noise"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"--{name} must be >= 0, got {getattr(self, name)}.")
+        if not 0 <= self.beta_1 < 1:
+            raise ConfigError(f"--beta_1 must be in [0, 1), got {self.beta_1}.")
+        if not self.classifier_units or min(self.classifier_units) < 1:
+            raise ConfigError(f"classifier_units must be positive, got {self.classifier_units}.")
+        return self
+
+    @property
+    def flat_dim(self) -> int:
+        return math.prod(self.image_shape)
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        d["image_shape"], d["classifier_units"] = list(self.image_shape), list(
+            self.classifier_units)
+        return d
+
+    @classmethod
+    def from_dict(cls, d) -> "SSGANConfig":
+        d = dict(d)
+        d["image_shape"] = tuple(d["image_shape"])
+        d["classifier_units"] = tuple(d["classifier_units"])
+        return cls(**d)

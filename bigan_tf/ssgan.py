@@ -29,130 +29,29 @@ MNIST generator; feature matching is on by default, as in Salimans et al.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-from typing import Dict, NamedTuple, Sequence, Tuple
+from typing import Dict, NamedTuple, Tuple
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from bigan_tf import losses as L
-from bigan_tf.bigan import replica_prior_slice, sample_prior
+from bigan_tf.bigan import replica_prior_slice
 from bigan_tf.checkpoints import checkpoint_path
-from bigan_tf.data.pipeline import (ImageData, balanced_subset, to_model_range,
-                                    training_dataset)
+from bigan_tf.config import SSGANConfig
+from bigan_tf.data.pipeline import ImageData, balanced_subset, ssgan_dataset
 from bigan_tf.errors import CheckpointError, ConfigError
-from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir
-from bigan_tf.images import make_grid
-from bigan_tf.networks.layers import normal_init
+from bigan_tf.evaluation.classification import SSGANEvaluator, confusion_matrix, predict_classes
+from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir, read_config
+from bigan_tf.networks.kplus1 import KPlusOneClassifier
 from bigan_tf.networks.mlp import MLPGenerator
 from bigan_tf.training import fit_model, resolve_jit_compile
 
-
-@dataclasses.dataclass(frozen=True)
-class SSGANConfig:
-    """Networks, loss weights and training tricks of the semi-supervised GAN."""
-
-    num_classes: int = 10
-    image_shape: Tuple[int, int, int] = (28, 28, 1)
-    latent_dim: int = 100
-    generator_units: int = 500
-    classifier_units: Tuple[int, ...] = (1000, 500, 250, 250, 250)
-    input_noise: float = 0.3
-    hidden_noise: float = 0.5
-    unsupervised_weight: float = 1.0
-    label_smoothing: float = 0.9
-    feature_matching: bool = True
-    generator_updates: int = 1
-    learning_rate: float = 3e-4
-    generator_lr_mult: float = 1.0
-    beta_1: float = 0.5
-    clip_norm: float = 0.0
-    reconstruction_weight: float = 0.0
-    reconstruction_anneal_steps: int = 1000
-
-    def validate(self) -> "SSGANConfig":
-        if self.num_classes < 2:
-            raise ConfigError(f"The K+1 classifier needs >= 2 classes, got {self.num_classes}.")
-        if not 0.5 < self.label_smoothing <= 1.0:
-            raise ConfigError(f"--label_smoothing is the real target in (0.5, 1] (1 = off), "
-                              f"got {self.label_smoothing}.")
-        if self.generator_updates < 1:
-            raise ConfigError(f"--generator_updates must be >= 1, got {self.generator_updates}.")
-        for name in ("learning_rate", "generator_lr_mult"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"--{name} must be > 0, got {getattr(self, name)}.")
-        for name in ("clip_norm", "reconstruction_weight", "unsupervised_weight", "input_noise",
-                     "hidden_noise"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"--{name} must be >= 0, got {getattr(self, name)}.")
-        if not 0 <= self.beta_1 < 1:
-            raise ConfigError(f"--beta_1 must be in [0, 1), got {self.beta_1}.")
-        if not self.classifier_units or min(self.classifier_units) < 1:
-            raise ConfigError(f"classifier_units must be positive, got {self.classifier_units}.")
-        return self
-
-    @property
-    def flat_dim(self) -> int:
-        return int(np.prod(self.image_shape))
-
-    def to_dict(self):
-        d = dataclasses.asdict(self)
-        d["image_shape"], d["classifier_units"] = list(self.image_shape), list(
-            self.classifier_units)
-        return d
-
-    @classmethod
-    def from_dict(cls, d) -> "SSGANConfig":
-        d = dict(d)
-        d["image_shape"] = tuple(d["image_shape"])
-        d["classifier_units"] = tuple(d["classifier_units"])
-        return cls(**d)
-
-
-@keras.saving.register_keras_serializable(package="bigan_tf")
-class KPlusOneClassifier(keras.Model):
-    """D: x -> {"logits": [B, K+1] (K classes, then "generated"), "features": last hidden}.
-
-    A ReLU MLP with Gaussian noise on the input and after every hidden layer
-    (training mode only), as Salimans et al.'s MNIST discriminator. The noise
-    comes from a stateless RNG keyed by `seed` (shape [2]), so a resumed run
-    draws what an uninterrupted one would.
-    """
-
-    def __init__(self, num_classes: int = 10, units: Sequence[int] = (1000, 500, 250, 250, 250),
-                 input_noise: float = 0.3, hidden_noise: float = 0.5, **kwargs):
-        super().__init__(**kwargs)
-        self.num_classes, self.units = int(num_classes), tuple(int(u) for u in units)
-        self.input_noise, self.hidden_noise = float(input_noise), float(hidden_noise)
-        # One attribute per layer, not a list: tf.train.Checkpoint does not see
-        # into Keras 3's tracked lists, and would silently skip their weights.
-        for i, u in enumerate(self.units):
-            setattr(self, f"hidden{i + 1}", keras.layers.Dense(
-                u, activation="relu", name=f"hidden{i + 1}", kernel_initializer="he_normal"))
-        self.output_logits = keras.layers.Dense(num_classes + 1, name="output_logits",
-                                                kernel_initializer=normal_init(0.05))
-
-    def call(self, x, training=False, seed=None) -> Dict[str, tf.Tensor]:
-        h = tf.reshape(x, [-1, int(np.prod(x.shape[1:]))]) if len(x.shape) > 2 else x
-        if seed is None:
-            seed = tf.constant([0, 0], tf.int64)
-
-        def noisy(h, stddev, layer):
-            if not training or not stddev:
-                return h
-            layer_seed = tf.random.experimental.stateless_fold_in(seed, layer)
-            return h + stddev * tf.random.stateless_normal(tf.shape(h), layer_seed, dtype=h.dtype)
-
-        h = noisy(h, self.input_noise, 0)
-        for i in range(len(self.units)):
-            h = noisy(getattr(self, f"hidden{i + 1}")(h), self.hidden_noise, i + 1)
-        return {"logits": self.output_logits(h), "features": h}
-
-    def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes, "units": list(self.units),
-                "input_noise": self.input_noise, "hidden_noise": self.hidden_noise}
+# The SSGAN's parts live where their kind lives (config, networks, data, evaluation);
+# this module is the model, its driver and its loader, and names them all for users.
+__all__ = ["SSGAN", "SSGANConfig", "SSGANNetworks", "KPlusOneClassifier", "SSGANEvaluator",
+           "ssgan_dataset", "predict_classes", "confusion_matrix", "train_ssgan",
+           "load_trained_ssgan"]
 
 
 class SSGANNetworks(NamedTuple):
@@ -314,76 +213,6 @@ class SSGAN(keras.Model):
 
 
 # ------------------------------------------------------------------------- data
-def ssgan_dataset(data: ImageData, labelled_index: np.ndarray, batch_size: int,
-                  labelled_batch_size: int, seed: int, first_epoch: int, last_epoch: int
-                  ) -> tf.data.Dataset:
-    """Batches ((x_u, y_u), (x_l, y_l)) for epochs [first_epoch, last_epoch).
-
-    The unlabelled stream is `training_dataset` over every training image (its
-    labels are never used); the labelled one draws `labelled_batch_size`
-    examples of the labelled subset with replacement, from a stateless RNG
-    keyed by (seed, global step), so a resumed run sees the same batches.
-    """
-    unlabelled = training_dataset(data.train_images, data.train_labels, batch_size, seed,
-                                  first_epoch, last_epoch, flatten=True)
-    steps = len(data.train_images) // batch_size
-    images = tf.constant(data.train_images[labelled_index])
-    labels = tf.constant(data.train_labels[labelled_index].astype(np.int32))
-    count = len(labelled_index)
-
-    def draw(step):
-        keys = tf.stack([tf.constant(seed + 7, tf.int64), step])
-        index = tf.random.stateless_uniform([labelled_batch_size], keys, 0, count, tf.int32)
-        return to_model_range(tf.gather(images, index)), tf.gather(labels, index)
-
-    labelled = tf.data.Dataset.range(first_epoch * steps, last_epoch * steps).map(draw)
-    dataset = tf.data.Dataset.zip((unlabelled, labelled))
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
-
-
-# ------------------------------------------------------------------- evaluation
-def predict_classes(model: SSGAN, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """argmax over the K real classes of D's logits, inference mode, for uint8 images."""
-    return np.concatenate([model.predicted_classes(to_model_range(images[i:i + batch_size]))
-                           .numpy() for i in range(0, len(images), batch_size)])
-
-
-def confusion_matrix(true_labels, predicted, num_classes: int) -> np.ndarray:
-    """counts[i, j] = examples of class i predicted as class j."""
-    counts = np.zeros((num_classes, num_classes), np.int64)
-    np.add.at(counts, (np.asarray(true_labels), np.asarray(predicted)), 1)
-    return counts
-
-
-class SSGANEvaluator:
-    """Test accuracy each evaluation, and fixed-z sample grids (the callback's interface)."""
-
-    def __init__(self, model: SSGAN, data: ImageData, seed: int = 0, num_samples: int = 100):
-        self.model, self.data = model, data
-        self.image_shape = data.image_shape
-        self.z = sample_prior(num_samples, model.latent_dim,
-                              tf.constant([seed, 7919], tf.int64))
-
-    def evaluate(self) -> Dict[str, float]:
-        predicted = predict_classes(self.model, self.data.val_images)
-        return {"ACC": 100.0 * float(np.mean(predicted == self.data.val_labels))}
-
-    def measure_losses(self, num_batches: int) -> Dict[str, float]:
-        return {}  # the epoch-0 line shows the metrics only
-
-    def deploy(self, iterations: int):
-        raise ConfigError("The semi-supervised GAN has no batch-norm deploy pass in D.")
-
-    def sample_grids(self) -> Dict[str, np.ndarray]:
-        samples = self.model.generator(self.z, training=False).numpy()
-        return {"samples": make_grid(samples, 10, self.image_shape)}
-
-    def real_grid(self) -> np.ndarray:
-        return make_grid(to_model_range(self.data.val_images[:100]).numpy(), 10, self.image_shape)
-
-
 # ------------------------------------------------------------------ train / load
 def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGANConfig,
                 labels_per_class: int, epochs: int, run, labelled_batch_size: int = 100,
@@ -436,12 +265,11 @@ def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGAN
 def load_trained_ssgan(exp_dir: str, which="latest") -> Tuple[SSGAN, Dict, int]:
     """(model, config.json record, epoch) of the SSGAN run in `exp_dir`, networks restored."""
 
+    record = read_config(exp_dir)
     path = os.path.join(exp_dir, CONFIG_FILE)
-    if not os.path.isfile(path):
+    if record is None:
         raise CheckpointError(f"{path} does not exist: {exp_dir} is not a training run "
                               "(train one with trainers.train_ssgan).")
-    with open(path) as f:
-        record = json.load(f)
     if record.get("model") != "ssgan":
         raise CheckpointError(f"{exp_dir} is not a semi-supervised GAN run (trainers.train_ssgan)"
                               "; its config.json describes another model.")

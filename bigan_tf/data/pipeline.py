@@ -178,3 +178,31 @@ def balanced_subset(labels: np.ndarray, per_class: int, seed: int = 0) -> np.nda
         chosen.append(rng.choice(members, per_class, replace=False))
     return np.sort(np.concatenate(chosen))
 
+
+def ssgan_dataset(data: ImageData, labelled_index: np.ndarray, batch_size: int,
+                  labelled_batch_size: int, seed: int, first_epoch: int, last_epoch: int
+                  ) -> tf.data.Dataset:
+    """Batches ((x_u, y_u), (x_l, y_l)) for epochs [first_epoch, last_epoch).
+
+    The unlabelled stream is `training_dataset` over every training image (its
+    labels are never used); the labelled one draws `labelled_batch_size`
+    examples of the labelled subset with replacement, from a stateless RNG
+    keyed by (seed, global step), so a resumed run sees the same batches.
+    """
+    unlabelled = training_dataset(data.train_images, data.train_labels, batch_size, seed,
+                                  first_epoch, last_epoch, flatten=True)
+    steps = len(data.train_images) // batch_size
+    images = tf.constant(data.train_images[labelled_index])
+    labels = tf.constant(data.train_labels[labelled_index].astype(np.int32))
+    count = len(labelled_index)
+
+    def draw(step):
+        keys = tf.stack([tf.constant(seed + 7, tf.int64), step])
+        index = tf.random.stateless_uniform([labelled_batch_size], keys, 0, count, tf.int32)
+        return to_model_range(tf.gather(images, index)), tf.gather(labels, index)
+
+    labelled = tf.data.Dataset.range(first_epoch * steps, last_epoch * steps).map(draw)
+    dataset = tf.data.Dataset.zip((unlabelled, labelled))
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
