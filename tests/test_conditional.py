@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from bigan_tf import BiGAN, EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
 from bigan_tf import sampling as S
+from bigan_tf import sampling_tasks as T
 from bigan_tf.experiment import read_metrics
 from bigan_tf.config import Objective
 from bigan_tf.errors import ConfigError
@@ -131,11 +132,11 @@ def test_conditional_sampling_from_checkpoint_and_export(conditional_run, small_
     for task, count, rows in (("class_sweep", 12, 3), ("random", 12, 3), ("style_sweep", 12, 3),
                               ("reconstruct", 24, 6), ("interpolate", 12, 3),
                               ("analogy", 16, 4)):
-        images, grid_rows, _ = S.task_images(model, task, real, rows=3, steps=4, seed=1,
-                                             real_labels=small_mnist.val_labels)
+        images, grid_rows, _ = T.run_task(task, T.TaskRequest(
+            model, rows=3, steps=4, seed=1, real=real, real_labels=small_mnist.val_labels))
         assert images.shape == (count, 28, 28, 1) and grid_rows == rows, task
     # The class sweep starts at class r's image and ends at class r+1's, for the same z.
-    sweep, _, _ = S.task_images(model, "class_sweep", None, rows=1, steps=5, seed=4)
+    sweep, _, _ = T.run_task("class_sweep", T.TaskRequest(model, rows=1, steps=5, seed=4))
     z = S.sample_prior(1, 8, 4)
     np.testing.assert_allclose(sweep[[0, -1]], model.generate(np.repeat(z, 2, 0), [0, 1]),
                                atol=1e-5)
@@ -154,7 +155,7 @@ def test_class_sweep_needs_a_conditional_model(conditional_run, small_mnist, tmp
     assert result["model"].num_classes == 0
     model = S.LatentModel.load(str(tmp_path / "u"))
     with pytest.raises(ConfigError, match="not class-conditional"):
-        S.task_images(model, "class_sweep", None, rows=1, steps=3)
+        T.run_task("class_sweep", T.TaskRequest(model, rows=1, steps=3))
 
 
 def test_export_signatures_take_label_vectors(conditional_run):

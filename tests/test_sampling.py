@@ -13,6 +13,7 @@ from PIL import Image
 
 from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
 from bigan_tf import sampling as S
+from bigan_tf import sampling_tasks as T
 from bigan_tf.errors import ConfigError, DataError
 from bigan_tf.training import RunConfig, train
 from conftest import REPO_ROOT
@@ -127,13 +128,14 @@ def test_every_task_from_a_checkpoint_and_an_export(sources, small_mnist, source
     expected = {"random": (12, 3), "style_sweep": (12, 3), "reconstruct": (24, 6),
                 "interpolate": (12, 3), "analogy": (16, 4), "attributes": (12, 3)}
     for task, (count, rows) in expected.items():
-        images, grid_rows, _ = S.task_images(
-            model, task, real, rows=3, steps=4, seed=2,
-            attribute_file=str(tmp_path / "v.npz"), attributes="digit_1=+1,digit_7=-1")
+        images, grid_rows, _ = T.run_task(task, T.TaskRequest(
+            model, rows=3, steps=4, seed=2, real=real,
+            attribute_file=str(tmp_path / "v.npz"), attributes="digit_1=+1,digit_7=-1"))
         assert images.shape == (count, 28, 28, 1) and grid_rows == rows, task
         assert 0.0 <= images.min() and images.max() <= 1.0
     # Interpolation between two encoded images starts and ends at their reconstructions.
-    images, _, _ = S.task_images(model, "interpolate", real, rows=1, steps=5, indices="3:9")
+    images, _, _ = T.run_task("interpolate", T.TaskRequest(model, rows=1, steps=5, real=real,
+                                                           indices="3:9"))
     recon = model.generate(model.encode(real[[3, 9]]))
     np.testing.assert_allclose(images[[0, -1]], recon, atol=1e-5)
 
@@ -262,3 +264,8 @@ def test_attribute_vectors_from_a_labelled_image_folder(sources, small_mnist, tm
     skipped = run("--task=attribute_vectors", f"--output={tmp_path / 'c.npz'}",
                   "--skip_missing_images")
     assert skipped.returncode == 0 and "Read 79 images" in skipped.stdout
+
+
+def test_the_sample_trainer_offers_every_task_of_the_table():
+    from trainers import sample
+    assert set(sample.TASKS) == set(T.TASKS) | {"attribute_vectors"}

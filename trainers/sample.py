@@ -58,6 +58,7 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import numpy as np
     from bigan_tf import sampling as S
+    from bigan_tf.sampling_tasks import TaskRequest, run_task
     from bigan_tf.data import load_image_data
     from bigan_tf.data.attributes import load_attribute_dataset
     from bigan_tf.data.image_files import match_image_shape
@@ -88,9 +89,9 @@ def main(argv):
         S.save_attribute_vectors(FLAGS.output, vectors, names)
         print(f"Wrote {len(names)} attribute vectors to {FLAGS.output} (+ .json names)")
         return 0
-    images, rows, is_sweep = S.task_images(
-        model, FLAGS.task, real, FLAGS.rows, FLAGS.steps, FLAGS.seed, FLAGS.indices,
-        FLAGS.attribute_file, FLAGS.attributes, real_labels=real_labels)
+    images, rows, is_sweep = run_task(FLAGS.task, TaskRequest(
+        model, FLAGS.rows, FLAGS.steps, FLAGS.seed, real, real_labels, FLAGS.indices,
+        FLAGS.attribute_file, FLAGS.attributes))
     write_png(FLAGS.output, make_grid(images, rows))
     print(f"Wrote {FLAGS.output}")
     if FLAGS.gif:
