@@ -61,7 +61,7 @@ def main(argv):
     import tensorflow as tf
     from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
     from bigan_tf.data import load_image_data
-    from bigan_tf.sampling import sample_prior
+    from bigan_tf.sampling import random_latents
     from bigan_tf.training import RunConfig, train
 
     data = load_image_data("mnist", FLAGS.data_dir)
@@ -80,7 +80,7 @@ def main(argv):
             print_fn=print)
         model, metrics = result["model"], result["metrics"]
         n = FLAGS.samples_per_class
-        z = sample_prior(10 * n, model.latent_dim, FLAGS.seed + 1)
+        z = random_latents(10 * n, model.latent_dim, FLAGS.seed + 1)
         wanted = np.repeat(np.arange(10), n)
         samples = model.generate(z, wanted if model.is_conditional else None).numpy()
         predicted = np.argmax(classifier.predict(samples, batch_size=1000, verbose=0), axis=1)

@@ -63,14 +63,16 @@ def sweep(a, b, steps: int) -> np.ndarray:
     return slerp(a, b, np.linspace(0.0, 1.0, steps))
 
 
-def sample_prior(num: int, latent_dim: int, seed: int) -> np.ndarray:
-    """z ~ U(−1, 1)^latent_dim (the models' prior), from a seeded numpy RNG."""
+def random_latents(num: int, latent_dim: int, seed: int) -> np.ndarray:
+    """z ~ U(−1, 1)^latent_dim (the models' prior), from a seeded numpy RNG: the
+    exploration tools' latents. Training and evaluation draw theirs with
+    `bigan_tf.sample_prior`, TensorFlow's stateless RNG keyed by (seed, step)."""
     return np.random.RandomState(seed).uniform(-1.0, 1.0, (num, latent_dim)).astype(np.float32)
 
 
 def style_sweep(latent_dim: int, rows: int, steps: int, seed: int) -> np.ndarray:
     """One row per pair of random z: the slerp from the first to the second, [rows·steps, d]."""
-    ends = sample_prior(2 * rows, latent_dim, seed)
+    ends = random_latents(2 * rows, latent_dim, seed)
     return np.concatenate([sweep(ends[2 * r], ends[2 * r + 1], steps) for r in range(rows)])
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from bigan_tf.errors import ConfigError
 from bigan_tf.sampling import (LatentModel, analogy_grid, apply_attributes, class_sweep,
-                               load_attribute_vectors, parse_attribute_edits, sample_prior,
+                               load_attribute_vectors, parse_attribute_edits, random_latents,
                                style_sweep, sweep)
 
 
@@ -64,7 +64,7 @@ class TaskImages(NamedTuple):
 
 
 def _random(r: TaskRequest) -> TaskImages:
-    z = sample_prior(r.rows * r.steps, r.model.latent_dim, r.seed)
+    z = random_latents(r.rows * r.steps, r.model.latent_dim, r.seed)
     return TaskImages(r.model.generate(z, r.row_labels(r.steps)), r.rows, False)
 
 
@@ -78,7 +78,7 @@ def _class_sweep(r: TaskRequest) -> TaskImages:
     if not model.is_conditional:
         raise ConfigError(f"{model.source} is not class-conditional; class_sweep needs a "
                           "model trained with --conditional.")
-    z = sample_prior(r.rows, model.latent_dim, r.seed)
+    z = random_latents(r.rows, model.latent_dim, r.seed)
     # Row i: its own z, the label moving from class i to i+1.
     parts = [class_sweep(z[i], model.num_classes, r.steps, [i % model.num_classes])
              for i in range(r.rows)]
@@ -131,7 +131,7 @@ def _analogy(r: TaskRequest) -> TaskImages:
         corners = model.encode(r.real[index])
         source_label = r.labels_of(index[:1])
     else:
-        corners = sample_prior(3, model.latent_dim, r.seed)
+        corners = random_latents(3, model.latent_dim, r.seed)
         source_label = np.zeros([1], np.int64) if model.is_conditional else None
     labels = None if source_label is None else np.repeat(source_label, r.steps * r.steps)
     return TaskImages(model.generate(analogy_grid(*corners, r.steps), labels), r.steps, False)

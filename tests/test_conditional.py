@@ -137,7 +137,7 @@ def test_conditional_sampling_from_checkpoint_and_export(conditional_run, small_
         assert images.shape == (count, 28, 28, 1) and grid_rows == rows, task
     # The class sweep starts at class r's image and ends at class r+1's, for the same z.
     sweep, _, _ = T.run_task("class_sweep", T.TaskRequest(model, rows=1, steps=5, seed=4))
-    z = S.sample_prior(1, 8, 4)
+    z = S.random_latents(1, 8, 4)
     np.testing.assert_allclose(sweep[[0, -1]], model.generate(np.repeat(z, 2, 0), [0, 1]),
                                atol=1e-5)
     with pytest.raises(ConfigError, match="class-conditional"):

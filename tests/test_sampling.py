@@ -41,7 +41,7 @@ def test_slerp_end_points_sphere_and_parallel_fallback():
 
 def test_style_and_class_sweeps():
     z = S.style_sweep(latent_dim=8, rows=3, steps=5, seed=1)
-    ends = S.sample_prior(6, 8, 1)
+    ends = S.random_latents(6, 8, 1)
     assert z.shape == (15, 8)
     np.testing.assert_allclose(z[0], ends[0], atol=1e-6)
     np.testing.assert_allclose(z[4], ends[1], atol=1e-6)
