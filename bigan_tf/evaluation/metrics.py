@@ -36,6 +36,20 @@ def _nearest_block(queries: tf.Tensor, references: tf.Tensor, reference_sq_norms
     return tf.sqrt(tf.maximum(nearest, 0.0)), index
 
 
+def _flat(x) -> tf.Tensor:
+    x = tf.convert_to_tensor(x, tf.float32)
+    return tf.reshape(x, [tf.shape(x)[0], -1])
+
+
+def _nearest_in_blocks(queries: tf.Tensor, references: tf.Tensor, block_size: int
+                       ) -> Tuple[tf.Tensor, tf.Tensor]:
+    """(distance to, index of) each flat query's nearest flat reference, a block at a time."""
+    reference_sq = tf.reduce_sum(tf.square(references), axis=1)
+    blocks = [_nearest_block(queries[start:start + block_size], references, reference_sq)
+              for start in range(0, int(queries.shape[0]), block_size)]
+    return tf.concat([d for d, _ in blocks], 0), tf.concat([i for _, i in blocks], 0)
+
+
 def nearest_neighbours(queries, references, block_size: int = 1024
                        ) -> Tuple[np.ndarray, np.ndarray]:
     """(distance to, index of) each query's nearest reference, Euclidean.
@@ -44,17 +58,8 @@ def nearest_neighbours(queries, references, block_size: int = 1024
       queries: [Nq, d]; references: [Nr, d] (anything convertible to float32).
       block_size: queries per matrix product; memory is block_size·Nr floats.
     """
-    queries = tf.convert_to_tensor(queries, tf.float32)
-    references = tf.convert_to_tensor(references, tf.float32)
-    queries = tf.reshape(queries, [tf.shape(queries)[0], -1])
-    references = tf.reshape(references, [tf.shape(references)[0], -1])
-    reference_sq = tf.reduce_sum(tf.square(references), axis=1)
-    distances, indices = [], []
-    for start in range(0, int(queries.shape[0]), block_size):
-        d, i = _nearest_block(queries[start:start + block_size], references, reference_sq)
-        distances.append(d)
-        indices.append(i)
-    return tf.concat(distances, 0).numpy(), tf.concat(indices, 0).numpy()
+    distances, indices = _nearest_in_blocks(_flat(queries), _flat(references), block_size)
+    return distances.numpy(), indices.numpy()
 
 
 class RunningNearestDistance:
@@ -67,19 +72,12 @@ class RunningNearestDistance:
     """
 
     def __init__(self, queries, block_size: int = 1024):
-        queries = tf.convert_to_tensor(queries, tf.float32)
-        self._queries = tf.reshape(queries, [tf.shape(queries)[0], -1])
+        self._queries = _flat(queries)
         self._block_size = block_size
         self._nearest = None  # [Nq] float32 tensor once a reference was seen
 
     def update(self, references) -> None:
-        references = tf.convert_to_tensor(references, tf.float32)
-        references = tf.reshape(references, [tf.shape(references)[0], -1])
-        reference_sq = tf.reduce_sum(tf.square(references), axis=1)
-        distances = tf.concat(
-            [_nearest_block(self._queries[start:start + self._block_size], references,
-                            reference_sq)[0]
-             for start in range(0, int(self._queries.shape[0]), self._block_size)], 0)
+        distances, _ = _nearest_in_blocks(self._queries, _flat(references), self._block_size)
         self._nearest = (distances if self._nearest is None
                          else tf.minimum(self._nearest, distances))
 
