@@ -151,10 +151,10 @@ def check_writable(folder: str, flag: str = "--exp_dir") -> None:
     """Creates `folder` (and parents) or says in one line why it cannot."""
     try:
         os.makedirs(folder, exist_ok=True)
-        probe = os.path.join(folder, ".write_test")
-        with open(probe, "w") as f:
-            f.write("")
-        os.remove(probe)
+        # A probe of its own: the workers of one cluster check the same folder at
+        # the same moment, and a shared name let one remove the other's probe.
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write_test-"):
+            pass
     except OSError as e:
         raise ConfigError(f"Cannot write the folder {folder!r} ({e.strerror or e}): choose a "
                           f"writable {flag}.") from None

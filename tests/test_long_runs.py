@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bigan_tf.errors import ConfigError
 from conftest import MNIST_DIR, REPO_ROOT
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1",
@@ -198,7 +199,6 @@ def test_differing_keys_ignores_run_length_display_and_unknown_keys():
 
 
 def test_prepare_refuses_files_and_moves_folders_aside(tmp_path):
-    from bigan_tf.errors import ConfigError
     from bigan_tf.experiment import prepare
     a_file = tmp_path / "file"
     a_file.write_text("x")
@@ -214,6 +214,29 @@ def test_prepare_refuses_files_and_moves_folders_aside(tmp_path):
     (run / "x").write_text("")
     prepare(str(run), {}, "auto", True, lambda: True, print_fn=lambda s: None)
     assert (tmp_path / "run.old-2" / "x").exists() and (tmp_path / "run.old-1").exists()
+
+
+def test_workers_checking_one_folder_at_once_do_not_fail_each_other(tmp_path):
+    """The workers of a cluster check --exp_dir at the same moment (right after the
+    cluster forms); with one shared probe file, one removed the other's and a worker
+    exited with "Cannot write the folder" (the rare multi-worker startup failure)."""
+    import threading
+    from bigan_tf.experiment import check_writable
+    errors, start = [], threading.Barrier(8)
+
+    def check_many_times():
+        start.wait()
+        for _ in range(200):
+            try:
+                check_writable(str(tmp_path))
+            except ConfigError as e:
+                errors.append(str(e))
+    threads = [threading.Thread(target=check_many_times) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and os.listdir(tmp_path) == []
 
 
 def test_leftovers_of_killed_saves_are_removed(tmp_path):

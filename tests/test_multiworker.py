@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 
 import numpy as np
 import pytest
@@ -63,16 +62,13 @@ def _follow(launcher, is_signal):
     return lines, pids, seen, reader
 
 
-def _warn_about_unplanned_failures(lines, planned=()):
-    """Each test allows one restart more than it plans (a worker has rarely exited with
-    status 2 while the cluster started, in CI and in full local runs, not in isolation);
-    such a failure is reported as a warning with the trainers' messages, not hidden."""
+def _assert_only_planned_failures(lines, planned=()):
+    """No worker failed but the ones a test causes (a worker that exited with status 2
+    while the cluster started was the workers' shared --exp_dir probe, fixed and tested
+    in test_long_runs); a failure quotes the trainers' one-line errors."""
     exits = [line for line in lines if " exited with " in line and line.startswith("launch_local:")
              and not any(p in line for p in planned)]
-    if exits:
-        messages = [line for line in lines if "] train_mnist: " in line]
-        warnings.warn("unplanned worker failure: " + " | ".join(exits + messages).replace(
-            "\n", " "))
+    assert not exits, _report(lines)
 
 
 def _report(lines):
@@ -87,11 +83,11 @@ def test_two_workers_agree_with_each_other_and_with_one_process(mnist_data, mnis
                                                                 tmp_path, mirrored_strategy):
     exp_dir = tmp_path / "mw"
     launcher = _launch(exp_dir, mnist_dir, "--max_train_images=1024", "--epochs=2",
-                       "--keep_worker_checkpoints", restarts=1)
+                       "--keep_worker_checkpoints")
     out, _ = launcher.communicate(timeout=900)
     lines = out.splitlines(keepends=True)
     assert launcher.returncode == 0, _report(lines)
-    _warn_about_unplanned_failures(lines)
+    _assert_only_planned_failures(lines)
     chief = load_trained_model(str(exp_dir))
     worker = load_trained_model(str(exp_dir),
                                 checkpoint_dir=str(exp_dir / "checkpoints" / "worker-1"))
@@ -133,7 +129,7 @@ def test_two_workers_agree_with_each_other_and_with_one_process(mnist_data, mnis
 def test_a_killed_worker_is_restarted_and_training_completes(mnist_dir, tmp_path):
     exp_dir = tmp_path / "preempted"
     launcher = _launch(exp_dir, mnist_dir, "--max_train_images=4096", "--epochs=3",
-                       "--save_interval=1", "--disp_interval=1", restarts=3)
+                       "--save_interval=1", "--disp_interval=1", restarts=2)
     lines, pids, saved_first, reader = _follow(
         launcher, lambda line: "Saved checkpoint" in line and line.rstrip().endswith("ckpt-1"))
     assert saved_first.wait(timeout=400), "".join(lines)[-4000:]
@@ -145,8 +141,8 @@ def test_a_killed_worker_is_restarted_and_training_completes(mnist_dir, tmp_path
     reader.join(timeout=10)
     output = "".join(lines)
     assert launcher.returncode == 0, _report(lines)
-    assert "worker 1 exited with -9" in output and "restart 1 of 3" in output
-    _warn_about_unplanned_failures(lines, planned=("exited with -9",))
+    assert "worker 1 exited with -9" in output and "restart 1 of 2" in output
+    _assert_only_planned_failures(lines, planned=("exited with -9",))
     assert "Resumed from epoch" in output
     assert sorted(epochs_in(str(exp_dir / "checkpoints"))) == [1, 2, 3]
     assert hashlib.md5(ckpt1.read_bytes()).hexdigest() == digest  # never rewritten or lost
@@ -160,7 +156,7 @@ def test_sigterm_to_one_worker_stops_every_worker_at_one_step_and_the_run_resume
     """TensorFlow's PreemptionCheckpointHandler agrees the step; all workers save and stop."""
     exp_dir = tmp_path / "sigterm"
     launcher = _launch(exp_dir, mnist_dir, "--max_train_images=4096", "--epochs=3",
-                       "--disp_interval=1", restarts=2)
+                       "--disp_interval=1", restarts=1)
     lines, pids, first_epoch, reader = _follow(
         launcher, lambda line: line.startswith("[worker 0] epoch 1/3:"))
     assert first_epoch.wait(timeout=400), "".join(lines)[-4000:]
@@ -175,8 +171,8 @@ def test_sigterm_to_one_worker_stops_every_worker_at_one_step_and_the_run_resume
     # Both workers stopped, after the same step, and said so (the chief too).
     assert sorted(w for w, _ in stopped) == ["0", "1"], output[-4000:]
     assert len({step for _, step in stopped}) == 1
-    assert "restart 1 of 2" in output
-    _warn_about_unplanned_failures(lines, planned=("stopped cleanly (143)",
+    assert "restart 1 of 1" in output
+    _assert_only_planned_failures(lines, planned=("stopped cleanly (143)",
                                                    "exited with 143"))
     resumed = re.search(r"\[worker 0\] Resumed from epoch \d+(, step (\d+)/64)?", output)
     assert resumed and (resumed.group(2) or "0") == stopped[0][1], output[-4000:]
