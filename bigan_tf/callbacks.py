@@ -18,9 +18,9 @@ import tensorflow as tf
 from bigan_tf.checkpoints import TrainingCheckpoint
 from bigan_tf.errors import TrainingDivergedError
 from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics, timed
-from bigan_tf.experiment import (CURVES_FILE, METRICS_FILE, atomic_write_text, read_metrics,
-                                 samples_dir)
-from bigan_tf.images import write_png
+from bigan_tf.experiment import (CURVES_FILE, METRICS_FILE, TRAINING_GIF_FILE, atomic_write_text,
+                                 read_metrics, samples_dir)
+from bigan_tf.images import write_png, write_training_gif
 from bigan_tf.interrupts import StopRequest
 from bigan_tf.plots import plot_learning_curves
 
@@ -148,6 +148,8 @@ class EvaluationCallback(keras.callbacks.Callback):
                  "real_regen": f"{epoch}.real_regen.png"}
         for key, grid in grids.items():
             write_png(os.path.join(samples, names[key]), grid)
+        if "samples" in grids:  # the fixed-z grids so far, animated
+            write_training_gif(samples, os.path.join(self.exp_dir, TRAINING_GIF_FILE))
         if self.writer is not None:
             with self.writer.as_default(step=epoch):
                 for name, value in {**losses, **results}.items():

@@ -362,9 +362,17 @@ class EvaluationConfig:
 
 @dataclasses.dataclass(frozen=True)
 class SSGANConfig:
-    """Networks, loss weights and training tricks of the semi-supervised GAN."""
+    """Networks, loss weights and training tricks of the semi-supervised GAN.
+
+    `network` picks the family: "mlp" (Salimans et al.'s MNIST MLP D with
+    Gaussian noise, the BiGAN MLP G; `classifier_units`, `generator_units`,
+    the noise levels apply) or "conv" (the SSGAN-TensorFlow README's
+    convolutional D and bilinear up-sampling G, `bigan_tf.networks.ssgan_conv`).
+    `for_network` gives each family its own defaults.
+    """
 
     num_classes: int = 10
+    network: str = "mlp"
     image_shape: Tuple[int, int, int] = (28, 28, 1)
     latent_dim: int = 100
     generator_units: int = 500
@@ -399,6 +407,9 @@ class SSGANConfig:
                 raise ConfigError(f"--{name} must be >= 0, got {getattr(self, name)}.")
         if not 0 <= self.beta_1 < 1:
             raise ConfigError(f"--beta_1 must be in [0, 1), got {self.beta_1}.")
+        if self.network not in SSGAN_NETWORKS:
+            raise ConfigError(f"--network must be one of {', '.join(SSGAN_NETWORKS)}, "
+                              f"got {self.network!r}.")
         if not self.classifier_units or min(self.classifier_units) < 1:
             raise ConfigError(f"classifier_units must be positive, got {self.classifier_units}.")
         return self
@@ -414,8 +425,26 @@ class SSGANConfig:
         return d
 
     @classmethod
+    def for_network(cls, network: str, **overrides) -> "SSGANConfig":
+        """The family's defaults (`SSGAN_NETWORK_DEFAULTS`), then `overrides`
+        (None values are left to the defaults)."""
+        defaults = SSGAN_NETWORK_DEFAULTS.get(network, {})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return cls(network=network, **{**defaults, **given})
+
+    @classmethod
     def from_dict(cls, d) -> "SSGANConfig":
         d = dict(d)
         d["image_shape"] = tuple(d["image_shape"])
         d["classifier_units"] = tuple(d["classifier_units"])
         return cls(**d)
+
+
+SSGAN_NETWORKS = ("mlp", "conv")
+# Each family's own settings: the MLP's are Salimans et al.'s; the conv family's
+# are SSGAN-TensorFlow's config.py / trainer.py (n_z 128, Adam 1e-4 for D and G,
+# gradients clipped to global norm 20). Records without "network" are MLP runs.
+SSGAN_NETWORK_DEFAULTS = {
+    "mlp": {"latent_dim": 100, "learning_rate": 3e-4, "clip_norm": 0.0},
+    "conv": {"latent_dim": 128, "learning_rate": 1e-4, "clip_norm": 20.0},
+}

@@ -6,6 +6,7 @@ every tool; nothing else spells these names:
     EXP_DIR/config.json          the run's configuration (CONFIG_FILE)
     EXP_DIR/metrics.jsonl        one record per evaluation (METRICS_FILE)
     EXP_DIR/curves.png           the learning curves, redrawn at each evaluation
+    EXP_DIR/training.gif         the fixed-z sample grids of every evaluation, animated
     EXP_DIR/checkpoints/         permanent ckpt-N, rolling/ckpt-STEP (bigan_tf.checkpoints)
     EXP_DIR/samples/             sample grids
     EXP_DIR/tensorboard/         TensorBoard summaries
@@ -39,6 +40,7 @@ from bigan_tf.errors import ConfigError
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
 CURVES_FILE = "curves.png"
+TRAINING_GIF_FILE = "training.gif"
 RESULTS_FILE = "results.json"
 CHECKPOINT_DIR = "checkpoints"
 SAMPLES_DIR = "samples"
@@ -99,6 +101,7 @@ RESUMABLE_CHANGES = frozenset({
     "run.keep_checkpoints", "run.overwrite", "run.handle_signals",
     "run.keep_worker_checkpoints", "optimizer.epochs", "optimizer.decay_epochs",
     "evaluation.num_sample_images", "num_replicas", "transfer.steps",
+    "epochs",  # the SSGAN's run length
 })
 
 

@@ -1,9 +1,13 @@
-"""Image grids and PNG files (written atomically)."""
+"""Image grids, PNG files and the training GIF (written atomically)."""
 
 from __future__ import annotations
 
+import io
+import os
+
 import numpy as np
 import tensorflow as tf
+from PIL import Image
 
 from bigan_tf.experiment import atomic_write_bytes
 
@@ -30,3 +34,29 @@ def write_png(path: str, grid: np.ndarray) -> None:
     atomic_write_bytes(path, tf.io.encode_png(tf.convert_to_tensor(grid, tf.uint8)).numpy())
 
 
+
+
+def write_training_gif(samples_folder: str, path: str, max_frames: int = 200,
+                       frame_ms: int = 400) -> int:
+    """Animates the fixed-z sample grids `samples_folder/{epoch}.png`, in epoch order.
+
+    The frames are read back from the grids on disk, so a resumed run's GIF
+    holds every evaluation. More than `max_frames` grids are thinned evenly
+    (the first and last kept). Written atomically; returns the frame count.
+    """
+    epochs = sorted(int(name[:-4]) for name in os.listdir(samples_folder)
+                    if name.endswith(".png") and name[:-4].isdigit())
+    if not epochs:
+        return 0
+    if len(epochs) > max_frames:
+        keep = np.unique(np.round(np.linspace(0, len(epochs) - 1, max_frames)).astype(int))
+        epochs = [epochs[i] for i in keep]
+    frames = []
+    for epoch in epochs:
+        with Image.open(os.path.join(samples_folder, f"{epoch}.png")) as image:
+            frames.append(image.convert("RGB").quantize(colors=256))
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=frame_ms, loop=0)
+    atomic_write_bytes(path, buffer.getvalue())
+    return len(frames)

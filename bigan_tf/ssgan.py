@@ -21,9 +21,14 @@ This is a sibling of `bigan_tf.BiGAN`: the same data pipeline, distribution
 The tricks of the SSGAN-TensorFlow README are options (`SSGANConfig`): one-sided
 label smoothing, gradient clipping by global norm, several G updates per D
 update and a learning-rate multiplier for G, the annealed auxiliary loss, and
-Adam's beta_1. Departures: our D is Salimans et al.'s MNIST MLP with Gaussian
-noise (no weight normalisation), not the README's conv nets; G is the BiGAN
-MNIST generator; feature matching is on by default, as in Salimans et al.
+Adam's beta_1. Two network families (`SSGANConfig.network`): "conv", the
+README's convolutional D and G (`bigan_tf.networks.ssgan_conv`), and "mlp",
+Salimans et al.'s MNIST MLP D with Gaussian noise (no weight normalisation)
+with the BiGAN MNIST generator. Departures from the README's code, both
+families: the losses above are Salimans et al.'s (the README's code fed
+sigmoids to a Huber "supervised" loss and a log-sigmoid G loss); D and G are
+updated in every step (the README's code alternated D and G steps); feature
+matching is on by default, as in Salimans et al.
 """
 
 from __future__ import annotations
@@ -44,12 +49,15 @@ from bigan_tf.errors import CheckpointError, ConfigError
 from bigan_tf.evaluation.classification import SSGANEvaluator, confusion_matrix, predict_classes
 from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir, read_config
 from bigan_tf.networks.kplus1 import KPlusOneClassifier
+from bigan_tf.networks.layers import secondary_call
 from bigan_tf.networks.mlp import MLPGenerator
+from bigan_tf.networks.ssgan_conv import ConvKPlusOneClassifier, ConvSSGANGenerator
 from bigan_tf.training import fit_model, resolve_jit_compile
 
 # The SSGAN's parts live where their kind lives (config, networks, data, evaluation);
 # this module is the model, its driver and its loader, and names them all for users.
-__all__ = ["SSGAN", "SSGANConfig", "SSGANNetworks", "KPlusOneClassifier", "SSGANEvaluator",
+__all__ = ["SSGAN", "SSGANConfig", "SSGANNetworks", "KPlusOneClassifier", "ConvKPlusOneClassifier",
+           "ConvSSGANGenerator", "build_ssgan_networks", "SSGANEvaluator",
            "ssgan_dataset", "predict_classes", "confusion_matrix", "train_ssgan",
            "load_trained_ssgan"]
 
@@ -57,6 +65,19 @@ __all__ = ["SSGAN", "SSGANConfig", "SSGANNetworks", "KPlusOneClassifier", "SSGAN
 class SSGANNetworks(NamedTuple):
     classifier: keras.Model
     generator: keras.Model
+
+
+def build_ssgan_networks(config: SSGANConfig) -> SSGANNetworks:
+    """The K+1 classifier D and the generator G of `config.network`'s family."""
+    if config.network == "conv":
+        return SSGANNetworks(
+            ConvKPlusOneClassifier(config.num_classes, config.image_shape, name="classifier"),
+            ConvSSGANGenerator(config.image_shape, name="generator"))
+    return SSGANNetworks(
+        KPlusOneClassifier(config.num_classes, config.classifier_units, config.input_noise,
+                           config.hidden_noise, name="classifier"),
+        MLPGenerator(output_dim=config.flat_dim, hidden_units=config.generator_units,
+                     name="generator"))
 
 
 class SSGAN(keras.Model):
@@ -67,12 +88,8 @@ class SSGAN(keras.Model):
         self.config = config.validate()
         self.noise_seed = int(noise_seed)
         self.latent_dim = config.latent_dim
-        self.classifier = KPlusOneClassifier(config.num_classes, config.classifier_units,
-                                             config.input_noise, config.hidden_noise,
-                                             name="classifier")
-        self.generator = MLPGenerator(output_dim=config.flat_dim,
-                                      hidden_units=config.generator_units, name="generator")
-        self.classifier(tf.zeros([2, config.flat_dim]))
+        self.classifier, self.generator = build_ssgan_networks(config)
+        self.classifier(tf.zeros([2, *config.image_shape]))
         self.generator(tf.zeros([2, config.latent_dim]))
         self._trackers = {name: keras.metrics.Mean(name=name)
                           for name in ("S", "D", "G", "S_acc", "D_real_acc", "D_fake_acc")}
@@ -128,11 +145,19 @@ class SSGAN(keras.Model):
         return replica_prior_slice(batch_size, self.latent_dim, seed)
 
     def discriminator_losses(self, x_unlabelled, x_labelled, labels, z, training=True):
-        """Per-example D losses: {"S", "D_real", "D_fake"} and the logits."""
+        """Per-example D losses: {"S", "D_real", "D_fake"} and the logits.
+
+        Batch norm (conv family): D's moving statistics come from the unlabelled
+        real batch only, G's from its first call of the step; the other calls
+        normalise with their own batch statistics without recording them (the
+        test images are real ones, and the BiGAN follows the same rule).
+        """
         fake = self.generator(z, training=training)
-        labelled = self.classifier(x_labelled, training=training, seed=self._seed(0))["logits"]
         real = self.classifier(x_unlabelled, training=training, seed=self._seed(1))["logits"]
-        generated = self.classifier(fake, training=training, seed=self._seed(2))["logits"]
+        with secondary_call(self.classifier):
+            labelled = self.classifier(x_labelled, training=training,
+                                       seed=self._seed(0))["logits"]
+            generated = self.classifier(fake, training=training, seed=self._seed(2))["logits"]
         return {"S": L.kplus1_supervised_loss(labelled, labels),
                 "D_real": L.kplus1_real_loss(real, self.config.label_smoothing),
                 "D_fake": L.kplus1_fake_loss(generated),
@@ -152,11 +177,13 @@ class SSGAN(keras.Model):
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1
         global_batch = tf.shape(z)[0] * replicas
-        fake = self.generator(z, training=training)
-        fake_out = self.classifier(fake, training=training, seed=self._seed(2 * stream))
+        with secondary_call(self.classifier, self.generator):  # see discriminator_losses
+            fake = self.generator(z, training=training)
+            fake_out = self.classifier(fake, training=training, seed=self._seed(2 * stream))
+            if self.config.feature_matching:
+                real_features = self.classifier(x_unlabelled, training=training,
+                                                seed=self._seed(2 * stream + 1))["features"]
         if self.config.feature_matching:
-            real_features = self.classifier(x_unlabelled, training=training,
-                                            seed=self._seed(2 * stream + 1))["features"]
             loss = L.feature_matching_loss(tf.stop_gradient(real_features),
                                            fake_out["features"]) / replicas
         else:
@@ -164,7 +191,7 @@ class SSGAN(keras.Model):
                                               global_batch_size=global_batch)
         if self.config.reconstruction_weight:
             x = tf.reshape(x_unlabelled, tf.shape(fake))
-            per_example = tf.reduce_mean(tf.abs(fake - x), axis=-1)
+            per_example = tf.reduce_mean(tf.abs(fake - x), axis=list(range(1, len(fake.shape))))
             loss += self.reconstruction_weight() * tf.nn.compute_average_loss(
                 per_example, global_batch_size=global_batch)
         return loss
@@ -183,6 +210,8 @@ class SSGAN(keras.Model):
         mean_u = lambda v: tf.nn.compute_average_loss(v, global_batch_size=batch * replicas)  # noqa
         mean_l = lambda v: tf.nn.compute_average_loss(  # noqa: E731
             v, global_batch_size=tf.shape(x_l)[0] * replicas)
+        if not self.config.unsupervised_weight:
+            return self._supervised_step(x_l, y_l, mean_l)
         z = self._noise(batch, 0)
         d_vars = self.classifier.trainable_variables
         with tf.GradientTape() as tape:
@@ -198,18 +227,38 @@ class SSGAN(keras.Model):
                 g_loss = self.generator_loss(x_u, self._noise(batch, k + 1), stream=k + 2)
             self.generator_optimizer.apply(self._clip(tape.gradient(g_loss, g_vars)), g_vars)
         t = self._trackers
-        t["S"].update_state(out["S"])
+        self._track_supervised(out["S"], out["labelled_logits"], y_l)
         t["D"].update_state(out["D_real"] + out["D_fake"])
         t["G"].update_state(g_loss * tf.cast(replicas, g_loss.dtype))
         k = self.config.num_classes
-        t["S_acc"].update_state(tf.cast(tf.equal(
-            tf.argmax(out["labelled_logits"][:, :k], -1, output_type=tf.int32),
-            tf.cast(y_l, tf.int32)), tf.float32))
         t["D_real_acc"].update_state(tf.cast(
             tf.argmax(out["real_logits"], -1, output_type=tf.int32) < k, tf.float32))
         t["D_fake_acc"].update_state(tf.cast(
             tf.argmax(out["fake_logits"], -1, output_type=tf.int32) == k, tf.float32))
         return {name: tracker.result() for name, tracker in t.items()}
+
+    def _track_supervised(self, per_example_loss, labelled_logits, labels):
+        k = self.config.num_classes
+        self._trackers["S"].update_state(per_example_loss)
+        self._trackers["S_acc"].update_state(tf.cast(tf.equal(
+            tf.argmax(labelled_logits[:, :k], -1, output_type=tf.int32),
+            tf.cast(labels, tf.int32)), tf.float32))
+
+    def _supervised_step(self, x_labelled, labels, mean_labelled):
+        """unsupervised_weight = 0: the same classifier on the labelled batches alone.
+
+        D's loss is then L_sup only, so neither G nor the unlabelled batch can
+        change D: they are not computed (the supervised-only baseline costs a
+        fraction of a GAN step). The labelled batch feeds D's batch-norm statistics.
+        """
+        d_vars = self.classifier.trainable_variables
+        with tf.GradientTape() as tape:
+            logits = self.classifier(x_labelled, training=True, seed=self._seed(0))["logits"]
+            per_example = L.kplus1_supervised_loss(logits, labels)
+            loss = mean_labelled(per_example)
+        self.discriminator_optimizer.apply(self._clip(tape.gradient(loss, d_vars)), d_vars)
+        self._track_supervised(per_example, logits, labels)
+        return {name: self._trackers[name].result() for name in ("S", "S_acc")}
 
 
 # ------------------------------------------------------------------------- data

@@ -95,7 +95,8 @@ def test_two_workers_agree_with_each_other_and_with_one_process(mnist_data, mnis
     # Only the chief wrote the run's files.
     assert [r["epoch"] for r in read_metrics(str(exp_dir))] == [0, 1, 2]
     assert sorted(os.listdir(exp_dir)) == ["checkpoints", "config.json", "curves.png",
-                                          "metrics.jsonl", "samples", "tensorboard"]
+                                          "metrics.jsonl", "samples", "tensorboard",
+                                          "training.gif"]
 
     def train_in_process(strategy, name):
         return train(strategy, mnist_data.take(num_train=1024),

@@ -139,3 +139,29 @@ def test_transfer_plot(tmp_path):
     rows = [{"labels_per_class": n, "mode": mode, "pretrained": 0.5 + n / 3000,
              "random": 0.4 + n / 3000} for n in (10, 100, 1000) for mode in ("linear", "finetune")]
     assert _png_size(plot_transfer(rows, str(tmp_path / "t.png"))) == (990, 324)  # 2 panels
+
+
+def test_training_gif_animates_the_sample_grids_in_epoch_order(tmp_path):
+    from bigan_tf.images import write_png, write_training_gif
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    for epoch in (0, 1, 2, 10, 25):  # epoch 10 sorts before 2 as text, not as a number
+        grid = np.full((20, 30, 1), 10 * epoch, np.uint8)
+        write_png(str(samples / f"{epoch}.png"), grid)
+        write_png(str(samples / f"{epoch}.regen.png"), grid)  # other grids are not frames
+    gif = tmp_path / "training.gif"
+    assert write_training_gif(str(samples), str(gif)) == 5
+    with Image.open(gif) as image:
+        assert image.n_frames == 5 and image.size == (30, 20)
+        shades = []
+        for frame in range(5):
+            image.seek(frame)
+            shades.append(int(np.asarray(image.convert("L"))[0, 0]))
+    assert shades == [0, 10, 20, 100, 250]
+    # Thinned evenly to max_frames, keeping the first and the last evaluation.
+    assert write_training_gif(str(samples), str(gif), max_frames=3) == 3
+    with Image.open(gif) as image:
+        image.seek(2)
+        assert int(np.asarray(image.convert("L"))[0, 0]) == 250
+    assert sorted(os.listdir(tmp_path)) == ["samples", "training.gif"]  # nothing temporary
+    assert write_training_gif(str(tmp_path), str(tmp_path / "none.gif")) == 0  # no grids yet

@@ -16,8 +16,8 @@ from bigan_tf.experiment import read_metrics
 from bigan_tf.data import balanced_subset, load_image_data
 from bigan_tf.data.hdf5 import load_ssgan_hdf5
 from bigan_tf.errors import ConfigError, DataError
-from bigan_tf.ssgan import (SSGAN, SSGANConfig, confusion_matrix, load_trained_ssgan,
-                            ssgan_dataset, train_ssgan)
+from bigan_tf.ssgan import (SSGAN, SSGANConfig, build_ssgan_networks, confusion_matrix,
+                            load_trained_ssgan, ssgan_dataset, train_ssgan)
 from bigan_tf.training import RunConfig
 from conftest import REPO_ROOT
 
@@ -114,7 +114,7 @@ def test_dataset_pairs_unlabelled_and_labelled_batches(small_mnist):
                                  last_epoch=2))
     assert len(batches) == 2 * (len(small_mnist.train_images) // 64)
     (x_u, _), (x_l, y_l) = batches[0]
-    assert x_u.shape == (64, 784) and x_l.shape == (10, 784)
+    assert x_u.shape == (64, 28, 28, 1) and x_l.shape == (10, 28, 28, 1)  # images, both families
     assert set(y_l.numpy()) <= set(small_mnist.train_labels[index])
     # Resuming at epoch 1 gives the same batches as the uninterrupted stream.
     resumed = list(ssgan_dataset(small_mnist, index, 64, 10, seed=1, first_epoch=1,
@@ -140,6 +140,100 @@ def test_generator_updates_and_clipping_change_the_step():
     # Checkpoints count training steps, not G updates (a stopped run resumes in place).
     from bigan_tf.checkpoints import TrainingCheckpoint
     assert TrainingCheckpoint(twice, tempfile.mkdtemp()).step == 1
+
+
+@pytest.mark.parametrize("image_shape", [(28, 28, 1), (32, 32, 3)])
+def test_conv_networks_have_the_ssgan_tensorflow_sizes(image_shape):
+    config = SSGANConfig.for_network("conv", image_shape=image_shape)
+    assert (config.latent_dim, config.learning_rate, config.clip_norm) == (128, 1e-4, 20.0)
+    classifier, generator = build_ssgan_networks(config)
+    images = generator(tf.random.stateless_uniform([4, 128], [1, 2], -1, 1), training=True)
+    assert images.shape == (4, *image_shape)
+    assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1.0
+    out = classifier(images, training=False)
+    assert out["logits"].shape == (4, 11) and out["features"].shape == (4, 64)
+    # D: five 3x3 stride-2 convolutions, 32..256 channels, to 1x1; G: 1024 -> 512 .. 32.
+    assert classifier.widths == (32, 64, 128, 256, 256)
+    assert [getattr(generator, f"conv{i + 1}").filters for i in range(5)] == [512, 256, 128,
+                                                                              64, 32]
+    flat = classifier(tf.reshape(images, [4, -1]), training=False)["logits"]
+    np.testing.assert_array_equal(flat.numpy(), out["logits"].numpy())
+
+
+def test_small_map_convolution_is_conv2d():
+    import keras
+    from bigan_tf.networks.ssgan_conv import SmallMapConv2D
+    small, reference = SmallMapConv2D(8, 3), keras.layers.Conv2D(8, 3, padding="same")
+    for shape in ([3, 2, 2, 16], [3, 5, 4, 16]):
+        x = tf.random.stateless_normal(shape, [3, 4])
+        small(x), reference(x)
+        reference.set_weights(small.get_weights())
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            a, b = small(x), reference(x)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+        np.testing.assert_allclose(tape.gradient(a, x).numpy(), tape.gradient(b, x).numpy(),
+                                   atol=1e-4)
+
+
+def test_conv_batch_norm_statistics_come_from_each_networks_first_real_call():
+    """D's moving statistics from the unlabelled real batch only (not the labelled or the
+    generated one), G's from its first call of the step (not the G updates' calls)."""
+    model = SSGAN(SSGANConfig.for_network("conv", latent_dim=8), name="bn")
+    model.compile_for_training()
+    x_u = tf.random.stateless_uniform([8, 28, 28, 1], [1, 1])
+    x_l = tf.random.stateless_uniform([4, 28, 28, 1], [2, 2])
+    d, g = model.classifier, model.generator
+    first_d = tf.nn.leaky_relu(d.conv1(2.0 * x_u - 1.0), 0.2)
+    z = model._noise(8, 0)
+    h = tf.nn.leaky_relu(g.fc(z), 0.2)[:, None, None, :]
+    first_g = tf.nn.relu(g.conv1(g.upsample1(h)))
+    model.train_step(((x_u, tf.zeros([8], tf.int32)), (x_l, tf.constant([0, 1, 2, 3]))))
+    # Keras's update from zero: moving = 0.99 * 0 + 0.01 * batch mean.
+    np.testing.assert_allclose(d.norm1.moving_mean.numpy(),
+                               0.01 * tf.reduce_mean(first_d, [0, 1, 2]).numpy(), atol=1e-6)
+    np.testing.assert_allclose(g.norm1.moving_mean.numpy(),
+                               0.01 * tf.reduce_mean(first_g, [0, 1, 2]).numpy(), atol=1e-6)
+
+
+def test_supervised_only_trains_the_classifier_alone():
+    model = SSGAN(SSGANConfig(**{**SMALL.to_dict(), "image_shape": (28, 28, 1),
+                                 "classifier_units": (128, 64), "unsupervised_weight": 0.0}),
+                  name="supervised")
+    model.compile_for_training()
+    before = [w.numpy() for w in model.generator.weights]
+    x = tf.random.stateless_uniform([8, 28, 28, 1], [1, 1])
+    logs = model.train_step(((x, tf.zeros([8], tf.int32)), (x[:4], tf.constant([0, 1, 2, 3]))))
+    assert set(logs) == {"S", "S_acc"}
+    assert int(model.discriminator_optimizer.iterations) == 1
+    assert int(model.generator_optimizer.iterations) == 0
+    for a, b in zip(before, model.generator.weights):
+        np.testing.assert_array_equal(a, b.numpy())
+
+
+def test_conv_family_trains_evaluates_and_resumes_exactly(ssgan_run, tmp_path):
+    data = ssgan_run["data"].take(num_train=400, num_val=200)
+    config = SSGANConfig.for_network("conv", latent_dim=16)
+    run = lambda epochs, name: train_ssgan(  # noqa: E731
+        tf.distribute.get_strategy(), data, config, 5, epochs,
+        RunConfig(exp_dir=str(tmp_path / name), batch_size=100, verbose=0),
+        print_fn=lambda s: None)
+    straight = run(2, "straight")
+    exp_dir = str(tmp_path / "straight")
+    assert [r["epoch"] for r in read_metrics(exp_dir)] == [0, 1, 2]
+    assert 0.0 <= read_metrics(exp_dir)[-1]["metrics"]["ACC"] <= 100.0
+    with Image.open(os.path.join(exp_dir, "training.gif")) as gif:
+        assert gif.n_frames == 3 and gif.size == (280, 280)
+    model, record, epoch = load_trained_ssgan(exp_dir)
+    assert epoch == 2 and record["ssgan"]["network"] == "conv"
+    assert isinstance(model.classifier, type(straight["model"].classifier))
+    for a, b in zip(straight["model"].classifier.weights, model.classifier.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())  # incl. batch-norm statistics
+    run(1, "resumed")
+    resumed = run(2, "resumed")  # the same call again continues the run
+    assert [r["epoch"] for r in read_metrics(str(tmp_path / "resumed"))] == [0, 1, 2]
+    for a, b in zip(straight["model"].weights, resumed["model"].weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +281,14 @@ def test_resume_and_eval_command_line(ssgan_run, mnist_dir, tmp_path):
     trained = subprocess.run(
         [sys.executable, "-m", "trainers.train_ssgan", f"--data_dir={mnist_dir}",
          f"--exp_dir={tmp_path / 'run'}", "--epochs=1", "--labels_per_class=5",
-         "--generator_updates=2", "--clip_norm=5", "--reconstruction_weight=0.5", "--verbose=0"],
+         "--max_train_images=300", "--generator_updates=2", "--clip_norm=5",
+         "--reconstruction_weight=0.5", "--verbose=0"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert "ACC:" in trained.stdout
+    config = json.load(open(tmp_path / "run" / "config.json"))
+    assert config["ssgan"]["network"] == "conv" and config["ssgan"]["latent_dim"] == 128
+    assert config["ssgan"]["clip_norm"] == 5 and config["data"]["num_train"] == 300
     bad = subprocess.run([sys.executable, "-m", "trainers.eval_ssgan",
                           f"--checkpoint={tmp_path / 'none'}"], cwd=REPO_ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
@@ -212,3 +310,21 @@ def test_resume_continues(ssgan_run, tmp_path):
     resumed = run(2, resume="latest")["model"]
     for a, b in zip(straight_weights, resumed.classifier.weights):
         np.testing.assert_allclose(a, b.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["svhn_cropped", "cifar10"])
+def test_conv_family_on_the_readmes_tfds_datasets(name, tmp_path):
+    """--dataset=tfds:svhn_cropped / tfds:cifar10 (TFDS's mock data: 32x32x3, 10 classes)."""
+    import tensorflow_datasets as tfds
+    with tfds.testing.mock_data(num_examples=40):
+        data = load_image_data(f"tfds:{name}", None, use_test_set=True)
+    assert data.image_shape == (32, 32, 3) and data.num_classes == 10
+    result = train_ssgan(tf.distribute.get_strategy(), data,
+                         SSGANConfig.for_network("conv", latent_dim=16), 2, 1,
+                         RunConfig(exp_dir=str(tmp_path / name), batch_size=20, verbose=0),
+                         print_fn=lambda s: None)
+    assert result["epoch"] == 1 and result["model"].generator.image_shape == (32, 32, 3)
+    grid = Image.open(tmp_path / name / "samples" / "1.png")
+    assert grid.size == (320, 320) and grid.mode == "RGB"  # 10 x 10 colour samples
+    with Image.open(tmp_path / name / "training.gif") as gif:
+        assert gif.n_frames == 2

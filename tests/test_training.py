@@ -128,6 +128,10 @@ def test_trainer_end_to_end_on_real_mnist(mnist_dir, tmp_path):
     assert any(f.startswith("events.out.tfevents") for f in os.listdir(exp / "tensorboard"))
     # Learning curves, redrawn at every evaluation: 5 panels (2 x 3) at 90 dpi.
     assert tf.io.decode_png((exp / "curves.png").read_bytes()).shape[:2] == (972, 990)
+    # The fixed-z sample grids of the three evaluations, animated.
+    from PIL import Image
+    with Image.open(exp / "training.gif") as gif:
+        assert gif.n_frames == 3 and gif.size == (560, 280)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -1,16 +1,20 @@
 r"""Trains a semi-supervised K+1-class GAN (Salimans et al., 2016) on a label budget.
 
     python -m trainers.train_ssgan --labels_per_class=10 --exp_dir=exp/mnist_ssgan
-    python -m trainers.train_ssgan --dataset=fashion_mnist --data_dir=../shared/data/fashion_mnist
     python -m trainers.train_ssgan --dataset=tfds:svhn_cropped --exp_dir=exp/svhn_ssgan
+    python -m trainers.train_ssgan --dataset=tfds:cifar10 --exp_dir=exp/cifar10_ssgan
     python -m trainers.train_ssgan --dataset=hdf5 --data_dir=datasets/YOUR_DATASET
+    python -m trainers.train_ssgan --network=mlp ...             # Salimans et al.'s MNIST MLPs
     python -m trainers.train_ssgan --unsupervised_weight=0 ...   # the supervised-only baseline
 
 Every evaluation prints the test accuracy (ACC) under the cost line and writes
 it to TensorBoard and metrics.jsonl; sample grids, checkpoints and --resume
 work as in train_mnist. The labelled subset is balanced per class and drawn
 with --seed. `--dataset=hdf5` reads the SSGAN-TensorFlow format (data.hdf5 +
-id.txt in --data_dir) and holds out 10% of it as the test set.
+id.txt in --data_dir) and holds out 10% of it as the test set. `--network=conv`
+(the default) is the SSGAN-TensorFlow README's convolutional D and G; unset
+--latent_dim, --learning_rate and --clip_norm take the family's defaults
+(bigan_tf.config.SSGAN_NETWORK_DEFAULTS).
 """
 
 from __future__ import annotations
@@ -19,28 +23,37 @@ import os
 
 from absl import app, flags
 
-from trainers.cli import default_data_dir, run_main, strategy_from_flags
-from trainers.training_flags import define_run_control_flags, run_control_from_flags
+from trainers.cli import run_main, strategy_from_flags
+from trainers.training_flags import (define_run_control_flags, resolved_data_dir,
+                                     run_control_from_flags)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("dataset", "mnist", "mnist, fashion_mnist (IDX files), hdf5 (SSGAN format: "
                     "data.hdf5 + id.txt), or tfds:NAME (e.g. tfds:svhn_cropped, tfds:cifar10).")
-flags.DEFINE_string("data_dir", default_data_dir("mnist"), "Folder of the data.")
+flags.DEFINE_string("data_dir", None, "Folder of the data (default: the shared copy of "
+                    "mnist/fashion_mnist; TFDS's own folder for tfds:NAME).")
+flags.DEFINE_enum("network", "conv", ("conv", "mlp"), "conv: the SSGAN-TensorFlow README's "
+                  "convolutional D and G; mlp: Salimans et al.'s MNIST MLP D and an MLP G.")
+flags.DEFINE_integer("max_train_images", None, "Use only the first N training images "
+                     "(default: all).")
 flags.DEFINE_integer("labels_per_class", 10, "Labelled training examples per class.")
 flags.DEFINE_string("exp_dir", "exp/mnist_ssgan", "Experiment folder.")
 flags.DEFINE_integer("epochs", 20, "Epochs over the unlabelled training images.")
 flags.DEFINE_integer("batch_size", 100, "Unlabelled (and generated) images per step.")
 flags.DEFINE_integer("labelled_batch_size", 100, "Labelled images per step (drawn with "
                      "replacement from the labelled subset).")
-flags.DEFINE_integer("latent_dim", 100, "Size of z ~ U(-1, 1)^latent_dim.")
-flags.DEFINE_float("learning_rate", 3e-4, "Adam learning rate of D.")
+flags.DEFINE_integer("latent_dim", None, "Size of z ~ U(-1, 1)^latent_dim (default: 128 "
+                     "conv, 100 mlp).")
+flags.DEFINE_float("learning_rate", None, "Adam learning rate of D (default: 1e-4 conv, "
+                   "3e-4 mlp).")
 flags.DEFINE_float("generator_lr_mult", 1.0, "G's learning rate = this x --learning_rate "
                    "(README trick: a higher rate for G).")
 flags.DEFINE_float("beta_1", 0.5, "Adam beta_1 (README trick: a higher momentum, e.g. 0.9).")
 flags.DEFINE_integer("generator_updates", 1, "G updates per D update (README trick: > 1).")
 flags.DEFINE_float("label_smoothing", 0.9, "One-sided label smoothing: the real target of "
                    "unlabelled real images (1 = off).")
-flags.DEFINE_float("clip_norm", 0.0, "Clip each gradient to this global norm (0 = off).")
+flags.DEFINE_float("clip_norm", None, "Clip each gradient to this global norm (0 = off; "
+                   "default: 20 conv, 0 mlp).")
 flags.DEFINE_boolean("feature_matching", True, "G matches the mean of D's last hidden layer "
                      "on real and generated batches; off: the non-saturating loss.")
 flags.DEFINE_float("reconstruction_weight", 0.0, "Initial weight of the annealed auxiliary "
@@ -61,14 +74,22 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     from bigan_tf.data import load_image_data
+    from bigan_tf.errors import ConfigError
+    from bigan_tf.experiment import check_writable
     from bigan_tf.ssgan import SSGANConfig, train_ssgan
     from bigan_tf.training import RunConfig
 
+    if FLAGS.max_train_images is not None and FLAGS.max_train_images < 1:
+        raise ConfigError(f"--max_train_images must be >= 1 (leave it unset for every "
+                          f"training image), got {FLAGS.max_train_images}.")
     strategy = strategy_from_flags("train_ssgan", FLAGS.strategy, FLAGS.cpu_replicas)
-    data = load_image_data(FLAGS.dataset, FLAGS.data_dir,
-                           use_test_set=FLAGS.dataset != "hdf5")
-    config = SSGANConfig(
-        num_classes=data.num_classes, latent_dim=FLAGS.latent_dim,
+    check_writable(FLAGS.exp_dir)  # before the data is loaded
+    data_dir = resolved_data_dir(FLAGS.dataset, FLAGS.data_dir)
+    data = load_image_data(FLAGS.dataset, data_dir, use_test_set=FLAGS.dataset != "hdf5")
+    if FLAGS.max_train_images:
+        data = data.take(num_train=FLAGS.max_train_images)
+    config = SSGANConfig.for_network(
+        FLAGS.network, num_classes=data.num_classes, latent_dim=FLAGS.latent_dim,
         learning_rate=FLAGS.learning_rate, generator_lr_mult=FLAGS.generator_lr_mult,
         beta_1=FLAGS.beta_1, generator_updates=FLAGS.generator_updates,
         label_smoothing=FLAGS.label_smoothing, clip_norm=FLAGS.clip_norm,
@@ -82,7 +103,7 @@ def main(argv):
                   disp_interval=FLAGS.disp_interval, save_interval=FLAGS.save_interval,
                   **run_control_from_flags()),
         labelled_batch_size=FLAGS.labelled_batch_size,
-        data_dir=os.path.abspath(FLAGS.data_dir) if FLAGS.data_dir else None)
+        data_dir=os.path.abspath(data_dir) if data_dir else None)
     print(f"Done: epoch {result['epoch']}, test accuracy {result['metrics'].get('ACC', 0):.2f}%; "
           f"outputs in {FLAGS.exp_dir}")
     return 0

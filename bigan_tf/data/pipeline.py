@@ -188,9 +188,10 @@ def ssgan_dataset(data: ImageData, labelled_index: np.ndarray, batch_size: int,
     labels are never used); the labelled one draws `labelled_batch_size`
     examples of the labelled subset with replacement, from a stateless RNG
     keyed by (seed, global step), so a resumed run sees the same batches.
+    Both hold images [B, H, W, C] in [0, 1] (the MLP classifier flattens them).
     """
     unlabelled = training_dataset(data.train_images, data.train_labels, batch_size, seed,
-                                  first_epoch, last_epoch, flatten=True)
+                                  first_epoch, last_epoch, flatten=False)
     steps = len(data.train_images) // batch_size
     images = tf.constant(data.train_images[labelled_index])
     labels = tf.constant(data.train_labels[labelled_index].astype(np.int32))
@@ -199,7 +200,7 @@ def ssgan_dataset(data: ImageData, labelled_index: np.ndarray, batch_size: int,
     def draw(step):
         keys = tf.stack([tf.constant(seed + 7, tf.int64), step])
         index = tf.random.stateless_uniform([labelled_batch_size], keys, 0, count, tf.int32)
-        return to_model_range(tf.gather(images, index)), tf.gather(labels, index)
+        return to_model_range(tf.gather(images, index), flatten=False), tf.gather(labels, index)
 
     labelled = tf.data.Dataset.range(first_epoch * steps, last_epoch * steps).map(draw)
     dataset = tf.data.Dataset.zip((unlabelled, labelled))
