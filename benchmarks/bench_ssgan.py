@@ -29,14 +29,65 @@ flags.DEFINE_string("data_dir", os.path.normpath(os.path.join(_REPO_ROOT, "..", 
 flags.DEFINE_string("out_dir", "/tmp/bench_ssgan", "Experiment folders go here "
                     "(NETWORK/ssgan, NETWORK/supervised_only; rerun: resumed).")
 flags.DEFINE_enum("network", "conv", ("conv", "mlp"), "The SSGAN network family.")
+flags.DEFINE_enum("measure", "accuracy", ("accuracy", "steps"),
+                  "accuracy: the SSGAN vs supervised-only runs; steps: seconds per train step "
+                  "(batch 100 + 100, 28x28) of the conv family with G's first convolution "
+                  "tap-wise (SmallMapConv2D, ours) and as a plain Conv2D, and of the MLP "
+                  "family, interleaved in one process.")
+flags.DEFINE_integer("rounds", 3, "--measure=steps: interleaved rounds of 5 steps each.")
 flags.DEFINE_integer("labels_per_class", 10, "Labelled examples per class.")
 flags.DEFINE_integer("epochs", 10, "Epochs over the 60k unlabelled training images.")
 flags.DEFINE_integer("disp_interval", 2, "Evaluate every N epochs.")
 flags.DEFINE_integer("seed", 0, "Seed of the labelled subset and everything else.")
 
 
+def measure_steps():
+    """Median seconds per SSGAN train step for each variant, measured interleaved."""
+    import statistics
+
+    import keras
+    import tensorflow as tf
+    from bigan_tf.ssgan import SSGAN, SSGANConfig
+
+    def build(network, plain_first_conv=False):
+        model = SSGAN(SSGANConfig.for_network(network), name=f"ssgan_{network}")
+        if plain_first_conv:  # the same weights in TensorFlow's own convolution
+            small = model.generator.conv1
+            plain = keras.layers.Conv2D(small.filters, 3, padding="same", name="conv1")
+            plain.build(small.kernel.shape[:-2] + (small.kernel.shape[-2],))
+            plain.set_weights(small.get_weights())
+            model.generator.conv1 = plain
+        model.compile_for_training()
+        return tf.function(model.train_step)
+
+    images = tf.random.stateless_uniform([100, 28, 28, 1], [1, 2])
+    labels = tf.zeros([100], tf.int32)
+    batch = ((images, labels), (images, labels))
+    steps = {"conv, tap-wise first conv": build("conv"),
+             "conv, Conv2D first conv": build("conv", plain_first_conv=True),
+             "mlp": build("mlp")}
+    for step in steps.values():
+        step(batch)  # trace
+    seconds = {name: [] for name in steps}
+    for _ in range(FLAGS.rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(5):
+                logs = step(batch)
+            float(logs["S"])
+            seconds[name].append((time.perf_counter() - start) / 5)
+    base = statistics.median(seconds["conv, tap-wise first conv"])
+    print("variant | s/step (median of rounds) | vs conv tap-wise")
+    for name, values in seconds.items():
+        median = statistics.median(values)
+        print(f"{name} | {median:.3f} | {median / base:.2f}x")
+    return 0
+
+
 def main(argv):
     del argv
+    if FLAGS.measure == "steps":
+        return measure_steps()
     import tensorflow as tf
     from bigan_tf.experiment import read_metrics
     from bigan_tf.data import load_image_data

@@ -4,7 +4,8 @@ The library defines no flags and reads no environment; see `trainers/` for the
 command-line programs and `export/` for the exporters.
 """
 
-from bigan_tf.bigan import BiGAN, sample_prior
+from bigan_tf.bigan import BiGAN
+from bigan_tf.prior import sample_prior
 from bigan_tf.config import (OBJECTIVE_PRESETS, EvaluationConfig, NetworkConfig, Objective,
                              OptimizerConfig, objective_from_preset)
 from bigan_tf.errors import (BiganError, CheckpointError, ConfigError, DataError,

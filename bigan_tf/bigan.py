@@ -2,17 +2,9 @@
 
 The objective is configuration (`bigan_tf.config.Objective`, the original
 code's four loss weights), so the BiGAN, the latent regressor, the joint
-latent regressor and the plain GAN are the same class and the same
-`train_step`:
+latent regressor, the plain GAN and the autoencoders are the same class and
+the same `train_step`; `bigan_tf.bigan_loss` gives the losses' formulas:
 
-* the discriminator group (joint D(x, z) and/or x-only D(x)) minimises
-      jd_w·[0.5·BCE(D(x, E(x)), 1) + 0.5·BCE(D(G(z), z), 0)]
-    + d_w ·[0.5·BCE(D(x), 1)       + 0.5·BCE(D(G(z)), 0)];
-* the encoder loss is
-      L_E = jd_w·[0.5·BCE(D(x, E(x)), 0) + 0.5·BCE(D(G(z), z), 1)]   (inverse)
-          + e_w ·mean_d BCE(σ(E_logits(G(z))), (z + 1)/2)            (latent regressor)
-          + r_w ·mean_p |x − G(E(x))|^q, q = 2 or 1                  (reconstruction);
-* the generator loss is  L_G = d_w·(−log D(G(z))) + eg_w·L_E;
 * when eg_w > 0 the encoder is optimised on L_G together with G (the
   original moves E's parameters into G's optimiser); otherwise on L_E.
 * with no discriminator weight and eg_w > 0, E and G train jointly on the
@@ -56,38 +48,18 @@ one device. Batch norm layers are synchronized across replicas.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Dict, List, Optional, Tuple
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from bigan_tf import losses as L
+from bigan_tf.bigan_loss import bigan_loss, summarize_losses
 from bigan_tf.config import NetworkConfig, Objective, OptimizerConfig
-from bigan_tf.networks import (Networks, build_networks, decayed_variables,
-                               frozen_batch_statistics, secondary_call)
-from bigan_tf.schedules import ConstantThenExponentialDecay
-
-
-def sample_prior(batch_size, latent_dim: int, seed) -> tf.Tensor:
-    """z ~ U(−1, 1)^latent_dim from a stateless RNG; `seed` is a shape-[2] int tensor."""
-    return tf.random.stateless_uniform([batch_size, latent_dim], seed=seed,
-                                       minval=-1.0, maxval=1.0)
-
-
-def replica_prior_slice(batch_size, latent_dim: int, seed) -> tf.Tensor:
-    """This replica's `batch_size` rows of z drawn for the whole global batch from `seed`.
-
-    Drawing the global batch and slicing it gives every replica distinct noise
-    and makes a multi-replica step equal to the single-device step.
-    """
-    ctx = tf.distribute.get_replica_context()
-    num_replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-    replica = ctx.replica_id_in_sync_group if ctx is not None else 0
-    z = sample_prior(batch_size * num_replicas, latent_dim, seed)
-    start = tf.cast(replica, tf.int32) * batch_size
-    return z[start:start + batch_size]
+from bigan_tf.losses import BiGANLosses
+from bigan_tf.networks import Networks, build_networks, decayed_variables, frozen_batch_statistics
+from bigan_tf.optimizers import add_coupled_weight_decay, original_adam, scale_loss
+from bigan_tf.prior import replica_prior_slice
 
 
 def _as_shape(shape) -> Tuple[int, ...]:
@@ -213,7 +185,7 @@ class BiGAN(keras.Model):
         """G(z), or G(z, c) for a conditional model (labels: int ids or [B, K] vectors)."""
         return self.generator(z, *self._label_args(labels), training=training)
 
-    def _apply_discriminator(self, network, x, z, labels, training) -> Dict[str, tf.Tensor]:
+    def apply_discriminator(self, network, x, z, labels, training) -> Dict[str, tf.Tensor]:
         """network(x[, z][, c]) with the arguments its kind and conditioning take."""
         if self.is_conditional:
             return network(x, z, *self._label_args(labels), training=training)
@@ -222,8 +194,8 @@ class BiGAN(keras.Model):
     def discriminate(self, x, z=None, labels=None, training=False) -> Dict[str, tf.Tensor]:
         """The joint D(x, z[, c]) when the model has one, else D(x[, c])."""
         if self.joint_discriminator is not None:
-            return self._apply_discriminator(self.joint_discriminator, x, z, labels, training)
-        return self._apply_discriminator(self.discriminator, x, None, labels, training)
+            return self.apply_discriminator(self.joint_discriminator, x, z, labels, training)
+        return self.apply_discriminator(self.discriminator, x, None, labels, training)
 
     def _build_networks(self):
         x = tf.zeros([2, *self.data_shape])
@@ -234,9 +206,9 @@ class BiGAN(keras.Model):
             self.encoder(x)
         x = self.at_generator_resolution(x)
         if self.joint_discriminator is not None:
-            self._apply_discriminator(self.joint_discriminator, x, z, labels, False)
+            self.apply_discriminator(self.joint_discriminator, x, z, labels, False)
         if self.discriminator is not None:
-            self._apply_discriminator(self.discriminator, x, None, labels, False)
+            self.apply_discriminator(self.discriminator, x, None, labels, False)
         self.built = True
 
     @property
@@ -320,22 +292,12 @@ class BiGAN(keras.Model):
 
     def compile_for_training(self, optimizer_config: OptimizerConfig, steps_per_epoch: int,
                              loss_scale: bool = False, **kwargs):
-        """`compile` with the original's Adam settings and schedule.
-
-        `loss_scale` wraps each Adam in a dynamic `LossScaleOptimizer` (float16
-        mixed precision).
-        """
-        def adam(name):
-            schedule = ConstantThenExponentialDecay(
-                optimizer_config.learning_rate, steps_per_epoch, optimizer_config.epochs,
-                optimizer_config.decay_epochs, optimizer_config.final_lr_mult)
-            optimizer = keras.optimizers.Adam(schedule, beta_1=optimizer_config.beta_1,
-                                              beta_2=optimizer_config.beta_2,
-                                              epsilon=optimizer_config.epsilon, name=name)
-            if loss_scale:
-                return keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")
-            return optimizer
-        self.compile(adam("discriminator_adam"), adam("generator_adam"), **kwargs)
+        """`compile` with the original's Adam settings and schedule (`original_adam`);
+        `loss_scale` for float16 mixed precision."""
+        self.compile(original_adam(optimizer_config, steps_per_epoch, "discriminator_adam",
+                                   loss_scale),
+                     original_adam(optimizer_config, steps_per_epoch, "generator_adam",
+                                   loss_scale), **kwargs)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras's symbolic build exists to create variables before the first step;
@@ -352,65 +314,12 @@ class BiGAN(keras.Model):
         return replica_prior_slice(batch_size, self.latent_dim, seed)
 
     def compute_losses(self, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = True
-                       ) -> Dict[str, tf.Tensor]:
-        """Per-example losses (shape [B]) of every active term, and D's logits.
-
-        Keys: "discriminator", "generator", and when active "encoder",
-        "reconstruction", "JD"/"D" (each discriminator's own loss),
-        "JD_real_logits", "JD_fake_logits", "D_real_logits", "D_fake_logits".
-        `labels` (int [B]) are required by conditional models, ignored otherwise.
-        """
-        o = self.objective
-        # A frozen generator keeps its population batch-norm statistics.
-        g_training = training and o.trains_generator
-        out: Dict[str, tf.Tensor] = {}
-        zero = tf.zeros_like(z[:, 0])
-        d_total, e_total, g_total = zero, zero, zero
-        # Each network's first call below is its primary one; later calls on other
-        # inputs are `secondary_call`s, whose batch-norm statistics are neither
-        # averaged nor recorded by the deploy pass, as in the original (which
-        # builds a second network for them and never gathers its updates).
-        fake_x = self.generate(z, labels, training=g_training) if o.samples_prior else None
-        if self.encoder is not None:
-            real_z = self.encoder(x, training=training)["latent"]
-        x = self.at_generator_resolution(x)
-        if o.has_joint_discriminator:
-            joint = self.joint_discriminator
-            real = self._apply_discriminator(joint, x, real_z, labels, training)["logits"]
-            with secondary_call(joint):
-                fake = self._apply_discriminator(joint, fake_x, z, labels, training)["logits"]
-            out["JD"] = L.discriminator_loss(real, fake)
-            out["JD_real_logits"], out["JD_fake_logits"] = real, fake
-            d_total += o.joint_discrim_weight * out["JD"]
-            e_total += o.joint_discrim_weight * L.inverse_loss(real, fake)
-        if o.has_discriminator:
-            plain = self.discriminator
-            real = self._apply_discriminator(plain, x, None, labels, training)["logits"]
-            with secondary_call(plain):
-                fake = self._apply_discriminator(plain, fake_x, None, labels, training)["logits"]
-            out["D"] = L.discriminator_loss(real, fake)
-            out["D_real_logits"], out["D_fake_logits"] = real, fake
-            d_total += o.discrim_weight * out["D"]
-            g_total += o.discrim_weight * L.generator_nonsaturating_loss(fake)
-        if o.encode_weight > 0:
-            with secondary_call(self.encoder):
-                predicted = self.encoder(fake_x, training=training)["logits"]
-            e_total += o.encode_weight * L.latent_regression_loss(z, predicted)
-        if o.reconstruct_weight > 0:
-            # G's primary call when it has not drawn from the prior (the autoencoders).
-            with (secondary_call(self.generator) if fake_x is not None
-                  else contextlib.nullcontext()):
-                reconstructed = self.generate(real_z, labels, training=g_training)
-            out["reconstruction"] = L.RECONSTRUCTION_LOSSES[o.reconstruct_norm](x, reconstructed)
-            e_total += o.reconstruct_weight * out["reconstruction"]
-        if o.has_encoder:
-            g_total += o.encode_gen_weight * e_total
-            out["encoder"] = e_total
-        out["discriminator"], out["generator"] = d_total, g_total
-        return out
+                       ) -> BiGANLosses:
+        """Per-example losses of every active term (`bigan_tf.bigan_loss.bigan_loss`)."""
+        return bigan_loss(self, x, z, labels, training)
 
     def compute_gradients(self, x: tf.Tensor, z: Optional[tf.Tensor] = None, labels=None
-                          ) -> Tuple[List[tf.Tensor], List[tf.Tensor], Dict[str, tf.Tensor]]:
+                          ) -> Tuple[List[tf.Tensor], List[tf.Tensor], BiGANLosses]:
         """Gradients of one step for this replica: (D grads, E+G grads, losses).
 
         Under a strategy, summing each list over the replicas gives the
@@ -430,10 +339,12 @@ class BiGAN(keras.Model):
             mean = lambda v: tf.nn.compute_average_loss(v, global_batch_size=global_batch)
             # Mixed precision (float16): the loss-scale optimisers scale here and
             # unscale in `apply`; other optimisers return the loss unchanged.
-            d_loss = self._scale_loss(getattr(self, "discriminator_optimizer", None), mean(losses["discriminator"]))
-            g_loss = self._scale_loss(getattr(self, "generator_optimizer", None), mean(losses["generator"]))
-            e_loss = (self._scale_loss(getattr(self, "generator_optimizer", None), mean(losses["encoder"]))
-                      if "encoder" in losses else None)
+            d_optimizer = getattr(self, "discriminator_optimizer", None)
+            eg_optimizer = getattr(self, "generator_optimizer", None)
+            d_loss = scale_loss(d_optimizer, mean(losses.discriminator))
+            g_loss = scale_loss(eg_optimizer, mean(losses.generator))
+            e_loss = (scale_loss(eg_optimizer, mean(losses.encoder))
+                      if losses.encoder is not None else None)
         d_grads = tape.gradient(d_loss, d_vars) if d_vars else []
         if e_vars and o.encode_gen_weight > 0:
             eg_grads = tape.gradient(g_loss, g_vars + e_vars)
@@ -449,22 +360,11 @@ class BiGAN(keras.Model):
                                            getattr(self, "generator_optimizer", None))
         return d_grads, eg_grads, losses
 
-    @staticmethod
-    def _scale_loss(optimizer, loss):
-        if optimizer is None or not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            return loss
-        return optimizer.scale_loss(loss)
-
     def _with_weight_decay(self, grads, variables, num_replicas, optimizer=None):
-        if not self.weight_decay:
-            return grads
-        # Each replica adds its share; the optimiser's cross-replica sum adds λ·w once.
-        scale = self.weight_decay / num_replicas
-        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            scale = scale * optimizer.dynamic_scale  # the gradients are scaled too
+        """Coupled L2 decay on every variable but batch-norm gains (--no_decay_gain)."""
         decayed = {id(v) for v in decayed_variables(variables, *self.networks)}
-        return [g + tf.cast(scale, g.dtype) * tf.cast(v, g.dtype) if id(v) in decayed else g
-                for g, v in zip(grads, variables)]
+        return add_coupled_weight_decay(grads, variables, self.weight_decay, num_replicas,
+                                        decayed, optimizer)
 
     def _split_batch(self, data):
         """(x, labels) of a training batch; labels are None for unconditional models."""
@@ -491,18 +391,15 @@ class BiGAN(keras.Model):
             logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
         return logs
 
-    def _update_trackers(self, losses: Dict[str, tf.Tensor]):
-        for prefix in ("JD", "D"):
-            if prefix in losses:
-                self._trackers[prefix].update_state(losses[prefix])
-                self._trackers[f"{prefix}_real_acc"].update_state(
-                    tf.cast(losses[f"{prefix}_real_logits"] > 0, tf.float32))
-                self._trackers[f"{prefix}_fake_acc"].update_state(
-                    tf.cast(losses[f"{prefix}_fake_logits"] < 0, tf.float32))
-        if "encoder" in losses:
-            self._trackers["E"].update_state(losses["encoder"])
+    def _update_trackers(self, losses: BiGANLosses):
+        for name, d in losses.discriminators().items():
+            self._trackers[name].update_state(d.loss)
+            self._trackers[f"{name}_real_acc"].update_state(tf.cast(d.real_logits > 0, tf.float32))
+            self._trackers[f"{name}_fake_acc"].update_state(tf.cast(d.fake_logits < 0, tf.float32))
+        if losses.encoder is not None:
+            self._trackers["E"].update_state(losses.encoder)
         if "G" in self._trackers:
-            self._trackers["G"].update_state(losses["generator"])
+            self._trackers["G"].update_state(losses.generator)
 
     def measure_losses(self, x: tf.Tensor, z: tf.Tensor, labels=None) -> Dict[str, tf.Tensor]:
         """Mean module losses on one batch in training mode, changing no state.
@@ -514,14 +411,6 @@ class BiGAN(keras.Model):
             losses = self.compute_losses(x, z, labels, training=True)
         return self.summarize_losses(losses)
 
-    def summarize_losses(self, losses: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+    def summarize_losses(self, losses: BiGANLosses) -> Dict[str, tf.Tensor]:
         """Per-example losses -> the displayed means (JD, D, E, G)."""
-        summary = {}
-        for name in ("JD", "D"):
-            if name in losses:
-                summary[name] = tf.reduce_mean(losses[name])
-        if "encoder" in losses:
-            summary["E"] = tf.reduce_mean(losses["encoder"])
-        if self.objective.trains_generator:
-            summary["G"] = tf.reduce_mean(losses["generator"])
-        return summary
+        return summarize_losses(losses, self.objective.trains_generator)

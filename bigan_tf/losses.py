@@ -9,7 +9,39 @@ with softplus, which is exact and stable:
 
 from __future__ import annotations
 
+from typing import Dict, NamedTuple, Optional
+
 import tensorflow as tf
+
+
+class DiscriminatorLosses(NamedTuple):
+    """One discriminator's per-example loss [B] and its logits on the real and fake inputs."""
+
+    loss: tf.Tensor
+    real_logits: tf.Tensor
+    fake_logits: tf.Tensor
+
+
+class BiGANLosses(NamedTuple):
+    """The per-example losses ([B]) of one BiGAN step (`bigan_tf.bigan_loss`).
+
+    `discriminator`, `generator`: what the two optimisers minimise (their group
+    totals); `encoder`: L_E (None without an encoder); `reconstruction`: the
+    reconstruction term (None when off); `joint`: D(x, z)'s own loss and logits
+    (shown as "JD"), `plain`: D(x)'s ("D"), each None when the objective has no
+    such discriminator.
+    """
+
+    discriminator: tf.Tensor
+    generator: tf.Tensor
+    encoder: Optional[tf.Tensor] = None
+    reconstruction: Optional[tf.Tensor] = None
+    joint: Optional[DiscriminatorLosses] = None
+    plain: Optional[DiscriminatorLosses] = None
+
+    def discriminators(self) -> Dict[str, DiscriminatorLosses]:
+        """{"JD": joint, "D": plain}, the active ones, in the original's display order."""
+        return {name: d for name, d in (("JD", self.joint), ("D", self.plain)) if d is not None}
 
 
 def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:

@@ -41,7 +41,7 @@ import keras
 import tensorflow as tf
 
 from bigan_tf import losses as L
-from bigan_tf.bigan import replica_prior_slice
+from bigan_tf.prior import replica_prior_slice
 from bigan_tf.checkpoints import checkpoint_path
 from bigan_tf.config import SSGANConfig
 from bigan_tf.data.pipeline import ImageData, balanced_subset, ssgan_dataset

@@ -67,7 +67,7 @@ def test_labels_reach_g_and_d_but_not_the_encoder(mode, objective):
         output.assign(tf.random.stateless_normal(output.shape, [5, 6], stddev=0.02))
         losses = {k: model.compute_losses(x, z, tf.fill([6], k), training=False)
                   for k in (3, 7)}
-        assert np.abs(losses[3]["JD_real_logits"] - losses[7]["JD_real_logits"]).max() > 1e-6
+        assert np.abs(losses[3].joint.real_logits - losses[7].joint.real_logits).max() > 1e-6
 
 
 def test_conditional_model_keras_round_trip(tmp_path):

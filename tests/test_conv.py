@@ -142,7 +142,7 @@ def test_generalized_bigan_pairs_downsampled_x_with_the_full_size_encoding():
         losses = model.compute_losses(x, z, training=True)
         real_z = model.encoder(x, training=True)["latent"]
         expected = model.joint_discriminator(small, real_z, training=True)["logits"]
-    np.testing.assert_allclose(losses["JD_real_logits"], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(losses.joint.real_logits, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_generalized_bigan_refuses_what_it_cannot_do():

@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from bigan_tf import EvaluationConfig, NetworkConfig, objective_from_preset
-from bigan_tf import bigan as bigan_module
+from bigan_tf import bigan_loss as bigan_loss_module
 from bigan_tf.data import ImageData, to_model_range
 from bigan_tf.evaluation import Evaluator
 from bigan_tf.evaluation import metrics as M
@@ -96,7 +96,8 @@ def test_deploy_statistics_come_from_the_real_call(small_mnist, preset):
 
 def _bigan_run(small_mnist, monkeypatch, with_secondary_calls):
     if not with_secondary_calls:  # the behaviour before the fix: every call collects
-        monkeypatch.setattr(bigan_module, "secondary_call", lambda *m: contextlib.nullcontext())
+        monkeypatch.setattr(bigan_loss_module, "secondary_call",
+                            lambda *m: contextlib.nullcontext())
     model = make_model("bigan")
     for i in range(3):
         model.train_step((batch(small_mnist)[i * 8:i * 8 + 32], None))

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bigan_tf.bigan import sample_prior
+from bigan_tf.prior import sample_prior
 from bigan_tf.data.pipeline import ImageData, to_model_range
 from bigan_tf.errors import ConfigError
 from bigan_tf.images import make_grid

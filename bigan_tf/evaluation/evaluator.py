@@ -39,7 +39,8 @@ from typing import Dict, Iterator, Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
-from bigan_tf.bigan import BiGAN, sample_prior
+from bigan_tf.bigan import BiGAN
+from bigan_tf.prior import sample_prior
 from bigan_tf.config import EvaluationConfig
 from bigan_tf.data.pipeline import ImageData, to_model_range
 from bigan_tf.evaluation import metrics as M
