@@ -46,7 +46,7 @@ def main(argv):
     from bigan_tf.figures import first_layer_filters, nearest_indices
     from bigan_tf.images import make_grid
     from bigan_tf.plots import plot_image_panels
-    from bigan_tf.bigan import sample_prior
+    from bigan_tf.prior import sample_prior
     from trainers.training_flags import resolved_data_dir
 
     if FLAGS.num < 1:
