@@ -116,8 +116,9 @@ def write_jpegs(folder, count, size):
 
 
 def bench_pipeline():
-    from bigan_tf.data.image_files import (Preprocessing, file_training_dataset,
-                                           scan_class_folders)
+    from bigan_tf.data.image_files import file_training_dataset
+    from bigan_tf.data.image_sources import scan_class_folders
+    from bigan_tf.data.preprocessing import Preprocessing
     rates = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, size in (("camera-sized 400x300", (400, 300)), ("presized 96x72", (96, 72))):

@@ -9,10 +9,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from bigan_tf.data.image_files import (Preprocessing, check_images,
-                                       load_file_images, load_image_folder_data,
-                                       load_tfds_image_data, parse_label_list, presized_root,
-                                       read_list_file, scan_class_folders, select_images)
+from bigan_tf.data.image_files import load_file_images, load_image_folder_data, load_tfds_image_data
+from bigan_tf.data.image_sources import (ImageList, check_images, parse_label_list, presized_root,
+                                         read_list_file, scan_class_folders, select_images)
+from bigan_tf.data.preprocessing import Preprocessing
 from bigan_tf.errors import ConfigError, DataError
 from conftest import CLASSES, REPO_ROOT
 
@@ -64,7 +64,6 @@ def test_list_files_and_their_errors(tmp_path, image_tree):
 
 
 def test_label_selection():
-    from bigan_tf.data.image_files import ImageList
     listed = ImageList([f"{i}.jpg" for i in range(40)], np.arange(40, dtype=np.int32) % 8, "t")
     assert set(select_images(listed, max_labels=3).labels) == {0, 1, 2}
     assert set(select_images(listed, include_labels=[5, 7]).labels) == {5, 7}
@@ -79,7 +78,6 @@ def test_label_selection():
 
 
 def test_preprocessing_resizes_the_short_edge_and_crops_the_centre(tmp_path):
-    from bigan_tf.data.image_files import ImageList
     # A 40x20 (w x h) image whose columns count up: after a short-edge resize to 20
     # (nothing to do) the centre 16x16 crop starts at column 12.
     array = np.tile(np.arange(40, dtype=np.uint8)[None, :, None] * 5, (20, 1, 3))

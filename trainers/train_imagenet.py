@@ -73,9 +73,10 @@ define_training_flags(data_flags=False, num_val=5000, num_train_reference=20000,
 def load_data():
     """The data flags -> an `ImageData` (in memory) or `StreamedImageData`."""
     from bigan_tf.data import ImageData, load_image_data
-    from bigan_tf.data.image_files import (Preprocessing, label_mask, load_image_folder_data,
-                                           load_tfds_image_data, parse_label_list,
+    from bigan_tf.data.image_files import (load_image_folder_data, load_tfds_image_data,
                                            resize_image_data)
+    from bigan_tf.data.image_sources import label_mask, parse_label_list
+    from bigan_tf.data.preprocessing import Preprocessing
     from bigan_tf.errors import ConfigError
 
     preprocessing = Preprocessing(FLAGS.raw_size, FLAGS.crop_size, 3, FLAGS.flip).validate()

@@ -1,10 +1,12 @@
-"""Loading a TensorFlow Datasets image dataset by name into memory.
+"""The one reader of TensorFlow Datasets image datasets by name.
 
-For users with a network (or a prepared TFDS data folder). The images come
-back as uint8 [N, H, W, C] and labels as int32 [N], like the IDX loader's.
-`prepare_offline` prepares a dataset from files downloaded earlier (TFDS's
-own builder and checksums, no network), e.g. `mnist` from the original IDX
-archives.
+For users with a network (or a prepared TFDS data folder). `tfds_load`
+fails fast offline; `tfds_pairs` gives a split's (image, label) pairs (the
+streamed pipelines of `bigan_tf.data.image_files` read it), and
+`load_tfds_split` the same pairs in memory: uint8 [N, H, W, C] and int32 [N],
+like the IDX loader's. `prepare_offline` prepares a dataset from files
+downloaded earlier (TFDS's own builder and checksums, no network), e.g.
+`mnist` from the original IDX archives.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 from typing import Optional, Tuple
 
 import numpy as np
+import tensorflow as tf
 
 from bigan_tf.errors import DataError
 
@@ -90,14 +93,33 @@ def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 
+def tfds_pairs(name: str, split: str, data_dir: Optional[str] = None, shuffle_seed=None,
+               decoders=None) -> tf.data.Dataset:
+    """(image, label) pairs of a TFDS split; data sets without a "label" (celeb_a) get 0.
+
+    `shuffle_seed` shuffles the files (reproducibly); `decoders` are TFDS's
+    (e.g. skip decoding the images to count examples).
+    """
+    import tensorflow_datasets as tfds  # Imported lazily: only TFDS users pay for it.
+    read_config = tfds.ReadConfig(shuffle_seed=shuffle_seed) if shuffle_seed is not None else None
+    examples = tfds_load(name, split, data_dir, decoders=decoders,
+                         shuffle_files=shuffle_seed is not None, read_config=read_config)
+
+    def pair(example):
+        if "image" not in example:
+            raise DataError(f"TFDS dataset {name!r} has no 'image' feature "
+                            f"(features: {sorted(example)}).")
+        label = example["label"] if "label" in example else tf.constant(0, tf.int64)
+        return example["image"], label
+    return examples.map(pair)
+
+
 def load_tfds_split(name: str, split: str, data_dir: Optional[str] = None
                     ) -> Tuple[np.ndarray, np.ndarray]:
-    """(images uint8 [N, H, W, C], labels int32 [N]) of one TFDS split."""
-    import tensorflow_datasets as tfds
-
-    dataset = tfds_load(name, split, data_dir, as_supervised=True, shuffle_files=False)
+    """(images uint8 [N, H, W, C], labels int32 [N]) of one TFDS split, in memory."""
     images, labels = [], []
-    for image_batch, label_batch in tfds.as_numpy(dataset.batch(10000)):
+    for image_batch, label_batch in tfds_pairs(name, split, data_dir).batch(
+            10000).as_numpy_iterator():
         images.append(image_batch)
         labels.append(label_batch)
     if not images:
