@@ -47,16 +47,17 @@ def measure_steps():
 
     import keras
     import tensorflow as tf
+    from bigan_tf.networks import ssgan_conv
     from bigan_tf.ssgan import SSGAN, SSGANConfig
 
     def build(network, plain_first_conv=False):
-        model = SSGAN(SSGANConfig.for_network(network), name=f"ssgan_{network}")
-        if plain_first_conv:  # the same weights in TensorFlow's own convolution
-            small = model.generator.conv1
-            plain = keras.layers.Conv2D(small.filters, 3, padding="same", name="conv1")
-            plain.build(small.kernel.shape[:-2] + (small.kernel.shape[-2],))
-            plain.set_weights(small.get_weights())
-            model.generator.conv1 = plain
+        tap_wise = ssgan_conv.SmallMapConv2D
+        if plain_first_conv:  # the same layer in TensorFlow's own convolution
+            ssgan_conv.SmallMapConv2D = keras.layers.Conv2D
+        try:
+            model = SSGAN(SSGANConfig.for_network(network), name=f"ssgan_{network}")
+        finally:
+            ssgan_conv.SmallMapConv2D = tap_wise
         model.compile_for_training()
         return tf.function(model.train_step)
 
