@@ -27,8 +27,10 @@ Salimans et al.'s MNIST MLP D with Gaussian noise (no weight normalisation)
 with the BiGAN MNIST generator. Departures from the README's code, both
 families: the losses above are Salimans et al.'s (the README's code fed
 sigmoids to a Huber "supervised" loss and a log-sigmoid G loss); D and G are
-updated in every step (the README's code alternated D and G steps); feature
-matching is on by default, as in Salimans et al.
+updated in every step (the README's code alternated D and G steps). G's
+loss is feature matching by default for the MLPs, as in Salimans et al., and
+the adversarial one for the conv family, as in the README's code (behind a
+batch-normalised D, real and generated batches have the same mean features).
 """
 
 from __future__ import annotations

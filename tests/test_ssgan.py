@@ -146,6 +146,7 @@ def test_generator_updates_and_clipping_change_the_step():
 def test_conv_networks_have_the_ssgan_tensorflow_sizes(image_shape):
     config = SSGANConfig.for_network("conv", image_shape=image_shape)
     assert (config.latent_dim, config.learning_rate, config.clip_norm) == (128, 1e-4, 20.0)
+    assert not config.feature_matching and SSGANConfig.for_network("mlp").feature_matching
     classifier, generator = build_ssgan_networks(config)
     images = generator(tf.random.stateless_uniform([4, 128], [1, 2], -1, 1), training=True)
     assert images.shape == (4, *image_shape)
@@ -289,6 +290,7 @@ def test_resume_and_eval_command_line(ssgan_run, mnist_dir, tmp_path):
     config = json.load(open(tmp_path / "run" / "config.json"))
     assert config["ssgan"]["network"] == "conv" and config["ssgan"]["latent_dim"] == 128
     assert config["ssgan"]["clip_norm"] == 5 and config["data"]["num_train"] == 300
+    assert config["ssgan"]["feature_matching"] is False  # the conv family's default
     bad = subprocess.run([sys.executable, "-m", "trainers.eval_ssgan",
                           f"--checkpoint={tmp_path / 'none'}"], cwd=REPO_ROOT, env=env,
                          capture_output=True, text=True, timeout=300)

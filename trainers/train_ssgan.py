@@ -13,7 +13,7 @@ work as in train_mnist. The labelled subset is balanced per class and drawn
 with --seed. `--dataset=hdf5` reads the SSGAN-TensorFlow format (data.hdf5 +
 id.txt in --data_dir) and holds out 10% of it as the test set. `--network=conv`
 (the default) is the SSGAN-TensorFlow README's convolutional D and G; unset
---latent_dim, --learning_rate and --clip_norm take the family's defaults
+--latent_dim, --learning_rate, --clip_norm and --feature_matching take the family's defaults
 (bigan_tf.config.SSGAN_NETWORK_DEFAULTS).
 """
 
@@ -54,8 +54,9 @@ flags.DEFINE_float("label_smoothing", 0.9, "One-sided label smoothing: the real 
                    "unlabelled real images (1 = off).")
 flags.DEFINE_float("clip_norm", None, "Clip each gradient to this global norm (0 = off; "
                    "default: 20 conv, 0 mlp).")
-flags.DEFINE_boolean("feature_matching", True, "G matches the mean of D's last hidden layer "
-                     "on real and generated batches; off: the non-saturating loss.")
+flags.DEFINE_boolean("feature_matching", None, "G matches the mean of D's last hidden layer "
+                     "on real and generated batches; off: the non-saturating loss -log "
+                     "p(real | G(z)) (default: off for conv, on for mlp).")
 flags.DEFINE_float("reconstruction_weight", 0.0, "Initial weight of the annealed auxiliary "
                    "L1 loss between G(z) and real images (README trick; 0 = off).")
 flags.DEFINE_integer("reconstruction_anneal_steps", 1000, "Steps over which it falls to 0.")
