@@ -443,11 +443,10 @@ class SSGANConfig:
 SSGAN_NETWORKS = ("mlp", "conv")
 # Each family's own settings: the MLP's are Salimans et al.'s; the conv family's
 # are SSGAN-TensorFlow's config.py / trainer.py (n_z 128, Adam 1e-4 for D and G,
-# gradients clipped to global norm 20, G's adversarial loss on the "generated"
-# class rather than feature matching: behind D's batch norm every batch's
-# per-channel means equal the same beta, real or generated, so matching mean
-# features leaves G little to match; measured in BENCHMARKS.md). Records
-# without "network" are MLP runs.
+# gradients clipped to global norm 20, and that code's adversarial G loss rather
+# than feature matching: behind D's batch norm every batch's per-channel means
+# equal the same beta, real or generated, which leaves mean features little to
+# compare). Records without "network" are MLP runs.
 SSGAN_NETWORK_DEFAULTS = {
     "mlp": {"latent_dim": 100, "learning_rate": 3e-4, "clip_norm": 0.0,
             "feature_matching": True},

@@ -43,7 +43,6 @@ import keras
 import tensorflow as tf
 
 from bigan_tf import losses as L
-from bigan_tf.prior import replica_prior_slice
 from bigan_tf.checkpoints import checkpoint_path
 from bigan_tf.config import SSGANConfig
 from bigan_tf.data.pipeline import ImageData, balanced_subset, ssgan_dataset
@@ -54,6 +53,7 @@ from bigan_tf.networks.kplus1 import KPlusOneClassifier
 from bigan_tf.networks.layers import secondary_call
 from bigan_tf.networks.mlp import MLPGenerator
 from bigan_tf.networks.ssgan_conv import ConvKPlusOneClassifier, ConvSSGANGenerator
+from bigan_tf.prior import replica_prior_slice
 from bigan_tf.training import fit_model, resolve_jit_compile
 
 # The SSGAN's parts live where their kind lives (config, networks, data, evaluation);
