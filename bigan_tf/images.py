@@ -54,9 +54,19 @@ def write_training_gif(samples_folder: str, path: str, max_frames: int = 200,
     frames = []
     for epoch in epochs:
         with Image.open(os.path.join(samples_folder, f"{epoch}.png")) as image:
-            frames.append(image.convert("RGB").quantize(colors=256))
-    buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
-                   duration=frame_ms, loop=0)
-    atomic_write_bytes(path, buffer.getvalue())
+            frames.append(np.asarray(image))
+    frames = np.stack([f[..., None] if f.ndim == 2 else f for f in frames])
+    write_gif(path, frames, duration_ms=frame_ms)
     return len(frames)
+
+
+def write_gif(path: str, frames, duration_ms: int = 100) -> None:
+    """An animated GIF (looping) of uint8 frames [T, H, W, C]; written atomically."""
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.dtype != np.uint8 or len(frames) < 1:
+        raise ValueError(f"frames must be uint8 [T, H, W, C], got {frames.dtype} {frames.shape}")
+    images = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
+                   duration=duration_ms, loop=0)
+    atomic_write_bytes(path, buffer.getvalue())

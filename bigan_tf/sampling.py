@@ -182,19 +182,6 @@ def apply_attributes(z, vectors, names: Sequence[str], edits: Mapping[str, float
 
 
 # --------------------------------------------------------------------- files
-def write_gif(path: str, frames, duration_ms: int = 100) -> None:
-    """An animated GIF (looping) of uint8 frames [T, H, W, C]; written atomically."""
-    from PIL import Image  # pillow: only this function needs it
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.dtype != np.uint8 or len(frames) < 1:
-        raise ValueError(f"frames must be uint8 [T, H, W, C], got {frames.dtype} {frames.shape}")
-    images = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
-    buffer = io.BytesIO()
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
-                   duration=duration_ms, loop=0)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
 # ------------------------------------------------------------------- models
 class LatentModel:
     """`generate(z)` and `encode(images)` of a checkpoint or an export, in numpy.

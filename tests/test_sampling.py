@@ -15,6 +15,7 @@ from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective
 from bigan_tf import sampling as S
 from bigan_tf import sampling_tasks as T
 from bigan_tf.errors import ConfigError, DataError
+from bigan_tf.images import write_gif
 from bigan_tf.training import RunConfig, train
 from conftest import REPO_ROOT
 from bigan_tf.export import exporters as export_lib
@@ -94,7 +95,7 @@ def test_attribute_vectors_with_known_means(tmp_path):
 
 def test_gif_frames(tmp_path):
     frames = (np.arange(3)[:, None, None, None] * 100 * np.ones((3, 8, 6, 1))).astype(np.uint8)
-    S.write_gif(str(tmp_path / "a.gif"), frames)
+    write_gif(str(tmp_path / "a.gif"), frames)
     gif = Image.open(tmp_path / "a.gif")
     assert gif.n_frames == 3 and gif.size == (6, 8)
     sweep = np.zeros((2 * 5, 4, 4, 1), np.float32)

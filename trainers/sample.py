@@ -63,7 +63,7 @@ def main(argv):
     from bigan_tf.data.attributes import load_attribute_dataset
     from bigan_tf.data.image_files import match_image_shape
     from bigan_tf.errors import ConfigError
-    from bigan_tf.images import make_grid, write_png
+    from bigan_tf.images import make_grid, write_gif, write_png
 
     if bool(FLAGS.attribute_table) != bool(FLAGS.image_dir):
         raise ConfigError("--attribute_table and --image_dir go together.")
@@ -97,7 +97,7 @@ def main(argv):
     if FLAGS.gif:
         frames = (S.frames_along_rows(images, rows) if is_sweep
                   else make_grid(images, rows)[None])
-        S.write_gif(FLAGS.gif, frames)
+        write_gif(FLAGS.gif, frames)
         print(f"Wrote {FLAGS.gif}")
     return 0
 
