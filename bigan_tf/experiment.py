@@ -102,6 +102,8 @@ RESUMABLE_CHANGES = frozenset({
     "run.keep_worker_checkpoints", "optimizer.epochs", "optimizer.decay_epochs",
     "evaluation.num_sample_images", "num_replicas", "transfer.steps",
     "epochs",  # the SSGAN's run length
+    # Where the same images live and how their files are checked.
+    "data.config.root", "data.config.image_check",
 })
 
 

@@ -267,13 +267,13 @@ class SSGAN(keras.Model):
 # ------------------------------------------------------------------ train / load
 def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGANConfig,
                 labels_per_class: int, epochs: int, run, labelled_batch_size: int = 100,
-                print_fn=print, data_dir=None) -> Dict[str, object]:
+                print_fn=print) -> Dict[str, object]:
     """Trains (or resumes) an SSGAN with `fit_model`; returns its result dict.
 
     `run` is a `bigan_tf.training.RunConfig` (batch size of the unlabelled
     stream, seed, intervals, resume). The labelled subset is
     `balanced_subset(train_labels, labels_per_class, seed)`; its indices are
-    recorded in config.json, with `data_dir` (for `trainers.eval_ssgan`).
+    recorded in config.json, with `data.config` (what `trainers.eval_ssgan` reloads).
     `data.val_*` is the test set of the accuracy.
     """
 
@@ -295,9 +295,7 @@ def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGAN
               "labelled_batch_size": labelled_batch_size,
               "labelled_index": labelled_index.tolist(),
               "run": dataclasses.asdict(run),
-              "data": {"source": data.source, "data_dir": data_dir,
-                       "num_train": len(data.train_images),
-                       "num_test": len(data.val_images)},
+              "data": data.record(),
               "num_replicas": strategy.num_replicas_in_sync}
 
     def build_model():

@@ -195,8 +195,7 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
     config_record = {"network": network.to_dict(), "objective": objective.to_dict(),
                      "optimizer": optimizer.to_dict(), "evaluation": evaluation.to_dict(),
                      "run": {k: v for k, v in dataclasses.asdict(run).items()},
-                     "data": {"source": data.source, "num_train": data.num_train,
-                              "num_val": len(data.val_images)},
+                     "data": data.record(),
                      "num_replicas": strategy.num_replicas_in_sync}
 
     def build_model():

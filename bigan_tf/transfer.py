@@ -150,8 +150,7 @@ def train_classifier(strategy: tf.distribute.Strategy, handle: str, data: ImageD
                      "num_labelled": int(len(images)), "steps": steps,
                      "steps_per_epoch": steps_per_epoch, "batch_size": batch_size,
                      "learning_rate": learning_rate, "seed": seed, **(record or {})},
-        "data": {"source": data.source, "num_train": int(len(data.train_images)),
-                 "num_test": int(len(data.val_images))},
+        "data": data.record(),
         "num_replicas": replicas}
 
     def build_model():

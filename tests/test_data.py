@@ -93,3 +93,73 @@ def test_tfds_by_name_with_mock_data():
     assert data.train_labels.dtype == np.int32 and data.source == "tfds:mnist"
     ds = training_dataset(data.train_images, data.train_labels, 5, 0, 0, 1)
     assert next(iter(ds))[0].shape == (5, 784)
+
+
+# ------------------------------------------------------------- DataConfig + load
+def test_data_config_round_trips_through_json():
+    import json
+    from bigan_tf.data import DataConfig
+    from bigan_tf.data.preprocessing import Preprocessing
+    config = DataConfig("folder", "/data/images", num_val=50, max_train_images=10,
+                        include_labels=(0, 2), preprocessing=Preprocessing(40, 32, 3, True),
+                        image_check="full", bad_images="skip", seed=3).validate()
+    assert DataConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    assert config.is_streamed and not DataConfig("mnist").is_streamed
+    assert DataConfig("tfds:cifar10", preprocessing=Preprocessing(32, 32)).is_streamed
+    with pytest.raises(ConfigError, match="another version"):
+        DataConfig.from_dict({**config.to_dict(), "colour": "blue"})
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(source="cifar"), "Unknown --dataset 'cifar'"),
+    (dict(source="tfds:"), "Unknown --dataset"),
+    (dict(source="folder"), "needs --data_dir"),
+    (dict(source="list", root="/x"), "--raw_size and --crop_size"),
+    (dict(max_train_images=0), "--max_train_images must be >= 1"),
+    (dict(include_labels=()), "--include_labels"),
+    (dict(image_check="all"), "--image_check"),
+])
+def test_data_config_names_the_bad_setting(kwargs, message):
+    from bigan_tf.data import DataConfig
+    with pytest.raises(ConfigError, match=message):
+        DataConfig(**kwargs).validate()
+
+
+def test_load_selects_labels_and_counts_and_records_its_config(mnist_dir):
+    from bigan_tf.data import DataConfig, load
+    config = DataConfig("mnist", mnist_dir, use_test_set=True, max_labels=3,
+                        max_train_images=500)
+    data = load(config)
+    assert data.config == config
+    assert len(data.train_images) == 500 and data.train_labels.max() == 2
+    assert set(np.unique(data.val_labels)) == {0, 1, 2}
+    record = data.record()
+    assert record["config"]["max_labels"] == 3 and record["num_train"] == 500
+    assert record["num_val"] == len(data.val_images)
+    # The same images as the split a program without DataConfig reads.
+    plain = load_image_data("mnist", mnist_dir, use_test_set=True)
+    keep = plain.train_labels < 3
+    np.testing.assert_array_equal(data.train_images, plain.train_images[keep][:500])
+
+
+def test_load_resizes_in_memory_images_to_the_preprocessing(mnist_dir):
+    from bigan_tf.data import DataConfig, load
+    from bigan_tf.data.preprocessing import Preprocessing
+    data = load(DataConfig("mnist", mnist_dir, include_labels=(7,), max_train_images=20,
+                           preprocessing=Preprocessing(32, 32, 3)))
+    assert data.image_shape == (32, 32, 3) and set(data.train_labels) == {7}
+    assert data.config.preprocessing.crop_size == 32
+
+
+def test_load_streams_an_image_folder(image_tree):
+    from bigan_tf.data import DataConfig, load
+    from bigan_tf.data.image_files import StreamedImageData
+    from bigan_tf.data.preprocessing import Preprocessing
+    config = DataConfig("folder", str(image_tree), preprocessing=Preprocessing(36, 32, 3),
+                        bad_images="skip", num_reference=5)
+    data = load(config)
+    assert isinstance(data, StreamedImageData) and data.config == config
+    assert data.image_shape == (32, 32, 3) and len(data.train_images) == 5
+    assert any("broken.jpg" in note for note in data.notes)
+    x, y = next(iter(data.training_dataset(4, 0, 0, 1, flatten=False)))
+    assert x.shape == (4, 32, 32, 3)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,7 +14,7 @@ from PIL import Image
 
 from bigan_tf import losses as L
 from bigan_tf.experiment import read_metrics
-from bigan_tf.data import balanced_subset, load_image_data
+from bigan_tf.data import DataConfig, balanced_subset, load, load_image_data
 from bigan_tf.data.hdf5 import load_ssgan_hdf5
 from bigan_tf.errors import ConfigError, DataError
 from bigan_tf.ssgan import (SSGAN, SSGANConfig, build_ssgan_networks, confusion_matrix,
@@ -239,12 +240,13 @@ def test_conv_family_trains_evaluates_and_resumes_exactly(ssgan_run, tmp_path):
 
 @pytest.fixture(scope="module")
 def ssgan_run(mnist_dir, tmp_path_factory):
-    data = load_image_data("mnist", mnist_dir, use_test_set=True).take(num_train=3000,
-                                                                      num_val=1000)
+    # Loaded from a DataConfig, which the run records for trainers.eval_ssgan.
+    data = load(DataConfig("mnist", mnist_dir, use_test_set=True)).take(num_train=3000,
+                                                                       num_val=1000)
     exp_dir = str(tmp_path_factory.mktemp("ssgan") / "exp")
     result = train_ssgan(tf.distribute.get_strategy(), data, SSGANConfig(), 10, 2,
                          RunConfig(exp_dir=exp_dir, batch_size=100, verbose=0),
-                         print_fn=lambda s: None, data_dir=mnist_dir)
+                         print_fn=lambda s: None)
     return {"result": result, "exp_dir": exp_dir, "data": data}
 
 
@@ -291,6 +293,22 @@ def test_resume_and_eval_command_line(ssgan_run, mnist_dir, tmp_path):
     assert config["ssgan"]["network"] == "conv" and config["ssgan"]["latent_dim"] == 128
     assert config["ssgan"]["clip_norm"] == 5 and config["data"]["num_train"] == 300
     assert config["ssgan"]["feature_matching"] is False  # the conv family's default
+    assert config["data"]["config"]["source"] == "mnist"
+    assert config["data"]["config"]["root"] == os.path.abspath(mnist_dir)
+    assert config["data"]["config"]["max_train_images"] == 300
+    # A run recorded before DataConfig (data.source + data.data_dir) evaluates the same.
+    old = tmp_path / "old_run"
+    shutil.copytree(ssgan_run["exp_dir"], old)
+    record = json.load(open(old / "config.json"))
+    record["data"] = {"source": "mnist", "data_dir": mnist_dir, "num_train": 3000}
+    json.dump(record, open(old / "config.json", "w"))
+    again = subprocess.run(
+        [sys.executable, "-m", "trainers.eval_ssgan", f"--checkpoint={old}",
+         f"--output_dir={tmp_path / 'old_eval'}"], cwd=REPO_ROOT, env=env, capture_output=True,
+        text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.load(open(tmp_path / "old_eval" / "results.json"))["test_accuracy"] == \
+        results["test_accuracy"]
     bad = subprocess.run([sys.executable, "-m", "trainers.eval_ssgan",
                           f"--checkpoint={tmp_path / 'none'}"], cwd=REPO_ROOT, env=env,
                          capture_output=True, text=True, timeout=300)

@@ -12,6 +12,7 @@ the matrix).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from absl import app, flags
@@ -35,14 +36,21 @@ def main(argv):
     import numpy as np
 
     from bigan_tf.experiment import RESULTS_FILE, atomic_write_text
-    from bigan_tf.data import load_image_data
+    from bigan_tf.data import DataConfig, load
     from bigan_tf.plots import plot_confusion
     from bigan_tf.ssgan import confusion_matrix, load_trained_ssgan, predict_classes
 
     model, record, epoch = load_trained_ssgan(FLAGS.checkpoint, FLAGS.epoch)
-    dataset = FLAGS.dataset or record["data"]["source"]
-    data_dir = FLAGS.data_dir or record["data"].get("data_dir")
-    data = load_image_data(dataset, data_dir, use_test_set=dataset != "hdf5")
+    recorded = record["data"]
+    if recorded.get("config"):
+        data_config = DataConfig.from_dict(recorded["config"])
+    else:  # recorded before DataConfig existed: its source and folder
+        data_config = DataConfig(recorded["source"], recorded.get("data_dir"), use_test_set=True)
+    if FLAGS.dataset or FLAGS.data_dir:
+        data_config = dataclasses.replace(
+            data_config, source=FLAGS.dataset or data_config.source,
+            root=os.path.abspath(FLAGS.data_dir) if FLAGS.data_dir else data_config.root)
+    data = load(data_config)
     predicted = predict_classes(model, data.val_images)
     matrix = confusion_matrix(data.val_labels, predicted, model.config.num_classes)
     accuracy = float(np.trace(matrix) / matrix.sum())

@@ -25,8 +25,8 @@ import tempfile
 from absl import app, flags
 
 from trainers.cli import run_main
-from trainers.training_flags import (define_run_control_flags, resolved_data_dir,
-                                     run_control_from_flags)
+from trainers.data_flags import data_config_from_flags, define_data_flags
+from trainers.training_flags import define_run_control_flags, run_control_from_flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("hub_module", None, "Encoder module exported by export.export_hub.",
@@ -37,10 +37,7 @@ flags.DEFINE_string("mode", "linear",
 flags.DEFINE_enum("init", "pretrained", ("pretrained", "random"),
                   "pretrained: the module's weights; random: the same architecture freshly "
                   "initialised (the baseline).")
-flags.DEFINE_string("dataset", "mnist", "mnist, fashion_mnist (IDX files in --data_dir) or "
-                    "tfds:NAME.")
-flags.DEFINE_string("data_dir", None, "Data folder (see train_mnist; default: the shared "
-                    "copy of --dataset).")
+define_data_flags(use_test_set=None)
 flags.DEFINE_integer("labels_per_class", None,
                      "Labelled training images per class (balanced, fixed seed); unset: all.")
 flags.DEFINE_integer("steps", 2000, "Optimizer steps.")
@@ -71,7 +68,7 @@ def default_exp_dir() -> str:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bigan_tf.data import load_image_data
+    from bigan_tf.data import load
     from bigan_tf.distribute import make_strategy
     from bigan_tf.errors import ConfigError
     from bigan_tf.experiment import RESULTS_FILE, atomic_write_text, check_writable
@@ -79,6 +76,7 @@ def main(argv):
     from bigan_tf.export.exporters import export_random_init_like
 
     parse_mode(FLAGS.mode)
+    data_config = data_config_from_flags(use_test_set=True)
     epochs_of(FLAGS.steps, FLAGS.steps_per_epoch)  # checked before any data is loaded
     if FLAGS.labels_per_class is not None and FLAGS.labels_per_class < 1:
         raise ConfigError(f"--labels_per_class must be >= 1 (leave it unset for every label), "
@@ -88,8 +86,7 @@ def main(argv):
     if FLAGS.output_dir:
         check_writable(FLAGS.output_dir, "--output_dir")
     strategy = make_strategy(FLAGS.strategy, cpu_replicas=FLAGS.cpu_replicas)
-    data = load_image_data(FLAGS.dataset, resolved_data_dir(FLAGS.dataset, FLAGS.data_dir),
-                           use_test_set=True)
+    data = load(data_config)
     print(f"Run folder: {exp_dir}")
     with tempfile.TemporaryDirectory() as tmp:
         handle = FLAGS.hub_module

@@ -19,23 +19,17 @@ id.txt in --data_dir) and holds out 10% of it as the test set. `--network=conv`
 
 from __future__ import annotations
 
-import os
 
 from absl import app, flags
 
 from trainers.cli import run_main, strategy_from_flags
-from trainers.training_flags import (define_run_control_flags, resolved_data_dir,
-                                     run_control_from_flags)
+from trainers.data_flags import data_config_from_flags, define_data_flags
+from trainers.training_flags import define_run_control_flags, run_control_from_flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("dataset", "mnist", "mnist, fashion_mnist (IDX files), hdf5 (SSGAN format: "
-                    "data.hdf5 + id.txt), or tfds:NAME (e.g. tfds:svhn_cropped, tfds:cifar10).")
-flags.DEFINE_string("data_dir", None, "Folder of the data (default: the shared copy of "
-                    "mnist/fashion_mnist; TFDS's own folder for tfds:NAME).")
+define_data_flags(use_test_set=None)
 flags.DEFINE_enum("network", "conv", ("conv", "mlp"), "conv: the SSGAN-TensorFlow README's "
                   "convolutional D and G; mlp: Salimans et al.'s MNIST MLP D and an MLP G.")
-flags.DEFINE_integer("max_train_images", None, "Use only the first N training images "
-                     "(default: all).")
 flags.DEFINE_integer("labels_per_class", 10, "Labelled training examples per class.")
 flags.DEFINE_string("exp_dir", "exp/mnist_ssgan", "Experiment folder.")
 flags.DEFINE_integer("epochs", 20, "Epochs over the unlabelled training images.")
@@ -74,21 +68,16 @@ define_run_control_flags()
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bigan_tf.data import load_image_data
-    from bigan_tf.errors import ConfigError
+    from bigan_tf.data import load
     from bigan_tf.experiment import check_writable
     from bigan_tf.ssgan import SSGANConfig, train_ssgan
     from bigan_tf.training import RunConfig
 
-    if FLAGS.max_train_images is not None and FLAGS.max_train_images < 1:
-        raise ConfigError(f"--max_train_images must be >= 1 (leave it unset for every "
-                          f"training image), got {FLAGS.max_train_images}.")
+    # The test split is the test set (an HDF5 folder holds 10% out instead).
+    data_config = data_config_from_flags(use_test_set=True)
     strategy = strategy_from_flags("train_ssgan", FLAGS.strategy, FLAGS.cpu_replicas)
     check_writable(FLAGS.exp_dir)  # before the data is loaded
-    data_dir = resolved_data_dir(FLAGS.dataset, FLAGS.data_dir)
-    data = load_image_data(FLAGS.dataset, data_dir, use_test_set=FLAGS.dataset != "hdf5")
-    if FLAGS.max_train_images:
-        data = data.take(num_train=FLAGS.max_train_images)
+    data = load(data_config)
     config = SSGANConfig.for_network(
         FLAGS.network, num_classes=data.num_classes, latent_dim=FLAGS.latent_dim,
         learning_rate=FLAGS.learning_rate, generator_lr_mult=FLAGS.generator_lr_mult,
@@ -103,8 +92,7 @@ def main(argv):
         RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size, seed=FLAGS.seed,
                   disp_interval=FLAGS.disp_interval, save_interval=FLAGS.save_interval,
                   **run_control_from_flags()),
-        labelled_batch_size=FLAGS.labelled_batch_size,
-        data_dir=os.path.abspath(data_dir) if data_dir else None)
+        labelled_batch_size=FLAGS.labelled_batch_size)
     print(f"Done: epoch {result['epoch']}, test accuracy {result['metrics'].get('ACC', 0):.2f}%; "
           f"outputs in {FLAGS.exp_dir}")
     return 0

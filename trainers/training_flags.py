@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from absl import flags
 
-from trainers.cli import default_data_dir, strategy_from_flags
+from trainers.cli import strategy_from_flags
+from trainers.data_flags import data_config_from_flags, define_data_flags
 
 FLAGS = flags.FLAGS
 
@@ -55,9 +56,9 @@ def define_training_flags(data_flags: bool = True, num_val: int = 10000,
                           exp_dir: str = "exp/mnist_bigan") -> None:
     """Defines the shared flags (call once, at import time of the program).
 
-    `data_flags=False` leaves out the MNIST-format data flags (--dataset,
-    --data_dir, --use_test_set, --max_train_images) for a program that defines
-    its own; the other arguments are flag defaults.
+    `data_flags=False` leaves out the data flags (`trainers.data_flags`) for a
+    program that defines them with other defaults; the other arguments are
+    flag defaults.
     """
     # Optimisation.
     flags.DEFINE_integer("batch_size", 128, "Global batch size, split over the replicas.")
@@ -69,7 +70,7 @@ def define_training_flags(data_flags: bool = True, num_val: int = 10000,
     flags.DEFINE_integer("decay_epochs", 200,
                          "Epochs of exponential decay to 0.01x the learning rate, after --epochs.")
     if data_flags:
-        _define_mnist_data_flags()
+        define_data_flags()
     # Evaluation and output.
     flags.DEFINE_string("exp_dir", exp_dir,
                         "Experiment folder: samples/, tensorboard/, checkpoints/, metrics.jsonl, "
@@ -116,15 +117,6 @@ def define_training_flags(data_flags: bool = True, num_val: int = 10000,
                          "setting. XLA draws the noise with its own RNG kernel.")
 
 
-def resolved_data_dir(dataset: str, data_dir):
-    """--data_dir, or the shared copy of an IDX dataset named by --dataset (None: TFDS's)."""
-    if data_dir:
-        return data_dir
-    if dataset in ("mnist", "fashion_mnist"):
-        return default_data_dir(dataset)
-    return None
-
-
 def define_run_control_flags() -> None:
     """--resume, --overwrite, --keep_checkpoints, --verbose: every fit_model trainer's."""
     flags.DEFINE_string("resume", "auto",
@@ -151,54 +143,31 @@ def run_control_from_flags() -> dict:
                 keep_checkpoints=FLAGS.keep_checkpoints, verbose=verbose)
 
 
-def _define_mnist_data_flags() -> None:
-    flags.DEFINE_string("dataset", "mnist",
-                        "mnist or fashion_mnist (IDX files in --data_dir), or tfds:NAME for a "
-                        "TensorFlow Datasets image dataset (needs a network or a prepared "
-                        "--data_dir).")
-    flags.DEFINE_string("data_dir", None,
-                        "Folder with train-images-idx3-ubyte[.gz] etc. (both MNIST naming "
-                        "conventions work), or the TFDS data folder for tfds:NAME; default: "
-                        "../shared/data/<dataset> for mnist and fashion_mnist.")
-    flags.DEFINE_boolean("use_test_set", False,
-                         "Train on all 60k training images and evaluate on t10k; by default 10k "
-                         "training images are held out for evaluation, as in the original.")
-    flags.DEFINE_integer("max_train_images", None,
-                         "Use only the first N training images (quick runs).")
-
-
-def train_from_flags(program: str, network, objective, initialize=None, load_data=None,
+def train_from_flags(program: str, network, objective, initialize=None, data_config=None,
                      mixed_precision: str = "none"):
     """Loads the data, builds the strategy and configs from the flags, and trains.
 
     `network` is a `NetworkConfig` (its image shape is taken from the data);
-    `initialize(model)` is passed to `bigan_tf.training.train`. `load_data()`
-    returns the `ImageData` (default: the MNIST-format data flags).
+    `initialize(model)` is passed to `bigan_tf.training.train`. `data_config`
+    is the `DataConfig` to load (default: the data flags').
     Returns `train`'s result dict.
     """
     import keras
     from bigan_tf import EvaluationConfig, OptimizerConfig
-    from bigan_tf.data import load_image_data
+    from bigan_tf.data import load
+    from bigan_tf.errors import ConfigError
+    from bigan_tf.experiment import check_writable
     from bigan_tf.training import RunConfig, train
 
     keras.utils.set_random_seed(FLAGS.seed)
+    data_config = data_config or data_config_from_flags()
     strategy = strategy_from_flags(program, FLAGS.strategy, FLAGS.cpu_replicas, FLAGS.tpu,
                                    FLAGS.cluster_timeout, FLAGS.collective_timeout)
-    from bigan_tf.errors import ConfigError
-    from bigan_tf.experiment import check_writable
-
     # A bad --exp_dir costs nothing: it is checked before the data is loaded.
     check_writable(FLAGS.exp_dir)
-    if load_data is not None:
-        data = load_data()
-    else:
-        if FLAGS.max_train_images is not None and FLAGS.max_train_images < 1:
-            raise ConfigError(f"--max_train_images must be >= 1 (leave it unset for every "
-                              f"training image), got {FLAGS.max_train_images}.")
-        data = load_image_data(FLAGS.dataset, resolved_data_dir(FLAGS.dataset, FLAGS.data_dir),
-                               use_test_set=FLAGS.use_test_set)
-        if FLAGS.max_train_images:
-            data = data.take(num_train=FLAGS.max_train_images)
+    data = load(data_config)
+    for note in getattr(data, "notes", ()):
+        print(f"Note: {note}")
     if FLAGS["num_val"].present and FLAGS.num_val > len(data.val_images):
         raise ConfigError(f"--num_val {FLAGS.num_val} is more than the {len(data.val_images)} "
                           f"evaluation images the data has: use --num_val "

@@ -47,7 +47,7 @@ def main(argv):
     from bigan_tf.images import make_grid
     from bigan_tf.plots import plot_image_panels
     from bigan_tf.prior import sample_prior
-    from trainers.training_flags import resolved_data_dir
+    from trainers.data_flags import resolved_data_dir
 
     if FLAGS.num < 1:
         raise ConfigError(f"--num must be >= 1, got {FLAGS.num}.")

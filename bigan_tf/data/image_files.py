@@ -175,12 +175,6 @@ class StreamedImageData(ImageData):
                          flatten: bool = False) -> tf.data.Dataset:
         return self.stream(batch_size, seed, first_epoch, last_epoch, flatten)
 
-    def take(self, num_train=None, num_val=None) -> "StreamedImageData":
-        taken = super().take(num_train, num_val)
-        return dataclasses.replace(self, train_images=taken.train_images,
-                                   train_labels=taken.train_labels,
-                                   val_images=taken.val_images, val_labels=taken.val_labels)
-
 
 def load_image_folder_data(source: str, root: str, config: Preprocessing,
                            max_labels: Optional[int] = None,

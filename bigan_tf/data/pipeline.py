@@ -10,11 +10,12 @@ run would.
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
 
+from bigan_tf.data.config import DataConfig
 from bigan_tf.data.hdf5 import load_ssgan_hdf5
 from bigan_tf.data.idx import load_idx_dataset
 from bigan_tf.data.tfds_source import load_tfds_split
@@ -28,13 +29,18 @@ NUM_VALIDATION = 10000
 
 @dataclasses.dataclass
 class ImageData:
-    """Training and validation images (uint8 [N, H, W, C]) with int32 labels."""
+    """Training and validation images (uint8 [N, H, W, C]) with int32 labels.
+
+    `config` is the `DataConfig` it was loaded from (`bigan_tf.data.load`), which
+    runs record in config.json; None for data built by hand.
+    """
 
     train_images: np.ndarray
     train_labels: np.ndarray
     val_images: np.ndarray
     val_labels: np.ndarray
     source: str
+    config: Optional[DataConfig] = None
 
     @property
     def image_shape(self) -> Tuple[int, int, int]:
@@ -49,6 +55,12 @@ class ImageData:
         """Training examples per epoch."""
         return len(self.train_images)
 
+    def record(self) -> Dict[str, Any]:
+        """What config.json says about the data: its `DataConfig` and sizes."""
+        return {"config": self.config.to_dict() if self.config else None,
+                "source": self.source, "num_train": int(self.num_train),
+                "num_val": int(len(self.val_images))}
+
     def training_dataset(self, batch_size: int, seed: int, first_epoch: int, last_epoch: int,
                          flatten: bool = True) -> tf.data.Dataset:
         """Batches of (x in [0, 1], labels) of epochs [first_epoch, last_epoch)."""
@@ -57,8 +69,10 @@ class ImageData:
 
     def take(self, num_train: Optional[int] = None, num_val: Optional[int] = None) -> "ImageData":
         """The first `num_train` / `num_val` examples (for quick runs and tests)."""
-        return ImageData(self.train_images[:num_train], self.train_labels[:num_train],
-                         self.val_images[:num_val], self.val_labels[:num_val], self.source)
+        return dataclasses.replace(
+            self, train_images=self.train_images[:num_train],
+            train_labels=self.train_labels[:num_train], val_images=self.val_images[:num_val],
+            val_labels=self.val_labels[:num_val])
 
 
 def split_validation(images: np.ndarray, labels: np.ndarray, num_val: int = NUM_VALIDATION,
