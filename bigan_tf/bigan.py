@@ -258,7 +258,7 @@ class BiGAN(keras.Model):
         networks = Networks(**{name: (keras.saving.deserialize_keras_object(
             serialized[name], custom_objects=custom_objects) if name in serialized else None)
             for name in Networks._fields})
-        objective = Objective(**config.pop("objective"))
+        objective = Objective.from_dict(config.pop("objective"))
         return cls(networks, objective, **config)
 
     def get_compile_config(self):

@@ -294,15 +294,12 @@ def read_experiment_config(exp_dir: str) -> Dict:
     try:
         with open(path) as f:
             record = json.load(f)
-        network = dict(record["network"])
-        network["image_shape"] = tuple(network["image_shape"])
-        NetworkConfig(**network)
-        Objective(**record["objective"])
-        OptimizerConfig(**record["optimizer"])
+        for name, config in (("network", NetworkConfig), ("objective", Objective),
+                             ("optimizer", OptimizerConfig)):
+            config.from_dict(record[name])
     except (ValueError, KeyError, TypeError) as e:
         raise CheckpointError(f"{path} is not a valid bigan_tf run configuration ({e!r}).") \
             from None
-    record["network"] = network
     return record
 
 
@@ -316,9 +313,9 @@ def load_trained_model(exp_dir: str, which: Union[int, str] = "latest",
     folder, its configuration or the checkpoint is missing or does not match.
     """
     record = read_experiment_config(exp_dir)
-    network = NetworkConfig(**record["network"])
-    objective = Objective(**record["objective"])
-    optimizer = OptimizerConfig(**record["optimizer"])
+    network = NetworkConfig.from_dict(record["network"])
+    objective = Objective.from_dict(record["objective"])
+    optimizer = OptimizerConfig.from_dict(record["optimizer"])
     directory = checkpoint_dir or run_checkpoint_dir(exp_dir)
     orphans = [p for p in orphaned_data_files(directory) if ROLLING_DIR not in p]
     if which == "latest" and orphans:

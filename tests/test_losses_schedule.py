@@ -80,3 +80,20 @@ def test_bad_objectives(bad, message):
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="Unknown objective 'wgan'"):
         objective_from_preset("wgan")
+
+
+def test_every_config_round_trips_through_json_and_names_unknown_keys():
+    import json
+    from bigan_tf.config import (EvaluationConfig, NetworkConfig, OptimizerConfig, SSGANConfig,
+                                 objective_from_preset)
+    from bigan_tf.errors import ConfigError
+    configs = [objective_from_preset("autoencoder_l1"),
+               NetworkConfig(family="dcgan", image_shape=(32, 32, 3), base_width=8),
+               OptimizerConfig(learning_rate=1e-3, epochs=3), EvaluationConfig(num_val=10),
+               SSGANConfig.for_network("conv", image_shape=(32, 32, 3), clip_norm=5.0)]
+    for config in configs:
+        again = type(config).from_dict(json.loads(json.dumps(config.to_dict())))
+        assert again == config, type(config).__name__
+    with pytest.raises(ConfigError, match=r"Unknown NetworkConfig settings \['depth'\]"):
+        NetworkConfig.from_dict({**configs[1].to_dict(), "depth": 3})
+

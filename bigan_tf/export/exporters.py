@@ -196,10 +196,8 @@ def export_random_init_like(handle: str, output_dir: str, seed: int = 0) -> str:
     if not meta or "network" not in meta:
         raise ExportError(f"A random-init baseline needs a bigan_tf export (its bigan_tf.json "
                           f"names the architecture); {handle} has none.")
-    network = dict(meta["network"])
-    network["image_shape"] = tuple(network["image_shape"])
-    network = NetworkConfig(**network)
-    objective = Objective(**meta.get("training_config", {}).get("objective", {}))
+    network = NetworkConfig.from_dict(meta["network"])
+    objective = Objective.from_dict(meta.get("training_config", {}).get("objective", {}))
     keras.utils.set_random_seed(seed)
     model = BiGAN.from_config_objects(network, objective, meta.get("weight_decay", 0.0), seed)
     return export_hub_module(model, network, output_dir, meta["output"]["name"],

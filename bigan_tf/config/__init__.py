@@ -1,0 +1,18 @@
+"""Plain configuration dataclasses: the objective, networks, optimiser, evaluation, SSGAN.
+
+Trainers turn flags into these; the library reads nothing else. Every class has
+`validate()` that raises `ConfigError` naming the bad value, and `to_dict()` /
+`from_dict()` (`ConfigRecord`) for the experiment folder's `config.json`. The
+data's configuration is `bigan_tf.data.DataConfig`, beside the loaders.
+"""
+
+from bigan_tf.config.model import (FLAT_FAMILIES, EvaluationConfig, NetworkConfig,
+                                   OptimizerConfig)
+from bigan_tf.config.objective import (OBJECTIVE_PRESETS, RECONSTRUCTION_NORMS, Objective,
+                                       objective_from_preset)
+from bigan_tf.config.record import ConfigRecord
+from bigan_tf.config.ssgan import SSGAN_NETWORK_DEFAULTS, SSGAN_NETWORKS, SSGANConfig
+
+__all__ = ["ConfigRecord", "Objective", "OBJECTIVE_PRESETS", "RECONSTRUCTION_NORMS",
+           "objective_from_preset", "NetworkConfig", "FLAT_FAMILIES", "OptimizerConfig",
+           "EvaluationConfig", "SSGANConfig", "SSGAN_NETWORKS", "SSGAN_NETWORK_DEFAULTS"]

@@ -1,0 +1,194 @@
+"""The BiGAN's networks, optimiser and evaluation protocol."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Tuple
+
+from bigan_tf.config.record import ConfigRecord
+from bigan_tf.errors import ConfigError
+
+# Families whose networks consume and produce flat [B, H·W·C] vectors.
+FLAT_FAMILIES = ("mnist_mlp",)
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkConfig(ConfigRecord):
+    """Which network family and its sizes.
+
+    `image_shape` is the shape of one image as a person sees it (H, W, C); the
+    MLP family consumes and produces the flattened vector.
+
+    `conditional` makes G and D class-conditional (`bigan_tf.networks.conditional`):
+    "none", "simple" (one-hot labels concatenated to z, and to D's inputs) or
+    "extended" (a learned projection of x, z and c, each `condition_units`
+    wide, before they are combined); `num_classes` is then the label count.
+
+    Families: "mnist_mlp" (the permutation-invariant MNIST MLPs; consumes and
+    produces flat vectors) and "dcgan" (AlexNet encoder, DCGAN G and D for 32
+    or 64 px images, `base_width` the original's gen/feat_net_size).
+    `encoder_size` > 0 makes a *generalized* BiGAN (paper §3.5): the encoder
+    reads `encoder_size` px images (the original's crop_size, e.g. 112) while
+    G and D work at `image_shape` (crop_resize, e.g. 64); 0 = the image size.
+    """
+
+    family: str = "mnist_mlp"
+    latent_dim: int = 50
+    hidden_units: int = 1024
+    image_shape: Tuple[int, int, int] = (28, 28, 1)
+    weight_init_stddev: float = 0.02
+    batch_norm_epsilon: float = 1e-8
+    conditional: str = "none"
+    num_classes: int = 0
+    condition_units: int = 256
+    base_width: int = 64
+    encoder_size: int = 0
+
+    def validate(self) -> "NetworkConfig":
+        for name in ("latent_dim", "hidden_units", "condition_units"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name} must be a positive integer, got {getattr(self, name)}.")
+        if self.conditional not in ("none", "simple", "extended"):
+            raise ConfigError(f"--conditional must be none, simple or extended, got "
+                              f"{self.conditional!r}.")
+        if self.is_conditional and self.num_classes < 2:
+            raise ConfigError(f"--conditional={self.conditional} needs labelled data with at "
+                              f"least 2 classes (num_classes={self.num_classes}).")
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise ConfigError(f"image_shape must be (height, width, channels), got {self.image_shape}.")
+        if self.base_width < 1 or self.encoder_size < 0:
+            raise ConfigError(f"--base_width must be >= 1 and --encoder_size >= 0, got "
+                              f"{self.base_width} and {self.encoder_size}.")
+        if self.is_conditional and self.family not in FLAT_FAMILIES:
+            raise ConfigError(f"--conditional is implemented for the flat families "
+                              f"{FLAT_FAMILIES} (the wrappers concatenate flat x, z and c), "
+                              f"not for {self.family!r}.")
+        if self.family in FLAT_FAMILIES and self.is_generalized:
+            raise ConfigError(f"A generalized BiGAN (an encoder input size {self.encoder_size} "
+                              f"different from the image size) needs a convolutional family, "
+                              f"not {self.family!r}.")
+        if self.family == "dcgan":
+            h, w, _ = self.image_shape
+            if h != w or h not in (32, 64):
+                raise ConfigError(
+                    f"The dcgan family's G and D work on 32x32 or 64x64 images, not {h}x{w}: "
+                    "set --crop_resize (or --crop_size) to 32 or 64.")
+            if self.encoder_image_shape[0] % 16:
+                raise ConfigError(
+                    f"The AlexNet encoder needs an input size that is a multiple of 16 (conv1 "
+                    f"stride 4, two stride-2 pools), not {self.encoder_image_shape[0]}: "
+                    "use e.g. --crop_size 64 or 112.")
+        return self
+
+    @property
+    def encoder_image_shape(self) -> Tuple[int, int, int]:
+        """(H, W, C) of the encoder's input: `encoder_size` square, or the image shape."""
+        h, w, c = self.image_shape
+        return (self.encoder_size, self.encoder_size, c) if self.encoder_size else (h, w, c)
+
+    @property
+    def is_generalized(self) -> bool:
+        """True when E reads other-sized images than G makes (paper §3.5)."""
+        return tuple(self.encoder_image_shape) != tuple(self.image_shape)
+
+    @property
+    def data_shape(self) -> Tuple[int, ...]:
+        """Shape of one training example as the model takes it (the encoder's input)."""
+        if self.family in FLAT_FAMILIES:
+            return (self.flat_dim,)
+        return tuple(self.encoder_image_shape)
+
+    @property
+    def generated_shape(self) -> Tuple[int, ...]:
+        """Shape of one G(z) (and of D's x input): flat for the MLPs, else (H, W, C)."""
+        if self.family in FLAT_FAMILIES:
+            return (self.flat_dim,)
+        return tuple(self.image_shape)
+
+    @property
+    def is_conditional(self) -> bool:
+        return self.conditional != "none"
+
+    @property
+    def flat_dim(self) -> int:
+        h, w, c = self.image_shape
+        return h * w * c
+
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerConfig(ConfigRecord):
+    """Adam for D and Adam for E+G, coupled L2 decay, constant-then-decay schedule.
+
+    The learning rate is constant for `epochs` epochs, then decays exponentially
+    to `final_lr_mult`·lr over `decay_epochs` epochs (reached in the last one).
+    `weight_decay` is added to the gradient (g + λ·w) before Adam, as the
+    original's `Regularizer` does; it is not AdamW's decoupled decay.
+    """
+
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    weight_decay: float = 2.5e-5
+    epochs: int = 200
+    decay_epochs: int = 200
+    final_lr_mult: float = 0.01
+
+    def validate(self) -> "OptimizerConfig":
+        if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
+            raise ConfigError(f"--learning_rate must be > 0, got {self.learning_rate}.")
+        if self.weight_decay < 0:
+            raise ConfigError(f"--weight_decay must be >= 0, got {self.weight_decay}.")
+        if self.epochs < 0 or self.decay_epochs < 0 or self.epochs + self.decay_epochs < 1:
+            raise ConfigError(
+                f"--epochs ({self.epochs}) and --decay_epochs ({self.decay_epochs}) must be >= 0 "
+                "and train at least one epoch in total.")
+        if not 0 < self.final_lr_mult <= 1:
+            raise ConfigError(f"final_lr_mult must be in (0, 1], got {self.final_lr_mult}.")
+        if not (0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1):
+            raise ConfigError(f"Adam betas must be in [0, 1), got {self.beta_1}, {self.beta_2}.")
+        return self
+
+    @property
+    def total_epochs(self) -> int:
+        return self.epochs + self.decay_epochs
+
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationConfig(ConfigRecord):
+    """Sizes and settings of the evaluation protocol (official_code_notes.md §1).
+
+    Defaults are the original's protocol sizes for MNIST: 10,000 validation
+    images, a 50,000-image kNN reference set and 100,000 generated samples.
+    `deploy_iters` > 0 recomputes batch-norm population statistics as the plain
+    mean over that many training batches before evaluating (the original's
+    deploy pass, 1000 in its scripts); 0 keeps Keras's moving averages.
+    CLS is a bias-free, zero-initialised softmax classifier on the test-mode
+    penultimate features, trained with Adam for `cls_steps` minibatches.
+    """
+
+    num_val: int = 10000
+    num_train_reference: int = 50000
+    num_generated: int = 100000
+    deploy_iters: int = 0
+    cls_steps: int = 1000
+    cls_batch_size: int = 128
+    cls_learning_rate: float = 1e-3
+    batch_size: int = 500
+    num_sample_images: int = 200
+    baseline_block: int = 128
+
+    def validate(self) -> "EvaluationConfig":
+        for name in ("num_val", "num_train_reference", "num_generated", "batch_size",
+                     "cls_batch_size", "baseline_block"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"evaluation {name} must be >= 1, got {getattr(self, name)}.")
+        if self.num_sample_images < 10 or self.num_sample_images % 10:
+            raise ConfigError(
+                f"--disp_samples must be a positive multiple of 10 (10 rows), got {self.num_sample_images}.")
+        if self.deploy_iters < 0 or self.cls_steps < 0:
+            raise ConfigError("--deploy_iters and cls_steps must be >= 0.")
+        return self

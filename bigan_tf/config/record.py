@@ -1,0 +1,38 @@
+"""`ConfigRecord`: how every configuration dataclass goes to JSON and back."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, Type, TypeVar
+
+from bigan_tf.errors import ConfigError
+
+T = TypeVar("T", bound="ConfigRecord")
+
+
+def _json_ready(value):
+    if isinstance(value, tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    return value
+
+
+class ConfigRecord:
+    """Mixin of the frozen config dataclasses: `to_dict` for config.json and
+    export metadata, `from_dict` to read it back (the one place that does)."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The fields as JSON values (tuples as lists, nested configs as dicts)."""
+        return _json_ready(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls: Type[T], record: Dict[str, Any]) -> T:
+        """The inverse of `to_dict`: JSON lists back to tuples; a key this version
+        does not know is an error (fields it lacks take their defaults)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(record) - names)
+        if unknown:
+            raise ConfigError(f"Unknown {cls.__name__} settings {unknown}: the record was "
+                              "written by another version of bigan_tf.")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in record.items()})
