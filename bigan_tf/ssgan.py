@@ -27,14 +27,16 @@ Salimans et al.'s MNIST MLP D with Gaussian noise (no weight normalisation)
 with the BiGAN MNIST generator. Departures from the README's code, both
 families: the losses above are Salimans et al.'s (the README's code fed
 sigmoids to a Huber "supervised" loss and a log-sigmoid G loss); D and G are
-updated in every step (the README's code alternated D and G steps). G's
-loss is feature matching by default for the MLPs, as in Salimans et al., and
-the adversarial one for the conv family, as in the README's code (behind a
-batch-normalised D, real and generated batches have the same mean features).
+updated in every step (the README's code alternated D and G steps); G's
+loss is feature matching by default, as in Salimans et al. (the README's code
+used the adversarial one); the conv D normalises the labelled and generated
+batches with the real batch's statistics (`reference_batch_norm`; the
+README's code gave every batch its own, which let G collapse unseen).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from typing import Dict, NamedTuple, Tuple
@@ -50,7 +52,7 @@ from bigan_tf.errors import CheckpointError, ConfigError
 from bigan_tf.evaluation.classification import SSGANEvaluator, confusion_matrix, predict_classes
 from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir, read_config
 from bigan_tf.networks.kplus1 import KPlusOneClassifier
-from bigan_tf.networks.layers import secondary_call
+from bigan_tf.networks.layers import batch_norm_layers, reference_batch_norm, secondary_call
 from bigan_tf.networks.mlp import MLPGenerator
 from bigan_tf.networks.ssgan_conv import ConvKPlusOneClassifier, ConvSSGANGenerator
 from bigan_tf.prior import replica_prior_slice
@@ -91,6 +93,9 @@ class SSGAN(keras.Model):
         self.noise_seed = int(noise_seed)
         self.latent_dim = config.latent_dim
         self.classifier, self.generator = build_ssgan_networks(config)
+        # The MLP D has no batch norm: nothing to take from a reference batch.
+        self._d_uses_reference = bool(config.reference_batch_norm
+                                      and batch_norm_layers(self.classifier))
         self.classifier(tf.zeros([2, *config.image_shape]))
         self.generator(tf.zeros([2, config.latent_dim]))
         self._trackers = {name: keras.metrics.Mean(name=name)
@@ -146,20 +151,30 @@ class SSGAN(keras.Model):
                          step * 64 + tf.constant(stream, tf.int64)])
         return replica_prior_slice(batch_size, self.latent_dim, seed)
 
+    def _normalized_by_real(self):
+        """Inside: D's batch norms use the first (real) batch's statistics for every batch."""
+        if self._d_uses_reference:
+            return reference_batch_norm(self.classifier)
+        return contextlib.nullcontext()
+
     def discriminator_losses(self, x_unlabelled, x_labelled, labels, z, training=True):
         """Per-example D losses: {"S", "D_real", "D_fake"} and the logits.
 
         Batch norm (conv family): D's moving statistics come from the unlabelled
-        real batch only, G's from its first call of the step; the other calls
-        normalise with their own batch statistics without recording them (the
-        test images are real ones, and the BiGAN follows the same rule).
+        real batch only, G's from its first call of the step. With
+        `reference_batch_norm`, D normalises the labelled and generated batches
+        with the real batch's statistics, as it normalises test images with
+        their moving averages; otherwise with their own batch statistics. Only
+        the first calls record statistics (the BiGAN follows the same rule).
         """
         fake = self.generator(z, training=training)
-        real = self.classifier(x_unlabelled, training=training, seed=self._seed(1))["logits"]
-        with secondary_call(self.classifier):
-            labelled = self.classifier(x_labelled, training=training,
-                                       seed=self._seed(0))["logits"]
-            generated = self.classifier(fake, training=training, seed=self._seed(2))["logits"]
+        with self._normalized_by_real():
+            real = self.classifier(x_unlabelled, training=training, seed=self._seed(1))["logits"]
+            with secondary_call(self.classifier):
+                labelled = self.classifier(x_labelled, training=training,
+                                           seed=self._seed(0))["logits"]
+                generated = self.classifier(fake, training=training,
+                                            seed=self._seed(2))["logits"]
         return {"S": L.kplus1_supervised_loss(labelled, labels),
                 "D_real": L.kplus1_real_loss(real, self.config.label_smoothing),
                 "D_fake": L.kplus1_fake_loss(generated),
@@ -181,10 +196,13 @@ class SSGAN(keras.Model):
         global_batch = tf.shape(z)[0] * replicas
         with secondary_call(self.classifier, self.generator):  # see discriminator_losses
             fake = self.generator(z, training=training)
-            fake_out = self.classifier(fake, training=training, seed=self._seed(2 * stream))
-            if self.config.feature_matching:
-                real_features = self.classifier(x_unlabelled, training=training,
-                                                seed=self._seed(2 * stream + 1))["features"]
+            with self._normalized_by_real():
+                # The real batch first: with reference_batch_norm it sets the statistics
+                # D normalises G(z) with (and feature matching compares it with).
+                if self.config.feature_matching or self._d_uses_reference:
+                    real_features = self.classifier(x_unlabelled, training=training,
+                                                    seed=self._seed(2 * stream + 1))["features"]
+                fake_out = self.classifier(fake, training=training, seed=self._seed(2 * stream))
         if self.config.feature_matching:
             loss = L.feature_matching_loss(tf.stop_gradient(real_features),
                                            fake_out["features"]) / replicas

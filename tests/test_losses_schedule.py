@@ -97,3 +97,11 @@ def test_every_config_round_trips_through_json_and_names_unknown_keys():
     with pytest.raises(ConfigError, match=r"Unknown NetworkConfig settings \['depth'\]"):
         NetworkConfig.from_dict({**configs[1].to_dict(), "depth": 3})
 
+
+
+def test_ssgan_records_from_before_reference_batch_norm_keep_per_batch_statistics():
+    from bigan_tf.config import SSGANConfig
+    old = SSGANConfig.for_network("conv").to_dict()
+    del old["reference_batch_norm"]
+    assert SSGANConfig.from_dict(old).reference_batch_norm is False
+    assert SSGANConfig.for_network("conv").reference_batch_norm is True

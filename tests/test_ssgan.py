@@ -15,6 +15,7 @@ from PIL import Image
 from bigan_tf import losses as L
 from bigan_tf.experiment import read_metrics
 from bigan_tf.data import DataConfig, balanced_subset, load, load_image_data
+from bigan_tf.networks.layers import BatchNorm, reference_batch_norm
 from bigan_tf.data.hdf5 import load_ssgan_hdf5
 from bigan_tf.errors import ConfigError, DataError
 from bigan_tf.ssgan import (SSGAN, SSGANConfig, build_ssgan_networks, confusion_matrix,
@@ -198,6 +199,42 @@ def test_conv_batch_norm_statistics_come_from_each_networks_first_real_call():
                                0.01 * tf.reduce_mean(first_g, [0, 1, 2]).numpy(), atol=1e-6)
 
 
+def test_reference_batch_norm_normalises_later_batches_with_the_first_ones_moments():
+    layer = BatchNorm(epsilon=1e-3)
+    first = tf.random.stateless_normal([16, 3], [1, 2]) * 2.0 + 5.0
+    later = tf.random.stateless_normal([4, 3], [3, 4])
+    layer(first, training=False)  # built
+    with reference_batch_norm(layer):
+        layer(first, training=True)
+        out = layer(later, training=True)
+    mean, variance = tf.nn.moments(first, [0])
+    np.testing.assert_allclose(out.numpy(), ((later - mean) / tf.sqrt(variance + 1e-3)).numpy(),
+                               rtol=1e-5, atol=1e-5)
+    # Only the first call moved the averages (Keras's rule: 0.99 * 0 + 0.01 * mean).
+    np.testing.assert_allclose(layer.moving_mean.numpy(), 0.01 * mean.numpy(), rtol=1e-5)
+    # Outside the context every call has its own statistics again.
+    alone = layer(later, training=True).numpy()
+    np.testing.assert_allclose(alone.mean(0), 0.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("reference", [True, False])
+def test_a_collapsed_generator_gets_a_gradient_only_with_reference_batch_norm(reference):
+    """G(z) identical for the whole batch: with per-batch statistics D's last batch norm
+    (a 1x1 map, so zero variance) outputs its offset whatever the image, and G's loss
+    has no gradient; normalised by the real batch's statistics it has one."""
+    model = SSGAN(SSGANConfig.for_network("conv", latent_dim=8,
+                                          reference_batch_norm=reference), name="collapse")
+    x_u = tf.random.stateless_uniform([16, 28, 28, 1], [5, 6])
+    collapsed = tf.Variable(tf.fill([16, 28, 28, 1], 0.3))
+    with tf.GradientTape() as tape:
+        with model._normalized_by_real():
+            model.classifier(x_u, training=True)
+            logits = model.classifier(collapsed, training=True)["logits"]
+        loss = tf.reduce_mean(L.kplus1_generator_loss(logits))
+    gradient = tf.reduce_max(tf.abs(tape.gradient(loss, collapsed))).numpy()
+    assert (gradient > 1e-4) if reference else (gradient < 1e-6), gradient
+
+
 def test_supervised_only_trains_the_classifier_alone():
     model = SSGAN(SSGANConfig(**{**SMALL.to_dict(), "image_shape": (28, 28, 1),
                                  "classifier_units": (128, 64), "unsupervised_weight": 0.0}),
@@ -292,7 +329,8 @@ def test_resume_and_eval_command_line(ssgan_run, mnist_dir, tmp_path):
     config = json.load(open(tmp_path / "run" / "config.json"))
     assert config["ssgan"]["network"] == "conv" and config["ssgan"]["latent_dim"] == 128
     assert config["ssgan"]["clip_norm"] == 5 and config["data"]["num_train"] == 300
-    assert config["ssgan"]["feature_matching"] is False  # the conv family's default
+    assert config["ssgan"]["feature_matching"] is True  # the conv family's default
+    assert config["ssgan"]["reference_batch_norm"] is True
     assert config["data"]["config"]["source"] == "mnist"
     assert config["data"]["config"]["root"] == os.path.abspath(mnist_dir)
     assert config["data"]["config"]["max_train_images"] == 300

@@ -50,7 +50,12 @@ flags.DEFINE_float("clip_norm", None, "Clip each gradient to this global norm (0
                    "default: 20 conv, 0 mlp).")
 flags.DEFINE_boolean("feature_matching", None, "G matches the mean of D's last hidden layer "
                      "on real and generated batches; off: the non-saturating loss -log "
-                     "p(real | G(z)) (default: off for conv, on for mlp).")
+                     "p(real | G(z)) (default: on).")
+flags.DEFINE_boolean("reference_batch_norm", True, "The conv D normalises the labelled and "
+                     "generated batches with the unlabelled real batch's statistics (as it "
+                     "normalises test images with their moving averages); off: each batch "
+                     "with its own, as the SSGAN-TensorFlow code (a collapsed G then goes "
+                     "unseen). The MLP D has no batch norm.")
 flags.DEFINE_float("reconstruction_weight", 0.0, "Initial weight of the annealed auxiliary "
                    "L1 loss between G(z) and real images (README trick; 0 = off).")
 flags.DEFINE_integer("reconstruction_anneal_steps", 1000, "Steps over which it falls to 0.")
@@ -84,6 +89,7 @@ def main(argv):
         beta_1=FLAGS.beta_1, generator_updates=FLAGS.generator_updates,
         label_smoothing=FLAGS.label_smoothing, clip_norm=FLAGS.clip_norm,
         feature_matching=FLAGS.feature_matching,
+        reference_batch_norm=FLAGS.reference_batch_norm,
         reconstruction_weight=FLAGS.reconstruction_weight,
         reconstruction_anneal_steps=FLAGS.reconstruction_anneal_steps,
         unsupervised_weight=FLAGS.unsupervised_weight)

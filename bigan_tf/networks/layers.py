@@ -46,7 +46,7 @@ class BatchNorm(keras.layers.BatchNormalization):
     statistics over the *global* batch under `tf.distribute`, so a model means
     the same on any number of replicas.
 
-    Three switches, set with the context managers below, change training mode:
+    Four switches, set with the context managers below, change training mode:
     `update_moving_statistics=False` normalises with batch statistics but leaves
     the moving averages alone; a non-None `moment_recorder` list additionally
     receives each call's (batch mean, biased batch variance, count
@@ -55,6 +55,8 @@ class BatchNorm(keras.layers.BatchNormalization):
     but the call neither updates the moving averages nor is recorded. The
     original builds a second network for such calls and never gathers its
     statistics updates, so its test-time statistics come from the first call.
+    Inside `reference_batch_norm`, the first call keeps its batch moments as
+    the reference and every later call normalises with them.
     """
 
     def __init__(self, epsilon: float = 1e-8, synchronized: bool = True, **kwargs):
@@ -62,6 +64,8 @@ class BatchNorm(keras.layers.BatchNormalization):
         self.update_moving_statistics = True
         self.collects_statistics = True
         self.moment_recorder: List[Tuple[tf.Tensor, tf.Tensor]] | None = None
+        self.uses_reference = False
+        self.reference_moments: Tuple[tf.Tensor, tf.Tensor] | None = None
 
     def _moments(self, inputs, mask):
         ctx = tf.distribute.get_replica_context()
@@ -83,6 +87,17 @@ class BatchNorm(keras.layers.BatchNormalization):
         return mean, variance
 
     def call(self, inputs, training=None, mask=None):
+        if self.uses_reference and training and self.trainable and mask is None:
+            if self.reference_moments is not None:
+                # A later call: the reference batch's moments, nothing updated or recorded.
+                mean, variance = self.reference_moments
+                outputs = keras.ops.batch_normalization(
+                    tf.cast(inputs, tf.float32), mean, variance, axis=self.axis,
+                    offset=self.beta if self.center else None,
+                    scale=self.gamma if self.scale else None, epsilon=self.epsilon)
+                return tf.cast(outputs, self.compute_dtype)
+            # The first call: its own moments (computed again below, as usual) are kept.
+            self.reference_moments = self._moments(tf.cast(inputs, tf.float32), None)
         plain = (self.update_moving_statistics and self.collects_statistics
                  and self.moment_recorder is None)
         if plain or not (training and self.trainable) or mask is not None or self.renorm:
@@ -147,6 +162,31 @@ def secondary_call(*models) -> Iterator[None]:
     finally:
         for layer, value in zip(layers, previous):
             layer.collects_statistics = value
+
+
+@contextlib.contextmanager
+def reference_batch_norm(*models) -> Iterator[None]:
+    """Normalise every batch with the first one's statistics (a reference batch).
+
+    Inside, the first training-mode call of each batch norm behaves as usual
+    (batch statistics; moving averages updated unless another context says
+    otherwise) and keeps its batch mean and variance; every later call
+    normalises with those, updating and recording nothing. Salimans et al.'s
+    reference batch normalisation, with the step's real batch as the reference:
+    a discriminator then sees generated images on the scale of real ones. With
+    per-batch statistics a batch norm over a 1×1 map (the SSGAN conv D's last)
+    normalises a generator collapsed to one image to exactly its offset: D's
+    output no longer depends on that image, and G's loss has no gradient
+    towards any other. Takes effect at trace time.
+    """
+    layers = batch_norm_layers(*models)
+    for layer in layers:
+        layer.uses_reference, layer.reference_moments = True, None
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.uses_reference, layer.reference_moments = False, None
 
 
 def decayed_variables(variables, *models) -> List:
