@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Optional, Tuple
 
+from bigan_tf.config.record import ConfigRecord
 from bigan_tf.data.image_sources import BAD_IMAGE_POLICIES, IMAGE_CHECKS
 from bigan_tf.data.preprocessing import Preprocessing
 from bigan_tf.errors import ConfigError
@@ -25,7 +26,7 @@ SOURCES_HELP = ("mnist, fashion_mnist, idx (IDX files), hdf5 (SSGAN format), lis
 
 
 @dataclasses.dataclass(frozen=True)
-class DataConfig:
+class DataConfig(ConfigRecord):
     """Where the images come from and what is done to them before the model.
 
     source           one of `SOURCES_HELP`.
@@ -100,20 +101,10 @@ class DataConfig:
                               f"got {self.bad_images!r}.")
         return self
 
-    def to_dict(self) -> Dict[str, Any]:
-        return dataclasses.asdict(self)
-
     @classmethod
     def from_dict(cls, record: Dict[str, Any]) -> "DataConfig":
-        """The inverse of `to_dict` (JSON lists back to tuples); unknown keys are an error."""
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(record) - fields)
-        if unknown:
-            raise ConfigError(f"Unknown data settings {unknown}: the record was written by "
-                              "another version of bigan_tf.")
+        """`ConfigRecord.from_dict`, with the nested preprocessing read back too."""
         values = dict(record)
-        if values.get("include_labels") is not None:
-            values["include_labels"] = tuple(values["include_labels"])
         if values.get("preprocessing") is not None:
             values["preprocessing"] = Preprocessing(**values["preprocessing"])
-        return cls(**values)
+        return super().from_dict(values)
