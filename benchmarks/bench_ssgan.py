@@ -9,6 +9,12 @@ the K+1 SSGAN (feature matching) and the supervised-only baseline
 (unsupervised_weight=0: the same classifier and labelled batches, no GAN
 loss). Prints the MNIST test accuracy of each after every `--disp_interval`
 epochs, the final margin and the seconds per epoch.
+
+    python -m benchmarks.bench_ssgan --measure=collapse --variant=per_batch
+
+follows the conv generator's variety over a few hundred steps for one way of
+batch-normalising D and one G loss (why the conv G collapsed, BENCHMARKS.md);
+`--measure=steps` times the train step.
 """
 
 from __future__ import annotations
@@ -29,11 +35,20 @@ flags.DEFINE_string("data_dir", os.path.normpath(os.path.join(_REPO_ROOT, "..", 
 flags.DEFINE_string("out_dir", "/tmp/bench_ssgan", "Experiment folders go here "
                     "(NETWORK/ssgan, NETWORK/supervised_only; rerun: resumed).")
 flags.DEFINE_enum("network", "conv", ("conv", "mlp"), "The SSGAN network family.")
-flags.DEFINE_enum("measure", "accuracy", ("accuracy", "steps"),
+flags.DEFINE_enum("measure", "accuracy", ("accuracy", "steps", "collapse"),
                   "accuracy: the SSGAN vs supervised-only runs; steps: seconds per train step "
                   "(batch 100 + 100, 28x28) of the conv family with G's first convolution "
                   "tap-wise (SmallMapConv2D, ours) and as a plain Conv2D, and of the MLP "
-                  "family, interleaved in one process.")
+                  "family, interleaved in one process; collapse: the conv family's generator "
+                  "variety over --collapse_steps steps of one --variant.")
+flags.DEFINE_enum("variant", "reference_fm",
+                  ("per_batch", "per_batch_fm", "reference", "reference_fm"),
+                  "--measure=collapse: D's batch norm on per-batch or the real batch's "
+                  "statistics (reference_batch_norm), G's loss adversarial or feature "
+                  "matching (_fm).")
+flags.DEFINE_integer("collapse_steps", 400, "--measure=collapse: training steps.")
+flags.DEFINE_integer("collapse_batch_size", 32, "--measure=collapse: unlabelled batch "
+                     "(SSGAN-TensorFlow's 32; 100 labelled images per step).")
 flags.DEFINE_integer("rounds", 3, "--measure=steps: interleaved rounds of 5 steps each.")
 flags.DEFINE_integer("labels_per_class", 10, "Labelled examples per class.")
 flags.DEFINE_integer("epochs", 10, "Epochs over the 60k unlabelled training images.")
@@ -85,10 +100,51 @@ def measure_steps():
     return 0
 
 
+def measure_collapse():
+    """How varied G's images stay: every 50 steps, the per-pixel standard deviation
+    over 100 fixed z (training-mode G) averaged over pixels; 0 = every z gives one image."""
+    import numpy as np
+    import tensorflow as tf
+    from bigan_tf.data.pipeline import balanced_subset, load_image_data, ssgan_dataset
+    from bigan_tf.images import make_grid, write_png
+    from bigan_tf.ssgan import SSGAN, SSGANConfig
+
+    config = SSGANConfig.for_network("conv", reference_batch_norm=FLAGS.variant.startswith(
+        "reference"), feature_matching=FLAGS.variant.endswith("_fm"))
+    data = load_image_data("mnist", FLAGS.data_dir, use_test_set=True)
+    model = SSGAN(config, noise_seed=FLAGS.seed)
+    model.compile_for_training()
+    labelled = balanced_subset(data.train_labels, FLAGS.labels_per_class, FLAGS.seed)
+    batches = iter(ssgan_dataset(data, labelled, FLAGS.collapse_batch_size, 100, FLAGS.seed,
+                                 0, 10))
+    step = tf.function(model.train_step)
+    z = tf.random.stateless_uniform([100, config.latent_dim], [FLAGS.seed, 3], -1.0, 1.0)
+    print(f"variant {FLAGS.variant}: reference_batch_norm={config.reference_batch_norm}, "
+          f"feature_matching={config.feature_matching}")
+    print("step | D | G | D_fake_acc | G variety (pixel std over z)")
+    start = time.time()
+    for i in range(1, FLAGS.collapse_steps + 1):
+        logs = step(next(batches))
+        if i % 50 == 0:
+            variety = float(np.mean(np.std(model.generator(z, training=True).numpy(), axis=0)))
+            print(f"{i:4d} | {float(logs['D']):.3f} | {float(logs['G']):.3f} | "
+                  f"{float(logs['D_fake_acc']):.3f} | {variety:.4f}", flush=True)
+    real = data.val_images[:100].astype(np.float32) / 255.0
+    print(f"real images' variety: {float(np.mean(np.std(real, axis=0))):.4f}; "
+          f"{time.time() - start:.0f} s")
+    path = os.path.join(FLAGS.out_dir, f"collapse_{FLAGS.variant}.png")
+    os.makedirs(FLAGS.out_dir, exist_ok=True)
+    write_png(path, make_grid(model.generator(z, training=False).numpy()[:64], 8))
+    print(f"samples (inference mode): {path}")
+    return 0
+
+
 def main(argv):
     del argv
     if FLAGS.measure == "steps":
         return measure_steps()
+    if FLAGS.measure == "collapse":
+        return measure_collapse()
     import tensorflow as tf
     from bigan_tf.experiment import read_metrics
     from bigan_tf.data import load_image_data
