@@ -25,6 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from bigan_tf.data.image_files import StreamedImageData
 from bigan_tf.data.pipeline import ImageData, balanced_subset, to_model_range, training_dataset
 from bigan_tf.errors import ConfigError
 from bigan_tf.hub import EncoderLayer
@@ -106,8 +107,12 @@ class TransferEvaluator:
         return {}
 
     def real_grid(self) -> np.ndarray:
-        images = to_model_range(self.data.val_images[:100], flatten=False).numpy()
-        return make_grid(images, 10)
+        """Up to 10 rows of 10 validation images (fewer for a small validation set)."""
+        count = min(100, len(self.data.val_images))
+        rows = min(10, count)
+        images = to_model_range(self.data.val_images[:count - count % rows],
+                                flatten=False).numpy()
+        return make_grid(images, rows)
 
 
 def train_classifier(strategy: tf.distribute.Strategy, handle: str, data: ImageData, mode: str,
@@ -122,7 +127,9 @@ def train_classifier(strategy: tf.distribute.Strategy, handle: str, data: ImageD
     """Trains `build_classifier` on a balanced labelled subset; returns test accuracy.
 
     `labels_per_class` images of every class are drawn from `data.train_*`
-    with `seed` (all of them when None); accuracy is measured on
+    with `seed` (all of them when None); a streamed `data` (image files,
+    TFDS: `StreamedImageData`) trains on its whole stream, in the paper's
+    ImageNet protocol (Table 2). Accuracy is measured on
     `data.val_*` (the test set when loaded with `use_test_set=True`). Adam
     for `steps` minibatches of the global `batch_size`.
 
@@ -138,16 +145,34 @@ def train_classifier(strategy: tf.distribute.Strategy, handle: str, data: ImageD
     """
     parse_mode(mode)
     epochs, steps_per_epoch = epochs_of(steps, steps_per_epoch)
+    streamed = isinstance(data, StreamedImageData)
+    if streamed and labels_per_class:
+        raise ConfigError(f"--labels_per_class draws from images in memory; {data.source} "
+                          "streams: leave it unset (every labelled image trains), or select "
+                          "with --max_labels / --max_train_images.")
     images, labels = data.train_images, data.train_labels
     if labels_per_class:
         index = balanced_subset(labels, labels_per_class, seed)
         images, labels = images[index], labels[index]
+    num_labelled = data.num_train if streamed else len(images)
     replicas = strategy.num_replicas_in_sync
-    batch_size = max(replicas, min(batch_size, len(images)) // replicas * replicas)
+    batch_size = max(replicas, min(batch_size, num_labelled) // replicas * replicas)
+
+    def make_dataset(first: int, last: int) -> tf.data.Dataset:
+        """Batches of epochs [first, last) of `steps_per_epoch` steps each."""
+        if not streamed:
+            return training_dataset(images, labels, batch_size, seed, first, last,
+                                    flatten=False, steps_per_epoch=steps_per_epoch)
+        # Whole passes over the files as the stream makes them, cut into epochs of
+        # steps_per_epoch steps (a resumed run skips the batches it has trained on).
+        passes = -(-last * steps_per_epoch // (data.num_train // batch_size))
+        return data.training_dataset(batch_size, seed, 0, passes, flatten=False).skip(
+            first * steps_per_epoch).take((last - first) * steps_per_epoch)
+
     config_record = {
         "model": "transfer",
         "transfer": {"hub_module": handle, "mode": mode, "labels_per_class": labels_per_class,
-                     "num_labelled": int(len(images)), "steps": steps,
+                     "num_labelled": int(num_labelled), "steps": steps,
                      "steps_per_epoch": steps_per_epoch, "batch_size": batch_size,
                      "learning_rate": learning_rate, "seed": seed, **(record or {})},
         "data": data.record(),
@@ -169,13 +194,11 @@ def train_classifier(strategy: tf.distribute.Strategy, handle: str, data: ImageD
                            "batch_size": batch_size, "seed": seed})
         result = fit_model(
             strategy, build_model, make_evaluator=lambda model: TransferEvaluator(model, data),
-            make_dataset=lambda first, last: training_dataset(
-                images, labels, batch_size, seed, first, last, flatten=False,
-                steps_per_epoch=steps_per_epoch),
+            make_dataset=make_dataset,
             steps_per_epoch=steps_per_epoch, constant_epochs=epochs, total_epochs=epochs,
             run=run, config_record=config_record, print_fn=print_fn,
             extra_callbacks=extra_callbacks)
     return {"model": result["model"], "mode": mode, "labels_per_class": labels_per_class,
-            "num_labelled": int(len(images)), "steps": steps, "batch_size": batch_size,
+            "num_labelled": int(num_labelled), "steps": steps, "batch_size": batch_size,
             "test_accuracy": result["metrics"]["ACC"] / 100.0,
             "num_test": int(len(data.val_images))}

@@ -113,6 +113,32 @@ def test_train_imagenet_generalized_on_an_image_folder(image_tree, tmp_path):
         trained.model, trained.network, str(tmp_path / "sm"))).signatures
     assert signatures["encode"](images=tf.zeros([2, 64, 64, 3]))["latent"].shape == (2, 16)
     assert signatures["generate"](z=tf.zeros([2, 16]))["images"].shape == (2, 32, 32, 3)
+    # The paper's Table 2 step on the same files: the exported encoder's first layer fixed,
+    # the rest trained on every labelled image, streamed and cropped to its 64-px input.
+    from bigan_tf.export.exporters import export_hub_module
+    hub_dir = export_hub_module(trained.model, trained.network, str(tmp_path / "hub"),
+                                trained=trained)
+    tuned = subprocess.run(
+        [sys.executable, "-m", "trainers.finetune", f"--hub_module={hub_dir}",
+         "--mode=freeze:1", "--dataset=folder", f"--data_dir={image_tree}", "--raw_size=72",
+         "--bad_images=skip", "--steps=6", "--steps_per_epoch=3", "--batch_size=4",
+         f"--exp_dir={tmp_path / 'tuned'}", "--verbose=0"],
+        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
+        text=True, timeout=300)
+    assert tuned.returncode == 0, tuned.stderr[-3000:]
+    result = json.load(open(tmp_path / "tuned" / "results.json"))
+    assert result["num_labelled"] == 18 and result["steps"] == 6  # 19 files, 1 unreadable
+    record = json.load(open(tmp_path / "tuned" / "config.json"))
+    assert record["data"]["config"]["preprocessing"] == {
+        "raw_size": 72, "crop_size": 64, "channels": 3, "flip": False}
+    subset = subprocess.run(
+        [sys.executable, "-m", "trainers.finetune", f"--hub_module={hub_dir}",
+         "--dataset=folder", f"--data_dir={image_tree}", "--bad_images=skip",
+         "--labels_per_class=2", f"--exp_dir={tmp_path / 'subset'}"],
+        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
+        text=True, timeout=300)
+    assert subset.returncode == 2 and "--labels_per_class draws from images in memory" in \
+        subset.stderr
     failed = run("--raw_size=72", "--crop_size=64", f"--exp_dir={tmp_path / 'bad'}")
     assert failed.returncode == 2 and "broken.jpg" in failed.stderr
     assert "--bad_images=skip" in failed.stderr

@@ -25,14 +25,16 @@ SOURCES = ("mnist, fashion_mnist, idx (IDX files in --data_dir), hdf5 (SSGAN for
 
 
 def define_data_flags(dataset: str = "mnist", use_test_set: Optional[bool] = False,
-                      image_files: bool = False) -> None:
+                      image_files: bool = False, raw_size: Optional[int] = 72,
+                      crop_size: Optional[int] = 64) -> None:
     """--dataset, --data_dir, --max_train_images; the others on request.
 
     `use_test_set`: the default of --use_test_set, or None for a program that
     always uses its own protocol (no flag). `image_files` adds the
     preprocessing and selection flags of the ImageNet setting (--raw_size,
     --crop_size, --flip, --max_labels, --include_labels, --image_check,
-    --bad_images, and --max_images as the original's name of --max_train_images).
+    --bad_images, and --max_images as the original's name of --max_train_images),
+    with `raw_size` and `crop_size` as defaults (None: the model's input size).
     """
     flags.DEFINE_string("dataset", dataset, SOURCES + ".")
     flags.DEFINE_string("data_dir", None,
@@ -50,12 +52,15 @@ def define_data_flags(dataset: str = "mnist", use_test_set: Optional[bool] = Fal
     if not image_files:
         return
     flags.DEFINE_alias("max_images", "max_train_images")
-    flags.DEFINE_integer("raw_size", 72,
+    model_size = " (default: the model's input size)"
+    flags.DEFINE_integer("raw_size", raw_size,
                          "Resize each image's short edge to this (antialiased) before cropping; "
-                         "72 for the BiGAN, 128 for the generalized BiGAN.")
-    flags.DEFINE_integer("crop_size", 64,
+                         "72 for the BiGAN, 128 for the generalized BiGAN"
+                         + (model_size.replace("input", "crop") if raw_size is None else "") + ".")
+    flags.DEFINE_integer("crop_size", crop_size,
                          "Crop size: random crops for training, centre crops for evaluation. "
-                         "This is the encoder's input size; in-memory images are resized to it.")
+                         "This is the encoder's input size; in-memory images are resized to it"
+                         + (model_size if crop_size is None else "") + ".")
     flags.DEFINE_boolean("flip", False, "Random horizontal flips in training (the original: none).")
     flags.DEFINE_integer("max_labels", None, "Keep only labels 0..N-1.")
     flags.DEFINE_string("include_labels", None, "Keep only these labels (comma-separated).")
@@ -77,32 +82,46 @@ def resolved_data_dir(dataset: str, data_dir):
 
 
 def data_config_from_flags(use_test_set: bool = False, channels: int = 3,
-                           num_val: Optional[int] = None, num_reference: int = 50000):
+                           num_val: Optional[int] = None, num_reference: int = 50000,
+                           model_image_shape=None):
     """The `DataConfig` of the flags `define_data_flags` defined.
 
     `use_test_set` applies where the program has no --use_test_set flag;
     `channels` is the model's, for the image-file flags; `num_val` and
     `num_reference` size the in-memory parts of streamed sources.
+    `model_image_shape` (a callable returning (H, W, C), asked only when
+    needed) supplies an unset --crop_size and the channels. With image-file
+    flags whose sizes default to None, images are preprocessed only for a file
+    source or when --raw_size or --crop_size is given; otherwise in-memory
+    data keeps its own size.
     """
     from bigan_tf.data import DataConfig
+    from bigan_tf.data.config import FILE_SOURCES
     from bigan_tf.data.image_sources import parse_label_list
     from bigan_tf.data.preprocessing import Preprocessing
-
-    from bigan_tf.data.config import FILE_SOURCES
     from bigan_tf.errors import ConfigError
 
     values = FLAGS.flag_values_dict()
     selection = {}
     if FLAGS.dataset in FILE_SOURCES and "raw_size" not in values:
         raise ConfigError(f"--dataset={FLAGS.dataset} (image files) is read by "
-                          "trainers.train_imagenet; this program reads mnist, fashion_mnist, "
-                          "idx, hdf5 or tfds:NAME.")
+                          "trainers.train_imagenet and trainers.finetune; this program reads "
+                          "mnist, fashion_mnist, idx, hdf5 or tfds:NAME.")
     if "raw_size" in values:
         labels = parse_label_list(FLAGS.include_labels)
-        selection = dict(
-            preprocessing=Preprocessing(FLAGS.raw_size, FLAGS.crop_size, channels, FLAGS.flip),
-            max_labels=FLAGS.max_labels, include_labels=tuple(labels) if labels else None,
-            image_check=FLAGS.image_check, bad_images=FLAGS.bad_images)
+        selection = dict(max_labels=FLAGS.max_labels,
+                         include_labels=tuple(labels) if labels else None,
+                         image_check=FLAGS.image_check, bad_images=FLAGS.bad_images)
+        if FLAGS.raw_size or FLAGS.crop_size or FLAGS.dataset in FILE_SOURCES:
+            crop_size, shape = FLAGS.crop_size, None
+            if model_image_shape is not None:
+                shape = model_image_shape()
+                channels = shape[2] if shape else channels
+                crop_size = crop_size or (shape[0] if shape else None)
+            if not crop_size:
+                raise ConfigError("The model does not say its input size: give --crop_size.")
+            selection["preprocessing"] = Preprocessing(FLAGS.raw_size or crop_size, crop_size,
+                                                       channels, FLAGS.flip)
     root = resolved_data_dir(FLAGS.dataset, FLAGS.data_dir)
     return DataConfig(
         # Absolute: config.json must name the same folder from any working directory.

@@ -4,9 +4,16 @@ r"""Trains a classifier on top of an exported BiGAN encoder and reports test acc
     python -m trainers.finetune --hub_module=exports/mnist_encoder --labels_per_class=100 --mode=finetune
     python -m trainers.finetune --hub_module=exports/mnist_encoder --mode=freeze:1
     python -m trainers.finetune --hub_module=exports/mnist_encoder --init=random --mode=finetune
+    # The paper's Table 2 protocol: an ImageNet encoder with its first K layers fixed,
+    # the rest trained on every labelled image (class folders, list files or TFDS):
+    python -m trainers.finetune --hub_module=exports/imagenet_encoder --mode=freeze:2 \
+        --dataset=folder --data_dir=data/imagenet --raw_size=72 --steps=100000
 
 `--labels_per_class` labelled training images per class are drawn with a fixed
-seed (balanced); accuracy is measured on the dataset's test set. `--init=random`
+seed (balanced); accuracy is measured on the dataset's test set. Image files
+(--dataset=folder or list) and TFDS with --crop_size stream through the
+ImageNet preprocessing (resize the short edge to --raw_size, crop to the
+module's input size) and train on all their labelled images. `--init=random`
 is the baseline: the same architecture (read from the module's bigan_tf.json),
 freshly initialised, exported and loaded the same way.
 
@@ -37,7 +44,10 @@ flags.DEFINE_string("mode", "linear",
 flags.DEFINE_enum("init", "pretrained", ("pretrained", "random"),
                   "pretrained: the module's weights; random: the same architecture freshly "
                   "initialised (the baseline).")
-define_data_flags(use_test_set=None)
+define_data_flags(use_test_set=None, image_files=True, raw_size=None, crop_size=None)
+flags.DEFINE_integer("num_val", None, "Streamed sources (image files, TFDS with --crop_size): "
+                     "validation images scored (default 10,000); in-memory data: its whole "
+                     "test split.")
 flags.DEFINE_integer("labels_per_class", None,
                      "Labelled training images per class (balanced, fixed seed); unset: all.")
 flags.DEFINE_integer("steps", 2000, "Optimizer steps.")
@@ -72,11 +82,16 @@ def main(argv):
     from bigan_tf.distribute import make_strategy
     from bigan_tf.errors import ConfigError
     from bigan_tf.experiment import RESULTS_FILE, atomic_write_text, check_writable
+    from bigan_tf.hub import EncoderLayer
     from bigan_tf.transfer import epochs_of, parse_mode, train_classifier
     from bigan_tf.export.exporters import export_random_init_like
 
     parse_mode(FLAGS.mode)
-    data_config = data_config_from_flags(use_test_set=True)
+    # Image files (and TFDS with --crop_size) stream through the ImageNet preprocessing,
+    # cropped to the module's input size unless --crop_size says otherwise.
+    data_config = data_config_from_flags(
+        use_test_set=True, num_val=FLAGS.num_val, num_reference=100,
+        model_image_shape=lambda: EncoderLayer(FLAGS.hub_module).image_shape)
     epochs_of(FLAGS.steps, FLAGS.steps_per_epoch)  # checked before any data is loaded
     if FLAGS.labels_per_class is not None and FLAGS.labels_per_class < 1:
         raise ConfigError(f"--labels_per_class must be >= 1 (leave it unset for every label), "
