@@ -33,7 +33,8 @@ from absl import app, flags
 
 from trainers.cli import run_main
 from trainers.data_flags import data_config_from_flags, define_data_flags
-from trainers.training_flags import define_run_control_flags, run_control_from_flags
+from trainers.training_flags import (define_run_control_flags, define_strategy_flags,
+                                     run_control_from_flags)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("hub_module", None, "Encoder module exported by export.export_hub.",
@@ -61,9 +62,7 @@ flags.DEFINE_string("exp_dir", None,
                     "Run folder (config.json, metrics.jsonl, checkpoints/, results.json); "
                     "default: exp/finetune/MODULE-INIT-MODE-LABELS-sSEED.")
 flags.DEFINE_string("output_dir", None, "If set, results.json is also written there.")
-flags.DEFINE_enum("strategy", "auto", ("auto", "default", "one_device", "mirrored"),
-                  "tf.distribute strategy.")
-flags.DEFINE_integer("cpu_replicas", None, "Mirror over N logical CPU devices (testing).")
+define_strategy_flags()
 define_run_control_flags()
 
 

@@ -24,7 +24,8 @@ from absl import app, flags
 
 from trainers.cli import run_main, strategy_from_flags
 from trainers.data_flags import data_config_from_flags, define_data_flags
-from trainers.training_flags import define_run_control_flags, run_control_from_flags
+from trainers.training_flags import (define_run_control_flags, define_strategy_flags,
+                                     run_control_from_flags)
 
 FLAGS = flags.FLAGS
 define_data_flags(use_test_set=None)
@@ -64,9 +65,7 @@ flags.DEFINE_float("unsupervised_weight", 1.0, "Weight of D's GAN loss; 0 trains
 flags.DEFINE_integer("disp_interval", 1, "Evaluate every N epochs.")
 flags.DEFINE_integer("save_interval", None, "Also checkpoint every N epochs (always at the end).")
 flags.DEFINE_integer("seed", 0, "Seed of the labelled subset, weights, data order and noise.")
-flags.DEFINE_enum("strategy", "auto", ("auto", "default", "one_device", "mirrored"),
-                  "tf.distribute strategy (see train_mnist).")
-flags.DEFINE_integer("cpu_replicas", None, "Mirror over N logical CPUs (testing).")
+define_strategy_flags()
 define_run_control_flags()
 
 

@@ -92,11 +92,7 @@ def define_training_flags(data_flags: bool = True, num_val: int = 10000,
     define_run_control_flags()
     flags.DEFINE_integer("seed", 0, "Seed of the weights, data order and noise.")
     # Execution.
-    flags.DEFINE_enum("strategy", "auto",
-                      ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu"),
-                      "tf.distribute strategy: auto = mirrored over the visible GPUs, or none; "
-                      "multi_worker = MultiWorkerMirroredStrategy over the cluster in TF_CONFIG; "
-                      "tpu = TPUStrategy on --tpu.")
+    define_strategy_flags(multi_worker=True)
     flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --strategy=tpu.")
     flags.DEFINE_float("cluster_timeout", 120.0,
                        "Seconds to wait for every multi-worker task to start before failing.")
@@ -106,15 +102,29 @@ def define_training_flags(data_flags: bool = True, num_val: int = 10000,
     flags.DEFINE_boolean("keep_worker_checkpoints", False,
                          "Multi-worker: keep non-chief workers' checkpoint copies in "
                          "checkpoints/worker-N (normally deleted).")
-    flags.DEFINE_integer("cpu_replicas", None,
-                         "Split the CPU into N logical devices and mirror over them (for testing "
-                         "distribution without GPUs).")
     flags.DEFINE_boolean("jit_compile", None,
                          "Compile the train step with XLA. Unset (auto): on for the MLP networks "
                          "on one device, where it is about 1.9x faster on the CPU, off for "
                          "convolutions (4x slower with XLA on the CPU) and for several CPU "
                          "replicas (TensorFlow cannot compile that); a continued run keeps its "
                          "setting. XLA draws the noise with its own RNG kernel.")
+
+
+def define_strategy_flags(multi_worker: bool = False) -> None:
+    """--strategy and --cpu_replicas; `multi_worker` adds the cluster strategies."""
+    if multi_worker:
+        flags.DEFINE_enum("strategy", "auto",
+                          ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu"),
+                          "tf.distribute strategy: auto = mirrored over the visible GPUs, or "
+                          "none; multi_worker = MultiWorkerMirroredStrategy over the cluster in "
+                          "TF_CONFIG; tpu = TPUStrategy on --tpu.")
+    else:
+        flags.DEFINE_enum("strategy", "auto", ("auto", "default", "one_device", "mirrored"),
+                          "tf.distribute strategy: auto = mirrored over the visible GPUs, or "
+                          "none.")
+    flags.DEFINE_integer("cpu_replicas", None,
+                         "Split the CPU into N logical devices and mirror over them (for testing "
+                         "distribution without GPUs).")
 
 
 def define_run_control_flags() -> None:
