@@ -105,3 +105,16 @@ def test_ssgan_records_from_before_reference_batch_norm_keep_per_batch_statistic
     del old["reference_batch_norm"]
     assert SSGANConfig.from_dict(old).reference_batch_norm is False
     assert SSGANConfig.for_network("conv").reference_batch_norm is True
+
+
+def test_generalized_bigan_refuses_objectives_that_need_e_of_g_before_building():
+    from bigan_tf.config import NetworkConfig, check_objective_fits
+    from bigan_tf.errors import ConfigError
+    generalized = NetworkConfig(family="dcgan", image_shape=(32, 32, 3), encoder_size=64)
+    check_objective_fits(generalized, objective_from_preset("bigan"))
+    with pytest.raises(ConfigError, match="unavailable there"):
+        check_objective_fits(generalized, objective_from_preset("latent_regressor"))
+    with pytest.raises(ConfigError, match="needs an encoder"):
+        check_objective_fits(generalized, objective_from_preset("gan"))
+    check_objective_fits(NetworkConfig(family="dcgan", image_shape=(32, 32, 3)),
+                         objective_from_preset("gan"))

@@ -51,6 +51,7 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     # Import after flag parsing: --helpfull must not pay for TensorFlow's start-up.
     from bigan_tf import NetworkConfig
+    from bigan_tf.config import check_objective_fits
 
     crop_resize = FLAGS.crop_resize or FLAGS.crop_size
     network = NetworkConfig(
@@ -61,9 +62,7 @@ def main(argv):
     # Checked before any image is read: a bad size or source fails at once.
     data_config = data_config_from_flags(num_val=FLAGS.num_val,
                                          num_reference=FLAGS.num_train_reference)
-    network.validate()
-    from bigan_tf.networks import build_networks
-    build_networks(network, objective)  # checks objective against the generalized setting
+    check_objective_fits(network.validate(), objective)
     if network.is_generalized:
         print(f"Note: generalized BiGAN (E reads {FLAGS.crop_size} px, G and D work at "
               f"{crop_resize} px): EGg and the regen sample grid are unavailable, since E "

@@ -7,7 +7,7 @@ data's configuration is `bigan_tf.data.DataConfig`, beside the loaders.
 """
 
 from bigan_tf.config.model import (FLAT_FAMILIES, EvaluationConfig, NetworkConfig,
-                                   OptimizerConfig)
+                                   OptimizerConfig, check_objective_fits)
 from bigan_tf.config.objective import (OBJECTIVE_PRESETS, RECONSTRUCTION_NORMS, Objective,
                                        objective_from_preset)
 from bigan_tf.config.record import ConfigRecord
@@ -15,4 +15,4 @@ from bigan_tf.config.ssgan import SSGAN_NETWORK_DEFAULTS, SSGAN_NETWORKS, SSGANC
 
 __all__ = ["ConfigRecord", "Objective", "OBJECTIVE_PRESETS", "RECONSTRUCTION_NORMS",
            "objective_from_preset", "NetworkConfig", "FLAT_FAMILIES", "OptimizerConfig",
-           "EvaluationConfig", "SSGANConfig", "SSGAN_NETWORKS", "SSGAN_NETWORK_DEFAULTS"]
+           "EvaluationConfig", "check_objective_fits", "SSGANConfig", "SSGAN_NETWORKS", "SSGAN_NETWORK_DEFAULTS"]

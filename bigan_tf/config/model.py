@@ -192,3 +192,22 @@ class EvaluationConfig(ConfigRecord):
         if self.deploy_iters < 0 or self.cls_steps < 0:
             raise ConfigError("--deploy_iters and cls_steps must be >= 0.")
         return self
+
+
+def check_objective_fits(network: NetworkConfig, objective) -> None:
+    """The checks between a network and an objective (`Objective`), before anything is built.
+
+    A generalized BiGAN's E cannot read G's images, so the latent regressors
+    (E(G(z))) are unavailable there, and without an encoder there is nothing
+    to generalize.
+    """
+    if network.is_generalized and objective.encode_weight > 0:
+        raise ConfigError(
+            "The latent regressor baselines (--encode_weight > 0) need E(G(z)), but in a "
+            f"generalized BiGAN G makes {network.image_shape[0]}-px images and E reads "
+            f"{network.encoder_size}-px ones: they are unavailable there. Use the bigan "
+            "objective, or set --crop_resize equal to --crop_size.")
+    if network.is_generalized and not objective.has_encoder:
+        raise ConfigError("A generalized BiGAN (--crop_resize different from --crop_size) "
+                          "needs an encoder; the plain GAN has none: set --crop_resize equal "
+                          "to --crop_size.")

@@ -16,7 +16,7 @@ from typing import Callable, Dict, NamedTuple, Optional
 
 import keras
 
-from bigan_tf.config import NetworkConfig, Objective
+from bigan_tf.config import NetworkConfig, Objective, check_objective_fits
 from bigan_tf.errors import ConfigError
 from bigan_tf.networks import conv, mlp
 from bigan_tf.networks.conditional import (ConditionalDiscriminator, ConditionalGenerator,
@@ -50,16 +50,7 @@ def _build_mnist_mlp(config: NetworkConfig, objective: Objective) -> Networks:
 
 
 def _build_dcgan(config: NetworkConfig, objective: Objective) -> Networks:
-    if config.is_generalized and objective.encode_weight > 0:
-        raise ConfigError(
-            "The latent regressor baselines (--encode_weight > 0) need E(G(z)), but in a "
-            f"generalized BiGAN G makes {config.image_shape[0]}-px images and E reads "
-            f"{config.encoder_size}-px ones: they are unavailable there. Use the bigan "
-            "objective, or set --crop_resize equal to --crop_size.")
-    if config.is_generalized and not objective.has_encoder:
-        raise ConfigError("A generalized BiGAN (--crop_resize different from --crop_size) "
-                          "needs an encoder; the plain GAN has none: set --crop_resize equal "
-                          "to --crop_size.")
+    check_objective_fits(config, objective)
     size, channels = config.image_shape[0], config.image_shape[2]
     common = dict(stddev=config.weight_init_stddev, batch_norm_epsilon=config.batch_norm_epsilon)
     sized = dict(image_size=size, base_width=config.base_width, **common)
