@@ -5,8 +5,11 @@ r"""Exports every network of a trained model as a SavedModel with serving signat
 Signatures (callable with only TensorFlow, e.g. `tf.saved_model.load(DIR).signatures`
 or TF Serving): `encode(images)` -> {latent, features}; `generate(z)` -> {images};
 `reconstruct(images)` -> {images, latent}; `discriminate(images, z)` ->
-{logits, probabilities}; `serving_default` = `encode`. Images are float32
-[batch, H, W, C] in [0, 1]. `bigan_tf.json` lists the signatures' shapes.
+{logits, probabilities}; `serving_default` = `encode`. A semi-supervised GAN run
+(trainers.train_ssgan) gives `classify(images)` -> {probabilities, classes,
+logits} and `generate(z)` -> {images}; `serving_default` = `classify`. Images
+are float32 [batch, H, W, C] in [0, 1]. `bigan_tf.json` lists the signatures'
+shapes.
 """
 
 from __future__ import annotations
@@ -27,7 +30,13 @@ def main(argv):
 
     def export():
         from bigan_tf.checkpoints import load_trained_model
-        from bigan_tf.export.exporters import export_saved_model
+        from bigan_tf.experiment import read_config
+        from bigan_tf.export.exporters import export_saved_model, export_ssgan_saved_model
+        from bigan_tf.ssgan import load_trained_ssgan
+        if (read_config(FLAGS.exp_dir) or {}).get("model") == "ssgan":
+            model, record, epoch = load_trained_ssgan(FLAGS.exp_dir, FLAGS.epoch)
+            return export_ssgan_saved_model(model, FLAGS.output, FLAGS.overwrite, record,
+                                            epoch, FLAGS.exp_dir)
         trained = load_trained_model(FLAGS.exp_dir, FLAGS.epoch)
         return export_saved_model(trained.model, trained.network, FLAGS.output,
                                   FLAGS.overwrite, trained)

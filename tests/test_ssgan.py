@@ -19,7 +19,7 @@ from bigan_tf.networks.layers import BatchNorm, reference_batch_norm
 from bigan_tf.data.hdf5 import load_ssgan_hdf5
 from bigan_tf.errors import ConfigError, DataError
 from bigan_tf.ssgan import (SSGAN, SSGANConfig, build_ssgan_networks, confusion_matrix,
-                            load_trained_ssgan, ssgan_dataset, train_ssgan)
+                            load_trained_ssgan, predict_classes, ssgan_dataset, train_ssgan)
 from bigan_tf.training import RunConfig
 from conftest import REPO_ROOT
 
@@ -268,6 +268,18 @@ def test_conv_family_trains_evaluates_and_resumes_exactly(ssgan_run, tmp_path):
     assert isinstance(model.classifier, type(straight["model"].classifier))
     for a, b in zip(straight["model"].classifier.weights, model.classifier.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())  # incl. batch-norm statistics
+    # Exported like the MLP family: the SavedModel classifies as the trained model does.
+    from bigan_tf.export.exporters import export_ssgan_saved_model
+    exported = tf.saved_model.load(export_ssgan_saved_model(model, str(tmp_path / "export"),
+                                                            record=record, epoch=epoch))
+    images = data.val_images[:16].astype(np.float32) / 255.0
+    out = exported.signatures["classify"](images=tf.constant(images))
+    np.testing.assert_array_equal(out["classes"].numpy(),
+                                  predict_classes(model, data.val_images[:16]))
+    assert out["probabilities"].shape == (16, 10) and out["logits"].shape == (16, 11)
+    z = tf.random.stateless_uniform([3, 16], [1, 2], -1.0, 1.0)
+    np.testing.assert_allclose(exported.signatures["generate"](z=z)["images"].numpy(),
+                               model.generator(z, training=False).numpy(), atol=1e-5)
     run(1, "resumed")
     resumed = run(2, "resumed")  # the same call again continues the run
     assert [r["epoch"] for r in read_metrics(str(tmp_path / "resumed"))] == [0, 1, 2]
@@ -300,7 +312,6 @@ def test_end_to_end_on_real_mnist(ssgan_run):
     assert np.bincount(ssgan_run["data"].train_labels[labelled]).tolist() == [10] * 10
     model, record, epoch = load_trained_ssgan(exp_dir)
     assert epoch == 2 and record["labels_per_class"] == 10
-    from bigan_tf.ssgan import predict_classes
     predicted = predict_classes(model, ssgan_run["data"].val_images)
     accuracy = 100 * np.mean(predicted == ssgan_run["data"].val_labels)
     assert accuracy == pytest.approx(records[-1]["metrics"]["ACC"], abs=1e-6)
@@ -347,6 +358,22 @@ def test_resume_and_eval_command_line(ssgan_run, mnist_dir, tmp_path):
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.load(open(tmp_path / "old_eval" / "results.json"))["test_accuracy"] == \
         results["test_accuracy"]
+    # The MLP family through the exporter's command line.
+    exported = subprocess.run(
+        [sys.executable, "-m", "export.export_saved_model", f"--exp_dir={ssgan_run['exp_dir']}",
+         f"--output={tmp_path / 'mlp_export'}"], cwd=REPO_ROOT, env=env, capture_output=True,
+        text=True, timeout=300)
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    meta = json.load(open(tmp_path / "mlp_export" / "bigan_tf.json"))
+    assert meta["format"] == "bigan_tf.ssgan_saved_model" and meta["epoch"] == 2
+    assert meta["signatures"]["classify"]["outputs"]["probabilities"] == [None, 10]
+    module = tf.saved_model.load(str(tmp_path / "mlp_export"))
+    images = ssgan_run["data"].val_images[:8].astype(np.float32) / 255.0
+    model, _, _ = load_trained_ssgan(ssgan_run["exp_dir"])
+    np.testing.assert_array_equal(
+        module.signatures["serving_default"](images=tf.constant(images))["classes"].numpy(),
+        predict_classes(model, ssgan_run["data"].val_images[:8]))
+    assert module.signatures["generate"](z=tf.zeros([2, 100]))["images"].shape == (2, 28, 28, 1)
     bad = subprocess.run([sys.executable, "-m", "trainers.eval_ssgan",
                           f"--checkpoint={tmp_path / 'none'}"], cwd=REPO_ROOT, env=env,
                          capture_output=True, text=True, timeout=300)

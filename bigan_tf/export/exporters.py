@@ -25,7 +25,7 @@ from bigan_tf.bigan import BiGAN
 from bigan_tf.checkpoints import TrainedModel
 from bigan_tf.config import NetworkConfig, Objective
 from bigan_tf.experiment import read_metrics
-from bigan_tf.export.modules import BiGANSavedModel, HubEncoderModule
+from bigan_tf.export.modules import BiGANSavedModel, HubEncoderModule, SSGANSavedModel
 from bigan_tf.hub import METADATA_FILE, ExportError, read_export_metadata, resolve_handle
 
 FORMAT_VERSION = 1
@@ -168,15 +168,43 @@ def export_saved_model(model, network, output_dir: str, overwrite: bool = False,
                                  network.encoder_image_shape)
         signatures = module.signatures()
         tf.saved_model.save(module, tmp, signatures=signatures)
-        described = {}
-        for name, fn in signatures.items():
-            concrete = fn.get_concrete_function()
-            described[name] = {
-                "inputs": {spec.name: spec.shape.as_list()
-                           for spec in concrete.structured_input_signature[0]},
-                "outputs": {key: value.shape.as_list()
-                            for key, value in concrete.structured_outputs.items()}}
-        write_metadata(tmp, metadata("saved_model", network, trained, signatures=described))
+        write_metadata(tmp, metadata("saved_model", network, trained,
+                                     signatures=_describe(signatures)))
+    return os.path.abspath(output_dir)
+
+
+def _describe(signatures) -> Dict[str, Dict]:
+    """Input and output shapes of each signature, for bigan_tf.json."""
+    described = {}
+    for name, fn in signatures.items():
+        concrete = fn.get_concrete_function()
+        described[name] = {
+            "inputs": {spec.name: spec.shape.as_list()
+                       for spec in concrete.structured_input_signature[0]},
+            "outputs": {key: value.shape.as_list()
+                        for key, value in concrete.structured_outputs.items()}}
+    return described
+
+
+def export_ssgan_saved_model(model, output_dir: str, overwrite: bool = False,
+                             record: Optional[Dict] = None, epoch: Optional[int] = None,
+                             exp_dir: Optional[str] = None) -> str:
+    """Writes a semi-supervised GAN's classifier and generator behind serving signatures
+    (`SSGANSavedModel`); `record`, `epoch` and `exp_dir` describe the training run."""
+    config = model.config
+    h, w, c = config.image_shape
+    with atomic_export_dir(output_dir, overwrite) as tmp:
+        module = SSGANSavedModel(model)
+        signatures = module.signatures()
+        tf.saved_model.save(module, tmp, signatures=signatures)
+        write_metadata(tmp, {
+            "format": "bigan_tf.ssgan_saved_model", "format_version": FORMAT_VERSION,
+            "input": {"dtype": "float32", "shape": [None, h, w, c], "range": [0.0, 1.0],
+                      "layout": "NHWC"},
+            "ssgan": config.to_dict(), "num_classes": config.num_classes,
+            "latent_dim": config.latent_dim, "epoch": epoch, "training_config": record,
+            "last_evaluation": last_metrics(exp_dir, epoch) if exp_dir else None,
+            "signatures": _describe(signatures)})
     return os.path.abspath(output_dir)
 
 

@@ -266,3 +266,41 @@ class BiGANSavedModel(tf.train.Checkpoint):
         if reconstruct is not None:
             signatures["reconstruct"] = reconstruct
         return signatures
+
+
+class SSGANSavedModel(tf.train.Checkpoint):
+    """A trained semi-supervised GAN behind serving signatures.
+
+    `signatures`:
+      * `classify(images)` -> {"probabilities": [B, K] over the real classes,
+        "classes": [B] int64 argmax, "logits": [B, K+1] (the last: "generated")};
+      * `generate(z)` -> {"images"}: G(z) in [0, 1], z ~ U(−1, 1)^latent_dim;
+      * `serving_default` = `classify`.
+    Images are float32 [batch, H, W, C] in [0, 1]; inference mode (D's batch
+    norm on its moving averages, which is how test accuracy is measured).
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        self._untracked = _Untracked(model)  # not tracked: see EncoderPiece
+        self.variables = [w.value for net in model.networks for w in net.weights]
+
+    def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+        model = self._untracked.value
+        config = model.config
+        image_shape = tuple(config.image_shape)
+
+        @tf.function(input_signature=[_image_spec(image_shape)])
+        def classify(images):
+            images = checked_images(images, image_shape)
+            logits = model.classifier(images, training=False)["logits"]
+            real = logits[:, :config.num_classes]
+            return {"probabilities": tf.nn.softmax(real), "classes": tf.argmax(real, -1),
+                    "logits": logits}
+
+        @tf.function(input_signature=[tf.TensorSpec([None, config.latent_dim], tf.float32,
+                                                    name="z")])
+        def generate(z):
+            return {"images": _flat_to_images(model.generator(z, training=False), image_shape)}
+
+        return {"serving_default": classify, "classify": classify, "generate": generate}
