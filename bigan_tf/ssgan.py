@@ -27,11 +27,12 @@ Salimans et al.'s MNIST MLP D with Gaussian noise (no weight normalisation)
 with the BiGAN MNIST generator. Departures from the README's code, both
 families: the losses above are Salimans et al.'s (the README's code fed
 sigmoids to a Huber "supervised" loss and a log-sigmoid G loss); D and G are
-updated in every step (the README's code alternated D and G steps); G's
-loss is feature matching by default, as in Salimans et al. (the README's code
-used the adversarial one); the conv D normalises the labelled and generated
-batches with the real batch's statistics (`reference_batch_norm`; the
-README's code gave every batch its own, which let G collapse unseen).
+updated in every step (the README's code alternated D and G steps). G's
+loss is feature matching by default for the MLPs, as in Salimans et al., and
+the adversarial one for the conv family, as in the README's code. With
+`reference_batch_norm` the conv D normalises the labelled and generated
+batches with the real batch's statistics (the README's code gave every batch
+its own, under which a collapsed G gets no gradient out of the collapse).
 """
 
 from __future__ import annotations

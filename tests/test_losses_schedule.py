@@ -104,7 +104,7 @@ def test_ssgan_records_from_before_reference_batch_norm_keep_per_batch_statistic
     old = SSGANConfig.for_network("conv").to_dict()
     del old["reference_batch_norm"]
     assert SSGANConfig.from_dict(old).reference_batch_norm is False
-    assert SSGANConfig.for_network("conv").reference_batch_norm is True
+    assert SSGANConfig.for_network("conv", reference_batch_norm=True).reference_batch_norm
 
 
 def test_generalized_bigan_refuses_objectives_that_need_e_of_g_before_building():

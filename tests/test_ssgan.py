@@ -340,8 +340,8 @@ def test_resume_and_eval_command_line(ssgan_run, mnist_dir, tmp_path):
     config = json.load(open(tmp_path / "run" / "config.json"))
     assert config["ssgan"]["network"] == "conv" and config["ssgan"]["latent_dim"] == 128
     assert config["ssgan"]["clip_norm"] == 5 and config["data"]["num_train"] == 300
-    assert config["ssgan"]["feature_matching"] is True  # the conv family's default
-    assert config["ssgan"]["reference_batch_norm"] is True
+    assert config["ssgan"]["feature_matching"] is False  # the conv family's default
+    assert config["ssgan"]["reference_batch_norm"] is False
     assert config["data"]["config"]["source"] == "mnist"
     assert config["data"]["config"]["root"] == os.path.abspath(mnist_dir)
     assert config["data"]["config"]["max_train_images"] == 300

@@ -51,12 +51,13 @@ flags.DEFINE_float("clip_norm", None, "Clip each gradient to this global norm (0
                    "default: 20 conv, 0 mlp).")
 flags.DEFINE_boolean("feature_matching", None, "G matches the mean of D's last hidden layer "
                      "on real and generated batches; off: the non-saturating loss -log "
-                     "p(real | G(z)) (default: on).")
-flags.DEFINE_boolean("reference_batch_norm", True, "The conv D normalises the labelled and "
+                     "p(real | G(z)) (default: off for conv, on for mlp).")
+flags.DEFINE_boolean("reference_batch_norm", False, "The conv D normalises the labelled and "
                      "generated batches with the unlabelled real batch's statistics (as it "
-                     "normalises test images with their moving averages); off: each batch "
-                     "with its own, as the SSGAN-TensorFlow code (a collapsed G then goes "
-                     "unseen). The MLP D has no batch norm.")
+                     "normalises test images with their moving averages), so a collapsed G "
+                     "stays visible to it; off: each batch with its own, as the "
+                     "SSGAN-TensorFlow code. The MLP D has no batch norm. See BENCHMARKS.md "
+                     "for what each gave on MNIST.")
 flags.DEFINE_float("reconstruction_weight", 0.0, "Initial weight of the annealed auxiliary "
                    "L1 loss between G(z) and real images (README trick; 0 = off).")
 flags.DEFINE_integer("reconstruction_anneal_steps", 1000, "Steps over which it falls to 0.")
