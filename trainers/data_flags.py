@@ -113,7 +113,7 @@ def data_config_from_flags(use_test_set: bool = False, channels: int = 3,
                          include_labels=tuple(labels) if labels else None,
                          image_check=FLAGS.image_check, bad_images=FLAGS.bad_images)
         if FLAGS.raw_size or FLAGS.crop_size or FLAGS.dataset in FILE_SOURCES:
-            crop_size, shape = FLAGS.crop_size, None
+            crop_size = FLAGS.crop_size
             if model_image_shape is not None:
                 shape = model_image_shape()
                 channels = shape[2] if shape else channels
