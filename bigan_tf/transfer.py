@@ -164,7 +164,8 @@ def train_classifier(strategy: tf.distribute.Strategy, handle: str, data: ImageD
             return training_dataset(images, labels, batch_size, seed, first, last,
                                     flatten=False, steps_per_epoch=steps_per_epoch)
         # Whole passes over the files as the stream makes them, cut into epochs of
-        # steps_per_epoch steps (a resumed run skips the batches it has trained on).
+        # steps_per_epoch steps. A resumed run skips the batches it has trained on,
+        # which still reads and decodes them: resuming late in a pass costs that pass.
         passes = -(-last * steps_per_epoch // (data.num_train // batch_size))
         return data.training_dataset(batch_size, seed, 0, passes, flatten=False).skip(
             first * steps_per_epoch).take((last - first) * steps_per_epoch)
