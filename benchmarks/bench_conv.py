@@ -8,7 +8,8 @@ r"""Convolutional BiGAN: train-step speed, input-pipeline speed, a short Fashion
    the dense float32 matmul roofline read in the same run (before and after).
    FLOPs are analytic: multiply-adds of every convolution, deconvolution and
    FC layer (`forward_macs_per_example`), times 2 (FLOPs) times 3 (forward +
-   two backward products).
+   two backward products). `--image_size=32 --latent_dim=64` times the 32-px
+   variant of the Fashion-MNIST run instead.
 2. pipeline: images/s of the file input pipeline (decode, short-edge resize
    to 72, random 64 crop, batch 128) on JPEGs this script writes: camera-sized
    (400×300) and presized (short edge 72, as `trainers.resize_imageset` makes).
@@ -34,6 +35,11 @@ FLAGS = flags.FLAGS
 flags.DEFINE_list("parts", ["step", "pipeline", "fashion"], "Which parts to run.")
 flags.DEFINE_integer("batch_size", 128, "Train-step and pipeline batch size.")
 flags.DEFINE_integer("timed_steps", 5, "Timed train steps (after 2 warm-up steps).")
+flags.DEFINE_enum("image_size", "64", ("32", "64"),
+                  "Image size of the train-step part (64: train_imagenet.sh's model; 32: the "
+                  "Fashion-MNIST / CIFAR variant).")
+flags.DEFINE_integer("latent_dim", 200, "Latent size of the train-step part (the original's "
+                     "u-200; the Fashion-MNIST run uses 64).")
 flags.DEFINE_enum("mixed_precision", "none", ("none", "bfloat16", "float16"),
                   "Train-step compute precision.")
 flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
@@ -75,12 +81,14 @@ def bench_step():
     from bigan_tf.training import dtype_policy
 
     keras.utils.set_random_seed(0)
-    config = NetworkConfig(family="dcgan", latent_dim=200, image_shape=(64, 64, 3)).validate()
+    size = int(FLAGS.image_size)
+    config = NetworkConfig(family="dcgan", latent_dim=FLAGS.latent_dim,
+                           image_shape=(size, size, 3)).validate()
     with dtype_policy(FLAGS.mixed_precision):
         model = BiGAN.from_config_objects(config, objective_from_preset("bigan"))
     model.compile_for_training(OptimizerConfig(), 1000, jit_compile=FLAGS.jit_compile,
                                loss_scale=FLAGS.mixed_precision == "float16")
-    x = tf.random.uniform([FLAGS.batch_size, 64, 64, 3])
+    x = tf.random.uniform([FLAGS.batch_size, size, size, 3])
     step = tf.function(model.train_step, jit_compile=FLAGS.jit_compile)
     before = matmul_gflops()
     for _ in range(2):
@@ -92,12 +100,13 @@ def bench_step():
     seconds = (time.perf_counter() - start) / FLAGS.timed_steps
     after = matmul_gflops()
     images = FLAGS.batch_size / seconds
-    gflops = images * 6 * forward_macs_per_example() / 1e9
+    macs = forward_macs_per_example(size, latent_dim=FLAGS.latent_dim)
+    gflops = images * 6 * macs / 1e9
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
-    print(f"conv train step ({device}, 64 px, batch {FLAGS.batch_size}, precision "
+    print(f"conv train step ({device}, {size} px, latent {FLAGS.latent_dim}, batch {FLAGS.batch_size}, precision "
           f"{FLAGS.mixed_precision}, XLA {FLAGS.jit_compile}): {seconds:.3f} s/step = "
           f"{images:.1f} images/s = {gflops:.1f} GFLOP/s "
-          f"({6 * forward_macs_per_example() / 1e9:.2f} GFLOP/image)")
+          f"({6 * macs / 1e9:.2f} GFLOP/image)")
     print(f"matmul roofline before/after: {before:.1f} / {after:.1f} GFLOP/s -> "
           f"{100 * gflops / max(before, after):.0f}% / {100 * gflops / min(before, after):.0f}%")
     return images
