@@ -62,7 +62,8 @@ def main(argv):
     from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
     from bigan_tf.data import load_image_data
     from bigan_tf.sampling import random_latents
-    from bigan_tf.training import RunConfig, train
+    from bigan_tf.config import ExperimentConfig, RunConfig
+    from bigan_tf.training import train
 
     data = load_image_data("mnist", FLAGS.data_dir)
     classifier, classifier_accuracy = train_digit_classifier(data, FLAGS.seed)
@@ -71,13 +72,23 @@ def main(argv):
     for mode in FLAGS.modes:
         start = time.time()
         result = train(
-            tf.distribute.get_strategy(), data, NetworkConfig(conditional=mode),
-            objective_from_preset("bigan"),
-            OptimizerConfig(epochs=FLAGS.epochs, decay_epochs=0),
-            EvaluationConfig(deploy_iters=FLAGS.deploy_iters, num_generated=10000),
-            RunConfig(exp_dir=os.path.join(FLAGS.out_dir, mode), seed=FLAGS.seed,
-                      disp_interval=FLAGS.epochs, jit_compile=FLAGS.jit_compile, verbose=0),
-            print_fn=print)
+            tf.distribute.get_strategy(),
+            ExperimentConfig(
+                network=NetworkConfig(conditional=mode),
+                objective=objective_from_preset("bigan"),
+                optimizer=OptimizerConfig(epochs=FLAGS.epochs, decay_epochs=0),
+                evaluation=EvaluationConfig(deploy_iters=FLAGS.deploy_iters, num_generated=10000),
+                run=RunConfig(
+                    exp_dir=os.path.join(FLAGS.out_dir, mode),
+                    seed=FLAGS.seed,
+                    disp_interval=FLAGS.epochs,
+                    jit_compile=FLAGS.jit_compile,
+                    verbose=0,
+                ),
+            ),
+            data,
+            print_fn=print,
+        )
         model, metrics = result["model"], result["metrics"]
         n = FLAGS.samples_per_class
         z = random_latents(10 * n, model.latent_dim, FLAGS.seed + 1)

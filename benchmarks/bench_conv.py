@@ -157,7 +157,8 @@ def bench_fashion():
     from bigan_tf.data import load_image_data
     from bigan_tf.data.image_files import resize_image_data
     from bigan_tf.evaluation.evaluator import format_metrics
-    from bigan_tf.training import RunConfig, train
+    from bigan_tf.config import ExperimentConfig, RunConfig
+    from bigan_tf.training import train
     from trainers.cli import default_data_dir
 
     data = load_image_data("fashion_mnist", FLAGS.fashion_dir or default_data_dir("fashion_mnist"))
@@ -165,14 +166,23 @@ def bench_fashion():
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         result = train(
-            tf.distribute.get_strategy(), data,
-            NetworkConfig(family="dcgan", latent_dim=64, base_width=64),
-            objective_from_preset("bigan"),
-            OptimizerConfig(epochs=FLAGS.fashion_epochs, decay_epochs=0),
-            EvaluationConfig(num_val=5000, num_train_reference=FLAGS.fashion_train,
-                             num_generated=10000, cls_steps=1000, deploy_iters=50),
-            RunConfig(exp_dir=tmp, batch_size=128, verbose=0, disp_interval=1),
-            print_fn=lambda line: print("  " + line) if line.startswith(("NND", " ")) else None)
+            tf.distribute.get_strategy(),
+            ExperimentConfig(
+                network=NetworkConfig(family="dcgan", latent_dim=64, base_width=64),
+                objective=objective_from_preset("bigan"),
+                optimizer=OptimizerConfig(epochs=FLAGS.fashion_epochs, decay_epochs=0),
+                evaluation=EvaluationConfig(
+                    num_val=5000,
+                    num_train_reference=FLAGS.fashion_train,
+                    num_generated=10000,
+                    cls_steps=1000,
+                    deploy_iters=50,
+                ),
+                run=RunConfig(exp_dir=tmp, batch_size=128, verbose=0, disp_interval=1),
+            ),
+            data,
+            print_fn=lambda line: print("  " + line) if line.startswith(("NND", " ")) else None,
+        )
     print(f"Fashion-MNIST 32 px RGB, {FLAGS.fashion_train} train / 5000 val images, "
           f"{FLAGS.fashion_epochs} epochs, batch 128, base width 64, latent 64, "
           f"{time.perf_counter() - start:.0f} s; last evaluation:")

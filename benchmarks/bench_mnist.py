@@ -67,7 +67,8 @@ def main(argv):
     import tensorflow as tf
     from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
     from bigan_tf.data import load_image_data
-    from bigan_tf.training import RunConfig, train
+    from bigan_tf.config import ExperimentConfig, RunConfig
+    from bigan_tf.training import train
 
     data = load_image_data("mnist", FLAGS.data_dir)
     peak = matmul_gflops()
@@ -84,13 +85,26 @@ def main(argv):
         def on_epoch_end(self, epoch, logs=None):
             epoch_times.append(self.end - self.start)
 
-    train(tf.distribute.get_strategy(), data, NetworkConfig(), objective_from_preset("bigan"),
-          OptimizerConfig(epochs=FLAGS.epochs, decay_epochs=0),
-          EvaluationConfig(deploy_iters=FLAGS.deploy_iters),
-          RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size,
-                    disp_interval=FLAGS.disp_interval, save_interval=None,
-                    jit_compile=FLAGS.jit_compile, verbose=2),
-          print_fn=print, extra_callbacks=[Timer()])
+    train(
+        tf.distribute.get_strategy(),
+        ExperimentConfig(
+            network=NetworkConfig(),
+            objective=objective_from_preset("bigan"),
+            optimizer=OptimizerConfig(epochs=FLAGS.epochs, decay_epochs=0),
+            evaluation=EvaluationConfig(deploy_iters=FLAGS.deploy_iters),
+            run=RunConfig(
+                exp_dir=FLAGS.exp_dir,
+                batch_size=FLAGS.batch_size,
+                disp_interval=FLAGS.disp_interval,
+                save_interval=None,
+                jit_compile=FLAGS.jit_compile,
+                verbose=2,
+            ),
+        ),
+        data,
+        print_fn=print,
+        extra_callbacks=[Timer()],
+    )
     steps = len(data.train_images) // FLAGS.batch_size
     examples = steps * FLAGS.batch_size
     # The first epoch includes tracing; report the median of the others.

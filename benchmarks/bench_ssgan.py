@@ -149,7 +149,7 @@ def main(argv):
     from bigan_tf.experiment import read_metrics
     from bigan_tf.data import load_image_data
     from bigan_tf.ssgan import SSGANConfig, train_ssgan
-    from bigan_tf.training import RunConfig
+    from bigan_tf.config import RunConfig
 
     data = load_image_data("mnist", FLAGS.data_dir, use_test_set=True)
     rows = {}

@@ -94,7 +94,8 @@ def section_mirrored_split():
 
     from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
     from bigan_tf.distribute import split_cpu
-    from bigan_tf.training import RunConfig, train
+    from bigan_tf.config import ExperimentConfig, RunConfig
+    from bigan_tf.training import train
 
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
@@ -111,12 +112,24 @@ def section_mirrored_split():
     network = NetworkConfig(hidden_units=64 if FLAGS.dry_run else 1024, latent_dim=50)
 
     def run(strategy, name):
-        return train(strategy, data, network, objective_from_preset("bigan"),
-                     OptimizerConfig(epochs=1, decay_epochs=0),
-                     EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200,
-                                      cls_steps=5, num_sample_images=20),
-                     RunConfig(exp_dir=os.path.join(scratch, name), batch_size=BATCH,
-                               verbose=0), print_fn=lambda s: None)["model"]
+        return train(
+            strategy,
+            ExperimentConfig(
+                network=network,
+                objective=objective_from_preset("bigan"),
+                optimizer=OptimizerConfig(epochs=1, decay_epochs=0),
+                evaluation=EvaluationConfig(
+                    num_val=100,
+                    num_train_reference=256,
+                    num_generated=200,
+                    cls_steps=5,
+                    num_sample_images=20,
+                ),
+                run=RunConfig(exp_dir=os.path.join(scratch, name), batch_size=BATCH, verbose=0),
+            ),
+            data,
+            print_fn=lambda s: None,
+        )["model"]
 
     single = run(tf.distribute.OneDeviceStrategy(devices[0]), "single")
     mirrored = run(tf.distribute.MirroredStrategy(devices), "mirrored")

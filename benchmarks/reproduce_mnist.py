@@ -96,7 +96,8 @@ def train_one(objective: str, seed: int, root: str, protocol: Protocol, data, ji
     """Trains (or resumes) one run to the end of the schedule."""
     import tensorflow as tf
     from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
-    from bigan_tf.training import RunConfig, train
+    from bigan_tf.config import ExperimentConfig, RunConfig
+    from bigan_tf.training import train
 
     path = run_dir(root, objective, seed)
     total = protocol.epochs + protocol.decay_epochs
@@ -104,19 +105,33 @@ def train_one(objective: str, seed: int, root: str, protocol: Protocol, data, ji
         print(f"[{objective} seed {seed}] finished (epoch {total}); skipped.")
         return
     prefix = f"[{objective} seed {seed}] "
-    train(tf.distribute.get_strategy(), data,
-          NetworkConfig(hidden_units=protocol.hidden_units),
-          objective_from_preset(objective),
-          OptimizerConfig(epochs=protocol.epochs, decay_epochs=protocol.decay_epochs),
-          EvaluationConfig(num_val=protocol.num_val,
-                           num_train_reference=protocol.num_train_reference,
-                           num_generated=protocol.num_generated,
-                           deploy_iters=protocol.deploy_iters, cls_steps=protocol.cls_steps,
-                           num_sample_images=protocol.disp_samples),
-          RunConfig(exp_dir=path, seed=seed, disp_interval=protocol.disp_interval,
-                    save_interval=save_interval, resume="auto", jit_compile=jit_compile,
-                    verbose=2),
-          print_fn=lambda line: print(prefix + line if line.strip() else line, flush=True))
+    train(
+        tf.distribute.get_strategy(),
+        ExperimentConfig(
+            network=NetworkConfig(hidden_units=protocol.hidden_units),
+            objective=objective_from_preset(objective),
+            optimizer=OptimizerConfig(epochs=protocol.epochs, decay_epochs=protocol.decay_epochs),
+            evaluation=EvaluationConfig(
+                num_val=protocol.num_val,
+                num_train_reference=protocol.num_train_reference,
+                num_generated=protocol.num_generated,
+                deploy_iters=protocol.deploy_iters,
+                cls_steps=protocol.cls_steps,
+                num_sample_images=protocol.disp_samples,
+            ),
+            run=RunConfig(
+                exp_dir=path,
+                seed=seed,
+                disp_interval=protocol.disp_interval,
+                save_interval=save_interval,
+                resume="auto",
+                jit_compile=jit_compile,
+                verbose=2,
+            ),
+        ),
+        data,
+        print_fn=lambda line: print(prefix + line if line.strip() else line, flush=True),
+    )
 
 
 # --------------------------------------------------------------------- report

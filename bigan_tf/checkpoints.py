@@ -25,7 +25,7 @@ from typing import Dict, List, NamedTuple, Optional, Union
 import tensorflow as tf
 
 from bigan_tf.bigan import BiGAN
-from bigan_tf.config import NetworkConfig, Objective, OptimizerConfig
+from bigan_tf.config import ExperimentConfig, NetworkConfig, Objective, OptimizerConfig
 from bigan_tf.errors import CheckpointError
 from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir as run_checkpoint_dir
 
@@ -282,6 +282,7 @@ class TrainedModel(NamedTuple):
     epoch: int
     checkpoint_path: str
     config: Dict
+    experiment: ExperimentConfig
 
 
 def read_experiment_config(exp_dir: str) -> Dict:
@@ -294,10 +295,11 @@ def read_experiment_config(exp_dir: str) -> Dict:
     try:
         with open(path) as f:
             record = json.load(f)
-        for name, config in (("network", NetworkConfig), ("objective", Objective),
-                             ("optimizer", OptimizerConfig)):
-            config.from_dict(record[name])
-    except (ValueError, KeyError, TypeError) as e:
+        missing = [name for name in ("network", "objective", "optimizer") if name not in record]
+        if missing:  # what a model is rebuilt from
+            raise KeyError(missing[0])
+        ExperimentConfig.from_record(record)
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise CheckpointError(f"{path} is not a valid bigan_tf run configuration ({e!r}).") \
             from None
     return record
@@ -313,9 +315,8 @@ def load_trained_model(exp_dir: str, which: Union[int, str] = "latest",
     folder, its configuration or the checkpoint is missing or does not match.
     """
     record = read_experiment_config(exp_dir)
-    network = NetworkConfig.from_dict(record["network"])
-    objective = Objective.from_dict(record["objective"])
-    optimizer = OptimizerConfig.from_dict(record["optimizer"])
+    experiment = ExperimentConfig.from_record(record)
+    network, objective, optimizer = experiment.network, experiment.objective, experiment.optimizer
     directory = checkpoint_dir or run_checkpoint_dir(exp_dir)
     orphans = [p for p in orphaned_data_files(directory) if ROLLING_DIR not in p]
     if which == "latest" and orphans:
@@ -327,7 +328,7 @@ def load_trained_model(exp_dir: str, which: Union[int, str] = "latest",
         raise CheckpointError(f"Checkpoint {path} is damaged ({damage}): name an older one "
                               "with --epoch N.")
     model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay,
-                                      int(record.get("run", {}).get("seed", 0)))
+                                      experiment.run.seed)
     children = {name: net for name, net in model.networks._asdict().items() if net is not None}
     epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
     try:
@@ -337,4 +338,5 @@ def load_trained_model(exp_dir: str, which: Union[int, str] = "latest",
         raise CheckpointError(
             f"Checkpoint {path} does not match the networks described by {exp_dir}/"
             f"{CONFIG_FILE} ({str(e).splitlines()[0]}).") from None
-    return TrainedModel(model, network, objective, optimizer, int(epoch.numpy()), path, record)
+    return TrainedModel(model, network, objective, optimizer, int(epoch.numpy()), path, record,
+                        experiment)

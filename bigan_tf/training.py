@@ -1,6 +1,7 @@
-"""One training run: configs + data + strategy -> a trained, evaluated, saved model.
+"""One training run: an `ExperimentConfig` + data + strategy -> a trained, evaluated, saved model.
 
-Trainers parse flags and call `train`; tests call it directly. The experiment
+Trainers parse flags into an `ExperimentConfig` and call `train`; tests call it
+directly. The experiment
 folder gets `config.json`, `samples/`, `tensorboard/`, `checkpoints/` and
 `metrics.jsonl`.
 """
@@ -21,18 +22,13 @@ from bigan_tf import experiment
 from bigan_tf.callbacks import CheckpointCallback, EvaluationCallback, NaNGuard, ProgressLine
 from bigan_tf.checkpoints import (ROLLING_DIR, TrainingCheckpoint, epochs_in,
                                   remove_interrupted_saves)
-from bigan_tf.config import EvaluationConfig, NetworkConfig, Objective, OptimizerConfig
-from bigan_tf.data.pipeline import ImageData
+from bigan_tf.config import MIXED_PRECISION_POLICIES, ExperimentConfig, RunConfig
+from bigan_tf.data import load
 from bigan_tf.distribute import is_chief, worker_id
 from bigan_tf.errors import CheckpointError, ConfigError
 from bigan_tf.interrupts import (PreemptionStop, StopAtStepBoundary, TrainingInterrupted,
                                  stop_on_signals)
 from bigan_tf.evaluation.evaluator import Evaluator
-
-
-# --mixed_precision -> Keras dtype policy of the networks.
-MIXED_PRECISION_POLICIES = {"none": "float32", "bfloat16": "mixed_bfloat16",
-                            "float16": "mixed_float16"}
 
 
 @contextlib.contextmanager
@@ -44,67 +40,6 @@ def dtype_policy(mixed_precision: str) -> Iterator[None]:
         yield
     finally:
         keras.config.set_dtype_policy(previous)
-
-
-@dataclasses.dataclass(frozen=True)
-class RunConfig:
-    """How a run is driven: batch size, seed, when to evaluate and save, resume.
-
-    Evaluation happens before training (epoch 0, fresh runs), after epoch 1,
-    every `disp_interval` epochs, at the end of the constant-rate phase, at
-    every save and at the end. Checkpoints are written every `save_interval`
-    epochs, at the end of the constant-rate phase, and at the end.
-    `resume` is "auto" (the default: continue the run in `exp_dir` from its
-    newest checkpoint, permanent or rolling, else start fresh), "latest", an
-    epoch, "latest_good" (the newest undamaged checkpoint: a damaged newest one
-    is otherwise an error), or "none" (fresh, only into an empty folder); `overwrite` moves an
-    existing folder aside to `exp_dir.old-N` first (`bigan_tf.experiment`).
-    A rolling checkpoint is written after every epoch; `keep_checkpoints` of
-    them are kept. `handle_signals` stops on SIGINT/SIGTERM with a step-exact
-    checkpoint (`bigan_tf.interrupts`). `verbose` "auto" is Keras's progress bar
-    on a terminal and one line per epoch otherwise.
-    `keep_worker_checkpoints` keeps each non-chief worker's own copy of every
-    checkpoint in `checkpoints/<task>-<id>/` (normally deleted; useful to check
-    that workers agree).
-    `mixed_precision` "bfloat16" or "float16" builds the networks under Keras's
-    mixed policy (float32 variables, 16-bit compute, float32 outputs); float16
-    adds dynamic loss scaling (`keras.optimizers.LossScaleOptimizer`).
-    Checkpoints hold float32 variables either way, so exports and samplers
-    load them in float32; resume a run with the same setting.
-    """
-
-    exp_dir: str
-    batch_size: int = 128
-    seed: int = 0
-    disp_interval: Optional[int] = None
-    save_interval: Optional[int] = None
-    resume: Optional[Union[int, str]] = "auto"
-    jit_compile: Union[bool, str] = "auto"
-    verbose: Union[int, str] = "auto"
-    keep_worker_checkpoints: bool = False
-    mixed_precision: str = "none"
-    keep_checkpoints: int = 2
-    overwrite: bool = False
-    handle_signals: bool = True
-
-    def validate(self) -> "RunConfig":
-        if self.mixed_precision not in MIXED_PRECISION_POLICIES:
-            raise ConfigError(f"--mixed_precision must be one of "
-                              f"{sorted(MIXED_PRECISION_POLICIES)}, got {self.mixed_precision!r}.")
-        if self.batch_size < 1:
-            raise ConfigError(f"--batch_size must be >= 1, got {self.batch_size}.")
-        if self.keep_checkpoints < 1:
-            raise ConfigError(f"--keep_checkpoints must be >= 1, got {self.keep_checkpoints}.")
-        if self.jit_compile not in ("auto", True, False):
-            raise ConfigError(f"jit_compile must be True, False or 'auto', got "
-                              f"{self.jit_compile!r}.")
-        if self.verbose not in ("auto", 0, 1, 2):
-            raise ConfigError(f"--verbose must be auto, 0, 1 or 2, got {self.verbose!r}.")
-        for name in ("disp_interval", "save_interval"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ConfigError(f"--{name} must be >= 1 (or unset), got {value}.")
-        return self
 
 
 def copy_generator(source: BiGAN, target: BiGAN) -> None:
@@ -157,34 +92,32 @@ def _every(interval: Optional[int], epoch: int) -> bool:
     return bool(interval) and epoch % interval == 0
 
 
-def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkConfig,
-          objective: Objective, optimizer: OptimizerConfig, evaluation: EvaluationConfig,
-          run: RunConfig, print_fn: Callable[[str], None] = print,
+def train(strategy: tf.distribute.Strategy, experiment_config: ExperimentConfig, data=None,
+          print_fn: Callable[[str], None] = print,
           extra_callbacks: Sequence[keras.callbacks.Callback] = (),
           initialize: Optional[Callable[[BiGAN], None]] = None) -> Dict[str, object]:
-    """Trains (or resumes) a BiGAN; returns {"model", "history", "metrics", "epoch"}.
+    """Trains (or resumes) a BiGAN; returns {"model", "history", "metrics", "epoch", "experiment"}.
 
+    `data` is an `ImageData` (or `StreamedImageData`); None loads
+    `experiment_config.data`. The experiment is resolved against the data
+    (`ExperimentConfig.resolve`: the image shape, a conditional network's class
+    count) and checked before anything is built; the resolved one is returned
+    as "experiment" and written as config.json.
     `extra_callbacks` run before the built-in ones (e.g. timers in benchmarks).
     `initialize(model)` runs on a fresh (not resumed) model inside the strategy's
     scope before training, e.g. to load a trained generator for the post-hoc
-    encoder. A conditional `network` with `num_classes=0` takes the data's.
+    encoder.
     """
-    run.validate()
-    objective.validate()
-    optimizer.validate()
-    evaluation.validate()
-    if tuple(network.encoder_image_shape) != data.image_shape:
-        if network.is_generalized:
-            raise ConfigError(f"The data's images are {data.image_shape} but the generalized "
-                              f"encoder reads {network.encoder_image_shape}.")
-        network = dataclasses.replace(network, image_shape=data.image_shape)
-    if network.is_conditional:
-        if network.num_classes == 0:
-            network = dataclasses.replace(network, num_classes=data.num_classes)
-        if data.num_classes > network.num_classes:
-            raise ConfigError(f"The data has {data.num_classes} classes but the conditional "
-                              f"network was configured for {network.num_classes}.")
-    network.validate()
+    experiment_config.validate(network=False)  # resolve() checks it against the data
+    if data is None:
+        if experiment_config.data is None:
+            raise ConfigError("The experiment has no data: give train() an ImageData or set "
+                              "ExperimentConfig.data to a DataConfig.")
+        data = load(experiment_config.data)
+    experiment_config = experiment_config.resolve(data)
+    network, objective, optimizer, evaluation, run = (
+        experiment_config.network, experiment_config.objective, experiment_config.optimizer,
+        experiment_config.evaluation, experiment_config.run)
     total_epochs = optimizer.total_epochs
     steps_per_epoch = data.num_train // run.batch_size
     if steps_per_epoch < 1:
@@ -192,11 +125,8 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
                           f"({data.num_train} images).")
     run = dataclasses.replace(run, jit_compile=resolve_jit_compile(
         run.jit_compile, network.family == "mnist_mlp", strategy, run))
-    config_record = {"network": network.to_dict(), "objective": objective.to_dict(),
-                     "optimizer": optimizer.to_dict(), "evaluation": evaluation.to_dict(),
-                     "run": {k: v for k, v in dataclasses.asdict(run).items()},
-                     "data": data.record(),
-                     "num_replicas": strategy.num_replicas_in_sync}
+    experiment_config = dataclasses.replace(experiment_config, run=run)
+    config_record = experiment_config.record(data.record(), strategy.num_replicas_in_sync)
 
     def build_model():
         with dtype_policy(run.mixed_precision):
@@ -205,7 +135,7 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
                                    loss_scale=run.mixed_precision == "float16")
         return model
 
-    return fit_model(
+    result = fit_model(
         strategy, build_model,
         make_evaluator=lambda model: Evaluator(model, data, evaluation, seed=run.seed,
                                                deploy_batch_size=run.batch_size),
@@ -215,6 +145,8 @@ def train(strategy: tf.distribute.Strategy, data: ImageData, network: NetworkCon
         total_epochs=total_epochs, run=run, config_record=config_record,
         deploy_iters=evaluation.deploy_iters, print_fn=print_fn,
         extra_callbacks=extra_callbacks, initialize=initialize)
+    result["experiment"] = experiment_config
+    return result
 
 
 def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.Model],

@@ -30,7 +30,8 @@ from bigan_tf.data.pipeline import ImageData, balanced_subset, to_model_range, t
 from bigan_tf.errors import ConfigError
 from bigan_tf.hub import EncoderLayer
 from bigan_tf.images import make_grid
-from bigan_tf.training import RunConfig, fit_model
+from bigan_tf.config import RunConfig
+from bigan_tf.training import fit_model
 
 
 class TransferMode(NamedTuple):

@@ -16,7 +16,8 @@ from bigan_tf import sampling_tasks as T
 from bigan_tf.experiment import read_metrics
 from bigan_tf.config import Objective
 from bigan_tf.errors import ConfigError
-from bigan_tf.training import RunConfig, copy_generator, train
+from bigan_tf.config import ExperimentConfig, RunConfig
+from bigan_tf.training import copy_generator, train
 from conftest import REPO_ROOT
 from bigan_tf.export import exporters as export_lib
 
@@ -84,12 +85,22 @@ def conditional_run(small_mnist, tmp_path_factory):
     root = tmp_path_factory.mktemp("conditional")
     exp_dir = str(root / "exp")
     network = NetworkConfig(hidden_units=32, latent_dim=8, conditional="simple")
-    result = train(tf.distribute.get_strategy(), small_mnist, network,
-                   objective_from_preset("bigan"), OptimizerConfig(epochs=1, decay_epochs=0),
-                   EVAL, RunConfig(exp_dir=exp_dir, batch_size=64, verbose=0),
-                   print_fn=lambda s: None)
-    trained_network = NetworkConfig(hidden_units=32, latent_dim=8, conditional="simple",
-                                    num_classes=10)
+    result = train(
+        tf.distribute.get_strategy(),
+        ExperimentConfig(
+            network=network,
+            objective=objective_from_preset("bigan"),
+            optimizer=OptimizerConfig(epochs=1, decay_epochs=0),
+            evaluation=EVAL,
+            run=RunConfig(exp_dir=exp_dir, batch_size=64, verbose=0),
+        ),
+        small_mnist,
+        print_fn=lambda s: None,
+    )
+    # train() resolved the class count from the data.
+    trained_network = result["experiment"].network
+    assert trained_network == NetworkConfig(hidden_units=32, latent_dim=8, conditional="simple",
+                                            num_classes=10)
     export = export_lib.export_saved_model(result["model"], trained_network, str(root / "export"))
     return {"result": result, "checkpoint": exp_dir, "export": export}
 
@@ -148,10 +159,18 @@ def test_conditional_sampling_from_checkpoint_and_export(conditional_run, small_
 
 def test_class_sweep_needs_a_conditional_model(conditional_run, small_mnist, tmp_path):
     network = NetworkConfig(hidden_units=32, latent_dim=8)
-    result = train(tf.distribute.get_strategy(), small_mnist.take(num_train=128), network,
-                   objective_from_preset("bigan"), OptimizerConfig(epochs=1, decay_epochs=0),
-                   EVAL, RunConfig(exp_dir=str(tmp_path / "u"), batch_size=64, verbose=0),
-                   print_fn=lambda s: None)
+    result = train(
+        tf.distribute.get_strategy(),
+        ExperimentConfig(
+            network=network,
+            objective=objective_from_preset("bigan"),
+            optimizer=OptimizerConfig(epochs=1, decay_epochs=0),
+            evaluation=EVAL,
+            run=RunConfig(exp_dir=str(tmp_path / "u"), batch_size=64, verbose=0),
+        ),
+        small_mnist.take(num_train=128),
+        print_fn=lambda s: None,
+    )
     assert result["model"].num_classes == 0
     model = S.LatentModel.load(str(tmp_path / "u"))
     with pytest.raises(ConfigError, match="not class-conditional"):
@@ -174,11 +193,18 @@ def gan_run(mnist_data, tmp_path_factory):
     exp_dir = str(tmp_path_factory.mktemp("gan") / "exp")
     data = mnist_data.take(num_train=4096, num_val=200)
     evaluation = EvaluationConfig(**{**EVAL.to_dict(), "deploy_iters": 10})
-    result = train(tf.distribute.get_strategy(), data, NetworkConfig(hidden_units=128, latent_dim=8),
-                   objective_from_preset("gan"),
-                   OptimizerConfig(epochs=4, decay_epochs=0, learning_rate=1e-3), evaluation,
-                   RunConfig(exp_dir=exp_dir, batch_size=64, verbose=0, disp_interval=100),
-                   print_fn=lambda s: None)
+    result = train(
+        tf.distribute.get_strategy(),
+        ExperimentConfig(
+            network=NetworkConfig(hidden_units=128, latent_dim=8),
+            objective=objective_from_preset("gan"),
+            optimizer=OptimizerConfig(epochs=4, decay_epochs=0, learning_rate=1e-3),
+            evaluation=evaluation,
+            run=RunConfig(exp_dir=exp_dir, batch_size=64, verbose=0, disp_interval=100),
+        ),
+        data,
+        print_fn=lambda s: None,
+    )
     return {"model": result["model"], "exp_dir": exp_dir, "data": data, "eval": evaluation}
 
 
@@ -186,12 +212,19 @@ def test_posthoc_encoder_reduces_reconstruction_error(gan_run, tmp_path):
     gan = gan_run["model"]
     assert gan.encoder is None
     exp_dir = str(tmp_path / "encoder")
-    result = train(tf.distribute.get_strategy(), gan_run["data"],
-                   NetworkConfig(hidden_units=128, latent_dim=8),
-                   objective_from_preset("posthoc_encoder"),
-                   OptimizerConfig(epochs=2, decay_epochs=0, learning_rate=1e-3),
-                   gan_run["eval"], RunConfig(exp_dir=exp_dir, batch_size=64, verbose=0),
-                   print_fn=lambda s: None, initialize=lambda m: copy_generator(gan, m))
+    result = train(
+        tf.distribute.get_strategy(),
+        ExperimentConfig(
+            network=NetworkConfig(hidden_units=128, latent_dim=8),
+            objective=objective_from_preset("posthoc_encoder"),
+            optimizer=OptimizerConfig(epochs=2, decay_epochs=0, learning_rate=1e-3),
+            evaluation=gan_run["eval"],
+            run=RunConfig(exp_dir=exp_dir, batch_size=64, verbose=0),
+        ),
+        gan_run["data"],
+        print_fn=lambda s: None,
+        initialize=lambda m: copy_generator(gan, m),
+    )
     model = result["model"]
     # G was copied and stayed frozen (weights and batch-norm statistics).
     for before, after in zip(gan.generator.get_weights(), model.generator.get_weights()):

@@ -12,7 +12,8 @@ import tensorflow as tf
 from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
 from bigan_tf.data import load_image_data
 from bigan_tf.data.image_files import resize_image_data
-from bigan_tf.training import RunConfig, train
+from bigan_tf.config import ExperimentConfig, RunConfig
+from bigan_tf.training import train
 from conftest import REPO_ROOT
 
 FASHION_DIR = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "data", "fashion_mnist"))
@@ -28,13 +29,24 @@ def conv_run(tmp_path_factory):
     exp_dir = str(tmp_path_factory.mktemp("conv") / "run")
     lines = []
     result = train(
-        tf.distribute.get_strategy(), data,
-        NetworkConfig(family="dcgan", latent_dim=32, base_width=16),
-        objective_from_preset("bigan"),
-        OptimizerConfig(epochs=2, decay_epochs=0),
-        EvaluationConfig(num_val=300, num_train_reference=1024, num_generated=600, cls_steps=50,
-                         num_sample_images=50, deploy_iters=4),
-        RunConfig(exp_dir=exp_dir, batch_size=64, verbose=0), print_fn=lines.append)
+        tf.distribute.get_strategy(),
+        ExperimentConfig(
+            network=NetworkConfig(family="dcgan", latent_dim=32, base_width=16),
+            objective=objective_from_preset("bigan"),
+            optimizer=OptimizerConfig(epochs=2, decay_epochs=0),
+            evaluation=EvaluationConfig(
+                num_val=300,
+                num_train_reference=1024,
+                num_generated=600,
+                cls_steps=50,
+                num_sample_images=50,
+                deploy_iters=4,
+            ),
+            run=RunConfig(exp_dir=exp_dir, batch_size=64, verbose=0),
+        ),
+        data,
+        print_fn=lines.append,
+    )
     return {"result": result, "exp_dir": exp_dir, "lines": lines, "data": data}
 
 

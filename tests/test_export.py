@@ -20,7 +20,8 @@ from bigan_tf.data import balanced_subset, load_image_data
 from bigan_tf.errors import CheckpointError, ConfigError, DataError
 from bigan_tf.hub import EncoderLayer, ExportError
 from bigan_tf.interrupts import TrainingInterrupted
-from bigan_tf.training import RunConfig, train
+from bigan_tf.config import ExperimentConfig, RunConfig
+from bigan_tf.training import train
 from bigan_tf.transfer import parse_mode, train_classifier
 from conftest import REPO_ROOT
 from bigan_tf.export import exporters as export_lib
@@ -33,11 +34,24 @@ WEIGHT_DECAY = 2.5e-5
 def trained(small_mnist, tmp_path_factory):
     """A BiGAN trained one epoch on real MNIST, restored from its checkpoint."""
     exp_dir = str(tmp_path_factory.mktemp("exp"))
-    train(tf.distribute.get_strategy(), small_mnist, NET, objective_from_preset("bigan"),
-          OptimizerConfig(epochs=1, decay_epochs=0, weight_decay=WEIGHT_DECAY),
-          EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200, cls_steps=5,
-                           num_sample_images=20),
-          RunConfig(exp_dir=exp_dir, batch_size=64, seed=3, verbose=0), print_fn=lambda s: None)
+    train(
+        tf.distribute.get_strategy(),
+        ExperimentConfig(
+            network=NET,
+            objective=objective_from_preset("bigan"),
+            optimizer=OptimizerConfig(epochs=1, decay_epochs=0, weight_decay=WEIGHT_DECAY),
+            evaluation=EvaluationConfig(
+                num_val=100,
+                num_train_reference=256,
+                num_generated=200,
+                cls_steps=5,
+                num_sample_images=20,
+            ),
+            run=RunConfig(exp_dir=exp_dir, batch_size=64, seed=3, verbose=0),
+        ),
+        small_mnist,
+        print_fn=lambda s: None,
+    )
     return load_trained_model(exp_dir)
 
 

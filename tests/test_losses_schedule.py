@@ -1,5 +1,6 @@
 """Loss functions against hand-computed values; the learning-rate schedule; objectives."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -118,3 +119,64 @@ def test_generalized_bigan_refuses_objectives_that_need_e_of_g_before_building()
         check_objective_fits(generalized, objective_from_preset("gan"))
     check_objective_fits(NetworkConfig(family="dcgan", image_shape=(32, 32, 3)),
                          objective_from_preset("gan"))
+
+
+def test_experiment_config_round_trips_and_reads_back_the_run_record():
+    import json
+    from bigan_tf.config import (EvaluationConfig, ExperimentConfig, NetworkConfig,
+                                 OptimizerConfig, RunConfig)
+    from bigan_tf.data import DataConfig
+    from bigan_tf.data.preprocessing import Preprocessing
+    experiment = ExperimentConfig(
+        run=RunConfig(exp_dir="exp/a", batch_size=64, resume=3),
+        network=NetworkConfig(family="dcgan", image_shape=(32, 32, 3)),
+        objective=objective_from_preset("latent_regressor"),
+        optimizer=OptimizerConfig(epochs=2), evaluation=EvaluationConfig(num_val=10),
+        data=DataConfig(source="folder", root="imgs", preprocessing=Preprocessing(36, 32)))
+    assert ExperimentConfig.from_dict(json.loads(json.dumps(experiment.to_dict()))) == experiment
+    # config.json: the sections, the data's record (its DataConfig + sizes), the replicas.
+    record = json.loads(json.dumps(experiment.record(
+        {"config": experiment.data.to_dict(), "source": "folder", "num_train": 5}, 2)))
+    assert record["num_replicas"] == 2 and record["data"]["num_train"] == 5
+    assert ExperimentConfig.from_record(record) == experiment
+    # A record of an older version (no evaluation/run sections, data without a
+    # DataConfig) reads back with those sections at their defaults.
+    old = {k: record[k] for k in ("network", "objective", "optimizer")}
+    old["data"] = {"source": "mnist"}
+    again = ExperimentConfig.from_record(old)
+    assert again.network == experiment.network and again.data is None
+    assert again.evaluation == EvaluationConfig() and again.run.exp_dir == ""
+    with pytest.raises(ConfigError, match="Unknown ExperimentConfig sections"):
+        ExperimentConfig.from_dict({**experiment.to_dict(), "model": {}})
+
+
+def test_experiment_resolve_takes_the_shape_and_classes_from_the_data():
+    import types
+    from bigan_tf.config import ExperimentConfig, NetworkConfig, RunConfig
+    from bigan_tf.data import DataConfig
+    data_config = DataConfig(source="fashion_mnist")
+    data = types.SimpleNamespace(image_shape=(32, 32, 3), num_classes=10, config=data_config)
+    # The image shape is a placeholder until resolve(): dcgan at the default 28x28x1
+    # would not validate.
+    experiment = ExperimentConfig(run=RunConfig(exp_dir="x"),
+                                  network=NetworkConfig(family="dcgan", latent_dim=16))
+    with pytest.raises(ConfigError, match="32x32 or 64x64"):
+        experiment.validate()
+    resolved = experiment.resolve(data)
+    assert resolved.network.image_shape == (32, 32, 3) and resolved.data == data_config
+    conditional = ExperimentConfig(run=RunConfig(exp_dir="x"),
+                                   network=NetworkConfig(conditional="simple"))
+    flat = types.SimpleNamespace(image_shape=(28, 28, 1), num_classes=10, config=None)
+    assert conditional.resolve(flat).network.num_classes == 10
+    too_few = ExperimentConfig(run=RunConfig(exp_dir="x"),
+                               network=NetworkConfig(conditional="simple", num_classes=5))
+    with pytest.raises(ConfigError, match="has 10 classes but the conditional network"):
+        too_few.resolve(flat)
+    generalized = ExperimentConfig(run=RunConfig(exp_dir="x"), network=NetworkConfig(
+        family="dcgan", image_shape=(32, 32, 3), encoder_size=64))
+    with pytest.raises(ConfigError, match="generalized encoder reads"):
+        generalized.resolve(data)
+    # Cross-config checks run in resolve too: the GAN has no encoder to generalize.
+    gan = dataclasses.replace(generalized, objective=objective_from_preset("gan"))
+    with pytest.raises(ConfigError, match="needs an encoder"):
+        gan.resolve(types.SimpleNamespace(image_shape=(64, 64, 3), num_classes=10, config=None))

@@ -26,7 +26,8 @@ from bigan_tf.experiment import read_metrics
 from bigan_tf.checkpoints import epochs_in, load_trained_model
 from bigan_tf.distribute import ClusterConfig, parse_tf_config
 from bigan_tf.errors import ConfigError
-from bigan_tf.training import RunConfig, train
+from bigan_tf.config import ExperimentConfig, RunConfig
+from bigan_tf.training import train
 from conftest import REPO_ROOT
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
@@ -99,13 +100,24 @@ def test_two_workers_agree_with_each_other_and_with_one_process(mnist_data, mnis
                                           "training.gif"]
 
     def train_in_process(strategy, name):
-        return train(strategy, mnist_data.take(num_train=1024),
-                     NetworkConfig(hidden_units=32, latent_dim=8), objective_from_preset("bigan"),
-                     OptimizerConfig(epochs=2, decay_epochs=0),
-                     EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200,
-                                      cls_steps=5, num_sample_images=20),
-                     RunConfig(exp_dir=str(tmp_path / name), batch_size=64, verbose=0),
-                     print_fn=lambda s: None)["model"]
+        return train(
+            strategy,
+            ExperimentConfig(
+                network=NetworkConfig(hidden_units=32, latent_dim=8),
+                objective=objective_from_preset("bigan"),
+                optimizer=OptimizerConfig(epochs=2, decay_epochs=0),
+                evaluation=EvaluationConfig(
+                    num_val=100,
+                    num_train_reference=256,
+                    num_generated=200,
+                    cls_steps=5,
+                    num_sample_images=20,
+                ),
+                run=RunConfig(exp_dir=str(tmp_path / name), batch_size=64, verbose=0),
+            ),
+            mnist_data.take(num_train=1024),
+            print_fn=lambda s: None,
+        )["model"]
 
     def relative_gaps(model, reference):
         return {a.path: float(np.linalg.norm(a.numpy() - c.numpy()))

@@ -16,7 +16,8 @@ from bigan_tf import sampling as S
 from bigan_tf import sampling_tasks as T
 from bigan_tf.errors import ConfigError, DataError
 from bigan_tf.images import write_gif
-from bigan_tf.training import RunConfig, train
+from bigan_tf.config import ExperimentConfig, RunConfig
+from bigan_tf.training import train
 from conftest import REPO_ROOT
 from bigan_tf.export import exporters as export_lib
 
@@ -107,12 +108,24 @@ def sources(small_mnist, tmp_path_factory):
     """A one-epoch BiGAN as a training run and as a SavedModel export."""
     root = tmp_path_factory.mktemp("sampling")
     exp_dir = str(root / "exp")
-    result = train(tf.distribute.get_strategy(), small_mnist,
-                   NetworkConfig(hidden_units=32, latent_dim=8), objective_from_preset("bigan"),
-                   OptimizerConfig(epochs=1, decay_epochs=0),
-                   EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200,
-                                    cls_steps=5, num_sample_images=20),
-                   RunConfig(exp_dir=exp_dir, batch_size=64, verbose=0), print_fn=lambda s: None)
+    result = train(
+        tf.distribute.get_strategy(),
+        ExperimentConfig(
+            network=NetworkConfig(hidden_units=32, latent_dim=8),
+            objective=objective_from_preset("bigan"),
+            optimizer=OptimizerConfig(epochs=1, decay_epochs=0),
+            evaluation=EvaluationConfig(
+                num_val=100,
+                num_train_reference=256,
+                num_generated=200,
+                cls_steps=5,
+                num_sample_images=20,
+            ),
+            run=RunConfig(exp_dir=exp_dir, batch_size=64, verbose=0),
+        ),
+        small_mnist,
+        print_fn=lambda s: None,
+    )
     export = export_lib.export_saved_model(result["model"], NetworkConfig(hidden_units=32,
                                                                           latent_dim=8),
                                            str(root / "export"))

@@ -20,7 +20,7 @@ from bigan_tf.data.hdf5 import load_ssgan_hdf5
 from bigan_tf.errors import ConfigError, DataError
 from bigan_tf.ssgan import (SSGAN, SSGANConfig, build_ssgan_networks, confusion_matrix,
                             load_trained_ssgan, predict_classes, ssgan_dataset, train_ssgan)
-from bigan_tf.training import RunConfig
+from bigan_tf.config import RunConfig
 from conftest import REPO_ROOT
 
 SMALL = SSGANConfig(latent_dim=16, generator_units=64, classifier_units=(128, 64))

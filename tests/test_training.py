@@ -14,7 +14,8 @@ from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, TrainingD
 from bigan_tf import objective_from_preset
 from bigan_tf.experiment import read_metrics
 from bigan_tf.errors import CheckpointError, ConfigError
-from bigan_tf.training import RunConfig, resolve_jit_compile, train
+from bigan_tf.config import ExperimentConfig, RunConfig
+from bigan_tf.training import resolve_jit_compile, train
 from conftest import REPO_ROOT, write_idx
 
 NET = NetworkConfig(hidden_units=32, latent_dim=8)
@@ -23,11 +24,25 @@ EVAL = EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200,
 
 
 def _train(data, exp_dir, epochs, resume=None, lr=2e-4, deploy_iters=0):
-    return train(tf.distribute.get_strategy(), data, NET, objective_from_preset("bigan"),
-                 OptimizerConfig(learning_rate=lr, epochs=epochs, decay_epochs=0),
-                 EvaluationConfig(**{**EVAL.to_dict(), "deploy_iters": deploy_iters}),
-                 RunConfig(exp_dir=str(exp_dir), batch_size=64, seed=5, save_interval=1,
-                           resume=resume, verbose=0), print_fn=lambda s: None)
+    return train(
+        tf.distribute.get_strategy(),
+        ExperimentConfig(
+            network=NET,
+            objective=objective_from_preset("bigan"),
+            optimizer=OptimizerConfig(learning_rate=lr, epochs=epochs, decay_epochs=0),
+            evaluation=EvaluationConfig(**{**EVAL.to_dict(), "deploy_iters": deploy_iters}),
+            run=RunConfig(
+                exp_dir=str(exp_dir),
+                batch_size=64,
+                seed=5,
+                save_interval=1,
+                resume=resume,
+                verbose=0,
+            ),
+        ),
+        data,
+        print_fn=lambda s: None,
+    )
 
 
 def _weights(model):
@@ -165,3 +180,27 @@ def test_helpfull_explains_every_flag():
     for flag in ("--objective", "--joint_discrim_weight", "--deploy_iters", "--resume",
                  "--strategy", "--[no]use_test_set", "--save_interval", "--[no]jit_compile"):
         assert f"  {flag}" in text, flag
+
+
+def test_train_loads_the_experiments_own_data_and_records_the_resolved_config(tmp_path):
+    """train(strategy, experiment) with a DataConfig and no data: the README's Python use."""
+    from bigan_tf.checkpoints import load_trained_model
+    from bigan_tf.data import DataConfig
+    from conftest import MNIST_DIR
+    experiment = ExperimentConfig(
+        run=RunConfig(exp_dir=str(tmp_path / "run"), batch_size=64, verbose=0),
+        network=NetworkConfig(hidden_units=32, latent_dim=8, image_shape=(1, 1, 1)),
+        objective=objective_from_preset("latent_regressor"),
+        optimizer=OptimizerConfig(epochs=1, decay_epochs=0), evaluation=EVAL,
+        data=DataConfig(source="mnist", root=MNIST_DIR, max_train_images=256))
+    result = train(tf.distribute.get_strategy(), experiment, print_fn=lambda s: None)
+    resolved = result["experiment"]
+    assert resolved.network.image_shape == (28, 28, 1)  # from the data, not the placeholder
+    assert resolved.data == experiment.data and resolved.run.jit_compile in (True, False)
+    record = json.load(open(tmp_path / "run" / "config.json"))
+    assert record["data"]["num_train"] == 256 and record["num_replicas"] == 1
+    assert ExperimentConfig.from_record(record) == resolved
+    assert load_trained_model(str(tmp_path / "run")).experiment == resolved
+    with pytest.raises(ConfigError, match="The experiment has no data"):
+        train(tf.distribute.get_strategy(), ExperimentConfig(run=RunConfig(exp_dir="x")))
+

@@ -76,7 +76,7 @@ def main(argv):
     from bigan_tf.data import load
     from bigan_tf.experiment import check_writable
     from bigan_tf.ssgan import SSGANConfig, train_ssgan
-    from bigan_tf.training import RunConfig
+    from bigan_tf.config import RunConfig
 
     # The test split is the test set (an HDF5 folder holds 10% out instead).
     data_config = data_config_from_flags(use_test_set=True)

@@ -153,9 +153,31 @@ def run_control_from_flags() -> dict:
                 keep_checkpoints=FLAGS.keep_checkpoints, verbose=verbose)
 
 
+def experiment_from_flags(network, objective, data_config,
+                          mixed_precision: str = "none"):
+    """The `ExperimentConfig` of the training flags, `network`, `objective` and `data_config`."""
+    from bigan_tf.config import EvaluationConfig, ExperimentConfig, OptimizerConfig, RunConfig
+
+    return ExperimentConfig(
+        network=network, objective=objective, data=data_config,
+        optimizer=OptimizerConfig(learning_rate=FLAGS.learning_rate, beta_1=FLAGS.beta_1,
+                                  weight_decay=FLAGS.weight_decay, epochs=FLAGS.epochs,
+                                  decay_epochs=FLAGS.decay_epochs),
+        evaluation=EvaluationConfig(num_val=FLAGS.num_val,
+                                    num_train_reference=FLAGS.num_train_reference,
+                                    num_generated=FLAGS.num_generated,
+                                    deploy_iters=FLAGS.deploy_iters, cls_steps=FLAGS.cls_steps,
+                                    num_sample_images=FLAGS.disp_samples),
+        run=RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size, seed=FLAGS.seed,
+                      disp_interval=FLAGS.disp_interval, save_interval=FLAGS.save_interval,
+                      jit_compile="auto" if FLAGS.jit_compile is None else FLAGS.jit_compile,
+                      keep_worker_checkpoints=FLAGS.keep_worker_checkpoints,
+                      mixed_precision=mixed_precision, **run_control_from_flags()))
+
+
 def train_from_flags(program: str, network, objective, initialize=None, data_config=None,
                      mixed_precision: str = "none"):
-    """Loads the data, builds the strategy and configs from the flags, and trains.
+    """Loads the data, builds the strategy and the `ExperimentConfig` from the flags, and trains.
 
     `network` is a `NetworkConfig` (its image shape is taken from the data);
     `initialize(model)` is passed to `bigan_tf.training.train`. `data_config`
@@ -163,36 +185,25 @@ def train_from_flags(program: str, network, objective, initialize=None, data_con
     Returns `train`'s result dict.
     """
     import keras
-    from bigan_tf import EvaluationConfig, OptimizerConfig
     from bigan_tf.data import load
     from bigan_tf.errors import ConfigError
     from bigan_tf.experiment import check_writable
-    from bigan_tf.training import RunConfig, train
+    from bigan_tf.training import train
 
     keras.utils.set_random_seed(FLAGS.seed)
-    data_config = data_config or data_config_from_flags()
+    experiment = experiment_from_flags(network, objective,
+                                       data_config or data_config_from_flags(), mixed_precision)
+    # Every setting is checked before the strategy starts or any image is read.
+    experiment.validate(network=False)
     strategy = strategy_from_flags(program, FLAGS.strategy, FLAGS.cpu_replicas, FLAGS.tpu,
                                    FLAGS.cluster_timeout, FLAGS.collective_timeout)
     # A bad --exp_dir costs nothing: it is checked before the data is loaded.
     check_writable(FLAGS.exp_dir)
-    data = load(data_config)
+    data = load(experiment.data)
     for note in getattr(data, "notes", ()):
         print(f"Note: {note}")
     if FLAGS["num_val"].present and FLAGS.num_val > len(data.val_images):
         raise ConfigError(f"--num_val {FLAGS.num_val} is more than the {len(data.val_images)} "
                           f"evaluation images the data has: use --num_val "
                           f"{len(data.val_images)} or fewer.")
-    return train(
-        strategy, data, network, objective,
-        OptimizerConfig(learning_rate=FLAGS.learning_rate, beta_1=FLAGS.beta_1,
-                        weight_decay=FLAGS.weight_decay, epochs=FLAGS.epochs,
-                        decay_epochs=FLAGS.decay_epochs),
-        EvaluationConfig(num_val=FLAGS.num_val, num_train_reference=FLAGS.num_train_reference,
-                         num_generated=FLAGS.num_generated, deploy_iters=FLAGS.deploy_iters,
-                         cls_steps=FLAGS.cls_steps, num_sample_images=FLAGS.disp_samples),
-        RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size, seed=FLAGS.seed,
-                  disp_interval=FLAGS.disp_interval, save_interval=FLAGS.save_interval,
-                  jit_compile="auto" if FLAGS.jit_compile is None else FLAGS.jit_compile, **run_control_from_flags(),
-                  keep_worker_checkpoints=FLAGS.keep_worker_checkpoints,
-                  mixed_precision=mixed_precision),
-        initialize=initialize)
+    return train(strategy, experiment, data, initialize=initialize)
