@@ -195,14 +195,16 @@ def eval_seconds(data, deploy_iters: int = 1000):
     import keras
 
     from bigan_tf import BiGAN, EvaluationConfig, NetworkConfig, objective_from_preset
+    from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm
     from bigan_tf.evaluation.evaluator import Evaluator
 
     keras.utils.set_random_seed(0)
     model = BiGAN.from_config_objects(NetworkConfig(), objective_from_preset("bigan"))
-    evaluator = Evaluator(model, data, EvaluationConfig(), seed=0, deploy_batch_size=BATCH)
-    evaluator.deploy(2)
+    evaluator = Evaluator(model, data, EvaluationConfig(), seed=0)
+    batches = TrainingBatches.for_model(model, data.train_images, data.train_labels, BATCH)
+    deploy_batch_norm(model, batches.take(2))
     start = time.perf_counter()
-    evaluator.deploy(deploy_iters)
+    deploy_batch_norm(model, batches.take(deploy_iters))
     deploy = time.perf_counter() - start
     evaluator.evaluate()  # traces and compiles
     start = time.perf_counter()

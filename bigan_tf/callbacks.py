@@ -16,7 +16,8 @@ import keras
 import tensorflow as tf
 
 from bigan_tf.checkpoints import TrainingCheckpoint
-from bigan_tf.errors import TrainingDivergedError
+from bigan_tf.errors import ConfigError, TrainingDivergedError
+from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm, measure_losses
 from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics, timed
 from bigan_tf.experiment import (CURVES_FILE, METRICS_FILE, TRAINING_GIF_FILE, atomic_write_text,
                                  read_metrics, samples_dir)
@@ -53,12 +54,17 @@ class EvaluationCallback(keras.callbacks.Callback):
 
     Epoch 0 (before training) is evaluated when training starts from scratch.
     Only the chief evaluates and writes (`chief=False` on other workers).
-    The cost line shows the deploy pass's mean losses when `deploy_iters` > 0,
-    otherwise the epoch's mean training losses (measured losses at epoch 0).
+    `training_batches` (a `TrainingBatches`) feed the batch-norm deploy pass
+    run before each evaluation when `deploy_iters` > 0, and the measured cost
+    line of epoch 0; None for a model without one (the SSGAN, a transfer
+    classifier). The cost line shows the deploy pass's mean losses when
+    `deploy_iters` > 0, otherwise the epoch's mean training losses (measured
+    losses at epoch 0).
     """
 
     def __init__(self, evaluator: Evaluator, exp_dir: str, should_evaluate: Callable[[int], bool],
                  initial_epoch: int = 0, deploy_iters: int = 0,
+                 training_batches: Optional[TrainingBatches] = None,
                  writer: Optional[tf.summary.SummaryWriter] = None,
                  print_fn: Callable[[str], None] = print, chief: bool = True,
                  stop_request: Optional[StopRequest] = None, fresh: Optional[bool] = None,
@@ -78,7 +84,10 @@ class EvaluationCallback(keras.callbacks.Callback):
         self.exp_dir = exp_dir
         self.should_evaluate = should_evaluate
         self.initial_epoch = initial_epoch
+        if deploy_iters > 0 and training_batches is None:
+            raise ConfigError("This model has no batch-norm deploy pass: set --deploy_iters 0.")
         self.deploy_iters = deploy_iters
+        self.training_batches = training_batches
         self.writer = writer
         self.print_fn = print_fn
         self.last_results: Dict[str, float] = {}
@@ -115,7 +124,7 @@ class EvaluationCallback(keras.callbacks.Callback):
             # Other workers only repeat the deploy pass, so that the batch-norm
             # statistics they checkpoint stay identical to the chief's.
             if self.should_evaluate(epoch) and self.deploy_iters > 0:
-                self.evaluator.deploy(self.deploy_iters)
+                self.deploy()
             return
         if self.writer is not None:
             with self.writer.as_default(step=epoch):
@@ -128,15 +137,21 @@ class EvaluationCallback(keras.callbacks.Callback):
         if self.should_evaluate(epoch):
             self.evaluate(epoch, logs)
 
+    def deploy(self) -> Dict[str, float]:
+        """The batch-norm deploy pass over `deploy_iters` training batches; their mean losses."""
+        return deploy_batch_norm(self.model, self.training_batches.take(self.deploy_iters))
+
     def evaluate(self, epoch: int, logs: Optional[Dict[str, float]]):
         if self.deploy_iters > 0:
-            losses, deploy_seconds = timed(self.evaluator.deploy, self.deploy_iters)
+            losses, deploy_seconds = timed(self.deploy)
         else:
             deploy_seconds = 0.0
             if logs:
                 losses = {k: logs[k] for k in LOSS_KEYS if k in logs}
+            elif self.training_batches is not None:  # epoch 0: no training losses yet
+                losses = measure_losses(self.model, self.training_batches.take(10))
             else:
-                losses = self.evaluator.measure_losses(num_batches=10)
+                losses = {}  # the epoch-0 line shows the metrics only
         results, eval_seconds = timed(self.evaluator.evaluate)
         self.eval_seconds.append(eval_seconds + deploy_seconds)
         self.last_results = dict(results)

@@ -28,6 +28,7 @@ from bigan_tf.distribute import is_chief, worker_id
 from bigan_tf.errors import CheckpointError, ConfigError
 from bigan_tf.interrupts import (PreemptionStop, StopAtStepBoundary, TrainingInterrupted,
                                  stop_on_signals)
+from bigan_tf.evaluation.deploy import TrainingBatches
 from bigan_tf.evaluation.evaluator import Evaluator
 
 
@@ -137,8 +138,9 @@ def train(strategy: tf.distribute.Strategy, experiment_config: ExperimentConfig,
 
     result = fit_model(
         strategy, build_model,
-        make_evaluator=lambda model: Evaluator(model, data, evaluation, seed=run.seed,
-                                               deploy_batch_size=run.batch_size),
+        make_evaluator=lambda model: Evaluator(model, data, evaluation, seed=run.seed),
+        make_training_batches=lambda model: TrainingBatches.for_model(
+            model, data.train_images, data.train_labels, run.batch_size, run.seed),
         make_dataset=lambda first, last: data.training_dataset(
             run.batch_size, run.seed, first, last, flatten=len(network.data_shape) == 1),
         steps_per_epoch=steps_per_epoch, constant_epochs=optimizer.epochs,
@@ -153,7 +155,9 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
               make_evaluator: Callable[[keras.Model], object],
               make_dataset: Callable[[int, int], tf.data.Dataset], steps_per_epoch: int,
               constant_epochs: int, total_epochs: int, run: RunConfig, config_record: Dict,
-              deploy_iters: int = 0, print_fn: Callable[[str], None] = print,
+              deploy_iters: int = 0,
+              make_training_batches: Optional[Callable[[keras.Model], TrainingBatches]] = None,
+              print_fn: Callable[[str], None] = print,
               extra_callbacks: Sequence[keras.callbacks.Callback] = (),
               initialize: Optional[Callable[[keras.Model], None]] = None) -> Dict[str, object]:
     """The run driver every model shares (BiGAN, SSGAN): resume, evaluate, save, fit.
@@ -162,8 +166,12 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
     `discriminator_optimizer`, `generator_optimizer` and `noise_seed` (what
     `TrainingCheckpoint` saves); it is called in the strategy's scope.
     `make_evaluator(model)` returns an object with the `Evaluator` interface the
-    `EvaluationCallback` uses; `make_dataset(first_epoch, last_epoch)` the
-    training batches of those epochs. Writes `config_record` as config.json.
+    `EvaluationCallback` uses (evaluate, sample_grids, real_grid);
+    `make_training_batches(model)` the `TrainingBatches` of the batch-norm deploy
+    pass (`deploy_iters` of them before each evaluation) and the epoch-0 cost
+    line, None for a model without a deploy pass; `make_dataset(first_epoch,
+    last_epoch)` the training batches of those epochs. Writes `config_record`
+    as config.json.
 
     A rolling checkpoint is written after every epoch (the last
     `run.keep_checkpoints` kept) and a permanent one at the chosen epochs.
@@ -239,6 +247,7 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
         evaluation_callback = EvaluationCallback(
             evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
             deploy_iters=deploy_iters, writer=writer, print_fn=print_fn, chief=chief,
+            training_batches=make_training_batches(model) if make_training_batches else None,
             stop_request=stop, fresh=resume is None, schedule=(constant_epochs, total_epochs))
         callbacks = [*extra_callbacks, NaNGuard(), *cluster_stop, StopAtStepBoundary(stop),
                      evaluation_callback,

@@ -98,12 +98,6 @@ class TransferEvaluator:
         predicted = np.argmax(self.model.predict(images, verbose=0), axis=-1)
         return {"ACC": 100.0 * float(np.mean(predicted == self.data.val_labels))}
 
-    def measure_losses(self, num_batches: int) -> Dict[str, float]:
-        return {}
-
-    def deploy(self, iterations: int):
-        raise ConfigError("A transfer classifier has no batch-norm deploy pass.")
-
     def sample_grids(self) -> Dict[str, np.ndarray]:
         return {}
 

@@ -7,6 +7,7 @@ import tensorflow as tf
 from bigan_tf import EvaluationConfig, NetworkConfig
 from bigan_tf.data import to_model_range
 from bigan_tf.evaluation import Evaluator
+from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm
 from conftest import make_compiled_bigan
 
 SMALL = NetworkConfig(hidden_units=32, latent_dim=8)
@@ -82,14 +83,14 @@ def test_plain_gan_has_no_encoder_and_trains(small_mnist):
 
 def test_deploy_pass_sets_mean_of_batch_statistics(small_mnist):
     model = make_model()
-    evaluator = Evaluator(model, small_mnist, EvaluationConfig(num_val=50, num_train_reference=100,
-                          num_generated=100, cls_steps=5), seed=0, deploy_batch_size=16)
-    losses = evaluator.deploy(iterations=3)
+    batches = TrainingBatches.for_model(model, small_mnist.train_images,
+                                        small_mnist.train_labels, batch_size=16, seed=0)
+    losses = deploy_batch_norm(model, batches.take(3))
     assert set(losses) == {"JD", "E", "G"}
     enc = model.encoder
     means, variances = [], []
     for i in range(3):
-        x = evaluator._deploy_batch(i)[0]
+        x = batches[i][0]
         pre = enc.hidden2(tf.nn.leaky_relu(enc.hidden1(x), 0.2)).numpy()
         means.append(pre.mean(0))
         variances.append(pre.var(0, ddof=1))

@@ -19,6 +19,7 @@ from bigan_tf import EvaluationConfig, NetworkConfig, objective_from_preset
 from bigan_tf import bigan_loss as bigan_loss_module
 from bigan_tf.data import ImageData, to_model_range
 from bigan_tf.evaluation import Evaluator
+from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm
 from bigan_tf.evaluation import metrics as M
 from bigan_tf.networks import decayed_variables, frozen_batch_statistics
 from conftest import make_compiled_bigan
@@ -83,13 +84,12 @@ def test_moving_statistics_come_from_the_real_call(small_mnist, preset):
 @pytest.mark.parametrize("preset", ["latent_regressor", "gan"])
 def test_deploy_statistics_come_from_the_real_call(small_mnist, preset):
     model = make_model(preset)
-    evaluator = Evaluator(model, small_mnist, EvaluationConfig(
-        num_val=50, num_train_reference=100, num_generated=100, cls_steps=5), seed=0,
-        deploy_batch_size=16)
-    evaluator.deploy(iterations=2)
+    batches = TrainingBatches.for_model(model, small_mnist.train_images,
+                                        small_mnist.train_labels, batch_size=16, seed=0)
+    deploy_batch_norm(model, batches.take(2))
     modules = [model.discriminator] + ([model.encoder] if model.encoder is not None else [])
     for net in modules:
-        means = [_pre_norm_mean(net, evaluator._deploy_batch(i)[0]) for i in range(2)]
+        means = [_pre_norm_mean(net, batches[i][0]) for i in range(2)]
         np.testing.assert_allclose(net.norm2.moving_mean.numpy(), np.mean(means, 0),
                                    rtol=1e-4, atol=1e-6, err_msg=net.name)
 
@@ -102,9 +102,10 @@ def _bigan_run(small_mnist, monkeypatch, with_secondary_calls):
     for i in range(3):
         model.train_step((batch(small_mnist)[i * 8:i * 8 + 32], None))
     evaluator = Evaluator(model, small_mnist, EvaluationConfig(
-        num_val=64, num_train_reference=128, num_generated=256, cls_steps=5), seed=0,
-        deploy_batch_size=16)
-    evaluator.deploy(iterations=2)
+        num_val=64, num_train_reference=128, num_generated=256, cls_steps=5), seed=0)
+    deploy_batch_norm(model, TrainingBatches.for_model(
+        model, small_mnist.train_images, small_mnist.train_labels, batch_size=16,
+        seed=0).take(2))
     metrics = evaluator.evaluate()
     monkeypatch.undo()
     weights = [w.numpy() for net in (model.encoder, model.generator) for w in net.weights]

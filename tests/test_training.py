@@ -204,3 +204,10 @@ def test_train_loads_the_experiments_own_data_and_records_the_resolved_config(tm
     with pytest.raises(ConfigError, match="The experiment has no data"):
         train(tf.distribute.get_strategy(), ExperimentConfig(run=RunConfig(exp_dir="x")))
 
+
+def test_a_model_without_a_deploy_pass_refuses_deploy_iters(tmp_path):
+    """The SSGAN and transfer classifiers get no TrainingBatches: --deploy_iters > 0 is
+    refused when the run starts, not at its first evaluation."""
+    from bigan_tf.callbacks import EvaluationCallback
+    with pytest.raises(ConfigError, match="no batch-norm deploy pass: set --deploy_iters 0"):
+        EvaluationCallback(object(), str(tmp_path), lambda epoch: True, deploy_iters=5)

@@ -10,7 +10,6 @@ import tensorflow as tf
 
 from bigan_tf.prior import sample_prior
 from bigan_tf.data.pipeline import ImageData, to_model_range
-from bigan_tf.errors import ConfigError
 from bigan_tf.images import make_grid
 
 
@@ -39,12 +38,6 @@ class SSGANEvaluator:
     def evaluate(self) -> Dict[str, float]:
         predicted = predict_classes(self.model, self.data.val_images)
         return {"ACC": 100.0 * float(np.mean(predicted == self.data.val_labels))}
-
-    def measure_losses(self, num_batches: int) -> Dict[str, float]:
-        return {}  # the epoch-0 line shows the metrics only
-
-    def deploy(self, iterations: int):
-        raise ConfigError("The semi-supervised GAN has no batch-norm deploy pass in D.")
 
     def sample_grids(self) -> Dict[str, np.ndarray]:
         samples = self.model.generator(self.z, training=False).numpy()

@@ -25,9 +25,8 @@ Conditional models generate the fixed samples with fixed, class-balanced
 labels (sample grids: one row per class), reconstruct real images with their
 true labels, and read D's features with the all-zero label (label-free).
 
-`deploy()` is the original's batch-norm deploy pass: population statistics
-become the plain mean of per-batch means and unbiased variances over training
-batches, and the module losses are measured on those batches.
+The evaluator only reads the model: the batch-norm deploy pass that precedes
+an evaluation changes it, and lives in `bigan_tf.evaluation.deploy`.
 """
 
 from __future__ import annotations
@@ -45,11 +44,9 @@ from bigan_tf.config import EvaluationConfig
 from bigan_tf.data.pipeline import ImageData, to_model_range
 from bigan_tf.evaluation import metrics as M
 from bigan_tf.images import make_grid
-from bigan_tf.networks import recording_batch_moments
 
 # Seeds of the evaluation's own randomness, apart from the training noise.
 _EVAL_Z_STREAM = 7919
-_DEPLOY_STREAM = 104729
 _REAL_GRID_COLUMNS = 20
 # The 100k generated samples are scored block by block, never held together
 # (all at once they took ~1.3 GB for MNIST and 4.9 GB at 64 px, before copies).
@@ -78,14 +75,13 @@ class Evaluator:
       model: a built `BiGAN`.
       data: the training and validation images (uint8).
       config: protocol sizes and classifier settings.
-      seed: seeds the fixed evaluation z and the deploy batches.
-      deploy_batch_size: batch size of the deploy pass (the training batch size).
+      seed: seeds the fixed evaluation z.
       generation_block: generated samples held at once (a multiple of
         `config.baseline_block`); by default what fits in 64 MiB.
     """
 
     def __init__(self, model: BiGAN, data: ImageData, config: EvaluationConfig, seed: int = 0,
-                 deploy_batch_size: int = 128, generation_block: Optional[int] = None):
+                 generation_block: Optional[int] = None):
         self.model = model
         self.config = config.validate()
         block = config.baseline_block
@@ -97,7 +93,6 @@ class Evaluator:
                              f"baseline_block {block} (the EG baseline pairs within blocks).")
         self.generation_block = generation_block
         self.seed = int(seed)
-        self.deploy_batch_size = deploy_batch_size
         self.image_shape = data.image_shape
         # Shape of one generated image for the grids (the MLPs make flat vectors).
         self.generated_image_shape = (data.image_shape if len(model.generated_shape) == 1
@@ -105,8 +100,6 @@ class Evaluator:
         self.num_classes = data.num_classes
         self.val_images = data.val_images[:config.num_val]
         self.val_labels = data.val_labels[:config.num_val]
-        self.train_images = data.train_images
-        self.train_labels = data.train_labels
         self.reference_images = data.train_images[:config.num_train_reference]
         self.reference_labels = data.train_labels[:config.num_train_reference]
         # Converted once: the same arrays serve every evaluation.
@@ -136,7 +129,6 @@ class Evaluator:
         self._features_d = tf.function(lambda x: model.discriminator(
             model.at_generator_resolution(x), training=False)["features"]) \
             if model.discriminator is not None else None
-        self._measure = None
 
     def _generate(self, z, labels) -> np.ndarray:
         """G(z) (labels ignored) or G(z, labels) for a conditional model, in batches."""
@@ -160,64 +152,6 @@ class Evaluator:
         """uint8 images -> float32 in [0, 1] shaped as the model takes them."""
         x = to_model_range(images, flatten=False)
         return tf.reshape(x, [-1, *self.model.data_shape]).numpy()
-
-    # ------------------------------------------------------------------ deploy
-    def _deploy_batch(self, i: int):
-        rng = np.random.RandomState((self.seed * 1000003 + i) % (2 ** 31))
-        index = rng.randint(0, len(self.train_images), size=self.deploy_batch_size)
-        x = tf.constant(self._model_input(self.train_images[index]))
-        z = sample_prior(self.deploy_batch_size, self.model.latent_dim,
-                         tf.constant([self.seed + _DEPLOY_STREAM, i], tf.int64))
-        labels = tf.constant(self.train_labels[index]) if self.model.is_conditional else None
-        return x, z, labels
-
-    def measure_losses(self, num_batches: int) -> Dict[str, float]:
-        """Mean module losses over training batches, in training mode, changing nothing."""
-        if self._measure is None:
-            self._measure = tf.function(self.model.measure_losses)
-        sums = collections.defaultdict(float)
-        for i in range(num_batches):
-            for k, v in self._measure(*self._deploy_batch(i)).items():
-                sums[k] += float(v) / num_batches
-        return dict(sums)
-
-    def deploy(self, iterations: int) -> Dict[str, float]:
-        """Recomputes batch-norm population statistics; returns the mean losses.
-
-        Each BatchNorm's moving mean becomes the mean of its batch means and its
-        moving variance the mean of its unbiased batch variances (n/(n−1)·var)
-        over `iterations` training batches, as in the original.
-        """
-        model = self.model
-        networks = [n for n in model.networks if n is not None]
-        with recording_batch_moments(*networks) as layers:
-            @tf.function
-            def step(x, z, labels):
-                for layer in layers:
-                    layer.moment_recorder.clear()
-                losses = model.summarize_losses(model.compute_losses(x, z, labels, training=True))
-                moments = [list(layer.moment_recorder) for layer in layers]
-                return losses, moments
-
-            mean_sums = [None] * len(layers)
-            var_sums = [None] * len(layers)
-            calls = [0] * len(layers)
-            loss_sums = collections.defaultdict(float)
-            for i in range(iterations):
-                losses, moments = step(*self._deploy_batch(i))
-                for k, v in losses.items():
-                    loss_sums[k] += float(v) / iterations
-                for j, records in enumerate(moments):
-                    for mean, var, count in records:
-                        unbiased = var * count / tf.maximum(count - 1.0, 1.0)
-                        mean_sums[j] = mean if mean_sums[j] is None else mean_sums[j] + mean
-                        var_sums[j] = unbiased if var_sums[j] is None else var_sums[j] + unbiased
-                        calls[j] += 1
-        for layer, mean, var, n in zip(layers, mean_sums, var_sums, calls):
-            if n:
-                layer.moving_mean.assign(tf.reshape(mean / n, layer.moving_mean.shape))
-                layer.moving_variance.assign(tf.reshape(var / n, layer.moving_variance.shape))
-        return dict(loss_sums)
 
     # -------------------------------------------------------------- evaluation
     def generated_samples(self) -> np.ndarray:
