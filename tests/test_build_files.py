@@ -16,7 +16,7 @@ def _read_build(directory):
         return lambda **attrs: targets.append((kind, attrs))
     scope = {kind: rule(kind) for kind in RULES}
     scope.update(package=lambda **_: None, exports_files=lambda *_, **__: None,
-                 load=lambda *_: None)
+                 load=lambda *_: None, glob=lambda *_, **__: [])
     with open(os.path.join(directory, "BUILD")) as f:
         exec(compile(f.read(), os.path.join(directory, "BUILD"), "exec"), scope)
     return targets
