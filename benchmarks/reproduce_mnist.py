@@ -23,11 +23,8 @@ stopped and restarted at any time. Then it writes into --results_dir:
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import os
-import shutil
 import sys
 from typing import Dict, List, Optional, Sequence
 
@@ -201,21 +198,6 @@ def table_rows(runs: Dict[str, List[Dict]], total_epochs: int) -> List[Dict[str,
     return rows
 
 
-def write_table(rows: List[Dict[str, str]], out_dir: str, note: str) -> None:
-    from bigan_tf.experiment import atomic_write_text
-    if not rows:
-        return
-    header = list(rows[0])
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row[h] for h in header) + " |" for row in rows]
-    atomic_write_text(os.path.join(out_dir, "table.md"), note + "\n\n" + "\n".join(lines) + "\n")
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(os.path.join(out_dir, "table.csv"), buffer.getvalue())
-
-
 def plot_curves(runs: Dict[str, List[Dict]], path: str) -> None:
     """NNC, CLS, EGr/EGr_b and NND against epoch; mean over seeds, band = min..max."""
     from bigan_tf.plots import plot_groups
@@ -227,25 +209,14 @@ def plot_curves(runs: Dict[str, List[Dict]], path: str) -> None:
                 title="Permutation-invariant MNIST (test set): mean over seeds, band = min..max")
 
 
-def copy_run_records(root: str, runs: Dict[str, List[Dict]], out_dir: str) -> None:
-    """metrics.jsonl, config.json and the last evaluation's sample grids of each run."""
-    from bigan_tf.experiment import CONFIG_FILE, METRICS_FILE, samples_dir
+def copy_records(root: str, runs: Dict[str, List[Dict]], out_dir: str) -> None:
+    """Each run's metrics.jsonl, config.json and last sample grids into out_dir/runs/."""
+    from benchmarks.run_records import copy_run_records
     for objective, found in runs.items():
         for run in found:
-            source = run_dir(root, objective, run["seed"])
-            target = os.path.join(out_dir, "runs", objective, f"seed{run['seed']}")
-            # Only the last evaluation's grids: drop the copies of an earlier report.
-            shutil.rmtree(samples_dir(target), ignore_errors=True)
-            os.makedirs(samples_dir(target), exist_ok=True)
-            for name in (METRICS_FILE, CONFIG_FILE):
-                if os.path.exists(os.path.join(source, name)):
-                    shutil.copyfile(os.path.join(source, name), os.path.join(target, name))
-            epoch = run["last"]["epoch"]
-            for name in ("real.png", f"{epoch}.png", f"{epoch}.real_regen.png",
-                         f"{epoch}.regen.png"):
-                if os.path.exists(os.path.join(samples_dir(source), name)):
-                    shutil.copyfile(os.path.join(samples_dir(source), name),
-                                    os.path.join(samples_dir(target), name))
+            copy_run_records(run_dir(root, objective, run["seed"]),
+                             os.path.join(out_dir, "runs", objective, f"seed{run['seed']}"),
+                             run["last"]["epoch"])
 
 
 def report(root: str, objectives: Sequence[str], seeds: Sequence[int], out_dir: str,
@@ -259,9 +230,10 @@ def report(root: str, objectives: Sequence[str], seeds: Sequence[int], out_dir: 
             f"deploy pass {protocol.deploy_iters} batches). NNC = 1-NN accuracy on E's "
             "penultimate features (D's for the GAN), the paper's Table 1 measure. "
             "Made by `python -m benchmarks.reproduce_mnist`.")
+    from benchmarks.run_records import write_table
     write_table(rows, out_dir, note)
     plot_curves(runs, os.path.join(out_dir, "curves.png"))
-    copy_run_records(root, runs, out_dir)
+    copy_records(root, runs, out_dir)
     return rows
 
 

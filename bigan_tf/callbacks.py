@@ -27,6 +27,10 @@ from bigan_tf.plots import plot_learning_curves
 
 LOSS_KEYS = ("JD", "D", "E", "S", "G")  # S: the SSGAN's supervised loss
 
+# Feature metrics drawn with their epoch-0 (initialisation) value in curves.png:
+# the random-init network is the baseline that learned features have to pass.
+INITIAL_LINES = ("NNC_e-", "CLS_e-", "NNC_d", "CLS_d")
+
 
 class NaNGuard(keras.callbacks.Callback):
     """Stops training at the first non-finite loss, before anything is saved.
@@ -182,7 +186,8 @@ class EvaluationCallback(keras.callbacks.Callback):
         constant, total = self.schedule or (None, None)
         plot_learning_curves(read_metrics(self.exp_dir), os.path.join(self.exp_dir, CURVES_FILE),
                              title=f"{os.path.basename(os.path.normpath(self.exp_dir))}: epoch "
-                                   f"{epoch}", constant_epochs=constant, total_epochs=total)
+                                   f"{epoch}", constant_epochs=constant, total_epochs=total,
+                             mark_initial=INITIAL_LINES)
 
 
 class CheckpointCallback(keras.callbacks.Callback):

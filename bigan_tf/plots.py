@@ -108,8 +108,14 @@ def _layout(count: int):
 
 def plot_learning_curves(records: Sequence[Record], path: str, title: str = "",
                          constant_epochs: Optional[int] = None,
-                         total_epochs: Optional[int] = None) -> str:
-    """One run's metrics and losses against epoch; the decay phase shaded. Returns `path`."""
+                         total_epochs: Optional[int] = None,
+                         mark_initial: Sequence[str] = ()) -> str:
+    """One run's metrics and losses against epoch; the decay phase shaded. Returns `path`.
+
+    Each metric named in `mark_initial` also gets a dotted horizontal line at
+    its epoch-0 value (the networks at initialisation, e.g. the random-init
+    encoder that learned features have to beat).
+    """
     panels = [(name, [(label, value) for label, value in lines
                       if _series([records], value)[0]]) for name, lines in RUN_PANELS]
     panels = [(name, lines) for name, lines in panels if lines]
@@ -118,7 +124,10 @@ def plot_learning_curves(records: Sequence[Record], path: str, title: str = "",
         for label, value in lines:
             epochs, values = _series([records], value)
             style = "--" if "baseline" in label else "-"
-            axis.plot(epochs, [v[0] for v in values], style, marker=".", label=label)
+            line, = axis.plot(epochs, [v[0] for v in values], style, marker=".", label=label)
+            if label in mark_initial and epochs and epochs[0] == 0:
+                axis.axhline(values[0][0], linestyle=":", color=line.get_color(),
+                             label=f"{label} at init")
         if constant_epochs is not None and total_epochs and total_epochs > constant_epochs:
             axis.axvspan(constant_epochs, total_epochs, color="0.5", alpha=0.12,
                          label="learning-rate decay")

@@ -70,6 +70,33 @@ def test_conv_training_writes_metrics_grids_and_checkpoints(conv_run):
     assert [r["epoch"] for r in records] == [0, 1, 2]
 
 
+def test_fashion_conv_report_of_a_conv_run(conv_run, tmp_path):
+    """benchmarks.fashion_conv --report_only: the table with its random-init line and
+    verdict, the curves, the last grids, and E's filters and Figure 4 from the checkpoint."""
+    out = tmp_path / "results"
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.fashion_conv", f"--exp_dir={conv_run['exp_dir']}",
+         f"--results_dir={out}", "--report_only"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = (out / "table.md").read_text()
+    assert "| 0 (random init) |" in table and "| 2 |" in table
+    records = [json.loads(line) for line in open(os.path.join(conv_run["exp_dir"],
+                                                              "metrics.jsonl"))]
+    init, last = records[0]["metrics"], records[-1]["metrics"]
+    passed = last["NNC_e-"] > init["NNC_e-"] and last["CLS_e-"] > init["CLS_e-"]
+    assert ("pass the random-init encoder's" in table) == (
+        passed or records[1]["metrics"]["NNC_e-"] > init["NNC_e-"]
+        and records[1]["metrics"]["CLS_e-"] > init["CLS_e-"])
+    assert f"{init['NNC_e-']:.2f}%" in table
+    for name in ("curves.png", "filters.png", "figure4.png", "metrics.jsonl", "config.json",
+                 "samples/2.png", "samples/2.real_regen.png"):
+        assert (out / name).read_bytes()[:1], name
+    assert sorted(os.listdir(out / "samples")) == ["2.png", "2.real_regen.png", "2.regen.png",
+                                                   "real.png"]
+
+
 def test_conv_hub_export_loads_three_ways(conv_run, tmp_path):
     import keras
     import tensorflow_hub as hub

@@ -41,6 +41,14 @@ def test_learning_curves_of_one_run(tmp_path):
     gan = plot_learning_curves(_records(gan=True), str(tmp_path / "gan.png"))
     assert _png_size(gan) == (990, 648)  # no reconstruction panel: NNC_d, CLS_d, NND, losses
     assert sorted(os.listdir(tmp_path)) == ["curves.png", "gan.png"]  # no temporary files
+    # The epoch-0 (random-init) value of a feature metric as a dotted line: only
+    # its panel changes.
+    marked = plot_learning_curves(_records(), str(tmp_path / "marked.png"), title="run",
+                                  constant_epochs=5, total_epochs=10, mark_initial=("NNC_e-",))
+    plain_pixels = np.asarray(Image.open(path).convert("L"), dtype=int)
+    marked_pixels = np.asarray(Image.open(marked).convert("L"), dtype=int)
+    changed = np.argwhere(plain_pixels != marked_pixels)
+    assert len(changed) and changed[:, 0].max() < 972 // 3 and changed[:, 1].max() < 990 // 2
 
 
 def test_groups_overlay_and_average_seeds(tmp_path):

@@ -101,3 +101,33 @@ def test_report_only_writes_the_table_of_what_exists(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = list(csv.DictReader(open(tmp_path / "results" / "table.csv")))
     assert rows[0]["seeds"] == "1" and rows[1]["seeds"] == "0" and rows[1]["NNC (1-NN %)"] == "–"
+
+
+def test_fashion_conv_report_says_when_features_pass_random_init(tmp_path):
+    """The verdict of benchmarks.fashion_conv on a run folder with metrics only."""
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    values = [(0, 80.0, 82.0), (2, 70.0, 76.0), (4, 79.0, 83.0), (6, 81.0, 84.0)]
+    (run / "metrics.jsonl").write_text("".join(
+        json.dumps({"epoch": e, "losses": {"JD": 0.69}, "metrics": {
+            "NNC_e-": nnc, "CLS_e-": cls, "NNC_e": nnc - 3, "EGr": 20.0, "EGr_b": 21.0,
+            "NND": 11.0}}) + "\n" for e, nnc, cls in values))
+    (run / "config.json").write_text(json.dumps({"optimizer": {"epochs": 5,
+                                                               "decay_epochs": 5}}))
+    (run / "samples" / "6.png").write_bytes(b"grid")
+    command = [sys.executable, "-m", "benchmarks.fashion_conv", f"--exp_dir={run}",
+               f"--results_dir={tmp_path / 'out'}", "--report_only"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = (tmp_path / "out" / "table.md").read_text()
+    # Epoch 4 passes CLS_e- but not NNC_e-; epoch 6 passes both.
+    assert "at epoch 6; last evaluation: epoch 6." in table
+    assert "| 0 (random init) | 80.00% | 82.00% | 77.00% | 20.00 | 21.00 | 11.00 |" in table
+    assert (tmp_path / "out" / "samples" / "6.png").read_bytes() == b"grid"
+    assert (tmp_path / "out" / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    # No run folder: one line naming the fix, exit 2.
+    missing = subprocess.run(command[:3] + [f"--exp_dir={tmp_path / 'none'}", "--report_only"],
+                             cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and "run without --report_only first" in missing.stderr
