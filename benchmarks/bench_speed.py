@@ -200,7 +200,7 @@ def eval_seconds(data, deploy_iters: int = 1000):
 
     keras.utils.set_random_seed(0)
     model = BiGAN.from_config_objects(NetworkConfig(), objective_from_preset("bigan"))
-    evaluator = Evaluator(model, data, EvaluationConfig(), seed=0)
+    evaluator = Evaluator.for_model(model, data, EvaluationConfig(), seed=0)
     batches = TrainingBatches.for_model(model, data.train_images, data.train_labels, BATCH)
     deploy_batch_norm(model, batches.take(2))
     start = time.perf_counter()

@@ -138,7 +138,7 @@ def train(strategy: tf.distribute.Strategy, experiment_config: ExperimentConfig,
 
     result = fit_model(
         strategy, build_model,
-        make_evaluator=lambda model: Evaluator(model, data, evaluation, seed=run.seed),
+        make_evaluator=lambda model: Evaluator.for_model(model, data, evaluation, seed=run.seed),
         make_training_batches=lambda model: TrainingBatches.for_model(
             model, data.train_images, data.train_labels, run.batch_size, run.seed),
         make_dataset=lambda first, last: data.training_dataset(

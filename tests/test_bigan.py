@@ -108,7 +108,7 @@ def test_evaluation_streams_generated_samples_and_matches_all_at_once(small_mnis
     model = make_model(preset)
     config = EvaluationConfig(num_val=50, num_train_reference=100, num_generated=1000,
                               cls_steps=5)
-    evaluator = Evaluator(model, small_mnist, config, seed=0, generation_block=256)
+    evaluator = Evaluator.for_model(model, small_mnist, config, seed=0, generation_block=256)
     blocks = list(evaluator.generated_blocks())
     assert [start for start, _ in blocks] == [0, 256, 512, 768]
     assert max(len(b) for _, b in blocks) == 256
@@ -131,7 +131,7 @@ def test_evaluation_streams_generated_samples_and_matches_all_at_once(small_mnis
         assert results[name] == pytest.approx(value, rel=1e-4, abs=1e-6), name
     assert list(results)[:4] == ["NND/100", "NND/10", "NND", "PIX_CHI2"]
     with pytest.raises(ValueError, match="multiple of baseline_block"):
-        Evaluator(model, small_mnist, config, generation_block=200)
+        Evaluator.for_model(model, small_mnist, config, generation_block=200)
 
 
 def test_measure_losses_changes_no_state(small_mnist):

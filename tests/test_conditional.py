@@ -119,7 +119,7 @@ def test_conditional_training_writes_the_usual_outputs(conditional_run):
 
 def test_sample_grid_rows_are_classes(conditional_run):
     from bigan_tf.evaluation.evaluator import Evaluator
-    evaluator = Evaluator(conditional_run["result"]["model"],
+    evaluator = Evaluator.for_model(conditional_run["result"]["model"],
                           _labelled_stub(), EVAL)
     # 20 samples in 10 rows of 2: row r is class r.
     np.testing.assert_array_equal(evaluator.eval_labels[:20], np.repeat(np.arange(10), 2))

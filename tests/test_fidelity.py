@@ -101,7 +101,7 @@ def _bigan_run(small_mnist, monkeypatch, with_secondary_calls):
     model = make_model("bigan")
     for i in range(3):
         model.train_step((batch(small_mnist)[i * 8:i * 8 + 32], None))
-    evaluator = Evaluator(model, small_mnist, EvaluationConfig(
+    evaluator = Evaluator.for_model(model, small_mnist, EvaluationConfig(
         num_val=64, num_train_reference=128, num_generated=256, cls_steps=5), seed=0)
     deploy_batch_norm(model, TrainingBatches.for_model(
         model, small_mnist.train_images, small_mnist.train_labels, batch_size=16,
@@ -160,14 +160,14 @@ def test_conv_distances_are_in_the_original_scale():
     data = ImageData(images[:64], labels[:64].astype(np.int32), images[64:],
                      labels[64:].astype(np.int32), "random")
     model = make_model("bigan", CONV)
-    evaluator = Evaluator(model, data, EvaluationConfig(
+    evaluator = Evaluator.for_model(model, data, EvaluationConfig(
         num_val=32, num_train_reference=64, num_generated=100, cls_steps=2), seed=0)
     assert evaluator.distance_scale == 2.0
     results = evaluator.evaluate()
     generated = evaluator.generated_samples()
     assert results["NND"] == pytest.approx(2 * M.nnd_score(generated, evaluator.val_x), rel=1e-5)
     mlp = make_model("bigan")
-    assert Evaluator(mlp, ImageData(images[:64, :28, :28, :1], labels[:64], images[64:, :28, :28, :1],
+    assert Evaluator.for_model(mlp, ImageData(images[:64, :28, :28, :1], labels[:64], images[64:, :28, :28, :1],
                                     labels[64:], "random"),
                      EvaluationConfig(num_val=8, num_train_reference=8, num_generated=10),
                      seed=0).distance_scale == 1.0

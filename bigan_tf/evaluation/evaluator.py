@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Callable, Dict, Iterator, NamedTuple, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -68,11 +68,62 @@ def format_metrics(values: Dict[str, float]) -> str:
     return "  ".join(parts)
 
 
+class ModelFunctions(NamedTuple):
+    """What the evaluator reads of a model: its networks as functions, and their shapes.
+
+    generate(z, labels) -> G(z) [B, *generated_shape] in inference mode; `labels`
+      (int class ids) are None unless `num_classes` > 0.
+    encode(x) -> {"latent", "features", "logits"} of E ("logits", E's raw output
+      before any latent squashing, is optional: NNC_e needs it), or None.
+    discriminator_features(x) -> D(x)'s penultimate features, or None.
+    to_generator_resolution(x) -> x at G's resolution (a generalized BiGAN's
+      antialiased resize; the identity otherwise).
+    data_shape, generated_shape: one example as E reads it and as G makes it
+      (flat for the MLPs). `is_generalized`: E cannot read G's images.
+    pixel_range: G's native pixel range; distances are scaled to it.
+    """
+
+    generate: Callable
+    encode: Optional[Callable]
+    discriminator_features: Optional[Callable]
+    to_generator_resolution: Callable
+    latent_dim: int
+    num_classes: int
+    data_shape: Tuple[int, ...]
+    generated_shape: Tuple[int, ...]
+    is_generalized: bool = False
+    pixel_range: Tuple[float, float] = (0.0, 1.0)
+
+    @property
+    def is_conditional(self) -> bool:
+        return self.num_classes > 0
+
+
+def model_functions(model: BiGAN) -> ModelFunctions:
+    """A `BiGAN`'s `ModelFunctions` (compiled with `tf.function`)."""
+    if model.is_conditional:
+        generate = tf.function(lambda z, labels: model.generate(z, labels, training=False))
+    else:
+        generate_z = tf.function(lambda z: model.generate(z, training=False))
+        generate = lambda z, labels=None: generate_z(z)  # noqa: E731
+    encode = (tf.function(lambda x: model.encoder(x, training=False))
+              if model.encoder is not None else None)
+    features = (tf.function(lambda x: model.discriminator(
+        model.at_generator_resolution(x), training=False)["features"])
+        if model.discriminator is not None else None)
+    return ModelFunctions(
+        generate, encode, features, model.at_generator_resolution, model.latent_dim,
+        model.num_classes if model.is_conditional else 0, tuple(model.data_shape),
+        tuple(model.generated_shape), model.is_generalized,
+        tuple(getattr(model.generator, "native_pixel_range", (0.0, 1.0))))
+
+
 class Evaluator:
-    """Runs the protocol on fixed data and fixed generator inputs.
+    """Runs the protocol on fixed data and fixed generator inputs; reads, never changes, the model.
 
     Args:
-      model: a built `BiGAN`.
+      functions: the model as `ModelFunctions` (`Evaluator.for_model` builds
+        them from a `BiGAN`).
       data: the training and validation images (uint8).
       config: protocol sizes and classifier settings.
       seed: seeds the fixed evaluation z.
@@ -80,13 +131,13 @@ class Evaluator:
         `config.baseline_block`); by default what fits in 64 MiB.
     """
 
-    def __init__(self, model: BiGAN, data: ImageData, config: EvaluationConfig, seed: int = 0,
-                 generation_block: Optional[int] = None):
-        self.model = model
+    def __init__(self, functions: ModelFunctions, data: ImageData, config: EvaluationConfig,
+                 seed: int = 0, generation_block: Optional[int] = None):
+        self.functions = functions
         self.config = config.validate()
         block = config.baseline_block
         if generation_block is None:
-            sample_bytes = 4 * int(np.prod(model.generated_shape))
+            sample_bytes = 4 * int(np.prod(functions.generated_shape))
             generation_block = max(1, _GENERATION_BLOCK_BYTES // sample_bytes // block) * block
         if generation_block % block:
             raise ValueError(f"generation_block {generation_block} must be a multiple of "
@@ -95,8 +146,8 @@ class Evaluator:
         self.seed = int(seed)
         self.image_shape = data.image_shape
         # Shape of one generated image for the grids (the MLPs make flat vectors).
-        self.generated_image_shape = (data.image_shape if len(model.generated_shape) == 1
-                                      else model.generated_shape)
+        self.generated_image_shape = (data.image_shape if len(functions.generated_shape) == 1
+                                      else functions.generated_shape)
         self.num_classes = data.num_classes
         self.val_images = data.val_images[:config.num_val]
         self.val_labels = data.val_labels[:config.num_val]
@@ -106,36 +157,35 @@ class Evaluator:
         self.val_x = self._model_input(self.val_images)
         self.reference_x = self._model_input(self.reference_images)
         # What G's outputs are compared with: x itself, or x resized to G's resolution.
-        self.val_x_generated = (M.batched_map(model.at_generator_resolution, self.val_x,
+        self.val_x_generated = (M.batched_map(functions.to_generator_resolution, self.val_x,
                                               config.batch_size)
-                                if model.is_generalized else self.val_x)
-        self.eval_z = sample_prior(config.num_generated, model.latent_dim,
+                                if functions.is_generalized else self.val_x)
+        self.eval_z = sample_prior(config.num_generated, functions.latent_dim,
                                    tf.constant([self.seed, _EVAL_Z_STREAM], tf.int64)).numpy()
         # Class-balanced labels for the fixed z: with 10 sample-grid rows of
         # num_sample_images/10, row r of every grid is class r (mod K).
         per_row = max(1, config.num_sample_images // 10)
         self.eval_labels = ((np.arange(config.num_generated) // per_row)
-                            % max(1, model.num_classes)).astype(np.int32)
+                            % max(1, functions.num_classes)).astype(np.int32)
         self.real_grid_x, self.real_grid_labels = self._real_grid_images(data)
-        low, high = getattr(model.generator, "native_pixel_range", (0.0, 1.0))
+        low, high = functions.pixel_range
         self.distance_scale = float(high - low)
-        self._encode = tf.function(lambda x: model.encoder(x, training=False)) \
-            if model.encoder is not None else None
-        if model.is_conditional:
-            self._generate_fn = tf.function(
-                lambda z, labels: model.generate(z, labels, training=False))
-        else:
-            self._generate_fn = tf.function(lambda z: model.generate(z, training=False))
-        self._features_d = tf.function(lambda x: model.discriminator(
-            model.at_generator_resolution(x), training=False)["features"]) \
-            if model.discriminator is not None else None
+        self._encode = functions.encode
+        self._features_d = functions.discriminator_features
+
+    @classmethod
+    def for_model(cls, model: BiGAN, data: ImageData, config: EvaluationConfig, seed: int = 0,
+                  generation_block: Optional[int] = None) -> "Evaluator":
+        """The evaluator of a `BiGAN` (through `model_functions`)."""
+        return cls(model_functions(model), data, config, seed, generation_block)
 
     def _generate(self, z, labels) -> np.ndarray:
         """G(z) (labels ignored) or G(z, labels) for a conditional model, in batches."""
-        if self.model.is_conditional:
-            return M.batched_map(self._generate_fn, (np.asarray(z), np.asarray(labels)),
+        generate = self.functions.generate
+        if self.functions.is_conditional:
+            return M.batched_map(generate, (np.asarray(z), np.asarray(labels)),
                                  self.config.batch_size)
-        return M.batched_map(self._generate_fn, np.asarray(z), self.config.batch_size)
+        return M.batched_map(generate, np.asarray(z), self.config.batch_size)
 
     def _real_grid_images(self, data: ImageData):
         """(10 rows × 20 validation images, their labels); row k is class k with 10 classes."""
@@ -151,7 +201,7 @@ class Evaluator:
     def _model_input(self, images) -> np.ndarray:
         """uint8 images -> float32 in [0, 1] shaped as the model takes them."""
         x = to_model_range(images, flatten=False)
-        return tf.reshape(x, [-1, *self.model.data_shape]).numpy()
+        return tf.reshape(x, [-1, *self.functions.data_shape]).numpy()
 
     # -------------------------------------------------------------- evaluation
     def generated_samples(self) -> np.ndarray:
@@ -173,7 +223,7 @@ class Evaluator:
         nearest = M.RunningNearestDistance(self.val_x_generated)
         results: Dict[str, float] = {}
         histogram_samples = []  # the first len(val_x) samples, as the original
-        with_eg = self._encode is not None and not self.model.is_generalized
+        with_eg = self._encode is not None and not self.functions.is_generalized
         partners = M.shifted_partner_indices(n, cfg.baseline_block)
         head = None  # the first block's quantised samples: the last block's baseline wraps to them
         errors, baseline_errors = [], []
@@ -223,8 +273,9 @@ class Evaluator:
         if self._encode is not None:
             ref = M.batched_map(self._encode, self.reference_x, cfg.batch_size)
             val = M.batched_map(self._encode, self.val_x, cfg.batch_size)
-            results["NNC_e"] = M.nnc_score(ref["logits"], self.reference_labels, val["logits"],
-                                           self.val_labels)
+            if "logits" in ref:  # an exported encoder serves latent and features only
+                results["NNC_e"] = M.nnc_score(ref["logits"], self.reference_labels,
+                                               val["logits"], self.val_labels)
             results["NNC_e-"] = M.nnc_score(ref["features"], self.reference_labels,
                                             val["features"], self.val_labels)
             results["CLS_e-"] = self._classifier(ref["features"], val["features"])
@@ -261,7 +312,7 @@ class Evaluator:
         shape = self.generated_image_shape
         grids = {"samples": make_grid(samples, 10, shape)}
         if self._encode is not None:
-            if not self.model.is_generalized:  # E cannot read G's smaller images
+            if not self.functions.is_generalized:  # E cannot read G's smaller images
                 q = M.quantize_images(samples)
                 grids["regen"] = make_grid(self._generate(self._encode(q)["latent"], labels), 10,
                                            shape)
