@@ -1,9 +1,8 @@
 """One training run: an `ExperimentConfig` + data + strategy -> a trained, evaluated, saved model.
 
 Trainers parse flags into an `ExperimentConfig` and call `train`; tests call it
-directly. The experiment
-folder gets `config.json`, `samples/`, `tensorboard/`, `checkpoints/` and
-`metrics.jsonl`.
+directly. The experiment folder gets `config.json`, `samples/`, `tensorboard/`,
+`checkpoints/` and `metrics.jsonl`.
 """
 
 from __future__ import annotations
