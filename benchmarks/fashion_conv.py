@@ -156,7 +156,9 @@ def main(argv):
     rows = report(FLAGS.exp_dir, FLAGS.results_dir)
     for row in rows:
         print("  ".join(f"{k}: {v}" for k, v in row.items()))
-    print(f"Wrote {FLAGS.results_dir}/table.md, table.csv, curves.png, samples/ and figures.")
+    figures_note = ("filters.png, figure4.png" if os.path.exists(os.path.join(
+        FLAGS.results_dir, "filters.png")) else "no figures yet (no permanent checkpoint)")
+    print(f"Wrote {FLAGS.results_dir}/table.md, table.csv, curves.png, samples/; {figures_note}.")
     return 0
 
 
