@@ -1,11 +1,16 @@
-r"""Transfer benchmark: MNIST test accuracy of a classifier on an exported encoder.
+r"""Transfer benchmark: test accuracy of a classifier on an exported encoder.
 
     python -m benchmarks.bench_transfer --hub_module=exports/mnist_encoder
+    python -m benchmarks.bench_transfer --hub_module=exports/fashion_conv_encoder \
+        --dataset=fashion_mnist                     # the conv encoder (issue 19)
 
 For every labels-per-class budget (10, 100, 1000 by default), mode (linear,
 finetune) and initialisation (the module's weights vs the same architecture
 freshly initialised), trains `bigan_tf.transfer.train_classifier` and prints
 one table row; the margin column is pretrained minus random, in points.
+MNIST or Fashion-MNIST (IDX, trained on the 60k training images, tested on
+t10k) is resized to the module's input (e.g. 32 px RGB for the 32-px conv
+encoder) when its images are not already that shape.
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ sys.path.insert(0, _REPO_ROOT)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("hub_module", None, "Encoder module (export.export_hub).", required=True)
-flags.DEFINE_string("data_dir", os.path.normpath(os.path.join(_REPO_ROOT, "..", "shared", "data",
-                                                              "mnist")), "MNIST IDX folder.")
+flags.DEFINE_enum("dataset", "mnist", ("mnist", "fashion_mnist"), "Labelled images.")
+flags.DEFINE_string("data_dir", None, "The dataset's IDX folder (default ../shared/data/DATASET).")
 flags.DEFINE_list("labels_per_class", ["10", "100", "1000"], "Label budgets.")
 flags.DEFINE_list("modes", ["linear", "finetune"], "Transfer modes.")
 flags.DEFINE_integer("steps", 2000, "Adam steps per run.")
@@ -38,11 +43,21 @@ def main(argv):
     del argv
     import tensorflow as tf
 
+    from bigan_tf.config import NetworkConfig
     from bigan_tf.data import load_image_data
-    from bigan_tf.transfer import train_classifier
+    from bigan_tf.data.image_files import resize_image_data
     from bigan_tf.export.exporters import export_random_init_like
+    from bigan_tf.hub import read_export_metadata, resolve_handle
+    from bigan_tf.transfer import train_classifier
 
-    data = load_image_data("mnist", FLAGS.data_dir, use_test_set=True)
+    data_dir = FLAGS.data_dir or os.path.join(_REPO_ROOT, "..", "shared", "data", FLAGS.dataset)
+    data = load_image_data(FLAGS.dataset, os.path.normpath(data_dir), use_test_set=True)
+    meta = read_export_metadata(resolve_handle(FLAGS.hub_module)) or {}
+    if "network" in meta:  # a bigan_tf export: its encoder's input shape
+        height, _, channels = NetworkConfig.from_dict(meta["network"]).encoder_image_shape
+        if tuple(data.image_shape) != (height, height, channels):
+            data = resize_image_data(data, height, channels)
+            print(f"{FLAGS.dataset} resized to the module's input, {height}x{height}x{channels}.")
     strategy = tf.distribute.get_strategy()
     rows = []
     print("labels/class | mode     | pretrained | random | margin (points) | seconds")

@@ -519,3 +519,21 @@ def test_finetune_trainer_bad_input(hub_dir, tmp_path):
     assert bad_mode.returncode == 2 and "linear, finetune or freeze:K" in bad_mode.stderr
     missing = run(f"--hub_module={tmp_path / 'nothing'}")
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_bench_transfer_resizes_the_dataset_to_the_modules_input(tmp_path):
+    """bench_transfer on Fashion-MNIST with a module whose encoder reads 8x8x1 images
+    (the v1 fixture): the images are resized to it and every row is written."""
+    rows = tmp_path / "rows.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_transfer",
+         f"--hub_module={os.path.join(REPO_ROOT, 'tests', 'fixtures', 'v1', 'hub')}",
+         "--dataset=fashion_mnist", "--labels_per_class=10", "--modes=linear", "--steps=5",
+         f"--json_out={rows}"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "fashion_mnist resized to the module's input, 8x8x1." in result.stdout
+    [row] = json.loads(rows.read_text())
+    assert row["labels_per_class"] == 10 and row["mode"] == "linear"
+    assert 0 <= row["pretrained"] <= 1 and 0 <= row["random"] <= 1
