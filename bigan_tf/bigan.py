@@ -85,9 +85,9 @@ class BiGAN(keras.Model):
         objective does not use are None.
       objective: the four loss weights.
       latent_dim: size of z.
-      data_shape: shape of one training example as the model takes it (a flat
-        size for the MLPs, (H, W, C) for convolutional networks; the encoder's
-        input); an int means a flat vector.
+      data_shape: shape of one training example as the model takes it, (H, W, C)
+        (the encoder's input); an int, a flat vector, is what older versions
+        saved for the MLPs.
       generated_shape: shape of one G(z) and of D's x; None = `data_shape`.
         A different (H, W, C) makes a generalized BiGAN.
       weight_decay: coupled L2 decay λ added to every gradient.

@@ -141,7 +141,7 @@ def train(strategy: tf.distribute.Strategy, experiment_config: ExperimentConfig,
         make_training_batches=lambda model: TrainingBatches.for_model(
             model, data.train_images, data.train_labels, run.batch_size, run.seed),
         make_dataset=lambda first, last: data.training_dataset(
-            run.batch_size, run.seed, first, last, flatten=len(network.data_shape) == 1),
+            run.batch_size, run.seed, first, last),
         steps_per_epoch=steps_per_epoch, constant_epochs=optimizer.epochs,
         total_epochs=total_epochs, run=run, config_record=config_record,
         deploy_iters=evaluation.deploy_iters, print_fn=print_fn,

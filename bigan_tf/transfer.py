@@ -94,7 +94,7 @@ class TransferEvaluator:
         """{"ACC": % of `data.val_*` classified correctly}."""
         # Keras's predict runs the batches under the model's distribution strategy.
         images = tf.data.Dataset.from_tensor_slices(self.data.val_images).batch(
-            self.batch_size).map(lambda x: to_model_range(x, flatten=False))
+            self.batch_size).map(to_model_range)
         predicted = np.argmax(self.model.predict(images, verbose=0), axis=-1)
         return {"ACC": 100.0 * float(np.mean(predicted == self.data.val_labels))}
 
@@ -105,8 +105,7 @@ class TransferEvaluator:
         """Up to 10 rows of 10 validation images (fewer for a small validation set)."""
         count = min(100, len(self.data.val_images))
         rows = min(10, count)
-        images = to_model_range(self.data.val_images[:count - count % rows],
-                                flatten=False).numpy()
+        images = to_model_range(self.data.val_images[:count - count % rows]).numpy()
         return make_grid(images, rows)
 
 
@@ -157,12 +156,12 @@ def train_classifier(strategy: tf.distribute.Strategy, handle: str, data: ImageD
         """Batches of epochs [first, last) of `steps_per_epoch` steps each."""
         if not streamed:
             return training_dataset(images, labels, batch_size, seed, first, last,
-                                    flatten=False, steps_per_epoch=steps_per_epoch)
+                                    steps_per_epoch=steps_per_epoch)
         # Whole passes over the files as the stream makes them, cut into epochs of
         # steps_per_epoch steps. A resumed run skips the batches it has trained on,
         # which still reads and decodes them: resuming late in a pass costs that pass.
         passes = -(-last * steps_per_epoch // (data.num_train // batch_size))
-        return data.training_dataset(batch_size, seed, 0, passes, flatten=False).skip(
+        return data.training_dataset(batch_size, seed, 0, passes).skip(
             first * steps_per_epoch).take((last - first) * steps_per_epoch)
 
     config_record = {

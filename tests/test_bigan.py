@@ -90,7 +90,7 @@ def test_deploy_pass_sets_mean_of_batch_statistics(small_mnist):
     enc = model.encoder
     means, variances = [], []
     for i in range(3):
-        x = batches[i][0]
+        x = tf.reshape(batches[i][0], [16, -1])  # the MLP flattens its images first
         pre = enc.hidden2(tf.nn.leaky_relu(enc.hidden1(x), 0.2)).numpy()
         means.append(pre.mean(0))
         variances.append(pre.var(0, ddof=1))

@@ -44,8 +44,8 @@ def test_pipeline_shapes_range_and_epoch_seeding():
     full = _batches(training_dataset(images, labels, 8, seed=3, first_epoch=0, last_epoch=3))
     assert len(full) == 3 * 5  # drop_remainder: 5 full batches per epoch
     x, y = full[0]
-    assert x.shape == (8, 4) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
-    np.testing.assert_allclose(x, images[y].reshape(8, 4) / 255.0, rtol=1e-6)
+    assert x.shape == (8, 2, 2, 1) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    np.testing.assert_allclose(x, images[y] / 255.0, rtol=1e-6)
     epoch_labels = [np.concatenate([b[1] for b in full[5 * e:5 * e + 5]]) for e in range(3)]
     assert sorted(epoch_labels[0]) == list(range(40))
     assert not np.array_equal(epoch_labels[0], epoch_labels[1])
@@ -92,7 +92,7 @@ def test_tfds_by_name_with_mock_data():
     assert data.val_images.shape == (10, 28, 28, 1)
     assert data.train_labels.dtype == np.int32 and data.source == "tfds:mnist"
     ds = training_dataset(data.train_images, data.train_labels, 5, 0, 0, 1)
-    assert next(iter(ds))[0].shape == (5, 784)
+    assert next(iter(ds))[0].shape == (5, 28, 28, 1)
 
 
 # ------------------------------------------------------------- DataConfig + load
@@ -161,5 +161,5 @@ def test_load_streams_an_image_folder(image_tree):
     assert isinstance(data, StreamedImageData) and data.config == config
     assert data.image_shape == (32, 32, 3) and len(data.train_images) == 5
     assert any("broken.jpg" in note for note in data.notes)
-    x, y = next(iter(data.training_dataset(4, 0, 0, 1, flatten=False)))
+    x, y = next(iter(data.training_dataset(4, 0, 0, 1)))
     assert x.shape == (4, 32, 32, 3)

@@ -23,7 +23,10 @@ def test_shapes(nets):
     e = nets.encoder(x)
     assert e["latent"].shape == (4, 50) and e["logits"].shape == (4, 50)
     assert e["features"].shape == (4, 1024)
-    assert nets.generator(e["latent"]).shape == (4, 784)
+    assert nets.generator(e["latent"]).shape == (4, 28, 28, 1)  # every network makes images
+    # A generator config saved before image_shape existed keeps its flat output.
+    old_config = {k: v for k, v in nets.generator.get_config().items() if k != "image_shape"}
+    assert type(nets.generator).from_config(old_config)(e["latent"]).shape == (4, 784)
     d = nets.joint_discriminator(x, e["latent"])
     assert d["logits"].shape == (4,) and d["features"].shape == (4, 1024)
 

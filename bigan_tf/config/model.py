@@ -9,7 +9,8 @@ from typing import Tuple
 from bigan_tf.config.record import ConfigRecord
 from bigan_tf.errors import ConfigError
 
-# Families whose networks consume and produce flat [B, H·W·C] vectors.
+# Families of fully connected networks: they take and make images [B, H, W, C]
+# like every family, but work on the flattened pixels inside.
 FLAT_FAMILIES = ("mnist_mlp",)
 
 
@@ -17,8 +18,8 @@ FLAT_FAMILIES = ("mnist_mlp",)
 class NetworkConfig(ConfigRecord):
     """Which network family and its sizes.
 
-    `image_shape` is the shape of one image as a person sees it (H, W, C); the
-    MLP family consumes and produces the flattened vector.
+    `image_shape` is the shape of one image (H, W, C); every family takes and
+    makes images of it (the MLPs flatten inside).
 
     `conditional` makes G and D class-conditional (`bigan_tf.networks.conditional`):
     "none", "simple" (one-hot labels concatenated to z, and to D's inputs) or
@@ -95,15 +96,11 @@ class NetworkConfig(ConfigRecord):
     @property
     def data_shape(self) -> Tuple[int, ...]:
         """Shape of one training example as the model takes it (the encoder's input)."""
-        if self.family in FLAT_FAMILIES:
-            return (self.flat_dim,)
         return tuple(self.encoder_image_shape)
 
     @property
     def generated_shape(self) -> Tuple[int, ...]:
-        """Shape of one G(z) (and of D's x input): flat for the MLPs, else (H, W, C)."""
-        if self.family in FLAT_FAMILIES:
-            return (self.flat_dim,)
+        """Shape of one G(z) (and of D's x input): (H, W, C)."""
         return tuple(self.image_shape)
 
     @property

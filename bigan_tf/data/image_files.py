@@ -45,8 +45,8 @@ def _file_examples(images: ImageList, config: Preprocessing, training: bool):
     return load
 
 
-def _to_batch(images, labels, flatten: bool):
-    return to_model_range(images, flatten), labels
+def _to_batch(images, labels):
+    return to_model_range(images), labels
 
 
 def _distribution_options() -> tf.data.Options:
@@ -57,8 +57,7 @@ def _distribution_options() -> tf.data.Options:
 
 
 def file_training_dataset(images: ImageList, config: Preprocessing, batch_size: int, seed: int,
-                          first_epoch: int, last_epoch: int, flatten: bool = False
-                          ) -> tf.data.Dataset:
+                          first_epoch: int, last_epoch: int) -> tf.data.Dataset:
     """Batches of (x float32 [B, crop, crop, C] in [0, 1], labels) for [first, last) epochs.
 
     Epoch e visits the files in `epoch_permutation(n, seed, e)` order (the
@@ -87,7 +86,7 @@ def file_training_dataset(images: ImageList, config: Preprocessing, batch_size: 
     dataset = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(epoch_examples)
     dataset = dataset.map(example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     dataset = dataset.batch(batch_size, drop_remainder=True)
-    dataset = dataset.map(lambda x, y: _to_batch(x, y, flatten))
+    dataset = dataset.map(_to_batch)
     return dataset.with_options(_distribution_options()).prefetch(tf.data.AUTOTUNE)
 
 
@@ -171,9 +170,9 @@ class StreamedImageData(ImageData):
     def num_classes(self) -> int:
         return max(self.label_count, super().num_classes)
 
-    def training_dataset(self, batch_size: int, seed: int, first_epoch: int, last_epoch: int,
-                         flatten: bool = False) -> tf.data.Dataset:
-        return self.stream(batch_size, seed, first_epoch, last_epoch, flatten)
+    def training_dataset(self, batch_size: int, seed: int, first_epoch: int,
+                         last_epoch: int) -> tf.data.Dataset:
+        return self.stream(batch_size, seed, first_epoch, last_epoch)
 
 
 def load_image_folder_data(source: str, root: str, config: Preprocessing,
@@ -222,9 +221,9 @@ def load_image_folder_data(source: str, root: str, config: Preprocessing,
     if train.class_names:
         label_count = max(label_count, min(len(train.class_names), max_labels or 1 << 30))
 
-    def stream(batch_size, run_seed, first_epoch, last_epoch, flatten):
+    def stream(batch_size, run_seed, first_epoch, last_epoch):
         return file_training_dataset(train, config, batch_size, run_seed, first_epoch,
-                                     last_epoch, flatten)
+                                     last_epoch)
 
     return StreamedImageData(reference_images, reference_labels, val_images, val_labels,
                              source=f"{source}:{root}", stream=stream, num_stream=len(train),
@@ -267,7 +266,7 @@ def load_tfds_image_data(name: str, config: Preprocessing, data_dir: Optional[st
     reference_images, reference_labels = evaluation_set(train_raw, num_reference)
     num_train = _count_tfds(name, train_split, data_dir, max_labels, include_labels, max_images)
 
-    def stream(batch_size, run_seed, first_epoch, last_epoch, flatten):
+    def stream(batch_size, run_seed, first_epoch, last_epoch):
         if num_train < batch_size:
             raise ConfigError(f"--batch_size {batch_size} is larger than the training set "
                               f"({num_train} images).")
@@ -283,7 +282,7 @@ def load_tfds_image_data(name: str, config: Preprocessing, data_dir: Optional[st
                                              tf.stack([base_seed, key])), example[1]),
             num_parallel_calls=tf.data.AUTOTUNE)
         dataset = dataset.batch(batch_size, drop_remainder=True)
-        dataset = dataset.map(lambda x, y: _to_batch(x, y, flatten))
+        dataset = dataset.map(_to_batch)
         return dataset.with_options(_distribution_options()).prefetch(tf.data.AUTOTUNE)
 
     label_count = int(max(reference_labels.max(), val_labels.max())) + 1

@@ -61,11 +61,11 @@ class ImageData:
                 "source": self.source, "num_train": int(self.num_train),
                 "num_val": int(len(self.val_images))}
 
-    def training_dataset(self, batch_size: int, seed: int, first_epoch: int, last_epoch: int,
-                         flatten: bool = True) -> tf.data.Dataset:
-        """Batches of (x in [0, 1], labels) of epochs [first_epoch, last_epoch)."""
+    def training_dataset(self, batch_size: int, seed: int, first_epoch: int,
+                         last_epoch: int) -> tf.data.Dataset:
+        """Batches of (images [B, H, W, C] in [0, 1], labels) of epochs [first_epoch, last_epoch)."""
         return training_dataset(self.train_images, self.train_labels, batch_size, seed,
-                                first_epoch, last_epoch, flatten)
+                                first_epoch, last_epoch)
 
     def take(self, num_train: Optional[int] = None, num_val: Optional[int] = None) -> "ImageData":
         """The first `num_train` / `num_val` examples (for quick runs and tests)."""
@@ -119,12 +119,9 @@ def load_image_data(dataset: str, data_dir: Optional[str], use_test_set: bool = 
     return ImageData(*split_validation(train[0], train[1], num_val), source=dataset)
 
 
-def to_model_range(images: tf.Tensor, flatten: bool = True) -> tf.Tensor:
-    """uint8 images -> float32 in [0, 1], flattened to [B, H·W·C] when asked."""
-    x = tf.cast(images, tf.float32) / 255.0
-    if flatten:
-        x = tf.reshape(x, [tf.shape(x)[0], -1])
-    return x
+def to_model_range(images: tf.Tensor) -> tf.Tensor:
+    """uint8 images [B, H, W, C] -> float32 in [0, 1], the same shape (what every network takes)."""
+    return tf.cast(images, tf.float32) / 255.0
 
 
 def epoch_permutation(num_examples: int, seed: int, epoch) -> tf.Tensor:
@@ -135,9 +132,9 @@ def epoch_permutation(num_examples: int, seed: int, epoch) -> tf.Tensor:
 
 
 def training_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int,
-                     first_epoch: int, last_epoch: int, flatten: bool = True,
+                     first_epoch: int, last_epoch: int,
                      steps_per_epoch: Optional[int] = None) -> tf.data.Dataset:
-    """Batches of (x float32 in [0, 1], label) for epochs [first_epoch, last_epoch).
+    """Batches of (images float32 in [0, 1], label) for epochs [first_epoch, last_epoch).
 
     Each epoch yields len(images) // batch_size full batches (`drop_remainder`),
     in the order `epoch_permutation(seed, epoch)`. Pass
@@ -163,7 +160,7 @@ def training_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, se
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
 
     def gather(index):
-        return to_model_range(tf.gather(images_t, index), flatten), tf.gather(labels_t, index)
+        return to_model_range(tf.gather(images_t, index)), tf.gather(labels_t, index)
 
     dataset = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(epoch_batches)
     dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -205,7 +202,7 @@ def ssgan_dataset(data: ImageData, labelled_index: np.ndarray, batch_size: int,
     Both hold images [B, H, W, C] in [0, 1] (the MLP classifier flattens them).
     """
     unlabelled = training_dataset(data.train_images, data.train_labels, batch_size, seed,
-                                  first_epoch, last_epoch, flatten=False)
+                                  first_epoch, last_epoch)
     steps = len(data.train_images) // batch_size
     images = tf.constant(data.train_images[labelled_index])
     labels = tf.constant(data.train_labels[labelled_index].astype(np.int32))
@@ -214,7 +211,7 @@ def ssgan_dataset(data: ImageData, labelled_index: np.ndarray, batch_size: int,
     def draw(step):
         keys = tf.stack([tf.constant(seed + 7, tf.int64), step])
         index = tf.random.stateless_uniform([labelled_batch_size], keys, 0, count, tf.int32)
-        return to_model_range(tf.gather(images, index), flatten=False), tf.gather(labels, index)
+        return to_model_range(tf.gather(images, index)), tf.gather(labels, index)
 
     labelled = tf.data.Dataset.range(first_epoch * steps, last_epoch * steps).map(draw)
     dataset = tf.data.Dataset.zip((unlabelled, labelled))

@@ -52,7 +52,7 @@ class TrainingBatches:
     def __getitem__(self, i: int) -> Batch:
         rng = np.random.RandomState((self.seed * 1000003 + i) % (2 ** 31))
         index = rng.randint(0, len(self.images), size=self.batch_size)
-        x = tf.reshape(to_model_range(self.images[index], flatten=False),
+        x = tf.reshape(to_model_range(self.images[index]),
                        [-1, *self.data_shape])
         z = sample_prior(self.batch_size, self.latent_dim,
                          tf.constant([self.seed + DEPLOY_STREAM, i], tf.int64))

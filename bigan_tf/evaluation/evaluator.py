@@ -78,8 +78,7 @@ class ModelFunctions(NamedTuple):
     discriminator_features(x) -> D(x)'s penultimate features, or None.
     to_generator_resolution(x) -> x at G's resolution (a generalized BiGAN's
       antialiased resize; the identity otherwise).
-    data_shape, generated_shape: one example as E reads it and as G makes it
-      (flat for the MLPs). `is_generalized`: E cannot read G's images.
+    data_shape, generated_shape: one image as E reads it and as G makes it. `is_generalized`: E cannot read G's images.
     pixel_range: G's native pixel range; distances are scaled to it.
     """
 
@@ -145,7 +144,8 @@ class Evaluator:
         self.generation_block = generation_block
         self.seed = int(seed)
         self.image_shape = data.image_shape
-        # Shape of one generated image for the grids (the MLPs make flat vectors).
+        # Shape of one generated image for the grids (flat only for a generator that an
+        # older version saved to .keras).
         self.generated_image_shape = (data.image_shape if len(functions.generated_shape) == 1
                                       else functions.generated_shape)
         self.num_classes = data.num_classes
@@ -200,7 +200,7 @@ class Evaluator:
 
     def _model_input(self, images) -> np.ndarray:
         """uint8 images -> float32 in [0, 1] shaped as the model takes them."""
-        x = to_model_range(images, flatten=False)
+        x = to_model_range(images)
         return tf.reshape(x, [-1, *self.functions.data_shape]).numpy()
 
     # -------------------------------------------------------------- evaluation

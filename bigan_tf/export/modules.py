@@ -23,8 +23,8 @@ are written by hand, following the contract of TF-Hub's
   `encode`).
 
 Images at every boundary follow the TF-Hub image convention: float32
-`[batch, height, width, channels]` with values in [0, 1]. Flat-vector (MLP)
-networks flatten inside, so callers never see the difference.
+`[batch, height, width, channels]` with values in [0, 1], which is what every
+network takes and makes (the MLPs flatten inside).
 """
 
 from __future__ import annotations
@@ -174,10 +174,6 @@ def checked_images(images: tf.Tensor, image_shape: Sequence[int]) -> tf.Tensor:
         return tf.identity(images)
 
 
-def _flat_to_images(x: tf.Tensor, image_shape: Sequence[int]) -> tf.Tensor:
-    return tf.reshape(x, [-1, *image_shape])
-
-
 class BiGANSavedModel(tf.train.Checkpoint):
     """Every network of a trained model behind serving signatures.
 
@@ -220,7 +216,7 @@ class BiGANSavedModel(tf.train.Checkpoint):
                        if self._num_classes else [])
 
         def images_of(z, labels):
-            return _flat_to_images(model.generate(z, labels, training=False), image_shape)
+            return model.generate(z, labels, training=False)
 
         def first(values):
             return values[0] if values else None
@@ -301,6 +297,6 @@ class SSGANSavedModel(tf.train.Checkpoint):
         @tf.function(input_signature=[tf.TensorSpec([None, config.latent_dim], tf.float32,
                                                     name="z")])
         def generate(z):
-            return {"images": _flat_to_images(model.generator(z, training=False), image_shape)}
+            return {"images": model.generator(z, training=False)}
 
         return {"serving_default": classify, "classify": classify, "generate": generate}

@@ -41,7 +41,8 @@ def _build_mnist_mlp(config: NetworkConfig, objective: Objective) -> Networks:
         encoder = mlp.MLPEncoder(latent_dim=config.latent_dim,
                                  zero_init_output=objective.zero_init_encoder_output,
                                  name="encoder", **common)
-    generator = mlp.MLPGenerator(output_dim=config.flat_dim, name="generator", **common)
+    generator = mlp.MLPGenerator(output_dim=config.flat_dim, image_shape=config.image_shape,
+                                 name="generator", **common)
     joint = (mlp.MLPDiscriminator(joint=True, name="joint_discriminator", **common)
              if objective.has_joint_discriminator else None)
     plain = (mlp.MLPDiscriminator(joint=False, name="discriminator", **common)

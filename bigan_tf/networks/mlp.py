@@ -12,13 +12,14 @@ which starts at zero (the original's `BinaryClassifier`). Hidden width is 1024 (
   ["d-" features] -> FC to 1 logit (zero-initialised, as the original's).
 * Discriminator D(x): the same without z (the plain-GAN baseline).
 
-Inputs may be flat vectors [B, H·W·C] or images [B, H, W, C]; both are
-flattened. The generator returns flat vectors in [0, 1].
+E and D take images [B, H, W, C] (or flat vectors [B, H·W·C]) and flatten
+them inside; G returns images [B, H, W, C] in [0, 1] (flat vectors only when
+built without `image_shape`, as `.keras` saves of older versions are).
 """
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -76,16 +77,19 @@ class MLPEncoder(keras.Model):
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
 class MLPGenerator(keras.Model):
-    """G(z): flat images in [0, 1] of size `output_dim`."""
+    """G(z): images [B, *image_shape] in [0, 1] (`output_dim` = their pixel count)."""
 
     # The pixel range of the original's data for this family; evaluation
     # distances are reported in it (official_code_notes.md §1.1, §1.4).
     native_pixel_range = (0.0, 1.0)
 
     def __init__(self, output_dim: int = 784, hidden_units: int = 1024, stddev: float = 0.02,
-                 batch_norm_epsilon: float = 1e-8, **kwargs):
+                 batch_norm_epsilon: float = 1e-8, image_shape: Optional[Sequence[int]] = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.output_dim, self.hidden_units = output_dim, hidden_units
+        # None: flat output (a generator saved before every network returned images).
+        self.image_shape = tuple(int(d) for d in image_shape) if image_shape else None
         self.stddev, self.batch_norm_epsilon = stddev, batch_norm_epsilon
         self.hidden1 = _dense(hidden_units, stddev, "hidden1")
         self.norm1 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm1")
@@ -97,12 +101,16 @@ class MLPGenerator(keras.Model):
     def call(self, z, training=False) -> tf.Tensor:
         h = tf.nn.relu(self.norm1(self.hidden1(z), training=training))
         h = tf.nn.relu(self.norm2(self.latent2(self.hidden2(h), z), training=training))
-        return tf.sigmoid(self.output_pixels(h))
+        pixels = tf.sigmoid(self.output_pixels(h))
+        if self.image_shape is None:
+            return pixels
+        return tf.reshape(pixels, [-1, *self.image_shape])
 
     def get_config(self):
         return {**super().get_config(), "output_dim": self.output_dim,
                 "hidden_units": self.hidden_units, "stddev": self.stddev,
-                "batch_norm_epsilon": self.batch_norm_epsilon}
+                "batch_norm_epsilon": self.batch_norm_epsilon,
+                "image_shape": list(self.image_shape) if self.image_shape else None}
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
