@@ -78,7 +78,8 @@ class ModelFunctions(NamedTuple):
     discriminator_features(x) -> D(x)'s penultimate features, or None.
     to_generator_resolution(x) -> x at G's resolution (a generalized BiGAN's
       antialiased resize; the identity otherwise).
-    data_shape, generated_shape: one image as E reads it and as G makes it. `is_generalized`: E cannot read G's images.
+    data_shape, generated_shape: one image as E reads it and as G makes it.
+    is_generalized: E cannot read G's images.
     pixel_range: G's native pixel range; distances are scaled to it.
     """
 
