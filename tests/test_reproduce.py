@@ -40,7 +40,10 @@ def test_quick_reproduction_end_to_end(tmp_path):
     assert [r["objective"] for r in rows] == ["BiGAN", "D (GAN)", "LR", "JLR", "AE (l2)", "AE (l1)"]
     for row in rows:
         assert row["seeds"] == "1" and row["epoch"] == "2 of 2"
-        assert 10 < float(row["NNC (1-NN %)"]) <= 100
+        final = float(row["NNC (1-NN %)"])
+        assert 10 < final <= 100
+        best, epoch = row["best NNC (epoch)"].split(" (epoch ")
+        assert float(best) >= final and epoch in ("1)", "2)")  # epoch 0 is the random init
     gan = rows[1]
     assert gan["EGr/EGr_b"] == "–" and gan["NNC_e (raw E(x))"] == "–"
     autoencoder = _records(results / "runs" / "autoencoder_l2" / "seed0" / "metrics.jsonl")
@@ -101,6 +104,7 @@ def test_report_only_writes_the_table_of_what_exists(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = list(csv.DictReader(open(tmp_path / "results" / "table.csv")))
     assert rows[0]["seeds"] == "1" and rows[1]["seeds"] == "0" and rows[1]["NNC (1-NN %)"] == "–"
+    assert rows[1]["best NNC (epoch)"] == "–"
 
 
 def test_fashion_conv_report_says_when_features_pass_random_init(tmp_path):
