@@ -81,8 +81,8 @@ def build_ssgan_networks(config: SSGANConfig) -> SSGANNetworks:
     return SSGANNetworks(
         KPlusOneClassifier(config.num_classes, config.classifier_units, config.input_noise,
                            config.hidden_noise, name="classifier"),
-        MLPGenerator(output_dim=config.flat_dim, image_shape=config.image_shape, hidden_units=config.generator_units,
-                     name="generator"))
+        MLPGenerator(output_dim=config.flat_dim, image_shape=config.image_shape,
+                     hidden_units=config.generator_units, name="generator"))
 
 
 class SSGAN(keras.Model):
