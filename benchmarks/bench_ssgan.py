@@ -42,14 +42,22 @@ flags.DEFINE_enum("measure", "accuracy", ("accuracy", "steps", "collapse"),
                   "family, interleaved in one process; collapse: the conv family's generator "
                   "variety over --collapse_steps steps of one --variant.")
 flags.DEFINE_enum("variant", "reference_fm",
-                  ("per_batch", "per_batch_fm", "reference", "reference_fm"),
+                  ("per_batch", "per_batch_fm", "reference", "reference_fm", "weight",
+                   "weight_fm"),
                   "--measure=collapse: D's batch norm on per-batch or the real batch's "
-                  "statistics (reference_batch_norm), G's loss adversarial or feature "
+                  "statistics (reference_batch_norm), or weight normalisation and no batch "
+                  "norm (weight: Salimans et al.'s conv D); G's loss adversarial or feature "
                   "matching (_fm).")
 flags.DEFINE_integer("collapse_steps", 400, "--measure=collapse: training steps.")
 flags.DEFINE_integer("collapse_batch_size", 32, "--measure=collapse: unlabelled batch "
                      "(SSGAN-TensorFlow's 32; 100 labelled images per step).")
 flags.DEFINE_integer("rounds", 3, "--measure=steps: interleaved rounds of 5 steps each.")
+flags.DEFINE_enum("classifier_norm", "batch", ("batch", "weight"), "--measure=accuracy, "
+                  "conv: D's normalisation (trainers.train_ssgan --classifier_norm).")
+flags.DEFINE_boolean("feature_matching", None, "--measure=accuracy: G's loss (unset: the "
+                     "family's default).")
+flags.DEFINE_float("learning_rate", None, "--measure=accuracy: Adam's rate (unset: the "
+                   "family's default).")
 flags.DEFINE_integer("labels_per_class", 10, "Labelled examples per class.")
 flags.DEFINE_integer("epochs", 10, "Epochs over the 60k unlabelled training images.")
 flags.DEFINE_integer("disp_interval", 2, "Evaluate every N epochs.")
@@ -107,19 +115,23 @@ def measure_collapse():
     import tensorflow as tf
     from bigan_tf.data.pipeline import balanced_subset, load_image_data, ssgan_dataset
     from bigan_tf.images import make_grid, write_png
-    from bigan_tf.ssgan import SSGAN, SSGANConfig
+    from bigan_tf.ssgan import SSGAN, SSGANConfig, initialize_classifier
 
-    config = SSGANConfig.for_network("conv", reference_batch_norm=FLAGS.variant.startswith(
-        "reference"), feature_matching=FLAGS.variant.endswith("_fm"))
+    config = SSGANConfig.for_network(
+        "conv", reference_batch_norm=FLAGS.variant.startswith("reference"),
+        classifier_norm="weight" if FLAGS.variant.startswith("weight") else "batch",
+        feature_matching=FLAGS.variant.endswith("_fm"))
     data = load_image_data("mnist", FLAGS.data_dir, use_test_set=True)
     model = SSGAN(config, noise_seed=FLAGS.seed)
     model.compile_for_training()
+    initialize_classifier(model, data, FLAGS.seed)  # as train_ssgan does for a fresh run
     labelled = balanced_subset(data.train_labels, FLAGS.labels_per_class, FLAGS.seed)
     batches = iter(ssgan_dataset(data, labelled, FLAGS.collapse_batch_size, 100, FLAGS.seed,
                                  0, 10))
     step = tf.function(model.train_step)
     z = tf.random.stateless_uniform([100, config.latent_dim], [FLAGS.seed, 3], -1.0, 1.0)
     print(f"variant {FLAGS.variant}: reference_batch_norm={config.reference_batch_norm}, "
+          f"classifier_norm={config.classifier_norm}, "
           f"feature_matching={config.feature_matching}")
     print("step | D | G | D_fake_acc | G variety (pixel std over z)")
     start = time.time()
@@ -152,12 +164,21 @@ def main(argv):
     from bigan_tf.config import RunConfig
 
     data = load_image_data("mnist", FLAGS.data_dir, use_test_set=True)
+    # A non-default D gets its own folders, so earlier runs are resumed, not mixed.
+    family = (FLAGS.network if FLAGS.classifier_norm == "batch"
+              else f"{FLAGS.network}_{FLAGS.classifier_norm}_norm")
+    if FLAGS.feature_matching is not None:
+        family += "_fm" if FLAGS.feature_matching else "_adversarial"
+    if FLAGS.learning_rate is not None:
+        family += f"_lr{FLAGS.learning_rate:g}"
     rows = {}
     for name, weight in (("ssgan", 1.0), ("supervised_only", 0.0)):
         start = time.time()
-        exp_dir = os.path.join(FLAGS.out_dir, FLAGS.network, name)
-        train_ssgan(tf.distribute.get_strategy(), data,
-                    SSGANConfig.for_network(FLAGS.network, unsupervised_weight=weight),
+        exp_dir = os.path.join(FLAGS.out_dir, family, name)
+        config = SSGANConfig.for_network(
+            FLAGS.network, unsupervised_weight=weight, classifier_norm=FLAGS.classifier_norm,
+            feature_matching=FLAGS.feature_matching, learning_rate=FLAGS.learning_rate)
+        train_ssgan(tf.distribute.get_strategy(), data, config,
                     FLAGS.labels_per_class, FLAGS.epochs,
                     RunConfig(exp_dir=exp_dir, batch_size=100, seed=FLAGS.seed,
                               disp_interval=FLAGS.disp_interval, verbose=0),
@@ -168,7 +189,7 @@ def main(argv):
                       "seconds_per_epoch": round(sum(epoch_seconds) / max(1, len(epoch_seconds)),
                                                  1),
                       "seconds_this_session": round(time.time() - start, 1)}
-    print(f"\nMNIST test accuracy, {FLAGS.network} networks, {10 * FLAGS.labels_per_class} "
+    print(f"\nMNIST test accuracy, {family} networks, {10 * FLAGS.labels_per_class} "
           f"labels, seed {FLAGS.seed}")
     print("epoch | SSGAN  | supervised only")
     for epoch, acc in rows["ssgan"]["accuracy_by_epoch"].items():
@@ -178,7 +199,7 @@ def main(argv):
               - rows["supervised_only"]["accuracy_by_epoch"][final])
     print(f"margin at epoch {final}: {margin:+.2f} points; seconds per epoch "
           f"{rows['ssgan']['seconds_per_epoch']} / {rows['supervised_only']['seconds_per_epoch']}")
-    with open(os.path.join(FLAGS.out_dir, FLAGS.network, "results.json"), "w") as f:
+    with open(os.path.join(FLAGS.out_dir, family, "results.json"), "w") as f:
         json.dump(rows, f, indent=2)
     return 0
 

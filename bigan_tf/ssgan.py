@@ -33,6 +33,10 @@ the adversarial one for the conv family, as in the README's code. With
 `reference_batch_norm` the conv D normalises the labelled and generated
 batches with the real batch's statistics (the README's code gave every batch
 its own, under which a collapsed G gets no gradient out of the collapse).
+With `classifier_norm="weight"` the conv D is Salimans et al.'s conv recipe
+instead: weight-normalised convolutions with a data-dependent initialisation
+(`initialize_classifier`, run once for a fresh run), no batch norm, Gaussian
+noise on the input and hidden blocks.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import os
 from typing import Dict, NamedTuple, Tuple
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from bigan_tf import losses as L
@@ -63,8 +68,8 @@ from bigan_tf.training import fit_model, resolve_jit_compile
 # this module is the model, its driver and its loader, and names them all for users.
 __all__ = ["SSGAN", "SSGANConfig", "SSGANNetworks", "KPlusOneClassifier", "ConvKPlusOneClassifier",
            "ConvSSGANGenerator", "build_ssgan_networks", "SSGANEvaluator",
-           "ssgan_dataset", "predict_classes", "confusion_matrix", "train_ssgan",
-           "load_trained_ssgan"]
+           "ssgan_dataset", "predict_classes", "confusion_matrix", "initialize_classifier",
+           "train_ssgan", "load_trained_ssgan"]
 
 
 class SSGANNetworks(NamedTuple):
@@ -76,7 +81,10 @@ def build_ssgan_networks(config: SSGANConfig) -> SSGANNetworks:
     """The K+1 classifier D and the generator G of `config.network`'s family."""
     if config.network == "conv":
         return SSGANNetworks(
-            ConvKPlusOneClassifier(config.num_classes, config.image_shape, name="classifier"),
+            ConvKPlusOneClassifier(config.num_classes, config.image_shape,
+                                   normalization=config.classifier_norm,
+                                   input_noise=config.input_noise,
+                                   hidden_noise=config.hidden_noise, name="classifier"),
             ConvSSGANGenerator(config.image_shape, name="generator"))
     return SSGANNetworks(
         KPlusOneClassifier(config.num_classes, config.classifier_units, config.input_noise,
@@ -284,6 +292,17 @@ class SSGAN(keras.Model):
 
 # ------------------------------------------------------------------------- data
 # ------------------------------------------------------------------ train / load
+def initialize_classifier(model: SSGAN, data: ImageData, seed: int,
+                          num_images: int = 500) -> None:
+    """A fresh D's data-dependent initialisation, where its family has one (the
+    weight-normalised conv D), from `num_images` training images drawn with `seed`."""
+    sample = np.random.default_rng(seed).choice(
+        len(data.train_images), min(num_images, len(data.train_images)), replace=False)
+    initialize = getattr(model.classifier, "initialize_from_data", None)
+    if initialize is not None:
+        initialize(data.train_images[np.sort(sample)].astype(np.float32) / 255.0)
+
+
 def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGANConfig,
                 labels_per_class: int, epochs: int, run, labelled_batch_size: int = 100,
                 print_fn=print) -> Dict[str, object]:
@@ -327,7 +346,8 @@ def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGAN
         make_dataset=lambda first, last: ssgan_dataset(
             data, labelled_index, run.batch_size, labelled_batch_size, run.seed, first, last),
         steps_per_epoch=steps_per_epoch, constant_epochs=epochs, total_epochs=epochs, run=run,
-        config_record=record, print_fn=print_fn)
+        config_record=record, print_fn=print_fn,
+        initialize=lambda m: initialize_classifier(m, data, run.seed))
 
 
 def load_trained_ssgan(exp_dir: str, which="latest") -> Tuple[SSGAN, Dict, int]:

@@ -108,6 +108,13 @@ def test_config_validation():
         SSGANConfig(label_smoothing=0.3).validate()
     with pytest.raises(ConfigError, match="generator_updates"):
         SSGANConfig(generator_updates=0).validate()
+    with pytest.raises(ConfigError, match="classifier_norm must be one of batch, weight"):
+        SSGANConfig.for_network("conv", classifier_norm="layer").validate()
+    with pytest.raises(ConfigError, match="is for the conv D"):
+        SSGANConfig.for_network("mlp", classifier_norm="weight").validate()
+    with pytest.raises(ConfigError, match="reference_batch_norm needs D's batch norm"):
+        SSGANConfig.for_network("conv", classifier_norm="weight",
+                                reference_batch_norm=True).validate()
 
 
 def test_dataset_pairs_unlabelled_and_labelled_batches(small_mnist):
@@ -177,6 +184,91 @@ def test_small_map_convolution_is_conv2d():
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
         np.testing.assert_allclose(tape.gradient(a, x).numpy(), tape.gradient(b, x).numpy(),
                                    atol=1e-4)
+
+
+def test_weight_norm_convolution_is_a_convolution_with_unit_filters_times_gains():
+    from bigan_tf.networks.ssgan_conv import WeightNormConv2D
+    layer = WeightNormConv2D(6, 3, strides=2, padding="same")
+    x = tf.random.stateless_normal([2, 8, 8, 4], [1, 2])
+    layer(x)
+    layer.gain.assign(tf.range(1.0, 7.0))
+    layer.bias.assign(tf.fill([6], 0.5))
+    v = layer.kernel.numpy()
+    w = v / np.sqrt((v ** 2).sum(axis=(0, 1, 2))) * np.arange(1.0, 7.0)
+    expected = tf.nn.conv2d(x, w, strides=2, padding="SAME") + 0.5
+    np.testing.assert_allclose(layer(x).numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
+    layer.kernel.assign(3.0 * v)  # only the direction of v counts
+    np.testing.assert_allclose(layer(x).numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_weight_normalised_conv_classifier_has_no_batch_norm_and_seeded_noise():
+    from bigan_tf.networks.layers import batch_norm_layers
+    from bigan_tf.networks.ssgan_conv import ConvKPlusOneClassifier, WeightNormConv2D
+    config = SSGANConfig.for_network("conv", classifier_norm="weight")
+    classifier, _ = build_ssgan_networks(config)
+    x = tf.random.stateless_uniform([4, 28, 28, 1], [3, 4])
+    out = classifier(x, training=False)
+    assert out["logits"].shape == (4, 11) and out["features"].shape == (4, 64)
+    assert not batch_norm_layers(classifier) and classifier.widths == (32, 64, 128, 256, 256)
+    assert all(isinstance(getattr(classifier, f"conv{i + 1}"), WeightNormConv2D)
+               for i in range(5))
+    assert sum("gain" in v.path for v in classifier.trainable_variables) == 7
+    seed, other = tf.constant([1, 2], tf.int64), tf.constant([1, 3], tf.int64)
+    noisy = classifier(x, training=True, seed=seed)["logits"].numpy()
+    np.testing.assert_array_equal(noisy, classifier(x, training=True, seed=seed)["logits"])
+    assert np.abs(noisy - classifier(x, training=True, seed=other)["logits"]).max() > 1e-3
+    np.testing.assert_array_equal(out["logits"], classifier(x, training=False)["logits"])
+    # Without noise, training and inference mode are one function (no batch statistics).
+    quiet = ConvKPlusOneClassifier(10, (28, 28, 1), normalization="weight", input_noise=0.0,
+                                   hidden_noise=0.0)
+    np.testing.assert_allclose(quiet(x, training=True, seed=seed)["logits"],
+                               quiet(x, training=False)["logits"], atol=1e-6)
+
+
+def test_weight_normalised_classifier_is_initialised_from_data():
+    """Each layer's pre-activations over the init batch: zero mean, unit variance per
+    channel (the logits 0.1), computed in order through the initialised layers."""
+    from bigan_tf.networks.ssgan_conv import ConvKPlusOneClassifier
+    classifier = ConvKPlusOneClassifier(10, (28, 28, 1), normalization="weight")
+    x = tf.random.stateless_uniform([64, 28, 28, 1], [5, 6]) ** 3
+    classifier(x)
+    classifier.initialize_from_data(x)
+    h = 2.0 * x - 1.0
+    layers = [getattr(classifier, f"conv{i + 1}") for i in range(5)]
+    for layer in layers + [classifier.features_conv, classifier.logits_conv]:
+        mean, variance = tf.nn.moments(layer(h), [0, 1, 2])
+        scale = 0.1 if layer is classifier.logits_conv else 1.0
+        np.testing.assert_allclose(mean.numpy(), 0.0, atol=1e-4 * scale + 1e-5)
+        np.testing.assert_allclose(np.sqrt(variance.numpy()), scale, rtol=1e-3)
+        h = tf.nn.leaky_relu(layer(h), 0.2)
+    # The batch-norm D has nothing to initialise.
+    plain = ConvKPlusOneClassifier(10, (28, 28, 1))
+    plain(x)
+    before = [w.numpy() for w in plain.weights]
+    plain.initialize_from_data(x)
+    for a, b in zip(before, plain.weights):
+        np.testing.assert_array_equal(a, b.numpy())
+
+
+def test_weight_normalised_conv_family_trains_restores_and_exports(ssgan_run, tmp_path):
+    data = ssgan_run["data"].take(num_train=200, num_val=100)
+    config = SSGANConfig.for_network("conv", latent_dim=16, classifier_norm="weight",
+                                     feature_matching=True)
+    exp_dir = str(tmp_path / "weight_norm")
+    trained = train_ssgan(tf.distribute.get_strategy(), data, config, 5, 1,
+                          RunConfig(exp_dir=exp_dir, batch_size=100, verbose=0),
+                          print_fn=lambda s: None)["model"]
+    model, record, epoch = load_trained_ssgan(exp_dir)
+    assert epoch == 1 and record["ssgan"]["classifier_norm"] == "weight"
+    for a, b in zip(trained.classifier.weights, model.classifier.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)  # gains too
+    from bigan_tf.export.exporters import export_ssgan_saved_model
+    exported = tf.saved_model.load(export_ssgan_saved_model(model, str(tmp_path / "export"),
+                                                            record=record, epoch=epoch))
+    images = data.val_images[:16].astype(np.float32) / 255.0
+    np.testing.assert_array_equal(
+        exported.signatures["classify"](images=tf.constant(images))["classes"].numpy(),
+        predict_classes(model, data.val_images[:16]))
 
 
 def test_conv_batch_norm_statistics_come_from_each_networks_first_real_call():

@@ -58,6 +58,10 @@ flags.DEFINE_boolean("reference_batch_norm", False, "The conv D normalises the l
                      "stays visible to it; off: each batch with its own, as the "
                      "SSGAN-TensorFlow code. The MLP D has no batch norm. See BENCHMARKS.md "
                      "for what each gave on MNIST.")
+flags.DEFINE_enum("classifier_norm", "batch", ("batch", "weight"), "The conv D's "
+                  "normalisation: batch (the SSGAN-TensorFlow code) or weight (Salimans et "
+                  "al.'s conv recipe: weight-normalised convolutions, no batch norm, Gaussian "
+                  "noise on the input and hidden blocks; pair it with --feature_matching).")
 flags.DEFINE_float("reconstruction_weight", 0.0, "Initial weight of the annealed auxiliary "
                    "L1 loss between G(z) and real images (README trick; 0 = off).")
 flags.DEFINE_integer("reconstruction_anneal_steps", 1000, "Steps over which it falls to 0.")
@@ -90,6 +94,7 @@ def main(argv):
         label_smoothing=FLAGS.label_smoothing, clip_norm=FLAGS.clip_norm,
         feature_matching=FLAGS.feature_matching,
         reference_batch_norm=FLAGS.reference_batch_norm,
+        classifier_norm=FLAGS.classifier_norm,
         reconstruction_weight=FLAGS.reconstruction_weight,
         reconstruction_anneal_steps=FLAGS.reconstruction_anneal_steps,
         unsupervised_weight=FLAGS.unsupervised_weight)

@@ -20,7 +20,10 @@ class SSGANConfig(ConfigRecord):
     `for_network` gives each family its own defaults. `reference_batch_norm`:
     D's batch norms normalise the labelled and generated batches with the
     unlabelled real batch's statistics (`networks.layers.reference_batch_norm`;
-    the MLP D has no batch norm).
+    the MLP D has no batch norm). `classifier_norm` (conv family): "batch" (the
+    SSGAN-TensorFlow code) or "weight" (Salimans et al.'s conv recipe: weight
+    normalisation, no batch norm, and `input_noise`/`hidden_noise` as in the
+    MLP D).
     """
 
     num_classes: int = 10
@@ -35,6 +38,7 @@ class SSGANConfig(ConfigRecord):
     label_smoothing: float = 0.9
     feature_matching: bool = True
     reference_batch_norm: bool = False
+    classifier_norm: str = "batch"
     generator_updates: int = 1
     learning_rate: float = 3e-4
     generator_lr_mult: float = 1.0
@@ -63,6 +67,16 @@ class SSGANConfig(ConfigRecord):
         if self.network not in SSGAN_NETWORKS:
             raise ConfigError(f"--network must be one of {', '.join(SSGAN_NETWORKS)}, "
                               f"got {self.network!r}.")
+        if self.classifier_norm not in CLASSIFIER_NORMALIZATIONS:
+            raise ConfigError(f"--classifier_norm must be one of "
+                              f"{', '.join(CLASSIFIER_NORMALIZATIONS)}, got "
+                              f"{self.classifier_norm!r}.")
+        if self.classifier_norm != "batch" and self.network != "conv":
+            raise ConfigError(f"--classifier_norm={self.classifier_norm} is for the conv D; "
+                              f"use --network=conv, or leave it unset for the MLP D.")
+        if self.classifier_norm != "batch" and self.reference_batch_norm:
+            raise ConfigError("--reference_batch_norm needs D's batch norm: drop it, or use "
+                              "--classifier_norm=batch.")
         if not self.classifier_units or min(self.classifier_units) < 1:
             raise ConfigError(f"classifier_units must be positive, got {self.classifier_units}.")
         return self
@@ -81,6 +95,7 @@ class SSGANConfig(ConfigRecord):
 
 
 SSGAN_NETWORKS = ("mlp", "conv")
+CLASSIFIER_NORMALIZATIONS = ("batch", "weight")
 # Each family's own settings: the MLP's are Salimans et al.'s; the conv family's
 # are SSGAN-TensorFlow's config.py / trainer.py (n_z 128, Adam 1e-4 for D and G,
 # gradients clipped to global norm 20, and that code's adversarial G loss: on

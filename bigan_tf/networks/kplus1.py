@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bigan_tf.networks.layers import normal_init
+from bigan_tf.networks.layers import normal_init, stateless_gaussian_noise
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
@@ -39,11 +39,8 @@ class KPlusOneClassifier(keras.Model):
         if seed is None:
             seed = tf.constant([0, 0], tf.int64)
 
-        def noisy(h, stddev, layer):
-            if not training or not stddev:
-                return h
-            layer_seed = tf.random.experimental.stateless_fold_in(seed, layer)
-            return h + stddev * tf.random.stateless_normal(tf.shape(h), layer_seed, dtype=h.dtype)
+        def noisy(h, stddev, stream):
+            return stateless_gaussian_noise(h, stddev, seed, stream) if training else h
 
         h = noisy(h, self.input_noise, 0)
         for i in range(len(self.units)):

@@ -31,6 +31,19 @@ def flatten_static(x: tf.Tensor) -> tf.Tensor:
     return tf.reshape(x, [-1, int(np.prod(x.shape[1:]))])
 
 
+def stateless_gaussian_noise(h: tf.Tensor, stddev: float, seed: tf.Tensor,
+                             stream: int) -> tf.Tensor:
+    """h + stddev·ε, ε ~ N(0, 1) from a stateless RNG keyed by (seed, stream).
+
+    A layer's noise is a function of the step's seed alone, so a resumed run
+    draws what an uninterrupted one would (the K+1 classifiers' noise).
+    """
+    if not stddev:
+        return h
+    stream_seed = tf.random.experimental.stateless_fold_in(seed, stream)
+    return h + stddev * tf.random.stateless_normal(tf.shape(h), stream_seed, dtype=h.dtype)
+
+
 def normal_init(stddev: float, seed=None) -> keras.initializers.Initializer:
     """The original's weight initialiser, N(0, stddev)."""
     return keras.initializers.RandomNormal(mean=0.0, stddev=stddev, seed=seed)

@@ -17,6 +17,17 @@ Sizes follow that repository's `discriminator.py`, `generator.py` and `ops.py`
 
 Weights are Glorot-uniform with zero biases (TF-Slim's defaults there).
 
+`normalization="weight"` is Salimans et al.'s conv D recipe (their CIFAR-10 and
+SVHN discriminators) on these widths: every convolution of D weight-normalised
+(`WeightNormConv2D`), no batch norm, and Gaussian noise on the input
+(`input_noise`, on the [0, 1] scale) and after every hidden block
+(`hidden_noise`) in training mode, as their MNIST MLP D, whose Gaussian noise
+stands in for their conv D's dropout. A fresh D gets their data-dependent
+initialisation (`ConvKPlusOneClassifier.initialize_from_data`): each layer's
+gain and bias set, in order, so that its pre-activations over a batch of real
+images have zero mean and unit variance per channel (the logits 0.1, their
+output layer's scale).
+
 Pixel ranges: both networks take and return images in [0, 1], as every
 network of this library; inside, D sees 2x − 1 and G's tanh output t is
 returned as (t + 1)/2, so they compute that repository's functions on its
@@ -36,7 +47,8 @@ from typing import Dict, Sequence
 import keras
 import tensorflow as tf
 
-from bigan_tf.networks.layers import BatchNorm
+from bigan_tf.config.ssgan import CLASSIFIER_NORMALIZATIONS
+from bigan_tf.networks.layers import BatchNorm, stateless_gaussian_noise
 
 DISCRIMINATOR_WIDTHS = (32, 64, 128, 256, 256, 512)
 GENERATOR_FC_UNITS = 1024
@@ -86,44 +98,103 @@ class SmallMapConv2D(keras.layers.Conv2D):
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
+class WeightNormConv2D(keras.layers.Conv2D):
+    """`Conv2D` with weight normalisation (Salimans & Kingma, 2016).
+
+    The kernel used is w = g · v / ‖v‖, one gain g per output channel and
+    ‖v‖ over that channel's kernel (height, width, input channels), so a
+    filter's direction and its length are learned separately. g starts at 1.
+    """
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.gain = self.add_weight(name="gain", shape=(self.filters,), initializer="ones")
+
+    def convolution_op(self, inputs, kernel):
+        norm = tf.sqrt(tf.reduce_sum(tf.square(kernel), axis=[0, 1, 2]) + 1e-12)
+        return super().convolution_op(inputs, kernel * (self.gain / norm))
+
+
+@keras.saving.register_keras_serializable(package="bigan_tf")
 class ConvKPlusOneClassifier(keras.Model):
     """D: images [B, H, W, C] in [0, 1] -> {"logits": [B, K+1], "features": [B, F]}.
 
-    The interface of `KPlusOneClassifier` (the MLP family); `seed` is accepted
-    and unused (this D adds no noise).
+    The interface of `KPlusOneClassifier` (the MLP family). `normalization`:
+    "batch" (the SSGAN-TensorFlow code; no noise, `seed` unused) or "weight"
+    (Salimans et al.'s recipe: weight-normalised convolutions, no batch norm,
+    Gaussian noise in training mode from a stateless RNG keyed by `seed`).
     """
 
     def __init__(self, num_classes: int = 10, image_shape: Sequence[int] = (28, 28, 1),
-                 **kwargs):
+                 normalization: str = "batch", input_noise: float = 0.3,
+                 hidden_noise: float = 0.5, **kwargs):
         super().__init__(**kwargs)
+        if normalization not in CLASSIFIER_NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {CLASSIFIER_NORMALIZATIONS}, "
+                             f"got {normalization!r}.")
         self.num_classes = int(num_classes)
         self.image_shape = tuple(int(s) for s in image_shape)
+        self.normalization = normalization
+        self.input_noise, self.hidden_noise = float(input_noise), float(hidden_noise)
+        conv = WeightNormConv2D if normalization == "weight" else keras.layers.Conv2D
         self.num_stages = _stages(min(self.image_shape[:2]))
         widths = [DISCRIMINATOR_WIDTHS[min(i, len(DISCRIMINATOR_WIDTHS) - 1)]
                   for i in range(self.num_stages)]
         self.widths = tuple(widths)
         # One attribute per layer (tf.train.Checkpoint does not see into Keras lists).
         for i, width in enumerate(widths):
-            setattr(self, f"conv{i + 1}", keras.layers.Conv2D(
+            setattr(self, f"conv{i + 1}", conv(
                 width, 3, strides=2, padding="same", name=f"conv{i + 1}"))
-            setattr(self, f"norm{i + 1}", _batch_norm(f"norm{i + 1}"))
-        self.features_conv = keras.layers.Conv2D(widths[-1] // 4, 1, name="features_conv")
-        self.logits_conv = keras.layers.Conv2D(self.num_classes + 1, 1, name="logits_conv")
+            if normalization == "batch":
+                setattr(self, f"norm{i + 1}", _batch_norm(f"norm{i + 1}"))
+        self.features_conv = conv(widths[-1] // 4, 1, name="features_conv")
+        self.logits_conv = conv(self.num_classes + 1, 1, name="logits_conv")
 
     def call(self, x, training=False, seed=None) -> Dict[str, tf.Tensor]:
-        del seed  # no noise in this family
-        h = 2.0 * _as_images(x, self.image_shape) - 1.0
+        noisy = training and self.normalization == "weight"
+        if seed is None:
+            seed = tf.constant([0, 0], tf.int64)
+
+        def add_noise(h, stddev, stream):
+            return stateless_gaussian_noise(h, stddev, seed, stream) if noisy else h
+
+        h = 2.0 * add_noise(_as_images(x, self.image_shape), self.input_noise, 0) - 1.0
         for i in range(self.num_stages):
-            h = getattr(self, f"conv{i + 1}")(h)
-            h = getattr(self, f"norm{i + 1}")(tf.nn.leaky_relu(h, 0.2), training=training)
+            h = tf.nn.leaky_relu(getattr(self, f"conv{i + 1}")(h), 0.2)
+            if self.normalization == "batch":
+                h = getattr(self, f"norm{i + 1}")(h, training=training)
+            h = add_noise(h, self.hidden_noise, i + 1)
         h = tf.nn.leaky_relu(self.features_conv(h), 0.2)
         logits = self.logits_conv(h)
         return {"logits": tf.reduce_mean(logits, axis=[1, 2]),
                 "features": tf.reduce_mean(h, axis=[1, 2])}
 
+    def initialize_from_data(self, x: tf.Tensor, logits_scale: float = 0.1) -> None:
+        """Data-dependent initialisation of a weight-normalised D (Salimans & Kingma, 2016).
+
+        Layer by layer over the images `x` (no noise): with t the layer's
+        pre-activations and (μ, σ) their per-channel mean and standard deviation,
+        the gain and bias become g·s/σ and (b − μ)·s/σ, so that the new t is
+        s·(t − μ)/σ, with s = 1 (the logits: `logits_scale`). A no-op for the
+        batch-norm D.
+        """
+        if self.normalization != "weight":
+            return
+        layers = [getattr(self, f"conv{i + 1}") for i in range(self.num_stages)]
+        layers += [self.features_conv, self.logits_conv]
+        h = 2.0 * _as_images(tf.convert_to_tensor(x, tf.float32), self.image_shape) - 1.0
+        for layer in layers:
+            scale = logits_scale if layer is self.logits_conv else 1.0
+            mean, variance = tf.nn.moments(layer(h), axes=[0, 1, 2])
+            factor = scale / tf.sqrt(variance + 1e-8)
+            layer.gain.assign(layer.gain * factor)
+            layer.bias.assign((layer.bias - mean) * factor)
+            h = tf.nn.leaky_relu(layer(h), 0.2)
+
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes,
-                "image_shape": list(self.image_shape)}
+                "image_shape": list(self.image_shape), "normalization": self.normalization,
+                "input_noise": self.input_noise, "hidden_noise": self.hidden_noise}
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
