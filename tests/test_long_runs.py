@@ -273,6 +273,12 @@ def test_bad_input_is_one_line_before_any_work(tmp_path):
         result = program("finetune", f"--hub_module={tmp_path / 'missing'}",
                          f"--exp_dir={tmp_path / 'finetune'}", *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    for args, message in ((["--network=mlp", "--classifier_norm=weight"], "is for the conv D"),
+                          (["--classifier_norm=weight", "--reference_batch_norm"],
+                           "--reference_batch_norm needs D's batch norm")):
+        result = program("train_ssgan", f"--exp_dir={tmp_path / 'ssgan'}",
+                         "--data_dir=/nonexistent/mnist", *args)  # named before the data
+        assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
 
 
 def test_fashion_mnist_without_data_dir_reads_fashion_mnist(tmp_path):

@@ -19,6 +19,7 @@ id.txt in --data_dir) and holds out 10% of it as the test set. `--network=conv`
 
 from __future__ import annotations
 
+import dataclasses
 
 from absl import app, flags
 
@@ -86,9 +87,8 @@ def main(argv):
     data_config = data_config_from_flags(use_test_set=True)
     strategy = strategy_from_flags("train_ssgan", FLAGS.strategy, FLAGS.cpu_replicas)
     check_writable(FLAGS.exp_dir)  # before the data is loaded
-    data = load(data_config)
     config = SSGANConfig.for_network(
-        FLAGS.network, num_classes=data.num_classes, latent_dim=FLAGS.latent_dim,
+        FLAGS.network, latent_dim=FLAGS.latent_dim,
         learning_rate=FLAGS.learning_rate, generator_lr_mult=FLAGS.generator_lr_mult,
         beta_1=FLAGS.beta_1, generator_updates=FLAGS.generator_updates,
         label_smoothing=FLAGS.label_smoothing, clip_norm=FLAGS.clip_norm,
@@ -97,7 +97,9 @@ def main(argv):
         classifier_norm=FLAGS.classifier_norm,
         reconstruction_weight=FLAGS.reconstruction_weight,
         reconstruction_anneal_steps=FLAGS.reconstruction_anneal_steps,
-        unsupervised_weight=FLAGS.unsupervised_weight)
+        unsupervised_weight=FLAGS.unsupervised_weight).validate()  # before the data is loaded
+    data = load(data_config)
+    config = dataclasses.replace(config, num_classes=data.num_classes)
     result = train_ssgan(
         strategy, data, config, FLAGS.labels_per_class, FLAGS.epochs,
         RunConfig(exp_dir=FLAGS.exp_dir, batch_size=FLAGS.batch_size, seed=FLAGS.seed,
