@@ -14,7 +14,8 @@ epochs, the final margin and the seconds per epoch.
 
 follows the conv generator's variety over a few hundred steps for one way of
 batch-normalising D and one G loss (why the conv G collapsed, BENCHMARKS.md);
-`--measure=steps` times the train step.
+`--measure=steps` times the train step of each variant (`--step_shape=cifar10`: on
+random images of CIFAR-10's shape, as benchmarks/gpu_check.sh runs it).
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ flags.DEFINE_string("out_dir", "/tmp/bench_ssgan", "Experiment folders go here "
 flags.DEFINE_enum("network", "conv", ("conv", "mlp"), "The SSGAN network family.")
 flags.DEFINE_enum("measure", "accuracy", ("accuracy", "steps", "collapse"),
                   "accuracy: the SSGAN vs supervised-only runs; steps: seconds per train step "
-                  "(batch 100 + 100, 28x28) of the conv family with G's first convolution "
-                  "tap-wise (SmallMapConv2D, ours) and as a plain Conv2D, and of the MLP "
-                  "family, interleaved in one process; collapse: the conv family's generator "
+                  "(random images of --step_shape) of the conv family with G's first "
+                  "convolution tap-wise (SmallMapConv2D, ours) and as a plain Conv2D, with the "
+                  "weight-normalised D, and of the MLP family, interleaved in one process; collapse: the conv family's generator "
                   "variety over --collapse_steps steps of one --variant.")
 flags.DEFINE_enum("variant", "reference_fm",
                   ("per_batch", "per_batch_fm", "reference", "reference_fm", "weight",
@@ -51,7 +52,15 @@ flags.DEFINE_enum("variant", "reference_fm",
 flags.DEFINE_integer("collapse_steps", 400, "--measure=collapse: training steps.")
 flags.DEFINE_integer("collapse_batch_size", 32, "--measure=collapse: unlabelled batch "
                      "(SSGAN-TensorFlow's 32; 100 labelled images per step).")
-flags.DEFINE_integer("rounds", 3, "--measure=steps: interleaved rounds of 5 steps each.")
+flags.DEFINE_integer("rounds", 3, "--measure=steps: interleaved rounds of "
+                     "--steps_per_round steps each.")
+flags.DEFINE_integer("steps_per_round", 5, "--measure=steps: timed steps per round.")
+STEP_SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
+flags.DEFINE_enum("step_shape", "mnist", tuple(STEP_SHAPES), "--measure=steps: the images' "
+                  "shape (random data: MNIST's 28x28x1 or CIFAR-10's 32x32x3).")
+flags.DEFINE_integer("step_batch_size", 100, "--measure=steps: unlabelled (and labelled) "
+                     "images per step.")
+flags.DEFINE_boolean("jit_compile", False, "--measure=steps: compile the step with XLA.")
 flags.DEFINE_enum("classifier_norm", "batch", ("batch", "weight"), "--measure=accuracy, "
                   "conv: D's normalisation (trainers.train_ssgan --classifier_norm).")
 flags.DEFINE_boolean("feature_matching", None, "--measure=accuracy: G's loss (unset: the "
@@ -73,22 +82,28 @@ def measure_steps():
     from bigan_tf.networks import ssgan_conv
     from bigan_tf.ssgan import SSGAN, SSGANConfig
 
-    def build(network, plain_first_conv=False):
+    shape = STEP_SHAPES[FLAGS.step_shape]
+    batch_size = FLAGS.step_batch_size
+
+    def build(network, plain_first_conv=False, **overrides):
         tap_wise = ssgan_conv.SmallMapConv2D
         if plain_first_conv:  # the same layer in TensorFlow's own convolution
             ssgan_conv.SmallMapConv2D = keras.layers.Conv2D
         try:
-            model = SSGAN(SSGANConfig.for_network(network), name=f"ssgan_{network}")
+            model = SSGAN(SSGANConfig.for_network(network, image_shape=shape, **overrides),
+                          name=f"ssgan_{network}")
         finally:
             ssgan_conv.SmallMapConv2D = tap_wise
-        model.compile_for_training()
-        return tf.function(model.train_step)
+        model.compile_for_training(jit_compile=FLAGS.jit_compile)
+        return tf.function(model.train_step, jit_compile=FLAGS.jit_compile)
 
-    images = tf.random.stateless_uniform([100, 28, 28, 1], [1, 2])
-    labels = tf.zeros([100], tf.int32)
+    images = tf.random.stateless_uniform([batch_size, *shape], [1, 2])
+    labels = tf.zeros([batch_size], tf.int32)
     batch = ((images, labels), (images, labels))
     steps = {"conv, tap-wise first conv": build("conv"),
              "conv, Conv2D first conv": build("conv", plain_first_conv=True),
+             "conv, weight-normalised D": build("conv", classifier_norm="weight",
+                                                feature_matching=True),
              "mlp": build("mlp")}
     for step in steps.values():
         step(batch)  # trace
@@ -96,15 +111,19 @@ def measure_steps():
     for _ in range(FLAGS.rounds):
         for name, step in steps.items():
             start = time.perf_counter()
-            for _ in range(5):
+            for _ in range(FLAGS.steps_per_round):
                 logs = step(batch)
             float(logs["S"])
-            seconds[name].append((time.perf_counter() - start) / 5)
+            seconds[name].append((time.perf_counter() - start) / FLAGS.steps_per_round)
+    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    print(f"SSGAN train step, {FLAGS.step_shape} shape {shape}, {batch_size} unlabelled + "
+          f"{batch_size} labelled images per step, random data, XLA {FLAGS.jit_compile}, "
+          f"{device}; median of {FLAGS.rounds} rounds of {FLAGS.steps_per_round} steps")
     base = statistics.median(seconds["conv, tap-wise first conv"])
-    print("variant | s/step (median of rounds) | vs conv tap-wise")
+    print("variant | s/step | unlabelled images/s | vs conv tap-wise")
     for name, values in seconds.items():
         median = statistics.median(values)
-        print(f"{name} | {median:.3f} | {median / base:.2f}x")
+        print(f"{name} | {median:.4f} | {batch_size / median:.1f} | {median / base:.2f}x")
     return 0
 
 

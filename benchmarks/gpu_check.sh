@@ -10,6 +10,8 @@
 #   mnist_epoch     MNIST MLP BiGAN seconds per epoch, XLA off and on (target <= 0.3 s on an H100)
 #   conv64_<p>      the 64-px conv BiGAN step with XLA, images/s, for p = none, bfloat16, float16
 #   mirrored_split  MirroredStrategy over the GPU split into two logical devices vs one device
+#   ssgan_cifar10_xla_<off|on>  the SSGAN train step on random CIFAR-10-shaped images
+#                   (100 + 100 per step), images/s of each network variant (issue 17)
 # The last lines say which sections ran and which did not. Exit status: 0 all ran,
 # 1 some did not, 3 TensorFlow is not importable (nothing can run).
 # TensorFlow wheels can travel in .whl/ (see the device notes); they are installed first.
@@ -17,9 +19,11 @@ set -u
 cd "$(dirname "$0")/.."
 DRY_RUN=""
 CONV_SIZE=()
+SSGAN_SIZE=()
 if [[ "${1:-}" == "--dry_run" ]]; then
   DRY_RUN="--dry_run"
   CONV_SIZE=(--batch_size=4 --timed_steps=1 --nojit_compile)  # XLA compiles convs slowly on CPUs
+  SSGAN_SIZE=(--step_batch_size=4 --rounds=1 --steps_per_round=1 --nojit_compile)
 fi
 PYTHON="${PYTHON:-python3}"
 LIMIT="${SECTION_LIMIT_S:-240}"
@@ -35,7 +39,8 @@ if ! "$PYTHON" -c "import tensorflow" >/dev/null 2>&1 && compgen -G ".whl/*.whl"
 fi
 if ! "$PYTHON" -c "import tensorflow" >/dev/null 2>&1; then
   echo "TensorFlow is not importable with $PYTHON ($("$PYTHON" --version 2>&1)):"
-  echo "did not run: env mnist_epoch conv64_none conv64_bfloat16 conv64_float16 mirrored_split"
+  echo "did not run: env mnist_epoch conv64_none conv64_bfloat16 conv64_float16 mirrored_split" \
+    "ssgan_cifar10_xla_off ssgan_cifar10_xla_on"
   exit 3
 fi
 
@@ -56,6 +61,12 @@ for precision in none bfloat16 float16; do
     --mixed_precision="$precision" --timed_steps=20 "${CONV_SIZE[@]}"
 done
 section mirrored_split "$PYTHON" benchmarks/gpu_check.py --section=mirrored_split $DRY_RUN
+for xla in off on; do
+  jit=--nojit_compile
+  [[ $xla == on ]] && jit=--jit_compile
+  section "ssgan_cifar10_xla_$xla" "$PYTHON" benchmarks/bench_ssgan.py --measure=steps \
+    --step_shape=cifar10 --rounds=3 --steps_per_round=20 "$jit" "${SSGAN_SIZE[@]}"
+done
 echo "ran: ${ran[*]:-none}"
 echo "did not run: ${failed[*]:-none}"
 [[ ${#failed[@]} -eq 0 ]]

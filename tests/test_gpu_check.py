@@ -7,7 +7,8 @@ import sys
 from conftest import REPO_ROOT
 
 SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "gpu_check.sh")
-SECTIONS = "env mnist_epoch conv64_none conv64_bfloat16 conv64_float16 mirrored_split"
+SECTIONS = ("env mnist_epoch conv64_none conv64_bfloat16 conv64_float16 mirrored_split "
+            "ssgan_cifar10_xla_off ssgan_cifar10_xla_on")
 
 
 def test_dry_run_runs_every_section_on_the_cpu():
@@ -24,6 +25,9 @@ def test_dry_run_runs_every_section_on_the_cpu():
         assert f"precision {precision}" in out and "images/s" in out
     assert "MirroredStrategy over ['/device:CPU:0', '/device:CPU:1']" in out
     assert "weights finite: True" in out
+    assert out.count("SSGAN train step, cifar10 shape (32, 32, 3), 4 unlabelled") == 2
+    for variant in ("conv, tap-wise first conv", "conv, weight-normalised D", "mlp"):
+        assert out.count(f"\n{variant} | ") == 2
 
 
 def test_without_tensorflow_it_says_that_nothing_ran(tmp_path):
