@@ -2,6 +2,8 @@ r"""Semi-supervised GAN vs the supervised-only classifier on real MNIST, same la
 
     python -m benchmarks.bench_ssgan --network=conv --labels_per_class=10 --epochs=3
     python -m benchmarks.bench_ssgan --network=mlp --labels_per_class=10 --epochs=3
+    python -m benchmarks.bench_ssgan --network=conv --classifier_norm=weight \
+        --feature_matching --learning_rate=3e-4 --epochs=3    # Salimans et al.'s conv D
 
 Trains `bigan_tf.ssgan` twice on the same balanced labelled subset and the
 same network family (`--network`, with its defaults as in trainers.train_ssgan):
@@ -40,8 +42,9 @@ flags.DEFINE_enum("measure", "accuracy", ("accuracy", "steps", "collapse"),
                   "accuracy: the SSGAN vs supervised-only runs; steps: seconds per train step "
                   "(random images of --step_shape) of the conv family with G's first "
                   "convolution tap-wise (SmallMapConv2D, ours) and as a plain Conv2D, with the "
-                  "weight-normalised D, and of the MLP family, interleaved in one process; collapse: the conv family's generator "
-                  "variety over --collapse_steps steps of one --variant.")
+                  "weight-normalised D, and of the MLP family, interleaved in one process; "
+                  "collapse: the conv family's generator variety over --collapse_steps steps "
+                  "of one --variant.")
 flags.DEFINE_enum("variant", "reference_fm",
                   ("per_batch", "per_batch_fm", "reference", "reference_fm", "weight",
                    "weight_fm"),
@@ -212,7 +215,8 @@ def main(argv):
           f"labels, seed {FLAGS.seed}")
     print("epoch | SSGAN  | supervised only")
     for epoch, acc in rows["ssgan"]["accuracy_by_epoch"].items():
-        print(f"{epoch:5d} | {acc:.2f}% | {rows['supervised_only']['accuracy_by_epoch'][epoch]:.2f}%")
+        baseline = rows["supervised_only"]["accuracy_by_epoch"][epoch]
+        print(f"{epoch:5d} | {acc:.2f}% | {baseline:.2f}%")
     final = FLAGS.epochs
     margin = (rows["ssgan"]["accuracy_by_epoch"][final]
               - rows["supervised_only"]["accuracy_by_epoch"][final])
