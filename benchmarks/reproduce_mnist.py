@@ -11,7 +11,10 @@ a constant learning rate, 200 of decay), its 1000-batch batch-norm deploy pass,
 trained on all 60k training images and evaluated on the t10k test set (the set
 the paper reports), into `ROOT/OBJECTIVE/seedN`. Finished runs are skipped and
 unfinished ones resumed from their newest checkpoint, so the command can be
-stopped and restarted at any time. Then it writes into --results_dir:
+stopped and restarted at any time. A run whose folder was lost (a new machine)
+but whose records an earlier report copied into --results_dir counts as far as
+those records go: finished there means skipped, and the table keeps it.
+Then it writes into --results_dir:
 
 * `table.md`, `table.csv`: per objective, mean ± std over seeds of the last
   evaluation's NNC_e-, NNC_e (NNC_d for the GAN), CLS_e- (CLS_d), EGr/EGr_b and
@@ -27,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from absl import app, flags
 
@@ -83,14 +86,34 @@ def run_dir(root: str, objective: str, seed: int) -> str:
     return os.path.join(root, objective, f"seed{seed}")
 
 
-def is_finished(path: str, total_epochs: int) -> bool:
-    """A run is finished when its last evaluation is the schedule's last epoch."""
+def recorded_run_dir(results_dir: str, objective: str, seed: int) -> str:
+    """Where the report keeps a copy of the run's records (committed under results/)."""
+    return run_dir(os.path.join(results_dir, "runs"), objective, seed)
+
+
+def run_records(root: str, results_dir: str, objective: str, seed: int) -> Tuple[List[Dict], bool]:
+    """The run's evaluations, and whether they come from its folder under `root`.
+
+    A run folder can be lost (a new machine, a deleted root) while the copy of
+    its records that an earlier report wrote into `results_dir` survives: the
+    further-along of the two is the run's record, the folder on a tie (it also
+    has the sample grids).
+    """
     from bigan_tf.experiment import read_metrics
-    return any(r["epoch"] == total_epochs for r in read_metrics(path))
+    live = read_metrics(run_dir(root, objective, seed))
+    recorded = read_metrics(recorded_run_dir(results_dir, objective, seed))
+    if recorded and (not live or recorded[-1]["epoch"] > live[-1]["epoch"]):
+        return recorded, False
+    return live, True
 
 
-def train_one(objective: str, seed: int, root: str, protocol: Protocol, data, jit_compile: bool,
-              save_interval: int) -> None:
+def is_finished(records: List[Dict], total_epochs: int) -> bool:
+    """A run is finished when its last evaluation is the schedule's last epoch."""
+    return any(r["epoch"] == total_epochs for r in records)
+
+
+def train_one(objective: str, seed: int, root: str, results_dir: str, protocol: Protocol, data,
+              jit_compile: bool, save_interval: int) -> None:
     """Trains (or resumes) one run to the end of the schedule."""
     import tensorflow as tf
     from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
@@ -99,8 +122,11 @@ def train_one(objective: str, seed: int, root: str, protocol: Protocol, data, ji
 
     path = run_dir(root, objective, seed)
     total = protocol.epochs + protocol.decay_epochs
-    if is_finished(path, total):
-        print(f"[{objective} seed {seed}] finished (epoch {total}); skipped.")
+    records, live = run_records(root, results_dir, objective, seed)
+    if is_finished(records, total):
+        where = "" if live else (f", recorded in "
+                                 f"{recorded_run_dir(results_dir, objective, seed)}")
+        print(f"[{objective} seed {seed}] finished (epoch {total}{where}); skipped.")
         return
     prefix = f"[{objective} seed {seed}] "
     train(
@@ -165,16 +191,18 @@ def _best_after_init(found: List[Dict], name: str) -> str:
     return f"{_mean_std([value for value, _ in best])} (epoch {','.join(str(e) for _, e in best)})"
 
 
-def collect(root: str, objectives: Sequence[str], seeds: Sequence[int]) -> Dict[str, List[Dict]]:
-    """objective -> one dict per existing run: seed, records (metrics.jsonl), last record."""
-    from bigan_tf.experiment import read_metrics
+def collect(root: str, results_dir: str, objectives: Sequence[str],
+            seeds: Sequence[int]) -> Dict[str, List[Dict]]:
+    """objective -> one dict per existing run: seed, records (metrics.jsonl), last record,
+    and whether they come from the run's folder (`live`) or only from results_dir."""
     runs = {}
     for objective in objectives:
         found = []
         for seed in seeds:
-            records = read_metrics(run_dir(root, objective, seed))
+            records, live = run_records(root, results_dir, objective, seed)
             if records:
-                found.append({"seed": seed, "records": records, "last": records[-1]})
+                found.append({"seed": seed, "records": records, "last": records[-1],
+                              "live": live})
         runs[objective] = found
     return runs
 
@@ -231,6 +259,8 @@ def copy_records(root: str, runs: Dict[str, List[Dict]], out_dir: str) -> None:
     from benchmarks.run_records import copy_run_records
     for objective, found in runs.items():
         for run in found:
+            if not run["live"]:
+                continue  # out_dir already holds this run's only records
             copy_run_records(run_dir(root, objective, run["seed"]),
                              os.path.join(out_dir, "runs", objective, f"seed{run['seed']}"),
                              run["last"]["epoch"])
@@ -239,7 +269,7 @@ def copy_records(root: str, runs: Dict[str, List[Dict]], out_dir: str) -> None:
 def report(root: str, objectives: Sequence[str], seeds: Sequence[int], out_dir: str,
            protocol: Protocol) -> List[Dict[str, str]]:
     os.makedirs(out_dir, exist_ok=True)
-    runs = collect(root, objectives, seeds)
+    runs = collect(root, out_dir, objectives, seeds)
     total = protocol.epochs + protocol.decay_epochs
     rows = table_rows(runs, total)
     note = (f"Permutation-invariant MNIST, evaluated on the t10k test set after training on all "
@@ -288,8 +318,8 @@ def main(argv):
                 data = data.take(num_train=protocol.max_train_images)
             for objective in FLAGS.objectives:
                 for seed in seeds:
-                    train_one(objective, seed, FLAGS.root, protocol, data, FLAGS.jit_compile,
-                              1 if FLAGS.quick else FLAGS.save_interval)
+                    train_one(objective, seed, FLAGS.root, FLAGS.results_dir, protocol, data,
+                              FLAGS.jit_compile, 1 if FLAGS.quick else FLAGS.save_interval)
         rows = report(FLAGS.root, FLAGS.objectives, seeds, FLAGS.results_dir, protocol)
     except TrainingInterrupted as e:
         print(f"reproduce_mnist: {e} The same reproduce_mnist command continues every run.",

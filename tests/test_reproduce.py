@@ -79,6 +79,7 @@ def test_finished_runs_are_skipped_and_unfinished_resumed(tmp_path):
             os.remove(run / "checkpoints" / name)
     with open(run / "metrics.jsonl", "w") as f:
         f.writelines(json.dumps(r) + "\n" for r in first if r["epoch"] <= 1)
+    shutil.rmtree(tmp_path / "results")  # killed before its report: no finished copy there
     resumed = _harness(tmp_path, "--objectives=autoencoder_l2")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "Resumed from epoch 1" in resumed.stdout
@@ -86,6 +87,18 @@ def test_finished_runs_are_skipped_and_unfinished_resumed(tmp_path):
     assert [r["epoch"] for r in records] == [0, 1, 2]
     # Exact resume: the same weights, so the same final metrics.
     assert records[-1]["metrics"] == first[-1]["metrics"]
+    # The run folder lost (a new machine): the records the report copied into
+    # results/ still make the run finished, and the table keeps it.
+    shutil.rmtree(tmp_path / "runs")
+    lost = _harness(tmp_path, "--objectives=autoencoder_l2")
+    assert lost.returncode == 0, lost.stderr[-3000:]
+    assert "finished (epoch 2, recorded in" in lost.stdout
+    assert not (tmp_path / "runs" / "autoencoder_l2").exists()  # nothing retrained
+    rows = list(csv.DictReader(open(tmp_path / "results" / "table.csv")))
+    assert rows[0]["seeds"] == "1" and rows[0]["epoch"] == "2 of 2"
+    recorded = tmp_path / "results" / "runs" / "autoencoder_l2" / "seed0"
+    assert _records(recorded / "metrics.jsonl") == records
+    assert (recorded / "samples" / "2.png").exists()  # not wiped by the report
 
 
 def test_bad_flags_are_one_line_errors(tmp_path):
