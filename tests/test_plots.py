@@ -173,3 +173,31 @@ def test_training_gif_animates_the_sample_grids_in_epoch_order(tmp_path):
         assert int(np.asarray(image.convert("L"))[0, 0]) == 250
     assert sorted(os.listdir(tmp_path)) == ["samples", "training.gif"]  # nothing temporary
     assert write_training_gif(str(tmp_path), str(tmp_path / "none.gif")) == 0  # no grids yet
+
+
+def test_figure_programs_show_the_dataset_the_model_was_trained_on(tmp_path):
+    """visualize/sample/embed read real images from the run's own dataset by default:
+    a Fashion-MNIST run's figure4 must not show MNIST digits as its x."""
+    from trainers.cli import default_data_dir, model_dataset
+    fashion = tmp_path / "fashion_idx"
+    fashion.mkdir()
+    run = tmp_path / "run"
+    run.mkdir()
+    data = {"config": {"source": "fashion_mnist", "root": str(fashion)}}
+    (run / "config.json").write_text(json.dumps({"data": data}))
+    assert model_dataset(str(run), None, None) == ("fashion_mnist", str(fashion))
+    # Flags as given win, each on its own.
+    assert model_dataset(str(run), None, "/elsewhere") == ("fashion_mnist", "/elsewhere")
+    assert model_dataset(str(run), "mnist", None) == ("mnist", default_data_dir("mnist"))
+    # The run's folder is gone (another machine): the shared copy of that dataset.
+    fashion.rmdir()
+    assert model_dataset(str(run), None, None) == ("fashion_mnist",
+                                                   default_data_dir("fashion_mnist"))
+    # An export says it in bigan_tf.json; a run on image files, or none, falls back to MNIST.
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "bigan_tf.json").write_text(json.dumps({"training_config": {"data": data}}))
+    assert model_dataset(str(export), None, None)[0] == "fashion_mnist"
+    (run / "config.json").write_text(json.dumps({"data": {"config": {"source": "folder"}}}))
+    assert model_dataset(str(run), None, None) == ("mnist", default_data_dir("mnist"))
+    assert model_dataset(str(tmp_path / "missing"), None, None)[0] == "mnist"

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import shlex
 import sys
-from typing import List
+from typing import List, Optional, Tuple
 
 
 def repo_root() -> str:
@@ -141,5 +141,46 @@ def define_model_flags() -> None:
     flags.DEFINE_string("model", None, "Training run folder or SavedModel export.",
                         required=True)
     flags.DEFINE_string("epoch", "latest", "Checkpoint of a training run: epoch number or latest.")
-    flags.DEFINE_string("dataset", "mnist", "Dataset of the real images (see train_mnist).")
-    flags.DEFINE_string("data_dir", default_data_dir("mnist"), "Its folder.")
+    flags.DEFINE_string("dataset", None, "Dataset of the real images (see train_mnist); "
+                        "default: the one --model was trained on (mnist where it was trained on "
+                        "image files or does not say).")
+    flags.DEFINE_string("data_dir", None, "Its folder (default: the training run's, else "
+                        "../shared/data/DATASET).")
+
+
+# The --dataset values `load_image_data` reads (image-file folders are not among them).
+_LOADABLE_DATASETS = ("mnist", "fashion_mnist", "idx", "hdf5")
+
+
+def model_dataset(model: str, dataset: Optional[str], data_dir: Optional[str]
+                  ) -> Tuple[str, Optional[str]]:
+    """(dataset, folder) of the real images a program shows beside `model`'s outputs.
+
+    `dataset`/`data_dir` as given win; without `dataset`, the dataset the run (its
+    config.json) or the export (its bigan_tf.json) was trained on, so that a
+    Fashion-MNIST model is not shown MNIST digits as its "real" images.
+    """
+    if dataset is None:
+        trained = _trained_data_config(model)
+        source = trained.get("source") or ""
+        if source in _LOADABLE_DATASETS or source.startswith("tfds:"):
+            dataset = source
+            root = trained.get("root")
+            if data_dir is None and root and os.path.isdir(root):
+                data_dir = root
+        else:
+            dataset = "mnist"
+    if data_dir is None and dataset in ("mnist", "fashion_mnist"):
+        data_dir = default_data_dir(dataset)
+    return dataset, data_dir
+
+
+def _trained_data_config(model: str) -> dict:
+    """The `data.config` section `model` (a run folder or an export) was trained with."""
+    from bigan_tf.experiment import read_config
+    from bigan_tf.hub import read_export_metadata
+    config = read_config(model) if os.path.isdir(model) else None
+    if config is None and os.path.isdir(model):
+        config = (read_export_metadata(model) or {}).get("training_config")
+    data = (config or {}).get("data") or {}
+    return data.get("config") or {}

@@ -15,7 +15,7 @@ import os
 
 from absl import app, flags
 
-from trainers.cli import define_model_flags, run_main
+from trainers.cli import define_model_flags, model_dataset, run_main
 
 FLAGS = flags.FLAGS
 define_model_flags()
@@ -37,8 +37,8 @@ def main(argv):
     from bigan_tf.sampling import LatentModel
 
     model = LatentModel.load(FLAGS.model, FLAGS.epoch)
-    data = load_image_data(FLAGS.dataset, FLAGS.data_dir).take(num_train=0,
-                                                               num_val=FLAGS.num_images)
+    data = load_image_data(*model_dataset(FLAGS.model, FLAGS.dataset, FLAGS.data_dir)).take(
+        num_train=0, num_val=FLAGS.num_images)
     data = match_image_shape(data, model.encoder_image_shape)  # e.g. MNIST for a conv model
     images = data.val_images.astype(np.float32) / 255.0
     vectors = model.encode(images)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from absl import app, flags
 
-from trainers.cli import define_model_flags, run_main
+from trainers.cli import define_model_flags, model_dataset, run_main
 
 TASKS = ("random", "reconstruct", "style_sweep", "class_sweep", "interpolate", "analogy",
          "attributes", "attribute_vectors")
@@ -78,11 +78,11 @@ def main(argv):
         print(f"Read {len(real)} images with {len(names)} attributes from {FLAGS.image_dir}")
     elif needs_data:
         # A convolutional model reads e.g. 32-px RGB: MNIST-format images are resized to it.
-        data = match_image_shape(load_image_data(FLAGS.dataset, FLAGS.data_dir),
-                                 model.encoder_image_shape)
+        dataset, data_dir = model_dataset(FLAGS.model, FLAGS.dataset, FLAGS.data_dir)
+        data = match_image_shape(load_image_data(dataset, data_dir), model.encoder_image_shape)
         real, real_labels = data.val_images.astype(np.float32) / 255.0, data.val_labels
         attributes = np.eye(data.num_classes)[data.val_labels]
-        names = [f"digit_{k}" if FLAGS.dataset == "mnist" else f"class_{k}"
+        names = [f"digit_{k}" if dataset == "mnist" else f"class_{k}"
                  for k in range(data.num_classes)]
     if FLAGS.task == "attribute_vectors":
         vectors = S.attribute_vectors(model.encode(real), attributes)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from absl import app, flags
 
-from trainers.cli import define_model_flags, run_main
+from trainers.cli import define_model_flags, model_dataset, run_main
 
 FLAGS = flags.FLAGS
 define_model_flags()
@@ -47,7 +47,6 @@ def main(argv):
     from bigan_tf.images import make_grid
     from bigan_tf.plots import plot_image_panels
     from bigan_tf.prior import sample_prior
-    from trainers.data_flags import resolved_data_dir
 
     if FLAGS.num < 1:
         raise ConfigError(f"--num must be >= 1, got {FLAGS.num}.")
@@ -81,7 +80,7 @@ def main(argv):
         if model.encoder is None:
             raise ConfigError(f"{FLAGS.model} has no encoder (a plain GAN): --what={FLAGS.what} "
                               "needs one.")
-        data = load_image_data(FLAGS.dataset, resolved_data_dir(FLAGS.dataset, FLAGS.data_dir))
+        data = load_image_data(*model_dataset(FLAGS.model, FLAGS.dataset, FLAGS.data_dir))
         data = match_image_shape(data, network.encoder_image_shape)
         to_x = lambda images: tf.reshape(tf.cast(images, tf.float32) / 255.0,
                                          [-1, *model.data_shape])
