@@ -160,6 +160,7 @@ def model_dataset(model: str, dataset: Optional[str], data_dir: Optional[str]
     config.json) or the export (its bigan_tf.json) was trained on, so that a
     Fashion-MNIST model is not shown MNIST digits as its "real" images.
     """
+    from trainers.data_flags import resolved_data_dir  # imports this module
     if dataset is None:
         trained = _trained_data_config(model)
         source = trained.get("source") or ""
@@ -170,17 +171,15 @@ def model_dataset(model: str, dataset: Optional[str], data_dir: Optional[str]
                 data_dir = root
         else:
             dataset = "mnist"
-    if data_dir is None and dataset in ("mnist", "fashion_mnist"):
-        data_dir = default_data_dir(dataset)
-    return dataset, data_dir
+    return dataset, resolved_data_dir(dataset, data_dir)
 
 
 def _trained_data_config(model: str) -> dict:
     """The `data.config` section `model` (a run folder or an export) was trained with."""
     from bigan_tf.experiment import read_config
     from bigan_tf.hub import read_export_metadata
-    config = read_config(model) if os.path.isdir(model) else None
-    if config is None and os.path.isdir(model):
-        config = (read_export_metadata(model) or {}).get("training_config")
+    if not os.path.isdir(model):
+        return {}
+    config = read_config(model) or (read_export_metadata(model) or {}).get("training_config")
     data = (config or {}).get("data") or {}
     return data.get("config") or {}
