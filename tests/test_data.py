@@ -5,7 +5,8 @@ import socket
 import numpy as np
 import pytest
 
-from bigan_tf.data import load_image_data, split_validation, training_dataset, tfds_source
+from bigan_tf.data import (held_out_indices, load_image_data, split_validation, training_dataset,
+                           tfds_source)
 from bigan_tf.errors import ConfigError, DataError
 
 
@@ -22,6 +23,21 @@ def test_split_is_fixed_and_disjoint():
     b = split_validation(images, labels, num_val=10)
     np.testing.assert_array_equal(a[3], b[3])
     assert len(set(a[1]) & set(a[3])) == 0 and len(a[1]) == 90
+
+
+def test_held_out_split_is_the_originals(mnist_dir, mnist_data):
+    # The original's load.mnist_with_valid_set: sklearn.utils.shuffle of the 60k training
+    # images with lib/rng.py's RandomState(42), the last 10k held out (in that order).
+    from sklearn.utils import shuffle
+    original_order = shuffle(np.arange(60000), random_state=np.random.RandomState(42))
+    train, val = held_out_indices(60000, 10000)
+    np.testing.assert_array_equal(val, original_order[50000:])
+    np.testing.assert_array_equal(train, np.sort(original_order[:50000]))
+    all_training = load_image_data("mnist", mnist_dir, use_test_set=True)
+    np.testing.assert_array_equal(mnist_data.val_images, all_training.train_images[val])
+    np.testing.assert_array_equal(mnist_data.train_labels, all_training.train_labels[train])
+    with pytest.raises(DataError, match="Cannot hold out 0 validation images"):
+        held_out_indices(100, 0)
 
 
 def test_use_test_set(mnist_dir):

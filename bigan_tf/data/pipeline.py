@@ -21,9 +21,12 @@ from bigan_tf.data.idx import load_idx_dataset
 from bigan_tf.data.tfds_source import load_tfds_split
 from bigan_tf.errors import ConfigError, DataError
 
-# The seed of the held-out validation split (the original holds out 10,000 of
-# the 60,000 training images with its own fixed RNG; ours is this one).
-VALIDATION_SPLIT_SEED = 1234
+# The original (`load.mnist_with_valid_set`) shuffles MNIST's 60,000 training
+# images with `sklearn.utils.shuffle(random_state=RandomState(42))` (the RNG of its
+# `lib/rng.py`, unused before the data are loaded) and holds out the last 10,000.
+# That shuffle is `RandomState(42).permutation(n)`; every held-out split uses it, so
+# MNIST's validation images are exactly the original's.
+VALIDATION_SPLIT_SEED = 42
 NUM_VALIDATION = 10000
 
 
@@ -75,14 +78,25 @@ class ImageData:
             val_labels=self.val_labels[:num_val])
 
 
+def held_out_indices(num_examples: int, num_val: int = NUM_VALIDATION,
+                     seed: int = VALIDATION_SPLIT_SEED) -> Tuple[np.ndarray, np.ndarray]:
+    """(training indices, validation indices) of the original's held-out split.
+
+    order = RandomState(seed).permutation(num_examples); the last `num_val` of
+    `order` validate, in that order; the rest train, sorted (the training
+    stream shuffles them anyway).
+    """
+    if not 0 < num_val < num_examples:
+        raise DataError(f"Cannot hold out {num_val} validation images from {num_examples}.")
+    order = np.random.RandomState(seed).permutation(num_examples)
+    return np.sort(order[:num_examples - num_val]), order[num_examples - num_val:]
+
+
 def split_validation(images: np.ndarray, labels: np.ndarray, num_val: int = NUM_VALIDATION,
                      seed: int = VALIDATION_SPLIT_SEED):
-    """Holds out `num_val` examples chosen by a fixed-seed permutation."""
-    if num_val >= len(images):
-        raise DataError(f"Cannot hold out {num_val} validation images from {len(images)}.")
-    order = np.random.RandomState(seed).permutation(len(images))
-    val, train = order[:num_val], np.sort(order[num_val:])
-    return images[train], labels[train], images[np.sort(val)], labels[np.sort(val)]
+    """(train images, train labels, val images, val labels) of `held_out_indices`."""
+    train, val = held_out_indices(len(images), num_val, seed)
+    return images[train], labels[train], images[val], labels[val]
 
 
 def load_image_data(dataset: str, data_dir: Optional[str], use_test_set: bool = False,
