@@ -8,5 +8,5 @@ from bigan_tf.data.pipeline import (ImageData, balanced_subset, epoch_permutatio
 from bigan_tf.data.loading import load
 
 __all__ = ["DataConfig", "load", "read_idx", "find_idx_file", "load_idx_dataset", "ImageData",
-           "load_image_data", "held_out_indices", "split_validation", "training_dataset", "to_model_range", "epoch_permutation",
-           "balanced_subset"]
+           "load_image_data", "held_out_indices", "split_validation", "training_dataset",
+           "to_model_range", "epoch_permutation", "balanced_subset"]
