@@ -6,8 +6,8 @@ r"""How much does the choice of evaluation set move Table 1's 1-NN accuracy?
 The paper calls its Table 1 set the "test set"; the original code's default
 (`train_mnist.sh`, whose log gives the README's 97.35%) scores the 10k images
 that `load.mnist_with_valid_set` holds out of the 60k training images against
-the other 50k. `benchmarks.reproduce_mnist` reads t10k against all 60k. For the
-same features this prints the 1-NN accuracy (%) on each evaluation set:
+the other 50k. `benchmarks.reproduce_mnist` reads t10k against 50k of the 60k
+training images. For the same features this prints the 1-NN accuracy (%) on each evaluation set:
 
 * `t10k`: the 10k test images against the first 50k training images (what
   reproduce_mnist's evaluation reads: its kNN reference set is 50k);
@@ -17,7 +17,8 @@ same features this prints the 1-NN accuracy (%) on each evaluation set:
   (mean, min..max): how much the draw of a held-out split alone moves it.
 
 Features: raw pixels; `--random_init`, a freshly initialised MNIST BiGAN
-encoder (Keras seed 0: untrained, like every run's epoch 0); each `--runs`
+encoder (Keras seed 0: a --seed=0 run's epoch-0 weights; its t10k row reproduces
+the runs' epoch-0 figures); each `--runs`
 folder's latest checkpoint — E's penultimate features (NNC_e-) and raw logits (NNC_e), or D's
 (NNC_d) for a GAN — with batch norm deployed over `--deploy_iters` training
 batches as the protocol does. Raw pixels and the random init have seen no image;
@@ -110,12 +111,11 @@ def format_table(rows: List[Dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def _deployed(model, images: np.ndarray, labels: np.ndarray, iters: int, seed: int):
-    """`model` with batch norm's test-time statistics set as the protocol sets them."""
+def _deploy(model, images: np.ndarray, labels: np.ndarray, iters: int, seed: int) -> None:
+    """Sets `model`'s batch-norm test-time statistics as the protocol sets them."""
     from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm
     deploy_batch_norm(model, TrainingBatches.for_model(model, images, labels, DEPLOY_BATCH,
                                                        seed).take(iters))
-    return model
 
 
 def model_features(model, name: str) -> Iterator[Tuple[str, Callable]]:
@@ -146,7 +146,7 @@ def models(runs: List[str], random_init: bool, data_shape) -> List[Tuple[str, ob
         loaded.append((name, trained.model, trained.experiment.run.seed))
     if random_init:
         import keras
-        keras.utils.set_random_seed(0)  # the same untrained weights every time
+        keras.utils.set_random_seed(0)  # as training seeds a --seed=0 run before building
         loaded.insert(0, ("random init", BiGAN.from_config_objects(
             NetworkConfig(), objective_from_preset("bigan")), 0))
     return loaded
@@ -165,7 +165,7 @@ def compare(data, loaded_models: List[Tuple[str, object, int]], random_splits: i
     rows = [summary("raw pixels", accuracies(x.reshape(len(x), -1), labels, sets))]
     print_fn(format_table(rows[-1:]).splitlines()[-1])
     for name, model, seed in loaded_models:
-        _deployed(model, data.train_images, data.train_labels, deploy_iters, seed)
+        _deploy(model, data.train_images, data.train_labels, deploy_iters, seed)
         model_x = x.reshape(-1, *model.data_shape)
         for row_name, features in model_features(model, name):
             values = batched_map(features, model_x, 1000)
