@@ -8,6 +8,9 @@ For every labels-per-class budget (10, 100, 1000 by default), mode (linear,
 finetune) and initialisation (the module's weights vs the same architecture
 freshly initialised), trains `bigan_tf.transfer.train_classifier` and prints
 one table row; the margin column is pretrained minus random, in points.
+With --json_out every finished row is saved at once, and the same command
+continues a stopped benchmark from the rows it has (the random-init encoder
+is rebuilt from --seed, so the reused and new rows compare the same nets).
 MNIST or Fashion-MNIST (IDX, trained on the 60k training images, tested on
 t10k) is resized to the module's input (e.g. 32 px RGB for the 32-px conv
 encoder) when its images are not already that shape.
@@ -20,6 +23,7 @@ import os
 import sys
 import tempfile
 import time
+from typing import Dict, List, Sequence
 
 from absl import app, flags
 
@@ -34,13 +38,58 @@ flags.DEFINE_list("labels_per_class", ["10", "100", "1000"], "Label budgets.")
 flags.DEFINE_list("modes", ["linear", "finetune"], "Transfer modes.")
 flags.DEFINE_integer("steps", 2000, "Adam steps per run.")
 flags.DEFINE_integer("seed", 0, "Seed of the label subsets and classifiers.")
-flags.DEFINE_string("json_out", None, "Also write the rows as JSON here.")
+flags.DEFINE_string("json_out", None, "Also write the rows as JSON here, each as soon as it "
+                    "is measured; rerunning with the same settings keeps the rows already "
+                    "there and measures only the missing ones (a stopped run continues).")
 flags.DEFINE_string("plot_out", None, "Also draw test accuracy against labels per class here "
                     "(PNG: the encoder vs random init, one panel per mode).")
 
 
+# What a saved row was measured with: a row is reused only under the same values.
+SETTINGS = ("hub_module", "dataset", "steps", "seed")
+
+
+def _settings() -> Dict:
+    module = FLAGS.hub_module
+    return {"hub_module": os.path.abspath(module) if os.path.exists(module) else module,
+            "dataset": FLAGS.dataset, "steps": FLAGS.steps, "seed": FLAGS.seed}
+
+
+def _read_saved_rows(path: str, settings: Dict) -> List[Dict]:
+    """The rows of an earlier run of the same settings in `path` ([] when there is none).
+
+    Raises ConfigError when `path` holds rows measured with other settings (or rows
+    from before the settings were recorded): they must not be mixed into this table.
+    """
+    from bigan_tf.errors import ConfigError
+    if not os.path.exists(path):
+        return []
+    try:
+        with open(path) as f:
+            rows = json.load(f)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"--json_out={path} is not a bench_transfer JSON file ({error}): "
+                          "give another path.") from None
+    for row in rows if isinstance(rows, list) else [None]:
+        differ = [f"--{k}" for k in SETTINGS
+                  if not isinstance(row, dict) or row.get(k) != settings[k]]
+        if differ:
+            raise ConfigError(f"--json_out={path} holds rows measured with another "
+                              f"{', '.join(differ)}: give another path (that file is kept).")
+    return rows
+
+
+def _write_rows(path: str, rows: Sequence[Dict]) -> None:
+    """Writes `rows` atomically: a kill leaves the previous file or the new one."""
+    partial = path + ".partial"
+    with open(partial, "w") as f:
+        json.dump(list(rows), f, indent=2)
+    os.replace(partial, path)
+
+
 def main(argv):
-    del argv
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import tensorflow as tf
 
     from bigan_tf.config import NetworkConfig
@@ -50,22 +99,32 @@ def main(argv):
     from bigan_tf.hub import read_export_metadata, resolve_handle
     from bigan_tf.transfer import train_classifier
 
+    settings = _settings()  # bad input (no module, another run's rows) fails first
+    meta = read_export_metadata(resolve_handle(FLAGS.hub_module)) or {}
+    saved = _read_saved_rows(FLAGS.json_out, settings) if FLAGS.json_out else []
     data_dir = FLAGS.data_dir or os.path.join(_REPO_ROOT, "..", "shared", "data", FLAGS.dataset)
     data = load_image_data(FLAGS.dataset, os.path.normpath(data_dir), use_test_set=True)
-    meta = read_export_metadata(resolve_handle(FLAGS.hub_module)) or {}
     if "network" in meta:  # a bigan_tf export: its encoder's input shape
         height, _, channels = NetworkConfig.from_dict(meta["network"]).encoder_image_shape
         if tuple(data.image_shape) != (height, height, channels):
             data = resize_image_data(data, height, channels)
             print(f"{FLAGS.dataset} resized to the module's input, {height}x{height}x{channels}.")
     strategy = tf.distribute.get_strategy()
+    cells = [(per_class, mode) for per_class in map(int, FLAGS.labels_per_class)
+             for mode in FLAGS.modes]
+    done = {(row["labels_per_class"], row["mode"]): row for row in saved}
+    # Rows of the file that this run does not ask for stay in it, after the asked ones.
+    kept = [row for key, row in done.items() if key not in cells]
     rows = []
     print("labels/class | mode     | pretrained | random | margin (points) | seconds")
     with tempfile.TemporaryDirectory() as tmp:
-        random_handle = export_random_init_like(FLAGS.hub_module, os.path.join(tmp, "random"),
-                                                FLAGS.seed)
-        for per_class in map(int, FLAGS.labels_per_class):
-            for mode in FLAGS.modes:
+        random_handle = None
+        for per_class, mode in cells:
+            row = done.get((per_class, mode))
+            if row is None:
+                if random_handle is None:
+                    random_handle = export_random_init_like(
+                        FLAGS.hub_module, os.path.join(tmp, "random"), FLAGS.seed)
                 start = time.time()
                 acc = {init: train_classifier(strategy, handle, data, mode, per_class,
                                               steps=FLAGS.steps, seed=FLAGS.seed,
@@ -74,18 +133,20 @@ def main(argv):
                                             ("random", random_handle))}
                 row = {"labels_per_class": per_class, "mode": mode, **acc,
                        "margin": 100 * (acc["pretrained"] - acc["random"]),
-                       "seconds": time.time() - start}
-                rows.append(row)
-                print(f"{per_class:12d} | {mode:8s} | {100 * acc['pretrained']:9.2f}% | "
-                      f"{100 * acc['random']:5.2f}% | {row['margin']:+15.2f} | "
-                      f"{row['seconds']:7.1f}", flush=True)
-    if FLAGS.json_out:
-        with open(FLAGS.json_out, "w") as f:
-            json.dump(rows, f, indent=2)
+                       "seconds": time.time() - start, **settings}
+            rows.append(row)
+            if FLAGS.json_out:
+                _write_rows(FLAGS.json_out, rows + kept)
+            print(f"{per_class:12d} | {mode:8s} | {100 * row['pretrained']:9.2f}% | "
+                  f"{100 * row['random']:5.2f}% | {row['margin']:+15.2f} | "
+                  f"{row['seconds']:7.1f}" + ("  (saved earlier)" if (per_class, mode) in done
+                                              else ""), flush=True)
     if FLAGS.plot_out:
         from bigan_tf.plots import plot_transfer
         print(f"Wrote {plot_transfer(rows, FLAGS.plot_out, title=FLAGS.hub_module)}")
+    return 0
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from trainers.cli import run_main
+    run_main(main, "bench_transfer")

@@ -523,17 +523,45 @@ def test_finetune_trainer_bad_input(hub_dir, tmp_path):
 
 def test_bench_transfer_resizes_the_dataset_to_the_modules_input(tmp_path):
     """bench_transfer on Fashion-MNIST with a module whose encoder reads 8x8x1 images
-    (the v1 fixture): the images are resized to it and every row is written."""
+    (the v1 fixture): the images are resized to it and every row is written; rerun with
+    more budgets, it keeps the saved row and measures only the new one; rows of other
+    settings and a missing module are one-line errors."""
     rows = tmp_path / "rows.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_transfer",
-         f"--hub_module={os.path.join(REPO_ROOT, 'tests', 'fixtures', 'v1', 'hub')}",
-         "--dataset=fashion_mnist", "--labels_per_class=10", "--modes=linear", "--steps=5",
-         f"--json_out={rows}"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+    module = os.path.join(REPO_ROOT, 'tests', 'fixtures', 'v1', 'hub')
+
+    def bench(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_transfer", "--dataset=fashion_mnist",
+             "--modes=linear", *args],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+
+    result = bench(f"--hub_module={module}", "--labels_per_class=10", "--steps=5",
+                   f"--json_out={rows}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "fashion_mnist resized to the module's input, 8x8x1." in result.stdout
     [row] = json.loads(rows.read_text())
     assert row["labels_per_class"] == 10 and row["mode"] == "linear"
     assert 0 <= row["pretrained"] <= 1 and 0 <= row["random"] <= 1
+    assert (row["steps"], row["seed"], row["dataset"]) == (5, 0, "fashion_mnist")
+
+    resumed = bench(f"--hub_module={module}", "--labels_per_class=10,20", "--steps=5",
+                    f"--json_out={rows}")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    lines = [line for line in resumed.stdout.splitlines() if "| linear" in line]
+    assert len(lines) == 2 and lines[0].endswith("(saved earlier)")
+    assert not lines[1].endswith("(saved earlier)")
+    first, second = json.loads(rows.read_text())
+    assert first == row and second["labels_per_class"] == 20
+
+    other = bench(f"--hub_module={module}", "--labels_per_class=10", "--steps=6",
+                  f"--json_out={rows}")
+    assert other.returncode == 2
+    assert other.stderr.strip().splitlines()[-1] == (
+        f"bench_transfer: error: --json_out={rows} holds rows measured with another --steps: "
+        "give another path (that file is kept).")
+    assert json.loads(rows.read_text()) == [first, second]
+    missing = bench(f"--hub_module={tmp_path / 'nothing'}")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.stderr.strip().splitlines()[-1].startswith(
+        "bench_transfer: error: Module ") and "does not exist" in missing.stderr
