@@ -2,6 +2,7 @@
 Keras-native saving, export safety, and the fine-tuning trainer end to end."""
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -116,6 +117,38 @@ def test_hub_module_matches_the_encoder_and_follows_the_contract(trained, hub_di
     assert "NNC_e-" in meta["last_evaluation"]["metrics"]
     assert meta["training_config"]["objective"]["joint_discrim_weight"] == 1
     assert [layer["name"] for layer in meta["layers"]] == ["hidden1", "hidden2"]
+
+
+def test_exports_load_without_gradient_warnings_and_keep_the_gradient(
+        trained, hub_dir, saved_model_dir, images):
+    """Exports are traced single-replica (no cross-replica all-reduce in batch norm, whose
+    custom gradient cannot be saved): loading one logs no "unsaved custom gradients"
+    warning, the training-mode gradient is the live encoder's, and the model's batch
+    norms are synchronized again afterwards."""
+    from bigan_tf.networks import batch_norm_layers, frozen_batch_statistics
+
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = logging.getLogger("absl")  # where TF's SavedModel loader logs
+    logger.addHandler(handler)
+    try:
+        module = tf.saved_model.load(hub_dir)
+        tf.saved_model.load(saved_model_dir)
+    finally:
+        logger.removeHandler(handler)
+    assert not [m for m in messages if "custom gradients" in m], messages[:3]
+    x = tf.constant(images)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        exported = tf.reduce_sum(module(x, training=True) ** 2)
+    with tf.GradientTape() as tape_live, frozen_batch_statistics(trained.model.encoder):
+        tape_live.watch(x)
+        live = tf.reduce_sum(trained.model.encoder(x, training=True)["features"] ** 2)
+    np.testing.assert_allclose(tape.gradient(exported, x), tape_live.gradient(live, x),
+                               rtol=1e-4, atol=1e-5)
+    layers = batch_norm_layers(*trained.model.networks)
+    assert layers and all(layer.synchronized for layer in layers)
 
 
 def test_latent_root_and_plain_gan_exports(tmp_path, images):

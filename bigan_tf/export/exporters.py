@@ -27,6 +27,7 @@ from bigan_tf.config import NetworkConfig, Objective
 from bigan_tf.experiment import read_metrics
 from bigan_tf.export.modules import BiGANSavedModel, HubEncoderModule, SSGANSavedModel
 from bigan_tf.hub import METADATA_FILE, ExportError, read_export_metadata, resolve_handle
+from bigan_tf.networks.layers import unsynchronized_batch_norm
 
 FORMAT_VERSION = 1
 
@@ -141,7 +142,8 @@ def export_hub_module(model, network, output_dir: str, output: str = "features",
     """
     has_encoder = model.encoder is not None
     encoder = model.encoder if has_encoder else model.discriminator
-    with atomic_export_dir(output_dir, overwrite) as tmp:
+    # Traced single-replica: see unsynchronized_batch_norm.
+    with atomic_export_dir(output_dir, overwrite) as tmp, unsynchronized_batch_norm(encoder):
         module = HubEncoderModule(encoder, network.encoder_image_shape, output, weight_decay,
                                   has_latent=has_encoder)
         tf.saved_model.save(module, tmp, signatures=module.signatures())
@@ -163,7 +165,7 @@ def export_hub_module(model, network, output_dir: str, output: str = "features",
 def export_saved_model(model, network, output_dir: str, overwrite: bool = False,
                        trained: Optional[TrainedModel] = None) -> str:
     """Writes every network of `model` behind serving signatures to `output_dir`."""
-    with atomic_export_dir(output_dir, overwrite) as tmp:
+    with atomic_export_dir(output_dir, overwrite) as tmp, unsynchronized_batch_norm(model):
         module = BiGANSavedModel(model, network.image_shape, network.latent_dim,
                                  network.encoder_image_shape)
         signatures = module.signatures()
@@ -193,7 +195,7 @@ def export_ssgan_saved_model(model, output_dir: str, overwrite: bool = False,
     (`SSGANSavedModel`); `record`, `epoch` and `exp_dir` describe the training run."""
     config = model.config
     h, w, c = config.image_shape
-    with atomic_export_dir(output_dir, overwrite) as tmp:
+    with atomic_export_dir(output_dir, overwrite) as tmp, unsynchronized_batch_norm(model):
         module = SSGANSavedModel(model)
         signatures = module.signatures()
         tf.saved_model.save(module, tmp, signatures=signatures)

@@ -178,6 +178,28 @@ def secondary_call(*models) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def unsynchronized_batch_norm(*models) -> Iterator[None]:
+    """Batch norms compute per-replica moments (no cross-replica all-reduce).
+
+    For tracing exports: an exported module is a single-replica program, where
+    the all-reduce is the identity, but its custom gradient cannot be
+    serialised, and TensorFlow then warns at every load of the module that a
+    gradient "will likely fail" (it does not: the fallback gradient is the
+    same). Without the all-reduce the traced functions compute the same values
+    and gradients and load without warnings. Takes effect at trace time.
+    """
+    layers = batch_norm_layers(*models)
+    synchronized = [layer.synchronized for layer in layers]
+    for layer in layers:
+        layer.synchronized = False
+    try:
+        yield
+    finally:
+        for layer, was in zip(layers, synchronized):
+            layer.synchronized = was
+
+
+@contextlib.contextmanager
 def reference_batch_norm(*models) -> Iterator[None]:
     """Normalise every batch with the first one's statistics (a reference batch).
 
