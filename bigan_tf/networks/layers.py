@@ -158,6 +158,20 @@ def frozen_batch_statistics(*models) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _batch_norm_attribute(models, name: str, value) -> Iterator[None]:
+    """Sets attribute `name` of every BatchNorm in `models` to `value`; restores each after."""
+    layers = batch_norm_layers(*models)
+    previous = [getattr(layer, name) for layer in layers]
+    for layer in layers:
+        setattr(layer, name, value)
+    try:
+        yield
+    finally:
+        for layer, was in zip(layers, previous):
+            setattr(layer, name, was)
+
+
+@contextlib.contextmanager
 def secondary_call(*models) -> Iterator[None]:
     """Calls inside are secondary: batch statistics normalise, none are collected.
 
@@ -166,15 +180,8 @@ def secondary_call(*models) -> Iterator[None]:
     other inputs (E on G(z), D on the fake pair) use batch statistics without
     recording them. Takes effect at trace time, like the other modes.
     """
-    layers = batch_norm_layers(*models)
-    previous = [layer.collects_statistics for layer in layers]
-    for layer in layers:
-        layer.collects_statistics = False
-    try:
+    with _batch_norm_attribute(models, "collects_statistics", False):
         yield
-    finally:
-        for layer, value in zip(layers, previous):
-            layer.collects_statistics = value
 
 
 @contextlib.contextmanager
@@ -188,15 +195,8 @@ def unsynchronized_batch_norm(*models) -> Iterator[None]:
     same). Without the all-reduce the traced functions compute the same values
     and gradients and load without warnings. Takes effect at trace time.
     """
-    layers = batch_norm_layers(*models)
-    synchronized = [layer.synchronized for layer in layers]
-    for layer in layers:
-        layer.synchronized = False
-    try:
+    with _batch_norm_attribute(models, "synchronized", False):
         yield
-    finally:
-        for layer, was in zip(layers, synchronized):
-            layer.synchronized = was
 
 
 @contextlib.contextmanager
