@@ -18,12 +18,11 @@ encoder) when its images are not already that shape.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
 import time
-from typing import Dict, List, Sequence
+from typing import Dict
 
 from absl import app, flags
 
@@ -45,46 +44,11 @@ flags.DEFINE_string("plot_out", None, "Also draw test accuracy against labels pe
                     "(PNG: the encoder vs random init, one panel per mode).")
 
 
-# What a saved row was measured with: a row is reused only under the same values.
-SETTINGS = ("hub_module", "dataset", "steps", "seed")
-
-
 def _settings() -> Dict:
+    """What a saved row was measured with: a row is reused only under the same values."""
     module = FLAGS.hub_module
     return {"hub_module": os.path.abspath(module) if os.path.exists(module) else module,
             "dataset": FLAGS.dataset, "steps": FLAGS.steps, "seed": FLAGS.seed}
-
-
-def _read_saved_rows(path: str, settings: Dict) -> List[Dict]:
-    """The rows of an earlier run of the same settings in `path` ([] when there is none).
-
-    Raises ConfigError when `path` holds rows measured with other settings (or rows
-    from before the settings were recorded): they must not be mixed into this table.
-    """
-    from bigan_tf.errors import ConfigError
-    if not os.path.exists(path):
-        return []
-    try:
-        with open(path) as f:
-            rows = json.load(f)
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"--json_out={path} is not a bench_transfer JSON file ({error}): "
-                          "give another path.") from None
-    for row in rows if isinstance(rows, list) else [None]:
-        differ = [f"--{k}" for k in SETTINGS
-                  if not isinstance(row, dict) or row.get(k) != settings[k]]
-        if differ:
-            raise ConfigError(f"--json_out={path} holds rows measured with another "
-                              f"{', '.join(differ)}: give another path (that file is kept).")
-    return rows
-
-
-def _write_rows(path: str, rows: Sequence[Dict]) -> None:
-    """Writes `rows` atomically: a kill leaves the previous file or the new one."""
-    partial = path + ".partial"
-    with open(partial, "w") as f:
-        json.dump(list(rows), f, indent=2)
-    os.replace(partial, path)
 
 
 def main(argv):
@@ -98,10 +62,11 @@ def main(argv):
     from bigan_tf.export.exporters import export_random_init_like
     from bigan_tf.hub import read_export_metadata, resolve_handle
     from bigan_tf.transfer import train_classifier
+    from benchmarks.run_records import read_saved_rows, write_rows
 
     settings = _settings()  # bad input (no module, another run's rows) fails first
     meta = read_export_metadata(resolve_handle(FLAGS.hub_module)) or {}
-    saved = _read_saved_rows(FLAGS.json_out, settings) if FLAGS.json_out else []
+    saved = read_saved_rows(FLAGS.json_out, settings) if FLAGS.json_out else []
     data_dir = FLAGS.data_dir or os.path.join(_REPO_ROOT, "..", "shared", "data", FLAGS.dataset)
     data = load_image_data(FLAGS.dataset, os.path.normpath(data_dir), use_test_set=True)
     if "network" in meta:  # a bigan_tf export: its encoder's input shape
@@ -136,7 +101,7 @@ def main(argv):
                        "seconds": time.time() - start, **settings}
             rows.append(row)
             if FLAGS.json_out:
-                _write_rows(FLAGS.json_out, rows + kept)
+                write_rows(FLAGS.json_out, rows + kept)
             print(f"{per_class:12d} | {mode:8s} | {100 * row['pretrained']:9.2f}% | "
                   f"{100 * row['random']:5.2f}% | {row['margin']:+15.2f} | "
                   f"{row['seconds']:7.1f}" + ("  (saved earlier)" if (per_class, mode) in done

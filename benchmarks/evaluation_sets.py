@@ -24,11 +24,15 @@ folder's latest checkpoint — E's penultimate features (NNC_e-) and raw logits 
 batches as the protocol does. Raw pixels and the random init have seen no image;
 a run trained on all 60k (as reproduce_mnist's) has seen the held-out images
 unlabelled, which could favour the held-out sets a little.
+
+With --json_out the table grows one run at a time: rows already in the file
+are kept (a row of the same features is replaced by the new reading), each new
+row is saved as soon as it is read, and --table_out then shows every row;
+a file of other --quick/--random_splits/--deploy_iters is an error.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Callable, Dict, Iterator, List, NamedTuple, Tuple
@@ -47,8 +51,10 @@ flags.DEFINE_integer("deploy_iters", 1000, "Training batches of 128 that set bat
                      "test-time statistics (the protocol's deploy pass).")
 flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default ../shared/data/mnist).")
 flags.DEFINE_bool("quick", False, "6000 training and 1000 test images (the tests' size).")
-flags.DEFINE_string("json_out", None, "Also write the rows as JSON here.")
-flags.DEFINE_string("table_out", None, "Also write the table as Markdown here.")
+flags.DEFINE_string("json_out", None, "Also save the rows as JSON here, each as it is read, "
+                    "merged into the rows the file already holds (same settings only).")
+flags.DEFINE_string("table_out", None, "Also write the table (with --json_out: of every row "
+                    "in that file) as Markdown here.")
 
 ORIGINAL = "original held-out"
 TEST_SET = "t10k"
@@ -152,10 +158,20 @@ def models(runs: List[str], random_init: bool, data_shape) -> List[Tuple[str, ob
     return loaded
 
 
+def merge_rows(saved: List[Dict[str, object]], new: List[Dict[str, object]]
+               ) -> List[Dict[str, object]]:
+    """`saved` with each row of the same features replaced by `new`'s, then `new`'s others."""
+    by_features = {row["features"]: row for row in new}
+    merged = [by_features.pop(row["features"], row) for row in saved]
+    return merged + [row for row in new if row["features"] in by_features]
+
+
 def compare(data, loaded_models: List[Tuple[str, object, int]], random_splits: int,
-            deploy_iters: int, print_fn=print) -> List[Dict[str, object]]:
+            deploy_iters: int, print_fn=print, on_row=lambda rows: None
+            ) -> List[Dict[str, object]]:
     """The table's rows for `data` (ImageData with the test set as its validation split):
-    raw pixels, then each of `models`' features; each row is printed as it is done."""
+    raw pixels, then each of `models`' features; each row is printed as it is done, and
+    `on_row` is called with the rows so far."""
     from bigan_tf.data.pipeline import to_model_range
     from bigan_tf.evaluation.metrics import batched_map
     images = np.concatenate([data.train_images, data.val_images])
@@ -164,6 +180,7 @@ def compare(data, loaded_models: List[Tuple[str, object, int]], random_splits: i
     x = to_model_range(images).numpy()
     rows = [summary("raw pixels", accuracies(x.reshape(len(x), -1), labels, sets))]
     print_fn(format_table(rows[-1:]).splitlines()[-1])
+    on_row(rows)
     for name, model, seed in loaded_models:
         _deploy(model, data.train_images, data.train_labels, deploy_iters, seed)
         model_x = x.reshape(-1, *model.data_shape)
@@ -171,6 +188,7 @@ def compare(data, loaded_models: List[Tuple[str, object, int]], random_splits: i
             values = batched_map(features, model_x, 1000)
             rows.append(summary(row_name, accuracies(values, labels, sets)))
             print_fn(format_table(rows[-1:]).splitlines()[-1])
+            on_row(rows)
     return rows
 
 
@@ -178,8 +196,10 @@ def main(argv):
     from absl import app
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from benchmarks.run_records import read_saved_rows, write_rows
     from bigan_tf.data import load_image_data
     from bigan_tf.errors import ConfigError
+    from bigan_tf.experiment import atomic_write_text
     from trainers.cli import default_data_dir
     if FLAGS.random_splits < 0 or FLAGS.deploy_iters < 1:
         raise ConfigError("--random_splits must be ≥ 0 and --deploy_iters ≥ 1.")
@@ -187,18 +207,25 @@ def main(argv):
                            use_test_set=True)
     if FLAGS.quick:
         data = data.take(*QUICK_SIZES)
+    settings = {"quick": FLAGS.quick, "random_splits": FLAGS.random_splits,
+                "deploy_iters": FLAGS.deploy_iters}
+    saved = read_saved_rows(FLAGS.json_out, settings) if FLAGS.json_out else []
     loaded = models(FLAGS.runs, FLAGS.random_init, data.image_shape)  # bad folders fail first
+
+    def save(rows):
+        if FLAGS.json_out:
+            write_rows(FLAGS.json_out, merge_rows(saved, [{**r, **settings} for r in rows]))
+
     print(format_table([]))
-    rows = compare(data, loaded, FLAGS.random_splits, FLAGS.deploy_iters)
-    if FLAGS.json_out:
-        with open(FLAGS.json_out, "w") as f:
-            json.dump(rows, f, indent=1)
+    rows = compare(data, loaded, FLAGS.random_splits, FLAGS.deploy_iters, on_row=save)
     if FLAGS.table_out:
-        with open(FLAGS.table_out, "w") as f:
-            f.write(f"1-NN accuracy (%) of the same features on each MNIST evaluation set "
-                    f"({'quick sizes' if FLAGS.quick else 'full sizes'}, batch norm deployed "
-                    f"over {FLAGS.deploy_iters} batches). Made by `python -m "
-                    f"benchmarks.evaluation_sets`.\n\n{format_table(rows)}\n")
+        shown = merge_rows(saved, rows) if FLAGS.json_out else rows
+        atomic_write_text(
+            FLAGS.table_out,
+            f"1-NN accuracy (%) of the same features on each MNIST evaluation set "
+            f"({'quick sizes' if FLAGS.quick else 'full sizes'}, batch norm deployed "
+            f"over {FLAGS.deploy_iters} batches). Made by `python -m "
+            f"benchmarks.evaluation_sets`.\n\n{format_table(shown)}\n")
     return 0
 
 

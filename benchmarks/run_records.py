@@ -2,17 +2,21 @@
 
 `write_table` writes rows as `table.md` (with a note above) and `table.csv`;
 `copy_run_records` copies a run's `metrics.jsonl`, `config.json` and the
-sample grids of one evaluation (never checkpoints: they are large).
+sample grids of one evaluation (never checkpoints: they are large);
+`read_saved_rows` / `write_rows` keep a benchmark's JSON rows, each tagged with
+the settings it was measured with, so a rerun can continue or extend the table.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
-from typing import Dict, List
+from typing import Dict, List, Mapping, Sequence
 
+from bigan_tf.errors import ConfigError
 from bigan_tf.experiment import (CONFIG_FILE, METRICS_FILE, atomic_write_text,
                                  samples_dir)
 
@@ -47,3 +51,33 @@ def copy_run_records(source: str, target: str, epoch: int) -> None:
         if os.path.exists(os.path.join(samples_dir(source), name)):
             shutil.copyfile(os.path.join(samples_dir(source), name),
                             os.path.join(samples_dir(target), name))
+
+
+def read_saved_rows(path: str, settings: Mapping[str, object]) -> List[Dict]:
+    """The rows saved in `path` by an earlier run of the same `settings` ([] if no file).
+
+    Every saved row carries the settings it was measured with (`settings`' keys, as
+    the flags of the same name). Raises ConfigError when `path` is not a list of rows
+    or holds a row of other settings (or one saved without them): rows measured
+    differently must not be mixed into one table, and the file is left as it is.
+    """
+    if not os.path.exists(path):
+        return []
+    try:
+        with open(path) as f:
+            rows = json.load(f)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"--json_out={path} is not a JSON file of this benchmark's rows "
+                          f"({error}): give another path.") from None
+    for row in rows if isinstance(rows, list) else [None]:
+        differ = [f"--{k}" for k in settings
+                  if not isinstance(row, dict) or row.get(k) != settings[k]]
+        if differ:
+            raise ConfigError(f"--json_out={path} holds rows measured with another "
+                              f"{', '.join(differ)}: give another path (that file is kept).")
+    return rows
+
+
+def write_rows(path: str, rows: Sequence[Dict]) -> None:
+    """Writes `rows` as JSON atomically: a kill leaves the previous file or the new one."""
+    atomic_write_text(path, json.dumps(list(rows), indent=1) + "\n")

@@ -75,6 +75,24 @@ def test_scores_each_evaluation_set_of_raw_pixels_a_random_init_and_a_run(small_
         assert row["other min"] <= row["other mean"] <= row["other max"]
         assert 10 < row["t10k"] <= 100  # every feature set beats chance on 10 classes
 
+    # The same file grows: a second reading keeps the earlier rows and replaces its own.
+    table_out = tmp_path / "grown.md"
+    result = _script("--deploy_iters=2", "--random_splits=2", "--norandom_init",
+                     f"--json_out={out}", f"--table_out={table_out}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    grown = json.loads(out.read_text())
+    assert [r["features"] for r in grown] == [r["features"] for r in rows]
+    assert grown[0]["t10k"] == raw["t10k"] and grown[1:] == rows[1:]
+    assert len(table_out.read_text().splitlines()) == len(table)
+    # Rows read with other settings are never mixed in: one line, the file kept.
+    result = _script("--deploy_iters=2", "--random_splits=1", "--norandom_init",
+                     f"--json_out={out}")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"evaluation_sets: error: --json_out={out} holds rows measured with another "
+        "--random_splits: give another path (that file is kept).")
+    assert json.loads(out.read_text()) == grown
+
 
 def test_a_folder_that_is_not_a_trained_mnist_run_is_one_line(tmp_path):
     result = _script(f"--runs={tmp_path / 'missing'}")
