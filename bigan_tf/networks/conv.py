@@ -120,15 +120,21 @@ class AlexNetEncoder(keras.Model):
     def _pool(h):
         return tf.nn.max_pool2d(h, 3, 2, "SAME")
 
+    def layer_features(self, x, training=False) -> Dict[str, tf.Tensor]:
+        """Every layer's output as the next layer reads it (after its nonlinearity and
+        pooling), flattened, float32: {"conv1", ..., "conv5"}; "conv5" is "e-"."""
+        h = to_signed_pixels(tf.cast(x, self.compute_dtype))
+        layers = {}
+        h = layers["conv1"] = self._pool(_lrelu(self.conv1(h)))
+        h = layers["conv2"] = self._pool(_lrelu(self.norm2(self.conv2(h), training=training)))
+        h = layers["conv3"] = _lrelu(self.norm3(self.conv3(h), training=training))
+        h = layers["conv4"] = _lrelu(self.norm4(self.conv4(h), training=training))
+        layers["conv5"] = _lrelu(self.norm5(self.conv5(h), training=training))
+        return {name: tf.cast(flatten_static(h), tf.float32) for name, h in layers.items()}
+
     def extract_features(self, x, training=False) -> tf.Tensor:
         """The flattened conv5 map ("e-" features), float32."""
-        h = to_signed_pixels(tf.cast(x, self.compute_dtype))
-        h = self._pool(_lrelu(self.conv1(h)))
-        h = self._pool(_lrelu(self.norm2(self.conv2(h), training=training)))
-        h = _lrelu(self.norm3(self.conv3(h), training=training))
-        h = _lrelu(self.norm4(self.conv4(h), training=training))
-        h = _lrelu(self.norm5(self.conv5(h), training=training))
-        return tf.cast(flatten_static(h), tf.float32)
+        return self.layer_features(x, training=training)["conv5"]
 
     def call(self, x, training=False) -> Dict[str, tf.Tensor]:
         features = self.extract_features(x, training=training)

@@ -58,10 +58,16 @@ class MLPEncoder(keras.Model):
         self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
         self.output_logits = _dense(latent_dim, stddev, "output_logits", zero=zero_init_output)
 
+    def layer_features(self, x, training=False) -> Dict[str, tf.Tensor]:
+        """Each hidden layer's output (after its nonlinearity): {"hidden1", "hidden2"};
+        "hidden2" is "e-"."""
+        h1 = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
+        h2 = tf.nn.leaky_relu(self.norm2(self.hidden2(h1), training=training), alpha=0.2)
+        return {"hidden1": h1, "hidden2": h2}
+
     def extract_features(self, x, training=False) -> tf.Tensor:
         """The penultimate "e-" features alone (no output layer: exports use this)."""
-        h = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
-        return tf.nn.leaky_relu(self.norm2(self.hidden2(h), training=training), alpha=0.2)
+        return self.layer_features(x, training=training)["hidden2"]
 
     def call(self, x, training=False) -> Dict[str, tf.Tensor]:
         features = self.extract_features(x, training=training)

@@ -1,0 +1,169 @@
+r"""Where in E do a run's features beat (or trail) the same encoder at random init?
+
+    python -m benchmarks.encoder_layers --run=$HOME/bigan_runs/fashion_conv
+    python -m benchmarks.encoder_layers --run=RUN --epoch=20 --json_out=layers.json
+
+The protocol scores only E's last hidden layer (NNC_e-, CLS_e-). This reads
+every layer of E (`layer_features`: conv1..conv5 of the AlexNet encoder,
+hidden1..hidden2 of the MLP) of the run's checkpoint and of the same
+architecture freshly initialised with the run's seed (its epoch-0 weights),
+and prints, per layer, the 1-NN and linear-classifier accuracy (%) of the
+test images (t10k) against the first --num_reference training images, with
+batch norm deployed over the run's deploy pass. Raw pixels head the table.
+A layer where the trained encoder trails its random init is where training
+lost the random features' structure; one where it leads is where it learned.
+The images are those the run was trained on (its config.json), resized to
+E's input as the run's were.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Callable, Dict, List
+
+import numpy as np
+from absl import flags
+
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, _REPO_ROOT)
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("run", None, "A trained run's folder.", required=True)
+flags.DEFINE_integer("epoch", None, "Its checkpoint of this epoch (default: the newest).")
+flags.DEFINE_string("data_dir", None, "The run's dataset folder (default: the one it was "
+                    "trained from, else ../shared/data/DATASET).")
+flags.DEFINE_integer("num_reference", 50000, "Training images the test images are scored "
+                     "against (and the linear classifier is trained on).")
+flags.DEFINE_integer("num_query", 10000, "Test images scored.")
+flags.DEFINE_integer("deploy_iters", None, "Training batches of 128 that set batch norm's "
+                     "test-time statistics (default: the run's deploy pass).")
+flags.DEFINE_string("json_out", None, "Also write the rows as JSON here.")
+flags.DEFINE_string("table_out", None, "Also write the table as Markdown here.")
+
+DEPLOY_BATCH = 128
+FEATURE_BATCH = 500
+
+
+def layer_scores(features: Callable[[np.ndarray], Dict[str, np.ndarray]],
+                 reference_x: np.ndarray, reference_labels: np.ndarray,
+                 query_x: np.ndarray, query_labels: np.ndarray,
+                 classifier: Callable[..., float]) -> Dict[str, Dict[str, float]]:
+    """{layer: {"width", "NNC", "CLS"}} of the layers `features` returns for a batch."""
+    from bigan_tf.evaluation.metrics import batched_map, nnc_score
+    reference = batched_map(features, reference_x, FEATURE_BATCH)
+    query = batched_map(features, query_x, FEATURE_BATCH)
+    return {name: {"width": int(reference[name].shape[1]),
+                   "NNC": nnc_score(reference[name], reference_labels, query[name], query_labels),
+                   "CLS": classifier(reference[name], reference_labels, query[name],
+                                     query_labels)}
+            for name in reference}
+
+
+def table_rows(random_init: Dict[str, Dict[str, float]], trained: Dict[str, Dict[str, float]]
+               ) -> List[Dict[str, object]]:
+    """One row per layer (in E's order): both encoders' NNC and CLS, and trained − random."""
+    rows = []
+    for name, at_init in random_init.items():
+        now = trained[name]
+        rows.append({"layer": name, "width": at_init["width"],
+                     "NNC random init": at_init["NNC"], "NNC trained": now["NNC"],
+                     "NNC margin": now["NNC"] - at_init["NNC"],
+                     "CLS random init": at_init["CLS"], "CLS trained": now["CLS"],
+                     "CLS margin": now["CLS"] - at_init["CLS"]})
+    return rows
+
+
+def format_table(rows: List[Dict[str, object]], epoch: int) -> str:
+    lines = [f"| layer | width | NNC random init | NNC epoch {epoch} | margin | "
+             f"CLS random init | CLS epoch {epoch} | margin |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['layer']} | {r['width']} | {r['NNC random init']:.2f} | "
+                     f"{r['NNC trained']:.2f} | {r['NNC margin']:+.2f} | "
+                     f"{r['CLS random init']:.2f} | {r['CLS trained']:.2f} | "
+                     f"{r['CLS margin']:+.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv):
+    from absl import app
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    import keras
+    import tensorflow as tf
+
+    from bigan_tf import BiGAN
+    from bigan_tf.checkpoints import load_trained_model
+    from bigan_tf.data import load_image_data
+    from bigan_tf.data.image_files import match_image_shape
+    from bigan_tf.data.pipeline import to_model_range
+    from bigan_tf.errors import ConfigError
+    from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm
+    from bigan_tf.evaluation.metrics import linear_classifier_accuracy
+    from bigan_tf.experiment import atomic_write_text
+    from trainers.cli import model_dataset
+
+    if FLAGS.num_reference < 1 or FLAGS.num_query < 1 or (FLAGS.deploy_iters or 1) < 1:
+        raise ConfigError("--num_reference, --num_query and --deploy_iters must be ≥ 1.")
+    trained = load_trained_model(FLAGS.run, "latest" if FLAGS.epoch is None else FLAGS.epoch)
+    experiment = trained.experiment
+    if trained.model.encoder is None:
+        raise ConfigError(f"{FLAGS.run} has no encoder (a plain GAN): give a run that has one.")
+    network, evaluation, seed = experiment.network, experiment.evaluation, experiment.run.seed
+    keras.utils.set_random_seed(seed)  # as training seeds the run before building it
+    random_init = BiGAN.from_config_objects(network, experiment.objective,
+                                            experiment.optimizer.weight_decay, seed)
+    data = load_image_data(*model_dataset(FLAGS.run, None, FLAGS.data_dir), use_test_set=True)
+    data = match_image_shape(data, network.encoder_image_shape)
+    num_reference = min(FLAGS.num_reference, len(data.train_images))
+    num_query = min(FLAGS.num_query, len(data.val_images))
+
+    def model_input(images):
+        return tf.reshape(to_model_range(images), [-1, *trained.model.data_shape]).numpy()
+
+    reference_x = model_input(data.train_images[:num_reference])
+    query_x = model_input(data.val_images[:num_query])
+    reference_labels = data.train_labels[:num_reference]
+    query_labels = data.val_labels[:num_query]
+
+    def classifier(train_f, train_l, test_f, test_l):
+        return linear_classifier_accuracy(
+            train_f, train_l, test_f, test_l, data.num_classes, steps=evaluation.cls_steps,
+            batch_size=evaluation.cls_batch_size, learning_rate=evaluation.cls_learning_rate,
+            seed=seed)
+
+    pixels = layer_scores(lambda x: {"pixels": tf.reshape(x, [len(x), -1])}, reference_x,
+                          reference_labels, query_x, query_labels, classifier)["pixels"]
+    print(f"{data.source}: {num_query} test images against {num_reference} training images; "
+          f"raw pixels ({pixels['width']}): NNC {pixels['NNC']:.2f}, CLS {pixels['CLS']:.2f}",
+          flush=True)
+    scores = {}
+    for name, model in (("random init", random_init), ("trained", trained.model)):
+        deploy_batch_norm(model, TrainingBatches.for_model(
+            model, data.train_images, data.train_labels, DEPLOY_BATCH, seed).take(
+                FLAGS.deploy_iters or evaluation.deploy_iters))
+        features = tf.function(lambda x, m=model: m.encoder.layer_features(x, training=False))
+        scores[name] = layer_scores(features, reference_x, reference_labels, query_x,
+                                    query_labels, classifier)
+        print(f"{name}: done", flush=True)
+    rows = table_rows(scores["random init"], scores["trained"])
+    table = format_table(rows, trained.epoch)
+    print(table)
+    settings = {"run": os.path.abspath(FLAGS.run), "epoch": trained.epoch,
+                "num_reference": num_reference, "num_query": num_query, "pixels": pixels}
+    if FLAGS.json_out:
+        atomic_write_text(FLAGS.json_out, json.dumps({**settings, "rows": rows}, indent=1) + "\n")
+    if FLAGS.table_out:
+        atomic_write_text(FLAGS.table_out, (
+            f"Per layer of E ({os.path.basename(os.path.normpath(FLAGS.run))}, epoch "
+            f"{trained.epoch}, vs the same encoder at its random init): accuracy (%) of "
+            f"{num_query} {data.source} test images against {num_reference} training images, "
+            f"1-NN (NNC) and linear classifier (CLS). Raw pixels: NNC {pixels['NNC']:.2f}, CLS "
+            f"{pixels['CLS']:.2f}. Made by `python -m benchmarks.encoder_layers`.\n\n{table}\n"))
+    return 0
+
+
+if __name__ == "__main__":
+    from trainers.cli import run_main
+    run_main(main, "encoder_layers")
