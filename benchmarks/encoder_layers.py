@@ -50,15 +50,23 @@ def layer_scores(features: Callable[[np.ndarray], Dict[str, np.ndarray]],
                  reference_x: np.ndarray, reference_labels: np.ndarray,
                  query_x: np.ndarray, query_labels: np.ndarray,
                  classifier: Callable[..., float]) -> Dict[str, Dict[str, float]]:
-    """{layer: {"width", "NNC", "CLS"}} of the layers `features` returns for a batch."""
+    """{layer: {"width", "NNC", "CLS"}} of the layers `features` returns for a batch.
+
+    One layer at a time (its own traced function, which computes no later layer), so
+    only one layer's features are held: at 64 px E's five layers are 27k floats an image.
+    """
+    import tensorflow as tf
+
     from bigan_tf.evaluation.metrics import batched_map, nnc_score
-    reference = batched_map(features, reference_x, FEATURE_BATCH)
-    query = batched_map(features, query_x, FEATURE_BATCH)
-    return {name: {"width": int(reference[name].shape[1]),
-                   "NNC": nnc_score(reference[name], reference_labels, query[name], query_labels),
-                   "CLS": classifier(reference[name], reference_labels, query[name],
-                                     query_labels)}
-            for name in reference}
+    scores = {}
+    for name in features(reference_x[:1]):
+        layer = tf.function(lambda x, name=name: features(x)[name])
+        reference = batched_map(layer, reference_x, FEATURE_BATCH)
+        query = batched_map(layer, query_x, FEATURE_BATCH)
+        scores[name] = {"width": int(reference.shape[1]),
+                        "NNC": nnc_score(reference, reference_labels, query, query_labels),
+                        "CLS": classifier(reference, reference_labels, query, query_labels)}
+    return scores
 
 
 def table_rows(random_init: Dict[str, Dict[str, float]], trained: Dict[str, Dict[str, float]]
@@ -143,9 +151,9 @@ def main(argv):
         deploy_batch_norm(model, TrainingBatches.for_model(
             model, data.train_images, data.train_labels, DEPLOY_BATCH, seed).take(
                 FLAGS.deploy_iters or evaluation.deploy_iters))
-        features = tf.function(lambda x, m=model: m.encoder.layer_features(x, training=False))
-        scores[name] = layer_scores(features, reference_x, reference_labels, query_x,
-                                    query_labels, classifier)
+        scores[name] = layer_scores(
+            lambda x, m=model: m.encoder.layer_features(x, training=False), reference_x,
+            reference_labels, query_x, query_labels, classifier)
         print(f"{name}: done", flush=True)
     rows = table_rows(scores["random init"], scores["trained"])
     table = format_table(rows, trained.epoch)
