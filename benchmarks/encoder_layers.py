@@ -31,7 +31,9 @@ sys.path.insert(0, _REPO_ROOT)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run", None, "A trained run's folder.", required=True)
-flags.DEFINE_integer("epoch", None, "Its checkpoint of this epoch (default: the newest).")
+flags.DEFINE_integer("epoch", None, "Its checkpoint of this epoch (default: the newest "
+                     "epoch checkpoint, one every --save_interval epochs; rolling "
+                     "checkpoints are for resuming and are not read).")
 flags.DEFINE_string("data_dir", None, "The run's dataset folder (default: the one it was "
                     "trained from, else ../shared/data/DATASET).")
 flags.DEFINE_integer("num_reference", 50000, "Training images the test images are scored "
@@ -141,7 +143,7 @@ def main(argv):
             batch_size=evaluation.cls_batch_size, learning_rate=evaluation.cls_learning_rate,
             seed=seed)
 
-    pixels = layer_scores(lambda x: {"pixels": tf.reshape(x, [len(x), -1])}, reference_x,
+    pixels = layer_scores(lambda x: {"pixels": tf.reshape(x, [tf.shape(x)[0], -1])}, reference_x,
                           reference_labels, query_x, query_labels, classifier)["pixels"]
     print(f"{data.source}: {num_query} test images against {num_reference} training images; "
           f"raw pixels ({pixels['width']}): NNC {pixels['NNC']:.2f}, CLS {pixels['CLS']:.2f}",
