@@ -38,6 +38,22 @@ def make_compiled_bigan(preset="bigan", network=None, seed=0, weight_decay=2.5e-
     return model
 
 
+def train_small_run(data, exp_dir, preset="bigan", seed=0, learning_rate=2e-4, cls_steps=5):
+    """One epoch of a small MLP `preset` run on `data` (protocol sizes for ~1k images)."""
+    from bigan_tf import (EvaluationConfig, ExperimentConfig, NetworkConfig, OptimizerConfig,
+                          objective_from_preset)
+    from bigan_tf.config import RunConfig
+    from bigan_tf.training import train
+    train(tf.distribute.get_strategy(), ExperimentConfig(
+        network=NetworkConfig(hidden_units=32, latent_dim=8),
+        objective=objective_from_preset(preset),
+        optimizer=OptimizerConfig(epochs=1, decay_epochs=0, learning_rate=learning_rate),
+        evaluation=EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200,
+                                    cls_steps=cls_steps, num_sample_images=20),
+        run=RunConfig(exp_dir=exp_dir, batch_size=64, seed=seed, verbose=0)),
+        data, print_fn=lambda s: None)
+
+
 @pytest.fixture(scope="session")
 def mnist_dir():
     if not os.path.isdir(MNIST_DIR):

@@ -9,12 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bigan_tf import EvaluationConfig, ExperimentConfig, NetworkConfig, objective_from_preset
-from bigan_tf.config import OptimizerConfig, RunConfig
 from bigan_tf.networks.conv import AlexNetEncoder
 from bigan_tf.networks.mlp import MLPEncoder
-from bigan_tf.training import train
-from conftest import MNIST_DIR, REPO_ROOT
+from conftest import MNIST_DIR, REPO_ROOT, train_small_run
 
 
 @pytest.mark.parametrize("encoder, shape, widths", [
@@ -40,22 +37,11 @@ def _script(*args):
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
-def _run(small_mnist, exp_dir, preset, learning_rate):
-    train(tf.distribute.get_strategy(), ExperimentConfig(
-        network=NetworkConfig(hidden_units=32, latent_dim=8),
-        objective=objective_from_preset(preset),
-        optimizer=OptimizerConfig(epochs=1, decay_epochs=0, learning_rate=learning_rate),
-        evaluation=EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200,
-                                    cls_steps=20, num_sample_images=20),
-        run=RunConfig(exp_dir=exp_dir, batch_size=64, seed=3, verbose=0)),
-        small_mnist, print_fn=lambda s: None)
-
-
 def test_scores_every_layer_against_the_runs_own_random_init(small_mnist, tmp_path):
     # A learning rate far below float32's resolution of the weights leaves them at their
     # initial values: the script's random init must then be the same net, bit for bit.
     frozen = str(tmp_path / "frozen")
-    _run(small_mnist, frozen, "bigan", learning_rate=1e-30)
+    train_small_run(small_mnist, frozen, "bigan", seed=3, learning_rate=1e-30, cls_steps=20)
     out = tmp_path / "rows.json"
     result = _script(f"--run={frozen}", f"--json_out={out}",
                      f"--table_out={tmp_path / 'table.md'}")
@@ -72,7 +58,7 @@ def test_scores_every_layer_against_the_runs_own_random_init(small_mnist, tmp_pa
 
     # A run that learned: the same layers, now differing from the random init.
     learned = str(tmp_path / "learned")
-    _run(small_mnist, learned, "bigan", learning_rate=2e-3)
+    train_small_run(small_mnist, learned, "bigan", seed=3, learning_rate=2e-3, cls_steps=20)
     result = _script(f"--run={learned}", f"--json_out={out}")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(out.read_text())["rows"]
@@ -81,7 +67,7 @@ def test_scores_every_layer_against_the_runs_own_random_init(small_mnist, tmp_pa
 
 def test_a_run_without_an_encoder_is_one_line(small_mnist, tmp_path):
     run = str(tmp_path / "gan")
-    _run(small_mnist, run, "gan", learning_rate=2e-4)
+    train_small_run(small_mnist, run, "gan", seed=3, cls_steps=20)
     result = _script(f"--run={run}")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (

@@ -6,13 +6,9 @@ import subprocess
 import sys
 
 import numpy as np
-import tensorflow as tf
 
-from bigan_tf import EvaluationConfig, ExperimentConfig, NetworkConfig, objective_from_preset
-from bigan_tf.config import OptimizerConfig, RunConfig
 from bigan_tf.data import held_out_indices, load_image_data
-from bigan_tf.training import train
-from conftest import MNIST_DIR, REPO_ROOT
+from conftest import MNIST_DIR, REPO_ROOT, train_small_run
 
 QUICK_TRAIN, QUICK_TEST = 6000, 1000  # the script's --quick sizes
 
@@ -31,20 +27,9 @@ def _one_nn_accuracy(reference, reference_labels, query, query_labels):
     return 100.0 * np.mean(reference_labels[distances.argmin(1)] == query_labels)
 
 
-def _gan_run(small_mnist, exp_dir):
-    train(tf.distribute.get_strategy(), ExperimentConfig(
-        network=NetworkConfig(hidden_units=32, latent_dim=8),
-        objective=objective_from_preset("gan"),
-        optimizer=OptimizerConfig(epochs=1, decay_epochs=0),
-        evaluation=EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200,
-                                    cls_steps=5, num_sample_images=20),
-        run=RunConfig(exp_dir=exp_dir, batch_size=64, seed=1, verbose=0)),
-        small_mnist, print_fn=lambda s: None)
-
-
 def test_scores_each_evaluation_set_of_raw_pixels_a_random_init_and_a_run(small_mnist, tmp_path):
     run = str(tmp_path / "gan")
-    _gan_run(small_mnist, run)
+    train_small_run(small_mnist, run, "gan", seed=1)
     out = tmp_path / "rows.json"
     result = _script("--deploy_iters=2", "--random_splits=2", f"--runs={run}",
                      f"--json_out={out}", f"--table_out={tmp_path / 'table.md'}")
