@@ -12,6 +12,8 @@ test images (t10k) against the first --num_reference training images, with
 batch norm deployed over the run's deploy pass. Raw pixels head the table.
 A layer where the trained encoder trails its random init is where training
 lost the random features' structure; one where it leads is where it learned.
+Each margin (trained − random init) has its paired standard error over the
+test images (`paired_accuracy_margin`), so a small one can be read as noise.
 The images are those the run was trained on (its config.json), resized to
 E's input as the run's were.
 """
@@ -51,48 +53,67 @@ FEATURE_BATCH = 500
 def layer_scores(features: Callable[[np.ndarray], Dict[str, np.ndarray]],
                  reference_x: np.ndarray, reference_labels: np.ndarray,
                  query_x: np.ndarray, query_labels: np.ndarray,
-                 classifier: Callable[..., float]) -> Dict[str, Dict[str, float]]:
+                 classifier: Callable[..., np.ndarray]) -> Dict[str, Dict[str, object]]:
     """{layer: {"width", "NNC", "CLS"}} of the layers `features` returns for a batch.
 
-    One layer at a time (its own traced function, which computes no later layer), so
-    only one layer's features are held: at 64 px E's five layers are 27k floats an image.
+    "NNC" and "CLS" are per-query booleans (right or wrong), so that two encoders
+    can be compared on the same queries (`table_rows`); `classifier(train features,
+    train labels, query features)` returns predicted labels. One layer at a time (its
+    own traced function, which computes no later layer), so only one layer's features
+    are held: at 64 px E's five layers are 27k floats an image.
     """
     import tensorflow as tf
 
-    from bigan_tf.evaluation.metrics import batched_map, nnc_score
+    from bigan_tf.evaluation.metrics import batched_map, nnc_predictions
+    query_labels = np.asarray(query_labels)
     scores = {}
     for name in features(reference_x[:1]):
         layer = tf.function(lambda x, name=name: features(x)[name])
         reference = batched_map(layer, reference_x, FEATURE_BATCH)
         query = batched_map(layer, query_x, FEATURE_BATCH)
-        scores[name] = {"width": int(reference.shape[1]),
-                        "NNC": nnc_score(reference, reference_labels, query, query_labels),
-                        "CLS": classifier(reference, reference_labels, query, query_labels)}
+        scores[name] = {
+            "width": int(reference.shape[1]),
+            "NNC": nnc_predictions(reference, reference_labels, query) == query_labels,
+            "CLS": classifier(reference, reference_labels, query) == query_labels}
     return scores
 
 
-def table_rows(random_init: Dict[str, Dict[str, float]], trained: Dict[str, Dict[str, float]]
+def accuracy(correct: np.ndarray) -> float:
+    return float(100.0 * np.mean(correct))
+
+
+def table_rows(random_init: Dict[str, Dict[str, object]], trained: Dict[str, Dict[str, object]]
                ) -> List[Dict[str, object]]:
-    """One row per layer (in E's order): both encoders' NNC and CLS, and trained − random."""
+    """One row per layer (in E's order): both encoders' NNC and CLS (%), and trained − random.
+
+    Each margin comes with its paired standard error over the shared test images
+    (`paired_accuracy_margin`): a margin within about two of them is not a difference
+    this test set can show.
+    """
+    from bigan_tf.evaluation.metrics import paired_accuracy_margin
     rows = []
     for name, at_init in random_init.items():
         now = trained[name]
-        rows.append({"layer": name, "width": at_init["width"],
-                     "NNC random init": at_init["NNC"], "NNC trained": now["NNC"],
-                     "NNC margin": now["NNC"] - at_init["NNC"],
-                     "CLS random init": at_init["CLS"], "CLS trained": now["CLS"],
-                     "CLS margin": now["CLS"] - at_init["CLS"]})
+        row = {"layer": name, "width": at_init["width"]}
+        for measure in ("NNC", "CLS"):
+            margin, error = paired_accuracy_margin(now[measure], at_init[measure])
+            row.update({f"{measure} random init": accuracy(at_init[measure]),
+                        f"{measure} trained": accuracy(now[measure]),
+                        f"{measure} margin": margin, f"{measure} margin SE": error})
+        rows.append(row)
     return rows
 
 
 def format_table(rows: List[Dict[str, object]], epoch: int) -> str:
-    lines = [f"| layer | width | NNC random init | NNC epoch {epoch} | margin | "
-             f"CLS random init | CLS epoch {epoch} | margin |", "|---|---|---|---|---|---|---|---|"]
+    lines = [f"| layer | width | NNC random init | NNC epoch {epoch} | margin ± SE | "
+             f"CLS random init | CLS epoch {epoch} | margin ± SE |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['layer']} | {r['width']} | {r['NNC random init']:.2f} | "
-                     f"{r['NNC trained']:.2f} | {r['NNC margin']:+.2f} | "
-                     f"{r['CLS random init']:.2f} | {r['CLS trained']:.2f} | "
-                     f"{r['CLS margin']:+.2f} |")
+                     f"{r['NNC trained']:.2f} | {r['NNC margin']:+.2f} ± "
+                     f"{r['NNC margin SE']:.2f} | {r['CLS random init']:.2f} | "
+                     f"{r['CLS trained']:.2f} | {r['CLS margin']:+.2f} ± "
+                     f"{r['CLS margin SE']:.2f} |")
     return "\n".join(lines)
 
 
@@ -110,7 +131,7 @@ def main(argv):
     from bigan_tf.data.pipeline import to_model_range
     from bigan_tf.errors import ConfigError
     from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm
-    from bigan_tf.evaluation.metrics import linear_classifier_accuracy
+    from bigan_tf.evaluation.metrics import linear_classifier_predictions
     from bigan_tf.experiment import atomic_write_text
     from trainers.cli import model_dataset
 
@@ -137,14 +158,17 @@ def main(argv):
     reference_labels = data.train_labels[:num_reference]
     query_labels = data.val_labels[:num_query]
 
-    def classifier(train_f, train_l, test_f, test_l):
-        return linear_classifier_accuracy(
-            train_f, train_l, test_f, test_l, data.num_classes, steps=evaluation.cls_steps,
+    def classifier(train_f, train_l, test_f):
+        return linear_classifier_predictions(
+            train_f, train_l, test_f, data.num_classes, steps=evaluation.cls_steps,
             batch_size=evaluation.cls_batch_size, learning_rate=evaluation.cls_learning_rate,
             seed=seed)
 
-    pixels = layer_scores(lambda x: {"pixels": tf.reshape(x, [tf.shape(x)[0], -1])}, reference_x,
-                          reference_labels, query_x, query_labels, classifier)["pixels"]
+    pixel_scores = layer_scores(lambda x: {"pixels": tf.reshape(x, [tf.shape(x)[0], -1])},
+                                reference_x, reference_labels, query_x, query_labels,
+                                classifier)["pixels"]
+    pixels = {"width": pixel_scores["width"], "NNC": accuracy(pixel_scores["NNC"]),
+              "CLS": accuracy(pixel_scores["CLS"])}
     print(f"{data.source}: {num_query} test images against {num_reference} training images; "
           f"raw pixels ({pixels['width']}): NNC {pixels['NNC']:.2f}, CLS {pixels['CLS']:.2f}",
           flush=True)

@@ -51,6 +51,7 @@ def test_scores_every_layer_against_the_runs_own_random_init(small_mnist, tmp_pa
     assert [r["layer"] for r in record["rows"]] == ["hidden1", "hidden2"]
     for row in record["rows"]:
         assert row["NNC margin"] == 0.0 and row["CLS margin"] == 0.0, row
+        assert row["NNC margin SE"] == 0.0 and row["CLS margin SE"] == 0.0, row  # same answers
         assert 10 < row["NNC trained"] <= 100 and 10 < row["CLS trained"] <= 100
     assert 10 < record["pixels"]["NNC"] <= 100 and record["pixels"]["width"] == 784
     table = (tmp_path / "table.md").read_text()
@@ -63,6 +64,11 @@ def test_scores_every_layer_against_the_runs_own_random_init(small_mnist, tmp_pa
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(out.read_text())["rows"]
     assert any(r["NNC margin"] != 0.0 or r["CLS margin"] != 0.0 for r in rows)
+    for row in rows:  # a changed margin comes from changed answers, which have a spread
+        for measure in ("NNC", "CLS"):
+            assert row[f"{measure} margin"] == pytest.approx(
+                row[f"{measure} trained"] - row[f"{measure} random init"], abs=1e-9)
+            assert row[f"{measure} margin SE"] > 0 or row[f"{measure} margin"] == 0.0, row
 
 
 def test_a_run_without_an_encoder_is_one_line(small_mnist, tmp_path):

@@ -49,6 +49,32 @@ def test_nnc_perfect_on_separated_clusters():
     assert M.nnc_score(ref, (ref_y + 1) % 4, query, query_y) == 0.0
 
 
+def test_nnc_predictions_are_the_nearest_references_labels():
+    ref = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], np.float32)
+    query = np.array([[9.0, 1.0], [1.0, 8.0], [0.5, 0.5]], np.float32)
+    np.testing.assert_array_equal(M.nnc_predictions(ref, [7, 8, 9], query), [8, 9, 7])
+
+
+def test_paired_accuracy_margin_by_hand():
+    a = np.array([1, 1, 1, 0, 1, 0], bool)
+    b = np.array([1, 0, 1, 0, 0, 1], bool)
+    # d = (0, 1, 0, 0, 1, -1): mean 1/6; sample variance (Σd² − n·mean²)/(n−1) = (3 − 1/6)/5.
+    margin, error = M.paired_accuracy_margin(a, b)
+    assert margin == pytest.approx(100 / 6)
+    assert error == pytest.approx(100 * np.sqrt((3 - 1 / 6) / 5 / 6))
+    # Identical answers: no difference and no spread, however many are right.
+    assert M.paired_accuracy_margin(a, a) == (0.0, 0.0)
+    # Paired beats independent: mostly shared answers give a smaller error than binomial.
+    rng = np.random.RandomState(0)
+    shared = rng.rand(5000) < 0.8
+    flipped = shared.copy()
+    flipped[:100] = ~flipped[:100]
+    _, paired = M.paired_accuracy_margin(flipped, shared)
+    assert paired < 100 * np.sqrt(2 * 0.8 * 0.2 / 5000) / 3
+    with pytest.raises(ValueError, match="equal-length"):
+        M.paired_accuracy_margin([True], [False])
+
+
 def test_shifted_partners_wrap_within_padded_blocks():
     # 5 examples in blocks of 4: [0 1 2 3] [4 0 1 2] -> partners 1 2 3 0 | 0
     np.testing.assert_array_equal(M.shifted_partner_indices(5, block=4), [1, 2, 3, 0, 0])
@@ -85,6 +111,8 @@ def test_linear_classifier_learns_separable_classes():
     # Zero-initialised and untrained: every prediction is class 0.
     untrained = M.linear_classifier_accuracy(feats[:500], y[:500], feats[500:], y[500:], 3, steps=0)
     assert untrained == pytest.approx(100 * np.mean(y[500:] == 0))
+    predicted = M.linear_classifier_predictions(feats[:500], y[:500], feats[500:], 3, steps=0)
+    np.testing.assert_array_equal(predicted, np.zeros(100))
 
 
 def test_pixel_histogram_chi2_by_hand():

@@ -141,6 +141,8 @@ def test_fashion_conv_report_says_when_features_pass_random_init(tmp_path):
     table = (tmp_path / "out" / "table.md").read_text()
     # Epoch 4 passes CLS_e- but not NNC_e-; epoch 6 passes both.
     assert "at epoch 6; last evaluation: epoch 6." in table
+    # Margins of epochs 2, 4, 6: NNC_e- −10, −1, +1; CLS_e- −6, +1, +2.
+    assert "Mean margin over the evaluations of epochs 2–6: NNC_e- -3.33, CLS_e- -1.00" in table
     assert "| 0 (random init) | 80.00% | 82.00% | 77.00% | 20.00 | 21.00 | 11.00 |" in table
     assert (tmp_path / "out" / "samples" / "6.png").read_bytes() == b"grid"
     assert (tmp_path / "out" / "curves.png").read_bytes()[:4] == b"\x89PNG"

@@ -96,12 +96,33 @@ def nnd_score(generated, real, block_size: int = 1024) -> float:
     return float(np.mean(distances))
 
 
+def nnc_predictions(reference_features, reference_labels, query_features,
+                    block_size: int = 1024) -> np.ndarray:
+    """The label of each query's nearest reference (Euclidean 1-NN), shape [N]."""
+    _, index = nearest_neighbours(query_features, reference_features, block_size)
+    return np.asarray(reference_labels)[index]
+
+
 def nnc_score(reference_features, reference_labels, query_features, query_labels,
               block_size: int = 1024) -> float:
     """1-NN accuracy (%) of the queries, labelled by their nearest reference."""
-    _, index = nearest_neighbours(query_features, reference_features, block_size)
-    predicted = np.asarray(reference_labels)[index]
+    predicted = nnc_predictions(reference_features, reference_labels, query_features, block_size)
     return float(100.0 * np.mean(predicted == np.asarray(query_labels)))
+
+
+def paired_accuracy_margin(correct_a, correct_b) -> Tuple[float, float]:
+    """(margin, standard error), in points, of accuracy A − accuracy B on the same examples.
+
+    With d_i = [A right on i] − [B right on i] ∈ {−1, 0, 1} over the n shared
+    examples: margin = 100·mean(d), SE = 100·std(d)/√n (sample std, n − 1).
+    This is the paired standard error: examples both get right (or both wrong)
+    add nothing, so it is smaller than that of two independent accuracies. It
+    measures the test set's sampling error only, not that of training seeds.
+    """
+    d = np.asarray(correct_a, np.float64) - np.asarray(correct_b, np.float64)
+    if d.ndim != 1 or len(d) < 2:
+        raise ValueError(f"Need two equal-length 1-D vectors of ≥ 2 examples, got {d.shape}.")
+    return float(100.0 * d.mean()), float(100.0 * d.std(ddof=1) / np.sqrt(len(d)))
 
 
 def reconstruction_errors(targets, reconstructions) -> np.ndarray:
@@ -143,7 +164,16 @@ def quantize_images(images) -> tf.Tensor:
 def linear_classifier_accuracy(train_features, train_labels, test_features, test_labels,
                                num_classes: int, steps: int = 1000, batch_size: int = 128,
                                learning_rate: float = 1e-3, seed: int = 0) -> float:
-    """CLS: accuracy (%) of a linear softmax classifier trained from scratch.
+    """CLS: accuracy (%) of `linear_classifier_predictions` on the test features."""
+    predicted = linear_classifier_predictions(train_features, train_labels, test_features,
+                                              num_classes, steps, batch_size, learning_rate, seed)
+    return float(100.0 * np.mean(predicted == np.asarray(test_labels)))
+
+
+def linear_classifier_predictions(train_features, train_labels, test_features,
+                                  num_classes: int, steps: int = 1000, batch_size: int = 128,
+                                  learning_rate: float = 1e-3, seed: int = 0) -> np.ndarray:
+    """The classes a linear softmax classifier trained from scratch predicts, shape [N].
 
     As in the original: a bias-free linear map W (features -> classes), zero
     initialised, softmax cross-entropy, trained with Adam on minibatches of
@@ -162,8 +192,7 @@ def linear_classifier_accuracy(train_features, train_labels, test_features, test
         weights = _train_softmax_regression(train_features, train_labels, tf.constant(indices),
                                             weights, tf.constant(learning_rate, tf.float32))
     logits = tf.matmul(tf.convert_to_tensor(test_features, tf.float32), weights)
-    predicted = tf.argmax(logits, axis=1, output_type=tf.int32).numpy()
-    return float(100.0 * np.mean(predicted == np.asarray(test_labels)))
+    return tf.argmax(logits, axis=1, output_type=tf.int32).numpy()
 
 
 @tf.function(reduce_retracing=True)
