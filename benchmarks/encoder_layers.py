@@ -79,6 +79,7 @@ def layer_scores(features: Callable[[np.ndarray], Dict[str, np.ndarray]],
 
 
 def accuracy(correct: np.ndarray) -> float:
+    """Per-example right/wrong -> accuracy (%)."""
     return float(100.0 * np.mean(correct))
 
 

@@ -73,6 +73,8 @@ def test_paired_accuracy_margin_by_hand():
     assert paired < 100 * np.sqrt(2 * 0.8 * 0.2 / 5000) / 3
     with pytest.raises(ValueError, match="equal-length"):
         M.paired_accuracy_margin([True], [False])
+    with pytest.raises(ValueError, match="equal-length"):  # would broadcast silently
+        M.paired_accuracy_margin(a, [True])
 
 
 def test_shifted_partners_wrap_within_padded_blocks():

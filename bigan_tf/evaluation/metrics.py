@@ -119,9 +119,11 @@ def paired_accuracy_margin(correct_a, correct_b) -> Tuple[float, float]:
     add nothing, so it is smaller than that of two independent accuracies. It
     measures the test set's sampling error only, not that of training seeds.
     """
-    d = np.asarray(correct_a, np.float64) - np.asarray(correct_b, np.float64)
-    if d.ndim != 1 or len(d) < 2:
-        raise ValueError(f"Need two equal-length 1-D vectors of ≥ 2 examples, got {d.shape}.")
+    a, b = np.asarray(correct_a, np.float64), np.asarray(correct_b, np.float64)
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+        raise ValueError(f"Need two equal-length 1-D vectors of ≥ 2 examples, got shapes "
+                         f"{a.shape} and {b.shape}.")
+    d = a - b
     return float(100.0 * d.mean()), float(100.0 * d.std(ddof=1) / np.sqrt(len(d)))
 
 
