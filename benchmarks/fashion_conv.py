@@ -82,8 +82,10 @@ def table_rows(records: Sequence[Dict]) -> List[Dict[str, str]]:
 def recent_margins(records: Sequence[Dict], count: int = RECENT_EVALUATIONS,
                    metrics: Sequence[str] = FEATURE_METRICS) -> Optional[Tuple[int, int, Dict]]:
     """(first epoch, last epoch, {metric: mean of value − epoch-0 value}) over the last
-    `count` evaluations after epoch 0: one reading on the harness's 5,000 held-out images
-    has a sampling error of about ±0.5 points, so the lead is read from several."""
+    `count` evaluations after epoch 0. The readings move by about ±0.5 points from one
+    evaluation to the next, so the lead is read from several (all on the same held-out
+    images: the mean smooths training's fluctuation, not the test set's sampling error,
+    which `benchmarks.encoder_layers` measures)."""
     initial = next((r["metrics"] for r in records if r["epoch"] == 0), None)
     recent = [r for r in records if r["epoch"] > 0
               and all(m in r.get("metrics", {}) for m in metrics)][-count:]
