@@ -6,8 +6,10 @@ r"""Transfer benchmark: test accuracy of a classifier on an exported encoder.
 
 For every labels-per-class budget (10, 100, 1000 by default), mode (linear,
 finetune) and initialisation (the module's weights vs the same architecture
-freshly initialised), trains `bigan_tf.transfer.train_classifier` and prints
-one table row; the margin column is pretrained minus random, in points.
+freshly initialised, its batch-norm statistics set by a deploy pass over the
+training images as the trained encoder's were), trains
+`bigan_tf.transfer.train_classifier` and prints one table row; the margin
+column is pretrained minus random, in points.
 With --json_out every finished row is saved at once, and the same command
 continues a stopped benchmark from the rows it has (the random-init encoder
 is rebuilt from --seed, so the reused and new rows compare the same nets).
@@ -44,11 +46,17 @@ flags.DEFINE_string("plot_out", None, "Also draw test accuracy against labels pe
                     "(PNG: the encoder vs random init, one panel per mode).")
 
 
+# How the random-init baseline is made: batch norm deployed over training batches.
+RANDOM_INIT = "batch norm deployed"
+
+
 def _settings() -> Dict:
     """What a saved row was measured with: a row is reused only under the same values."""
     module = FLAGS.hub_module
     return {"hub_module": os.path.abspath(module) if os.path.exists(module) else module,
-            "dataset": FLAGS.dataset, "steps": FLAGS.steps, "seed": FLAGS.seed}
+            "dataset": FLAGS.dataset, "steps": FLAGS.steps, "seed": FLAGS.seed,
+            # Rows measured before the random init's batch norm was deployed are not reused.
+            "random_init": RANDOM_INIT}
 
 
 def main(argv):
@@ -88,8 +96,10 @@ def main(argv):
             row = done.get((per_class, mode))
             if row is None:
                 if random_handle is None:
+                    # Its batch norm deployed over training images, as the trained one's.
                     random_handle = export_random_init_like(
-                        FLAGS.hub_module, os.path.join(tmp, "random"), FLAGS.seed)
+                        FLAGS.hub_module, os.path.join(tmp, "random"), FLAGS.seed,
+                        data.train_images, data.train_labels)
                 start = time.time()
                 acc = {init: train_classifier(strategy, handle, data, mode, per_class,
                                               steps=FLAGS.steps, seed=FLAGS.seed,

@@ -481,6 +481,33 @@ def test_parse_mode_and_balanced_subset():
         balanced_subset(labels, 31)
 
 
+def test_random_init_baseline_deploys_batch_norm_over_training_images(hub_dir, small_mnist,
+                                                                     tmp_path):
+    """Inference-mode batch norm of the random-init baseline is set from data, as the trained
+    encoder's: without the deploy pass it keeps mean 0 / variance 1, and its inference-mode
+    features are far from what the same net computes with the batch's own statistics."""
+    import tensorflow_hub as hub
+    from bigan_tf.data.pipeline import to_model_range
+    images = small_mnist.train_images
+    plain = export_lib.export_random_init_like(hub_dir, str(tmp_path / "plain"), seed=1)
+    deployed = export_lib.export_random_init_like(
+        hub_dir, str(tmp_path / "deployed"), seed=1, training_images=images,
+        training_labels=small_mnist.train_labels, deploy_iters=10)
+
+    def inference_vs_batch_statistics(handle):
+        module = hub.load(handle)
+        x = to_model_range(images[:500])  # uint8 -> float32 in [0, 1]
+        return float(tf.reduce_mean(tf.abs(module(x, training=False) - module(x, training=True))))
+
+    moving = [v.numpy() for v in hub.load(plain).variables if not v.trainable]
+    assert sorted(float(np.unique(v)[0]) for v in moving) == [0.0, 1.0]  # the initial values
+    assert inference_vs_batch_statistics(deployed) < 0.2 * inference_vs_batch_statistics(plain)
+    # The same weights: only the statistics differ.
+    trainable = [sorted(v.numpy().ravel().tolist()) for v in hub.load(plain).trainable_variables]
+    assert trainable == [sorted(v.numpy().ravel().tolist())
+                         for v in hub.load(deployed).trainable_variables]
+
+
 @pytest.mark.parametrize("args", [
     ["--mode=linear"],
     ["--mode=finetune", "--init=random"],

@@ -15,7 +15,9 @@ seed (balanced); accuracy is measured on the dataset's test set. Image files
 ImageNet preprocessing (resize the short edge to --raw_size, crop to the
 module's input size) and train on all their labelled images. `--init=random`
 is the baseline: the same architecture (read from the module's bigan_tf.json),
-freshly initialised, exported and loaded the same way.
+freshly initialised, its batch-norm statistics set by a deploy pass over
+training images (as the trained encoder's were; a streamed source lends 1,280
+of them), exported and loaded the same way.
 
 The run is a run folder like the GAN trainers' (`--exp_dir`, by default one
 named after the module and the settings under exp/finetune/): a checkpoint
@@ -37,6 +39,8 @@ from trainers.training_flags import (define_run_control_flags, define_strategy_f
                                      run_control_from_flags)
 
 FLAGS = flags.FLAGS
+# Training images a streamed source keeps in memory for the random init's deploy pass.
+RANDOM_INIT_DEPLOY_IMAGES = 1280
 flags.DEFINE_string("hub_module", None, "Encoder module exported by export.export_hub.",
                     required=True)
 flags.DEFINE_string("mode", "linear",
@@ -89,7 +93,10 @@ def main(argv):
     # Image files (and TFDS with --crop_size) stream through the ImageNet preprocessing,
     # cropped to the module's input size unless --crop_size says otherwise.
     data_config = data_config_from_flags(
-        use_test_set=True, num_val=FLAGS.num_val, num_reference=100,
+        use_test_set=True, num_val=FLAGS.num_val,
+        # Streamed sources hold this many training images in memory: the random init's
+        # deploy pass draws its batches from them.
+        num_reference=RANDOM_INIT_DEPLOY_IMAGES if FLAGS.init == "random" else 100,
         model_image_shape=lambda: EncoderLayer(FLAGS.hub_module).image_shape)
     epochs_of(FLAGS.steps, FLAGS.steps_per_epoch)  # checked before any data is loaded
     if FLAGS.labels_per_class is not None and FLAGS.labels_per_class < 1:
@@ -104,8 +111,9 @@ def main(argv):
     print(f"Run folder: {exp_dir}")
     with tempfile.TemporaryDirectory() as tmp:
         handle = FLAGS.hub_module
-        if FLAGS.init == "random":
-            handle = export_random_init_like(handle, os.path.join(tmp, "random"), FLAGS.seed)
+        if FLAGS.init == "random":  # batch norm deployed over the in-memory training images
+            handle = export_random_init_like(handle, os.path.join(tmp, "random"), FLAGS.seed,
+                                             data.train_images, data.train_labels)
         result = train_classifier(
             strategy, handle, data, FLAGS.mode, labels_per_class=FLAGS.labels_per_class,
             steps=FLAGS.steps, batch_size=FLAGS.batch_size,

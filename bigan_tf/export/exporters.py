@@ -19,17 +19,23 @@ import tempfile
 from typing import Dict, Iterator, List, Optional, Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from bigan_tf.bigan import BiGAN
 from bigan_tf.checkpoints import TrainedModel
 from bigan_tf.config import NetworkConfig, Objective
+from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm
 from bigan_tf.experiment import read_metrics
 from bigan_tf.export.modules import BiGANSavedModel, HubEncoderModule, SSGANSavedModel
 from bigan_tf.hub import METADATA_FILE, ExportError, read_export_metadata, resolve_handle
 from bigan_tf.networks.layers import unsynchronized_batch_norm
 
 FORMAT_VERSION = 1
+# The random-init baseline's deploy pass: the trainers' batch size, and the number of
+# batches when the exported run had none (it kept batch norm's moving averages).
+DEPLOY_BATCH = 128
+DEFAULT_DEPLOY_ITERS = 100
 
 
 @contextlib.contextmanager
@@ -216,20 +222,38 @@ def write_metadata(export_dir: str, record: Dict) -> None:
         f.write("\n")
 
 
-def export_random_init_like(handle: str, output_dir: str, seed: int = 0) -> str:
+def export_random_init_like(handle: str, output_dir: str, seed: int = 0,
+                            training_images: Optional[np.ndarray] = None,
+                            training_labels: Optional[np.ndarray] = None,
+                            deploy_iters: Optional[int] = None) -> str:
     """Exports a freshly initialised encoder with the architecture a bigan_tf export has.
 
     The transfer baseline (`--init=random`): the same networks, objective-
     dependent initialisation and output, loaded the same way, no training.
+    With `training_images` ([N, H, W, C] in [0, 1], the module's input) its
+    batch-norm test-time statistics are set as the trained encoder's are, by the
+    original's deploy pass over `deploy_iters` batches of `DEPLOY_BATCH` (default:
+    the exported run's own `deploy_iters`, else `DEFAULT_DEPLOY_ITERS`); without
+    them they keep their initial values (mean 0, variance 1), not the statistics
+    of any data, which handicaps the baseline wherever batch norm runs in inference
+    mode (`linear`, and the frozen layers of `freeze:K`).
     """
     meta = read_export_metadata(resolve_handle(handle))
     if not meta or "network" not in meta:
         raise ExportError(f"A random-init baseline needs a bigan_tf export (its bigan_tf.json "
                           f"names the architecture); {handle} has none.")
     network = NetworkConfig.from_dict(meta["network"])
-    objective = Objective.from_dict(meta.get("training_config", {}).get("objective", {}))
+    training_config = meta.get("training_config", {})
+    objective = Objective.from_dict(training_config.get("objective", {}))
     keras.utils.set_random_seed(seed)
     model = BiGAN.from_config_objects(network, objective, meta.get("weight_decay", 0.0), seed)
+    if training_images is not None and len(training_images):
+        if deploy_iters is None:
+            deploy_iters = (training_config.get("evaluation", {}).get("deploy_iters")
+                            or DEFAULT_DEPLOY_ITERS)
+        labels = (np.zeros(len(training_images), np.int32) if training_labels is None
+                  else training_labels)
+        deploy_batch_norm(model, TrainingBatches.for_model(
+            model, training_images, labels, DEPLOY_BATCH, seed).take(deploy_iters))
     return export_hub_module(model, network, output_dir, meta["output"]["name"],
                              meta.get("weight_decay", 0.0))
-
