@@ -46,7 +46,6 @@ flags.DEFINE_integer("deploy_iters", None, "Training batches of 128 that set bat
 flags.DEFINE_string("json_out", None, "Also write the rows as JSON here.")
 flags.DEFINE_string("table_out", None, "Also write the table as Markdown here.")
 
-DEPLOY_BATCH = 128
 FEATURE_BATCH = 500
 
 
@@ -131,7 +130,7 @@ def main(argv):
     from bigan_tf.data.image_files import match_image_shape
     from bigan_tf.data.pipeline import to_model_range
     from bigan_tf.errors import ConfigError
-    from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm
+    from bigan_tf.evaluation.deploy import deploy_batch_norm_on_images
     from bigan_tf.evaluation.metrics import linear_classifier_predictions
     from bigan_tf.experiment import atomic_write_text
     from trainers.cli import model_dataset
@@ -175,9 +174,8 @@ def main(argv):
           flush=True)
     scores = {}
     for name, model in (("random init", random_init), ("trained", trained.model)):
-        deploy_batch_norm(model, TrainingBatches.for_model(
-            model, data.train_images, data.train_labels, DEPLOY_BATCH, seed).take(
-                FLAGS.deploy_iters or evaluation.deploy_iters))
+        deploy_batch_norm_on_images(model, data.train_images, data.train_labels,
+                                    FLAGS.deploy_iters or evaluation.deploy_iters, seed)
         scores[name] = layer_scores(
             lambda x, m=model: m.encoder.layer_features(x, training=False), reference_x,
             reference_labels, query_x, query_labels, classifier)

@@ -59,7 +59,6 @@ flags.DEFINE_string("table_out", None, "Also write the table (with --json_out: o
 ORIGINAL = "original held-out"
 TEST_SET = "t10k"
 QUICK_SIZES = (6000, 1000)  # training, test images under --quick
-DEPLOY_BATCH = 128
 
 
 class EvaluationSet(NamedTuple):
@@ -117,13 +116,6 @@ def format_table(rows: List[Dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def _deploy(model, images: np.ndarray, labels: np.ndarray, iters: int, seed: int) -> None:
-    """Sets `model`'s batch-norm test-time statistics as the protocol sets them."""
-    from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm
-    deploy_batch_norm(model, TrainingBatches.for_model(model, images, labels, DEPLOY_BATCH,
-                                                       seed).take(iters))
-
-
 def model_features(model, name: str) -> Iterator[Tuple[str, Callable]]:
     """(row name, images in [0, 1] shaped for the model -> features) of a `BiGAN`."""
     from bigan_tf.evaluation.evaluator import model_functions
@@ -173,6 +165,7 @@ def compare(data, loaded_models: List[Tuple[str, object, int]], random_splits: i
     raw pixels, then each of `models`' features; each row is printed as it is done, and
     `on_row` is called with the rows so far."""
     from bigan_tf.data.pipeline import to_model_range
+    from bigan_tf.evaluation.deploy import deploy_batch_norm_on_images
     from bigan_tf.evaluation.metrics import batched_map
     images = np.concatenate([data.train_images, data.val_images])
     labels = np.concatenate([data.train_labels, data.val_labels])
@@ -182,7 +175,8 @@ def compare(data, loaded_models: List[Tuple[str, object, int]], random_splits: i
     print_fn(format_table(rows[-1:]).splitlines()[-1])
     on_row(rows)
     for name, model, seed in loaded_models:
-        _deploy(model, data.train_images, data.train_labels, deploy_iters, seed)
+        deploy_batch_norm_on_images(model, data.train_images, data.train_labels, deploy_iters,
+                                    seed)
         model_x = x.reshape(-1, *model.data_shape)
         for row_name, features in model_features(model, name):
             values = batched_map(features, model_x, 1000)

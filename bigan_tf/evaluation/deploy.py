@@ -26,6 +26,8 @@ from bigan_tf.prior import sample_prior
 
 # The z stream of the deploy batches, apart from the training noise.
 DEPLOY_STREAM = 104729
+# The original's minibatch, which its deploy pass also uses.
+DEPLOY_BATCH_SIZE = 128
 
 Batch = Tuple[tf.Tensor, tf.Tensor, Optional[tf.Tensor]]
 
@@ -77,6 +79,18 @@ def measure_losses(model, batches: Iterable[Batch]) -> Dict[str, float]:
     step = tf.function(model.measure_losses)
     losses = [step(*batch) for batch in batches]
     return _mean_losses(losses, len(losses))
+
+
+def deploy_batch_norm_on_images(model, images: np.ndarray, labels: Optional[np.ndarray],
+                                iters: int, seed: int = 0,
+                                batch_size: int = DEPLOY_BATCH_SIZE) -> Dict[str, float]:
+    """`deploy_batch_norm` over the first `iters` `TrainingBatches` of in-memory `images`
+    (any shape that reshapes to the model's input, [0, 1] or uint8); `labels` only
+    matter to a conditional model (None: zeros)."""
+    if labels is None:
+        labels = np.zeros(len(images), np.int32)
+    return deploy_batch_norm(model, TrainingBatches.for_model(
+        model, images, labels, batch_size, seed).take(iters))
 
 
 def deploy_batch_norm(model, batches: Iterable[Batch]) -> Dict[str, float]:

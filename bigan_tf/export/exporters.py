@@ -25,16 +25,15 @@ import tensorflow as tf
 from bigan_tf.bigan import BiGAN
 from bigan_tf.checkpoints import TrainedModel
 from bigan_tf.config import NetworkConfig, Objective
-from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm
+from bigan_tf.evaluation.deploy import deploy_batch_norm_on_images
 from bigan_tf.experiment import read_metrics
 from bigan_tf.export.modules import BiGANSavedModel, HubEncoderModule, SSGANSavedModel
 from bigan_tf.hub import METADATA_FILE, ExportError, read_export_metadata, resolve_handle
 from bigan_tf.networks.layers import unsynchronized_batch_norm
 
 FORMAT_VERSION = 1
-# The random-init baseline's deploy pass: the trainers' batch size, and the number of
-# batches when the exported run had none (it kept batch norm's moving averages).
-DEPLOY_BATCH = 128
+# Batches of the random-init baseline's deploy pass when the exported run had none (it
+# kept batch norm's moving averages).
 DEFAULT_DEPLOY_ITERS = 100
 
 
@@ -232,7 +231,7 @@ def export_random_init_like(handle: str, output_dir: str, seed: int = 0,
     dependent initialisation and output, loaded the same way, no training.
     With `training_images` ([N, H, W, C] in [0, 1], the module's input) its
     batch-norm test-time statistics are set as the trained encoder's are, by the
-    original's deploy pass over `deploy_iters` batches of `DEPLOY_BATCH` (default:
+    original's deploy pass over `deploy_iters` batches of 128 (default:
     the exported run's own `deploy_iters`, else `DEFAULT_DEPLOY_ITERS`); without
     them they keep their initial values (mean 0, variance 1), not the statistics
     of any data, which handicaps the baseline wherever batch norm runs in inference
@@ -251,9 +250,7 @@ def export_random_init_like(handle: str, output_dir: str, seed: int = 0,
         if deploy_iters is None:
             deploy_iters = (training_config.get("evaluation", {}).get("deploy_iters")
                             or DEFAULT_DEPLOY_ITERS)
-        labels = (np.zeros(len(training_images), np.int32) if training_labels is None
-                  else training_labels)
-        deploy_batch_norm(model, TrainingBatches.for_model(
-            model, training_images, labels, DEPLOY_BATCH, seed).take(deploy_iters))
+        deploy_batch_norm_on_images(model, training_images, training_labels, deploy_iters,
+                                    seed)
     return export_hub_module(model, network, output_dir, meta["output"]["name"],
                              meta.get("weight_decay", 0.0))
