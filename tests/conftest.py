@@ -3,6 +3,17 @@
 The CPU is split into two logical devices before TensorFlow initialises, so the
 distribution tests can mirror over them; other tests run on the default
 strategy (the first CPU device).
+
+Two tiers: every test of a module whose Bazel target is tagged "slow" in
+tests/BUILD gets the `slow` marker here, so BUILD is the one list of slow
+modules. `pytest -m "not slow" tests` is the fast tier, `pytest -m slow tests`
+the rest.
+
+Real MNIST is read from ../shared/data/mnist when it is there; otherwise (or
+with BIGAN_TF_TEST_SYNTHETIC_MNIST=1) the `mnist_dir` fixture writes a
+synthetic stand-in of the same format and sizes (`synthetic_mnist`), so a
+clone without ../shared passes the fast tier (the slow tier's trainer runs
+read ../shared/data).
 """
 
 import os
@@ -25,6 +36,26 @@ from bigan_tf.distribute import split_cpu  # noqa: E402
 split_cpu(2)
 
 MNIST_DIR = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "data", "mnist"))
+TESTS_DIR = os.path.join(REPO_ROOT, "tests")
+
+
+def _slow_modules():
+    """Names of the test modules whose py_test in tests/BUILD is tagged "slow"."""
+    from build_files import read_build
+    return {attrs["name"] for kind, attrs in read_build(TESTS_DIR)
+            if kind == "py_test" and "slow" in attrs.get("tags", [])}
+
+
+def pytest_collection_modifyitems(config, items):
+    slow = _slow_modules()
+    for item in items:
+        if item.path.stem in slow:
+            item.add_marker(pytest.mark.slow)
+
+
+def real_mnist_available() -> bool:
+    return (os.path.isdir(MNIST_DIR)
+            and os.environ.get("BIGAN_TF_TEST_SYNTHETIC_MNIST", "") in ("", "0"))
 
 
 def make_compiled_bigan(preset="bigan", network=None, seed=0, weight_decay=2.5e-5):
@@ -55,10 +86,12 @@ def train_small_run(data, exp_dir, preset="bigan", seed=0, learning_rate=2e-4, c
 
 
 @pytest.fixture(scope="session")
-def mnist_dir():
-    if not os.path.isdir(MNIST_DIR):
-        pytest.fail(f"The real MNIST files are expected in {MNIST_DIR} (../shared/data/mnist).")
-    return MNIST_DIR
+def mnist_dir(tmp_path_factory):
+    """The real MNIST IDX folder, or a synthetic one of the same format and sizes."""
+    if real_mnist_available():
+        return MNIST_DIR
+    from synthetic_mnist import write_synthetic_mnist
+    return write_synthetic_mnist(str(tmp_path_factory.mktemp("synthetic_mnist")))
 
 
 @pytest.fixture(scope="session")

@@ -2,24 +2,10 @@
 
 import os
 
+from build_files import read_build
 from conftest import REPO_ROOT
 
 PACKAGES = ("bigan_tf", "trainers", "export", "tests", "benchmarks")
-RULES = ("py_library", "py_binary", "py_test", "filegroup")
-
-
-def _read_build(directory):
-    """Evaluates a BUILD file (plain Starlark) with recording stand-ins for its rules."""
-    targets = []
-
-    def rule(kind):
-        return lambda **attrs: targets.append((kind, attrs))
-    scope = {kind: rule(kind) for kind in RULES}
-    scope.update(package=lambda **_: None, exports_files=lambda *_, **__: None,
-                 load=lambda *_: None, glob=lambda *_, **__: [])
-    with open(os.path.join(directory, "BUILD")) as f:
-        exec(compile(f.read(), os.path.join(directory, "BUILD"), "exec"), scope)
-    return targets
 
 
 def _python_files(package):
@@ -34,7 +20,7 @@ def _python_files(package):
 def test_every_python_file_is_in_its_package_build_file():
     missing = []
     for package in PACKAGES:
-        listed = {src for _, attrs in _read_build(os.path.join(REPO_ROOT, package))
+        listed = {src for _, attrs in read_build(os.path.join(REPO_ROOT, package))
                   for src in attrs.get("srcs", [])}
         missing += [f"{package}/{path}" for path in _python_files(package) if path not in listed]
     assert not missing, f"Add these to the BUILD file of their package: {missing}"
@@ -42,7 +28,7 @@ def test_every_python_file_is_in_its_package_build_file():
 
 def test_every_test_module_program_and_benchmark_has_its_own_target():
     problems = []
-    tests = {attrs["name"]: attrs for kind, attrs in _read_build(os.path.join(REPO_ROOT, "tests"))
+    tests = {attrs["name"]: attrs for kind, attrs in read_build(os.path.join(REPO_ROOT, "tests"))
              if kind == "py_test"}
     for path in _python_files("tests"):
         name = path[:-3]
@@ -51,7 +37,7 @@ def test_every_test_module_program_and_benchmark_has_its_own_target():
                 problems.append(f"py_test {name} running {path}")
     for package in ("trainers", "export", "benchmarks"):
         binaries = {attrs["name"] for kind, attrs in
-                    _read_build(os.path.join(REPO_ROOT, package)) if kind == "py_binary"}
+                    read_build(os.path.join(REPO_ROOT, package)) if kind == "py_binary"}
         for path in _python_files(package):
             with open(os.path.join(REPO_ROOT, package, path)) as f:
                 is_program = 'if __name__ == "__main__":' in f.read()
