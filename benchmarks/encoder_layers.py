@@ -46,75 +46,9 @@ flags.DEFINE_integer("deploy_iters", None, "Training batches of 128 that set bat
 flags.DEFINE_string("json_out", None, "Also write the rows as JSON here.")
 flags.DEFINE_string("table_out", None, "Also write the table as Markdown here.")
 
-FEATURE_BATCH = 500
-
-
-def layer_scores(features: Callable[[np.ndarray], Dict[str, np.ndarray]],
-                 reference_x: np.ndarray, reference_labels: np.ndarray,
-                 query_x: np.ndarray, query_labels: np.ndarray,
-                 classifier: Callable[..., np.ndarray]) -> Dict[str, Dict[str, object]]:
-    """{layer: {"width", "NNC", "CLS"}} of the layers `features` returns for a batch.
-
-    "NNC" and "CLS" are per-query booleans (right or wrong), so that two encoders
-    can be compared on the same queries (`table_rows`); `classifier(train features,
-    train labels, query features)` returns predicted labels. One layer at a time (its
-    own traced function, which computes no later layer), so only one layer's features
-    are held: at 64 px E's five layers are 27k floats an image.
-    """
-    import tensorflow as tf
-
-    from bigan_tf.evaluation.metrics import batched_map, nnc_predictions
-    query_labels = np.asarray(query_labels)
-    scores = {}
-    for name in features(reference_x[:1]):
-        layer = tf.function(lambda x, name=name: features(x)[name])
-        reference = batched_map(layer, reference_x, FEATURE_BATCH)
-        query = batched_map(layer, query_x, FEATURE_BATCH)
-        scores[name] = {
-            "width": int(reference.shape[1]),
-            "NNC": nnc_predictions(reference, reference_labels, query) == query_labels,
-            "CLS": classifier(reference, reference_labels, query) == query_labels}
-    return scores
-
-
-def accuracy(correct: np.ndarray) -> float:
-    """Per-example right/wrong -> accuracy (%)."""
-    return float(100.0 * np.mean(correct))
-
-
-def table_rows(random_init: Dict[str, Dict[str, object]], trained: Dict[str, Dict[str, object]]
-               ) -> List[Dict[str, object]]:
-    """One row per layer (in E's order): both encoders' NNC and CLS (%), and trained − random.
-
-    Each margin comes with its paired standard error over the shared test images
-    (`paired_accuracy_margin`): a margin within about two of them is not a difference
-    this test set can show.
-    """
-    from bigan_tf.evaluation.metrics import paired_accuracy_margin
-    rows = []
-    for name, at_init in random_init.items():
-        now = trained[name]
-        row = {"layer": name, "width": at_init["width"]}
-        for measure in ("NNC", "CLS"):
-            margin, error = paired_accuracy_margin(now[measure], at_init[measure])
-            row.update({f"{measure} random init": accuracy(at_init[measure]),
-                        f"{measure} trained": accuracy(now[measure]),
-                        f"{measure} margin": margin, f"{measure} margin SE": error})
-        rows.append(row)
-    return rows
-
-
-def format_table(rows: List[Dict[str, object]], epoch: int) -> str:
-    lines = [f"| layer | width | NNC random init | NNC epoch {epoch} | margin ± SE | "
-             f"CLS random init | CLS epoch {epoch} | margin ± SE |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['layer']} | {r['width']} | {r['NNC random init']:.2f} | "
-                     f"{r['NNC trained']:.2f} | {r['NNC margin']:+.2f} ± "
-                     f"{r['NNC margin SE']:.2f} | {r['CLS random init']:.2f} | "
-                     f"{r['CLS trained']:.2f} | {r['CLS margin']:+.2f} ± "
-                     f"{r['CLS margin SE']:.2f} |")
-    return "\n".join(lines)
+def format_table(rows, epoch: int) -> str:
+    from bigan_tf.evaluation.probes import format_margin_table
+    return format_margin_table(rows, f"epoch {epoch}")
 
 
 def main(argv):
@@ -130,8 +64,7 @@ def main(argv):
     from bigan_tf.data.image_files import match_image_shape
     from bigan_tf.data.pipeline import to_model_range
     from bigan_tf.errors import ConfigError
-    from bigan_tf.evaluation.deploy import deploy_batch_norm_on_images
-    from bigan_tf.evaluation.metrics import linear_classifier_predictions
+    from bigan_tf.evaluation.probes import margin_rows, probe_encoders
     from bigan_tf.experiment import atomic_write_text
     from trainers.cli import model_dataset
 
@@ -158,29 +91,16 @@ def main(argv):
     reference_labels = data.train_labels[:num_reference]
     query_labels = data.val_labels[:num_query]
 
-    def classifier(train_f, train_l, test_f):
-        return linear_classifier_predictions(
-            train_f, train_l, test_f, data.num_classes, steps=evaluation.cls_steps,
-            batch_size=evaluation.cls_batch_size, learning_rate=evaluation.cls_learning_rate,
-            seed=seed)
-
-    pixel_scores = layer_scores(lambda x: {"pixels": tf.reshape(x, [tf.shape(x)[0], -1])},
-                                reference_x, reference_labels, query_x, query_labels,
-                                classifier)["pixels"]
-    pixels = {"width": pixel_scores["width"], "NNC": accuracy(pixel_scores["NNC"]),
-              "CLS": accuracy(pixel_scores["CLS"])}
-    print(f"{data.source}: {num_query} test images against {num_reference} training images; "
-          f"raw pixels ({pixels['width']}): NNC {pixels['NNC']:.2f}, CLS {pixels['CLS']:.2f}",
+    print(f"{data.source}: {num_query} test images against {num_reference} training images",
           flush=True)
-    scores = {}
-    for name, model in (("random init", random_init), ("trained", trained.model)):
-        deploy_batch_norm_on_images(model, data.train_images, data.train_labels,
-                                    FLAGS.deploy_iters or evaluation.deploy_iters, seed)
-        scores[name] = layer_scores(
-            lambda x, m=model: m.encoder.layer_features(x, training=False), reference_x,
-            reference_labels, query_x, query_labels, classifier)
-        print(f"{name}: done", flush=True)
-    rows = table_rows(scores["random init"], scores["trained"])
+    probe = probe_encoders(
+        {"random init": random_init, "trained": trained.model},
+        lambda m: (lambda x: m.encoder.layer_features(x, training=False)),
+        reference_x, reference_labels, query_x, query_labels, data.num_classes, evaluation,
+        FLAGS.deploy_iters or evaluation.deploy_iters, seed,
+        print_fn=lambda s: print(s, flush=True))
+    pixels, scores = probe["pixels"], probe["scores"]
+    rows = margin_rows(scores["random init"], scores["trained"])
     table = format_table(rows, trained.epoch)
     print(table)
     settings = {"run": os.path.abspath(FLAGS.run), "epoch": trained.epoch,

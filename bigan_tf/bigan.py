@@ -56,10 +56,14 @@ import tensorflow as tf
 
 from bigan_tf.bigan_loss import bigan_loss, summarize_losses
 from bigan_tf.config import NetworkConfig, Objective, OptimizerConfig
+from bigan_tf.errors import ConfigError
 from bigan_tf.losses import BiGANLosses
 from bigan_tf.networks import Networks, build_networks, decayed_variables, frozen_batch_statistics
 from bigan_tf.optimizers import add_coupled_weight_decay, original_adam, scale_loss
 from bigan_tf.prior import replica_prior_slice
+
+# The extra discriminator steps' draws: streams EXTRA_D_STEP_STREAM + 1, + 2, ...
+EXTRA_D_STEP_STREAM = 100
 
 
 def _as_shape(shape) -> Tuple[int, ...]:
@@ -225,9 +229,16 @@ class BiGAN(keras.Model):
 
     @property
     def generator_variables(self) -> List[tf.Variable]:
-        """Variables of the E+G optimiser: the generator's (unless frozen), then the encoder's."""
+        """Variables E and G train: the generator's (unless frozen), then the encoder's."""
         encoder = self.encoder.trainable_variables if self.encoder is not None else []
         return self.trained_generator_variables + list(encoder)
+
+    @property
+    def generator_optimizer_variables(self) -> List[tf.Variable]:
+        """What `generator_optimizer` updates: E and G's, or G's alone when E has its own."""
+        if getattr(self, "encoder_optimizer", None) is not None:
+            return self.trained_generator_variables
+        return self.generator_variables
 
     def call(self, x, training=False):
         """E(x) for models with an encoder, else the discriminator's features."""
@@ -264,40 +275,64 @@ class BiGAN(keras.Model):
     def get_compile_config(self):
         if getattr(self, "generator_optimizer", None) is None:
             return None
-        return {"discriminator_optimizer": keras.saving.serialize_keras_object(
-                    self.discriminator_optimizer),
-                "generator_optimizer": keras.saving.serialize_keras_object(
-                    self.generator_optimizer),
-                "jit_compile": self.jit_compile}
+        config = {"discriminator_optimizer": keras.saving.serialize_keras_object(
+                      self.discriminator_optimizer),
+                  "generator_optimizer": keras.saving.serialize_keras_object(
+                      self.generator_optimizer),
+                  "jit_compile": self.jit_compile}
+        if self.encoder_optimizer is not None:
+            config["encoder_optimizer"] = keras.saving.serialize_keras_object(
+                self.encoder_optimizer)
+        if self.discriminator_steps != 1:
+            config["discriminator_steps"] = self.discriminator_steps
+        return config
 
     def compile_from_config(self, config):
-        """Keras's reload hook: rebuilds both optimisers (with their slots) from `config`."""
+        """Keras's reload hook: rebuilds the optimisers (with their slots) from `config`."""
         config = dict(config)
+        encoder = config.pop("encoder_optimizer", None)
         self.compile(keras.saving.deserialize_keras_object(config.pop("discriminator_optimizer")),
                      keras.saving.deserialize_keras_object(config.pop("generator_optimizer")),
+                     keras.saving.deserialize_keras_object(encoder) if encoder else None,
                      **config)
 
     # ----------------------------------------------------------------- training
     def compile(self, discriminator_optimizer: keras.optimizers.Optimizer,
-                generator_optimizer: keras.optimizers.Optimizer, **kwargs):
-        """Two optimisers: one for the discriminators, one for encoder+generator."""
-        # Keras's own `optimizer` is the E+G one: its step count is the training step.
+                generator_optimizer: keras.optimizers.Optimizer,
+                encoder_optimizer: Optional[keras.optimizers.Optimizer] = None,
+                discriminator_steps: int = 1, **kwargs):
+        """Optimisers for the discriminators and for encoder+generator (the original's
+        two); with `encoder_optimizer`, E gets its own and G's is G's alone.
+        `discriminator_steps`: D updates per E/G update (`OptimizerConfig`)."""
+        # Keras's own `optimizer` is the G (E+G) one: its step count is the training step.
         super().compile(optimizer=generator_optimizer, **kwargs)
         self.discriminator_optimizer = discriminator_optimizer
         self.generator_optimizer = generator_optimizer
+        self.encoder_optimizer = encoder_optimizer
+        self.discriminator_steps = int(discriminator_steps)
         # Create the slots now so checkpoints restore into existing variables.
         if self.discriminator_variables:
             self.discriminator_optimizer.build(self.discriminator_variables)
-        self.generator_optimizer.build(self.generator_variables)
+        self.generator_optimizer.build(self.generator_optimizer_variables)
+        if encoder_optimizer is not None:
+            encoder_optimizer.build(list(self.encoder.trainable_variables))
 
     def compile_for_training(self, optimizer_config: OptimizerConfig, steps_per_epoch: int,
                              loss_scale: bool = False, **kwargs):
-        """`compile` with the original's Adam settings and schedule (`original_adam`);
+        """`compile` with the original's Adam settings and schedule (`original_adam`),
+        each network's rate and betas from `optimizer_config.adam_settings`;
         `loss_scale` for float16 mixed precision."""
-        self.compile(original_adam(optimizer_config, steps_per_epoch, "discriminator_adam",
-                                   loss_scale),
-                     original_adam(optimizer_config, steps_per_epoch, "generator_adam",
-                                   loss_scale), **kwargs)
+        adam = lambda network, name: original_adam(optimizer_config, steps_per_epoch, name,
+                                                   loss_scale, network=network)
+        encoder_optimizer = None
+        if optimizer_config.separate_encoder_optimizer and self.encoder is not None:
+            if not self.objective.trains_generator:
+                raise ConfigError("A post-hoc encoder trains with one optimiser: set "
+                                  "learning_rate and beta_1/beta_2, not the encoder's own.")
+            encoder_optimizer = adam("encoder", "encoder_adam")
+        self.compile(adam("discriminator", "discriminator_adam"),
+                     adam("generator", "generator_adam"), encoder_optimizer,
+                     discriminator_steps=optimizer_config.discriminator_steps, **kwargs)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras's symbolic build exists to create variables before the first step;
@@ -307,26 +342,47 @@ class BiGAN(keras.Model):
         # strategy.reduce, which fails across workers (keras-team/keras#20585).
         return
 
-    def training_noise(self, batch_size) -> tf.Tensor:
-        """This replica's slice of the global batch's noise for the current step."""
+    def step_seed(self) -> tf.Tensor:
+        """The current training step's seed, (noise_seed, step): every draw of the step
+        (z, augmentation, a stochastic encoder's ε) is a stateless function of it."""
         step = tf.cast(self.generator_optimizer.iterations, tf.int64)
-        seed = tf.stack([tf.constant(self.noise_seed, tf.int64), step])
+        return tf.stack([tf.constant(self.noise_seed, tf.int64), step])
+
+    def training_noise(self, batch_size, stream: int = 0) -> tf.Tensor:
+        """This replica's slice of the global batch's noise for the current step.
+
+        `stream` 0 is the step's z; others (the extra discriminator steps') are
+        the step's seed folded with `stream`.
+        """
+        seed = self.step_seed()
+        if stream:
+            seed = tf.random.experimental.stateless_fold_in(seed, stream)
         return replica_prior_slice(batch_size, self.latent_dim, seed)
 
-    def compute_losses(self, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = True
-                       ) -> BiGANLosses:
-        """Per-example losses of every active term (`bigan_tf.bigan_loss.bigan_loss`)."""
-        return bigan_loss(self, x, z, labels, training)
+    def compute_losses(self, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = True,
+                       stream: int = 0) -> BiGANLosses:
+        """Per-example losses of every active term (`bigan_tf.bigan_loss.bigan_loss`),
+        with the step's augmentation and encoder noise (of `stream`, as `training_noise`);
+        an uncompiled model has no step, and draws neither."""
+        if getattr(self, "generator_optimizer", None) is None:
+            return bigan_loss(self, x, z, labels, training)
+        seed = self.step_seed()
+        if stream:
+            seed = tf.random.experimental.stateless_fold_in(seed, stream)
+        return bigan_loss(self, x, z, labels, training, seed=seed)
 
-    def compute_gradients(self, x: tf.Tensor, z: Optional[tf.Tensor] = None, labels=None
+    def compute_gradients(self, x: tf.Tensor, z: Optional[tf.Tensor] = None, labels=None,
+                          stream: int = 0
                           ) -> Tuple[List[tf.Tensor], List[tf.Tensor], BiGANLosses]:
         """Gradients of one step for this replica: (D grads, E+G grads, losses).
 
         Under a strategy, summing each list over the replicas gives the
         gradient of the global batch (this is what the optimisers apply).
+        E+G grads are for `generator_variables` (G's, then E's). `stream`
+        picks the step's draws (`training_noise`; 0 for the E/G update).
         """
         if z is None:
-            z = self.training_noise(tf.shape(x)[0])
+            z = self.training_noise(tf.shape(x)[0], stream)
         ctx = tf.distribute.get_replica_context()
         num_replicas = ctx.num_replicas_in_sync if ctx is not None else 1
         global_batch = tf.shape(x)[0] * num_replicas
@@ -335,7 +391,7 @@ class BiGAN(keras.Model):
         g_vars = self.trained_generator_variables
         e_vars = list(self.encoder.trainable_variables) if self.encoder is not None else []
         with tf.GradientTape(persistent=True) as tape:
-            losses = self.compute_losses(x, z, labels, training=True)
+            losses = self.compute_losses(x, z, labels, training=True, stream=stream)
             mean = lambda v: tf.nn.compute_average_loss(v, global_batch_size=global_batch)
             # Mixed precision (float16): the loss-scale optimisers scale here and
             # unscale in `apply`; other optimisers return the loss unchanged.
@@ -354,6 +410,8 @@ class BiGAN(keras.Model):
                 eg_grads += tape.gradient(e_loss, e_vars)
         del tape
         eg_grads = [tf.zeros_like(v) if g is None else g for g, v in zip(eg_grads, g_vars + e_vars)]
+        # An x-only trunk's own output layer is unused inside the F/H/J discriminator.
+        d_grads = [tf.zeros_like(v) if g is None else g for g, v in zip(d_grads, d_vars)]
         d_grads = self._with_weight_decay(d_grads, d_vars, num_replicas,
                                           getattr(self, "discriminator_optimizer", None))
         eg_grads = self._with_weight_decay(eg_grads, g_vars + e_vars, num_replicas,
@@ -379,10 +437,18 @@ class BiGAN(keras.Model):
 
     def train_step(self, data):
         x, labels = self._split_batch(data)
+        for extra in range(1, getattr(self, "discriminator_steps", 1)):
+            self._discriminator_only_step(x, labels, stream=EXTRA_D_STEP_STREAM + extra)
         d_grads, eg_grads, losses = self.compute_gradients(x, labels=labels)
         if d_grads:
             self.discriminator_optimizer.apply(d_grads, self.discriminator_variables)
-        self.generator_optimizer.apply(eg_grads, self.generator_variables)
+        if getattr(self, "encoder_optimizer", None) is not None:
+            num_g = len(self.trained_generator_variables)
+            if num_g:
+                self.generator_optimizer.apply(eg_grads[:num_g], self.trained_generator_variables)
+            self.encoder_optimizer.apply(eg_grads[num_g:], list(self.encoder.trainable_variables))
+        else:
+            self.generator_optimizer.apply(eg_grads, self.generator_variables)
         self._update_trackers(losses)
         logs = {name: tracker.result() for name, tracker in self._trackers.items()}
         if _reduces_logs_across_workers(tf.distribute.get_strategy()):
@@ -390,6 +456,18 @@ class BiGAN(keras.Model):
             # workers, which needs an axis: give it one (scalar logs out).
             logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
         return logs
+
+    def _discriminator_only_step(self, x, labels, stream: int):
+        """One extra D update on the step's real batch with z and draws of `stream`.
+
+        E and G run in training mode (as in the E/G update) but their batch-norm
+        statistics are not recorded: the step's own update records them once.
+        """
+        z = self.training_noise(tf.shape(x)[0], stream)
+        with frozen_batch_statistics(*[n for n in (self.encoder, self.generator)
+                                       if n is not None]):
+            d_grads, _, _ = self.compute_gradients(x, z, labels, stream=stream)
+        self.discriminator_optimizer.apply(d_grads, self.discriminator_variables)
 
     def _update_trackers(self, losses: BiGANLosses):
         for name, d in losses.discriminators().items():

@@ -44,6 +44,8 @@ def training_state(model) -> Dict[str, object]:
         state = {name: net for name, net in model.networks._asdict().items() if net is not None}
         state.update(discriminator_optimizer=model.discriminator_optimizer,
                      generator_optimizer=model.generator_optimizer)
+        if getattr(model, "encoder_optimizer", None) is not None:
+            state["encoder_optimizer"] = model.encoder_optimizer
         return state
     return {"model": model, "optimizer": model.optimizer}
 

@@ -18,6 +18,8 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
+from bigan_tf.networks.layers import kernel_of
+
 
 def _normalise(tiles: np.ndarray) -> np.ndarray:
     """Each tile [N, ...] stretched to [0, 1] on its own range (a flat tile is grey)."""
@@ -65,20 +67,21 @@ def first_layer_filters(model, image_shape: Sequence[int], top: int = 100
     E's first layer reads x; D's first layer reads x; G's last layer paints x.
     """
     tiles = {}
-    encoder = model.encoder
+    encoder = getattr(model.encoder, "base", model.encoder)  # a stochastic encoder's
     if encoder is not None:
         layer = getattr(encoder, "conv1", None) or encoder.hidden1
-        tiles["E"] = filter_tiles(layer.kernel.numpy(), image_shape, top)
+        tiles["E"] = filter_tiles(kernel_of(layer).numpy(), image_shape, top)
     discriminator = model.joint_discriminator or model.discriminator
     discriminator = getattr(discriminator, "network", discriminator)  # conditional wrapper
+    discriminator = getattr(discriminator, "trunk", discriminator)  # the F/H/J one's F(x)
     if discriminator is not None:
         layer = getattr(discriminator, "conv0", None) or discriminator.hidden1
-        kernel = layer.kernel.numpy()
+        kernel = kernel_of(layer).numpy()
         if kernel.ndim == 2:  # a conditional D reads [x, c]: keep x's rows
             kernel = kernel[:int(np.prod(image_shape))]
         tiles["D"] = filter_tiles(kernel, image_shape, top)
     generator = getattr(model.generator, "network", model.generator)
-    kernel = generator.output_pixels.kernel.numpy()
+    kernel = kernel_of(generator.output_pixels).numpy()
     tiles["G"] = filter_tiles(kernel, image_shape, top, reads_input=False)
     return tiles
 

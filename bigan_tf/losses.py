@@ -68,6 +68,46 @@ def generator_nonsaturating_loss(fake_logits: tf.Tensor) -> tf.Tensor:
     return tf.nn.softplus(-fake_logits)
 
 
+def hinge_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """D's hinge loss (Lim & Ye 2017; BigGAN, BigBiGAN eq. 4), per example.
+
+    max(0, 1 − s_real) + max(0, 1 + s_fake): max(0, 1 − y·s) summed over the
+    real pair (y = +1) and the fake pair (y = −1) of each example.
+    """
+    return tf.nn.relu(1.0 - real_logits) + tf.nn.relu(1.0 + fake_logits)
+
+
+def hinge_encoder_generator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """E and G's loss against a hinge D (BigBiGAN eq. 3), per example.
+
+    y·s summed over both pairs: s_real − s_fake. E lowers the score of
+    (x, E(x)), G raises that of (G(z), z); the loss is linear in the scores,
+    so its gradient never vanishes.
+    """
+    return real_logits - fake_logits
+
+
+def hinge_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """G's loss against an x-only hinge D (the plain GAN's), per example: −s_fake."""
+    return -fake_logits
+
+
+class AdversarialLoss(NamedTuple):
+    """One kind of adversarial loss: D's, the joint pair's E+G loss, and the plain G's."""
+
+    discriminator: object
+    encoder_generator: object
+    generator: object
+
+
+# `Objective.adversarial_loss` -> its per-example loss functions.
+ADVERSARIAL_LOSSES = {
+    "bce": AdversarialLoss(discriminator_loss, inverse_loss, generator_nonsaturating_loss),
+    "hinge": AdversarialLoss(hinge_discriminator_loss, hinge_encoder_generator_loss,
+                             hinge_generator_loss),
+}
+
+
 def latent_regression_loss(latent: tf.Tensor, predicted_logits: tf.Tensor) -> tf.Tensor:
     """The latent regressor's loss on generated images, per example.
 

@@ -12,14 +12,18 @@ from bigan_tf.schedules import ConstantThenExponentialDecay
 
 
 def original_adam(config: OptimizerConfig, steps_per_epoch: int, name: str,
-                  loss_scale: bool = False) -> keras.optimizers.Optimizer:
+                  loss_scale: bool = False, network: str = "generator"
+                  ) -> keras.optimizers.Optimizer:
     """Adam with the original's settings on `ConstantThenExponentialDecay`.
 
-    `loss_scale` wraps it in a dynamic `LossScaleOptimizer` (float16 mixed precision).
+    The rate and betas are `network`'s ("discriminator", "generator" or
+    "encoder": `OptimizerConfig.adam_settings`). `loss_scale` wraps it in a
+    dynamic `LossScaleOptimizer` (float16 mixed precision).
     """
-    schedule = ConstantThenExponentialDecay(config.learning_rate, steps_per_epoch, config.epochs,
+    learning_rate, beta_1, beta_2 = config.adam_settings(network)
+    schedule = ConstantThenExponentialDecay(learning_rate, steps_per_epoch, config.epochs,
                                             config.decay_epochs, config.final_lr_mult)
-    optimizer = keras.optimizers.Adam(schedule, beta_1=config.beta_1, beta_2=config.beta_2,
+    optimizer = keras.optimizers.Adam(schedule, beta_1=beta_1, beta_2=beta_2,
                                       epsilon=config.epsilon, name=name)
     if loss_scale:
         return keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import tensorflow as tf
 
 
@@ -11,8 +13,8 @@ def sample_prior(batch_size, latent_dim: int, seed) -> tf.Tensor:
                                        minval=-1.0, maxval=1.0)
 
 
-def replica_prior_slice(batch_size, latent_dim: int, seed) -> tf.Tensor:
-    """This replica's `batch_size` rows of z drawn for the whole global batch from `seed`.
+def replica_rows(draw: Callable[[tf.Tensor], tf.Tensor], batch_size) -> tf.Tensor:
+    """This replica's `batch_size` rows of `draw(global_batch_size)`.
 
     Drawing the global batch and slicing it gives every replica distinct noise
     and makes a multi-replica step equal to the single-device step.
@@ -20,6 +22,11 @@ def replica_prior_slice(batch_size, latent_dim: int, seed) -> tf.Tensor:
     ctx = tf.distribute.get_replica_context()
     num_replicas = ctx.num_replicas_in_sync if ctx is not None else 1
     replica = ctx.replica_id_in_sync_group if ctx is not None else 0
-    z = sample_prior(batch_size * num_replicas, latent_dim, seed)
+    rows = draw(batch_size * num_replicas)
     start = tf.cast(replica, tf.int32) * batch_size
-    return z[start:start + batch_size]
+    return rows[start:start + batch_size]
+
+
+def replica_prior_slice(batch_size, latent_dim: int, seed) -> tf.Tensor:
+    """This replica's `batch_size` rows of z drawn for the whole global batch from `seed`."""
+    return replica_rows(lambda n: sample_prior(n, latent_dim, seed), batch_size)

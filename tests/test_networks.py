@@ -95,5 +95,5 @@ def test_objectives_choose_networks():
 
 
 def test_unknown_family():
-    with pytest.raises(ConfigError, match="Unknown network family 'resnet'"):
-        build_networks(NetworkConfig(family="resnet"), objective_from_preset("bigan"))
+    with pytest.raises(ConfigError, match="Unknown network family 'vgg'"):
+        build_networks(NetworkConfig(family="vgg"), objective_from_preset("bigan"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Tuple
+from typing import Optional, Tuple
 
 from bigan_tf.config.record import ConfigRecord
 from bigan_tf.errors import ConfigError
@@ -12,6 +12,13 @@ from bigan_tf.errors import ConfigError
 # Families of fully connected networks: they take and make images [B, H, W, C]
 # like every family, but work on the flattened pixels inside.
 FLAT_FAMILIES = ("mnist_mlp",)
+# Convolutional families and the square image sizes their G and D make.
+CONV_FAMILY_SIZES = {"dcgan": (32, 64), "resnet": (32, 64)}
+# `NetworkConfig.joint_discriminator`: z injected into D's hidden layers (the
+# original's), or BigBiGAN's F(x), H(z), J(F, H) with three scores.
+JOINT_DISCRIMINATORS = ("injected", "scores")
+# The networks `NetworkConfig.spectral_norm` may name.
+SPECTRAL_NORM_NETWORKS = ("discriminator", "generator", "encoder")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,9 +36,22 @@ class NetworkConfig(ConfigRecord):
     Families: "mnist_mlp" (the permutation-invariant MNIST MLPs; consumes and
     produces flat vectors) and "dcgan" (AlexNet encoder, DCGAN G and D for 32
     or 64 px images, `base_width` the original's gen/feat_net_size).
+    "resnet": BigGAN-style residual G and D and a pre-activation ResNet encoder
+    for 32 or 64 px images (`bigan_tf.networks.resnet`), widths from `base_width`.
     `encoder_size` > 0 makes a *generalized* BiGAN (paper §3.5): the encoder
     reads `encoder_size` px images (the original's crop_size, e.g. 112) while
     G and D work at `image_shape` (crop_resize, e.g. 64); 0 = the image size.
+
+    Not in the original (BigBiGAN, Donahue & Simonyan 2019):
+    `joint_discriminator` "injected" (z projected into D's hidden layers, the
+    original's) or "scores" (F(x) the family's x-only D trunk, H(z) and J(F, H)
+    MLPs `score_units` wide, returning the joint score and the unary scores
+    s_x, s_z; the resnet family has only this one); `spectral_norm`, a
+    comma-separated subset of "discriminator", "generator", "encoder" whose
+    dense and convolution kernels `keras.layers.SpectralNormalization` wraps;
+    `stochastic_encoder`, E also predicts a log-variance and, in training,
+    z = μ + σ·ε with ε drawn from (seed, step) (μ is what E returns at
+    inference; features are read before either head).
     """
 
     family: str = "mnist_mlp"
@@ -45,9 +65,28 @@ class NetworkConfig(ConfigRecord):
     condition_units: int = 256
     base_width: int = 64
     encoder_size: int = 0
+    joint_discriminator: str = "injected"
+    score_units: int = 256
+    spectral_norm: str = ""
+    stochastic_encoder: bool = False
+
+    @property
+    def spectral_norm_networks(self) -> Tuple[str, ...]:
+        """`spectral_norm` as a tuple of network names."""
+        return tuple(n.strip() for n in self.spectral_norm.split(",") if n.strip())
 
     def validate(self) -> "NetworkConfig":
-        for name in ("latent_dim", "hidden_units", "condition_units"):
+        if self.joint_discriminator not in JOINT_DISCRIMINATORS:
+            raise ConfigError(f"joint_discriminator must be one of {JOINT_DISCRIMINATORS}, "
+                              f"got {self.joint_discriminator!r}.")
+        unknown = [n for n in self.spectral_norm_networks if n not in SPECTRAL_NORM_NETWORKS]
+        if unknown:
+            raise ConfigError(f"spectral_norm names unknown networks {unknown}: use a comma-"
+                              f"separated subset of {SPECTRAL_NORM_NETWORKS}, or '' for none.")
+        if self.family == "resnet" and self.joint_discriminator != "scores":
+            raise ConfigError("The resnet family's joint discriminator is the F/H/J one: set "
+                              "joint_discriminator='scores'.")
+        for name in ("latent_dim", "hidden_units", "condition_units", "score_units"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name} must be a positive integer, got {getattr(self, name)}.")
         if self.conditional not in ("none", "simple", "extended"):
@@ -69,12 +108,13 @@ class NetworkConfig(ConfigRecord):
             raise ConfigError(f"A generalized BiGAN (an encoder input size {self.encoder_size} "
                               f"different from the image size) needs a convolutional family, "
                               f"not {self.family!r}.")
-        if self.family == "dcgan":
+        if self.family in CONV_FAMILY_SIZES:
             h, w, _ = self.image_shape
-            if h != w or h not in (32, 64):
+            if h != w or h not in CONV_FAMILY_SIZES[self.family]:
                 raise ConfigError(
-                    f"The dcgan family's G and D work on 32x32 or 64x64 images, not {h}x{w}: "
-                    "set --crop_resize (or --crop_size) to 32 or 64.")
+                    f"The {self.family} family's G and D work on 32x32 or 64x64 images, not "
+                    f"{h}x{w}: set --crop_resize (or --crop_size) to 32 or 64.")
+        if self.family == "dcgan":
             if self.encoder_image_shape[0] % 16:
                 raise ConfigError(
                     f"The AlexNet encoder needs an input size that is a multiple of 16 (conv1 "
@@ -122,6 +162,12 @@ class OptimizerConfig(ConfigRecord):
     to `final_lr_mult`·lr over `decay_epochs` epochs (reached in the last one).
     `weight_decay` is added to the gradient (g + λ·w) before Adam, as the
     original's `Regularizer` does; it is not AdamW's decoupled decay.
+
+    Not in the original: `discriminator_learning_rate` / `discriminator_betas`
+    and `encoder_learning_rate` / `encoder_betas` (None: `learning_rate`,
+    (`beta_1`, `beta_2`)); E gets an Adam of its own only when one of its two
+    is set. `discriminator_steps` D updates per E/G update, all on the step's
+    real batch, each with its own z.
     """
 
     learning_rate: float = 2e-4
@@ -132,6 +178,27 @@ class OptimizerConfig(ConfigRecord):
     epochs: int = 200
     decay_epochs: int = 200
     final_lr_mult: float = 0.01
+    discriminator_learning_rate: Optional[float] = None
+    discriminator_betas: Optional[Tuple[float, float]] = None
+    encoder_learning_rate: Optional[float] = None
+    encoder_betas: Optional[Tuple[float, float]] = None
+    discriminator_steps: int = 1
+
+    def adam_settings(self, network: str) -> Tuple[float, float, float]:
+        """(learning rate, beta_1, beta_2) of "discriminator", "generator" or "encoder"'s Adam."""
+        rate = {"discriminator": self.discriminator_learning_rate,
+                "encoder": self.encoder_learning_rate}.get(network)
+        betas = {"discriminator": self.discriminator_betas,
+                 "encoder": self.encoder_betas}.get(network)
+        rate = self.learning_rate if rate is None else rate
+        beta_1, beta_2 = (self.beta_1, self.beta_2) if betas is None else betas
+        return float(rate), float(beta_1), float(beta_2)
+
+    @property
+    def separate_encoder_optimizer(self) -> bool:
+        """E gets its own Adam when its rate or betas differ; otherwise it shares G's
+        (the original's choice, one E+G optimiser)."""
+        return self.encoder_learning_rate is not None or self.encoder_betas is not None
 
     def validate(self) -> "OptimizerConfig":
         if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
@@ -146,6 +213,16 @@ class OptimizerConfig(ConfigRecord):
             raise ConfigError(f"final_lr_mult must be in (0, 1], got {self.final_lr_mult}.")
         if not (0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1):
             raise ConfigError(f"Adam betas must be in [0, 1), got {self.beta_1}, {self.beta_2}.")
+        for network in ("discriminator", "encoder"):
+            rate, beta_1, beta_2 = self.adam_settings(network)
+            if not (rate > 0 and math.isfinite(rate)):
+                raise ConfigError(f"{network}_learning_rate must be > 0, got {rate}.")
+            if not (0 <= beta_1 < 1 and 0 <= beta_2 < 1):
+                raise ConfigError(f"{network}_betas must be two numbers in [0, 1), got "
+                                  f"({beta_1}, {beta_2}).")
+        if not 1 <= self.discriminator_steps <= 10:
+            raise ConfigError(f"discriminator_steps must be 1 to 10, got "
+                              f"{self.discriminator_steps}.")
         return self
 
     @property
@@ -204,6 +281,9 @@ def check_objective_fits(network: NetworkConfig, objective) -> None:
             f"generalized BiGAN G makes {network.image_shape[0]}-px images and E reads "
             f"{network.encoder_size}-px ones: they are unavailable there. Use the bigan "
             "objective, or set --crop_resize equal to --crop_size.")
+    if objective.unary_weight > 0 and network.joint_discriminator != "scores":
+        raise ConfigError("unary_weight > 0 needs the joint discriminator's unary scores: set "
+                          "network joint_discriminator='scores'.")
     if network.is_generalized and not objective.has_encoder:
         raise ConfigError("A generalized BiGAN (--crop_resize different from --crop_size) "
                           "needs an encoder; the plain GAN has none: set --crop_resize equal "

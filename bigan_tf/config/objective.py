@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Dict
+from typing import Dict, Tuple
 
 from bigan_tf.config.record import ConfigRecord
 from bigan_tf.errors import ConfigError
 
 # Per-pixel reconstruction losses of `Objective.reconstruct_norm`.
 RECONSTRUCTION_NORMS = ("l2", "l1")
+# `Objective.adversarial_loss`: the original's binary cross-entropy, or the hinge.
+ADVERSARIAL_LOSS_NAMES = ("bce", "hinge")
+# The differentiable augmentations of `Objective.augment` (bigan_tf.augment).
+AUGMENTATIONS = ("color", "translation", "cutout")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +43,22 @@ class Objective(ConfigRecord):
     the post-hoc encoder of `trainers.train_encoder`, with `reconstruct_weight`
     and/or `encode_weight`.
 
+    BigBiGAN (Donahue & Simonyan 2019) and data-efficient GAN training, not in
+    the original:
+
+    * `adversarial_loss`: "bce" (the original's) or "hinge": D minimises
+      max(0, 1 − s_real) + max(0, 1 + s_fake) and E and G minimise
+      s_real − s_fake (`bigan_tf.losses`).
+    * `unary_weight` λ: with the "scores" joint discriminator
+      (`NetworkConfig.joint_discriminator`), which gives s_xz = J(F(x), H(z)),
+      s_x = w_x·F(x) and s_z = w_z·H(z), every loss of the joint pair is
+      summed over the scores with weights (1, λ, λ); λ = 0 is a BiGAN with the
+      F/H/J discriminator, λ = 1 with the hinge is BigBiGAN's eq. 3–4.
+    * `augment`: a comma-separated DiffAugment policy ("color", "translation",
+      "cutout"; Zhao et al. 2020) applied to every image D sees, real and
+      generated alike, drawn as a function of (seed, step) (`bigan_tf.augment`);
+      E reads the unaugmented x.
+
     Departure from the original: the original averages the encoder's loss
     terms with weight 1/(number of terms); we add the weighted terms. The two
     agree for every preset (each has at most one encoder term group).
@@ -50,13 +70,29 @@ class Objective(ConfigRecord):
     encode_gen_weight: float = 1.0
     reconstruct_weight: float = 0.0
     reconstruct_norm: str = "l2"
+    adversarial_loss: str = "bce"
+    unary_weight: float = 0.0
+    augment: str = ""
 
     def validate(self) -> "Objective":
         if self.reconstruct_norm not in RECONSTRUCTION_NORMS:
             raise ConfigError(f"--reconstruct_norm must be one of {RECONSTRUCTION_NORMS}, got "
                               f"{self.reconstruct_norm!r}.")
+        if self.adversarial_loss not in ADVERSARIAL_LOSS_NAMES:
+            raise ConfigError(f"adversarial_loss must be one of {ADVERSARIAL_LOSS_NAMES}, got "
+                              f"{self.adversarial_loss!r}.")
+        unknown = [a for a in self.augmentations if a not in AUGMENTATIONS]
+        if unknown:
+            raise ConfigError(f"augment lists unknown augmentations {unknown}: use a comma-"
+                              f"separated subset of {AUGMENTATIONS}, or '' for none.")
+        if self.augment and not self.has_adversary:
+            raise ConfigError("augment changes what a discriminator sees; this objective "
+                              "trains none.")
+        if self.unary_weight > 0 and not self.has_joint_discriminator:
+            raise ConfigError("unary_weight > 0 scores the joint discriminator's F(x) and "
+                              "H(z) alone: set joint_discrim_weight above 0.")
         for field in dataclasses.fields(self):
-            if field.name == "reconstruct_norm":
+            if field.name in ("reconstruct_norm", "adversarial_loss", "augment"):
                 continue
             value = getattr(self, field.name)
             if not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -83,6 +119,11 @@ class Objective(ConfigRecord):
                 "loss alone, which needs --reconstruct_weight above 0 (the autoencoder); set "
                 "--encode_gen_weight 0 for an encoder against a frozen generator.")
         return self
+
+    @property
+    def augmentations(self) -> Tuple[str, ...]:
+        """The `augment` policy as a tuple of names, in the order they are applied."""
+        return tuple(a.strip() for a in self.augment.split(",") if a.strip())
 
     @property
     def has_encoder(self) -> bool:
@@ -145,6 +186,10 @@ OBJECTIVE_PRESETS: Dict[str, Objective] = {
                                 encode_gen_weight=1, reconstruct_weight=1, reconstruct_norm="l2"),
     "autoencoder_l1": Objective(joint_discrim_weight=0, discrim_weight=0, encode_weight=0,
                                 encode_gen_weight=1, reconstruct_weight=1, reconstruct_norm="l1"),
+    # BigBiGAN's objective (Donahue & Simonyan 2019, eq. 3-4): hinge losses summed
+    # over the joint score and the two unary scores; needs the "scores" joint D.
+    "bigbigan": Objective(joint_discrim_weight=1, discrim_weight=0, encode_weight=0,
+                          encode_gen_weight=1, adversarial_loss="hinge", unary_weight=1),
     # Not in the original: an encoder trained after the fact against a frozen G.
     "posthoc_encoder": Objective(joint_discrim_weight=0, discrim_weight=0, encode_weight=0,
                                  encode_gen_weight=0, reconstruct_weight=1),

@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from bigan_tf.data.pipeline import to_model_range
 from bigan_tf.networks import recording_batch_moments
+from bigan_tf.networks.layers import frozen_spectral_norm
 from bigan_tf.prior import sample_prior
 
 # The z stream of the deploy batches, apart from the training noise.
@@ -102,7 +103,7 @@ def deploy_batch_norm(model, batches: Iterable[Batch]) -> Dict[str, float]:
     (the first, real-input call of each module: `networks.recording_batch_moments`).
     """
     networks = [n for n in model.networks if n is not None]
-    with recording_batch_moments(*networks) as layers:
+    with recording_batch_moments(*networks) as layers, frozen_spectral_norm(*networks):
         @tf.function
         def step(x, z, labels):
             for layer in layers:

@@ -7,7 +7,13 @@ joint discriminator for the latent regressors, ...). Families:
 * "mnist_mlp": the permutation-invariant MNIST MLPs (`mlp`);
 * "dcgan": the ImageNet networks (`conv`): AlexNet encoder, DCGAN generator
   and (joint) discriminator, 64×64 or 32×32 by the image size; with
-  `encoder_size` set, the generalized BiGAN's larger encoder input.
+  `encoder_size` set, the generalized BiGAN's larger encoder input;
+* "resnet": BigGAN-style residual G and D and a ResNet encoder (`resnet`).
+
+Across families: `joint_discriminator="scores"` builds BigBiGAN's F/H/J
+discriminator (`scores.ScoresDiscriminator`) around the family's x-only D;
+`spectral_norm` names the networks whose kernels are spectrally normalised;
+`stochastic_encoder` wraps E in `stochastic.StochasticEncoder`.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import keras
 
 from bigan_tf.config import NetworkConfig, Objective, check_objective_fits
 from bigan_tf.errors import ConfigError
-from bigan_tf.networks import conv, mlp
+from bigan_tf.networks import conv, mlp, resnet
+from bigan_tf.networks.scores import ScoresDiscriminator
+from bigan_tf.networks.stochastic import StochasticEncoder
 from bigan_tf.networks.conditional import (ConditionalDiscriminator, ConditionalGenerator,
                                            label_vectors)
 from bigan_tf.networks.layers import (BatchNorm, LatentProjection, batch_norm_layers,
@@ -33,44 +41,78 @@ class Networks(NamedTuple):
     discriminator: Optional[keras.Model]
 
 
+def _spectral_norm(config: NetworkConfig, network: str) -> Dict[str, bool]:
+    return {"spectral_norm": network in config.spectral_norm_networks}
+
+
+def _assemble(config: NetworkConfig, objective: Objective, encoder: Callable[[], keras.Model],
+              generator: keras.Model, injected: Optional[Callable[[], keras.Model]],
+              x_only: Callable[[str], keras.Model]) -> Networks:
+    """Networks of one family from its factories; `injected` None: the family has no
+    z-injected joint D (only the F/H/J one)."""
+    joint = None
+    if objective.has_joint_discriminator:
+        if config.joint_discriminator == "scores":
+            joint = ScoresDiscriminator(x_only("trunk"), units=config.score_units,
+                                        stddev=config.weight_init_stddev,
+                                        name="joint_discriminator",
+                                        **_spectral_norm(config, "discriminator"))
+        else:
+            joint = injected()
+    plain = x_only("discriminator") if objective.has_discriminator else None
+    return Networks(encoder() if objective.has_encoder else None, generator, joint, plain)
+
+
 def _build_mnist_mlp(config: NetworkConfig, objective: Objective) -> Networks:
     common = dict(hidden_units=config.hidden_units, stddev=config.weight_init_stddev,
                   batch_norm_epsilon=config.batch_norm_epsilon)
-    encoder = None
-    if objective.has_encoder:
-        encoder = mlp.MLPEncoder(latent_dim=config.latent_dim,
-                                 zero_init_output=objective.zero_init_encoder_output,
-                                 name="encoder", **common)
-    generator = mlp.MLPGenerator(output_dim=config.flat_dim, image_shape=config.image_shape,
-                                 name="generator", **common)
-    joint = (mlp.MLPDiscriminator(joint=True, name="joint_discriminator", **common)
-             if objective.has_joint_discriminator else None)
-    plain = (mlp.MLPDiscriminator(joint=False, name="discriminator", **common)
-             if objective.has_discriminator else None)
-    return Networks(encoder, generator, joint, plain)
+    d_common = dict(common, **_spectral_norm(config, "discriminator"))
+    return _assemble(
+        config, objective,
+        lambda: mlp.MLPEncoder(latent_dim=config.latent_dim,
+                               zero_init_output=objective.zero_init_encoder_output,
+                               name="encoder", **common, **_spectral_norm(config, "encoder")),
+        mlp.MLPGenerator(output_dim=config.flat_dim, image_shape=config.image_shape,
+                         name="generator", **common, **_spectral_norm(config, "generator")),
+        lambda: mlp.MLPDiscriminator(joint=True, name="joint_discriminator", **d_common),
+        lambda name: mlp.MLPDiscriminator(joint=False, name=name, **d_common))
 
 
 def _build_dcgan(config: NetworkConfig, objective: Objective) -> Networks:
-    check_objective_fits(config, objective)
     size, channels = config.image_shape[0], config.image_shape[2]
     common = dict(stddev=config.weight_init_stddev, batch_norm_epsilon=config.batch_norm_epsilon)
     sized = dict(image_size=size, base_width=config.base_width, **common)
-    encoder = None
-    if objective.has_encoder:
-        encoder = conv.AlexNetEncoder(latent_dim=config.latent_dim, name="encoder",
-                                      zero_init_output=objective.zero_init_encoder_output,
-                                      **common)
-    generator = conv.DCGANGenerator(channels=channels, name="generator", **sized)
-    joint = (conv.DCGANDiscriminator(joint=True, name="joint_discriminator", **sized)
-             if objective.has_joint_discriminator else None)
-    plain = (conv.DCGANDiscriminator(joint=False, name="discriminator", **sized)
-             if objective.has_discriminator else None)
-    return Networks(encoder, generator, joint, plain)
+    d_sized = dict(sized, **_spectral_norm(config, "discriminator"))
+    return _assemble(
+        config, objective,
+        lambda: conv.AlexNetEncoder(latent_dim=config.latent_dim, name="encoder",
+                                    zero_init_output=objective.zero_init_encoder_output,
+                                    **common, **_spectral_norm(config, "encoder")),
+        conv.DCGANGenerator(channels=channels, name="generator", **sized,
+                            **_spectral_norm(config, "generator")),
+        lambda: conv.DCGANDiscriminator(joint=True, name="joint_discriminator", **d_sized),
+        lambda name: conv.DCGANDiscriminator(joint=False, name=name, **d_sized))
+
+
+def _build_resnet(config: NetworkConfig, objective: Objective) -> Networks:
+    size, channels = config.image_shape[0], config.image_shape[2]
+    sized = dict(image_size=size, base_width=config.base_width)
+    return _assemble(
+        config, objective,
+        lambda: resnet.ResNetEncoder(latent_dim=config.latent_dim, name="encoder",
+                                     zero_init_output=objective.zero_init_encoder_output,
+                                     **sized, **_spectral_norm(config, "encoder")),
+        resnet.ResNetGenerator(channels=channels, name="generator", **sized,
+                               **_spectral_norm(config, "generator")),
+        None,
+        lambda name: resnet.ResNetDiscriminator(channels=channels, name=name, **sized,
+                                                **_spectral_norm(config, "discriminator")))
 
 
 NETWORK_FAMILIES: Dict[str, Callable[[NetworkConfig, Objective], Networks]] = {
     "mnist_mlp": _build_mnist_mlp,
     "dcgan": _build_dcgan,
+    "resnet": _build_resnet,
 }
 
 
@@ -84,7 +126,12 @@ def build_networks(config: NetworkConfig, objective: Objective) -> Networks:
     if config.family not in NETWORK_FAMILIES:
         raise ConfigError(
             f"Unknown network family {config.family!r}; expected one of {sorted(NETWORK_FAMILIES)}.")
-    networks = NETWORK_FAMILIES[config.family](config.validate(), objective)
+    check_objective_fits(config.validate(), objective)
+    networks = NETWORK_FAMILIES[config.family](config, objective)
+    if config.stochastic_encoder and networks.encoder is not None:
+        networks = networks._replace(encoder=StochasticEncoder(
+            networks.encoder, config.latent_dim, stddev=config.weight_init_stddev,
+            name="encoder", **_spectral_norm(config, "encoder")))
     if not config.is_conditional:
         return networks
     wrap = dict(num_classes=config.num_classes, mode=config.conditional,

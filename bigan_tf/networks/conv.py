@@ -48,7 +48,8 @@ import keras
 import tensorflow as tf
 
 from bigan_tf.networks.layers import (BatchNorm, DiscriminatorMixin, LatentProjection,
-                                      flatten_static, normal_init)
+                                      flatten_static, kernel_of, normal_init,
+                                      spectrally_normalized)
 
 ALEXNET_WIDTHS = (96, 256, 384, 384, 256)
 SUPPORTED_GENERATOR_SIZES = (32, 64)
@@ -59,20 +60,24 @@ def to_signed_pixels(x: tf.Tensor) -> tf.Tensor:
     return 2.0 * x - 1.0
 
 
-def _conv(filters: int, kernel: int, stride: int, stddev: float, name: str, groups: int = 1):
-    return keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", groups=groups,
-                               use_bias=False, kernel_initializer=normal_init(stddev), name=name)
+def _conv(filters: int, kernel: int, stride: int, stddev: float, name: str, groups: int = 1,
+          spectral_norm: bool = False):
+    return spectrally_normalized(keras.layers.Conv2D(
+        filters, kernel, strides=stride, padding="same", groups=groups, use_bias=False,
+        kernel_initializer=normal_init(stddev), name=name), spectral_norm)
 
 
-def _deconv(filters: int, kernel: int, stddev: float, name: str):
-    return keras.layers.Conv2DTranspose(filters, kernel, strides=2, padding="same",
-                                        use_bias=False, kernel_initializer=normal_init(stddev),
-                                        name=name)
+def _deconv(filters: int, kernel: int, stddev: float, name: str, spectral_norm: bool = False):
+    return spectrally_normalized(keras.layers.Conv2DTranspose(
+        filters, kernel, strides=2, padding="same", use_bias=False,
+        kernel_initializer=normal_init(stddev), name=name), spectral_norm)
 
 
-def _dense(units: int, stddev: float, name: str, zero: bool = False):
+def _dense(units: int, stddev: float, name: str, zero: bool = False,
+           spectral_norm: bool = False):
     init = keras.initializers.Zeros() if zero else normal_init(stddev)
-    return keras.layers.Dense(units, use_bias=False, kernel_initializer=init, name=name)
+    return spectrally_normalized(keras.layers.Dense(
+        units, use_bias=False, kernel_initializer=init, name=name), spectral_norm)
 
 
 def _norm(epsilon: float, name: str) -> BatchNorm:
@@ -99,22 +104,25 @@ class AlexNetEncoder(keras.Model):
     """
 
     def __init__(self, latent_dim: int = 200, stddev: float = 0.02,
-                 batch_norm_epsilon: float = 1e-8, zero_init_output: bool = False, **kwargs):
+                 batch_norm_epsilon: float = 1e-8, zero_init_output: bool = False,
+                 spectral_norm: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.spectral_norm = bool(spectral_norm)
+        sn = dict(spectral_norm=self.spectral_norm)
         self.latent_dim, self.stddev = int(latent_dim), float(stddev)
         self.batch_norm_epsilon, self.zero_init_output = batch_norm_epsilon, zero_init_output
         w1, w2, w3, w4, w5 = ALEXNET_WIDTHS
-        self.conv1 = _conv(w1, 11, 4, stddev, "conv1")
-        self.conv2 = _conv(w2, 5, 1, stddev, "conv2", groups=2)
+        self.conv1 = _conv(w1, 11, 4, stddev, "conv1", **sn)
+        self.conv2 = _conv(w2, 5, 1, stddev, "conv2", groups=2, **sn)
         self.norm2 = _norm(batch_norm_epsilon, "norm2")
-        self.conv3 = _conv(w3, 3, 1, stddev, "conv3")
+        self.conv3 = _conv(w3, 3, 1, stddev, "conv3", **sn)
         self.norm3 = _norm(batch_norm_epsilon, "norm3")
-        self.conv4 = _conv(w4, 3, 1, stddev, "conv4", groups=2)
+        self.conv4 = _conv(w4, 3, 1, stddev, "conv4", groups=2, **sn)
         self.norm4 = _norm(batch_norm_epsilon, "norm4")
-        self.conv5 = _conv(w5, 3, 1, stddev, "conv5", groups=2)
+        self.conv5 = _conv(w5, 3, 1, stddev, "conv5", groups=2, **sn)
         self.norm5 = _norm(batch_norm_epsilon, "norm5")
         self.output_logits = _dense(self.latent_dim, stddev, "output_logits",
-                                    zero=zero_init_output)
+                                    zero=zero_init_output, **sn)
 
     @staticmethod
     def _pool(h):
@@ -142,7 +150,8 @@ class AlexNetEncoder(keras.Model):
         return {"latent": 2.0 * tf.sigmoid(logits) - 1.0, "logits": logits, "features": features}
 
     def get_config(self):
-        return {**super().get_config(), "latent_dim": self.latent_dim, "stddev": self.stddev,
+        return {**super().get_config(), "spectral_norm": self.spectral_norm,
+                "latent_dim": self.latent_dim, "stddev": self.stddev,
                 "batch_norm_epsilon": self.batch_norm_epsilon,
                 "zero_init_output": self.zero_init_output}
 
@@ -157,23 +166,25 @@ class DCGANGenerator(keras.Model):
 
     def __init__(self, image_size: int = 64, channels: int = 3, base_width: int = 64,
                  kernel_size: int = 5, stddev: float = 0.02, batch_norm_epsilon: float = 1e-8,
-                 **kwargs):
+                 spectral_norm: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.spectral_norm = bool(spectral_norm)
+        sn = dict(spectral_norm=self.spectral_norm)
         self.image_size, self.channels = int(image_size), int(channels)
         self.base_width, self.kernel_size = int(base_width), int(kernel_size)
         self.stddev, self.batch_norm_epsilon = float(stddev), batch_norm_epsilon
         stages = sampling_stages(self.image_size)
         self.initial_width = self.base_width * 2 ** (stages - 1)
-        self.project = _dense(4 * 4 * self.initial_width, stddev, "project")
+        self.project = _dense(4 * 4 * self.initial_width, stddev, "project", **sn)
         self.project_norm = _norm(batch_norm_epsilon, "project_norm")
         # One deconvolution per stage; all but the last get z and batch norm.
         self.hidden_widths = [self.base_width * 2 ** (stages - 1 - i) for i in range(1, stages)]
         for i, width in enumerate(self.hidden_widths, start=1):
-            setattr(self, f"deconv{i}", _deconv(width, kernel_size, stddev, f"deconv{i}"))
+            setattr(self, f"deconv{i}", _deconv(width, kernel_size, stddev, f"deconv{i}", **sn))
             setattr(self, f"latent{i}", LatentProjection(width, stddev, kernel_size,
                                                          name=f"latent{i}"))
             setattr(self, f"norm{i}", _norm(batch_norm_epsilon, f"norm{i}"))
-        self.output_pixels = _deconv(self.channels, kernel_size, stddev, "output_pixels")
+        self.output_pixels = _deconv(self.channels, kernel_size, stddev, "output_pixels", **sn)
 
     def call(self, z, training=False) -> tf.Tensor:
         z = tf.cast(z, self.compute_dtype)
@@ -185,7 +196,8 @@ class DCGANGenerator(keras.Model):
         return tf.cast(tf.sigmoid(self.output_pixels(h)), tf.float32)
 
     def get_config(self):
-        return {**super().get_config(), "image_size": self.image_size, "channels": self.channels,
+        return {**super().get_config(), "spectral_norm": self.spectral_norm,
+                "image_size": self.image_size, "channels": self.channels,
                 "base_width": self.base_width, "kernel_size": self.kernel_size,
                 "stddev": self.stddev, "batch_norm_epsilon": self.batch_norm_epsilon}
 
@@ -196,23 +208,25 @@ class DCGANDiscriminator(DiscriminatorMixin, keras.Model):
 
     def __init__(self, joint: bool = True, image_size: int = 64, base_width: int = 64,
                  kernel_size: int = 5, stddev: float = 0.02, batch_norm_epsilon: float = 1e-8,
-                 **kwargs):
+                 spectral_norm: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.spectral_norm = bool(spectral_norm)
+        sn = dict(spectral_norm=self.spectral_norm)
         self.joint, self.image_size = bool(joint), int(image_size)
         self.base_width, self.kernel_size = int(base_width), int(kernel_size)
         self.stddev, self.batch_norm_epsilon = float(stddev), batch_norm_epsilon
         stages = sampling_stages(self.image_size)
-        self.conv0 = _conv(self.base_width, kernel_size, 2, stddev, "conv0")
+        self.conv0 = _conv(self.base_width, kernel_size, 2, stddev, "conv0", **sn)
         self.hidden_widths = [self.base_width * 2 ** i for i in range(1, stages)]
         for i, width in enumerate(self.hidden_widths, start=1):
-            setattr(self, f"conv{i}", _conv(width, kernel_size, 2, stddev, f"conv{i}"))
+            setattr(self, f"conv{i}", _conv(width, kernel_size, 2, stddev, f"conv{i}", **sn))
             if self.joint:
                 setattr(self, f"latent{i}", LatentProjection(width, stddev, kernel_size,
                                                              name=f"latent{i}"))
             setattr(self, f"norm{i}", _norm(batch_norm_epsilon, f"norm{i}"))
         # Zero, as the original's BinaryClassifier (LinearPredictor, stddev 0): a fresh
         # D outputs 1/2 everywhere and every loss starts at ln 2.
-        self.output_logit = _dense(1, stddev, "output_logit", zero=True)
+        self.output_logit = _dense(1, stddev, "output_logit", zero=True, **sn)
 
     def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
         if self.joint and z is None:
@@ -228,12 +242,13 @@ class DCGANDiscriminator(DiscriminatorMixin, keras.Model):
         return {"logits": tf.cast(logits, tf.float32), "features": tf.cast(features, tf.float32)}
 
     def _x_shape(self):
-        return (self.image_size, self.image_size, self.conv0.kernel.shape[2])
+        return (self.image_size, self.image_size, kernel_of(self.conv0).shape[2])
 
     def _latent_projection(self):
         return self.latent1 if self.joint else None
 
     def get_config(self):
-        return {**super().get_config(), "joint": self.joint, "image_size": self.image_size,
+        return {**super().get_config(), "spectral_norm": self.spectral_norm,
+                "joint": self.joint, "image_size": self.image_size,
                 "base_width": self.base_width, "kernel_size": self.kernel_size,
                 "stddev": self.stddev, "batch_norm_epsilon": self.batch_norm_epsilon}

@@ -44,6 +44,42 @@ def stateless_gaussian_noise(h: tf.Tensor, stddev: float, seed: tf.Tensor,
     return h + stddev * tf.random.stateless_normal(tf.shape(h), stream_seed, dtype=h.dtype)
 
 
+@keras.saving.register_keras_serializable(package="bigan_tf")
+class SpectralNorm(keras.layers.SpectralNormalization):
+    """Keras's `SpectralNormalization`, with updates that can be frozen.
+
+    Keras's wrapper divides the kernel by its largest singular value σ (one
+    power iteration per training call, Miyato et al. 2018) and writes W/σ back
+    into the kernel; its power-iteration vector is a (non-trainable) weight,
+    so checkpoints resume it exactly. With `updates_enabled` False (set by
+    `frozen_batch_statistics`, at trace time) a training call changes neither,
+    so measuring a loss in training mode changes no state.
+    """
+
+    updates_enabled = True
+
+    def call(self, inputs, training=False):
+        return super().call(inputs, training=bool(training) and self.updates_enabled)
+
+
+def spectrally_normalized(layer: keras.layers.Layer, enabled: bool) -> keras.layers.Layer:
+    """`layer` wrapped in `SpectralNorm` when `enabled`."""
+    return SpectralNorm(layer, name=f"{layer.name}_sn") if enabled else layer
+
+
+def spectral_norm_layers(*models: keras.layers.Layer) -> List[SpectralNorm]:
+    """Every `SpectralNorm` inside the given layers/models."""
+    return [layer for model in models if model is not None
+            for layer in model._flatten_layers(include_self=True, recursive=True)
+            if isinstance(layer, SpectralNorm)]
+
+
+def kernel_of(layer: keras.layers.Layer) -> tf.Variable:
+    """The kernel of a Dense/Conv layer, through a `SpectralNormalization` wrapper."""
+    return layer.layer.kernel if isinstance(layer, keras.layers.SpectralNormalization) else (
+        layer.kernel)
+
+
 def normal_init(stddev: float, seed=None) -> keras.initializers.Initializer:
     """The original's weight initialiser, N(0, stddev)."""
     return keras.initializers.RandomNormal(mean=0.0, stddev=stddev, seed=seed)
@@ -143,7 +179,8 @@ def batch_norm_layers(*models: keras.layers.Layer) -> List[BatchNorm]:
 
 @contextlib.contextmanager
 def frozen_batch_statistics(*models) -> Iterator[None]:
-    """Training-mode calls use batch statistics but do not update moving ones.
+    """Training-mode calls use batch statistics but do not update moving ones
+    (nor spectral norm's power iteration).
 
     Functions must be traced inside the context for it to take effect.
     """
@@ -151,10 +188,28 @@ def frozen_batch_statistics(*models) -> Iterator[None]:
     for layer in layers:
         layer.update_moving_statistics = False
     try:
-        yield
+        with frozen_spectral_norm(*models):
+            yield
     finally:
         for layer in layers:
             layer.update_moving_statistics = True
+
+
+@contextlib.contextmanager
+def frozen_spectral_norm(*models) -> Iterator[None]:
+    """Training-mode calls leave spectral norm's vector and kernel as they are.
+
+    For passes that measure rather than train (loss lines, the batch-norm
+    deploy pass). Functions must be traced inside the context.
+    """
+    layers = spectral_norm_layers(*models)
+    for layer in layers:
+        layer.updates_enabled = False
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.updates_enabled = True
 
 
 @contextlib.contextmanager

@@ -25,12 +25,15 @@ import keras
 import tensorflow as tf
 
 from bigan_tf.networks.layers import (BatchNorm, DiscriminatorMixin, LatentProjection,
-                                      normal_init)
+                                      kernel_of, normal_init, spectrally_normalized)
 
 
-def _dense(units: int, stddev: float, name: str, zero: bool = False) -> keras.layers.Dense:
+def _dense(units: int, stddev: float, name: str, zero: bool = False,
+           spectral_norm: bool = False) -> keras.layers.Layer:
     init = keras.initializers.Zeros() if zero else normal_init(stddev)
-    return keras.layers.Dense(units, use_bias=False, kernel_initializer=init, name=name)
+    return spectrally_normalized(
+        keras.layers.Dense(units, use_bias=False, kernel_initializer=init, name=name),
+        spectral_norm)
 
 
 def _flatten(x: tf.Tensor) -> tf.Tensor:
@@ -48,15 +51,18 @@ class MLPEncoder(keras.Model):
     """
 
     def __init__(self, latent_dim: int = 50, hidden_units: int = 1024, stddev: float = 0.02,
-                 batch_norm_epsilon: float = 1e-8, zero_init_output: bool = False, **kwargs):
+                 batch_norm_epsilon: float = 1e-8, zero_init_output: bool = False,
+                 spectral_norm: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.spectral_norm = bool(spectral_norm)
         self.latent_dim, self.hidden_units = latent_dim, hidden_units
         self.stddev, self.batch_norm_epsilon = stddev, batch_norm_epsilon
         self.zero_init_output = zero_init_output
-        self.hidden1 = _dense(hidden_units, stddev, "hidden1")
-        self.hidden2 = _dense(hidden_units, stddev, "hidden2")
+        self.hidden1 = _dense(hidden_units, stddev, "hidden1", spectral_norm=self.spectral_norm)
+        self.hidden2 = _dense(hidden_units, stddev, "hidden2", spectral_norm=self.spectral_norm)
         self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
-        self.output_logits = _dense(latent_dim, stddev, "output_logits", zero=zero_init_output)
+        self.output_logits = _dense(latent_dim, stddev, "output_logits", zero=zero_init_output,
+                                     spectral_norm=self.spectral_norm)
 
     def layer_features(self, x, training=False) -> Dict[str, tf.Tensor]:
         """Each hidden layer's output (after its nonlinearity): {"hidden1", "hidden2"};
@@ -75,7 +81,8 @@ class MLPEncoder(keras.Model):
         return {"latent": 2.0 * tf.sigmoid(logits) - 1.0, "logits": logits, "features": features}
 
     def get_config(self):
-        return {**super().get_config(), "latent_dim": self.latent_dim,
+        return {**super().get_config(), "spectral_norm": self.spectral_norm,
+                "latent_dim": self.latent_dim,
                 "hidden_units": self.hidden_units, "stddev": self.stddev,
                 "batch_norm_epsilon": self.batch_norm_epsilon,
                 "zero_init_output": self.zero_init_output}
@@ -91,18 +98,20 @@ class MLPGenerator(keras.Model):
 
     def __init__(self, output_dim: int = 784, hidden_units: int = 1024, stddev: float = 0.02,
                  batch_norm_epsilon: float = 1e-8, image_shape: Optional[Sequence[int]] = None,
-                 **kwargs):
+                 spectral_norm: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.spectral_norm = bool(spectral_norm)
         self.output_dim, self.hidden_units = output_dim, hidden_units
         # None: flat output (a generator saved before every network returned images).
         self.image_shape = tuple(int(d) for d in image_shape) if image_shape else None
         self.stddev, self.batch_norm_epsilon = stddev, batch_norm_epsilon
-        self.hidden1 = _dense(hidden_units, stddev, "hidden1")
+        self.hidden1 = _dense(hidden_units, stddev, "hidden1", spectral_norm=self.spectral_norm)
         self.norm1 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm1")
-        self.hidden2 = _dense(hidden_units, stddev, "hidden2")
+        self.hidden2 = _dense(hidden_units, stddev, "hidden2", spectral_norm=self.spectral_norm)
         self.latent2 = LatentProjection(hidden_units, stddev, name="latent2")
         self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
-        self.output_pixels = _dense(output_dim, stddev, "output_pixels")
+        self.output_pixels = _dense(output_dim, stddev, "output_pixels",
+                                    spectral_norm=self.spectral_norm)
 
     def call(self, z, training=False) -> tf.Tensor:
         h = tf.nn.relu(self.norm1(self.hidden1(z), training=training))
@@ -113,7 +122,8 @@ class MLPGenerator(keras.Model):
         return tf.reshape(pixels, [-1, *self.image_shape])
 
     def get_config(self):
-        return {**super().get_config(), "output_dim": self.output_dim,
+        return {**super().get_config(), "spectral_norm": self.spectral_norm,
+                "output_dim": self.output_dim,
                 "hidden_units": self.hidden_units, "stddev": self.stddev,
                 "batch_norm_epsilon": self.batch_norm_epsilon,
                 "image_shape": list(self.image_shape) if self.image_shape else None}
@@ -124,17 +134,19 @@ class MLPDiscriminator(DiscriminatorMixin, keras.Model):
     """D(x) or, with `joint=True`, D(x, z): returns {"logits": [B], "features": d-}."""
 
     def __init__(self, joint: bool = True, hidden_units: int = 1024, stddev: float = 0.02,
-                 batch_norm_epsilon: float = 1e-8, **kwargs):
+                 batch_norm_epsilon: float = 1e-8, spectral_norm: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.spectral_norm = bool(spectral_norm)
         self.joint, self.hidden_units = joint, hidden_units
         self.stddev, self.batch_norm_epsilon = stddev, batch_norm_epsilon
-        self.hidden1 = _dense(hidden_units, stddev, "hidden1")
-        self.hidden2 = _dense(hidden_units, stddev, "hidden2")
+        self.hidden1 = _dense(hidden_units, stddev, "hidden1", spectral_norm=self.spectral_norm)
+        self.hidden2 = _dense(hidden_units, stddev, "hidden2", spectral_norm=self.spectral_norm)
         self.latent2 = LatentProjection(hidden_units, stddev, name="latent2") if joint else None
         self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
         # Zero, as the original's BinaryClassifier (LinearPredictor, stddev 0): a fresh
         # D outputs 1/2 everywhere and every loss starts at ln 2.
-        self.output_logit = _dense(1, stddev, "output_logit", zero=True)
+        self.output_logit = _dense(1, stddev, "output_logit", zero=True,
+                                   spectral_norm=self.spectral_norm)
 
     def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
         h = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
@@ -147,11 +159,12 @@ class MLPDiscriminator(DiscriminatorMixin, keras.Model):
         return {"logits": tf.squeeze(self.output_logit(features), axis=-1), "features": features}
 
     def _x_shape(self):
-        return (self.hidden1.kernel.shape[0],)
+        return (kernel_of(self.hidden1).shape[0],)
 
     def _latent_projection(self):
         return self.latent2
 
     def get_config(self):
-        return {**super().get_config(), "joint": self.joint, "hidden_units": self.hidden_units,
+        return {**super().get_config(), "spectral_norm": self.spectral_norm,
+                "joint": self.joint, "hidden_units": self.hidden_units,
                 "stddev": self.stddev, "batch_norm_epsilon": self.batch_norm_epsilon}
