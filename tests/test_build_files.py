@@ -5,7 +5,7 @@ import os
 from build_files import read_build
 from conftest import REPO_ROOT
 
-PACKAGES = ("bigan_tf", "trainers", "export", "tests", "benchmarks")
+PACKAGES = ("bigan_tf", "trainers", "export", "tests", "benchmarks", "configs")
 
 
 def _python_files(package):

@@ -207,13 +207,13 @@ def test_residual_networks_shapes(size, stages):
     z = tf.random.uniform([2, 8], -1, 1)
     assert model.generate(z).shape == (2, size, size, 3)
     outputs = model.encoder(x)
-    assert outputs["latent"].shape == (2, 8) and outputs["features"].shape == (2, 8 * 2 ** (
-        stages - 1))
+    last_width = 8 * 2 ** (stages - 1)
+    assert outputs["latent"].shape == (2, 8) and outputs["features"].shape == (2, 16 * last_width)
     assert sorted(model.encoder.layer_features(x)) == sorted(
         [f"stage{i}" for i in range(1, stages + 1)] + ["pooled"])
     d = model.joint_discriminator(x, z)
     assert {k: tuple(v.shape) for k, v in d.items()} == {
-        "logits": (2,), "x_logits": (2,), "z_logits": (2,), "features": (2, 8 * 2 ** (stages - 1))}
+        "logits": (2,), "x_logits": (2,), "z_logits": (2,), "features": (2, last_width)}
     logs = model.train_step(x)
     assert all(np.isfinite(float(v)) for v in logs.values())
 

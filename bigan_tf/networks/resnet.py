@@ -224,6 +224,11 @@ class ResNetEncoder(keras.Model):
         self.output_logits = _dense(self.latent_dim, "output_logits", self.spectral_norm,
                                     zero=self.zero_init_output)
 
+    def _pooled(self, h, training):
+        h = tf.nn.relu(self.output_norm(h, training=training))
+        size = int(h.shape[1]) // 4
+        return flatten_static(tf.nn.avg_pool2d(h, size, size, "VALID") if size > 1 else h)
+
     def layer_features(self, x, training=False) -> Dict[str, tf.Tensor]:
         """Each stage's output, flattened, and the pooled "e-" features, float32."""
         h = self.conv1(to_signed_pixels(tf.cast(x, self.compute_dtype)))
@@ -231,17 +236,15 @@ class ResNetEncoder(keras.Model):
         for i, block in enumerate(self.blocks, start=1):
             h = block(h, training=training)
             layers[f"stage{i}"] = flatten_static(h)
-        h = tf.nn.relu(self.output_norm(h, training=training))
-        layers["pooled"] = tf.reduce_mean(h, axis=[1, 2])
+        layers["pooled"] = self._pooled(h, training)
         return {name: tf.cast(value, tf.float32) for name, value in layers.items()}
 
     def extract_features(self, x, training=False) -> tf.Tensor:
-        """The globally average-pooled last stage ("e-" features), float32."""
+        """The last stage pooled to 4×4 and flattened ("e-" features), float32."""
         h = self.conv1(to_signed_pixels(tf.cast(x, self.compute_dtype)))
         for block in self.blocks:
             h = block(h, training=training)
-        h = tf.nn.relu(self.output_norm(h, training=training))
-        return tf.cast(tf.reduce_mean(h, axis=[1, 2]), tf.float32)
+        return tf.cast(self._pooled(h, training), tf.float32)
 
     def call(self, x, training=False) -> Dict[str, tf.Tensor]:
         features = self.extract_features(x, training=training)

@@ -1,0 +1,113 @@
+"""The feature study's recipes: today's conv BiGAN, then one lever added at a time.
+
+Each recipe is the previous one plus one lever (BigBiGAN, Donahue & Simonyan
+2019; DiffAugment, Zhao et al. 2020; TTUR, Heusel et al. 2017):
+
+    baseline            the paper's conv BiGAN at 32 px (AlexNet E, DCGAN G and
+                        z-injected D, BCE losses, one E+G Adam)
+    hinge               + hinge losses
+    spectral_norm       + spectral normalisation of D
+    unary               + BigBiGAN's F/H/J discriminator with unary scores (λ = 1)
+    resnet              + residual G, D and E (width 16)
+    augment             + DiffAugment (color, translation, cutout) of what D sees
+    stochastic_encoder  + E predicts a log-variance; z = μ + σ·ε in training
+    ttur                + D at 4e-4, E and G at 1e-4, Adam betas (0, 0.9)
+
+`recipe_config(name, ...)` returns the `ExperimentConfig` of a recipe on
+Fashion-MNIST (or MNIST) at 32 px, one grey channel: 50,000 training images
+and the original's 10,000 held-out training images, 5,000 of which the
+evaluations score (model selection); the test split is left to the final probe. Every recipe
+trains for the same number of epochs at a constant learning rate; the study
+harness (`benchmarks.feature_study`) trains and probes them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Optional
+
+from bigan_tf import (EvaluationConfig, ExperimentConfig, NetworkConfig, OptimizerConfig,
+                      objective_from_preset)
+from bigan_tf.config import RunConfig
+from bigan_tf.data import DataConfig
+from bigan_tf.data.preprocessing import Preprocessing
+
+RECIPES = ("baseline", "hinge", "spectral_norm", "unary", "resnet", "augment",
+           "stochastic_encoder", "ttur")
+SCREENING_EPOCHS = 6
+IMAGE_SIZE = 32
+
+
+def _lever(config: ExperimentConfig, name: str) -> ExperimentConfig:
+    """`config` with recipe `name`'s lever added."""
+    replace = dataclasses.replace
+    network, objective, optimizer = config.network, config.objective, config.optimizer
+    if name == "hinge":
+        objective = replace(objective, adversarial_loss="hinge")
+    elif name == "spectral_norm":
+        network = replace(network, spectral_norm="discriminator")
+    elif name == "unary":
+        network = replace(network, joint_discriminator="scores")
+        objective = replace(objective, unary_weight=1.0)
+    elif name == "resnet":
+        network = replace(network, family="resnet", base_width=16)
+    elif name == "augment":
+        objective = replace(objective, augment="color,translation,cutout")
+    elif name == "stochastic_encoder":
+        network = replace(network, stochastic_encoder=True)
+    elif name == "ttur":
+        optimizer = replace(optimizer, learning_rate=1e-4, beta_1=0.0, beta_2=0.9,
+                            discriminator_learning_rate=4e-4)
+    elif name != "baseline":
+        raise ValueError(f"Unknown recipe {name!r}; expected one of {RECIPES}.")
+    return replace(config, network=network, objective=objective, optimizer=optimizer)
+
+
+def recipe_config(name: str, exp_dir: str, dataset: str = "fashion_mnist",
+                  data_root: Optional[str] = None, epochs: int = SCREENING_EPOCHS,
+                  quick: bool = False) -> ExperimentConfig:
+    """The `ExperimentConfig` of recipe `name` (cumulative, in `RECIPES` order).
+
+    `quick` shrinks everything (1,024 training images, width 4 networks, tiny
+    evaluation) for tests of the harness.
+    """
+    if name not in RECIPES:
+        raise ValueError(f"Unknown recipe {name!r}; expected one of {RECIPES}.")
+    config = ExperimentConfig(
+        run=RunConfig(exp_dir=exp_dir, batch_size=128, seed=0, disp_interval=2,
+                      save_interval=2, verbose=2),
+        network=NetworkConfig(family="dcgan", latent_dim=64, base_width=64),
+        objective=objective_from_preset("bigan"),
+        optimizer=OptimizerConfig(epochs=epochs, decay_epochs=0),
+        evaluation=EvaluationConfig(num_val=5000, num_train_reference=10000,
+                                    num_generated=5000, deploy_iters=100),
+        data=DataConfig(source=dataset, root=data_root,
+                        preprocessing=Preprocessing(IMAGE_SIZE, IMAGE_SIZE, 1)))
+    for lever in RECIPES[:RECIPES.index(name) + 1]:
+        config = _lever(config, lever)
+    if quick:
+        config = dataclasses.replace(
+            config,
+            run=dataclasses.replace(config.run, batch_size=32, disp_interval=1, save_interval=1,
+                                    verbose=0),
+            network=dataclasses.replace(config.network, latent_dim=8, base_width=4,
+                                        score_units=16),
+            evaluation=EvaluationConfig(num_val=64, num_train_reference=256, num_generated=64,
+                                        deploy_iters=2, cls_steps=5, num_sample_images=10),
+            data=dataclasses.replace(config.data, max_train_images=256))
+    return config.validate(network=False)
+
+
+def describe(name: str) -> Dict[str, object]:
+    """The settings recipe `name` changes from the recipe before it, for reports."""
+    index = RECIPES.index(name)
+    if index == 0:
+        return {}
+    base = recipe_config(RECIPES[index - 1], "").to_dict()
+    this = recipe_config(name, "").to_dict()
+    changes = {}
+    for section in ("network", "objective", "optimizer"):
+        for key, value in this[section].items():
+            if base[section].get(key) != value:
+                changes[f"{section}.{key}"] = value
+    return changes

@@ -1,0 +1,64 @@
+"""benchmarks.feature_study end to end in its quick mode: train, probe, report, skip, resume."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import REPO_ROOT
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+
+
+def _study(tmp_path, mnist_dir, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks.feature_study", f"--study_dir={tmp_path / 'study'}",
+         f"--results_dir={tmp_path / 'results'}", "--quick", "--dataset=mnist",
+         f"--data_dir={mnist_dir}", *args],
+        cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, timeout=900)
+
+
+def test_quick_study_trains_probes_reports_skips_and_resumes(tmp_path, mnist_dir):
+    first = _study(tmp_path, mnist_dir, "--recipes=baseline,resnet", "--epochs=1")
+    assert first.returncode == 0, first.stderr[-3000:]
+    results = tmp_path / "results" / "mnist"
+    table = (results / "table.md").read_text()
+    assert "| baseline | 1 |" in table and "| resnet | 1 |" in table
+    rows = (results / "table.csv").read_text().splitlines()
+    assert rows[0].startswith("recipe,epoch,s/epoch") and len(rows) == 3
+    for recipe in ("baseline", "resnet"):
+        assert (results / "curves" / f"{recipe}.png").stat().st_size > 0
+        probe = json.loads((results / "runs" / recipe / "probe.json").read_text())
+        assert probe["epoch"] == 1 and probe["num_query"] == 64
+        e = probe["e-"]
+        for measure in ("NNC", "CLS"):
+            assert 0 <= e[f"{measure} trained"] <= 100
+            assert abs(e[f"{measure} margin"] - (e[f"{measure} trained"]
+                                                 - e[f"{measure} random init"])) < 1e-9
+        assert set(probe["parameters"]) == {"encoder", "generator", "discriminator"}
+    summary = json.loads((tmp_path / "results" / "summary.json").read_text())["mnist"]
+    assert summary["recipe"] in ("baseline", "resnet") and summary["epochs"] == 1
+    assert summary["command"].endswith(f"--recipes={summary['recipe']}")
+    assert set(summary["t10k"]) >= {"cls_e-", "cls_e-_random_init", "cls_pixels", "nnc_e-",
+                                    "nnc_e-_random_init", "nnc_pixels"}
+
+    # The same command again: nothing trains, the probes are read back.
+    probe_file = tmp_path / "study" / "mnist" / "baseline" / "probe.json"
+    stamp = probe_file.stat().st_mtime_ns
+    again = _study(tmp_path, mnist_dir, "--recipes=baseline,resnet", "--epochs=1")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.count("finished") == 2 and "training into" not in again.stdout
+    assert probe_file.stat().st_mtime_ns == stamp
+
+    # A longer budget continues each run from its checkpoint and probes the new epoch.
+    longer = _study(tmp_path, mnist_dir, "--recipes=baseline", "--epochs=2")
+    assert longer.returncode == 0, longer.stderr[-3000:]
+    assert "Resumed from epoch 1" in longer.stdout + longer.stderr
+    assert json.loads(probe_file.read_text())["epoch"] == 2
+
+
+def test_unknown_recipe_is_one_line(tmp_path, mnist_dir):
+    result = _study(tmp_path, mnist_dir, "--recipes=baseline,bigger")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "feature_study: error: --recipes: unknown ['bigger']")
