@@ -19,8 +19,8 @@ from bigan_tf.checkpoints import TrainingCheckpoint
 from bigan_tf.errors import ConfigError, TrainingDivergedError
 from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm, measure_losses
 from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics, timed
-from bigan_tf.experiment import (CURVES_FILE, METRICS_FILE, TRAINING_GIF_FILE, atomic_write_text,
-                                 read_metrics, samples_dir)
+from bigan_tf.experiment import (CURVES_FILE, METRICS_FILE, TRAINING_GIF_FILE, append_metrics,
+                                 atomic_write_text, read_metrics, samples_dir)
 from bigan_tf.images import write_png, write_training_gif
 from bigan_tf.interrupts import StopRequest
 from bigan_tf.plots import plot_learning_curves
@@ -110,7 +110,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         write_png(os.path.join(samples, "real.png"), self.evaluator.real_grid())
         # Drop records past the resumed epoch (all of them for a fresh run), so a
         # restarted run never duplicates them.
-        kept = [] if self.fresh else [r for r in read_metrics(self.exp_dir)
+        kept = [] if self.fresh else [r for r in read_metrics(self.exp_dir, self.print_fn)
                                       if r["epoch"] <= self.initial_epoch]
         atomic_write_text(os.path.join(self.exp_dir, METRICS_FILE),
                           "".join(json.dumps(r) + "\n" for r in kept))
@@ -181,8 +181,9 @@ class EvaluationCallback(keras.callbacks.Callback):
                   "eval_seconds": round(eval_seconds, 3), "deploy_seconds": round(deploy_seconds, 3)}
         if logs is not None and self._epoch_seconds is not None:
             record["epoch_seconds"] = round(self._epoch_seconds, 3)  # training time of `epoch`
-        with open(os.path.join(self.exp_dir, METRICS_FILE), "a") as f:
-            f.write(json.dumps(record) + "\n")
+        note = append_metrics(self.exp_dir, record)
+        if note:
+            self.print_fn(note)
         constant, total = self.schedule or (None, None)
         plot_learning_curves(read_metrics(self.exp_dir), os.path.join(self.exp_dir, CURVES_FILE),
                              title=f"{os.path.basename(os.path.normpath(self.exp_dir))}: epoch "

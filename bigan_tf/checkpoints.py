@@ -247,6 +247,28 @@ def remove_interrupted_saves(directory: str) -> List[str]:
     return removed
 
 
+def branch_checkpoints(directory: str, epoch: int) -> str:
+    """Moves the permanent checkpoints after `epoch`, and every rolling one, into
+    `directory/abandoned-N/` (N the first free number); returns N as a string.
+
+    A run continued from an older checkpoint then writes its own epochs without
+    touching the ones it leaves behind; they stay readable where they were moved.
+    """
+    n = 1
+    while os.path.exists(os.path.join(directory, f"abandoned-{n}")):
+        n += 1
+    target = os.path.join(directory, f"abandoned-{n}")
+    os.makedirs(target)
+    pattern = re.compile(rf"^{CHECKPOINT_PREFIX}-(\d+)\.")
+    for name in os.listdir(directory):
+        match = pattern.match(name)
+        if match and int(match.group(1)) > epoch:
+            os.replace(os.path.join(directory, name), os.path.join(target, name))
+    if os.path.isdir(os.path.join(directory, ROLLING_DIR)):
+        os.replace(os.path.join(directory, ROLLING_DIR), os.path.join(target, ROLLING_DIR))
+    return str(n)
+
+
 def epochs_in(directory: str) -> List[int]:
     """Epoch numbers of the complete checkpoints (those with an index file) in `directory`."""
     if not os.path.isdir(directory):

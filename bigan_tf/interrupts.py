@@ -32,7 +32,9 @@ import tensorflow as tf
 
 from bigan_tf.errors import BiganError
 
-HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# SIGHUP (a closed terminal, a dropped ssh session) stops a run as SIGTERM does.
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM) + (
+    (signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
 
 
 class TrainingInterrupted(BiganError):
@@ -64,7 +66,7 @@ class StopRequest:
 
 @contextlib.contextmanager
 def stop_on_signals(enabled: bool = True) -> Iterator[StopRequest]:
-    """Yields a `StopRequest` that SIGINT/SIGTERM set while the block runs.
+    """Yields a `StopRequest` that SIGINT/SIGTERM/SIGHUP set while the block runs.
 
     Outside the main thread (where Python cannot install handlers) or with
     `enabled=False` the request is never set. The previous handlers are restored.

@@ -19,8 +19,8 @@ import tensorflow as tf
 from bigan_tf.bigan import BiGAN
 from bigan_tf import experiment
 from bigan_tf.callbacks import CheckpointCallback, EvaluationCallback, NaNGuard, ProgressLine
-from bigan_tf.checkpoints import (ROLLING_DIR, TrainingCheckpoint, epochs_in,
-                                  remove_interrupted_saves)
+from bigan_tf.checkpoints import (ROLLING_DIR, TrainingCheckpoint, branch_checkpoints,
+                                  epochs_in, remove_interrupted_saves)
 from bigan_tf.config import MIXED_PRECISION_POLICIES, ExperimentConfig, RunConfig
 from bigan_tf.data import load
 from bigan_tf.distribute import is_chief, worker_id
@@ -187,113 +187,126 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
     write_dir = None if chief else os.path.join(checkpoint_dir, worker_id(strategy))
     has_checkpoints = lambda: bool(epochs_in(checkpoint_dir)
                                    or epochs_in(os.path.join(checkpoint_dir, ROLLING_DIR)))
-    if chief:
-        resume = experiment.prepare(run.exp_dir, config_record, run.resume, run.overwrite,
-                                    has_checkpoints, print_fn)
-        for path in remove_interrupted_saves(checkpoint_dir):
-            print_fn(f"Removed {path}, left by a save that was killed midway.")
-    else:
-        resume = "latest" if run.resume in (None, "auto") and has_checkpoints() else (
-            None if run.resume in (None, "auto", "none") else run.resume)
-
-    # The seed fixes the initial weights too, so equal seeds give equal runs.
-    keras.utils.set_random_seed(run.seed)
-    with strategy.scope():
-        model = build_model()
-        checkpoint = TrainingCheckpoint(model, checkpoint_dir, write_directory=write_dir,
-                                        keep_written=run.keep_worker_checkpoints,
-                                        keep_rolling=run.keep_checkpoints)
-        initial_epoch = (checkpoint.restore(resume, steps_per_epoch, print_fn=print_fn)
-                         if resume is not None else 0)
-        if initialize is not None and resume is None:
-            initialize(model)
-    # Steps of the next epoch the checkpoint had already trained (a signal's stop).
-    done_in_epoch = checkpoint.step - initial_epoch * steps_per_epoch if resume is not None else 0
-    if not 0 <= done_in_epoch < steps_per_epoch:
-        raise CheckpointError(
-            f"Checkpoint {checkpoint.restored_path} holds {checkpoint.step} steps, which does not "
-            f"fit epoch {initial_epoch} at {steps_per_epoch} steps per epoch: resume with the "
-            "batch size and training set it was trained with.")
-    if resume is not None:
-        where = f"epoch {initial_epoch}" + (f", step {done_in_epoch}/{steps_per_epoch}"
-                                            if done_in_epoch else "")
-        print_fn(f"Resumed from {where} ({checkpoint.restored_path}).")
-    if chief:
-        experiment.write_config(run.exp_dir, config_record)
-
-    def should_save(epoch):
-        return _every(run.save_interval, epoch) or epoch in (constant_epochs, total_epochs)
-
-    def should_evaluate(epoch):
-        return epoch == 1 or _every(run.disp_interval, epoch) or should_save(epoch)
-
-    verbose = run.verbose
-    if verbose == "auto":  # Keras's bar in a terminal, one line per epoch in a file
-        verbose = 1 if sys.stdout.isatty() else 2
-    evaluator = make_evaluator(model)
-    writer = (tf.summary.create_file_writer(experiment.tensorboard_dir(run.exp_dir))
-              if chief else None)
-    # Signals stop one process; a multi-worker cluster must stop every worker at
-    # the same step, which TensorFlow's preemption handler agrees (PreemptionStop).
-    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-    with contextlib.ExitStack() as stack:
-        stop = stack.enter_context(stop_on_signals(run.handle_signals and not multi_worker))
-        cluster_stop = []
-        if run.handle_signals and multi_worker:
-            cluster_stop.append(stack.enter_context(PreemptionStop(
-                strategy, lambda: checkpoint.save_rolling(checkpoint.step // steps_per_epoch),
-                stop)))
-        evaluation_callback = EvaluationCallback(
-            evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
-            deploy_iters=deploy_iters, writer=writer, print_fn=print_fn, chief=chief,
-            training_batches=make_training_batches(model) if make_training_batches else None,
-            stop_request=stop, fresh=resume is None, schedule=(constant_epochs, total_epochs))
-        callbacks = [*extra_callbacks, NaNGuard(), *cluster_stop, StopAtStepBoundary(stop),
-                     evaluation_callback,
-                     CheckpointCallback(checkpoint, should_save, stop_request=stop,
-                                        print_fn=print_fn if chief else (lambda s: None)),
-                     ProgressLine(total_epochs, should_evaluate, evaluation_callback, stop,
-                                  print_fn=print_fn if chief else (lambda s: None))]
-        history = None
-        if initial_epoch >= total_epochs:
-            done = [r for r in experiment.read_metrics(run.exp_dir) if r["epoch"] == initial_epoch]
-            if done:
-                print_fn(f"The run in {run.exp_dir} is finished (epoch {initial_epoch} of "
-                         f"{total_epochs}); nothing to do.")
-                evaluation_callback.last_results = dict(done[-1]["metrics"])
-            else:
-                print_fn(f"Checkpoint epoch {initial_epoch} is already the last of "
-                         f"{total_epochs}; evaluating only.")
-                evaluation_callback.set_model(model)
-                evaluation_callback.evaluate(initial_epoch, None)
+    lock = experiment.lock_run(run.exp_dir, print_fn) if chief else None
+    try:
+        if chief:
+            resume = experiment.prepare(
+                run.exp_dir, config_record, run.resume, run.overwrite, has_checkpoints, print_fn,
+                lock=lock, checkpoint_epochs=lambda: epochs_in(checkpoint_dir),
+                branch=(lambda epoch: branch_checkpoints(checkpoint_dir, epoch)) if run.branch
+                else None)
+            stored_record = experiment.read_config(run.exp_dir)
+            for path in remove_interrupted_saves(checkpoint_dir):
+                print_fn(f"Removed {path}, left by a save that was killed midway.")
         else:
-            # A stopped epoch is finished first, from its first untrained batch.
-            phases = []
-            if done_in_epoch:
-                phases.append((initial_epoch, initial_epoch + 1, done_in_epoch))
-            start = initial_epoch + (1 if done_in_epoch else 0)
-            if start < total_epochs:
-                phases.append((start, total_epochs, 0))
-            for first, last, skip in phases:
-                dataset = make_dataset(first, last)
-                if skip:
-                    dataset = dataset.skip(skip)
-                with strategy.scope():
-                    history = model.fit(dataset, epochs=last, initial_epoch=first,
-                                        steps_per_epoch=steps_per_epoch - skip,
-                                        callbacks=callbacks, shuffle=False,
-                                        verbose=verbose if chief else 0)
-                if stop.requested:
-                    break
-        if writer is not None:
-            writer.close()
-        if stop.requested:
-            step = checkpoint.step
-            saved = [c.saved_path for c in cluster_stop if c.saved_path]
-            path = saved[0] if saved else checkpoint.save_rolling(step // steps_per_epoch)
-            raise TrainingInterrupted(
-                f"Stopped by {stop.signal_name} at epoch {step // steps_per_epoch + 1}, step "
-                f"{step % steps_per_epoch}/{steps_per_epoch} of {total_epochs} epochs; saved "
-                f"{path}. The same command continues the run exactly.", stop.exit_code)
-    return {"model": model, "history": history, "metrics": evaluation_callback.last_results,
-            "epoch": max(initial_epoch, total_epochs)}
+            stored_record = None
+            resume = "latest" if run.resume in (None, "auto") and has_checkpoints() else (
+                None if run.resume in (None, "auto", "none") else run.resume)
+
+        # The seed fixes the initial weights too, so equal seeds give equal runs.
+        keras.utils.set_random_seed(run.seed)
+        with strategy.scope():
+            model = build_model()
+            checkpoint = TrainingCheckpoint(model, checkpoint_dir, write_directory=write_dir,
+                                            keep_written=run.keep_worker_checkpoints,
+                                            keep_rolling=run.keep_checkpoints)
+            initial_epoch = (checkpoint.restore(resume, steps_per_epoch, print_fn=print_fn)
+                             if resume is not None else 0)
+            if initialize is not None and resume is None:
+                initialize(model)
+        # Steps of the next epoch the checkpoint had already trained (a signal's stop).
+        done_in_epoch = (checkpoint.step - initial_epoch * steps_per_epoch
+                         if resume is not None else 0)
+        if not 0 <= done_in_epoch < steps_per_epoch:
+            raise CheckpointError(
+                f"Checkpoint {checkpoint.restored_path} holds {checkpoint.step} steps, which does "
+                f"not fit epoch {initial_epoch} at {steps_per_epoch} steps per epoch: resume with the "
+                "batch size and training set it was trained with.")
+        if resume is not None:
+            where = f"epoch {initial_epoch}" + (f", step {done_in_epoch}/{steps_per_epoch}"
+                                                if done_in_epoch else "")
+            print_fn(f"Resumed from {where} ({checkpoint.restored_path}).")
+        if chief:
+            experiment.write_config(run.exp_dir, experiment.with_history(
+                config_record, stored_record, initial_epoch if resume is not None else 0))
+
+        def should_save(epoch):
+            return _every(run.save_interval, epoch) or epoch in (constant_epochs, total_epochs)
+
+        def should_evaluate(epoch):
+            return epoch == 1 or _every(run.disp_interval, epoch) or should_save(epoch)
+
+        verbose = run.verbose
+        if verbose == "auto":  # Keras's bar in a terminal, one line per epoch in a file
+            verbose = 1 if sys.stdout.isatty() else 2
+        evaluator = make_evaluator(model)
+        writer = (tf.summary.create_file_writer(experiment.tensorboard_dir(run.exp_dir))
+                  if chief else None)
+        # Signals stop one process; a multi-worker cluster must stop every worker at
+        # the same step, which TensorFlow's preemption handler agrees (PreemptionStop).
+        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        with contextlib.ExitStack() as stack:
+            stop = stack.enter_context(stop_on_signals(run.handle_signals and not multi_worker))
+            cluster_stop = []
+            if run.handle_signals and multi_worker:
+                cluster_stop.append(stack.enter_context(PreemptionStop(
+                    strategy, lambda: checkpoint.save_rolling(checkpoint.step // steps_per_epoch),
+                    stop)))
+            evaluation_callback = EvaluationCallback(
+                evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
+                deploy_iters=deploy_iters, writer=writer, print_fn=print_fn, chief=chief,
+                training_batches=make_training_batches(model) if make_training_batches else None,
+                stop_request=stop, fresh=resume is None, schedule=(constant_epochs, total_epochs))
+            callbacks = [*extra_callbacks, NaNGuard(), *cluster_stop, StopAtStepBoundary(stop),
+                         evaluation_callback,
+                         CheckpointCallback(checkpoint, should_save, stop_request=stop,
+                                            print_fn=print_fn if chief else (lambda s: None)),
+                         ProgressLine(total_epochs, should_evaluate, evaluation_callback, stop,
+                                      print_fn=print_fn if chief else (lambda s: None))]
+            history = None
+            if initial_epoch >= total_epochs:
+                done = [r for r in experiment.read_metrics(run.exp_dir, print_fn)
+                        if r["epoch"] == initial_epoch]
+                if done:
+                    print_fn(f"The run in {run.exp_dir} is finished (epoch {initial_epoch} of "
+                             f"{total_epochs}); nothing to do.")
+                    evaluation_callback.last_results = dict(done[-1]["metrics"])
+                else:
+                    print_fn(f"Checkpoint epoch {initial_epoch} is already the last of "
+                             f"{total_epochs}; evaluating only.")
+                    evaluation_callback.set_model(model)
+                    evaluation_callback.evaluate(initial_epoch, None)
+            else:
+                # A stopped epoch is finished first, from its first untrained batch.
+                phases = []
+                if done_in_epoch:
+                    phases.append((initial_epoch, initial_epoch + 1, done_in_epoch))
+                start = initial_epoch + (1 if done_in_epoch else 0)
+                if start < total_epochs:
+                    phases.append((start, total_epochs, 0))
+                for first, last, skip in phases:
+                    dataset = make_dataset(first, last)
+                    if skip:
+                        dataset = dataset.skip(skip)
+                    with strategy.scope():
+                        history = model.fit(dataset, epochs=last, initial_epoch=first,
+                                            steps_per_epoch=steps_per_epoch - skip,
+                                            callbacks=callbacks, shuffle=False,
+                                            verbose=verbose if chief else 0)
+                    if stop.requested:
+                        break
+            if writer is not None:
+                writer.close()
+            if stop.requested:
+                step = checkpoint.step
+                saved = [c.saved_path for c in cluster_stop if c.saved_path]
+                path = saved[0] if saved else checkpoint.save_rolling(step // steps_per_epoch)
+                raise TrainingInterrupted(
+                    f"Stopped by {stop.signal_name} at epoch {step // steps_per_epoch + 1}, step "
+                    f"{step % steps_per_epoch}/{steps_per_epoch} of {total_epochs} epochs; saved "
+                    f"{path}. The same command continues the run exactly.", stop.exit_code)
+        return {"model": model, "history": history, "metrics": evaluation_callback.last_results,
+                "epoch": max(initial_epoch, total_epochs)}
+    finally:
+        if lock is not None:
+            lock.release()

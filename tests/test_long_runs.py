@@ -95,7 +95,8 @@ def test_file_output_has_one_line_per_epoch_and_the_eta(reference):
                   if n.endswith(".index")) == ["ckpt-3.index"]
 
 
-@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                         (signal.SIGHUP, 129)])
 def test_signal_mid_epoch_then_the_same_command_gives_the_same_run(tmp_path, reference, signum,
                                                                   code):
     exp_dir, log_path = tmp_path / "run", tmp_path / "log"
@@ -208,12 +209,14 @@ def test_prepare_refuses_files_and_moves_folders_aside(tmp_path):
         prepare(str(a_file / "sub"), {}, "auto", False, lambda: False)
     run = tmp_path / "run"
     run.mkdir()
+    (run / "config.json").write_text("{}")
     (run / "keep.txt").write_text("user data")
     assert prepare(str(run), {}, "auto", True, lambda: True, print_fn=lambda s: None) is None
     assert (tmp_path / "run.old-1" / "keep.txt").read_text() == "user data"
-    (run / "x").write_text("")
+    (run / "metrics.jsonl").write_text("")
     prepare(str(run), {}, "auto", True, lambda: True, print_fn=lambda s: None)
-    assert (tmp_path / "run.old-2" / "x").exists() and (tmp_path / "run.old-1").exists()
+    assert (tmp_path / "run.old-2" / "metrics.jsonl").exists() and (
+        tmp_path / "run.old-1").exists()
 
 
 def test_workers_checking_one_folder_at_once_do_not_fail_each_other(tmp_path):
@@ -349,3 +352,75 @@ def test_a_corrupt_hub_module_is_one_error(tmp_path):
     (module / "saved_model.pb").write_bytes(b"this is not a protocol buffer")
     with pytest.raises(ExportError, match="damaged or not a SavedModel"):
         load_module(str(module))
+
+
+QUICK = ["--max_train_images=1024", "--batch_size=64", "--hidden_units=32", "--save_interval=1"]
+
+
+def _checkpoint_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def test_an_older_checkpoint_branches_only_when_asked(tmp_path):
+    """Epochs 3, then 4, then a continuation from 3 with another learning rate."""
+    exp_dir = tmp_path / "run"
+    assert _run(exp_dir, *QUICK, "--epochs=3").returncode == 0
+    assert _run(exp_dir, *QUICK, "--epochs=4").returncode == 0
+    ckpt4 = exp_dir / "checkpoints" / "ckpt-4.data-00000-of-00001"
+    before, records = _checkpoint_bytes(ckpt4), (exp_dir / "metrics.jsonl").read_text()
+    refused = _run(exp_dir, *QUICK, "--epochs=4", "--resume=3", "--learning_rate=1e-4")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1].startswith(
+        "train_mnist: error: --resume=3 is older than the run's newest epoch (4)")
+    assert _checkpoint_bytes(ckpt4) == before
+    assert (exp_dir / "metrics.jsonl").read_text() == records
+    branched = _run(exp_dir, *QUICK, "--epochs=4", "--resume=3", "--learning_rate=1e-4",
+                    "--branch")
+    assert branched.returncode == 0, branched.stderr[-3000:]
+    kept = exp_dir / "checkpoints" / "abandoned-1" / "ckpt-4.data-00000-of-00001"
+    assert _checkpoint_bytes(kept) == before
+    assert [json.loads(line)["epoch"] for line in
+            (exp_dir / "metrics.abandoned-1.jsonl").read_text().splitlines()] == [4]
+    assert _epochs(exp_dir) == [0, 1, 2, 3, 4]
+    config = json.loads((exp_dir / "config.json").read_text())
+    assert config["optimizer"]["learning_rate"] == 1e-4
+    assert config["history"] == [{"from_epoch": 3, "changed": {
+        "optimizer.learning_rate": [2e-4, 1e-4]}}]
+
+
+def test_a_second_trainer_on_one_folder_stops_at_once(tmp_path):
+    exp_dir, log_path = tmp_path / "run", tmp_path / "log"
+    first = _start(exp_dir, log_path)
+    try:
+        _wait_for(log_path, "Epoch 1/3", first)
+        second = _run(exp_dir)
+        assert second.returncode == 2
+        line = second.stderr.strip().splitlines()[-1]
+        assert line.startswith(f"train_mnist: error: the run in {exp_dir} is being written by "
+                               f"pid {first.pid} on "), line
+    finally:
+        first.terminate()
+        first.wait(timeout=300)
+    assert first.returncode == 143
+
+
+def test_other_data_on_resume_is_refused(tmp_path):
+    exp_dir = tmp_path / "run"
+    assert _run(exp_dir, *QUICK, "--epochs=1").returncode == 0
+    fashion = os.path.join(os.path.dirname(MNIST_DIR), "fashion_mnist")
+    swapped = _run(exp_dir, *QUICK, "--epochs=2", f"--data_dir={fashion}")
+    assert swapped.returncode == 2
+    assert "training data differ from those the run" in swapped.stderr
+    assert _epochs(exp_dir) == [0, 1]
+
+
+def test_a_closed_pipe_does_not_stop_the_run(tmp_path):
+    exp_dir = tmp_path / "run"
+    command = " ".join(_command(exp_dir, *QUICK, "--epochs=2")) + " | head -3"
+    result = subprocess.run(command, shell=True, cwd=REPO_ROOT, env=ENV, capture_output=True,
+                            text=True, timeout=600)
+    assert len(result.stdout.splitlines()) == 3
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert _epochs(exp_dir) == [0, 1, 2]
+    assert os.path.exists(exp_dir / "checkpoints" / "ckpt-2.index")

@@ -97,9 +97,45 @@ def continue_command(program: str) -> str:
     Resume is automatic (--resume=auto), so only --resume=... and --overwrite,
     which would start over, are dropped.
     """
-    fresh = ("--resume", "--overwrite", "--nooverwrite")
+    fresh = ("--resume", "--overwrite", "--nooverwrite", "--branch", "--nobranch")
     args = [a for a in sys.argv[1:] if not a.split("=")[0] in fresh]
     return shlex.join([os.path.basename(sys.executable), "-m", f"trainers.{program}", *args])
+
+
+class PipeSafeStream:
+    """A text stream that survives its reader going away (`| head`, a closed ssh).
+
+    The first `BrokenPipeError` points the file descriptor at /dev/null and
+    later output is dropped, so a training run goes on (and saves) instead of
+    dying at its next print.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _drop(self) -> None:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._drop()
+            return len(text)
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._drop()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
 
 
 def run_main(main, program: str) -> None:
@@ -132,6 +168,7 @@ def run_main(main, program: str) -> None:
             return 2
 
     use_invocation_directory()
+    sys.stdout, sys.stderr = PipeSafeStream(sys.stdout), PipeSafeStream(sys.stderr)
     app.run(lambda argv: sys.exit(guarded(argv)))
 
 

@@ -138,6 +138,11 @@ def define_run_control_flags() -> None:
     flags.DEFINE_boolean("overwrite", False,
                          "Move an existing --exp_dir aside to NAME.old-N (never deleted) and "
                          "start fresh.")
+    flags.DEFINE_boolean("branch", False,
+                         "With --resume=N older than the run's newest epoch: keep the later "
+                         "checkpoints in checkpoints/abandoned-K/ and their records in "
+                         "metrics.abandoned-K.jsonl, and continue from epoch N (refused "
+                         "without it: nothing finished is rewritten).")
     flags.DEFINE_integer("keep_checkpoints", 2,
                          "Rolling checkpoints kept (one is written after every epoch; the "
                          "--save_interval ones are kept for good).")
@@ -149,7 +154,7 @@ def define_run_control_flags() -> None:
 def run_control_from_flags() -> dict:
     """The RunConfig fields of `define_run_control_flags`."""
     verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
-    return dict(resume=FLAGS.resume, overwrite=FLAGS.overwrite,
+    return dict(resume=FLAGS.resume, overwrite=FLAGS.overwrite, branch=FLAGS.branch,
                 keep_checkpoints=FLAGS.keep_checkpoints, verbose=verbose)
 
 

@@ -26,7 +26,9 @@ class RunConfig(ConfigRecord):
     newest checkpoint, permanent or rolling, else start fresh), "latest", an
     epoch, "latest_good" (the newest undamaged checkpoint: a damaged newest one
     is otherwise an error), or "none" (fresh, only into an empty folder); `overwrite` moves an
-    existing folder aside to `exp_dir.old-N` first (`bigan_tf.experiment`).
+    existing folder aside to `exp_dir.old-N` first (`bigan_tf.experiment`). An epoch
+    older than the run's newest is refused unless `branch`, which keeps the later
+    checkpoints and records aside (`checkpoints/abandoned-N/`).
     A rolling checkpoint is written after every epoch; `keep_checkpoints` of
     them are kept. `handle_signals` stops on SIGINT/SIGTERM with a step-exact
     checkpoint (`bigan_tf.interrupts`). `verbose` "auto" is Keras's progress bar
@@ -54,6 +56,7 @@ class RunConfig(ConfigRecord):
     keep_checkpoints: int = 2
     overwrite: bool = False
     handle_signals: bool = True
+    branch: bool = False
 
     def validate(self) -> "RunConfig":
         if self.mixed_precision not in MIXED_PRECISION_POLICIES:

@@ -10,6 +10,7 @@ run would.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
@@ -59,10 +60,21 @@ class ImageData:
         return len(self.train_images)
 
     def record(self) -> Dict[str, Any]:
-        """What config.json says about the data: its `DataConfig` and sizes."""
+        """What config.json says about the data: its `DataConfig`, sizes and fingerprint."""
         return {"config": self.config.to_dict() if self.config else None,
                 "source": self.source, "num_train": int(self.num_train),
-                "num_val": int(len(self.val_images))}
+                "num_val": int(len(self.val_images)), "fingerprint": self.fingerprint()}
+
+    def fingerprint(self) -> str:
+        """A content hash of what was read: the in-memory training images' shape and
+        256 of them evenly spaced, with their labels (cheap, and the same wherever
+        the files lie). A resumed run that reads other data is refused on it."""
+        images = np.asarray(self.train_images)
+        picks = np.linspace(0, len(images) - 1, num=min(256, len(images))).astype(int)
+        digest = hashlib.sha256(repr((images.shape, str(images.dtype))).encode())
+        digest.update(np.ascontiguousarray(images[picks]).tobytes())
+        digest.update(np.asarray(self.train_labels)[picks].astype(np.int64).tobytes())
+        return f"sha256:{digest.hexdigest()[:16]}"
 
     def training_dataset(self, batch_size: int, seed: int, first_epoch: int,
                          last_epoch: int) -> tf.data.Dataset:

@@ -12,6 +12,7 @@ new one is in place.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -26,9 +27,10 @@ from bigan_tf.bigan import BiGAN
 from bigan_tf.checkpoints import TrainedModel
 from bigan_tf.config import NetworkConfig, Objective
 from bigan_tf.evaluation.deploy import deploy_batch_norm_on_images
-from bigan_tf.experiment import read_metrics
+from bigan_tf.experiment import read_metrics, umask_permissions
 from bigan_tf.export.modules import BiGANSavedModel, HubEncoderModule, SSGANSavedModel
 from bigan_tf.hub import METADATA_FILE, ExportError, read_export_metadata, resolve_handle
+from bigan_tf.locks import FolderLock
 from bigan_tf.networks.layers import unsynchronized_batch_norm
 
 FORMAT_VERSION = 1
@@ -39,13 +41,35 @@ DEFAULT_DEPLOY_ITERS = 100
 
 @contextlib.contextmanager
 def atomic_export_dir(output: str, overwrite: bool = False) -> Iterator[str]:
-    """Yields a temporary folder; on success it becomes `output`, on error it is removed."""
+    """Yields a temporary folder; on success it becomes `output`, on error it is removed.
+
+    One exporter writes an `output` at a time (a `FolderLock` beside it); the
+    temporary folders of killed exports of the same `output` are removed first.
+    """
     output = os.path.abspath(output)
     check_export_output(output, overwrite)
     parent = os.path.dirname(output)
     try:
         os.makedirs(parent, exist_ok=True)
+    except OSError as e:
+        raise ExportError(f"Cannot write the export next to {output} ({e.strerror or e}): "
+                          "choose a writable --output.") from None
+    with FolderLock(os.path.join(parent, f".{os.path.basename(output)}.lock"),
+                    f"the export {output}"):
+        check_export_output(output, overwrite)  # another exporter may have finished it
+        with _export_into(output, parent) as tmp:
+            yield tmp
+
+
+@contextlib.contextmanager
+def _export_into(output: str, parent: str) -> Iterator[str]:
+    try:
+        for stale in glob.glob(os.path.join(parent, f".{os.path.basename(output)}.tmp-*")):
+            # Left by an export that was killed: no process writes it any more
+            # (exports of one --output hold its lock).
+            shutil.rmtree(stale, ignore_errors=True)
         tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(output)}.tmp-")
+        umask_permissions(tmp, directory=True)
     except OSError as e:
         raise ExportError(f"Cannot write the export next to {output} ({e.strerror or e}): "
                           "choose a writable --output.") from None
