@@ -16,7 +16,7 @@ import keras
 import tensorflow as tf
 
 from bigan_tf.checkpoints import TrainingCheckpoint
-from bigan_tf.errors import ConfigError, TrainingDivergedError
+from bigan_tf.errors import CheckpointError, ConfigError, TrainingDivergedError
 from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm, measure_losses
 from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics, timed
 from bigan_tf.experiment import (CURVES_FILE, METRICS_FILE, TRAINING_GIF_FILE, append_metrics,
@@ -107,7 +107,8 @@ class EvaluationCallback(keras.callbacks.Callback):
             return
         self._started = True
         samples = samples_dir(self.exp_dir)
-        write_png(os.path.join(samples, "real.png"), self.evaluator.real_grid())
+        self._pictures(lambda: write_png(os.path.join(samples, "real.png"),
+                                         self.evaluator.real_grid()), self.initial_epoch)
         # Drop records past the resumed epoch (all of them for a fresh run), so a
         # restarted run never duplicates them.
         kept = [] if self.fresh else [r for r in read_metrics(self.exp_dir, self.print_fn)
@@ -165,10 +166,13 @@ class EvaluationCallback(keras.callbacks.Callback):
         grids = self.evaluator.sample_grids()
         names = {"samples": f"{epoch}.png", "regen": f"{epoch}.regen.png",
                  "real_regen": f"{epoch}.real_regen.png"}
-        for key, grid in grids.items():
-            write_png(os.path.join(samples, names[key]), grid)
-        if "samples" in grids:  # the fixed-z grids so far, animated
-            write_training_gif(samples, os.path.join(self.exp_dir, TRAINING_GIF_FILE))
+
+        def write_pictures():
+            for key, grid in grids.items():
+                write_png(os.path.join(samples, names[key]), grid)
+            if "samples" in grids:  # the fixed-z grids so far, animated
+                write_training_gif(samples, os.path.join(self.exp_dir, TRAINING_GIF_FILE))
+        self._pictures(write_pictures, epoch)
         if self.writer is not None:
             with self.writer.as_default(step=epoch):
                 for name, value in {**losses, **results}.items():
@@ -181,14 +185,29 @@ class EvaluationCallback(keras.callbacks.Callback):
                   "eval_seconds": round(eval_seconds, 3), "deploy_seconds": round(deploy_seconds, 3)}
         if logs is not None and self._epoch_seconds is not None:
             record["epoch_seconds"] = round(self._epoch_seconds, 3)  # training time of `epoch`
-        note = append_metrics(self.exp_dir, record)
+        try:
+            note = append_metrics(self.exp_dir, record)
+        except OSError as e:
+            raise CheckpointError(
+                f"Could not write the record of epoch {epoch} ({e.strerror or e}): free disk "
+                "space or fix the folder, then run the same command again (it continues from "
+                "the last finished checkpoint).") from None
         if note:
             self.print_fn(note)
         constant, total = self.schedule or (None, None)
-        plot_learning_curves(read_metrics(self.exp_dir), os.path.join(self.exp_dir, CURVES_FILE),
-                             title=f"{os.path.basename(os.path.normpath(self.exp_dir))}: epoch "
-                                   f"{epoch}", constant_epochs=constant, total_epochs=total,
-                             mark_initial=INITIAL_LINES)
+        self._pictures(lambda: plot_learning_curves(
+            read_metrics(self.exp_dir), os.path.join(self.exp_dir, CURVES_FILE),
+            title=f"{os.path.basename(os.path.normpath(self.exp_dir))}: epoch {epoch}",
+            constant_epochs=constant, total_epochs=total, mark_initial=INITIAL_LINES), epoch)
+
+    def _pictures(self, write: Callable[[], object], epoch: int) -> None:
+        """Pictures are a convenience: one that cannot be written (a full disk) is a
+        notice, and training goes on to its checkpoint."""
+        try:
+            write()
+        except OSError as e:
+            self.print_fn(f"Could not write the pictures of epoch {epoch} ({e.strerror or e}); "
+                          "training goes on. Free disk space to get them back.")
 
 
 class CheckpointCallback(keras.callbacks.Callback):

@@ -102,3 +102,20 @@ def test_count_mismatch(tmp_path):
 def test_find_prefers_existing_convention(tmp_path):
     _write_split(tmp_path, "t10k", dotted=True)
     assert find_idx_file(str(tmp_path), "t10k", "images").endswith("t10k-images.idx3-ubyte")
+
+
+def test_an_unreadable_file_is_one_data_error(tmp_path, monkeypatch):
+    import builtins
+    from bigan_tf.data.idx import read_idx
+    path = tmp_path / "train-images-idx3-ubyte"
+    write_idx(path, IMAGES)
+    real_open = builtins.open
+
+    def denied(file, *args, **kwargs):  # root reads any file: deny it here instead
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied")
+        return real_open(file, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", denied)
+    with pytest.raises(DataError, match=r"Cannot read .*train-images-idx3-ubyte \(Permission "
+                                        r"denied\): check its permissions"):
+        read_idx(str(path))

@@ -204,3 +204,36 @@ def test_output_to_a_closed_pipe_is_dropped_not_raised():
                             capture_output=True, text=True, timeout=60)
     assert result.stdout == "line 0\n"
     assert "finished" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_config_records_the_evaluation_sizes_the_data_allow():
+    from bigan_tf import EvaluationConfig, ExperimentConfig
+    from bigan_tf.config import RunConfig
+    from bigan_tf.data.pipeline import ImageData
+    images = np.zeros((1280, 28, 28, 1), np.uint8)
+    labels = np.zeros(1280, np.int32)
+    data = ImageData(images, labels, images[:300], labels[:300], "mnist")
+    resolved = ExperimentConfig(run=RunConfig(exp_dir="x"), evaluation=EvaluationConfig(
+        num_val=10000, num_train_reference=50000)).resolve(data)
+    assert resolved.evaluation.num_train_reference == 1280
+    assert resolved.evaluation.num_val == 300
+
+
+def test_a_full_disk_while_drawing_pictures_is_a_notice(tmp_path, monkeypatch, small_mnist):
+    """The samples, the GIF and the curves fail to write; the run records every epoch."""
+    import errno
+    import bigan_tf.callbacks as callbacks
+    from conftest import train_small_run
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    for name in ("write_png", "write_training_gif", "plot_learning_curves"):
+        monkeypatch.setattr(callbacks, name, full)
+    run = str(tmp_path / "run")
+    train_small_run(small_mnist, run)
+    assert [r["epoch"] for r in experiment.read_metrics(run)] == [0, 1]
+    notes = []
+    stub = type("Stub", (), {"print_fn": staticmethod(notes.append)})()
+    callbacks.EvaluationCallback._pictures(stub, full, 3)
+    assert notes == ["Could not write the pictures of epoch 3 (No space left on device); "
+                     "training goes on. Free disk space to get them back."]

@@ -70,7 +70,9 @@ class ExperimentConfig(ConfigRecord):
 
         The network takes the data's image shape (a generalized encoder's
         input size is fixed, so there a mismatch is an error) and, when
-        conditional with `num_classes=0`, its class count; `data` becomes the
+        conditional with `num_classes=0`, its class count; the evaluation's
+        `num_val` and `num_train_reference` shrink to the images there are (so
+        config.json says what the evaluation used); `data` becomes the
         data's own `DataConfig` when it has one. Raises `ConfigError` naming
         the conflict.
         """
@@ -87,7 +89,14 @@ class ExperimentConfig(ConfigRecord):
                 raise ConfigError(f"The data has {data.num_classes} classes but the conditional "
                                   f"network was configured for {network.num_classes}.")
         data_config = getattr(data, "config", None) or self.data
-        return dataclasses.replace(self, network=network, data=data_config).validate()
+        # The evaluation reads at most what the data hold: record what it uses.
+        evaluation = dataclasses.replace(
+            self.evaluation,
+            num_val=min(self.evaluation.num_val, max(1, len(data.val_images))),
+            num_train_reference=min(self.evaluation.num_train_reference,
+                                    max(1, len(data.train_images))))
+        return dataclasses.replace(self, network=network, data=data_config,
+                                   evaluation=evaluation).validate()
 
     def record(self, data_record: Dict[str, Any], num_replicas: int) -> Dict[str, Any]:
         """config.json: every section, the data's record (its `DataConfig` and sizes,

@@ -26,8 +26,12 @@ def _read_bytes(path: str) -> bytes:
         raise DataError(f"File not found: {path}")
     if os.path.isdir(path):
         raise DataError(f"Expected a file but found a folder: {path}")
-    with open(path, "rb") as f:
-        raw = f.read()
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:  # unreadable: permissions, an I/O error
+        raise DataError(f"Cannot read {path} ({e.strerror or e}): check its permissions, or "
+                        "copy the data somewhere readable and give that --data_dir.") from None
     if raw[:2] == _GZIP_MAGIC:
         try:
             return gzip.decompress(raw)
