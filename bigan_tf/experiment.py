@@ -7,7 +7,9 @@ every tool; nothing else spells these names:
     EXP_DIR/metrics.jsonl        one record per evaluation (METRICS_FILE)
     EXP_DIR/curves.png           the learning curves, redrawn at each evaluation
     EXP_DIR/training.gif         the fixed-z sample grids of every evaluation, animated
-    EXP_DIR/checkpoints/         permanent ckpt-N, rolling/ckpt-STEP (bigan_tf.checkpoints)
+    EXP_DIR/checkpoints/         permanent ckpt-N, rolling/ckpt-STEP (bigan_tf.checkpoints),
+                                 and a copy of config.json
+    EXP_DIR/.lock                held by the trainer writing the run (bigan_tf.locks)
     EXP_DIR/samples/             sample grids
     EXP_DIR/tensorboard/         TensorBoard summaries
     EXP_DIR/results.json         a transfer run's final figures
@@ -96,8 +98,11 @@ def atomic_write_text(path: str, text: str) -> None:
 
 
 def write_config(exp_dir: str, record: Dict) -> None:
-    atomic_write_text(os.path.join(exp_dir, CONFIG_FILE),
-                      json.dumps(record, indent=2, default=str) + "\n")
+    """config.json, and its copy in checkpoints/ that travels with the checkpoints (a
+    run whose config.json is lost still knows its settings)."""
+    text = json.dumps(record, indent=2, default=str) + "\n"
+    atomic_write_text(os.path.join(exp_dir, CONFIG_FILE), text)
+    atomic_write_text(os.path.join(checkpoint_dir(exp_dir), CONFIG_FILE), text)
 
 
 def read_metrics(exp_dir: str, on_torn: Optional[Callable[[str], None]] = None) -> List[Dict]:
@@ -330,6 +335,9 @@ def prepare(exp_dir: str, config_record: Dict, resume: Union[None, int, str],
                 "to move the old folder aside.")
         return None
     stored = read_config(exp_dir)
+    if stored is None and os.path.exists(os.path.join(checkpoint_dir(exp_dir), CONFIG_FILE)):
+        stored = read_config(checkpoint_dir(exp_dir))
+        print_fn(f"{exp_dir} has no {CONFIG_FILE}: read the copy kept with its checkpoints.")
     changed = differing_keys(stored, config_record) if stored is not None else []
     if "data.fingerprint" in changed:
         raise ConfigError(

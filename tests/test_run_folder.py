@@ -108,6 +108,18 @@ def test_a_folder_of_other_files_is_refused_even_with_overwrite(tmp_path):
     assert (folder / "holiday.jpg").exists()
 
 
+def test_a_lost_config_is_read_from_the_copy_beside_the_checkpoints(tmp_path):
+    run = tmp_path / "run"
+    record = {"optimizer": {"learning_rate": 2e-4}}
+    experiment.write_config(str(run), record)
+    os.remove(run / "config.json")
+    notes = []
+    assert _prepare(run, record, checkpoints=[1], notes=notes) == "latest"
+    assert "read the copy kept with its checkpoints" in notes[0]
+    with pytest.raises(ConfigError, match="optimizer.learning_rate differ"):
+        _prepare(run, {"optimizer": {"learning_rate": 1e-3}}, checkpoints=[1])
+
+
 def test_checkpoints_without_a_config_resume_only_when_asked(tmp_path):
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
