@@ -65,3 +65,15 @@ def test_prepare_offline_names_what_is_missing(tmp_path):
         prepare_offline("mnist", str(empty), str(tmp_path / "tfds"))
     with pytest.raises(DataError, match="is not a folder"):
         prepare_offline("mnist", str(tmp_path / "nowhere"), str(tmp_path / "tfds"))
+
+
+def test_a_truncated_shard_is_one_data_error(tfds_dir, tmp_path):
+    import glob
+    import shutil
+    damaged = str(tmp_path / "damaged")
+    shutil.copytree(tfds_dir, damaged)
+    shard = sorted(glob.glob(os.path.join(damaged, "mnist", "*", "mnist-test.tfrecord*")))[0]
+    with open(shard, "r+b") as f:
+        f.truncate(os.path.getsize(shard) // 2)
+    with pytest.raises(DataError, match="cannot be read .*a shard is missing or damaged"):
+        load_image_data("tfds:mnist", damaged, use_test_set=True)

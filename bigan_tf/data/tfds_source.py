@@ -118,10 +118,16 @@ def load_tfds_split(name: str, split: str, data_dir: Optional[str] = None
                     ) -> Tuple[np.ndarray, np.ndarray]:
     """(images uint8 [N, H, W, C], labels int32 [N]) of one TFDS split, in memory."""
     images, labels = [], []
-    for image_batch, label_batch in tfds_pairs(name, split, data_dir).batch(
-            10000).as_numpy_iterator():
-        images.append(image_batch)
-        labels.append(label_batch)
+    try:
+        for image_batch, label_batch in tfds_pairs(name, split, data_dir).batch(
+                10000).as_numpy_iterator():
+            images.append(image_batch)
+            labels.append(label_batch)
+    except (tf.errors.OpError, OSError) as e:  # a truncated or missing shard
+        reason = (str(getattr(e, "message", e)).strip().splitlines() or [""])[0][:200]
+        raise DataError(f"TFDS dataset {name!r} split {split!r} in {data_dir} cannot be read "
+                        f"({reason}): a shard is missing or damaged; prepare it again "
+                        "(python -m trainers.prepare_tfds).") from None
     if not images:
         raise DataError(f"TFDS dataset {name!r} split {split!r} is empty.")
     images = np.concatenate(images)
