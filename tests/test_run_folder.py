@@ -249,3 +249,26 @@ def test_a_full_disk_while_drawing_pictures_is_a_notice(tmp_path, monkeypatch, s
     callbacks.EvaluationCallback._pictures(stub, full, 3)
     assert notes == ["Could not write the pictures of epoch 3 (No space left on device); "
                      "training goes on. Free disk space to get them back."]
+
+
+def test_an_export_holds_a_lock_and_clears_killed_exports(tmp_path):
+    from bigan_tf.export.exporters import atomic_export_dir
+    output = tmp_path / "module"
+    killed = tmp_path / ".module.tmp-abc123"
+    killed.mkdir()
+    (killed / "saved_model.pb").write_text("half")
+    previous = os.umask(0o022)
+    try:
+        with atomic_export_dir(str(output)) as tmp:
+            assert not killed.exists()
+            assert (tmp_path / ".module.lock").exists()
+            with pytest.raises(ConfigError, match=f"the export {output} is being written by "
+                                                  f"pid {os.getpid()}"):
+                with atomic_export_dir(str(tmp_path / "module"), overwrite=True):
+                    pass
+            (open(os.path.join(tmp, "a.txt"), "w")).write("done")
+    finally:
+        os.umask(previous)
+    assert (output / "a.txt").read_text() == "done"
+    assert stat.S_IMODE(os.stat(output).st_mode) == 0o755
+    assert not (tmp_path / ".module.lock").exists()
