@@ -23,9 +23,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Callable, Dict, List
 
-import numpy as np
 from absl import flags
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -42,7 +42,7 @@ def write_projector(log_dir: str, vectors, labels: Sequence, images=None,
         raise DataError(f"Need vectors [N, d] and N labels, got {vectors.shape} and "
                         f"{len(labels)} labels.")
     os.makedirs(log_dir, exist_ok=True)
-    names = [str(label_names[int(l)]) if label_names is not None else str(l) for l in labels]
+    names = [str(label_names[int(y)]) if label_names is not None else str(y) for y in labels]
     with open(os.path.join(log_dir, "metadata.tsv"), "w") as f:
         f.write("index\tlabel\n")
         f.writelines(f"{i}\t{name}\n" for i, name in enumerate(names))

@@ -141,7 +141,7 @@ class EncoderLayer(keras.layers.Layer):
         layers = meta["layers"]
         if self.frozen_layers > len(layers):
             raise ExportError(f"frozen_layers={self.frozen_layers} but the encoder has "
-                              f"{len(layers)} layers ({[l['name'] for l in layers]}).")
+                              f"{len(layers)} layers ({[layer['name'] for layer in layers]}).")
         variables = list(self._module.variables)
         return {id(variables[i]) for layer in layers[:self.frozen_layers]
                 for i in layer["variables"]}

@@ -35,7 +35,7 @@ def test_latent_regression_loss_by_hand():
     z = tf.constant([[0.5, -1.0]])
     logits = tf.constant([[0.3, -2.0]])
     t = [(0.5 + 1) / 2, 0.0]
-    bce = [-(ti * math.log(sig(l)) + (1 - ti) * math.log(1 - sig(l))) for ti, l in zip(t, [0.3, -2.0])]
+    bce = [-(ti * math.log(sig(v)) + (1 - ti) * math.log(1 - sig(v))) for ti, v in zip(t, [0.3, -2.0])]
     np.testing.assert_allclose(L.latent_regression_loss(z, logits), [np.mean(bce)], rtol=1e-6)
 
 

@@ -39,11 +39,11 @@ def test_parameter_shapes_no_biases_parameter_free_bn(nets):
     assert shapes(nets.joint_discriminator) == sorted(
         [(784, 1024), (1024, 1024), (50, 1024), (1024, 1)])
     for model in nets[:3]:
-        bns = [l for l in model._flatten_layers() if isinstance(l, BatchNorm)]
+        bns = [x for x in model._flatten_layers() if isinstance(x, BatchNorm)]
         assert all(not bn.center and not bn.scale and bn.epsilon == 1e-8 and bn.synchronized
                    for bn in bns)
     # BN on E's second layer only; on both of G's; on D's second only.
-    assert [len([l for l in m._flatten_layers() if isinstance(l, BatchNorm)]) for m in nets[:3]] \
+    assert [len([x for x in m._flatten_layers() if isinstance(x, BatchNorm)]) for m in nets[:3]] \
         == [1, 2, 1]
 
 

@@ -54,7 +54,7 @@ def test_a_stale_lock_is_taken_over_with_a_notice_and_released(tmp_path):
 def test_a_lock_held_on_another_host_names_its_file(tmp_path):
     lock_file = tmp_path / ".lock"
     _write_lock(lock_file, 1, host="elsewhere")
-    with pytest.raises(ConfigError, match=rf"pid 1 on elsewhere.*remove that file"):
+    with pytest.raises(ConfigError, match=r"pid 1 on elsewhere.*remove that file"):
         FolderLock(str(lock_file), "the run in X").acquire()
 
 

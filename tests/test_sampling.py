@@ -185,7 +185,7 @@ def test_projector_files_are_what_tensorboard_reads(sources, small_mnist, tmp_pa
     reader = tf.train.load_checkpoint(str(tmp_path))
     np.testing.assert_allclose(reader.get_tensor(EMBEDDING_TENSOR), vectors)
     lines = (tmp_path / embedding.metadata_path).read_text().splitlines()
-    assert lines[0] == "index\tlabel" and lines[1:] == [f"{i}\t{l}" for i, l in enumerate(labels)]
+    assert lines[0] == "index\tlabel" and lines[1:] == [f"{i}\t{y}" for i, y in enumerate(labels)]
     assert Image.open(tmp_path / embedding.sprite.image_path).size == (8 * 28, 8 * 28)
     assert list(embedding.sprite.single_image_dim) == [28, 28]
     assert len((tmp_path / "vectors.tsv").read_text().splitlines()) == 50

@@ -126,9 +126,10 @@ def test_trainer_end_to_end_on_real_mnist(mnist_dir, tmp_path):
                         "--cpu_replicas=2", "--strategy=mirrored")
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
-    assert any(l.startswith("  0) JD: ") for l in lines)
-    assert any(l.startswith("  2) JD: ") for l in lines)
-    assert any(l.startswith("NND/100: ") and "NNC_e-: " in l and "EGg_b: " in l for l in lines)
+    assert any(line.startswith("  0) JD: ") for line in lines)
+    assert any(line.startswith("  2) JD: ") for line in lines)
+    assert any(line.startswith("NND/100: ") and "NNC_e-: " in line and "EGg_b: " in line
+               for line in lines)
     for name in ["real.png"] + [f"{e}{s}.png" for e in (0, 1, 2) for s in ("", ".regen", ".real_regen")]:
         assert (exp / "samples" / name).stat().st_size > 100, name
     png = tf.io.decode_png((exp / "samples" / "2.png").read_bytes())

@@ -98,7 +98,7 @@ def continue_command(program: str) -> str:
     which would start over, are dropped.
     """
     fresh = ("--resume", "--overwrite", "--nooverwrite", "--branch", "--nobranch")
-    args = [a for a in sys.argv[1:] if not a.split("=")[0] in fresh]
+    args = [a for a in sys.argv[1:] if a.split("=")[0] not in fresh]
     return shlex.join([os.path.basename(sys.executable), "-m", f"trainers.{program}", *args])
 
 
