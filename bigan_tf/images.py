@@ -29,9 +29,36 @@ def make_grid(images, rows: int, image_shape=None) -> np.ndarray:
     return pixels.reshape(rows, cols, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
 
 
+def png_bytes(grid: np.ndarray) -> bytes:
+    """A uint8 [H, W, C] image as PNG bytes."""
+    return tf.io.encode_png(tf.convert_to_tensor(grid, tf.uint8)).numpy()
+
+
 def write_png(path: str, grid: np.ndarray) -> None:
     """Writes a uint8 [H, W, C] image atomically."""
-    atomic_write_bytes(path, tf.io.encode_png(tf.convert_to_tensor(grid, tf.uint8)).numpy())
+    atomic_write_bytes(path, png_bytes(grid))
+
+
+def upscaled(grid: np.ndarray, min_height: int = 256) -> np.ndarray:
+    """`grid` enlarged by a whole factor (nearest neighbour) to at least `min_height` rows,
+    so 28-px digits are readable on a screen; unchanged when already that tall."""
+    factor = max(1, -(-min_height // max(1, grid.shape[0])))
+    return np.repeat(np.repeat(grid, factor, axis=0), factor, axis=1)
+
+
+def captioned(grid: np.ndarray, lines) -> np.ndarray:
+    """`grid` (uint8 [H, W, C]) under a white band holding `lines` of black text."""
+    from PIL import ImageDraw
+    lines = [str(line) for line in lines]
+    band = 14 * len(lines) + 6
+    width = max(grid.shape[1], 7 * max((len(line) for line in lines), default=0) + 8)
+    canvas = Image.new("RGB", (width, grid.shape[0] + band), "white")
+    picture = grid[..., 0] if grid.shape[-1] == 1 else grid
+    canvas.paste(Image.fromarray(picture).convert("RGB"), (0, band))
+    draw = ImageDraw.Draw(canvas)
+    for i, line in enumerate(lines):
+        draw.text((4, 3 + 14 * i), line, fill="black")
+    return np.asarray(canvas)
 
 
 
@@ -60,8 +87,8 @@ def write_training_gif(samples_folder: str, path: str, max_frames: int = 200,
     return len(frames)
 
 
-def write_gif(path: str, frames, duration_ms: int = 100) -> None:
-    """An animated GIF (looping) of uint8 frames [T, H, W, C]; written atomically."""
+def gif_bytes(frames, duration_ms: int = 100) -> bytes:
+    """An animated GIF (looping) of uint8 frames [T, H, W, C], as bytes."""
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.dtype != np.uint8 or len(frames) < 1:
         raise ValueError(f"frames must be uint8 [T, H, W, C], got {frames.dtype} {frames.shape}")
@@ -69,4 +96,9 @@ def write_gif(path: str, frames, duration_ms: int = 100) -> None:
     buffer = io.BytesIO()
     images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
                    duration=duration_ms, loop=0)
-    atomic_write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def write_gif(path: str, frames, duration_ms: int = 100) -> None:
+    """An animated GIF (looping) of uint8 frames [T, H, W, C]; written atomically."""
+    atomic_write_bytes(path, gif_bytes(frames, duration_ms))

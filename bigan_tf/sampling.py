@@ -202,6 +202,8 @@ class LatentModel:
         self.source = source
         self.num_classes = int(num_classes)
         self.epoch: Optional[int] = None  # a training run's checkpoint epoch (None: export)
+        # E's penultimate ("e-") features of images, when the model has an encoder.
+        self.features_fn = None
 
     @property
     def is_conditional(self) -> bool:
@@ -227,6 +229,9 @@ class LatentModel:
             loaded = cls(generate, encode, trained.network.latent_dim, shape, path,
                          model.num_classes, trained.network.encoder_image_shape)
             loaded.epoch = trained.epoch
+            if model.encoder is not None:
+                loaded.features_fn = tf.function(
+                    lambda x: model.encoder(x, training=False)["features"])
             return loaded
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
             signatures = tf.saved_model.load(path).signatures
@@ -238,17 +243,21 @@ class LatentModel:
             image_spec = generate_sig.structured_outputs["images"]
             num_classes = inputs["labels"].shape[-1] if "labels" in inputs else 0
             encode, encoder_shape = None, None
+            features = None
             if "reconstruct" in signatures:
                 encode_sig = signatures["encode"]
                 encode = lambda x: encode_sig(images=x)["latent"]  # noqa: E731
+                features = lambda x: encode_sig(images=x)["features"]  # noqa: E731
                 encoder_shape = encode_sig.structured_input_signature[1]["images"].shape[1:]
 
             def generate(z, labels=None):
                 if labels is None:
                     return generate_sig(z=z)["images"]
                 return generate_sig(z=z, labels=labels)["images"]
-            return cls(generate, encode, inputs["z"].shape[-1], image_spec.shape[1:], path,
-                       num_classes, encoder_shape)
+            loaded = cls(generate, encode, inputs["z"].shape[-1], image_spec.shape[1:], path,
+                         num_classes, encoder_shape)
+            loaded.features_fn = features
+            return loaded
         raise DataError(f"{path} is neither a training run (config.json) nor a SavedModel "
                         "export (saved_model.pb).")
 
@@ -289,6 +298,15 @@ class LatentModel:
                               f"got {images.shape[1:]}: resize the images to the model's input.")
         images = images.reshape((-1,) + self.encoder_image_shape)
         return np.concatenate([np.asarray(self._encode(tf.constant(images[i:i + batch_size])))
+                               for i in range(0, len(images), batch_size)])
+
+
+    def features(self, images, batch_size: int = 500) -> np.ndarray:
+        """E's penultimate ("e-") features of images in [0, 1], float32 [N, F]."""
+        if self.features_fn is None:
+            raise ConfigError(f"{self.source} has no encoder (a plain GAN): no features.")
+        images = np.asarray(images, np.float32).reshape((-1,) + self.encoder_image_shape)
+        return np.concatenate([np.asarray(self.features_fn(tf.constant(images[i:i + batch_size])))
                                for i in range(0, len(images), batch_size)])
 
 

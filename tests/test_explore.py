@@ -1,0 +1,162 @@
+"""The explorer's panels through its HTTP API (Flask's test client), on a tiny trained run."""
+
+import io
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import train_small_run
+
+pytest.importorskip("flask")
+
+
+@pytest.fixture(scope="module")
+def run_dir(small_mnist, tmp_path_factory):
+    run = str(tmp_path_factory.mktemp("explore") / "run")
+    train_small_run(small_mnist, run)
+    return run
+
+
+@pytest.fixture(scope="module")
+def explorer(run_dir, mnist_dir):
+    from trainers.explore import load_explorer
+    return load_explorer(run_dir, dataset="mnist", data_dir=mnist_dir, num_reference=300,
+                         print_fn=lambda s: None)
+
+
+@pytest.fixture
+def client(explorer):
+    from trainers.explore import create_app
+    return create_app(explorer).test_client()
+
+
+def _image(b64):
+    import base64
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))))
+
+
+def _png_upload(array, name="x.png", fmt="PNG"):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format=fmt)
+    return {"image": (io.BytesIO(buffer.getvalue()), name)}
+
+
+def test_page_and_info(client, run_dir):
+    page = client.get("/")
+    assert page.status_code == 200 and b"bigan_tf explorer" in page.data
+    info = client.get("/api/info").get_json()
+    assert info["model"] == run_dir and info["epoch"] == 1 and info["latent_dim"] == 8
+    assert info["panels"]["samples"] is None and info["panels"]["encode"] is None
+    assert "not class-conditional" in info["panels"]["class_sweep"]
+    assert "attribute vectors" in info["panels"]["attributes"]
+    assert info["dataset"] == "mnist" and info["num_images"] > 0
+
+
+def test_samples_are_a_labelled_picture_of_their_seed(client, run_dir):
+    first = client.get("/api/samples?seed=3").get_json()["picture"]
+    assert first["caption"][0] == "samples G(z): seed 3, 4×8"
+    assert first["caption"][1] == f"model {run_dir}, epoch 1"
+    assert "--seed=3" in first["command"] and "--task=random" in first["command"]
+    image = _image(first["png"])
+    assert image.shape[0] > 4 * 28 and image.shape[1] >= 8 * 28  # upscaled, with a caption
+    again = client.get("/api/samples?seed=3").get_json()["picture"]
+    assert again["png"] == first["png"]
+    assert client.get("/api/samples?seed=4").get_json()["picture"]["png"] != first["png"]
+
+
+def test_sweeps_come_with_gif_and_frames(client):
+    body = client.get("/api/style_sweep?seed=1").get_json()
+    assert body["picture"]["gif"] and len(body["frames"]) == 8
+    assert _image(body["frames"][0]).shape[0] > 4 * 28  # four rows, upscaled, captioned
+    refused = client.get("/api/class_sweep")
+    assert refused.status_code == 400
+    assert "not class-conditional" in refused.get_json()["error"]
+
+
+def test_encode_a_dataset_image_shows_reconstruction_and_both_neighbour_sets(client):
+    pictures = client.post("/api/encode", data={"index": "5"}).get_json()["pictures"]
+    titles = [p["title"] for p in pictures]
+    assert titles == ["x and its reconstruction G(E(x))", "8 nearest training images in "
+                      "E's features", "8 nearest training images in raw pixels"]
+    assert "held-out image 5" in pictures[0]["caption"][0]
+    indices = pictures[1]["caption"][0].split("training indices ")[1].split(", ")
+    assert len(indices) == 8 and all(0 <= int(i) < 300 for i in indices)
+
+
+def test_uploads_fitted_with_a_notice_or_refused_with_a_message(client):
+    grey = (np.random.RandomState(0).rand(28, 28) * 255).astype(np.uint8)
+    fitted = client.post("/api/encode", data=_png_upload(grey),
+                         content_type="multipart/form-data")
+    assert fitted.status_code == 200
+    assert fitted.get_json()["pictures"][0]["notice"] is None
+    colour = (np.random.RandomState(1).rand(40, 64, 3) * 255).astype(np.uint8)
+    converted = client.post("/api/encode", data=_png_upload(colour, "c.jpg", "JPEG"),
+                            content_type="multipart/form-data").get_json()["pictures"][0]
+    assert converted["notice"] == ("The image was centre-cropped to a square, resized from "
+                                   "40×40 to 28×28, converted to grey to fit the model.")
+    text = client.post("/api/encode", data={"image": (io.BytesIO(b"hello"), "notes.txt")},
+                       content_type="multipart/form-data")
+    assert text.status_code == 400 and "not an image" in text.get_json()["error"]
+    huge = client.post("/api/encode", data={"image": (io.BytesIO(b"0" * (50 * 2 ** 20)),
+                                                      "big.png")},
+                       content_type="multipart/form-data")
+    assert huge.status_code == 413 and "larger than" in huge.get_json()["error"]
+    # The next good request still works.
+    assert client.post("/api/encode", data={"index": "0"}).status_code == 200
+
+
+def test_interpolation_strip_shows_its_two_end_images(client, explorer):
+    body = client.get("/api/interpolate?a=2&b=7").get_json()
+    assert "held-out images 2 and 7" in body["picture"]["caption"][0]
+    assert "--indices=2:7" in body["picture"]["command"]
+    assert len(body["frames"]) == 10  # the two real images and 8 decoded points
+    first = _image(body["frames"][0])
+    assert first.ndim == 3
+    seeds = client.get("/api/interpolate?seed_a=1&seed_b=2").get_json()
+    assert "seeds 1 and 2" in seeds["picture"]["caption"][0] and len(seeds["frames"]) == 8
+
+
+def test_analogy_from_indices_or_random(client):
+    body = client.get("/api/analogy?indices=1,2,3").get_json()["picture"]
+    assert "held-out images 1,2,3" in body["caption"][0] and "--indices=1,2,3" in body["command"]
+    assert client.get("/api/analogy?seed=9").status_code == 200
+    bad = client.get("/api/analogy?indices=1,2")
+    assert bad.status_code == 400 and "three image indices" in bad.get_json()["error"]
+
+
+@pytest.mark.parametrize("url,message", [
+    ("/api/samples?seed=-1", "seed must be in"), ("/api/samples?seed=abc", "whole number"),
+    ("/api/samples?seed=99999999999", "seed must be in"),
+    ("/api/interpolate?a=0&b=999999", "outside"), ("/api/dataset/x", "whole number")])
+def test_bad_values_are_messages(client, url, message):
+    response = client.get(url)
+    assert response.status_code == 400 and message in response.get_json()["error"]
+
+
+def test_many_requests_at_once_are_answered_busy_and_the_server_stays_up(explorer):
+    from trainers.explore import create_app
+    release, entered = threading.Event(), threading.Event()
+    original = explorer.samples
+
+    def slow_samples(seed):
+        entered.set()
+        release.wait(30)
+        return original(seed)
+    explorer.samples = slow_samples
+    try:
+        app = create_app(explorer, max_waiting=0)
+        results = []
+        worker = threading.Thread(target=lambda: results.append(
+            app.test_client().get("/api/samples?seed=1").status_code))
+        worker.start()
+        assert entered.wait(30)
+        busy = app.test_client().get("/api/samples?seed=2")
+        assert busy.status_code == 503 and "busy" in busy.get_json()["error"]
+        release.set()
+        worker.join(60)
+        assert results == [200]
+        assert app.test_client().get("/api/samples?seed=2").status_code == 200
+    finally:
+        explorer.samples = original
