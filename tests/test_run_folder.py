@@ -272,3 +272,20 @@ def test_an_export_holds_a_lock_and_clears_killed_exports(tmp_path):
     assert (output / "a.txt").read_text() == "done"
     assert stat.S_IMODE(os.stat(output).st_mode) == 0o755
     assert not (tmp_path / ".module.lock").exists()
+
+
+def test_programs_start_without_tensorflows_log_lines(tmp_path):
+    """A program's stderr is its own line; --tf_log brings TensorFlow's back."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [sys.executable, "-m", "trainers.sample", f"--model={tmp_path / 'none'}",
+               f"--output={tmp_path / 'x.png'}"]
+    quiet = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert quiet.returncode == 2
+    assert quiet.stderr.strip().splitlines() == [
+        f"sample: error: {tmp_path / 'none'} is neither a training run (config.json) nor a "
+        "SavedModel export (saved_model.pb)."]
+    loud = subprocess.run(command + ["--tf_log"], cwd=repo, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert len(loud.stderr.strip().splitlines()) > 1

@@ -138,6 +138,27 @@ class PipeSafeStream:
         return getattr(self._stream, name)
 
 
+def quiet_tensorflow_import() -> None:
+    """Imports TensorFlow without its C++ start-up lines (oneDNN, CUDA-driver, cuInit notices).
+
+    TF_CPP_MIN_LOG_LEVEL=3 hides what TensorFlow logs once its logging is set up; the
+    lines it writes while loading (before absl::InitializeLog) ignore that setting, so
+    the import runs with file descriptor 2 pointed at /dev/null. A failing import
+    still raises its Python exception after stderr is back. `--tf_log` skips all this.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def run_main(main, program: str) -> None:
     """The entry point of every program: `bazel run`-aware, exit code from `main`.
 
@@ -145,13 +166,15 @@ def run_main(main, program: str) -> None:
     message names the problem and the fix) becomes `program: error: ...` on
     stderr and exit status 2, without a traceback.
     """
-    from absl import app
+    from absl import app, flags
 
     def guarded(argv):
         from absl import logging
         if not any(a.startswith(("--verbosity", "-v=", "--v=")) for a in argv):
             # TensorFlow's INFO lines (one per checkpoint save, ...) only with --verbosity=0.
             logging.set_verbosity(logging.WARNING)
+        if not flags.FLAGS.tf_log:
+            quiet_tensorflow_import()
         try:
             return main(argv)
         except Exception as e:
@@ -168,6 +191,9 @@ def run_main(main, program: str) -> None:
             return 2
 
     use_invocation_directory()
+    if "tf_log" not in flags.FLAGS:
+        flags.DEFINE_boolean("tf_log", False, "Show TensorFlow's C++ log lines (start-up "
+                             "notices, cuInit, oneDNN), hidden by default.")
     sys.stdout, sys.stderr = PipeSafeStream(sys.stdout), PipeSafeStream(sys.stderr)
     app.run(lambda argv: sys.exit(guarded(argv)))
 
