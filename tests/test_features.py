@@ -312,3 +312,18 @@ def test_old_records_read_with_the_original_defaults():
         record.pop(name)
     assert NetworkConfig.from_dict(record).joint_discriminator == "injected"
     assert objective_from_preset("bigan").adversarial_loss == "bce"
+
+
+def test_new_networks_survive_a_keras_native_save(tmp_path):
+    model = _model("resnet", 32, 3, stochastic_encoder=True,
+                   spectral_norm="discriminator,generator")
+    x = tf.random.uniform([2, 32, 32, 3], seed=1)
+    z = tf.random.uniform([2, 8], -1, 1, seed=2)
+    model.save(str(tmp_path / "m.keras"))
+    loaded = keras.saving.load_model(str(tmp_path / "m.keras"))
+    np.testing.assert_allclose(loaded.encoder(x)["log_variance"], model.encoder(x)["log_variance"],
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loaded.generate(z), model.generate(z), rtol=1e-5, atol=1e-6)
+    for key in ("logits", "x_logits", "z_logits"):
+        np.testing.assert_allclose(loaded.joint_discriminator(x, z)[key],
+                                   model.joint_discriminator(x, z)[key], rtol=1e-5, atol=1e-6)

@@ -6,7 +6,7 @@ import dataclasses
 import math
 from typing import Optional, Tuple
 
-from bigan_tf.config.record import ConfigRecord
+from bigan_tf.config.record import ConfigRecord, check_choice, check_subset
 from bigan_tf.errors import ConfigError
 
 # Families of fully connected networks: they take and make images [B, H, W, C]
@@ -76,13 +76,9 @@ class NetworkConfig(ConfigRecord):
         return tuple(n.strip() for n in self.spectral_norm.split(",") if n.strip())
 
     def validate(self) -> "NetworkConfig":
-        if self.joint_discriminator not in JOINT_DISCRIMINATORS:
-            raise ConfigError(f"joint_discriminator must be one of {JOINT_DISCRIMINATORS}, "
-                              f"got {self.joint_discriminator!r}.")
-        unknown = [n for n in self.spectral_norm_networks if n not in SPECTRAL_NORM_NETWORKS]
-        if unknown:
-            raise ConfigError(f"spectral_norm names unknown networks {unknown}: use a comma-"
-                              f"separated subset of {SPECTRAL_NORM_NETWORKS}, or '' for none.")
+        check_choice("joint_discriminator", self.joint_discriminator, JOINT_DISCRIMINATORS)
+        check_subset("spectral_norm", self.spectral_norm_networks, SPECTRAL_NORM_NETWORKS,
+                     "networks")
         if self.family == "resnet" and self.joint_discriminator != "scores":
             raise ConfigError("The resnet family's joint discriminator is the F/H/J one: set "
                               "joint_discriminator='scores'.")

@@ -6,7 +6,7 @@ import dataclasses
 import math
 from typing import Dict, Tuple
 
-from bigan_tf.config.record import ConfigRecord
+from bigan_tf.config.record import ConfigRecord, check_choice, check_subset
 from bigan_tf.errors import ConfigError
 
 # Per-pixel reconstruction losses of `Objective.reconstruct_norm`.
@@ -78,13 +78,8 @@ class Objective(ConfigRecord):
         if self.reconstruct_norm not in RECONSTRUCTION_NORMS:
             raise ConfigError(f"--reconstruct_norm must be one of {RECONSTRUCTION_NORMS}, got "
                               f"{self.reconstruct_norm!r}.")
-        if self.adversarial_loss not in ADVERSARIAL_LOSS_NAMES:
-            raise ConfigError(f"adversarial_loss must be one of {ADVERSARIAL_LOSS_NAMES}, got "
-                              f"{self.adversarial_loss!r}.")
-        unknown = [a for a in self.augmentations if a not in AUGMENTATIONS]
-        if unknown:
-            raise ConfigError(f"augment lists unknown augmentations {unknown}: use a comma-"
-                              f"separated subset of {AUGMENTATIONS}, or '' for none.")
+        check_choice("adversarial_loss", self.adversarial_loss, ADVERSARIAL_LOSS_NAMES)
+        check_subset("augment", self.augmentations, AUGMENTATIONS, "augmentations")
         if self.augment and not self.has_adversary:
             raise ConfigError("augment changes what a discriminator sees; this objective "
                               "trains none.")

@@ -36,3 +36,17 @@ class ConfigRecord:
             raise ConfigError(f"Unknown {cls.__name__} settings {unknown}: the record was "
                               "written by another version of bigan_tf.")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in record.items()})
+
+
+def check_choice(name: str, value, choices) -> None:
+    """A `ConfigError` naming `name` and its valid values unless `value` is one of them."""
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {tuple(choices)}, got {value!r}.")
+
+
+def check_subset(name: str, items, choices, noun: str) -> None:
+    """A `ConfigError` naming the `items` (a comma-separated setting) not among `choices`."""
+    unknown = [item for item in items if item not in choices]
+    if unknown:
+        raise ConfigError(f"{name} names unknown {noun} {unknown}: use a comma-separated "
+                          f"subset of {tuple(choices)}, or '' for none.")

@@ -25,7 +25,7 @@ from typing import Optional
 import keras
 import tensorflow as tf
 
-from bigan_tf.networks.layers import flatten_static, normal_init
+from bigan_tf.networks.layers import flatten_static, normal_init, wrapper_from_config
 
 CONDITIONAL_MODES = ("none", "simple", "extended")
 
@@ -79,10 +79,7 @@ class _Conditioned(keras.Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        network = keras.saving.deserialize_keras_object(config.pop("network"),
-                                                        custom_objects=custom_objects)
-        return cls(network, **config)
+        return wrapper_from_config(cls, config, "network", custom_objects)
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")

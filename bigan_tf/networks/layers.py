@@ -80,6 +80,14 @@ def kernel_of(layer: keras.layers.Layer) -> tf.Variable:
         layer.kernel)
 
 
+def wrapper_from_config(cls, config, key: str, custom_objects=None):
+    """`cls(inner, **rest)` from a wrapper model's config whose `key` holds the serialized
+    inner network (the conditional, F/H/J and stochastic wrappers' `from_config`)."""
+    config = dict(config)
+    inner = keras.saving.deserialize_keras_object(config.pop(key), custom_objects=custom_objects)
+    return cls(inner, **config)
+
+
 def normal_init(stddev: float, seed=None) -> keras.initializers.Initializer:
     """The original's weight initialiser, N(0, stddev)."""
     return keras.initializers.RandomNormal(mean=0.0, stddev=stddev, seed=seed)

@@ -27,7 +27,8 @@ from typing import Dict, Optional
 import keras
 import tensorflow as tf
 
-from bigan_tf.networks.layers import kernel_of, normal_init, spectrally_normalized
+from bigan_tf.networks.layers import (kernel_of, normal_init, spectrally_normalized,
+                                      wrapper_from_config)
 
 
 def _dense(units: int, stddev: float, name: str, zero: bool, spectral_norm: bool):
@@ -85,7 +86,4 @@ class ScoresDiscriminator(keras.Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        trunk = keras.saving.deserialize_keras_object(config.pop("trunk"),
-                                                      custom_objects=custom_objects)
-        return cls(trunk, **config)
+        return wrapper_from_config(cls, config, "trunk", custom_objects)

@@ -16,7 +16,7 @@ from typing import Dict
 import keras
 import tensorflow as tf
 
-from bigan_tf.networks.layers import normal_init, spectrally_normalized
+from bigan_tf.networks.layers import normal_init, spectrally_normalized, wrapper_from_config
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
@@ -55,7 +55,4 @@ class StochasticEncoder(keras.Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        base = keras.saving.deserialize_keras_object(config.pop("base"),
-                                                     custom_objects=custom_objects)
-        return cls(base, **config)
+        return wrapper_from_config(cls, config, "base", custom_objects)
