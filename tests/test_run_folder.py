@@ -289,3 +289,22 @@ def test_programs_start_without_tensorflows_log_lines(tmp_path):
     loud = subprocess.run(command + ["--tf_log"], cwd=repo, env=env, capture_output=True,
                           text=True, timeout=120)
     assert len(loud.stderr.strip().splitlines()) > 1
+
+
+def test_overwrite_that_cannot_move_the_folder_is_one_line(tmp_path, monkeypatch):
+    import errno
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+
+    def busy(*args):
+        raise OSError(errno.EBUSY, "Device or resource busy")
+    monkeypatch.setattr(experiment.os, "rename", busy)
+    with pytest.raises(ConfigError, match=r"--overwrite cannot move .* aside \(Device or "
+                                          r"resource busy\): choose another --exp_dir"):
+        _prepare(run, overwrite=True)
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.md").write_text("mine")
+    with pytest.raises(ConfigError, match="not a bigan_tf run"):  # --exp_dir=. --overwrite
+        _prepare(".", overwrite=True)
