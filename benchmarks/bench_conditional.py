@@ -24,9 +24,11 @@ from absl import app, flags
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
+from trainers.data_paths import find_data_dir  # noqa: E402
+
 FLAGS = flags.FLAGS
-flags.DEFINE_string("data_dir", os.path.normpath(os.path.join(_REPO_ROOT, "..", "shared", "data",
-                                                              "mnist")), "MNIST IDX folder.")
+flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default: trainers.data_paths's "
+                    "search).")
 flags.DEFINE_string("out_dir", "/tmp/bench_conditional", "Experiment folders go here.")
 flags.DEFINE_list("modes", ["none", "simple"], "Conditioning of each model to train.")
 flags.DEFINE_integer("epochs", 10, "Epochs per model (constant learning rate).")
@@ -49,7 +51,7 @@ def train_digit_classifier(data, seed):
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     model.fit(x, data.train_labels, batch_size=128, epochs=5, verbose=0)
-    test = load_image_data("mnist", FLAGS.data_dir, use_test_set=True)
+    test = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir), use_test_set=True)
     test_x = test.val_images.reshape(len(test.val_images), -1).astype(np.float32) / 255.0
     accuracy = model.evaluate(test_x, test.val_labels, verbose=0)[1]
     return model, float(accuracy)
@@ -65,7 +67,7 @@ def main(argv):
     from bigan_tf.config import ExperimentConfig, RunConfig
     from bigan_tf.training import train
 
-    data = load_image_data("mnist", FLAGS.data_dir)
+    data = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir))
     classifier, classifier_accuracy = train_digit_classifier(data, FLAGS.seed)
     print(f"digit classifier: {100 * classifier_accuracy:.2f}% on the MNIST test set")
     rows = []

@@ -25,7 +25,8 @@ from absl import app, flags
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
-from trainers.cli import default_data_dir, strategy_from_flags  # noqa: E402
+from trainers.cli import strategy_from_flags  # noqa: E402
+from trainers.data_paths import find_data_dir  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("workers", 2, "Multi-worker processes to compare with one process.")
@@ -35,7 +36,8 @@ flags.DEFINE_integer("batch_size", 128, "Global batch size.")
 flags.DEFINE_enum("mode", "compare", ("compare", "worker"),
                   "compare: run both and print the table; worker: one timed run (internal).")
 flags.DEFINE_enum("strategy", "default", ("default", "multi_worker"), "For --mode=worker.")
-flags.DEFINE_string("data_dir", default_data_dir("mnist"), "MNIST IDX folder.")
+flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default: trainers.data_paths's "
+                    "search).")
 
 
 def timed_fit(strategy) -> float:
@@ -45,7 +47,7 @@ def timed_fit(strategy) -> float:
     from bigan_tf import BiGAN, NetworkConfig, OptimizerConfig, objective_from_preset
     from bigan_tf.data import load_image_data, training_dataset
 
-    data = load_image_data("mnist", FLAGS.data_dir)
+    data = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir))
     keras.utils.set_random_seed(0)
     with strategy.scope():
         model = BiGAN.from_config_objects(NetworkConfig(), objective_from_preset("bigan"))
@@ -75,8 +77,9 @@ def main(argv):
         return
     rates = {}
     script = os.path.abspath(__file__)
+    data_dir = find_data_dir("mnist", FLAGS.data_dir)
     common = [f"--steps={FLAGS.steps}", f"--warmup_steps={FLAGS.warmup_steps}",
-              f"--batch_size={FLAGS.batch_size}", f"--data_dir={FLAGS.data_dir}", "--mode=worker"]
+              f"--batch_size={FLAGS.batch_size}", f"--data_dir={data_dir}", "--mode=worker"]
     runs = {"1 process": [sys.executable, script, *common, "--strategy=default"],
             f"{FLAGS.workers} workers": [
                 sys.executable, "-m", "trainers.launch_local", f"--num_workers={FLAGS.workers}",

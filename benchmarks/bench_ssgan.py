@@ -32,9 +32,11 @@ from absl import app, flags
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
+from trainers.data_paths import find_data_dir  # noqa: E402
+
 FLAGS = flags.FLAGS
-flags.DEFINE_string("data_dir", os.path.normpath(os.path.join(_REPO_ROOT, "..", "shared", "data",
-                                                              "mnist")), "MNIST IDX folder.")
+flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default: trainers.data_paths's "
+                    "search).")
 flags.DEFINE_string("out_dir", "/tmp/bench_ssgan", "Experiment folders go here "
                     "(NETWORK/ssgan, NETWORK/supervised_only; rerun: resumed).")
 flags.DEFINE_enum("network", "conv", ("conv", "mlp"), "The SSGAN network family.")
@@ -143,7 +145,7 @@ def measure_collapse():
         "conv", reference_batch_norm=FLAGS.variant.startswith("reference"),
         classifier_norm="weight" if FLAGS.variant.startswith("weight") else "batch",
         feature_matching=FLAGS.variant.endswith("_fm"))
-    data = load_image_data("mnist", FLAGS.data_dir, use_test_set=True)
+    data = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir), use_test_set=True)
     model = SSGAN(config, noise_seed=FLAGS.seed)
     model.compile_for_training()
     initialize_classifier(model, data, FLAGS.seed)  # as train_ssgan does for a fresh run
@@ -185,7 +187,7 @@ def main(argv):
     from bigan_tf.ssgan import SSGANConfig, train_ssgan
     from bigan_tf.config import RunConfig
 
-    data = load_image_data("mnist", FLAGS.data_dir, use_test_set=True)
+    data = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir), use_test_set=True)
     # A non-default D gets its own folders, so earlier runs are resumed, not mixed.
     family = (FLAGS.network if FLAGS.classifier_norm == "batch"
               else f"{FLAGS.network}_{FLAGS.classifier_norm}_norm")

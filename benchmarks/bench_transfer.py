@@ -75,7 +75,8 @@ def main(argv):
     settings = _settings()  # bad input (no module, another run's rows) fails first
     meta = read_export_metadata(resolve_handle(FLAGS.hub_module)) or {}
     saved = read_saved_rows(FLAGS.json_out, settings) if FLAGS.json_out else []
-    data_dir = FLAGS.data_dir or os.path.join(_REPO_ROOT, "..", "shared", "data", FLAGS.dataset)
+    from trainers.data_paths import find_data_dir
+    data_dir = find_data_dir(FLAGS.dataset, FLAGS.data_dir)
     data = load_image_data(FLAGS.dataset, os.path.normpath(data_dir), use_test_set=True)
     if "network" in meta:  # a bigan_tf export: its encoder's input shape
         height, _, channels = NetworkConfig.from_dict(meta["network"]).encoder_image_shape

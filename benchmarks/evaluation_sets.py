@@ -194,10 +194,10 @@ def main(argv):
     from bigan_tf.data import load_image_data
     from bigan_tf.errors import ConfigError
     from bigan_tf.experiment import atomic_write_text
-    from trainers.cli import default_data_dir
+    from trainers.data_paths import find_data_dir
     if FLAGS.random_splits < 0 or FLAGS.deploy_iters < 1:
         raise ConfigError("--random_splits must be ≥ 0 and --deploy_iters ≥ 1.")
-    data = load_image_data("mnist", FLAGS.data_dir or default_data_dir("mnist"),
+    data = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir),
                            use_test_set=True)
     if FLAGS.quick:
         data = data.take(*QUICK_SIZES)

@@ -166,9 +166,8 @@ def main(argv):
               "tree, e.g. --exp_dir=$HOME/bigan_runs/fashion_conv).", file=sys.stderr)
         return 2
     if not FLAGS.report_only:
-        data_dir = FLAGS.data_dir or os.path.join(
-            os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data",
-            "fashion_mnist")
+        from trainers.data_paths import find_data_dir
+        data_dir = find_data_dir("fashion_mnist", FLAGS.data_dir)
         status = subprocess.run([sys.executable, "-m", "trainers.train_imagenet", *PROTOCOL,
                                  f"--data_dir={os.path.normpath(data_dir)}",
                                  f"--exp_dir={FLAGS.exp_dir}"]).returncode

@@ -249,7 +249,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     from bigan_tf.errors import ConfigError
-    from trainers.data_flags import resolved_data_dir
+    from trainers.data_paths import find_data_dir
     unknown = [r for r in FLAGS.recipes if r not in feature_study.RECIPES]
     if unknown:
         raise ConfigError(f"--recipes: unknown {unknown}; choose from "
@@ -257,7 +257,7 @@ def main(argv):
     epochs = FLAGS.epochs or (2 if FLAGS.quick else feature_study.SCREENING_EPOCHS)
     if epochs < 1:
         raise ConfigError(f"--epochs must be >= 1, got {epochs}.")
-    data_root = resolved_data_dir(FLAGS.dataset, FLAGS.data_dir)
+    data_root = find_data_dir(FLAGS.dataset, FLAGS.data_dir)
     command = (f"python -m benchmarks.feature_study --study_dir={FLAGS.study_dir} "
                f"--dataset={FLAGS.dataset} --epochs={epochs}"
                + (" --quick" if FLAGS.quick else ""))

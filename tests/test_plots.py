@@ -178,9 +178,11 @@ def test_training_gif_animates_the_sample_grids_in_epoch_order(tmp_path):
 def test_figure_programs_show_the_dataset_the_model_was_trained_on(tmp_path):
     """visualize/sample/embed read real images from the run's own dataset by default:
     a Fashion-MNIST run's figure4 must not show MNIST digits as its x."""
-    from trainers.cli import default_data_dir, model_dataset
+    from trainers.cli import model_dataset
+    from trainers.data_paths import shared_data_dir as default_data_dir
     fashion = tmp_path / "fashion_idx"
     fashion.mkdir()
+    (fashion / "train-images-idx3-ubyte.gz").write_bytes(b"")
     run = tmp_path / "run"
     run.mkdir()
     data = {"config": {"source": "fashion_mnist", "root": str(fashion)}}
@@ -190,6 +192,7 @@ def test_figure_programs_show_the_dataset_the_model_was_trained_on(tmp_path):
     assert model_dataset(str(run), None, "/elsewhere") == ("fashion_mnist", "/elsewhere")
     assert model_dataset(str(run), "mnist", None) == ("mnist", default_data_dir("mnist"))
     # The run's folder is gone (another machine): the shared copy of that dataset.
+    (fashion / "train-images-idx3-ubyte.gz").unlink()
     fashion.rmdir()
     assert model_dataset(str(run), None, None) == ("fashion_mnist",
                                                    default_data_dir("fashion_mnist"))

@@ -11,14 +11,7 @@ import sys
 from typing import List, Optional, Tuple
 
 
-def repo_root() -> str:
-    """The source checkout, also when run from Bazel's runfiles (symlinks to the sources)."""
-    return os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-
-
-def default_data_dir(name: str = "mnist") -> str:
-    """`../shared/data/<name>` beside the checkout, where the MNIST files live."""
-    return os.path.normpath(os.path.join(repo_root(), "..", "shared", "data", name))
+from trainers.data_paths import repo_root  # noqa: F401  (programs import it from here)
 
 
 def use_invocation_directory() -> None:
@@ -221,20 +214,16 @@ def model_dataset(model: str, dataset: Optional[str], data_dir: Optional[str]
 
     `dataset`/`data_dir` as given win; without `dataset`, the dataset the run (its
     config.json) or the export (its bigan_tf.json) was trained on, so that a
-    Fashion-MNIST model is not shown MNIST digits as its "real" images.
+    Fashion-MNIST model is not shown MNIST digits as its "real" images. The folder
+    follows `trainers.data_paths.find_data_dir` (the model's recorded folder third).
     """
-    from trainers.data_flags import resolved_data_dir  # imports this module
+    from trainers.data_paths import find_data_dir
+    trained = _trained_data_config(model)
+    source = trained.get("source") or ""
     if dataset is None:
-        trained = _trained_data_config(model)
-        source = trained.get("source") or ""
-        if source in _LOADABLE_DATASETS or source.startswith("tfds:"):
-            dataset = source
-            root = trained.get("root")
-            if data_dir is None and root and os.path.isdir(root):
-                data_dir = root
-        else:
-            dataset = "mnist"
-    return dataset, resolved_data_dir(dataset, data_dir)
+        dataset = source if source in _LOADABLE_DATASETS or source.startswith("tfds:") else "mnist"
+    recorded = trained.get("root") if dataset == source else None
+    return dataset, find_data_dir(dataset, data_dir, recorded)
 
 
 def _trained_data_config(model: str) -> dict:

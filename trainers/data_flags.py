@@ -12,7 +12,7 @@ from typing import Optional
 
 from absl import flags
 
-from trainers.cli import default_data_dir
+from trainers.data_paths import find_data_dir
 
 FLAGS = flags.FLAGS
 
@@ -72,15 +72,6 @@ def define_data_flags(dataset: str = "mnist", use_test_set: Optional[bool] = Fal
                       "them, train without them).")
 
 
-def resolved_data_dir(dataset: str, data_dir):
-    """--data_dir, or the shared copy of an IDX dataset named by --dataset (None: TFDS's)."""
-    if data_dir:
-        return data_dir
-    if dataset in ("mnist", "fashion_mnist"):
-        return default_data_dir(dataset)
-    return None
-
-
 def data_config_from_flags(use_test_set: bool = False, channels: int = 3,
                            num_val: Optional[int] = None, num_reference: int = 50000,
                            model_image_shape=None):
@@ -122,7 +113,7 @@ def data_config_from_flags(use_test_set: bool = False, channels: int = 3,
                 raise ConfigError("The model does not say its input size: give --crop_size.")
             selection["preprocessing"] = Preprocessing(FLAGS.raw_size or crop_size, crop_size,
                                                        channels, FLAGS.flip)
-    root = resolved_data_dir(FLAGS.dataset, FLAGS.data_dir)
+    root = find_data_dir(FLAGS.dataset, FLAGS.data_dir)
     return DataConfig(
         # Absolute: config.json must name the same folder from any working directory.
         source=FLAGS.dataset, root=os.path.abspath(root) if root else None,
