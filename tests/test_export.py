@@ -1,6 +1,7 @@
 """Exports and transfer: SavedModel signatures, the TF-Hub module, its three loaders,
 Keras-native saving, export safety, and the fine-tuning trainer end to end."""
 
+import glob
 import json
 import logging
 import os
@@ -579,6 +580,8 @@ def test_finetune_trainer_bad_input(hub_dir, tmp_path):
     assert bad_mode.returncode == 2 and "linear, finetune or freeze:K" in bad_mode.stderr
     missing = run(f"--hub_module={tmp_path / 'nothing'}")
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+    # Inputs are checked before outputs: no run folder was made in the checkout.
+    assert not glob.glob(os.path.join(REPO_ROOT, "exp", "finetune", "nothing-*"))
 
 
 def test_bench_transfer_resizes_the_dataset_to_the_modules_input(tmp_path):

@@ -85,10 +85,14 @@ def main(argv):
     from bigan_tf.distribute import make_strategy
     from bigan_tf.errors import ConfigError
     from bigan_tf.experiment import RESULTS_FILE, atomic_write_text, check_writable
-    from bigan_tf.hub import EncoderLayer
+    from bigan_tf.hub import EncoderLayer, resolve_handle
     from bigan_tf.transfer import epochs_of, parse_mode, train_classifier
     from bigan_tf.export.exporters import export_random_init_like
 
+    if not FLAGS.hub_module:
+        raise ConfigError("--hub_module is required: an encoder exported by export.export_hub "
+                          "(or a TF-Hub handle).")
+    resolve_handle(FLAGS.hub_module)  # the inputs are checked before any output is made
     parse_mode(FLAGS.mode)
     # Image files (and TFDS with --crop_size) stream through the ImageNet preprocessing,
     # cropped to the module's input size unless --crop_size says otherwise.
@@ -102,12 +106,14 @@ def main(argv):
     if FLAGS.labels_per_class is not None and FLAGS.labels_per_class < 1:
         raise ConfigError(f"--labels_per_class must be >= 1 (leave it unset for every label), "
                           f"got {FLAGS.labels_per_class}.")
-    exp_dir = FLAGS.exp_dir or default_exp_dir()
-    check_writable(exp_dir, "--exp_dir")  # found now, not after training
-    if FLAGS.output_dir:
-        check_writable(FLAGS.output_dir, "--output_dir")
     strategy = make_strategy(FLAGS.strategy, cpu_replicas=FLAGS.cpu_replicas)
     data = load(data_config)
+    # Outputs once the inputs are known good (a failed start leaves no empty folder),
+    # and before training (a folder that cannot be written is found now).
+    exp_dir = FLAGS.exp_dir or default_exp_dir()
+    check_writable(exp_dir, "--exp_dir")
+    if FLAGS.output_dir:
+        check_writable(FLAGS.output_dir, "--output_dir")
     print(f"Run folder: {exp_dir}")
     with tempfile.TemporaryDirectory() as tmp:
         handle = FLAGS.hub_module
