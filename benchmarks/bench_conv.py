@@ -159,9 +159,9 @@ def bench_fashion():
     from bigan_tf.evaluation.evaluator import format_metrics
     from bigan_tf.config import ExperimentConfig, RunConfig
     from bigan_tf.training import train
-    from trainers.cli import default_data_dir
+    from trainers.data_paths import find_data_dir
 
-    data = load_image_data("fashion_mnist", FLAGS.fashion_dir or default_data_dir("fashion_mnist"))
+    data = load_image_data("fashion_mnist", find_data_dir("fashion_mnist", FLAGS.fashion_dir))
     data = resize_image_data(data.take(num_train=FLAGS.fashion_train), 32, channels=3)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:

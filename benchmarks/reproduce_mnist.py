@@ -313,8 +313,8 @@ def main(argv):
     try:
         if not FLAGS.report_only:
             from bigan_tf.data import load_image_data
-            from trainers.cli import default_data_dir
-            data = load_image_data("mnist", FLAGS.data_dir or default_data_dir("mnist"),
+            from trainers.data_paths import find_data_dir
+            data = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir),
                                    use_test_set=True)
             if protocol.max_train_images:
                 data = data.take(num_train=protocol.max_train_images)
