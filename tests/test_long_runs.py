@@ -271,9 +271,15 @@ def test_bad_input_is_one_line_before_any_work(tmp_path):
                           (["--steps=300"], "--steps (300) must be a multiple of "
                                             "--steps_per_epoch (250)"),
                           (["--labels_per_class=0"], "--labels_per_class must be >= 1"),
-                          (["--output_dir=/proc/results"], "writable --output_dir"),
-                          (["--exp_dir=/proc/results"], "Cannot write the folder")):
+                          ([], "does not exist: give an export folder")):
         result = program("finetune", f"--hub_module={tmp_path / 'missing'}",
+                         f"--exp_dir={tmp_path / 'finetune'}", *args)
+        assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    # Outputs are checked once the inputs are known good (a real module, the data).
+    module = os.path.join(REPO_ROOT, "tests", "fixtures", "v1", "hub")
+    for args, message in ((["--output_dir=/proc/results"], "writable --output_dir"),
+                          (["--exp_dir=/proc/results"], "Cannot write the folder")):
+        result = program("finetune", f"--hub_module={module}", f"--data_dir={MNIST_DIR}",
                          f"--exp_dir={tmp_path / 'finetune'}", *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
     for args, message in ((["--network=mlp", "--classifier_norm=weight"], "is for the conv D"),

@@ -92,7 +92,6 @@ def main(argv):
     if not FLAGS.hub_module:
         raise ConfigError("--hub_module is required: an encoder exported by export.export_hub "
                           "(or a TF-Hub handle).")
-    resolve_handle(FLAGS.hub_module)  # the inputs are checked before any output is made
     parse_mode(FLAGS.mode)
     # Image files (and TFDS with --crop_size) stream through the ImageNet preprocessing,
     # cropped to the module's input size unless --crop_size says otherwise.
@@ -106,6 +105,7 @@ def main(argv):
     if FLAGS.labels_per_class is not None and FLAGS.labels_per_class < 1:
         raise ConfigError(f"--labels_per_class must be >= 1 (leave it unset for every label), "
                           f"got {FLAGS.labels_per_class}.")
+    resolve_handle(FLAGS.hub_module)  # the inputs are checked before any output is made
     strategy = make_strategy(FLAGS.strategy, cpu_replicas=FLAGS.cpu_replicas)
     data = load(data_config)
     # Outputs once the inputs are known good (a failed start leaves no empty folder),
