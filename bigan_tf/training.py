@@ -257,7 +257,11 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
                 deploy_iters=deploy_iters, writer=writer, print_fn=print_fn, chief=chief,
                 training_batches=make_training_batches(model) if make_training_batches else None,
                 stop_request=stop, fresh=resume is None, schedule=(constant_epochs, total_epochs))
-            callbacks = [*extra_callbacks, NaNGuard(), *cluster_stop, StopAtStepBoundary(stop),
+            # Keras's bar must end its line before an epoch's own lines (the evaluation, the
+            # ETA line) print: its logger goes first (Keras appends one last otherwise).
+            progress_bar = [keras.callbacks.ProgbarLogger()] if verbose == 1 and chief else []
+            callbacks = [*progress_bar, *extra_callbacks, NaNGuard(), *cluster_stop,
+                         StopAtStepBoundary(stop),
                          evaluation_callback,
                          CheckpointCallback(checkpoint, should_save, stop_request=stop,
                                             print_fn=print_fn if chief else (lambda s: None)),
