@@ -26,7 +26,11 @@ flags.DEFINE_string("data_dir", None, "TFDS data folder to prepare into.", requi
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    import tensorflow_datasets as tfds
+
     from bigan_tf.data.tfds_source import prepare_offline
+    tfds.disable_progress_bar()  # ~100 lines of bars; the one line below says it is done
+    print(f"Preparing {FLAGS.name} in {FLAGS.data_dir} from {FLAGS.manual_dir}...", flush=True)
     path = prepare_offline(FLAGS.name, FLAGS.manual_dir, FLAGS.data_dir)
     print(f"Prepared {FLAGS.name} in {path}; use --dataset=tfds:{FLAGS.name} "
           f"--data_dir={FLAGS.data_dir}")
