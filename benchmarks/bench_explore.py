@@ -2,7 +2,7 @@ r"""How fast is the explorer? Start-up and per-request latency, measured in-proc
 
     python -m benchmarks.bench_explore --model=RUN_OR_EXPORT [--dataset=mnist --data_dir=DIR]
 
-Times `trainers.explore.load_explorer` (the model, its dataset and nothing else: the
+Times `trainers.explore_app.load_explorer` (the model, its dataset and nothing else: the
 neighbour features are computed by the first encode request, timed apart), then each
 panel's request through Flask's test client, --repeats times after one warm-up, and
 prints the median milliseconds of each.
@@ -37,7 +37,7 @@ REQUESTS = (("samples", "get", "/api/samples?seed={i}", None),
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from trainers.explore import create_app, load_explorer
+    from trainers.explore_app import create_app, load_explorer
     start = time.perf_counter()
     explorer = load_explorer(FLAGS.model, dataset=FLAGS.dataset, data_dir=FLAGS.data_dir,
                              num_reference=FLAGS.num_reference)

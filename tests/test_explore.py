@@ -21,14 +21,14 @@ def run_dir(small_mnist, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def explorer(run_dir, mnist_dir):
-    from trainers.explore import load_explorer
+    from trainers.explore_app import load_explorer
     return load_explorer(run_dir, dataset="mnist", data_dir=mnist_dir, num_reference=300,
                          print_fn=lambda s: None)
 
 
 @pytest.fixture
 def client(explorer):
-    from trainers.explore import create_app
+    from trainers.explore_app import create_app
     return create_app(explorer).test_client()
 
 
@@ -136,7 +136,7 @@ def test_bad_values_are_messages(client, url, message):
 
 
 def test_many_requests_at_once_are_answered_busy_and_the_server_stays_up(explorer):
-    from trainers.explore import create_app
+    from trainers.explore_app import create_app
     release, entered = threading.Event(), threading.Event()
     original = explorer.samples
 
