@@ -68,8 +68,9 @@ def write_training_gif(samples_folder: str, path: str, max_frames: int = 200,
     """Animates the fixed-z sample grids `samples_folder/{epoch}.png`, in epoch order.
 
     The frames are read back from the grids on disk, so a resumed run's GIF
-    holds every evaluation. More than `max_frames` grids are thinned evenly
-    (the first and last kept). Written atomically; returns the frame count.
+    holds every evaluation. Each frame is enlarged to a readable size (`upscaled`)
+    under a caption naming its epoch. More than `max_frames` grids are thinned
+    evenly (the first and last kept). Written atomically; returns the frame count.
     """
     epochs = sorted(int(name[:-4]) for name in os.listdir(samples_folder)
                     if name.endswith(".png") and name[:-4].isdigit())
@@ -81,8 +82,13 @@ def write_training_gif(samples_folder: str, path: str, max_frames: int = 200,
     frames = []
     for epoch in epochs:
         with Image.open(os.path.join(samples_folder, f"{epoch}.png")) as image:
-            frames.append(np.asarray(image))
-    frames = np.stack([f[..., None] if f.ndim == 2 else f for f in frames])
+            grid = np.asarray(image)
+        grid = grid[..., None] if grid.ndim == 2 else grid
+        frames.append(captioned(upscaled(grid), [f"samples G(z), fixed z: epoch {epoch}"]))
+    height = max(f.shape[0] for f in frames)
+    width = max(f.shape[1] for f in frames)
+    frames = np.stack([np.pad(f, ((0, height - f.shape[0]), (0, width - f.shape[1]), (0, 0)),
+                              constant_values=255) for f in frames])
     write_gif(path, frames, duration_ms=frame_ms)
     return len(frames)
 

@@ -160,17 +160,20 @@ def test_training_gif_animates_the_sample_grids_in_epoch_order(tmp_path):
     gif = tmp_path / "training.gif"
     assert write_training_gif(str(samples), str(gif)) == 5
     with Image.open(gif) as image:
-        assert image.n_frames == 5 and image.size == (30, 20)
-        shades = []
+        # Enlarged 13 times (to at least 256 rows) under a one-line caption band.
+        assert image.n_frames == 5 and image.size == (390, 260 + 20)
+        shades, captions = [], []
         for frame in range(5):
             image.seek(frame)
-            shades.append(int(np.asarray(image.convert("L"))[0, 0]))
-    assert shades == [0, 10, 20, 100, 250]
+            pixels = np.asarray(image.convert("L"))
+            shades.append(int(pixels[-1, -1]))
+            captions.append(int(pixels[:20].min()))  # dark text on the white band
+    assert shades == [0, 10, 20, 100, 250] and max(captions) < 128
     # Thinned evenly to max_frames, keeping the first and the last evaluation.
     assert write_training_gif(str(samples), str(gif), max_frames=3) == 3
     with Image.open(gif) as image:
         image.seek(2)
-        assert int(np.asarray(image.convert("L"))[0, 0]) == 250
+        assert int(np.asarray(image.convert("L"))[-1, -1]) == 250
     assert sorted(os.listdir(tmp_path)) == ["samples", "training.gif"]  # nothing temporary
     assert write_training_gif(str(tmp_path), str(tmp_path / "none.gif")) == 0  # no grids yet
 

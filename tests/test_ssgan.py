@@ -354,7 +354,7 @@ def test_conv_family_trains_evaluates_and_resumes_exactly(ssgan_run, tmp_path):
     assert [r["epoch"] for r in read_metrics(exp_dir)] == [0, 1, 2]
     assert 0.0 <= read_metrics(exp_dir)[-1]["metrics"]["ACC"] <= 100.0
     with Image.open(os.path.join(exp_dir, "training.gif")) as gif:
-        assert gif.n_frames == 3 and gif.size == (280, 280)
+        assert gif.n_frames == 3 and gif.size == (280, 280 + 20)  # the grid under its epoch caption
     model, record, epoch = load_trained_ssgan(exp_dir)
     assert epoch == 2 and record["ssgan"]["network"] == "conv"
     assert isinstance(model.classifier, type(straight["model"].classifier))

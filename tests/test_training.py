@@ -150,7 +150,7 @@ def test_trainer_end_to_end_on_real_mnist(mnist_dir, tmp_path):
     # The fixed-z sample grids of the three evaluations, animated.
     from PIL import Image
     with Image.open(exp / "training.gif") as gif:
-        assert gif.n_frames == 3 and gif.size == (560, 280)
+        assert gif.n_frames == 3 and gif.size == (560, 280 + 20)  # the grid under its epoch caption
 
 
 @pytest.mark.parametrize("args, message", [
