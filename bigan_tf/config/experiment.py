@@ -90,11 +90,12 @@ class ExperimentConfig(ConfigRecord):
                                   f"network was configured for {network.num_classes}.")
         data_config = getattr(data, "config", None) or self.data
         # The evaluation reads at most what the data hold: record what it uses.
-        evaluation = dataclasses.replace(
-            self.evaluation,
-            num_val=min(self.evaluation.num_val, max(1, len(data.val_images))),
-            num_train_reference=min(self.evaluation.num_train_reference,
-                                    max(1, len(data.train_images))))
+        evaluation = self.evaluation
+        if getattr(data, "val_images", None) is not None:
+            evaluation = dataclasses.replace(
+                evaluation, num_val=min(evaluation.num_val, max(1, len(data.val_images))),
+                num_train_reference=min(evaluation.num_train_reference,
+                                        max(1, len(data.train_images))))
         return dataclasses.replace(self, network=network, data=data_config,
                                    evaluation=evaluation).validate()
 
