@@ -35,6 +35,7 @@ flags.DEFINE_string("attribute_file", None, ".npz of attribute vectors "
 flags.DEFINE_integer("max_waiting", 8, "Requests that may wait for the model; more are told "
                      "the server is busy.")
 
+
 def main(argv):
     from absl import app
     if len(argv) > 1:
