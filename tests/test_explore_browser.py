@@ -1,8 +1,9 @@
 """The explorer in a real browser: Debian's Chromium driven by Playwright, against
 `python -m trainers.explore` on a free loopback port.
 
-Screenshots of each panel go to $BIGAN_TF_SCREENSHOTS when set (how the ones in
-results/explore/ were made), else under the test's temporary folder. CI installs
+Screenshots of each panel go to $BIGAN_TF_SCREENSHOTS when set, else under the test's
+temporary folder; $BIGAN_TF_EXPLORE_MODEL explores that MNIST run instead of the test's
+one-epoch run (results/explore/ holds the screenshots of a 3-epoch MNIST BiGAN, made so). CI installs
 Chromium (apt) and Playwright (pip) and sets CI=true: there a missing browser fails
 the test instead of skipping it.
 """
@@ -39,8 +40,10 @@ def _browser_or_skip():
 @pytest.fixture(scope="module")
 def server(small_mnist, mnist_dir, tmp_path_factory):
     _browser_or_skip()
-    run = str(tmp_path_factory.mktemp("browser") / "run")
-    train_small_run(small_mnist, run)
+    run = os.environ.get("BIGAN_TF_EXPLORE_MODEL")
+    if not run:
+        run = str(tmp_path_factory.mktemp("browser") / "run")
+        train_small_run(small_mnist, run)
     log = tmp_path_factory.mktemp("log") / "server.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "trainers.explore", f"--model={run}", "--port=0",
