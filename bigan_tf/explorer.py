@@ -267,13 +267,9 @@ class Explorer:
         self._require("interpolate")
         real = np.stack([np.asarray(first, np.float32), np.asarray(second, np.float32)])
         labels = np.zeros(2, np.int64) if self.model.is_conditional else None
-        out = self._task("interpolate", 1, steps, 0, real, labels, "0:1")
-        if self.model.image_shape == self.model.encoder_image_shape:
-            strip = np.concatenate([real[:1], out.images, real[1:]])
-        else:  # a generalized BiGAN's real images are larger than G's
-            strip = out.images
-        return self._picture("interpolation between E(a) and E(b), ends: a and b", what, strip,
-                             1, True, None)
+        out = self._task("interpolate", 1, steps, 0, real, labels, "0:1")  # ends: a and b
+        return self._picture("interpolation between E(a) and E(b), ends: a and b", what,
+                             out.images, 1, True, None)
 
     def interpolate_indices(self, a, b, steps: int = 8) -> Picture:
         (first, _), (second, _) = self.dataset_image(a), self.dataset_image(b)

@@ -9,7 +9,8 @@ Tasks: random (rows × steps samples), style_sweep (a slerp between two random
 z per row), class_sweep (conditional models: per row a fixed random z while
 the label slerps from class r to r+1), reconstruct (rows rows of real images,
 each followed by a row of their G(E(x))), interpolate (a slerp between two
-encoded real images per row, `indices` "i:j,k:l" or random pairs), analogy (a
+encoded real images per row, `indices` "i:j,k:l" or random pairs, each row between
+the two real images), analogy (a
 steps × steps grid; corners from real images `indices` "source,sink1,sink2" or
 random z), attributes (per row: a real image, G(E(x)), then the edits of
 `attributes` applied in growing amounts, vectors from `attribute_file`).
@@ -110,6 +111,11 @@ def _pairs(text: Optional[str], count: int, limit: int, rng) -> np.ndarray:
 
 
 def _interpolate(r: TaskRequest) -> TaskImages:
+    """Per row: real image a, the slerp from E(a) to E(b) decoded (`steps` images), real b.
+
+    A generalized BiGAN's real images are larger than G's: its rows hold the decoded
+    slerp alone.
+    """
     pairs = _pairs(r.indices, r.rows, len(r.real), r.rng)
     ends = pairs.reshape(-1)
     z = r.model.encode(r.real[ends])
@@ -119,7 +125,13 @@ def _interpolate(r: TaskRequest) -> TaskImages:
         c = r.model.label_vectors(r.labels_of(ends))
         labels = np.concatenate([sweep(c[2 * i], c[2 * i + 1], r.steps)
                                  for i in range(len(pairs))])
-    return TaskImages(r.model.generate(sweeps, labels), len(pairs), True)
+    decoded = r.model.generate(sweeps, labels)
+    if r.model.image_shape != r.model.encoder_image_shape:
+        return TaskImages(decoded, len(pairs), True)
+    real = np.asarray(r.real[ends], np.float32).reshape((-1,) + r.model.image_shape)
+    rows = [part for i in range(len(pairs)) for part in (
+        real[2 * i:2 * i + 1], decoded[i * r.steps:(i + 1) * r.steps], real[2 * i + 1:2 * i + 2])]
+    return TaskImages(np.concatenate(rows), len(pairs), True)
 
 
 def _analogy(r: TaskRequest) -> TaskImages:

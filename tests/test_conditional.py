@@ -141,7 +141,7 @@ def test_conditional_sampling_from_checkpoint_and_export(conditional_run, small_
     assert model.num_classes == 10 and model.has_encoder
     real = small_mnist.val_images.astype(np.float32) / 255.0
     for task, count, rows in (("class_sweep", 12, 3), ("random", 12, 3), ("style_sweep", 12, 3),
-                              ("reconstruct", 24, 6), ("interpolate", 12, 3),
+                              ("reconstruct", 24, 6), ("interpolate", 18, 3),
                               ("analogy", 16, 4)):
         images, grid_rows, _ = T.run_task(task, T.TaskRequest(
             model, rows=3, steps=4, seed=1, real=real, real_labels=small_mnist.val_labels))

@@ -140,18 +140,21 @@ def test_every_task_from_a_checkpoint_and_an_export(sources, small_mnist, source
     vectors = S.attribute_vectors(model.encode(real), np.eye(10)[small_mnist.val_labels])
     S.save_attribute_vectors(str(tmp_path / "v.npz"), vectors, [f"digit_{k}" for k in range(10)])
     expected = {"random": (12, 3), "style_sweep": (12, 3), "reconstruct": (24, 6),
-                "interpolate": (12, 3), "analogy": (16, 4), "attributes": (12, 3)}
+                "interpolate": (18, 3), "analogy": (16, 4), "attributes": (12, 3)}
     for task, (count, rows) in expected.items():
         images, grid_rows, _ = T.run_task(task, T.TaskRequest(
             model, rows=3, steps=4, seed=2, real=real,
             attribute_file=str(tmp_path / "v.npz"), attributes="digit_1=+1,digit_7=-1"))
         assert images.shape == (count, 28, 28, 1) and grid_rows == rows, task
         assert 0.0 <= images.min() and images.max() <= 1.0
-    # Interpolation between two encoded images starts and ends at their reconstructions.
+    # Interpolation between two encoded images: the real images at both ends, then their
+    # reconstructions, the slerp's first and last points.
     images, _, _ = T.run_task("interpolate", T.TaskRequest(model, rows=1, steps=5, real=real,
                                                            indices="3:9"))
+    assert len(images) == 7
+    np.testing.assert_allclose(images[[0, -1]], real[[3, 9]], atol=1e-6)
     recon = model.generate(model.encode(real[[3, 9]]))
-    np.testing.assert_allclose(images[[0, -1]], recon, atol=1e-5)
+    np.testing.assert_allclose(images[[1, -2]], recon, atol=1e-5)
 
 
 def test_sample_command_line(sources, mnist_dir, tmp_path):
