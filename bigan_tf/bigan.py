@@ -342,22 +342,19 @@ class BiGAN(keras.Model):
         # strategy.reduce, which fails across workers (keras-team/keras#20585).
         return
 
-    def step_seed(self) -> tf.Tensor:
-        """The current training step's seed, (noise_seed, step): every draw of the step
-        (z, augmentation, a stochastic encoder's ε) is a stateless function of it."""
+    def step_seed(self, stream: int = 0) -> tf.Tensor:
+        """The current training step's seed, (noise_seed, step), folded with `stream`
+        when non-zero: every draw of the step (z, augmentation, a stochastic encoder's
+        ε; the extra discriminator steps' on their own streams) is a stateless
+        function of it."""
         step = tf.cast(self.generator_optimizer.iterations, tf.int64)
-        return tf.stack([tf.constant(self.noise_seed, tf.int64), step])
+        seed = tf.stack([tf.constant(self.noise_seed, tf.int64), step])
+        return tf.random.experimental.stateless_fold_in(seed, stream) if stream else seed
 
     def training_noise(self, batch_size, stream: int = 0) -> tf.Tensor:
-        """This replica's slice of the global batch's noise for the current step.
-
-        `stream` 0 is the step's z; others (the extra discriminator steps') are
-        the step's seed folded with `stream`.
-        """
-        seed = self.step_seed()
-        if stream:
-            seed = tf.random.experimental.stateless_fold_in(seed, stream)
-        return replica_prior_slice(batch_size, self.latent_dim, seed)
+        """This replica's slice of the global batch's noise for the current step
+        (`stream` as in `step_seed`; 0 is the step's z)."""
+        return replica_prior_slice(batch_size, self.latent_dim, self.step_seed(stream))
 
     def compute_losses(self, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = True,
                        stream: int = 0) -> BiGANLosses:
@@ -366,10 +363,7 @@ class BiGAN(keras.Model):
         an uncompiled model has no step, and draws neither."""
         if getattr(self, "generator_optimizer", None) is None:
             return bigan_loss(self, x, z, labels, training)
-        seed = self.step_seed()
-        if stream:
-            seed = tf.random.experimental.stateless_fold_in(seed, stream)
-        return bigan_loss(self, x, z, labels, training, seed=seed)
+        return bigan_loss(self, x, z, labels, training, seed=self.step_seed(stream))
 
     def compute_gradients(self, x: tf.Tensor, z: Optional[tf.Tensor] = None, labels=None,
                           stream: int = 0
