@@ -13,7 +13,10 @@ Each recipe is the previous one plus one lever (BigBiGAN, Donahue & Simonyan
     stochastic_encoder  + E predicts a log-variance; z = μ + σ·ε in training
     ttur                + D at 4e-4, E and G at 1e-4, Adam betas (0, 0.9)
 
-`recipe_config(name, ...)` returns the `ExperimentConfig` of a recipe on
+    python -m trainers.train_imagenet --config=configs/feature_study.py:recipe=resnet
+
+`get_config("recipe=NAME,dataset=fashion_mnist,epochs=6,quick=false")` is the
+config file's entry point; `recipe_config(name, ...)` returns the `ExperimentConfig` of a recipe on
 Fashion-MNIST (or MNIST) at 32 px, one grey channel: 50,000 training images
 and the original's 10,000 held-out training images, 5,000 of which the
 evaluations score (model selection); the test split is left to the final probe. Every recipe
@@ -29,6 +32,7 @@ from typing import Dict, Optional
 from bigan_tf import (EvaluationConfig, ExperimentConfig, NetworkConfig, OptimizerConfig,
                       objective_from_preset)
 from bigan_tf.config import RunConfig
+from bigan_tf.config.files import parse_config_arg
 from bigan_tf.data import DataConfig
 from bigan_tf.data.preprocessing import Preprocessing
 
@@ -111,3 +115,11 @@ def describe(name: str) -> Dict[str, object]:
             if base[section].get(key) != value:
                 changes[f"{section}.{key}"] = value
     return changes
+
+
+def get_config(arg: str = "") -> ExperimentConfig:
+    """The config file's entry point: `recipe`, `dataset`, `epochs` and `quick` as arguments."""
+    args = parse_config_arg(arg, recipe="baseline", dataset="fashion_mnist",
+                            epochs=SCREENING_EPOCHS, quick=False)
+    return recipe_config(args["recipe"], f"exp/features_{args['dataset']}_{args['recipe']}",
+                         dataset=args["dataset"], epochs=args["epochs"], quick=args["quick"])

@@ -166,7 +166,8 @@ def run_main(main, program: str) -> None:
         if not any(a.startswith(("--verbosity", "-v=", "--v=")) for a in argv):
             # TensorFlow's INFO lines (one per checkpoint save, ...) only with --verbosity=0.
             logging.set_verbosity(logging.WARNING)
-        if not flags.FLAGS.tf_log:
+        printing_config = "print_config" in flags.FLAGS and flags.FLAGS.print_config
+        if not flags.FLAGS.tf_log and not printing_config:
             quiet_tensorflow_import()
         try:
             return main(argv)
@@ -188,7 +189,12 @@ def run_main(main, program: str) -> None:
         flags.DEFINE_boolean("tf_log", False, "Show TensorFlow's C++ log lines (start-up "
                              "notices, cuInit, oneDNN), hidden by default.")
     sys.stdout, sys.stderr = PipeSafeStream(sys.stdout), PipeSafeStream(sys.stderr)
-    app.run(lambda argv: sys.exit(guarded(argv)))
+    argv = sys.argv
+    if "config" in flags.FLAGS:
+        # A training program: its former flags become --config.SECTION.FIELD first.
+        from trainers.config_flags import rewrite_argv_or_exit
+        argv = rewrite_argv_or_exit(program, argv)
+    app.run(lambda argv: sys.exit(guarded(argv)), argv=argv)
 
 
 def define_model_flags() -> None:

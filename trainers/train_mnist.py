@@ -1,48 +1,39 @@
-r"""Trains a permutation-invariant BiGAN (or a baseline) on MNIST-format data.
+r"""Trains a BiGAN (or one of the paper's baselines) from a config file: by default the
+permutation-invariant MNIST BiGAN of `configs/mnist_bigan.py`.
 
     python -m trainers.train_mnist --exp_dir=exp/mnist_bigan
-    python -m trainers.train_mnist --objective=latent_regressor --exp_dir=exp/mnist_lr
-    python -m trainers.train_mnist --exp_dir=exp/mnist_bigan --resume=latest
-    python -m trainers.train_mnist --conditional=simple --exp_dir=exp/mnist_cbigan
+    python -m trainers.train_mnist --config=configs/mnist_bigan.py:objective=latent_regressor
+    python -m trainers.train_mnist --config.optimizer.epochs=10 --config.optimizer.decay_epochs=0
+    python -m trainers.train_mnist --config.network.conditional=simple --exp_dir=exp/mnist_cbigan
+    python -m trainers.train_mnist --config=exp/mnist_bigan/config.json --exp_dir=exp/replay
 
-Flags are named as in the original `train_gan.py` where they mean the same.
-Every evaluation prints the original's two lines (losses, then metrics) and
-writes them to TensorBoard and `metrics.jsonl` in --exp_dir.
+Every setting is `--config.SECTION.FIELD` (see --helpfull, or --print_config
+for the values a command would train with); the flags of earlier versions
+(`--epochs`, `--objective`, `--dataset`, ...) still work as aliases
+(`trainers.config_flags`). Every evaluation prints the original's two lines
+(losses, then metrics) and writes them to TensorBoard and `metrics.jsonl`.
 """
 
 from __future__ import annotations
 
 from absl import app, flags
 
+from trainers import config_flags, training_flags
 from trainers.cli import run_main
-from trainers.training_flags import (define_objective_flags, define_training_flags,
-                                     objective_from_flags, train_from_flags)
+from trainers.config_flags import define_config_flags, train_from_flags
 
-FLAGS = flags.FLAGS
-define_objective_flags()
-# Model.
-flags.DEFINE_integer("latent_dim", 50, "Size of z ~ U(-1, 1)^latent_dim (the original's u-50).")
-flags.DEFINE_integer("hidden_units", 1024, "Width of every hidden layer of E, G and D.")
-flags.DEFINE_enum("conditional", "none", ("none", "simple", "extended"),
-                  "Class-conditional G(z, c) and D(x, z, c) (the encoder never sees labels): "
-                  "simple concatenates one-hot labels to z and to D's inputs; extended first "
-                  "passes x, z and c each through a learned projection + LeakyReLU.")
-flags.DEFINE_integer("condition_units", 256, "Width of each projection of --conditional=extended.")
-define_training_flags()
+define_config_flags("configs/mnist_bigan.py")
+# --help lists the config settings and run flags as this program's own.
+flags.adopt_module_key_flags(config_flags)
+flags.adopt_module_key_flags(training_flags)
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    # Import after flag parsing: --helpfull must not pay for TensorFlow's start-up.
-    from bigan_tf import NetworkConfig
-
-    objective = objective_from_flags()
-    network = NetworkConfig(latent_dim=FLAGS.latent_dim, hidden_units=FLAGS.hidden_units,
-                            conditional=FLAGS.conditional,
-                            condition_units=FLAGS.condition_units)
-    result = train_from_flags("train_mnist", network, objective)
-    print(f"Done: epoch {result['epoch']}; outputs in {FLAGS.exp_dir}")
+    result = train_from_flags("train_mnist")
+    if result is not None:
+        print(f"Done: epoch {result['epoch']}; outputs in {result['experiment'].run.exp_dir}")
     return 0
 
 

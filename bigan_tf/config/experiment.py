@@ -16,7 +16,7 @@ from bigan_tf.config.model import (EvaluationConfig, NetworkConfig, OptimizerCon
 from bigan_tf.config.objective import Objective, objective_from_preset
 from bigan_tf.config.record import ConfigRecord
 from bigan_tf.config.run import RunConfig
-from bigan_tf.data.config import DataConfig
+from bigan_tf.config.data import DataConfig
 from bigan_tf.errors import ConfigError
 
 # The sections of config.json that are configuration (the rest is what the

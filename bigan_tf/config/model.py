@@ -25,6 +25,13 @@ SPECTRAL_NORM_NETWORKS = ("discriminator", "generator", "encoder")
 class NetworkConfig(ConfigRecord):
     """Which network family and its sizes.
 
+    family              "mnist_mlp", "dcgan" or "resnet" (below).
+    latent_dim          size of z (the prior is U(-1, 1)^latent_dim).
+    hidden_units        width of the MLPs' hidden layers.
+    weight_init_stddev  stddev of the Gaussian initialisation of the kernels.
+    batch_norm_epsilon  epsilon of every batch normalisation.
+    base_width          the convolutional families' base channel count.
+
     `image_shape` is the shape of one image (H, W, C); every family takes and
     makes images of it (the MLPs flatten inside).
 
@@ -154,6 +161,14 @@ class NetworkConfig(ConfigRecord):
 class OptimizerConfig(ConfigRecord):
     """Adam for D and Adam for E+G, coupled L2 decay, constant-then-decay schedule.
 
+    learning_rate   Adam's learning rate of every network (the original's 2e-4).
+    beta_1, beta_2  Adam's moment decay rates (the original's momentum 0.5).
+    epsilon         Adam's epsilon.
+    weight_decay    L2 decay λ added to every gradient (the original's --decay).
+    epochs          epochs at the constant learning rate.
+    decay_epochs    epochs of exponential decay that follow.
+    final_lr_mult   the decay's end point, as a multiple of the learning rate.
+
     The learning rate is constant for `epochs` epochs, then decays exponentially
     to `final_lr_mult`·lr over `decay_epochs` epochs (reached in the last one).
     `weight_decay` is added to the gradient (g + λ·w) before Adam, as the
@@ -230,6 +245,14 @@ class OptimizerConfig(ConfigRecord):
 @dataclasses.dataclass(frozen=True)
 class EvaluationConfig(ConfigRecord):
     """Sizes and settings of the evaluation protocol (official_code_notes.md §1).
+
+    num_val              held-out images the metrics score.
+    num_train_reference  training images in the kNN reference set (NNC, NND).
+    num_generated        generated samples for NND and EGg.
+    cls_batch_size, cls_learning_rate   the CLS classifier's minibatch and Adam rate.
+    batch_size           images per forward pass of the evaluation.
+    num_sample_images    samples in each {epoch}.png grid (10 rows).
+    baseline_block       rows per block of the pixel-space kNN baselines.
 
     Defaults are the original's protocol sizes for MNIST: 10,000 validation
     images, a 50,000-image kNN reference set and 100,000 generated samples.

@@ -18,6 +18,14 @@ MIXED_PRECISION_POLICIES = {"none": "float32", "bfloat16": "mixed_bfloat16",
 class RunConfig(ConfigRecord):
     """How a run is driven: batch size, seed, when to evaluate and save, resume.
 
+    exp_dir        the run folder (samples/, checkpoints/, metrics.jsonl, config.json).
+    batch_size     global batch size, split over the replicas.
+    seed           seed of the weights, the data order and the noise.
+    disp_interval  evaluate every N epochs (None: only at the fixed times below).
+    save_interval  also checkpoint every N epochs, kept for good.
+    jit_compile    compile the train step with XLA: True, False or "auto" (on for
+                   the MLPs on one device, off for convolutions and CPU replicas).
+
     Evaluation happens before training (epoch 0, fresh runs), after epoch 1,
     every `disp_interval` epochs, at the end of the constant-rate phase, at
     every save and at the end. Checkpoints are written every `save_interval`

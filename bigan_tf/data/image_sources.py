@@ -26,11 +26,10 @@ from typing import List, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
+from bigan_tf.config.data import BAD_IMAGE_POLICIES, IMAGE_CHECKS  # noqa: F401
 from bigan_tf.errors import ConfigError, DataError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
-BAD_IMAGE_POLICIES = ("fail", "skip")
-IMAGE_CHECKS = ("header", "full", "none")
 # How many bad files an error message names before "and N more".
 _NAMED_BAD_FILES = 5
 

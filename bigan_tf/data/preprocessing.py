@@ -10,34 +10,13 @@ with PIL's ANTIALIAS (Lanczos); we use TensorFlow's antialiased bilinear
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Optional, Tuple
+from typing import Optional
 
 import tensorflow as tf
 
-from bigan_tf.errors import ConfigError
+from bigan_tf.config.data import Preprocessing
 
 
-@dataclasses.dataclass(frozen=True)
-class Preprocessing:
-    """Short-edge resize to `raw_size`, `crop_size` crop, optional flip, `channels`."""
-
-    raw_size: int = 72
-    crop_size: int = 64
-    channels: int = 3
-    flip: bool = False
-
-    def validate(self) -> "Preprocessing":
-        if self.crop_size < 1 or self.raw_size < self.crop_size:
-            raise ConfigError(f"--raw_size ({self.raw_size}) must be >= --crop_size "
-                              f"({self.crop_size}) >= 1: the crop is cut from the resized image.")
-        if self.channels not in (1, 3):
-            raise ConfigError(f"Images are read with 1 or 3 channels, not {self.channels}.")
-        return self
-
-    @property
-    def image_shape(self) -> Tuple[int, int, int]:
-        return (self.crop_size, self.crop_size, self.channels)
 
 
 def decode(contents: tf.Tensor, channels: int) -> tf.Tensor:
