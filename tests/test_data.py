@@ -129,7 +129,7 @@ def test_data_config_round_trips_through_json():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(source="cifar"), "Unknown --dataset 'cifar'"),
     (dict(source="tfds:"), "Unknown --dataset"),
-    (dict(source="folder"), "needs --data_dir"),
+    (dict(source="folder"), "needs its folder"),
     (dict(source="list", root="/x"), "--raw_size and --crop_size"),
     (dict(max_train_images=0), "--max_train_images must be >= 1"),
     (dict(include_labels=()), "--include_labels"),

@@ -106,7 +106,7 @@ def define_config_flags(default_config: str, legacy: Optional[Mapping[str, str]]
     flags.DEFINE_boolean("print_config", False,
                          "Print the experiment's config (after the overrides) as JSON and exit.")
     from trainers.training_flags import define_run_control_flags, define_strategy_flags
-    define_run_control_flags()
+    define_run_control_flags(keep_checkpoints=False)
     define_strategy_flags(multi_worker=True)
     flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --strategy=tpu.")
     flags.DEFINE_float("cluster_timeout", 120.0,
@@ -242,8 +242,6 @@ def experiment_from_flags(transform=None):
     if FLAGS["verbose"].present:
         run = dataclasses.replace(
             run, verbose=FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose))
-    if FLAGS["keep_checkpoints"].present:
-        run = dataclasses.replace(run, keep_checkpoints=FLAGS.keep_checkpoints)
     config = dataclasses.replace(config, run=run, data=data.validate())
     return config.validate(network=False)
 

@@ -104,7 +104,8 @@ class DataConfig(ConfigRecord):
         if not known:
             raise ConfigError(f"Unknown --dataset {self.source!r}; expected {SOURCES_HELP}.")
         if self.source in FILE_SOURCES + ("hdf5", "idx") and not self.root:
-            raise ConfigError(f"--dataset={self.source} needs --data_dir (its folder).")
+            raise ConfigError(f"Data source {self.source!r} needs its folder: "
+                              "--config.data.root=DIR (or --data_dir=DIR).")
         if self.source in FILE_SOURCES and self.preprocessing is None:
             raise ConfigError(f"--dataset={self.source} reads image files: give their "
                               "--raw_size and --crop_size.")

@@ -116,7 +116,8 @@ class NetworkConfig(ConfigRecord):
             if h != w or h not in CONV_FAMILY_SIZES[self.family]:
                 raise ConfigError(
                     f"The {self.family} family's G and D work on 32x32 or 64x64 images, not "
-                    f"{h}x{w}: set --crop_resize (or --crop_size) to 32 or 64.")
+                    f"{h}x{w}: set network.image_shape (or data.preprocessing.crop_size) to "
+                    "32 or 64.")
         if self.family == "dcgan":
             if self.encoder_image_shape[0] % 16:
                 raise ConfigError(

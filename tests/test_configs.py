@@ -1,0 +1,220 @@
+"""Experiments as config files: overrides by path, every config file, the trainers' flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bigan_tf.config import (DataConfig, ExperimentConfig, OptimizerConfig, Preprocessing,
+                             RunConfig)
+from bigan_tf.config.files import load_config, parse_config_arg, split_spec
+from bigan_tf.config.overrides import (apply_overrides, field_doc, override, parse_value,
+                                       settings)
+from bigan_tf.errors import ConfigError
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG_FILES = sorted(os.path.relpath(p, REPO_ROOT)
+                      for p in glob.glob(os.path.join(REPO_ROOT, "configs", "*.py"))
+                      if not p.endswith("__init__.py"))
+BIGAN_PROGRAMS = ("train_mnist", "train_imagenet")
+
+
+def _experiment():
+    return ExperimentConfig(run=RunConfig(exp_dir="x"), data=DataConfig())
+
+
+def test_values_are_parsed_by_the_field_type():
+    from typing import Optional, Tuple, Union
+    assert parse_value("3", int) == 3
+    assert parse_value("1e-4", float) == 1e-4
+    assert parse_value("False", bool) is False and parse_value("yes", bool) is True
+    assert parse_value("none", Optional[int]) is None
+    assert parse_value("7", Optional[Union[int, str]]) == 7
+    assert parse_value("latest", Optional[Union[int, str]]) == "latest"
+    assert parse_value("auto", Union[bool, str]) == "auto"
+    assert parse_value("true", Union[bool, str]) is True
+    assert parse_value("32,32,3", Tuple[int, int, int]) == (32, 32, 3)
+    assert parse_value("0, 0.9", Optional[Tuple[float, float]]) == (0.0, 0.9)
+    assert parse_value("1,4,7", Optional[Tuple[int, ...]]) == (1, 4, 7)
+    with pytest.raises(ConfigError, match=r"x: 'ten' is not an int"):
+        parse_value("ten", int, "x")
+    with pytest.raises(ConfigError, match="not 3 comma-separated ints"):
+        parse_value("3,3", Tuple[int, int, int])
+
+
+def test_override_replaces_one_setting_and_keeps_the_rest():
+    config = _experiment()
+    changed = apply_overrides(config, {"optimizer.learning_rate": "1e-4",
+                                       "data.preprocessing.crop_size": "32",
+                                       "network.image_shape": "32,32,3"})
+    assert changed.optimizer == dataclasses.replace(config.optimizer, learning_rate=1e-4)
+    # A None section is created with its class's defaults, then changed.
+    assert changed.data.preprocessing == Preprocessing(crop_size=32)
+    assert changed.network.image_shape == (32, 32, 3)
+    assert changed.run == config.run and changed.objective == config.objective
+    # Values a config file gives as Python values pass through.
+    assert override(config, "run.seed", 5).run.seed == 5
+
+
+@pytest.mark.parametrize("path, message", [
+    ("optimizer.lerning_rate", r"optimizer.lerning_rate: no such setting. Did you mean "
+                               r"optimizer.learning_rate\? \(optimizer has: learning_rate, "),
+    ("netwrk.latent_dim", r"Did you mean network.latent_dim\? \(the sections are: data, "),
+    ("data.preprocessing.crop_sze", r"Did you mean data.preprocessing.crop_size\?"),
+    ("network", r"network: no such setting"),
+])
+def test_an_unknown_setting_names_the_valid_ones(path, message):
+    with pytest.raises(ConfigError, match=message):
+        override(_experiment(), path, "1")
+
+
+def test_a_wrong_type_names_the_full_path():
+    with pytest.raises(ConfigError, match=r"^optimizer.epochs: 'ten' is not an int"):
+        override(_experiment(), "optimizer.epochs", "ten")
+
+
+def test_settings_cover_every_field_with_its_default_and_doc():
+    found = {s.path: s for s in settings(ExperimentConfig)}
+    assert found["optimizer.learning_rate"].default == OptimizerConfig().learning_rate
+    assert found["data.preprocessing.crop_size"].default == Preprocessing().crop_size
+    assert found["run.exp_dir"].default is dataclasses.MISSING
+    for path in ("optimizer.learning_rate", "optimizer.epochs", "run.batch_size",
+                 "network.latent_dim", "objective.unary_weight", "evaluation.num_val",
+                 "data.source"):
+        assert found[path].doc, f"{path} has no documentation in its dataclass docstring"
+    assert "Adam's learning rate" in field_doc(OptimizerConfig, "learning_rate")
+    # Every leaf of every section is listed once.
+    assert len(found) == sum(len(dataclasses.fields(c)) for c in (
+        RunConfig, type(_experiment().network), type(_experiment().objective), OptimizerConfig,
+        type(_experiment().evaluation), DataConfig, Preprocessing)) - 1  # preprocessing itself
+
+
+def test_config_arguments_are_typed_and_checked():
+    assert split_spec("configs/a.py:x=1,y=b") == ("configs/a.py", "x=1,y=b")
+    assert split_spec("run/config.json") == ("run/config.json", "")
+    assert parse_config_arg("epochs=3,quick=true", recipe="baseline", epochs=6, quick=False) == {
+        "recipe": "baseline", "epochs": 3, "quick": True}
+    assert parse_config_arg("gan", objective="bigan") == {"objective": "gan"}
+    with pytest.raises(ConfigError, match="its keys: objective"):
+        parse_config_arg("objectiv=gan", objective="bigan")
+    with pytest.raises(ConfigError, match="'x' is not an int"):
+        parse_config_arg("epochs=x", epochs=6)
+
+
+@pytest.mark.parametrize("path", CONFIG_FILES)
+def test_every_config_file_loads_and_validates(path):
+    config = load_config(path, search_dirs=(REPO_ROOT,))
+    assert isinstance(config, ExperimentConfig)
+    if config.data.source in ("list", "folder"):
+        # Image-file sources need their folder, which only the user can name.
+        with pytest.raises(ConfigError, match="needs its folder: --config.data.root"):
+            config.validate()
+        config = override(config, "data.root", "/data/imagenet")
+    config.validate()
+    assert config.run.exp_dir.startswith("exp/")
+    # config.json round trip: what a run records reads back as the same experiment.
+    assert ExperimentConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_config_file_arguments_select_the_experiment():
+    def load(spec):
+        return load_config(spec, search_dirs=(REPO_ROOT,))
+    assert load("configs/mnist_bigan.py:objective=gan").objective.discrim_weight == 1
+    assert load("configs/imagenet_generalized.py").network.is_generalized
+    from configs.feature_study import RECIPES, recipe_config
+    for recipe in RECIPES:
+        loaded = load(f"configs/feature_study.py:recipe={recipe}")
+        assert loaded == recipe_config(recipe, loaded.run.exp_dir)
+    assert load("configs/feature_study.py:recipe=resnet,quick=true").data.max_train_images == 256
+
+
+def test_a_bad_config_path_says_what_to_give(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(str(tmp_path / "nope.py"))
+    (tmp_path / "empty.py").write_text("x = 1\n")
+    with pytest.raises(ConfigError, match="defines no get_config"):
+        load_config(str(tmp_path / "empty.py"))
+    with pytest.raises(ConfigError, match="not a run folder"):
+        load_config(str(tmp_path))
+
+
+def _program(name, *args, cwd=REPO_ROOT):
+    return subprocess.run([sys.executable, "-m", f"trainers.{name}", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": REPO_ROOT})
+
+
+def _printed_config(name, *args):
+    result = _program(name, "--print_config", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_former_flags_are_aliases_of_config_settings():
+    old = _printed_config("train_mnist", "--epochs=3", "--decay_epochs", "0", "--objective=gan",
+                          "--nouse_test_set", "--hidden_units=64", "--num_val=100")
+    new = _printed_config("train_mnist", "--config=configs/mnist_bigan.py:objective=gan",
+                          "--config.optimizer.epochs=3", "--config.optimizer.decay_epochs=0",
+                          "--config.data.use_test_set=false", "--config.network.hidden_units=64",
+                          "--config.evaluation.num_val=100")
+    assert old == new
+    assert new["optimizer"]["epochs"] == 3 and new["objective"]["discrim_weight"] == 1
+    # The data folder is resolved once, to an absolute path.
+    assert new["data"]["root"] is None or os.path.isabs(new["data"]["root"])
+
+
+def test_a_run_replays_from_its_config_json(tmp_path):
+    printed = _printed_config("train_imagenet", "--config=configs/fashion_conv.py",
+                              "--config.optimizer.epochs=7", "--exp_dir=" + str(tmp_path / "a"))
+    run = tmp_path / "a"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({**printed, "data": {"config": printed["data"]}}))
+    replayed = _printed_config("train_imagenet", f"--config={run}",
+                               f"--exp_dir={tmp_path / 'b'}")
+    assert replayed["run"].pop("exp_dir") == str(tmp_path / "b")
+    printed["run"].pop("exp_dir")
+    assert replayed == printed
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--config.optimizer.epochs=ten",), "train_mnist: error: --config.optimizer.epochs: 'ten' "
+                                         "is not an int."),
+    (("--config=configs/nope.py",), "train_mnist: error: --config=configs/nope.py: no such file."),
+    (("--crop_resize=64",), "train_mnist: error: --crop_resize is gone: a generalized BiGAN is "
+                            "--config=configs/imagenet_generalized.py"),
+    (("--config=configs/mnist_bigan.py:objective=foo",), "train_mnist: error: Unknown objective"),
+])
+def test_bad_settings_are_one_line_without_a_traceback(args, message):
+    result = _program("train_mnist", "--print_config", *args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(message), result.stderr
+
+
+def test_a_misspelt_setting_gets_absl_suggestion():
+    result = _program("train_mnist", "--config.optimizer.lerning_rate=1")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "Did you mean: config.optimizer.learning_rate" in result.stderr
+
+
+@pytest.mark.parametrize("name", BIGAN_PROGRAMS + ("train_encoder",))
+def test_help_lists_the_settings_and_no_setting_is_a_flag_twice(name):
+    result = _program(name, "--helpfull")
+    # absl's help exits with status 1.
+    assert "config.optimizer.learning_rate" in result.stdout, result.stderr
+    flags_listed = {line.split(":")[0].strip()[2:].removeprefix("[no]")
+                    for line in result.stdout.splitlines() if line.startswith("  --")}
+    assert "config.optimizer.learning_rate" in flags_listed
+    # Defaults once: an experiment setting is only ever --config.PATH, derived from its
+    # dataclass field; no other flag of the program has a setting's name.
+    fields = {s.path.split(".")[-1] for s in settings(ExperimentConfig)}
+    driver = {"exp_dir", "resume", "overwrite", "branch", "verbose"}
+    own = {f for f in flags_listed if not f.startswith("config.")}
+    assert not (own & fields) - driver, f"flags that duplicate a config setting: {own & fields}"
+    assert "[float; default 0.0002 unless the config sets it]" in " ".join(result.stdout.split())
