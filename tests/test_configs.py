@@ -169,6 +169,18 @@ def test_former_flags_are_aliases_of_config_settings():
     assert new["data"]["root"] is None or os.path.isabs(new["data"]["root"])
 
 
+def test_the_originals_crop_flags_make_a_generalized_bigan():
+    printed = _printed_config("train_imagenet", "--raw_size=72", "--crop_size=64",
+                              "--crop_resize=32", "--config.data.root=/data/x")
+    assert printed["network"]["image_shape"] == [32, 32, 3]
+    assert printed["network"]["encoder_size"] == 64
+    assert printed["data"]["preprocessing"] == {"raw_size": 72, "crop_size": 64, "channels": 3,
+                                                "flip": False}
+    same = _printed_config("train_imagenet", "--crop_size=32", "--crop_resize=32",
+                           "--config.data.root=/data/x")
+    assert same["network"]["encoder_size"] == 0
+
+
 def test_a_run_replays_from_its_config_json(tmp_path):
     printed = _printed_config("train_imagenet", "--config=configs/fashion_conv.py",
                               "--config.optimizer.epochs=7", "--exp_dir=" + str(tmp_path / "a"))
@@ -186,8 +198,7 @@ def test_a_run_replays_from_its_config_json(tmp_path):
     (("--config.optimizer.epochs=ten",), "train_mnist: error: --config.optimizer.epochs: 'ten' "
                                          "is not an int."),
     (("--config=configs/nope.py",), "train_mnist: error: --config=configs/nope.py: no such file."),
-    (("--crop_resize=64",), "train_mnist: error: --crop_resize is gone: a generalized BiGAN is "
-                            "--config=configs/imagenet_generalized.py"),
+    (("--crop_resize=64",), "train_mnist: error: --crop_resize needs --crop_size beside it"),
     (("--config=configs/mnist_bigan.py:objective=foo",), "train_mnist: error: Unknown objective"),
 ])
 def test_bad_settings_are_one_line_without_a_traceback(args, message):

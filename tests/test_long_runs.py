@@ -262,7 +262,7 @@ def test_bad_input_is_one_line_before_any_work(tmp_path):
 
     for args, message in (
             (["--max_train_images=0"], "--max_train_images must be >= 1"),
-            (["--num_val=20000"], "--num_val 20000 is more than the 10000 evaluation images"),
+            (["--num_val=20000"], "num_val 20000 is more than the 10000 evaluation images"),
             (["--exp_dir=/proc/bigan_run"], "Cannot write the folder '/proc/bigan_run'")):
         result = program("train_mnist", f"--exp_dir={tmp_path / 'run'}", *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]

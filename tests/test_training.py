@@ -181,8 +181,10 @@ def test_trainer_reports_a_corrupt_file(tmp_path):
 def test_helpfull_explains_every_flag():
     proc = _run_trainer("--helpfull")
     text = proc.stdout + proc.stderr
-    for flag in ("--objective", "--joint_discrim_weight", "--deploy_iters", "--resume",
-                 "--strategy", "--[no]use_test_set", "--save_interval", "--[no]jit_compile"):
+    for flag in ("--config", "--config.objective.joint_discrim_weight",
+                 "--config.evaluation.deploy_iters", "--resume", "--strategy",
+                 "--config.data.use_test_set", "--config.run.save_interval",
+                 "--config.run.jit_compile", "--print_config"):
         assert f"  {flag}" in text, flag
 
 

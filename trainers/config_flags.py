@@ -67,9 +67,7 @@ TRAINING_LEGACY_FLAGS = {
     "discrim_weight": "objective.discrim_weight", "encode_weight": "objective.encode_weight",
     "encode_gen_weight": "objective.encode_gen_weight",
     "reconstruct_weight": "objective.reconstruct_weight",
-    "crop_resize": "!--crop_resize is gone: a generalized BiGAN is "
-                   "--config=configs/imagenet_generalized.py; for other sizes set "
-                   "--config.network.image_shape=N,N,3 --config.network.encoder_size=CROP.",
+    "crop_resize": "crop_resize",
 }
 # Boolean ones: --flag / --noflag.
 _LEGACY_BOOLEANS = {"jit_compile", "keep_worker_checkpoints", "use_test_set", "flip"}
@@ -160,14 +158,33 @@ def rewrite_legacy_flags(argv: Sequence[str]) -> List[str]:
                 out.append(arg)  # absl reports the missing value
                 continue
         target = _legacy[name]
-        if target.startswith("!"):
-            raise LegacyFlagError(target[1:])
-        if target.startswith("arg:"):
+        if target == "crop_resize":
+            out += _crop_resize(value, args)
+        elif target.startswith("arg:"):
             config_args.append(f"{target[4:]}={value}")
         else:
             out.append(f"--{PREFIX}{target}={value}")
     if config_args:
         out = _with_config_args(out, config_args)
+    return out
+
+
+def _crop_resize(value: str, args: Sequence[str]) -> List[str]:
+    """The original's --crop_resize=N: G and D at N px; with a different --crop_size the
+    encoder keeps reading crop_size px crops (a generalized BiGAN)."""
+    crop = None
+    for i, arg in enumerate(args):
+        for name in ("--crop_size", "--config.data.preprocessing.crop_size"):
+            if arg.startswith(name + "="):
+                crop = arg.split("=", 1)[1]
+            elif arg == name and i + 1 < len(args):
+                crop = args[i + 1]
+    if crop is None:
+        raise LegacyFlagError("--crop_resize needs --crop_size beside it (the encoder's input "
+                              "size); or use --config=configs/imagenet_generalized.py.")
+    out = [f"--{PREFIX}network.image_shape={value},{value},3"]
+    if crop.strip() != value.strip():
+        out.append(f"--{PREFIX}network.encoder_size={crop}")
     return out
 
 
@@ -274,6 +291,9 @@ def train_from_flags(program: str, transform=None, initialize=None, before_data=
     from bigan_tf.training import train
     from trainers.cli import strategy_from_flags
 
+    from bigan_tf.config import check_objective_fits
+    # What the networks cannot train is refused before any image is read.
+    check_objective_fits(experiment.network, experiment.objective)
     if before_data is not None:
         before_data(experiment)
     keras.utils.set_random_seed(experiment.run.seed)
