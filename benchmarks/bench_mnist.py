@@ -112,7 +112,7 @@ def main(argv):
     rate = examples / steady
     flops = train_flops_per_example()
     achieved = rate * flops / 1e9
-    from bigan_tf.experiment import read_metrics
+    from bigan_tf.run_dir import read_metrics
     records = read_metrics(FLAGS.exp_dir)
     evals = [r for r in records if r["epoch"] > 0]
     print(f"epoch time: {steady:.1f} s ({rate:.0f} examples/s); "

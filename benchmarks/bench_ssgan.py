@@ -182,7 +182,7 @@ def main(argv):
     if FLAGS.measure == "collapse":
         return measure_collapse()
     import tensorflow as tf
-    from bigan_tf.experiment import read_metrics
+    from bigan_tf.run_dir import read_metrics
     from bigan_tf.data import load_image_data
     from bigan_tf.ssgan import SSGANConfig, train_ssgan
     from bigan_tf.config import RunConfig

@@ -63,7 +63,7 @@ def main(argv):
     from bigan_tf.data.pipeline import to_model_range
     from bigan_tf.errors import ConfigError
     from bigan_tf.evaluation.probes import margin_rows, probe_encoders
-    from bigan_tf.experiment import atomic_write_text
+    from bigan_tf.run_dir import atomic_write_text
     from trainers.cli import model_dataset
 
     if FLAGS.num_reference < 1 or FLAGS.num_query < 1 or (FLAGS.deploy_iters or 1) < 1:

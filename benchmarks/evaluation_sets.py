@@ -35,13 +35,18 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Dict, Iterator, List, NamedTuple, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 from absl import flags
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
+
+from bigan_tf.evaluation.evaluation_sets import (  # noqa: E402
+    ORIGINAL, TEST_SET, accuracies, evaluation_sets, model_features, summary)
+
+QUICK_SIZES = (6000, 1000)  # training, test images under --quick
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("runs", [], "Trained MNIST run folders (their latest checkpoint is read).")
@@ -56,55 +61,6 @@ flags.DEFINE_string("json_out", None, "Also save the rows as JSON here, each as 
 flags.DEFINE_string("table_out", None, "Also write the table (with --json_out: of every row "
                     "in that file) as Markdown here.")
 
-ORIGINAL = "original held-out"
-TEST_SET = "t10k"
-QUICK_SIZES = (6000, 1000)  # training, test images under --quick
-
-
-class EvaluationSet(NamedTuple):
-    """Query and reference rows of the stacked [training; test] images."""
-
-    name: str
-    reference: np.ndarray
-    query: np.ndarray
-
-
-def evaluation_sets(num_train: int, num_test: int, random_splits: int) -> List[EvaluationSet]:
-    """t10k vs the first num_train − num_test training images, the original's held-out
-    split, and `random_splits` other held-out splits (seeds 0..N-1, 42 skipped): every
-    set has num_test queries and num_train − num_test references."""
-    from bigan_tf.data import held_out_indices
-    from bigan_tf.data.pipeline import VALIDATION_SPLIT_SEED
-
-    sets = [EvaluationSet(TEST_SET, np.arange(num_train - num_test),
-                          num_train + np.arange(num_test))]
-    seeds = [s for s in range(random_splits + 1) if s != VALIDATION_SPLIT_SEED][:random_splits]
-    for name, seed in [(ORIGINAL, VALIDATION_SPLIT_SEED)] + [(f"seed {s}", s) for s in seeds]:
-        train, val = held_out_indices(num_train, num_test, seed)
-        sets.append(EvaluationSet(name, train, val))
-    return sets
-
-
-def accuracies(features: np.ndarray, labels: np.ndarray, sets: List[EvaluationSet]
-               ) -> Dict[str, float]:
-    """1-NN accuracy (%) of each set's queries against its references."""
-    from bigan_tf.evaluation.metrics import nnc_score
-    return {s.name: nnc_score(features[s.reference], labels[s.reference],
-                              features[s.query], labels[s.query]) for s in sets}
-
-
-def summary(name: str, scores: Dict[str, float]) -> Dict[str, object]:
-    """One table row: t10k, the original's split, the other splits' mean/min/max, shift."""
-    others = [v for k, v in scores.items() if k not in (TEST_SET, ORIGINAL)]
-    row: Dict[str, object] = {"features": name, TEST_SET: scores[TEST_SET],
-                              ORIGINAL: scores[ORIGINAL],
-                              "shift": scores[ORIGINAL] - scores[TEST_SET]}
-    if others:
-        row.update({"other mean": float(np.mean(others)), "other min": min(others),
-                    "other max": max(others)})
-    return row
-
-
 def format_table(rows: List[Dict[str, object]]) -> str:
     lines = ["| features | t10k vs 50k | original held-out vs 50k | shift | other held-out "
              "(mean, min..max) |", "|---|---|---|---|---|"]
@@ -114,17 +70,6 @@ def format_table(rows: List[Dict[str, object]]) -> str:
         lines.append(f"| {r['features']} | {r[TEST_SET]:.2f} | {r[ORIGINAL]:.2f} | "
                      f"{r['shift']:+.2f} | {others} |")
     return "\n".join(lines)
-
-
-def model_features(model, name: str) -> Iterator[Tuple[str, Callable]]:
-    """(row name, images in [0, 1] shaped for the model -> features) of a `BiGAN`."""
-    from bigan_tf.evaluation.evaluator import model_functions
-    functions = model_functions(model)
-    if functions.encode is not None:
-        yield f"{name}: E penultimate (NNC_e-)", lambda x: functions.encode(x)["features"]
-        yield f"{name}: E logits (NNC_e)", lambda x: functions.encode(x)["logits"]
-    if functions.discriminator_features is not None:
-        yield f"{name}: D penultimate (NNC_d)", functions.discriminator_features
 
 
 def models(runs: List[str], random_init: bool, data_shape) -> List[Tuple[str, object, int]]:
@@ -193,7 +138,7 @@ def main(argv):
     from benchmarks.run_records import read_saved_rows, write_rows
     from bigan_tf.data import load_image_data
     from bigan_tf.errors import ConfigError
-    from bigan_tf.experiment import atomic_write_text
+    from bigan_tf.run_dir import atomic_write_text
     from trainers.data_paths import find_data_dir
     if FLAGS.random_splits < 0 or FLAGS.deploy_iters < 1:
         raise ConfigError("--random_splits must be ≥ 0 and --deploy_iters ≥ 1.")

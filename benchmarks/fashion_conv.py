@@ -129,7 +129,7 @@ def figures(exp_dir: str, out_dir: str) -> List[Tuple[str, int]]:
 def report(exp_dir: str, out_dir: str, draw_figures: bool = True) -> List[Dict[str, str]]:
     from benchmarks.run_records import copy_run_records, write_table
     from bigan_tf.checkpoints import epochs_in
-    from bigan_tf.experiment import checkpoint_dir, read_config, read_metrics
+    from bigan_tf.run_dir import checkpoint_dir, read_config, read_metrics
     from bigan_tf.plots import plot_learning_curves
 
     os.makedirs(out_dir, exist_ok=True)

@@ -65,7 +65,7 @@ QUICK_PROBE_REFERENCE, QUICK_PROBE_QUERY = 256, 64
 
 
 def _records(run_dir: str) -> List[Dict]:
-    from bigan_tf.experiment import read_metrics
+    from bigan_tf.run_dir import read_metrics
     return read_metrics(run_dir)
 
 
@@ -94,7 +94,7 @@ def probe_recipe(run_dir: str, config, quick: bool) -> Dict[str, object]:
     from bigan_tf.data.image_files import match_image_shape
     from bigan_tf.data.pipeline import to_model_range
     from bigan_tf.evaluation.probes import margin_rows, probe_encoders
-    from bigan_tf.experiment import atomic_write_text
+    from bigan_tf.run_dir import atomic_write_text
     from bigan_tf.networks.cost import parameter_count
 
     trained = load_trained_model(run_dir, "latest")
@@ -208,7 +208,7 @@ def selected(rows: List[Dict[str, object]]) -> Optional[Dict[str, object]]:
 
 def write_report(results_dir: str, dataset: str, rows: List[Dict[str, object]],
                  run_dirs: Dict[str, str], command: str) -> None:
-    from bigan_tf.experiment import CONFIG_FILE, METRICS_FILE, atomic_write_text
+    from bigan_tf.run_dir import CONFIG_FILE, METRICS_FILE, atomic_write_text
     from bigan_tf.plots import plot_learning_curves
     out = os.path.join(results_dir, dataset)
     os.makedirs(os.path.join(out, "curves"), exist_ok=True)

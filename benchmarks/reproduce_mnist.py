@@ -99,7 +99,7 @@ def run_records(root: str, results_dir: str, objective: str, seed: int) -> Tuple
     further-along of the two is the run's record, the folder on a tie (it also
     has the sample grids).
     """
-    from bigan_tf.experiment import read_metrics
+    from bigan_tf.run_dir import read_metrics
     live = read_metrics(run_dir(root, objective, seed))
     recorded = read_metrics(recorded_run_dir(results_dir, objective, seed))
     if recorded and (not live or recorded[-1]["epoch"] > live[-1]["epoch"]):

@@ -17,7 +17,7 @@ import shutil
 from typing import Dict, List, Mapping, Sequence
 
 from bigan_tf.errors import ConfigError
-from bigan_tf.experiment import (CONFIG_FILE, METRICS_FILE, atomic_write_text,
+from bigan_tf.run_dir import (CONFIG_FILE, METRICS_FILE, atomic_write_text,
                                  samples_dir)
 
 # The grids every evaluation writes into samples/ (and `real.png`, once).

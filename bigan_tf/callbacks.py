@@ -19,7 +19,7 @@ from bigan_tf.checkpoints import TrainingCheckpoint
 from bigan_tf.errors import CheckpointError, ConfigError, TrainingDivergedError
 from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm, measure_losses
 from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics, timed
-from bigan_tf.experiment import (CURVES_FILE, METRICS_FILE, TRAINING_GIF_FILE, append_metrics,
+from bigan_tf.run_dir import (CURVES_FILE, METRICS_FILE, TRAINING_GIF_FILE, append_metrics,
                                  atomic_write_text, read_metrics, samples_dir)
 from bigan_tf.images import write_png, write_training_gif
 from bigan_tf.interrupts import StopRequest

@@ -27,7 +27,7 @@ import tensorflow as tf
 from bigan_tf.bigan import BiGAN
 from bigan_tf.config import ExperimentConfig, NetworkConfig, Objective, OptimizerConfig
 from bigan_tf.errors import CheckpointError
-from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir as run_checkpoint_dir
+from bigan_tf.run_dir import CONFIG_FILE, checkpoint_dir as run_checkpoint_dir
 
 CHECKPOINT_PREFIX = "ckpt"
 ROLLING_DIR = "rolling"

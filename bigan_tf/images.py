@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from bigan_tf.experiment import atomic_write_bytes
+from bigan_tf.run_dir import atomic_write_bytes
 
 
 def make_grid(images, rows: int, image_shape=None) -> np.ndarray:

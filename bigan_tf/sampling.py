@@ -30,7 +30,7 @@ import tensorflow as tf
 from bigan_tf.checkpoints import load_trained_model
 from bigan_tf.errors import ConfigError, DataError
 from bigan_tf.images import make_grid
-from bigan_tf.experiment import CONFIG_FILE, atomic_write_bytes
+from bigan_tf.run_dir import CONFIG_FILE, atomic_write_bytes
 
 
 # ----------------------------------------------------------------- latent math

@@ -56,7 +56,7 @@ from bigan_tf.config import SSGANConfig
 from bigan_tf.data.pipeline import ImageData, balanced_subset, ssgan_dataset
 from bigan_tf.errors import CheckpointError, ConfigError
 from bigan_tf.evaluation.classification import SSGANEvaluator, confusion_matrix, predict_classes
-from bigan_tf.experiment import CONFIG_FILE, checkpoint_dir, read_config
+from bigan_tf.run_dir import CONFIG_FILE, checkpoint_dir, read_config
 from bigan_tf.networks.kplus1 import KPlusOneClassifier
 from bigan_tf.networks.layers import batch_norm_layers, reference_batch_norm, secondary_call
 from bigan_tf.networks.mlp import MLPGenerator

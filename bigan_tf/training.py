@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 
 from bigan_tf.bigan import BiGAN
-from bigan_tf import experiment
+from bigan_tf import run_dir as experiment
 from bigan_tf.callbacks import CheckpointCallback, EvaluationCallback, NaNGuard, ProgressLine
 from bigan_tf.checkpoints import (ROLLING_DIR, TrainingCheckpoint, branch_checkpoints,
                                   epochs_in, remove_interrupted_saves)

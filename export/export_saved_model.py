@@ -30,7 +30,7 @@ def main(argv):
 
     def export():
         from bigan_tf.checkpoints import load_trained_model
-        from bigan_tf.experiment import read_config
+        from bigan_tf.run_dir import read_config
         from bigan_tf.export.exporters import export_saved_model, export_ssgan_saved_model
         from bigan_tf.ssgan import load_trained_ssgan
         if (read_config(FLAGS.exp_dir) or {}).get("model") == "ssgan":

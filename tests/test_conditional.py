@@ -13,7 +13,7 @@ import tensorflow as tf
 from bigan_tf import BiGAN, EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
 from bigan_tf import sampling as S
 from bigan_tf import sampling_tasks as T
-from bigan_tf.experiment import read_metrics
+from bigan_tf.run_dir import read_metrics
 from bigan_tf.config import Objective
 from bigan_tf.errors import ConfigError
 from bigan_tf.config import ExperimentConfig, RunConfig

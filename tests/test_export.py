@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from bigan_tf import BiGAN, EvaluationConfig, NetworkConfig, OptimizerConfig
 from bigan_tf import objective_from_preset
-from bigan_tf.experiment import read_metrics
+from bigan_tf.run_dir import read_metrics
 from bigan_tf.checkpoints import load_trained_model
 from bigan_tf.data import balanced_subset, load_image_data
 from bigan_tf.errors import CheckpointError, ConfigError, DataError

@@ -187,7 +187,7 @@ def test_the_same_command_twice_says_finished_and_a_changed_flag_is_refused(tmp_
 
 # ------------------------------------------------------------- in-process units
 def test_differing_keys_ignores_run_length_display_and_unknown_keys():
-    from bigan_tf.experiment import differing_keys
+    from bigan_tf.run_dir import differing_keys
     stored = {"optimizer": {"learning_rate": 2e-4, "epochs": 200}, "run": {"verbose": 1},
               "network": {"image_shape": [28, 28, 1]}, "objective": {"encode_weight": 0}}
     new = {"optimizer": {"learning_rate": 2e-4, "epochs": 10}, "run": {"verbose": 2},
@@ -200,7 +200,7 @@ def test_differing_keys_ignores_run_length_display_and_unknown_keys():
 
 
 def test_prepare_refuses_files_and_moves_folders_aside(tmp_path):
-    from bigan_tf.experiment import prepare
+    from bigan_tf.run_dir import prepare
     a_file = tmp_path / "file"
     a_file.write_text("x")
     with pytest.raises(ConfigError, match="is a file"):
@@ -224,7 +224,7 @@ def test_workers_checking_one_folder_at_once_do_not_fail_each_other(tmp_path):
     cluster forms); with one shared probe file, one removed the other's and a worker
     exited with "Cannot write the folder" (the rare multi-worker startup failure)."""
     import threading
-    from bigan_tf.experiment import check_writable
+    from bigan_tf.run_dir import check_writable
     errors, start = [], threading.Barrier(8)
 
     def check_many_times():

@@ -22,7 +22,7 @@ import pytest
 import tensorflow as tf
 
 from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
-from bigan_tf.experiment import read_metrics
+from bigan_tf.run_dir import read_metrics
 from bigan_tf.checkpoints import epochs_in, load_trained_model
 from bigan_tf.distribute import ClusterConfig, parse_tf_config
 from bigan_tf.errors import ConfigError

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from bigan_tf import experiment
+from bigan_tf import run_dir as experiment
 from bigan_tf.checkpoints import branch_checkpoints, epochs_in
 from bigan_tf.errors import ConfigError
 from bigan_tf.locks import FolderLock

@@ -13,7 +13,7 @@ import tensorflow as tf
 from PIL import Image
 
 from bigan_tf import losses as L
-from bigan_tf.experiment import read_metrics
+from bigan_tf.run_dir import read_metrics
 from bigan_tf.data import DataConfig, balanced_subset, load, load_image_data
 from bigan_tf.networks.layers import BatchNorm, reference_batch_norm
 from bigan_tf.data.hdf5 import load_ssgan_hdf5

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, TrainingDivergedError
 from bigan_tf import objective_from_preset
-from bigan_tf.experiment import read_metrics
+from bigan_tf.run_dir import read_metrics
 from bigan_tf.errors import CheckpointError, ConfigError
 from bigan_tf.config import ExperimentConfig, RunConfig
 from bigan_tf.training import resolve_jit_compile, train

@@ -152,12 +152,14 @@ def quiet_tensorflow_import() -> None:
         os.close(devnull)
 
 
-def run_main(main, program: str) -> None:
+def run_main(main, program: str, rewrite_argv=None) -> None:
     """The entry point of every program: `bazel run`-aware, exit code from `main`.
 
     A `bigan_tf.BiganError` (bad input, a missing file, a diverged run: the
     message names the problem and the fix) becomes `program: error: ...` on
-    stderr and exit status 2, without a traceback.
+    stderr and exit status 2, without a traceback. `rewrite_argv(program, argv)`
+    (optional) rewrites the command line before absl parses it (the training
+    programs' former flags, `trainers.config_flags.rewrite_argv_or_exit`).
     """
     from absl import app, flags
 
@@ -189,11 +191,7 @@ def run_main(main, program: str) -> None:
         flags.DEFINE_boolean("tf_log", False, "Show TensorFlow's C++ log lines (start-up "
                              "notices, cuInit, oneDNN), hidden by default.")
     sys.stdout, sys.stderr = PipeSafeStream(sys.stdout), PipeSafeStream(sys.stderr)
-    argv = sys.argv
-    if "config" in flags.FLAGS:
-        # A training program: its former flags become --config.SECTION.FIELD first.
-        from trainers.config_flags import rewrite_argv_or_exit
-        argv = rewrite_argv_or_exit(program, argv)
+    argv = rewrite_argv(program, sys.argv) if rewrite_argv else sys.argv
     app.run(lambda argv: sys.exit(guarded(argv)), argv=argv)
 
 
@@ -234,7 +232,7 @@ def model_dataset(model: str, dataset: Optional[str], data_dir: Optional[str]
 
 def _trained_data_config(model: str) -> dict:
     """The `data.config` section `model` (a run folder or an export) was trained with."""
-    from bigan_tf.experiment import read_config
+    from bigan_tf.run_dir import read_config
     from bigan_tf.hub import read_export_metadata
     if not os.path.isdir(model):
         return {}

@@ -29,6 +29,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Set
 
 from absl import flags
 
+from trainers.cli import strategy_from_flags
 from trainers.data_paths import find_data_dir, repo_root
 
 FLAGS = flags.FLAGS
@@ -287,9 +288,8 @@ def train_from_flags(program: str, transform=None, initialize=None, before_data=
     import keras
     from bigan_tf.data import load
     from bigan_tf.errors import ConfigError
-    from bigan_tf.experiment import check_writable
+    from bigan_tf.run_dir import check_writable
     from bigan_tf.training import train
-    from trainers.cli import strategy_from_flags
 
     from bigan_tf.config import check_objective_fits
     # What the networks cannot train is refused before any image is read.

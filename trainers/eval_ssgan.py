@@ -35,7 +35,7 @@ def main(argv):
 
     import numpy as np
 
-    from bigan_tf.experiment import RESULTS_FILE, atomic_write_text
+    from bigan_tf.run_dir import RESULTS_FILE, atomic_write_text
     from bigan_tf.data import DataConfig, load
     from bigan_tf.plots import plot_confusion
     from bigan_tf.ssgan import confusion_matrix, load_trained_ssgan, predict_classes

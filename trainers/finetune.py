@@ -84,7 +84,7 @@ def main(argv):
     from bigan_tf.data import load
     from bigan_tf.distribute import make_strategy
     from bigan_tf.errors import ConfigError
-    from bigan_tf.experiment import RESULTS_FILE, atomic_write_text, check_writable
+    from bigan_tf.run_dir import RESULTS_FILE, atomic_write_text, check_writable
     from bigan_tf.hub import EncoderLayer, resolve_handle
     from bigan_tf.transfer import epochs_of, parse_mode, train_classifier
     from bigan_tf.export.exporters import export_random_init_like

@@ -26,7 +26,7 @@ flags.DEFINE_string("title", "", "Figure title.")
 
 def main(argv):
     runs = argv[1:]
-    from bigan_tf.experiment import METRICS_FILE, read_metrics
+    from bigan_tf.run_dir import METRICS_FILE, read_metrics
     from bigan_tf.errors import ConfigError
     from bigan_tf.plots import plot_groups
     if not runs:

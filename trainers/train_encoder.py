@@ -53,7 +53,7 @@ def main(argv):
 
 
 def run():
-    run_main(main, "train_encoder")
+    run_main(main, "train_encoder", rewrite_argv=config_flags.rewrite_argv_or_exit)
 
 
 if __name__ == "__main__":

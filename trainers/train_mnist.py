@@ -38,7 +38,7 @@ def main(argv):
 
 
 def run():
-    run_main(main, "train_mnist")
+    run_main(main, "train_mnist", rewrite_argv=config_flags.rewrite_argv_or_exit)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     from bigan_tf.data import load
-    from bigan_tf.experiment import check_writable
+    from bigan_tf.run_dir import check_writable
     from bigan_tf.ssgan import SSGANConfig, train_ssgan
     from bigan_tf.config import RunConfig
 

@@ -34,7 +34,7 @@ class RunConfig(ConfigRecord):
     newest checkpoint, permanent or rolling, else start fresh), "latest", an
     epoch, "latest_good" (the newest undamaged checkpoint: a damaged newest one
     is otherwise an error), or "none" (fresh, only into an empty folder); `overwrite` moves an
-    existing folder aside to `exp_dir.old-N` first (`bigan_tf.experiment`). An epoch
+    existing folder aside to `exp_dir.old-N` first (`bigan_tf.run_dir`). An epoch
     older than the run's newest is refused unless `branch`, which keeps the later
     checkpoints and records aside (`checkpoints/abandoned-N/`).
     A rolling checkpoint is written after every epoch; `keep_checkpoints` of

@@ -27,7 +27,7 @@ from bigan_tf.bigan import BiGAN
 from bigan_tf.checkpoints import TrainedModel
 from bigan_tf.config import NetworkConfig, Objective
 from bigan_tf.evaluation.deploy import deploy_batch_norm_on_images
-from bigan_tf.experiment import read_metrics, umask_permissions
+from bigan_tf.run_dir import read_metrics, umask_permissions
 from bigan_tf.export.modules import BiGANSavedModel, HubEncoderModule, SSGANSavedModel
 from bigan_tf.hub import METADATA_FILE, ExportError, read_export_metadata, resolve_handle
 from bigan_tf.locks import FolderLock
