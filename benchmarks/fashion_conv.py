@@ -3,7 +3,7 @@ r"""Does the convolutional BiGAN learn features? A long Fashion-MNIST run at 32 
     python -m benchmarks.fashion_conv --exp_dir=$HOME/bigan_runs/fashion_conv     # hours
     python -m benchmarks.fashion_conv --exp_dir=$HOME/bigan_runs/fashion_conv --report_only
 
-Trains `trainers.train_imagenet` with `PROTOCOL` (the 32-px variant: AlexNet
+Trains `trainers.train_imagenet` with `configs/fashion_conv.py` (the 32-px variant: AlexNet
 encoder with a 1024-d conv5, DCGAN-32 generator and joint discriminator, on
 50,000 Fashion-MNIST training images resized to 32 px and replicated to 3
 channels) into --exp_dir. The same command continues a stopped run from its
@@ -39,12 +39,9 @@ flags.DEFINE_string("data_dir", None, "Fashion-MNIST IDX folder (default "
                     "../shared/data/fashion_mnist).")
 flags.DEFINE_boolean("report_only", False, "Train nothing: report what the run has so far.")
 
-# train_imagenet's flags of the run. 390 steps per epoch; evaluations every 2
-# epochs against a 50k-image kNN reference, with a 100-batch deploy pass.
-PROTOCOL = ("--dataset=fashion_mnist", "--raw_size=32", "--crop_size=32", "--latent_dim=64",
-            "--max_train_images=50000", "--num_val=5000", "--num_train_reference=50000",
-            "--epochs=50", "--decay_epochs=50", "--disp_interval=2", "--save_interval=10",
-            "--deploy_iters=100", "--verbose=2")
+# The run's experiment: 390 steps per epoch; evaluations every 2 epochs against a
+# 50k-image kNN reference, with a 100-batch deploy pass.
+PROTOCOL = ("--config=configs/fashion_conv.py",)
 # The encoder-feature metrics that decide whether E learned anything.
 FEATURE_METRICS = ("NNC_e-", "CLS_e-")
 COLUMNS = ("NNC_e-", "CLS_e-", "NNC_e", "EGr", "EGr_b", "NND")
@@ -169,7 +166,7 @@ def main(argv):
         from trainers.data_paths import find_data_dir
         data_dir = find_data_dir("fashion_mnist", FLAGS.data_dir)
         status = subprocess.run([sys.executable, "-m", "trainers.train_imagenet", *PROTOCOL,
-                                 f"--data_dir={os.path.normpath(data_dir)}",
+                                 f"--config.data.root={os.path.normpath(data_dir)}",
                                  f"--exp_dir={FLAGS.exp_dir}"]).returncode
         if status:
             print(f"fashion_conv: the run stopped (exit {status}); the same command continues "

@@ -44,8 +44,8 @@ flags.DEFINE_string("results_dir", "results/mnist", "Where the table, curves and
 flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default ../shared/data/mnist).")
 flags.DEFINE_boolean("quick", False, "A few epochs at reduced protocol sizes (the test suite's).")
 flags.DEFINE_boolean("report_only", False, "Train nothing: write the results of what exists.")
-flags.DEFINE_boolean("jit_compile", True, "XLA-compile the train step (about 1.5x on a CPU).")
-flags.DEFINE_integer("save_interval", 25, "Checkpoint (and evaluate) every N epochs.")
+flags.DEFINE_boolean("jit_compile", None, "XLA-compile the train step (default: the config's, "
+                     "on: about 1.5x on a CPU).")
 
 # The paper's Table 1 (1-NN accuracy %, permutation-invariant MNIST test set) and
 # the official README's epoch-400 BiGAN line (official_code_notes.md §6).
@@ -59,27 +59,21 @@ LABELS = {"bigan": "BiGAN", "gan": "D (GAN)", "latent_regressor": "LR",
           "autoencoder_l1": "AE (l1)"}
 
 
-@dataclasses.dataclass(frozen=True)
-class Protocol:
-    """Schedule and protocol sizes of one reproduction run."""
-
-    epochs: int = 200
-    decay_epochs: int = 200
-    deploy_iters: int = 1000
-    num_val: int = 10000
-    num_train_reference: int = 50000
-    num_generated: int = 100000
-    cls_steps: int = 1000
-    hidden_units: int = 1024
-    max_train_images: Optional[int] = None
-    disp_interval: int = 25
-    disp_samples: int = 400
+# The protocol of every run is the config file's (`configs/mnist_table1.py`).
+CONFIG_FILE = "configs/mnist_table1.py"
 
 
-FULL = Protocol()
-QUICK = Protocol(epochs=1, decay_epochs=1, deploy_iters=5, num_val=500, num_train_reference=1000,
-                 num_generated=1000, cls_steps=20, hidden_units=64, max_train_images=1024,
-                 disp_interval=1, disp_samples=40)
+def run_config(objective: str, seed: int, quick: bool, root: str = "",
+               jit_compile: Optional[bool] = None):
+    """The `ExperimentConfig` of one run: the config file's, in its folder under `root`."""
+    from bigan_tf.config.files import load_config
+    from trainers.data_paths import repo_root
+    config = load_config(f"{CONFIG_FILE}:objective={objective},seed={seed},quick={quick}",
+                         search_dirs=(repo_root(),))
+    run = dataclasses.replace(config.run, exp_dir=run_dir(root, objective, seed))
+    if jit_compile is not None:
+        run = dataclasses.replace(run, jit_compile=jit_compile)
+    return dataclasses.replace(config, run=run)
 
 
 def run_dir(root: str, objective: str, seed: int) -> str:
@@ -112,16 +106,14 @@ def is_finished(records: List[Dict], total_epochs: int) -> bool:
     return any(r["epoch"] == total_epochs for r in records)
 
 
-def train_one(objective: str, seed: int, root: str, results_dir: str, protocol: Protocol, data,
-              jit_compile: bool, save_interval: int) -> None:
+def train_one(objective: str, seed: int, root: str, results_dir: str, quick: bool, data,
+              jit_compile: Optional[bool]) -> None:
     """Trains (or resumes) one run to the end of the schedule."""
     import tensorflow as tf
-    from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
-    from bigan_tf.config import ExperimentConfig, RunConfig
     from bigan_tf.training import train
 
-    path = run_dir(root, objective, seed)
-    total = protocol.epochs + protocol.decay_epochs
+    config = run_config(objective, seed, quick, root, jit_compile)
+    total = config.optimizer.epochs + config.optimizer.decay_epochs
     records, live = run_records(root, results_dir, objective, seed)
     if is_finished(records, total):
         where = "" if live else (f", recorded in "
@@ -129,33 +121,8 @@ def train_one(objective: str, seed: int, root: str, results_dir: str, protocol: 
         print(f"[{objective} seed {seed}] finished (epoch {total}{where}); skipped.")
         return
     prefix = f"[{objective} seed {seed}] "
-    train(
-        tf.distribute.get_strategy(),
-        ExperimentConfig(
-            network=NetworkConfig(hidden_units=protocol.hidden_units),
-            objective=objective_from_preset(objective),
-            optimizer=OptimizerConfig(epochs=protocol.epochs, decay_epochs=protocol.decay_epochs),
-            evaluation=EvaluationConfig(
-                num_val=protocol.num_val,
-                num_train_reference=protocol.num_train_reference,
-                num_generated=protocol.num_generated,
-                deploy_iters=protocol.deploy_iters,
-                cls_steps=protocol.cls_steps,
-                num_sample_images=protocol.disp_samples,
-            ),
-            run=RunConfig(
-                exp_dir=path,
-                seed=seed,
-                disp_interval=protocol.disp_interval,
-                save_interval=save_interval,
-                resume="auto",
-                jit_compile=jit_compile,
-                verbose=2,
-            ),
-        ),
-        data,
-        print_fn=lambda line: print(prefix + line if line.strip() else line, flush=True),
-    )
+    train(tf.distribute.get_strategy(), config, data,
+          print_fn=lambda line: print(prefix + line if line.strip() else line, flush=True))
 
 
 # --------------------------------------------------------------------- report
@@ -267,14 +234,15 @@ def copy_records(root: str, runs: Dict[str, List[Dict]], out_dir: str) -> None:
 
 
 def report(root: str, objectives: Sequence[str], seeds: Sequence[int], out_dir: str,
-           protocol: Protocol) -> List[Dict[str, str]]:
+           quick: bool) -> List[Dict[str, str]]:
     os.makedirs(out_dir, exist_ok=True)
     runs = collect(root, out_dir, objectives, seeds)
-    total = protocol.epochs + protocol.decay_epochs
+    config = run_config(objectives[0] if objectives else "bigan", 0, quick)
+    total = config.optimizer.epochs + config.optimizer.decay_epochs
     rows = table_rows(runs, total)
     note = (f"Permutation-invariant MNIST, evaluated on the t10k test set after training on all "
             f"60k training images; last evaluation of each run (schedule: {total} epochs, "
-            f"deploy pass {protocol.deploy_iters} batches). NNC = 1-NN accuracy on E's "
+            f"deploy pass {config.evaluation.deploy_iters} batches). NNC = 1-NN accuracy on E's "
             "penultimate features (D's for the GAN), the paper's Table 1 measure; best NNC = "
             "its highest value at any evaluation after the random init (epoch 0). The "
             "original's script scores its held-out 10k of the training images instead, which "
@@ -309,20 +277,20 @@ def main(argv):
         print(f"reproduce_mnist: error: --seeds must be integers, got {FLAGS.seeds}.",
               file=sys.stderr)
         return 2
-    protocol = QUICK if FLAGS.quick else FULL
     try:
         if not FLAGS.report_only:
             from bigan_tf.data import load_image_data
             from trainers.data_paths import find_data_dir
+            data_config = run_config("bigan", 0, FLAGS.quick).data
             data = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir),
-                                   use_test_set=True)
-            if protocol.max_train_images:
-                data = data.take(num_train=protocol.max_train_images)
+                                   use_test_set=data_config.use_test_set)
+            if data_config.max_train_images:
+                data = data.take(num_train=data_config.max_train_images)
             for objective in FLAGS.objectives:
                 for seed in seeds:
-                    train_one(objective, seed, FLAGS.root, FLAGS.results_dir, protocol, data,
-                              FLAGS.jit_compile, 1 if FLAGS.quick else FLAGS.save_interval)
-        rows = report(FLAGS.root, FLAGS.objectives, seeds, FLAGS.results_dir, protocol)
+                    train_one(objective, seed, FLAGS.root, FLAGS.results_dir, FLAGS.quick, data,
+                              FLAGS.jit_compile)
+        rows = report(FLAGS.root, FLAGS.objectives, seeds, FLAGS.results_dir, FLAGS.quick)
     except TrainingInterrupted as e:
         print(f"reproduce_mnist: {e} The same reproduce_mnist command continues every run.",
               file=sys.stderr)
