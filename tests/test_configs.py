@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bigan_tf.config import (DataConfig, ExperimentConfig, OptimizerConfig, Preprocessing,
-                             RunConfig)
+                             RunConfig, SSGANExperimentConfig)
 from bigan_tf.config.files import load_config, parse_config_arg, split_spec
 from bigan_tf.config.overrides import (apply_overrides, field_doc, override, parse_value,
                                        settings)
@@ -109,8 +109,8 @@ def test_config_arguments_are_typed_and_checked():
 
 @pytest.mark.parametrize("path", CONFIG_FILES)
 def test_every_config_file_loads_and_validates(path):
-    config = load_config(path, search_dirs=(REPO_ROOT,))
-    assert isinstance(config, ExperimentConfig)
+    expected = SSGANExperimentConfig if "ssgan" in path else ExperimentConfig
+    config = load_config(path, search_dirs=(REPO_ROOT,), expected=expected)
     if config.data.source in ("list", "folder"):
         # Image-file sources need their folder, which only the user can name.
         with pytest.raises(ConfigError, match="needs its folder: --config.data.root"):
@@ -119,7 +119,7 @@ def test_every_config_file_loads_and_validates(path):
     config.validate()
     assert config.run.exp_dir.startswith("exp/")
     # config.json round trip: what a run records reads back as the same experiment.
-    assert ExperimentConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    assert expected.from_dict(json.loads(json.dumps(config.to_dict()))) == config
 
 
 def test_config_file_arguments_select_the_experiment():
@@ -214,18 +214,45 @@ def test_a_misspelt_setting_gets_absl_suggestion():
     assert "Did you mean: config.optimizer.learning_rate" in result.stderr
 
 
-@pytest.mark.parametrize("name", BIGAN_PROGRAMS + ("train_encoder",))
+@pytest.mark.parametrize("name", BIGAN_PROGRAMS + ("train_encoder", "train_ssgan"))
 def test_help_lists_the_settings_and_no_setting_is_a_flag_twice(name):
     result = _program(name, "--helpfull")
     # absl's help exits with status 1.
-    assert "config.optimizer.learning_rate" in result.stdout, result.stderr
+    assert "config.run.batch_size" in result.stdout, result.stderr
     flags_listed = {line.split(":")[0].strip()[2:].removeprefix("[no]")
                     for line in result.stdout.splitlines() if line.startswith("  --")}
-    assert "config.optimizer.learning_rate" in flags_listed
+    assert "config.run.batch_size" in flags_listed
     # Defaults once: an experiment setting is only ever --config.PATH, derived from its
     # dataclass field; no other flag of the program has a setting's name.
-    fields = {s.path.split(".")[-1] for s in settings(ExperimentConfig)}
+    experiment = SSGANExperimentConfig if name == "train_ssgan" else ExperimentConfig
+    fields = {s.path.split(".")[-1] for s in settings(experiment)}
     driver = {"exp_dir", "resume", "overwrite", "branch", "verbose"}
     own = {f for f in flags_listed if not f.startswith("config.")}
     assert not (own & fields) - driver, f"flags that duplicate a config setting: {own & fields}"
-    assert "[float; default 0.0002 unless the config sets it]" in " ".join(result.stdout.split())
+    assert "[int; default 128 unless the config sets it]" in " ".join(result.stdout.split())
+
+
+def test_the_ssgan_trainer_takes_the_same_config_system(tmp_path):
+    old = _printed_config("train_ssgan", "--network=mlp", "--labels_per_class=5", "--epochs=3",
+                          "--nofeature_matching", "--latent_dim=20", "--batch_size=50")
+    new = _printed_config("train_ssgan", "--config=configs/mnist_ssgan.py:network=mlp",
+                          "--config.labels_per_class=5", "--config.epochs=3",
+                          "--config.model.feature_matching=false",
+                          "--config.model.latent_dim=20", "--config.run.batch_size=50")
+    assert old == new
+    assert new["model"]["network"] == "mlp" and new["model"]["learning_rate"] == 3e-4
+    assert new["data"]["use_test_set"] is True
+    # A finished SSGAN run's config.json (as bigan_tf.ssgan.train_ssgan writes it) replays.
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({
+        "model": "ssgan", "ssgan": new["model"], "epochs": 3, "labels_per_class": 5,
+        "labelled_batch_size": 100, "labelled_index": [1, 2, 3],
+        "run": {**new["run"], "jit_compile": False}, "data": {"config": new["data"]}}))
+    replayed = _printed_config("train_ssgan", f"--config={run}", f"--exp_dir={tmp_path / 'b'}")
+    assert replayed["model"] == new["model"] and replayed["labels_per_class"] == 5
+    assert replayed["run"]["batch_size"] == 50
+    # A BiGAN trainer refuses an SSGAN run's record with the fix.
+    refused = _program("train_mnist", "--print_config", f"--config={run}")
+    assert refused.returncode == 2
+    assert "a semi-supervised GAN run's: replay it with trainers.train_ssgan" in refused.stderr

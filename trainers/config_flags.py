@@ -70,29 +70,35 @@ TRAINING_LEGACY_FLAGS = {
     "reconstruct_weight": "objective.reconstruct_weight",
     "crop_resize": "crop_resize",
 }
-# Boolean ones: --flag / --noflag.
-_LEGACY_BOOLEANS = {"jit_compile", "keep_worker_checkpoints", "use_test_set", "flip"}
-
 _legacy: Dict[str, str] = {}
-
-
-def _experiment_class():
-    from bigan_tf.config import ExperimentConfig
-    return ExperimentConfig
+# The former flags that were booleans (--flag / --noflag).
+_legacy_booleans: Set[str] = set()
+_experiment_class: List[type] = []
 
 
 def define_config_flags(default_config: str, legacy: Optional[Mapping[str, str]] = None,
-                        exp_dir_help: str = "") -> None:
+                        experiment_class: Optional[type] = None, exp_dir_help: str = "") -> None:
     """--config, one --config.PATH flag per setting, --exp_dir, --print_config, the run
-    control and strategy flags. `legacy` maps this program's former flags to paths."""
+    control and strategy flags.
+
+    `experiment_class` is the config the program trains (default `ExperimentConfig`);
+    `legacy` maps this program's former flags to setting paths (default
+    `TRAINING_LEGACY_FLAGS`).
+    """
+    import typing
+
+    from bigan_tf.config import ExperimentConfig
     from bigan_tf.config.overrides import settings
+    experiment_class = experiment_class or ExperimentConfig
+    _experiment_class[:] = [experiment_class]
     flags.DEFINE_string(
         "config", default_config,
         "The experiment: a config file (configs/*.py, optionally FILE.py:key=value,... for its "
         "argument), or a run's config.json or folder to replay it. Change single settings "
         "with --config.SECTION.FIELD=VALUE (listed below; VALUE 'none' unsets an optional "
         "one).")
-    for setting in settings(_experiment_class()):
+    found = settings(experiment_class)
+    for setting in found:
         if setting.path in _DRIVER_FIELDS:
             continue
         default = "" if setting.default is dataclasses.MISSING else f"; default {setting.default!r}"
@@ -113,8 +119,14 @@ def define_config_flags(default_config: str, legacy: Optional[Mapping[str, str]]
     flags.DEFINE_float("collective_timeout", None,
                        "Seconds after which a multi-worker collective fails (a dead peer becomes "
                        "an error, not a hang); unset: no limit.")
+    legacy = TRAINING_LEGACY_FLAGS if legacy is None else legacy
+    paths = {s.path: s for s in found}
     _legacy.clear()
-    _legacy.update(legacy if legacy is not None else TRAINING_LEGACY_FLAGS)
+    _legacy.update({name: target for name, target in legacy.items()
+                    if target in paths or not target.partition(".")[2]})
+    _legacy_booleans.clear()
+    _legacy_booleans.update(name for name, target in _legacy.items() if target in paths and (
+        paths[target].type_hint is bool or bool in typing.get_args(paths[target].type_hint)))
 
 
 class LegacyFlagError(ValueError):
@@ -144,14 +156,14 @@ def rewrite_legacy_flags(argv: Sequence[str]) -> List[str]:
             out.append(arg)
             continue
         name, has_value, value = arg[2:].partition("=")
-        if name not in _legacy and name.startswith("no") and name[2:] in _LEGACY_BOOLEANS \
+        if name not in _legacy and name.startswith("no") and name[2:] in _legacy_booleans \
                 and name[2:] in _legacy and not has_value:
             name, has_value, value = name[2:], True, "false"
         if name not in _legacy:
             out.append(arg)
             continue
         if not has_value:
-            if name in _LEGACY_BOOLEANS:
+            if name in _legacy_booleans:
                 value = "true"
             elif i < len(args):
                 value, i = args[i], i + 1
@@ -229,7 +241,7 @@ def experiment_from_flags(transform=None):
     from bigan_tf.errors import ConfigError
 
     spec = FLAGS.config
-    config = load_config(spec, search_dirs=(repo_root(),))
+    config = load_config(spec, search_dirs=(repo_root(),), expected=_experiment_class[0])
     replay = _is_replay(spec.partition(".py:")[0])
     if transform is not None:
         config = transform(config)
@@ -243,12 +255,13 @@ def experiment_from_flags(transform=None):
     if not replay:
         if "data.seed" not in overrides:
             data = dataclasses.replace(data, seed=config.run.seed)
-        if data.is_streamed:
+        evaluation = getattr(config, "evaluation", None)
+        if data.is_streamed and evaluation is not None:
             if "data.num_val" not in overrides and data.num_val is None:
-                data = dataclasses.replace(data, num_val=config.evaluation.num_val)
+                data = dataclasses.replace(data, num_val=evaluation.num_val)
             if "data.num_reference" not in overrides:
                 data = dataclasses.replace(data,
-                                           num_reference=config.evaluation.num_train_reference)
+                                           num_reference=evaluation.num_train_reference)
     given_root = overrides.get("data.root")
     root = find_data_dir(data.source, given_root if given_root not in (None, "none") else None,
                          recorded_root if replay else None)

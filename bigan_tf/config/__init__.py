@@ -16,10 +16,11 @@ from bigan_tf.config.record import ConfigRecord
 from bigan_tf.config.run import MIXED_PRECISION_POLICIES, RunConfig
 from bigan_tf.config.experiment import ExperimentConfig
 from bigan_tf.config.data import DataConfig, Preprocessing
-from bigan_tf.config.ssgan import SSGAN_NETWORK_DEFAULTS, SSGAN_NETWORKS, SSGANConfig
+from bigan_tf.config.ssgan import (SSGAN_NETWORK_DEFAULTS, SSGAN_NETWORKS, SSGANConfig,
+                                   SSGANExperimentConfig)
 
 __all__ = ["ConfigRecord", "ExperimentConfig", "RunConfig", "MIXED_PRECISION_POLICIES",
            "Objective", "OBJECTIVE_PRESETS", "RECONSTRUCTION_NORMS", "objective_from_preset",
            "NetworkConfig", "FLAT_FAMILIES", "OptimizerConfig", "EvaluationConfig",
            "check_objective_fits", "SSGANConfig", "SSGAN_NETWORKS", "SSGAN_NETWORK_DEFAULTS",
-           "DataConfig", "Preprocessing"]
+           "DataConfig", "Preprocessing", "SSGANExperimentConfig"]

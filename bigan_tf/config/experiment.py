@@ -113,8 +113,12 @@ class ExperimentConfig(ConfigRecord):
 
         Sections an older version did not write take their defaults (a record
         without `run` gets an empty `exp_dir`); an unknown setting is a
-        `ConfigError`, as in `ConfigRecord.from_dict`.
+        `ConfigError`, as in `ConfigRecord.from_dict`; so is a semi-supervised GAN's
+        record (`SSGANExperimentConfig.from_record` reads those).
         """
+        if record.get("model") == "ssgan":
+            raise ConfigError("This config.json is a semi-supervised GAN run's: replay it with "
+                              "trainers.train_ssgan.")
         sections = {name: config.from_dict(record[name])
                     for name, config in SECTIONS.items() if name in record}
         sections.setdefault("run", RunConfig(exp_dir=""))

@@ -4,14 +4,35 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Tuple
+from typing import Any, Dict, Optional, Tuple
 
+from bigan_tf.config.data import DataConfig
 from bigan_tf.config.record import ConfigRecord
+from bigan_tf.config.run import RunConfig
 from bigan_tf.errors import ConfigError
 
 @dataclasses.dataclass(frozen=True)
 class SSGANConfig(ConfigRecord):
     """Networks, loss weights and training tricks of the semi-supervised GAN.
+
+    num_classes          K of the K+1 classifier (the data's class count when larger).
+    network              "mlp" or "conv" (below).
+    latent_dim           size of z ~ U(-1, 1)^latent_dim.
+    generator_units, classifier_units   the MLPs' widths (G; D's hidden layers).
+    input_noise, hidden_noise   stddev of the Gaussian noise on D's input / hidden layers.
+    unsupervised_weight  weight of D's GAN loss; 0 trains the same classifier on the
+                         labelled subset alone (the supervised-only baseline).
+    label_smoothing      one-sided: the real target of unlabelled real images (1 = off).
+    feature_matching     G matches the mean of D's last hidden layer on real and generated
+                         batches; off: the non-saturating loss −log p(real | G(z)).
+    generator_updates    G updates per D update (README trick: > 1).
+    learning_rate        Adam learning rate of D.
+    generator_lr_mult    G's learning rate = this × learning_rate.
+    beta_1               Adam beta_1 (README trick: a higher momentum, e.g. 0.9).
+    clip_norm            clip each gradient to this global norm (0 = off).
+    reconstruction_weight  initial weight of the annealed auxiliary L1 loss between G(z)
+                         and real images (README trick; 0 = off).
+    reconstruction_anneal_steps  steps over which it falls to 0.
 
     `network` picks the family: "mlp" (Salimans et al.'s MNIST MLP D with
     Gaussian noise, the BiGAN MLP G; `classifier_units`, `generator_units`,
@@ -108,3 +129,64 @@ SSGAN_NETWORK_DEFAULTS = {
     "conv": {"latent_dim": 128, "learning_rate": 1e-4, "clip_norm": 20.0,
              "feature_matching": False},
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class SSGANExperimentConfig(ConfigRecord):
+    """Everything that defines a semi-supervised GAN run (`trainers.train_ssgan`).
+
+    run                  how it is driven (`RunConfig`; `batch_size` is the unlabelled
+                         stream's, `seed` also draws the labelled subset).
+    model                the networks, losses and tricks (`SSGANConfig`).
+    data                 which images (`DataConfig`); its test split is the accuracy's.
+    labels_per_class     labelled training examples per class (a balanced subset).
+    epochs               epochs over the unlabelled training images.
+    labelled_batch_size  labelled images per step, drawn with replacement.
+    """
+
+    run: RunConfig
+    model: SSGANConfig = dataclasses.field(default_factory=SSGANConfig)
+    data: Optional[DataConfig] = None
+    labels_per_class: int = 10
+    epochs: int = 20
+    labelled_batch_size: int = 100
+
+    def validate(self, network: bool = True) -> "SSGANExperimentConfig":
+        """Every section's checks (`network` is accepted for the trainers' common call)."""
+        self.run.validate()
+        self.model.validate()
+        if self.data is not None:
+            self.data.validate()
+        for name in ("labels_per_class", "epochs", "labelled_batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}.")
+        return self
+
+    def to_dict(self) -> Dict[str, Any]:
+        values = super().to_dict()
+        values["data"] = self.data.to_dict() if self.data is not None else None
+        return values
+
+    @classmethod
+    def from_dict(cls, record: Dict[str, Any]) -> "SSGANExperimentConfig":
+        values = dict(record)
+        values["run"] = RunConfig.from_dict(values["run"])
+        if "model" in values:
+            values["model"] = SSGANConfig.from_dict(values["model"])
+        if values.get("data") is not None:
+            values["data"] = DataConfig.from_dict(values["data"])
+        return cls(**values)
+
+    @classmethod
+    def from_record(cls, record: Dict[str, Any]) -> "SSGANExperimentConfig":
+        """A run's config.json (written by `bigan_tf.ssgan.train_ssgan`) as its experiment."""
+        if record.get("model") != "ssgan":
+            raise ConfigError("This config.json is not a semi-supervised GAN run's (it has no "
+                              '"model": "ssgan"): train it with train_mnist/train_imagenet.')
+        run = {k: v for k, v in record["run"].items()
+               if k in {f.name for f in dataclasses.fields(RunConfig)}}
+        data = (record.get("data") or {}).get("config")
+        return cls(run=RunConfig.from_dict(run), model=SSGANConfig.from_dict(record["ssgan"]),
+                   data=DataConfig.from_dict(data) if data else None,
+                   labels_per_class=record["labels_per_class"], epochs=record["epochs"],
+                   labelled_batch_size=record.get("labelled_batch_size", 100))
