@@ -96,6 +96,13 @@ def _save(figure, path: str) -> str:
     return path
 
 
+def _epoch_axis(axis) -> None:
+    """An x axis of epochs: labelled, ticked at whole epochs only."""
+    from matplotlib.ticker import MaxNLocator
+    axis.set_xlabel("epoch")
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _layout(count: int):
     columns = 2 if count > 1 else 1
     rows = (count + columns - 1) // columns
@@ -132,7 +139,7 @@ def plot_learning_curves(records: Sequence[Record], path: str, title: str = "",
             axis.axvspan(constant_epochs, total_epochs, color="0.5", alpha=0.12,
                          label="learning-rate decay")
         axis.set_title(name)
-        axis.set_xlabel("epoch")
+        _epoch_axis(axis)
         axis.grid(alpha=0.3)
         axis.legend(fontsize="small")
     figure.suptitle(title or "learning curves")
@@ -142,8 +149,12 @@ def plot_learning_curves(records: Sequence[Record], path: str, title: str = "",
 
 def plot_groups(groups: Dict[str, Sequence[Sequence[Record]]], path: str, title: str = "",
                 panels: Sequence[Panel] = tuple(COMPARE_PANELS),
-                colors: Optional[Dict[str, str]] = None) -> str:
-    """Groups of runs overlaid: mean over a group's runs, band = min..max. Returns `path`."""
+                colors: Optional[Dict[str, str]] = None, note: str = "") -> str:
+    """Groups of runs overlaid: mean over a group's runs, band = min..max. Returns `path`.
+
+    `note` (e.g. that the runs were evaluated at different sizes) is printed
+    under the legend.
+    """
     panels = [(name, value) for name, [(_, value)] in panels
               if any(_series(runs, value)[0] for runs in groups.values())]
     figure, axes = _layout(max(1, len(panels)))
@@ -160,7 +171,7 @@ def plot_groups(groups: Dict[str, Sequence[Sequence[Record]]], path: str, title:
                 axis.fill_between(epochs, [min(v) for v in values], [max(v) for v in values],
                                   color=color, alpha=0.2)
         axis.set_title(name)
-        axis.set_xlabel("epoch")
+        _epoch_axis(axis)
         axis.grid(alpha=0.3)
     handles, labels = [], []
     for axis in axes:
@@ -169,9 +180,12 @@ def plot_groups(groups: Dict[str, Sequence[Sequence[Record]]], path: str, title:
                 handles.append(handle)
                 labels.append(label)
     if handles:
-        figure.legend(handles, labels, loc="lower center", ncol=min(len(handles), 6))
+        figure.legend(handles, labels, loc="lower center", ncol=min(len(handles), 6),
+                      bbox_to_anchor=(0.5, 0.02 if note else 0.0))
+    if note:
+        figure.text(0.5, 0.005, note, ha="center", va="bottom", fontsize="small", wrap=True)
     figure.suptitle(title)
-    figure.tight_layout(rect=(0, 0.07, 1, 0.96))
+    figure.tight_layout(rect=(0, 0.1 if note else 0.07, 1, 0.96))
     return _save(figure, path)
 
 

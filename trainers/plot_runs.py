@@ -6,7 +6,10 @@ r"""Overlays the learning curves of several runs in one picture.
 
 Each RUN is an experiment folder with `metrics.jsonl`. Panels: 1-NN accuracy on
 the features (NNC_e-, or NNC_d for a plain GAN), the linear classifier (CLS_e-,
-CLS_d, or an SSGAN's test accuracy), EGr/EGr_b and NND, against epoch.
+CLS_d, or an SSGAN's test accuracy), EGr/EGr_b and NND, against epoch. Runs
+evaluated at different sizes (their config.json's `evaluation` section) are
+named in a note, on the terminal and under the figure: their curves are not
+comparable point for point.
 """
 
 from __future__ import annotations
@@ -22,6 +25,26 @@ flags.DEFINE_string("output", None, "PNG file to write.", required=True)
 flags.DEFINE_list("labels", None, "One label per run (default: the folder names); runs "
                   "with the same label are drawn as their mean and min..max band.")
 flags.DEFINE_string("title", "", "Figure title.")
+
+
+def evaluation_note(runs, labels) -> str:
+    """'' when every run was evaluated alike, else which settings differ and for which runs."""
+    from bigan_tf.run_dir import read_config
+    sections = {label: ((read_config(run) or {}).get("evaluation") or {})
+                for run, label in zip(runs, labels)}
+    keys = sorted({k for section in sections.values() for k in section})
+    differences = []
+    for key in keys:
+        by_value = {}
+        for label, section in sections.items():
+            by_value.setdefault(section.get(key), []).append(label)
+        if len(by_value) > 1:
+            differences.append(f"{key} " + " vs ".join(
+                f"{value} ({', '.join(names)})" for value, names in by_value.items()))
+    if not differences:
+        return ""
+    return ("the runs were evaluated at different sizes, so their curves are not comparable "
+            "point for point: " + "; ".join(differences) + ".")
 
 
 def main(argv):
@@ -43,7 +66,10 @@ def main(argv):
             raise ConfigError(f"{run} has no {METRICS_FILE}: give experiment folders written "
                               "by a trainer.")
         groups.setdefault(label, []).append(records)
-    path = plot_groups(groups, FLAGS.output, title=FLAGS.title)
+    note = evaluation_note(runs, labels)
+    if note:
+        print(f"Note: {note}")
+    path = plot_groups(groups, FLAGS.output, title=FLAGS.title, note=note)
     print(f"Wrote {path}")
     return 0
 
