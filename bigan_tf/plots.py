@@ -50,8 +50,10 @@ def _ratio(record: Record) -> Optional[float]:
 RUN_PANELS: List[Panel] = [
     ("1-NN accuracy (%)", [("NNC_e-", _metric("NNC_e-")), ("NNC_e", _metric("NNC_e")),
                            ("NNC_d", _metric("NNC_d"))]),
-    ("linear classifier (%)", [("CLS_e-", _metric("CLS_e-")), ("CLS_d", _metric("CLS_d")),
-                               ("test ACC", _metric("ACC"))]),
+    # A BiGAN's linear probes, or a trained classifier's test accuracy (SSGAN, transfer).
+    ("classification accuracy (%)", [("CLS_e- (linear probe)", _metric("CLS_e-")),
+                                     ("CLS_d (linear probe)", _metric("CLS_d")),
+                                     ("test ACC", _metric("ACC"))]),
     ("reconstruction ‖x − G(E(x))‖", [("EGr", _metric("EGr")), ("EGr_b (baseline)",
                                                               _metric("EGr_b"))]),
     ("nearest generated sample (NND)", [("NND", _metric("NND")), ("NND/10", _metric("NND/10")),
@@ -62,7 +64,7 @@ RUN_PANELS: List[Panel] = [
 # Several runs: one number per panel, comparable across objectives.
 COMPARE_PANELS: List[Panel] = [
     ("1-NN accuracy on features (%)", [("", _metric("NNC_e-", "NNC_d"))]),
-    ("linear classifier (%)", [("", _metric("CLS_e-", "CLS_d", "ACC"))]),
+    ("classification accuracy (%)", [("", _metric("CLS_e-", "CLS_d", "ACC"))]),
     ("EGr / EGr_b (lower is better)", [("", _ratio)]),
     ("NND (lower is better)", [("", _metric("NND"))]),
 ]
@@ -132,7 +134,7 @@ def plot_learning_curves(records: Sequence[Record], path: str, title: str = "",
             epochs, values = _series([records], value)
             style = "--" if "baseline" in label else "-"
             line, = axis.plot(epochs, [v[0] for v in values], style, marker=".", label=label)
-            if label in mark_initial and epochs and epochs[0] == 0:
+            if label.split(" (")[0] in mark_initial and epochs and epochs[0] == 0:
                 axis.axhline(values[0][0], linestyle=":", color=line.get_color(),
                              label=f"{label} at init")
         if constant_epochs is not None and total_epochs and total_epochs > constant_epochs:
