@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
-from typing import Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Optional, Sequence, Union
 
 import keras
 import numpy as np
@@ -31,26 +30,8 @@ from bigan_tf.errors import ConfigError
 from bigan_tf.hub import EncoderLayer
 from bigan_tf.images import make_grid
 from bigan_tf.config import RunConfig
+from bigan_tf.config.transfer import TransferMode, epochs_of, parse_mode  # noqa: F401
 from bigan_tf.training import fit_model
-
-
-class TransferMode(NamedTuple):
-    name: str
-    trainable: bool
-    frozen_layers: int
-
-
-def parse_mode(mode: str) -> TransferMode:
-    """'linear' | 'finetune' | 'freeze:K' -> TransferMode, or a ConfigError naming the choices."""
-    if mode == "linear":
-        return TransferMode(mode, False, 0)
-    if mode == "finetune":
-        return TransferMode(mode, True, 0)
-    match = re.fullmatch(r"freeze:(\d+)", mode or "")
-    if match and int(match.group(1)) >= 1:
-        return TransferMode(mode, True, int(match.group(1)))
-    raise ConfigError(f"--mode must be linear, finetune or freeze:K (K >= 1 encoder layers "
-                      f"kept fixed), got {mode!r}.")
 
 
 def build_classifier(handle: str, num_classes: int, mode: str,
@@ -66,22 +47,6 @@ def build_classifier(handle: str, num_classes: int, mode: str,
     logits = keras.layers.Dense(num_classes, kernel_initializer=keras.initializers.GlorotUniform(
         seed=seed), name="classifier")(encoder(images))
     return keras.Model(images, logits, name=f"transfer_{parsed.name.replace(':', '')}")
-
-
-def epochs_of(steps: int, steps_per_epoch: int) -> Tuple[int, int]:
-    """(epochs, steps per epoch) of a run of `steps` steps; a ConfigError if they do not divide.
-
-    A run shorter than one epoch is one epoch of `steps` steps.
-    """
-    if steps < 1 or steps_per_epoch < 1:
-        raise ConfigError(f"--steps and --steps_per_epoch must be >= 1, got {steps} and "
-                          f"{steps_per_epoch}.")
-    steps_per_epoch = min(steps_per_epoch, steps)
-    if steps % steps_per_epoch:
-        raise ConfigError(f"--steps ({steps}) must be a multiple of --steps_per_epoch "
-                          f"({steps_per_epoch}): a checkpoint is written after every epoch of "
-                          "that many steps.")
-    return steps // steps_per_epoch, steps_per_epoch
 
 
 class TransferEvaluator:

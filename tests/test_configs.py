@@ -256,3 +256,37 @@ def test_the_ssgan_trainer_takes_the_same_config_system(tmp_path):
     refused = _program("train_mnist", "--print_config", f"--config={run}")
     assert refused.returncode == 2
     assert "a semi-supervised GAN run's: replay it with trainers.train_ssgan" in refused.stderr
+
+
+def test_the_transfer_trainer_takes_the_same_config_system(tmp_path):
+    old = _printed_config("finetune", "--hub_module=/m/enc", "--mode=finetune",
+                          "--labels_per_class=100", "--steps=500", "--raw_size=72",
+                          "--dataset=folder", f"--data_dir={tmp_path}")
+    new = _printed_config("finetune", "--config=configs/finetune.py:mode=finetune,"
+                          "labels_per_class=100", "--config.transfer.hub_module=/m/enc",
+                          "--config.transfer.steps=500", "--config.data.preprocessing.raw_size=72",
+                          "--config.data.source=folder", f"--config.data.root={tmp_path}")
+    assert old == new
+    assert new["transfer"] == {"hub_module": "/m/enc", "mode": "finetune", "init": "pretrained",
+                               "labels_per_class": 100, "steps": 500, "steps_per_epoch": 250,
+                               "learning_rate": 1e-3}
+    # What train_classifier records reads back as the experiment (a replay).
+    from bigan_tf.config import TransferExperimentConfig
+    record = {"model": "transfer", "transfer": {**new["transfer"], "num_labelled": 1000,
+                                                "batch_size": 100, "seed": 3, "dataset": "x"},
+              "data": {"config": new["data"]}}
+    replayed = TransferExperimentConfig.from_record(record)
+    assert replayed.transfer.mode == "finetune" and replayed.run.seed == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--steps=300",), "--steps (300) must be a multiple of --steps_per_epoch (250)"),
+    (("--labels_per_class=0",), "--labels_per_class must be >= 1"),
+    (("--mode=half",), "--mode must be linear, finetune or freeze:K"),
+    (("--config.transfer.init=fresh",), "init must be one of ('pretrained', 'random')"),
+    ((), "--hub_module is required"),
+])
+def test_transfer_settings_are_checked_before_the_module_is_read(args, message):
+    result = _program("finetune", *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert message in result.stderr

@@ -226,14 +226,15 @@ def _is_replay(spec: str) -> bool:
     return spec.endswith(".json") or os.path.isdir(spec)
 
 
-def experiment_from_flags(transform=None):
+def experiment_from_flags(transform=None, finish=None):
     """The `ExperimentConfig` of --config, its overrides and the run flags, checked.
 
     `transform(config)` (optional) adapts the loaded config before the
     overrides (e.g. the networks of another run). The data folder is resolved
     here, in one place (`trainers.data_paths.find_data_dir`); the data's seed
     follows the run's unless set, and a streamed source reads the images the
-    evaluation uses.
+    evaluation uses. `finish(config)` (optional) completes the config before it
+    is checked (e.g. sizes that come from a model file).
     """
     from bigan_tf.config import DataConfig
     from bigan_tf.config.files import load_config
@@ -273,7 +274,9 @@ def experiment_from_flags(transform=None):
     if FLAGS["verbose"].present:
         run = dataclasses.replace(
             run, verbose=FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose))
-    config = dataclasses.replace(config, run=run, data=data.validate())
+    config = dataclasses.replace(config, run=run, data=data)
+    if finish is not None:
+        config = finish(config)
     return config.validate(network=False)
 
 

@@ -1,147 +1,183 @@
 r"""Trains a classifier on top of an exported BiGAN encoder and reports test accuracy.
 
-    python -m trainers.finetune --hub_module=exports/mnist_encoder --labels_per_class=10 --mode=linear
-    python -m trainers.finetune --hub_module=exports/mnist_encoder --labels_per_class=100 --mode=finetune
-    python -m trainers.finetune --hub_module=exports/mnist_encoder --mode=freeze:1
-    python -m trainers.finetune --hub_module=exports/mnist_encoder --init=random --mode=finetune
+    python -m trainers.finetune --hub_module=exports/mnist_encoder        # linear, all labels
+    python -m trainers.finetune --hub_module=exports/mnist_encoder \
+        --config=configs/finetune.py:mode=finetune,labels_per_class=100
+    python -m trainers.finetune --hub_module=exports/mnist_encoder --config.transfer.mode=freeze:1
+    python -m trainers.finetune --hub_module=exports/mnist_encoder --config.transfer.init=random
     # The paper's Table 2 protocol: an ImageNet encoder with its first K layers fixed,
     # the rest trained on every labelled image (class folders, list files or TFDS):
-    python -m trainers.finetune --hub_module=exports/imagenet_encoder --mode=freeze:2 \
-        --dataset=folder --data_dir=data/imagenet --raw_size=72 --steps=100000
+    python -m trainers.finetune --hub_module=exports/imagenet_encoder \
+        --config.transfer.mode=freeze:2 --config.data.source=folder \
+        --config.data.root=data/imagenet --config.data.preprocessing.raw_size=72 \
+        --config.transfer.steps=100000
 
-`--labels_per_class` labelled training images per class are drawn with a fixed
-seed (balanced); accuracy is measured on the dataset's test set. Image files
-(--dataset=folder or list) and TFDS with --crop_size stream through the
-ImageNet preprocessing (resize the short edge to --raw_size, crop to the
-module's input size) and train on all their labelled images. `--init=random`
-is the baseline: the same architecture (read from the module's bigan_tf.json),
-freshly initialised, its batch-norm statistics set by a deploy pass over
-training images (as the trained encoder's were; a streamed source lends 1,280
-of them), exported and loaded the same way.
+The experiment is a `TransferExperimentConfig` (`configs/finetune.py`: sections
+`run`, `transfer`, `data`), every setting a `--config.PATH` flag; the former
+flags (`--hub_module`, `--mode`, `--labels_per_class`, `--steps`, `--dataset`,
+`--raw_size`, ...) still work as aliases. `transfer.labels_per_class`
+labelled training images per class are drawn with the run's seed (balanced);
+accuracy is measured on the dataset's test set. Image files (data.source
+folder or list) and TFDS with preprocessing stream through the ImageNet
+preprocessing (resize the short edge to `raw_size`, crop to the module's input
+size unless `data.preprocessing.crop_size` is given) and train on all their
+labelled images. `transfer.init=random` is the baseline: the same
+architecture (read from the module's bigan_tf.json), freshly initialised, its
+batch-norm statistics set by a deploy pass over training images (as the
+trained encoder's were; a streamed source lends 1,280 of them), exported and
+loaded the same way.
 
 The run is a run folder like the GAN trainers' (`--exp_dir`, by default one
 named after the module and the settings under exp/finetune/): a checkpoint
-after every epoch of `--steps_per_epoch` steps, a clean stop on Ctrl-C or
-SIGTERM, and the same command continues it.
+after every epoch of `transfer.steps_per_epoch` steps, a clean stop on Ctrl-C
+or SIGTERM, and the same command continues it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
 
 from absl import app, flags
 
+from trainers import config_flags, training_flags
 from trainers.cli import run_main
-from trainers.data_flags import data_config_from_flags, define_data_flags
-from trainers.training_flags import (define_run_control_flags, define_strategy_flags,
-                                     run_control_from_flags)
+from trainers.config_flags import FLAGS, define_config_flags, experiment_from_flags
 
-FLAGS = flags.FLAGS
 # Training images a streamed source keeps in memory for the random init's deploy pass.
 RANDOM_INIT_DEPLOY_IMAGES = 1280
-flags.DEFINE_string("hub_module", None, "Encoder module exported by export.export_hub.",
-                    required=True)
-flags.DEFINE_string("mode", "linear",
-                    "linear (fixed encoder, softmax on its features), finetune (train everything) "
-                    "or freeze:K (fine-tune all but the first K encoder layers).")
-flags.DEFINE_enum("init", "pretrained", ("pretrained", "random"),
-                  "pretrained: the module's weights; random: the same architecture freshly "
-                  "initialised (the baseline).")
-define_data_flags(use_test_set=None, image_files=True, raw_size=None, crop_size=None)
-flags.DEFINE_integer("num_val", None, "Streamed sources (image files, TFDS with --crop_size): "
-                     "validation images scored (default 10,000); in-memory data: its whole "
-                     "test split.")
-flags.DEFINE_integer("labels_per_class", None,
-                     "Labelled training images per class (balanced, fixed seed); unset: all.")
-flags.DEFINE_integer("steps", 2000, "Optimizer steps.")
-flags.DEFINE_integer("batch_size", 100, "Global batch size (capped at the labelled set's size).")
-flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
-flags.DEFINE_integer("seed", 0, "Seed of the label subset, the classifier and the data order.")
-flags.DEFINE_integer("steps_per_epoch", 250,
-                     "Steps between checkpoints (and the unit of --resume); --steps must be a "
-                     "multiple of it.")
-flags.DEFINE_string("exp_dir", None,
-                    "Run folder (config.json, metrics.jsonl, checkpoints/, results.json); "
-                    "default: exp/finetune/MODULE-INIT-MODE-LABELS-sSEED.")
-flags.DEFINE_string("output_dir", None, "If set, results.json is also written there.")
-define_strategy_flags()
-define_run_control_flags()
+# The former flags, as settings of the transfer experiment.
+LEGACY_FLAGS = {
+    **{name: f"transfer.{name}" for name in (
+        "hub_module", "mode", "init", "labels_per_class", "steps", "steps_per_epoch",
+        "learning_rate")},
+    "batch_size": "run.batch_size", "seed": "run.seed", "keep_checkpoints": "run.keep_checkpoints",
+    "dataset": "data.source", "data_dir": "data.root", "num_val": "data.num_val",
+    "max_train_images": "data.max_train_images", "max_images": "data.max_train_images",
+    "max_labels": "data.max_labels", "include_labels": "data.include_labels",
+    "image_check": "data.image_check", "bad_images": "data.bad_images",
+    "raw_size": "data.preprocessing.raw_size", "crop_size": "data.preprocessing.crop_size",
+    "flip": "data.preprocessing.flip",
+}
 
 
-def default_exp_dir() -> str:
+def _define_flags():
+    from bigan_tf.config import TransferExperimentConfig
+    define_config_flags("configs/finetune.py", legacy=LEGACY_FLAGS,
+                        experiment_class=TransferExperimentConfig,
+                        exp_dir_help="Run folder (config.json, metrics.jsonl, checkpoints/, "
+                                     "results.json); default: "
+                                     "exp/finetune/MODULE-INIT-MODE-LABELS-sSEED.")
+    flags.DEFINE_string("output_dir", None, "If set, results.json is also written there.")
+
+
+_define_flags()
+flags.adopt_module_key_flags(config_flags)
+flags.adopt_module_key_flags(training_flags)
+
+
+def default_exp_dir(experiment) -> str:
     """exp/finetune/MODULE-INIT-MODE-LABELS-sSEED: the same settings, the same folder."""
-    module = os.path.basename(os.path.normpath(FLAGS.hub_module)) or "module"
-    labels = f"{FLAGS.labels_per_class}pc" if FLAGS.labels_per_class else "all"
-    return os.path.join("exp", "finetune", f"{module}-{FLAGS.init}-"
-                        f"{FLAGS.mode.replace(':', '')}-{labels}-s{FLAGS.seed}")
+    transfer = experiment.transfer
+    module = os.path.basename(os.path.normpath(transfer.hub_module)) or "module"
+    labels = f"{transfer.labels_per_class}pc" if transfer.labels_per_class else "all"
+    return os.path.join("exp", "finetune", f"{module}-{transfer.init}-"
+                        f"{transfer.mode.replace(':', '')}-{labels}-s{experiment.run.seed}")
+
+
+def _with_module_inputs(experiment):
+    """The experiment checked, then fitted to its module: image-file and streamed sources
+    crop to the module's input size and channels (unless the crop size is set), and keep
+    the training images the random init's deploy pass needs."""
+    from bigan_tf.config import Preprocessing
+    from bigan_tf.config.data import FILE_SOURCES
+    from bigan_tf.errors import ConfigError
+    from bigan_tf.hub import EncoderLayer, resolve_handle
+
+    experiment.transfer.validate()  # the settings first, before any file is opened
+    if not experiment.transfer.hub_module:
+        raise ConfigError("--hub_module is required: an encoder exported by export.export_hub "
+                          "(or a TF-Hub handle); also --config.transfer.hub_module.")
+    resolve_handle(experiment.transfer.hub_module)  # the inputs before any output is made
+    given = config_flags.given_settings()
+    data = experiment.data
+    preprocessing = data.preprocessing
+    if preprocessing is not None or data.source in FILE_SOURCES:
+        shape = EncoderLayer(experiment.transfer.hub_module).image_shape
+        crop = (preprocessing.crop_size if "data.preprocessing.crop_size" in given
+                else (shape[0] if shape else None))
+        if not crop:
+            raise ConfigError("The module does not say its input size: set "
+                              "--config.data.preprocessing.crop_size.")
+        channels = shape[2] if shape else 3
+        raw = (preprocessing.raw_size if preprocessing is not None
+               and "data.preprocessing.raw_size" in given else crop)
+        preprocessing = Preprocessing(raw, crop, channels,
+                                      preprocessing.flip if preprocessing is not None else False)
+    if "data.num_reference" not in given:
+        # Streamed sources hold this many training images in memory: the random init's
+        # deploy pass draws its batches from them.
+        data = dataclasses.replace(data, num_reference=RANDOM_INIT_DEPLOY_IMAGES
+                                   if experiment.transfer.init == "random" else 100)
+    data = dataclasses.replace(data, preprocessing=preprocessing)
+    run = experiment.run
+    if not run.exp_dir:
+        run = dataclasses.replace(run, exp_dir=default_exp_dir(experiment))
+    return dataclasses.replace(experiment, data=data, run=run)
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.print_config:
+        config_flags.print_config(experiment_from_flags())
+        return 0
+    experiment = experiment_from_flags(finish=_with_module_inputs)
     from bigan_tf.data import load
     from bigan_tf.distribute import make_strategy
-    from bigan_tf.errors import ConfigError
-    from bigan_tf.run_dir import RESULTS_FILE, atomic_write_text, check_writable
-    from bigan_tf.hub import EncoderLayer, resolve_handle
-    from bigan_tf.transfer import epochs_of, parse_mode, train_classifier
     from bigan_tf.export.exporters import export_random_init_like
+    from bigan_tf.run_dir import RESULTS_FILE, atomic_write_text, check_writable
+    from bigan_tf.transfer import train_classifier
 
-    if not FLAGS.hub_module:
-        raise ConfigError("--hub_module is required: an encoder exported by export.export_hub "
-                          "(or a TF-Hub handle).")
-    parse_mode(FLAGS.mode)
-    # Image files (and TFDS with --crop_size) stream through the ImageNet preprocessing,
-    # cropped to the module's input size unless --crop_size says otherwise.
-    data_config = data_config_from_flags(
-        use_test_set=True, num_val=FLAGS.num_val,
-        # Streamed sources hold this many training images in memory: the random init's
-        # deploy pass draws its batches from them.
-        num_reference=RANDOM_INIT_DEPLOY_IMAGES if FLAGS.init == "random" else 100,
-        model_image_shape=lambda: EncoderLayer(FLAGS.hub_module).image_shape)
-    epochs_of(FLAGS.steps, FLAGS.steps_per_epoch)  # checked before any data is loaded
-    if FLAGS.labels_per_class is not None and FLAGS.labels_per_class < 1:
-        raise ConfigError(f"--labels_per_class must be >= 1 (leave it unset for every label), "
-                          f"got {FLAGS.labels_per_class}.")
-    resolve_handle(FLAGS.hub_module)  # the inputs are checked before any output is made
+    transfer, run = experiment.transfer, experiment.run
     strategy = make_strategy(FLAGS.strategy, cpu_replicas=FLAGS.cpu_replicas)
-    data = load(data_config)
+    data = load(experiment.data)
     # Outputs once the inputs are known good (a failed start leaves no empty folder),
     # and before training (a folder that cannot be written is found now).
-    exp_dir = FLAGS.exp_dir or default_exp_dir()
-    check_writable(exp_dir, "--exp_dir")
+    check_writable(run.exp_dir, "--exp_dir")
     if FLAGS.output_dir:
         check_writable(FLAGS.output_dir, "--output_dir")
-    print(f"Run folder: {exp_dir}")
+    print(f"Run folder: {run.exp_dir}")
     with tempfile.TemporaryDirectory() as tmp:
-        handle = FLAGS.hub_module
-        if FLAGS.init == "random":  # batch norm deployed over the in-memory training images
-            handle = export_random_init_like(handle, os.path.join(tmp, "random"), FLAGS.seed,
+        handle = transfer.hub_module
+        if transfer.init == "random":  # batch norm deployed over the in-memory training images
+            handle = export_random_init_like(handle, os.path.join(tmp, "random"), run.seed,
                                              data.train_images, data.train_labels)
         result = train_classifier(
-            strategy, handle, data, FLAGS.mode, labels_per_class=FLAGS.labels_per_class,
-            steps=FLAGS.steps, batch_size=FLAGS.batch_size,
-            learning_rate=FLAGS.learning_rate, seed=FLAGS.seed, exp_dir=exp_dir,
-            steps_per_epoch=FLAGS.steps_per_epoch,
+            strategy, handle, data, transfer.mode, labels_per_class=transfer.labels_per_class,
+            steps=transfer.steps, batch_size=run.batch_size,
+            learning_rate=transfer.learning_rate, seed=run.seed, exp_dir=run.exp_dir,
+            steps_per_epoch=transfer.steps_per_epoch,
             # The module the user named, not the temporary random-init copy.
-            record={"hub_module": os.path.abspath(FLAGS.hub_module), "init": FLAGS.init,
-                    "dataset": FLAGS.dataset},
-            run_options=run_control_from_flags())
+            record={"hub_module": os.path.abspath(transfer.hub_module), "init": transfer.init,
+                    "dataset": experiment.data.source},
+            run_options=dict(resume=run.resume, overwrite=run.overwrite, branch=run.branch,
+                             keep_checkpoints=run.keep_checkpoints, verbose=run.verbose))
     result.pop("model")
-    result = {"hub_module": FLAGS.hub_module, "init": FLAGS.init, "dataset": FLAGS.dataset,
-              **result}
-    print(f"test accuracy {100 * result['test_accuracy']:.2f}% ({FLAGS.mode}, "
-          f"init={FLAGS.init}, {result['num_labelled']} labelled images)")
+    result = {"hub_module": transfer.hub_module, "init": transfer.init,
+              "dataset": experiment.data.source, **result}
+    print(f"test accuracy {100 * result['test_accuracy']:.2f}% ({transfer.mode}, "
+          f"init={transfer.init}, {result['num_labelled']} labelled images)")
     text = json.dumps(result, indent=2) + "\n"
-    for folder in filter(None, (exp_dir, FLAGS.output_dir)):
+    for folder in filter(None, (run.exp_dir, FLAGS.output_dir)):
         atomic_write_text(os.path.join(folder, RESULTS_FILE), text)
     return 0
 
 
 def run():
-    run_main(main, "finetune")
+    run_main(main, "finetune", rewrite_argv=config_flags.rewrite_argv_or_exit)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from bigan_tf.config.record import ConfigRecord
 from bigan_tf.config.run import MIXED_PRECISION_POLICIES, RunConfig
 from bigan_tf.config.experiment import ExperimentConfig
 from bigan_tf.config.data import DataConfig, Preprocessing
+from bigan_tf.config.transfer import TransferConfig, TransferExperimentConfig
 from bigan_tf.config.ssgan import (SSGAN_NETWORK_DEFAULTS, SSGAN_NETWORKS, SSGANConfig,
                                    SSGANExperimentConfig)
 
@@ -23,4 +24,5 @@ __all__ = ["ConfigRecord", "ExperimentConfig", "RunConfig", "MIXED_PRECISION_POL
            "Objective", "OBJECTIVE_PRESETS", "RECONSTRUCTION_NORMS", "objective_from_preset",
            "NetworkConfig", "FLAT_FAMILIES", "OptimizerConfig", "EvaluationConfig",
            "check_objective_fits", "SSGANConfig", "SSGAN_NETWORKS", "SSGAN_NETWORK_DEFAULTS",
-           "DataConfig", "Preprocessing", "SSGANExperimentConfig"]
+           "DataConfig", "Preprocessing", "SSGANExperimentConfig",
+           "TransferConfig", "TransferExperimentConfig"]
