@@ -111,7 +111,7 @@ def define_config_flags(default_config: str, legacy: Optional[Mapping[str, str]]
     flags.DEFINE_boolean("print_config", False,
                          "Print the experiment's config (after the overrides) as JSON and exit.")
     from trainers.training_flags import define_run_control_flags, define_strategy_flags
-    define_run_control_flags(keep_checkpoints=False)
+    define_run_control_flags()
     define_strategy_flags(multi_worker=True)
     flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --strategy=tpu.")
     flags.DEFINE_float("cluster_timeout", 120.0,

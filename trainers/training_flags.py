@@ -29,9 +29,8 @@ def define_strategy_flags(multi_worker: bool = False) -> None:
                          "distribution without GPUs).")
 
 
-def define_run_control_flags(keep_checkpoints: bool = True) -> None:
-    """--resume, --overwrite, --branch, --verbose and (unless the program's config holds it)
-    --keep_checkpoints: every fit_model trainer's."""
+def define_run_control_flags() -> None:
+    """--resume, --overwrite, --branch, --verbose: every training program's."""
     flags.DEFINE_string("resume", "auto",
                         "auto: continue the run in --exp_dir from its newest checkpoint (the "
                         "same command continues a stopped run), or start fresh in an empty "
@@ -46,17 +45,6 @@ def define_run_control_flags(keep_checkpoints: bool = True) -> None:
                          "checkpoints in checkpoints/abandoned-K/ and their records in "
                          "metrics.abandoned-K.jsonl, and continue from epoch N (refused "
                          "without it: nothing finished is rewritten).")
-    if keep_checkpoints:
-        flags.DEFINE_integer("keep_checkpoints", 2,
-                             "Rolling checkpoints kept (one is written after every epoch; the "
-                             "--save_interval ones are kept for good).")
     flags.DEFINE_enum("verbose", "auto", ("auto", "0", "1", "2"),
                       "Keras progress output: 0 silent, 1 bar, 2 one line per epoch; auto: the "
                       "bar on a terminal, one line per epoch when written to a file.")
-
-
-def run_control_from_flags() -> dict:
-    """The RunConfig fields of `define_run_control_flags`."""
-    verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
-    return dict(resume=FLAGS.resume, overwrite=FLAGS.overwrite, branch=FLAGS.branch,
-                keep_checkpoints=FLAGS.keep_checkpoints, verbose=verbose)

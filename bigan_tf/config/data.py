@@ -56,7 +56,9 @@ class Preprocessing:
 class DataConfig(ConfigRecord):
     """Where the images come from and what is done to them before the model.
 
-    source           one of `SOURCES_HELP`.
+    source           mnist, fashion_mnist, idx (IDX files), hdf5 (SSGAN format: data.hdf5
+                     + id.txt), list (Caffe-style train.txt/val.txt), folder (class
+                     sub-folders) or tfds:NAME (cifar10, svhn_cropped, imagenet2012, ...).
     root             the source's folder (IDX, HDF5, list or folder root), or
                      TFDS's data folder (None: TFDS's default).
     use_test_set     IDX and TFDS: train on the whole training split and
