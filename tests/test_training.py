@@ -154,7 +154,7 @@ def test_trainer_end_to_end_on_real_mnist(mnist_dir, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--objective=wgan"], "value should be one of"),
+    (["--objective=wgan"], "Unknown objective 'wgan'; expected one of"),
     (["--encode_weight=-1"], "--encode_weight must be >= 0"),
     (["--data_dir=/nonexistent/mnist"], "Data folder not found: /nonexistent/mnist"),
     (["--resume=latest"], "No checkpoints in"),
@@ -184,7 +184,7 @@ def test_helpfull_explains_every_flag():
     for flag in ("--config", "--config.objective.joint_discrim_weight",
                  "--config.evaluation.deploy_iters", "--resume", "--strategy",
                  "--config.data.use_test_set", "--config.run.save_interval",
-                 "--config.run.jit_compile", "--print_config"):
+                 "--config.run.jit_compile", "--[no]print_config"):
         assert f"  {flag}" in text, flag
 
 
