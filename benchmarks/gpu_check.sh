@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The prepared GPU check (issue 18): run it once when a GPU machine is lent.
+# The prepared GPU check: run it once when a GPU machine is lent.
 #
 #   bash benchmarks/gpu_check.sh            # on the GPU machine, from the repository root
 #   bash benchmarks/gpu_check.sh --dry_run  # anywhere: every section at toy sizes on the CPU
@@ -11,7 +11,7 @@
 #   conv64_<p>      the 64-px conv BiGAN step with XLA, images/s, for p = none, bfloat16, float16
 #   mirrored_split  MirroredStrategy over the GPU split into two logical devices vs one device
 #   ssgan_cifar10_xla_<off|on>  the SSGAN train step on random CIFAR-10-shaped images
-#                   (100 + 100 per step), images/s of each network variant (issue 17)
+#                   (100 + 100 per step), images/s of each network variant
 # The last lines say which sections ran and which did not. Exit status: 0 all ran,
 # 1 some did not, 3 TensorFlow is not importable (nothing can run).
 # TensorFlow wheels can travel in .whl/ (see the device notes); they are installed first.
