@@ -109,7 +109,9 @@ def test_config_arguments_are_typed_and_checked():
 
 @pytest.mark.parametrize("path", CONFIG_FILES)
 def test_every_config_file_loads_and_validates(path):
-    expected = SSGANExperimentConfig if "ssgan" in path else ExperimentConfig
+    from bigan_tf.config import TransferExperimentConfig
+    expected = (SSGANExperimentConfig if "ssgan" in path else
+                TransferExperimentConfig if "finetune" in path else ExperimentConfig)
     config = load_config(path, search_dirs=(REPO_ROOT,), expected=expected)
     if config.data.source in ("list", "folder"):
         # Image-file sources need their folder, which only the user can name.
@@ -117,7 +119,8 @@ def test_every_config_file_loads_and_validates(path):
             config.validate()
         config = override(config, "data.root", "/data/imagenet")
     config.validate()
-    assert config.run.exp_dir.startswith("exp/")
+    # Every run folder of a config is under exp/ (a transfer run's is named by the trainer).
+    assert config.run.exp_dir.startswith("exp/") or expected is TransferExperimentConfig
     # config.json round trip: what a run records reads back as the same experiment.
     assert expected.from_dict(json.loads(json.dumps(config.to_dict()))) == config
 
