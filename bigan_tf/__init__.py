@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 # The model and the prior import TensorFlow (seconds); the configs do not, so a
 # program's --help (flags derived from the configs) starts at once.
-_LAZY = {"BiGAN": "bigan_tf.bigan", "sample_prior": "bigan_tf.prior"}
+_LAZY = {"BiGAN": "bigan_tf.bigan", "sample_prior": "bigan_tf.prior", "train": "bigan_tf.driver"}
 
 
 def __getattr__(name):
@@ -23,7 +23,7 @@ def __getattr__(name):
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'bigan_tf' has no attribute {name!r}")
 
-__all__ = ["BiGAN", "sample_prior", "Objective", "OBJECTIVE_PRESETS", "objective_from_preset",
+__all__ = ["BiGAN", "sample_prior", "train", "Objective", "OBJECTIVE_PRESETS", "objective_from_preset",
            "NetworkConfig", "OptimizerConfig", "EvaluationConfig", "RunConfig",
            "ExperimentConfig", "BiganError", "ConfigError",
            "DataError", "CheckpointError", "TrainingDivergedError"]

@@ -162,3 +162,69 @@ def train_classifier(strategy: tf.distribute.Strategy, handle: str, data: ImageD
             "num_labelled": int(num_labelled), "steps": steps, "batch_size": batch_size,
             "test_accuracy": result["metrics"]["ACC"] / 100.0,
             "num_test": int(len(data.val_images))}
+
+
+def train_transfer(strategy: tf.distribute.Strategy, experiment, data: ImageData,
+                   print_fn: Callable[[str], None] = print) -> Dict[str, object]:
+    """Trains the `TransferExperimentConfig` `experiment` on `data`: `train_classifier` on its
+    module, or, with `init` "random", on a freshly initialised copy of the module's
+    architecture whose batch norm is deployed over `data`'s in-memory training images."""
+    from bigan_tf.export.exporters import export_random_init_like
+
+    transfer, run = experiment.transfer, experiment.run
+    with tempfile.TemporaryDirectory() as tmp:
+        handle = transfer.hub_module
+        if transfer.init == "random":
+            handle = export_random_init_like(handle, os.path.join(tmp, "random"), run.seed,
+                                             data.train_images, data.train_labels)
+        return train_classifier(
+            strategy, handle, data, transfer.mode, labels_per_class=transfer.labels_per_class,
+            steps=transfer.steps, batch_size=run.batch_size,
+            learning_rate=transfer.learning_rate, seed=run.seed, exp_dir=run.exp_dir,
+            steps_per_epoch=transfer.steps_per_epoch,
+            # The module the user named, not the temporary random-init copy.
+            record={"hub_module": os.path.abspath(transfer.hub_module), "init": transfer.init,
+                    "dataset": (experiment.data.source if experiment.data is not None
+                                else data.source)},
+            run_options=dict(resume=run.resume, overwrite=run.overwrite, branch=run.branch,
+                             keep_checkpoints=run.keep_checkpoints, verbose=run.verbose),
+            print_fn=print_fn)
+
+
+# Training images a streamed source keeps in memory for the random init's deploy pass.
+RANDOM_INIT_DEPLOY_IMAGES = 1280
+
+
+def fit_to_module(experiment, given=frozenset()):
+    """The `TransferExperimentConfig` `experiment` fitted to its module's input.
+
+    Image-file sources (and a source with preprocessing) crop to the module's
+    input size and channel count unless `data.preprocessing.crop_size` is among
+    `given` (the settings the user set), with the short edge resized to the
+    crop unless `data.preprocessing.raw_size` is given; the data keeps the
+    training images in memory that a random init's deploy pass needs (100
+    otherwise), unless `data.num_reference` is given.
+    """
+    import dataclasses
+
+    from bigan_tf.config import Preprocessing
+    from bigan_tf.config.data import FILE_SOURCES
+
+    transfer, data = experiment.transfer, experiment.data
+    preprocessing = data.preprocessing
+    if preprocessing is not None or data.source in FILE_SOURCES:
+        shape = EncoderLayer(transfer.hub_module).image_shape
+        crop = (preprocessing.crop_size if "data.preprocessing.crop_size" in given
+                else (shape[0] if shape else None))
+        if not crop:
+            raise ConfigError("The module does not say its input size: set "
+                              "data.preprocessing.crop_size.")
+        raw = (preprocessing.raw_size if preprocessing is not None
+               and "data.preprocessing.raw_size" in given else crop)
+        preprocessing = Preprocessing(raw, crop, shape[2] if shape else 3,
+                                      preprocessing.flip if preprocessing is not None else False)
+    data = dataclasses.replace(data, preprocessing=preprocessing)
+    if "data.num_reference" not in given:
+        data = dataclasses.replace(data, num_reference=RANDOM_INIT_DEPLOY_IMAGES
+                                   if transfer.init == "random" else 100)
+    return dataclasses.replace(experiment, data=data)

@@ -293,3 +293,22 @@ def test_transfer_settings_are_checked_before_the_module_is_read(args, message):
     result = _program("finetune", *args)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert message in result.stderr
+
+
+def test_one_driver_trains_a_config_file_into_a_workdir(small_mnist, tmp_path):
+    """bigan_tf.train(config, workdir, data=...): the config's type picks what trains."""
+    import bigan_tf
+    config = apply_overrides(load_config("configs/mnist_bigan.py:objective=latent_regressor",
+                                         search_dirs=(REPO_ROOT,)), {
+        "network.hidden_units": "16", "network.latent_dim": "4", "optimizer.epochs": "1",
+        "optimizer.decay_epochs": "0", "run.batch_size": "128", "run.verbose": "0",
+        "evaluation.num_val": "100", "evaluation.num_train_reference": "200",
+        "evaluation.num_generated": "100", "evaluation.cls_steps": "2",
+        "evaluation.num_sample_images": "10"})
+    result = bigan_tf.train(config, str(tmp_path / "run"), data=small_mnist,
+                            print_fn=lambda line: None)
+    assert result["epoch"] == 1 and result["experiment"].run.exp_dir == str(tmp_path / "run")
+    recorded = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert recorded["objective"]["discrim_weight"] == 1 and recorded["network"]["hidden_units"] == 16
+    with pytest.raises(ConfigError, match="takes an ExperimentConfig, SSGANExperimentConfig"):
+        bigan_tf.train(config.optimizer, str(tmp_path / "x"), data=small_mnist)

@@ -302,10 +302,11 @@ def train_from_flags(program: str, transform=None, initialize=None, before_data=
         print_config(experiment)
         return None
     import keras
+
+    import bigan_tf
     from bigan_tf.data import load
     from bigan_tf.errors import ConfigError
     from bigan_tf.run_dir import check_writable
-    from bigan_tf.training import train
 
     from bigan_tf.config import check_objective_fits
     # What the networks cannot train is refused before any image is read.
@@ -325,7 +326,7 @@ def train_from_flags(program: str, transform=None, initialize=None, before_data=
         raise ConfigError(f"--config.evaluation.num_val {num_val} is more than the "
                           f"{len(data.val_images)} evaluation images the data has: use "
                           f"{len(data.val_images)} or fewer.")
-    return train(strategy, experiment, data, initialize=initialize)
+    return bigan_tf.train(experiment, strategy=strategy, data=data, initialize=initialize)
 
 
 def rewrite_argv_or_exit(program: str, argv: Sequence[str]) -> List[str]:

@@ -38,7 +38,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 
 from absl import app, flags
 
@@ -46,8 +45,6 @@ from trainers import config_flags, training_flags
 from trainers.cli import run_main
 from trainers.config_flags import FLAGS, define_config_flags, experiment_from_flags
 
-# Training images a streamed source keeps in memory for the random init's deploy pass.
-RANDOM_INIT_DEPLOY_IMAGES = 1280
 # The former flags, as settings of the transfer experiment.
 LEGACY_FLAGS = {
     **{name: f"transfer.{name}" for name in (
@@ -88,44 +85,22 @@ def default_exp_dir(experiment) -> str:
 
 
 def _with_module_inputs(experiment):
-    """The experiment checked, then fitted to its module: image-file and streamed sources
-    crop to the module's input size and channels (unless the crop size is set), and keep
-    the training images the random init's deploy pass needs."""
-    from bigan_tf.config import Preprocessing
-    from bigan_tf.config.data import FILE_SOURCES
+    """The experiment checked, then fitted to its module (`bigan_tf.transfer.fit_to_module`)
+    and given its default run folder."""
     from bigan_tf.errors import ConfigError
-    from bigan_tf.hub import EncoderLayer, resolve_handle
+    from bigan_tf.hub import resolve_handle
+    from bigan_tf.transfer import fit_to_module
 
     experiment.transfer.validate()  # the settings first, before any file is opened
     if not experiment.transfer.hub_module:
         raise ConfigError("--hub_module is required: an encoder exported by export.export_hub "
                           "(or a TF-Hub handle); also --config.transfer.hub_module.")
     resolve_handle(experiment.transfer.hub_module)  # the inputs before any output is made
-    given = config_flags.given_settings()
-    data = experiment.data
-    preprocessing = data.preprocessing
-    if preprocessing is not None or data.source in FILE_SOURCES:
-        shape = EncoderLayer(experiment.transfer.hub_module).image_shape
-        crop = (preprocessing.crop_size if "data.preprocessing.crop_size" in given
-                else (shape[0] if shape else None))
-        if not crop:
-            raise ConfigError("The module does not say its input size: set "
-                              "--config.data.preprocessing.crop_size.")
-        channels = shape[2] if shape else 3
-        raw = (preprocessing.raw_size if preprocessing is not None
-               and "data.preprocessing.raw_size" in given else crop)
-        preprocessing = Preprocessing(raw, crop, channels,
-                                      preprocessing.flip if preprocessing is not None else False)
-    if "data.num_reference" not in given:
-        # Streamed sources hold this many training images in memory: the random init's
-        # deploy pass draws its batches from them.
-        data = dataclasses.replace(data, num_reference=RANDOM_INIT_DEPLOY_IMAGES
-                                   if experiment.transfer.init == "random" else 100)
-    data = dataclasses.replace(data, preprocessing=preprocessing)
-    run = experiment.run
-    if not run.exp_dir:
-        run = dataclasses.replace(run, exp_dir=default_exp_dir(experiment))
-    return dataclasses.replace(experiment, data=data, run=run)
+    experiment = fit_to_module(experiment, config_flags.given_settings())
+    if not experiment.run.exp_dir:
+        experiment = dataclasses.replace(experiment, run=dataclasses.replace(
+            experiment.run, exp_dir=default_exp_dir(experiment)))
+    return experiment
 
 
 def main(argv):
@@ -135,11 +110,10 @@ def main(argv):
         config_flags.print_config(experiment_from_flags())
         return 0
     experiment = experiment_from_flags(finish=_with_module_inputs)
+    import bigan_tf
     from bigan_tf.data import load
     from bigan_tf.distribute import make_strategy
-    from bigan_tf.export.exporters import export_random_init_like
     from bigan_tf.run_dir import RESULTS_FILE, atomic_write_text, check_writable
-    from bigan_tf.transfer import train_classifier
 
     transfer, run = experiment.transfer, experiment.run
     strategy = make_strategy(FLAGS.strategy, cpu_replicas=FLAGS.cpu_replicas)
@@ -150,21 +124,7 @@ def main(argv):
     if FLAGS.output_dir:
         check_writable(FLAGS.output_dir, "--output_dir")
     print(f"Run folder: {run.exp_dir}")
-    with tempfile.TemporaryDirectory() as tmp:
-        handle = transfer.hub_module
-        if transfer.init == "random":  # batch norm deployed over the in-memory training images
-            handle = export_random_init_like(handle, os.path.join(tmp, "random"), run.seed,
-                                             data.train_images, data.train_labels)
-        result = train_classifier(
-            strategy, handle, data, transfer.mode, labels_per_class=transfer.labels_per_class,
-            steps=transfer.steps, batch_size=run.batch_size,
-            learning_rate=transfer.learning_rate, seed=run.seed, exp_dir=run.exp_dir,
-            steps_per_epoch=transfer.steps_per_epoch,
-            # The module the user named, not the temporary random-init copy.
-            record={"hub_module": os.path.abspath(transfer.hub_module), "init": transfer.init,
-                    "dataset": experiment.data.source},
-            run_options=dict(resume=run.resume, overwrite=run.overwrite, branch=run.branch,
-                             keep_checkpoints=run.keep_checkpoints, verbose=run.verbose))
+    result = bigan_tf.train(experiment, strategy=strategy, data=data)
     result.pop("model")
     result = {"hub_module": transfer.hub_module, "init": transfer.init,
               "dataset": experiment.data.source, **result}

@@ -61,18 +61,18 @@ def main(argv):
     if FLAGS.print_config:
         config_flags.print_config(experiment)
         return 0
+    import bigan_tf
     from bigan_tf.data import load
     from bigan_tf.run_dir import check_writable
-    from bigan_tf.ssgan import train_ssgan
 
     strategy = strategy_from_flags("train_ssgan", FLAGS.strategy, FLAGS.cpu_replicas)
     check_writable(experiment.run.exp_dir)  # before the data is loaded
     data = load(experiment.data)
-    model = experiment.model
     if "model.num_classes" not in config_flags.given_settings():
-        model = dataclasses.replace(model, num_classes=data.num_classes)
-    result = train_ssgan(strategy, data, model, experiment.labels_per_class, experiment.epochs,
-                         experiment.run, labelled_batch_size=experiment.labelled_batch_size)
+        # K is the data's class count unless set.
+        experiment = dataclasses.replace(experiment, model=dataclasses.replace(
+            experiment.model, num_classes=data.num_classes))
+    result = bigan_tf.train(experiment, strategy=strategy, data=data)
     print(f"Done: epoch {result['epoch']}, test accuracy {result['metrics'].get('ACC', 0):.2f}%; "
           f"outputs in {experiment.run.exp_dir}")
     return 0
