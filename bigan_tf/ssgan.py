@@ -62,7 +62,7 @@ from bigan_tf.networks.layers import batch_norm_layers, reference_batch_norm, se
 from bigan_tf.networks.mlp import MLPGenerator
 from bigan_tf.networks.ssgan_conv import ConvKPlusOneClassifier, ConvSSGANGenerator
 from bigan_tf.prior import replica_prior_slice
-from bigan_tf.training import fit_model, resolve_jit_compile
+from bigan_tf.training import TrainingPlan, fit_model, resolve_jit_compile
 
 # The SSGAN's parts live where their kind lives (config, networks, data, evaluation);
 # this module is the model, its driver and its loader, and names them all for users.
@@ -341,13 +341,13 @@ def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGAN
         model.compile_for_training(jit_compile=run.jit_compile)
         return model
 
-    return fit_model(
-        strategy, build_model, make_evaluator=lambda m: SSGANEvaluator(m, data, run.seed),
+    plan = TrainingPlan(
+        build_model, make_evaluator=lambda m: SSGANEvaluator(m, data, run.seed),
         make_dataset=lambda first, last: ssgan_dataset(
             data, labelled_index, run.batch_size, labelled_batch_size, run.seed, first, last),
-        steps_per_epoch=steps_per_epoch, constant_epochs=epochs, total_epochs=epochs, run=run,
-        config_record=record, print_fn=print_fn,
-        initialize=lambda m: initialize_classifier(m, data, run.seed))
+        steps_per_epoch=steps_per_epoch, constant_epochs=epochs, total_epochs=epochs,
+        config_record=record, initialize=lambda m: initialize_classifier(m, data, run.seed))
+    return fit_model(strategy, plan, run, print_fn=print_fn)
 
 
 def load_trained_ssgan(exp_dir: str, which="latest") -> Tuple[SSGAN, Dict, int]:

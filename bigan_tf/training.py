@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import os
 import sys
-from typing import Callable, Dict, Iterator, Optional, Sequence, Union
+from typing import Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Union
 
 import keras
 import tensorflow as tf
@@ -135,42 +135,58 @@ def train(strategy: tf.distribute.Strategy, experiment_config: ExperimentConfig,
                                    loss_scale=run.mixed_precision == "float16")
         return model
 
-    result = fit_model(
-        strategy, build_model,
+    plan = TrainingPlan(
+        build_model,
         make_evaluator=lambda model: Evaluator.for_model(model, data, evaluation, seed=run.seed),
-        make_training_batches=lambda model: TrainingBatches.for_model(
-            model, data.train_images, data.train_labels, run.batch_size, run.seed),
         make_dataset=lambda first, last: data.training_dataset(
             run.batch_size, run.seed, first, last),
         steps_per_epoch=steps_per_epoch, constant_epochs=optimizer.epochs,
-        total_epochs=total_epochs, run=run, config_record=config_record,
-        deploy_iters=evaluation.deploy_iters, print_fn=print_fn,
-        extra_callbacks=extra_callbacks, initialize=initialize)
+        total_epochs=total_epochs, config_record=config_record,
+        deploy_iters=evaluation.deploy_iters,
+        make_training_batches=lambda model: TrainingBatches.for_model(
+            model, data.train_images, data.train_labels, run.batch_size, run.seed),
+        initialize=initialize)
+    result = fit_model(strategy, plan, run, print_fn=print_fn, extra_callbacks=extra_callbacks)
     result["experiment"] = experiment_config
     return result
 
 
-def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.Model],
-              make_evaluator: Callable[[keras.Model], object],
-              make_dataset: Callable[[int, int], tf.data.Dataset], steps_per_epoch: int,
-              constant_epochs: int, total_epochs: int, run: RunConfig, config_record: Dict,
-              deploy_iters: int = 0,
-              make_training_batches: Optional[Callable[[keras.Model], TrainingBatches]] = None,
-              print_fn: Callable[[str], None] = print,
-              extra_callbacks: Sequence[keras.callbacks.Callback] = (),
-              initialize: Optional[Callable[[keras.Model], None]] = None) -> Dict[str, object]:
-    """The run driver every model shares (BiGAN, SSGAN): resume, evaluate, save, fit.
+class TrainingPlan(NamedTuple):
+    """What `fit_model` trains, as one object.
 
-    `build_model()` returns a compiled model with `networks` (a NamedTuple),
-    `discriminator_optimizer`, `generator_optimizer` and `noise_seed` (what
-    `TrainingCheckpoint` saves); it is called in the strategy's scope.
-    `make_evaluator(model)` returns an object with the `Evaluator` interface the
-    `EvaluationCallback` uses (evaluate, sample_grids, real_grid);
-    `make_training_batches(model)` the `TrainingBatches` of the batch-norm deploy
-    pass (`deploy_iters` of them before each evaluation) and the epoch-0 cost
-    line, None for a model without a deploy pass; `make_dataset(first_epoch,
-    last_epoch)` the training batches of those epochs. Writes `config_record`
-    as config.json.
+    build_model      () -> a compiled model with `networks` (a NamedTuple),
+                     `discriminator_optimizer`, `generator_optimizer` and `noise_seed`
+                     (what `TrainingCheckpoint` saves); called in the strategy's scope.
+    make_evaluator   model -> an object with the `Evaluator` interface the
+                     `EvaluationCallback` uses (evaluate, sample_grids, real_grid).
+    make_dataset     (first_epoch, last_epoch) -> the training batches of those epochs.
+    steps_per_epoch, constant_epochs, total_epochs   the schedule.
+    config_record    what config.json holds.
+    deploy_iters     batch-norm deploy batches before each evaluation.
+    make_training_batches  model -> the `TrainingBatches` of the deploy pass and the
+                     epoch-0 cost line; None for a model without a deploy pass.
+    initialize       model -> None, run on a fresh (not resumed) model; or None.
+    """
+
+    build_model: Callable[[], keras.Model]
+    make_evaluator: Callable[[keras.Model], object]
+    make_dataset: Callable[[int, int], tf.data.Dataset]
+    steps_per_epoch: int
+    constant_epochs: int
+    total_epochs: int
+    config_record: Dict
+    deploy_iters: int = 0
+    make_training_batches: Optional[Callable[[keras.Model], TrainingBatches]] = None
+    initialize: Optional[Callable[[keras.Model], None]] = None
+
+
+def fit_model(strategy: tf.distribute.Strategy, plan: TrainingPlan, run: RunConfig,
+              print_fn: Callable[[str], None] = print,
+              extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> Dict[str, object]:
+    """The run driver every model shares (BiGAN, SSGAN, transfer): resume, evaluate, save, fit.
+
+    Trains `plan` (a `TrainingPlan`) into `run.exp_dir`, writing
+    `plan.config_record` as config.json.
 
     A rolling checkpoint is written after every epoch (the last
     `run.keep_checkpoints` kept) and a permanent one at the chosen epochs.
@@ -179,6 +195,8 @@ def fit_model(strategy: tf.distribute.Strategy, build_model: Callable[[], keras.
     exactly (the data order is a function of (seed, epoch), the noise of
     (seed, step), so the finished batches of the epoch are skipped).
     """
+    (build_model, make_evaluator, make_dataset, steps_per_epoch, constant_epochs, total_epochs,
+     config_record, deploy_iters, make_training_batches, initialize) = plan
     # Under multi-worker training every worker runs this function; only the chief
     # writes the run's files. Every worker saves checkpoints (TensorFlow needs all
     # of them in the save), non-chief ones into their own folder, deleted after.

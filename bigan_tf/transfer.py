@@ -31,7 +31,7 @@ from bigan_tf.hub import EncoderLayer
 from bigan_tf.images import make_grid
 from bigan_tf.config import RunConfig
 from bigan_tf.config.transfer import TransferMode, epochs_of, parse_mode  # noqa: F401
-from bigan_tf.training import fit_model
+from bigan_tf.training import TrainingPlan, fit_model
 
 
 def build_classifier(handle: str, num_classes: int, mode: str,
@@ -152,12 +152,12 @@ def train_classifier(strategy: tf.distribute.Strategy, handle: str, data: ImageD
             exp_dir = os.path.join(stack.enter_context(tempfile.TemporaryDirectory()), "run")
         run = RunConfig(**{"verbose": verbose, **(run_options or {}), "exp_dir": exp_dir,
                            "batch_size": batch_size, "seed": seed})
-        result = fit_model(
-            strategy, build_model, make_evaluator=lambda model: TransferEvaluator(model, data),
-            make_dataset=make_dataset,
-            steps_per_epoch=steps_per_epoch, constant_epochs=epochs, total_epochs=epochs,
-            run=run, config_record=config_record, print_fn=print_fn,
-            extra_callbacks=extra_callbacks)
+        plan = TrainingPlan(
+            build_model, make_evaluator=lambda model: TransferEvaluator(model, data),
+            make_dataset=make_dataset, steps_per_epoch=steps_per_epoch,
+            constant_epochs=epochs, total_epochs=epochs, config_record=config_record)
+        result = fit_model(strategy, plan, run, print_fn=print_fn,
+                           extra_callbacks=extra_callbacks)
     return {"model": result["model"], "mode": mode, "labels_per_class": labels_per_class,
             "num_labelled": int(num_labelled), "steps": steps, "batch_size": batch_size,
             "test_accuracy": result["metrics"]["ACC"] / 100.0,
