@@ -217,3 +217,29 @@ def test_a_model_without_a_deploy_pass_refuses_deploy_iters(tmp_path):
     from bigan_tf.callbacks import EvaluationCallback
     with pytest.raises(ConfigError, match="no batch-norm deploy pass: set --deploy_iters 0"):
         EvaluationCallback(object(), str(tmp_path), lambda epoch: True, deploy_iters=5)
+
+
+def test_a_run_replayed_from_its_config_json_trains_the_same_weights(mnist_dir, tmp_path):
+    """--config=RUN/config.json --exp_dir=NEW: the same experiment, the same numbers."""
+    original = tmp_path / "original"
+    proc = _run_trainer(f"--exp_dir={original}", f"--config.data.root={mnist_dir}",
+                        "--config=configs/mnist_bigan.py:objective=latent_regressor",
+                        "--config.network.hidden_units=32", "--config.optimizer.epochs=1",
+                        "--config.optimizer.decay_epochs=1",
+                        "--config.data.max_train_images=512", "--config.evaluation.num_val=100",
+                        "--config.evaluation.num_train_reference=512",
+                        "--config.evaluation.num_generated=100", "--config.evaluation.cls_steps=5",
+                        "--config.run.seed=3", "--verbose=0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    replay = tmp_path / "replay"
+    proc = _run_trainer(f"--config={original}", f"--exp_dir={replay}", "--verbose=0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first, second = (json.loads((folder / "config.json").read_text())
+                     for folder in (original, replay))
+    for record in (first, second):
+        record["run"].pop("exp_dir")
+        record.pop("history", None)
+    assert first == second
+    metrics = [[{k: v for k, v in r.items() if "seconds" not in k and k != "time"}
+                for r in read_metrics(str(folder))] for folder in (original, replay)]
+    assert metrics[0] == metrics[1] and metrics[0][-1]["epoch"] == 2
