@@ -194,3 +194,11 @@ def run_task(task: str, request: TaskRequest) -> TaskImages:
             and request.real_labels is None):
         raise ConfigError("A conditional model needs the labels of the real images.")
     return TASKS[task](request)
+
+
+def caption_line(model_path: str, epoch, task: str, seed: int) -> str:
+    """A sample grid's caption: 'MODEL, epoch N: TASK, seed S' (an export has no epoch)."""
+    import os
+    name = os.path.basename(os.path.normpath(model_path)) or model_path
+    at = f", epoch {epoch}" if epoch is not None else " (export)"
+    return f"{name}{at}: {task}, seed {seed}"

@@ -49,3 +49,11 @@ def test_curves_tick_whole_epochs_and_carry_the_note(tmp_path):
                 ticks = [t for t in axis.get_xticks() if 0 <= t <= 2]
                 assert ticks and all(float(t).is_integer() for t in ticks), ticks
     assert any(text.get_text() == "a note" for text in figures[0].texts)
+
+
+def test_sample_grid_captions_name_the_model_epoch_task_and_seed():
+    from bigan_tf.sampling_tasks import caption_line
+    assert caption_line("exp/mnist_bigan/", 12, "random", 3) == \
+        "mnist_bigan, epoch 12: random, seed 3"
+    assert caption_line("exports/enc", None, "style_sweep", 0) == \
+        "enc (export): style_sweep, seed 0"

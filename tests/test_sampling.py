@@ -163,9 +163,16 @@ def test_sample_command_line(sources, mnist_dir, tmp_path):
         cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
         text=True, timeout=300)
     ok = run(f"--model={sources['export']}", "--task=style_sweep", "--rows=2", "--steps=6",
-             f"--output={tmp_path / 'sweep.png'}", f"--gif={tmp_path / 'sweep.gif'}")
+             f"--output={tmp_path / 'sweep.png'}", f"--gif={tmp_path / 'sweep.gif'}",
+             "--nocaption")
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert Image.open(tmp_path / "sweep.png").size == (6 * 28, 2 * 28)
+    # By default the grid sits under a caption naming the model, the task and the seed.
+    captioned = run(f"--model={sources['export']}", "--task=style_sweep", "--rows=2",
+                    "--steps=6", f"--output={tmp_path / 'captioned.png'}")
+    assert captioned.returncode == 0, captioned.stderr[-2000:]
+    width, height = Image.open(tmp_path / "captioned.png").size
+    assert height == 2 * 28 + 20 and width >= 6 * 28
     assert Image.open(tmp_path / "sweep.gif").n_frames == 6
     bad = run(f"--model={tmp_path}", "--task=random", f"--output={tmp_path / 'x.png'}")
     assert bad.returncode == 2 and "neither a training run" in bad.stderr
@@ -271,7 +278,7 @@ def test_attribute_vectors_from_a_labelled_image_folder(sources, small_mnist, tm
     expected = S.attribute_vectors(model.encode(images.astype(np.float32) / 255.0), attributes)
     np.testing.assert_allclose(vectors, expected, atol=1e-5)
     edits = run("--task=attributes", f"--attribute_file={output}", "--attributes=Is_One=+1",
-                "--rows=2", "--steps=4", f"--output={tmp_path / 'edits.png'}")
+                "--rows=2", "--steps=4", f"--output={tmp_path / 'edits.png'}", "--nocaption")
     assert edits.returncode == 0, edits.stderr[-2000:]
     assert Image.open(tmp_path / "edits.png").size == (4 * 28, 2 * 28)
     (folder / "000003.png").unlink()

@@ -33,6 +33,8 @@ flags.DEFINE_enum("task", "random", TASKS, "What to make.")
 flags.DEFINE_string("output", None, "PNG grid to write (.npz for attribute_vectors).",
                     required=True)
 flags.DEFINE_string("gif", None, "Also write the sweep as an animated GIF here.")
+flags.DEFINE_boolean("caption", True, "Write the model, its epoch, the task and the seed above "
+                     "the PNG grid (--nocaption: the bare grid).")
 flags.DEFINE_integer("rows", 10, "Rows of the grid (sweeps: one row per pair).")
 flags.DEFINE_integer("steps", 10, "Columns: samples per row, or points per sweep.")
 flags.DEFINE_integer("seed", 0, "Seed of z and of the images picked.")
@@ -58,12 +60,12 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import numpy as np
     from bigan_tf import sampling as S
-    from bigan_tf.sampling_tasks import TaskRequest, run_task
+    from bigan_tf.sampling_tasks import TaskRequest, caption_line, run_task
     from bigan_tf.data import load_image_data
     from bigan_tf.data.attributes import load_attribute_dataset
     from bigan_tf.data.image_files import match_image_shape
     from bigan_tf.errors import ConfigError
-    from bigan_tf.images import make_grid, write_gif, write_png
+    from bigan_tf.images import captioned, make_grid, write_gif, write_png
 
     if bool(FLAGS.attribute_table) != bool(FLAGS.image_dir):
         raise ConfigError("--attribute_table and --image_dir go together.")
@@ -92,7 +94,10 @@ def main(argv):
     images, rows, is_sweep = run_task(FLAGS.task, TaskRequest(
         model, FLAGS.rows, FLAGS.steps, FLAGS.seed, real, real_labels, FLAGS.indices,
         FLAGS.attribute_file, FLAGS.attributes))
-    write_png(FLAGS.output, make_grid(images, rows))
+    grid = make_grid(images, rows)
+    if FLAGS.caption:
+        grid = captioned(grid, [caption_line(FLAGS.model, model.epoch, FLAGS.task, FLAGS.seed)])
+    write_png(FLAGS.output, grid)
     print(f"Wrote {FLAGS.output}")
     if FLAGS.gif:
         frames = (S.frames_along_rows(images, rows) if is_sweep
