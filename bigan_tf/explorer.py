@@ -96,6 +96,10 @@ def _same_size(frames: List[np.ndarray]) -> List[np.ndarray]:
                    constant_values=255) for f in frames]
 
 
+# How far an attribute slider reaches, in units of the attribute vector.
+MAX_ATTRIBUTE_AMOUNT = 3.0
+
+
 def _check_seed(seed) -> int:
     try:
         seed = int(seed)
@@ -146,8 +150,16 @@ class Explorer:
         if reason:
             raise ConfigError(f"The {panel} panel is not available: {reason}.")
 
+    def attribute_names(self) -> List[str]:
+        """The names of the attribute vectors (empty without an attribute file)."""
+        if not self.attribute_file:
+            return []
+        from bigan_tf.sampling import load_attribute_vectors
+        return list(load_attribute_vectors(self.attribute_file)[1])
+
     def describe(self) -> Dict[str, object]:
         return {"model": self.model_path, "epoch": self.model.epoch,
+                "attributes": self.attribute_names() if not self.panels()["attributes"] else [],
                 "image_shape": list(self.model.image_shape),
                 "latent_dim": self.model.latent_dim, "num_classes": self.model.num_classes,
                 "dataset": self.dataset,
@@ -288,6 +300,42 @@ class Explorer:
         images = self.model.generate(sweep(za, zb, steps), labels)
         return self._picture("interpolation between two seeds' z", f"seeds {a} and {b}", images,
                              1, True, None)
+
+    def attributes(self, index, edits: Dict[str, object], steps: int = 5) -> Picture:
+        """Attribute sliders: held-out image `index`, then G(E(x) + t·Σ amount·vector) for t
+        from 0 to 1 (the last frame is the full edit). `edits` maps attribute names to
+        amounts in [−MAX_ATTRIBUTE_AMOUNT, MAX_ATTRIBUTE_AMOUNT]."""
+        from bigan_tf.sampling import apply_attributes, load_attribute_vectors
+        self._require("attributes")
+        image, label = self.dataset_image(index)
+        vectors, names = load_attribute_vectors(self.attribute_file)
+        amounts = {}
+        for name, amount in edits.items():
+            try:
+                amount = float(amount)
+            except (TypeError, ValueError):
+                raise ConfigError(f"The amount of {name!r} must be a number, got "
+                                  f"{amount!r}.") from None
+            if not abs(amount) <= MAX_ATTRIBUTE_AMOUNT:
+                raise ConfigError(f"The amount of {name!r} must be in "
+                                  f"[-{MAX_ATTRIBUTE_AMOUNT:g}, {MAX_ATTRIBUTE_AMOUNT:g}], "
+                                  f"got {amount:g}.")
+            if amount:
+                amounts[name] = amount
+        z = self.model.encode(image[None])[0]
+        edited = apply_attributes(z, vectors, names, amounts)
+        codes = np.stack([z + t * (edited - z) for t in np.linspace(0.0, 1.0, steps)])
+        labels = np.full(steps, label, np.int64) if self.model.is_conditional else None
+        images = np.concatenate([image[None], self.model.generate(codes, labels)])
+        what = ", ".join(f"{name} {amount:+g}" for name, amount in amounts.items()) or "no edit"
+        command = shlex.join([
+            "python", "-m", "trainers.sample", f"--model={self.model_path}", "--task=attributes",
+            f"--attribute_file={self.attribute_file}",
+            f"--attributes={','.join(f'{n}={a:+g}' for n, a in amounts.items())}",
+            "--output=attributes.png"])
+        return self._picture("attribute edit (x, then G(E(x) + t·edit) for t = 0..1)",
+                             f"held-out image {int(index)}: {what}", images, 1, True,
+                             command if amounts else None)
 
     def analogy(self, indices: Optional[str] = None, seed=0, steps: int = 5) -> Picture:
         """DIGITS's analogy grid: destination = sink 1 + sink 2 − source."""

@@ -160,3 +160,31 @@ def test_many_requests_at_once_are_answered_busy_and_the_server_stays_up(explore
         assert app.test_client().get("/api/samples?seed=2").status_code == 200
     finally:
         explorer.samples = original
+
+
+def test_attribute_sliders_edit_a_held_out_image(explorer, tmp_path):
+    """With attribute vectors the panel appears, one slider per vector; an edit is x, then
+    G(E(x) + t·edit) for t = 0..1, labelled with the amounts and the reproducing command."""
+    from bigan_tf.explorer import Explorer
+    from bigan_tf.sampling import attribute_vectors, save_attribute_vectors
+    from trainers.explore_app import create_app
+    codes = explorer.model.encode(explorer.images[:200])
+    labels = explorer.labels[:200]
+    vectors = attribute_vectors(codes, np.stack([labels == 1, labels % 2 == 0], 1))
+    path = str(tmp_path / "attrs.npz")
+    save_attribute_vectors(path, vectors, ["one", "even"])
+    with_attributes = Explorer(explorer.model, explorer.model_path, explorer.images,
+                               explorer.labels, None, "mnist", path)
+    client = create_app(with_attributes).test_client()
+    info = client.get("/api/info").get_json()
+    assert info["panels"]["attributes"] is None and info["attributes"] == ["one", "even"]
+    body = client.get("/api/attributes?index=5&one=1.5&even=0").get_json()
+    picture = body["picture"]
+    assert picture["caption"][0].endswith("held-out image 5: one +1.5")
+    assert "--attributes=one=+1.5" in picture["command"]
+    assert len(body["frames"]) == 6 and picture["gif"]  # x and five steps of the edit
+    for url, message in (("/api/attributes?index=5&one=9", "must be in [-3, 3]"),
+                         ("/api/attributes?index=5&three=1", "Unknown attribute"),
+                         ("/api/attributes?index=5&one=x", "must be a number")):
+        answer = client.get(url)
+        assert answer.status_code == 400 and message in answer.get_json()["error"]

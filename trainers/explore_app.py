@@ -111,6 +111,12 @@ def create_app(explorer, max_waiting: int = 8):
     def analogy():
         return answer(lambda: explorer.analogy(request.args.get("indices") or None, seed()))
 
+    @app.get("/api/attributes")
+    def attributes():
+        # ?index=I&NAME=AMOUNT&...: every other parameter is an attribute's slider.
+        edits = {k: v for k, v in request.args.items() if k != "index"}
+        return answer(lambda: explorer.attributes(request.args.get("index", "0"), edits))
+
     return app
 
 

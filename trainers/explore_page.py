@@ -59,6 +59,11 @@ PAGE = r"""<!doctype html>
  <label>seed <input type="number" id="analogy-seed" value="0" min="0"></label>
  <button id="analogy-show">Show</button>
  <div class="out" id="analogy-out"></div></section>
+<section id="panel-attributes"><h2>Attribute sliders</h2>
+ <label>held-out index <input type="number" id="attr-index" value="0" min="0"></label>
+ <div id="attr-sliders"></div>
+ <button id="attr-show">Show</button>
+ <div class="out" id="attr-out"></div></section>
 
 <script>
 "use strict";
@@ -141,7 +146,27 @@ document.getElementById("interp-seeds").onclick = () =>
 document.getElementById("analogy-show").onclick = () =>
   call("analogy-out", "/api/analogy?seed=" + v("analogy-seed") + "&indices=" +
        encodeURIComponent(v("analogy-indices")));
+document.getElementById("attr-show").onclick = () => {
+  const params = new URLSearchParams({index: v("attr-index")});
+  for (const input of document.querySelectorAll("#attr-sliders input"))
+    params.set(input.dataset.name, input.value);
+  call("attr-out", "/api/attributes?" + params.toString());
+};
 fetch("/api/info").then(r => r.json()).then(info => {
+  // One slider per attribute vector, from -3 to +3 in steps of 0.5.
+  const sliders = document.getElementById("attr-sliders");
+  for (const name of info.attributes || []) {
+    const label = document.createElement("label");
+    const value = document.createElement("span");
+    value.textContent = "0";
+    label.textContent = name + " ";
+    const input = document.createElement("input");
+    Object.assign(input, {type: "range", min: -3, max: 3, step: 0.5, value: 0});
+    input.dataset.name = name;
+    input.oninput = () => { value.textContent = input.value; };
+    label.append(input, value);
+    sliders.append(label, document.createElement("br"));
+  }
   document.getElementById("model-info").textContent = "Model " + info.model +
     (info.epoch !== null ? " (checkpoint epoch " + info.epoch + ")" : " (export)") +
     ", images " + info.image_shape.join("×") + ", latent " + info.latent_dim +
