@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import shlex
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from PIL import Image
 
 from bigan_tf.errors import ConfigError
 from bigan_tf.figures import nearest_indices
@@ -44,6 +46,7 @@ class Picture:
     command: Optional[str] = None
     notice: Optional[str] = None
     frames: Optional[List[bytes]] = None  # a sweep's frames as PNGs (the page's slider)
+    animated: bool = False  # the page shows the GIF itself (training), not the PNG
 
 
 def prepare_upload(data: bytes, image_shape: Sequence[int]) -> Tuple[np.ndarray, Optional[str]]:
@@ -143,7 +146,15 @@ class Explorer:
                                       "no attribute vectors (make them with "
                                       "trainers.sample --task=attribute_vectors)"),
             "dataset": data,
+            "training": None if self._training_gif_path() else (
+                "an export has no training history" if not os.path.isdir(self.model_path)
+                else "the run has no training.gif yet (written at its first evaluation)"),
         }
+
+    def _training_gif_path(self) -> Optional[str]:
+        from bigan_tf.run_dir import TRAINING_GIF_FILE
+        path = os.path.join(self.model_path, TRAINING_GIF_FILE)
+        return path if os.path.isfile(path) else None
 
     def _require(self, panel: str) -> None:
         reason = self.panels()[panel]
@@ -336,6 +347,21 @@ class Explorer:
         return self._picture("attribute edit (x, then G(E(x) + t·edit) for t = 0..1)",
                              f"held-out image {int(index)}: {what}", images, 1, True,
                              command if amounts else None)
+
+    def training(self) -> Picture:
+        """The run's training.gif: its fixed-z sample grid at every evaluation, animated
+        (each frame captioned with its epoch), and the last frame as the PNG."""
+        self._require("training")
+        with open(self._training_gif_path(), "rb") as f:
+            gif = f.read()
+        with Image.open(io.BytesIO(gif)) as animation:
+            frames = animation.n_frames
+            animation.seek(frames - 1)
+            last = np.asarray(animation.convert("RGB"))
+        caption = [f"training: the fixed-z samples at each of {frames} evaluations",
+                   self._model_line()]
+        return Picture("training", caption, png_bytes(captioned(last, caption)), gif, None,
+                       animated=True)
 
     def analogy(self, indices: Optional[str] = None, seed=0, steps: int = 5) -> Picture:
         """DIGITS's analogy grid: destination = sink 1 + sink 2 − source."""

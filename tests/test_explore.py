@@ -188,3 +188,17 @@ def test_attribute_sliders_edit_a_held_out_image(explorer, tmp_path):
                          ("/api/attributes?index=5&one=x", "must be a number")):
         answer = client.get(url)
         assert answer.status_code == 400 and message in answer.get_json()["error"]
+
+
+def test_training_panel_animates_the_runs_sample_grids(client, explorer, run_dir):
+    """A run's training.gif (one frame per evaluation) is its own panel; an export has none."""
+    import os
+    from bigan_tf.explorer import Explorer
+    assert os.path.isfile(os.path.join(run_dir, "training.gif"))
+    picture = client.get("/api/training").get_json()["picture"]
+    assert picture["animated"] and picture["caption"][0].startswith("training: the fixed-z")
+    import base64
+    with Image.open(io.BytesIO(base64.b64decode(picture["gif"]))) as gif:
+        assert gif.n_frames == 2  # the evaluations at epochs 0 and 1
+    export_like = Explorer(explorer.model, "/nonexistent/export")
+    assert export_like.panels()["training"] == "an export has no training history"

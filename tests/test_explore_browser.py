@@ -128,8 +128,15 @@ def test_the_page_in_chromium(server, shots, tmp_path):
         page.click("#analogy-show")
         page.wait_for_selector("#analogy-out img", timeout=60000)
         page.locator("#panel-analogy").screenshot(path=f"{shots}/analogy.png")
+        # The run's training.gif, animated in the page.
+        page.click("#training-show")
+        page.wait_for_selector("#training-out img[src^='data:image/gif']", timeout=60000)
+        page.locator("#panel-training").screenshot(path=f"{shots}/training.png")
+        # No attribute file: the sliders' panel says why it is hidden.
+        assert "Not available" in page.inner_text("#panel-attributes")
         page.screenshot(path=f"{shots}/page.png", full_page=True)
         browser.close()
-    for name in ("samples", "encode", "interpolate", "style_sweep", "analogy", "page"):
+    for name in ("samples", "encode", "interpolate", "style_sweep", "analogy", "training",
+                 "page"):
         with Image.open(f"{shots}/{name}.png") as image:
             assert image.width > 200 and image.height > 100

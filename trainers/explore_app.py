@@ -12,7 +12,8 @@ MAX_REQUEST_BYTES = 12 * 1024 * 1024
 def _picture_json(picture) -> dict:
     encode = lambda data: base64.b64encode(data).decode("ascii") if data else None
     return {"title": picture.title, "caption": picture.caption, "png": encode(picture.png),
-            "gif": encode(picture.gif), "command": picture.command, "notice": picture.notice}
+            "gif": encode(picture.gif), "command": picture.command, "notice": picture.notice,
+            "animated": picture.animated}
 
 
 def create_app(explorer, max_waiting: int = 8):
@@ -110,6 +111,10 @@ def create_app(explorer, max_waiting: int = 8):
     @app.get("/api/analogy")
     def analogy():
         return answer(lambda: explorer.analogy(request.args.get("indices") or None, seed()))
+
+    @app.get("/api/training")
+    def training():
+        return answer(explorer.training)
 
     @app.get("/api/attributes")
     def attributes():

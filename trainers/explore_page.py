@@ -59,6 +59,9 @@ PAGE = r"""<!doctype html>
  <label>seed <input type="number" id="analogy-seed" value="0" min="0"></label>
  <button id="analogy-show">Show</button>
  <div class="out" id="analogy-out"></div></section>
+<section id="panel-training"><h2>Training (the fixed-z samples at every evaluation)</h2>
+ <button id="training-show">Show</button>
+ <div class="out" id="training-out"></div></section>
 <section id="panel-attributes"><h2>Attribute sliders</h2>
  <label>held-out index <input type="number" id="attr-index" value="0" min="0"></label>
  <div id="attr-sliders"></div>
@@ -70,7 +73,8 @@ PAGE = r"""<!doctype html>
 function figure(p) {
   const f = document.createElement("figure");
   const img = document.createElement("img");
-  img.src = "data:image/png;base64," + p.png; img.alt = p.title;
+  img.src = p.animated ? "data:image/gif;base64," + p.gif : "data:image/png;base64," + p.png;
+  img.alt = p.title;
   f.appendChild(img);
   const c = document.createElement("figcaption");
   c.innerHTML = p.caption.map(escape).join("<br>");
@@ -146,6 +150,7 @@ document.getElementById("interp-seeds").onclick = () =>
 document.getElementById("analogy-show").onclick = () =>
   call("analogy-out", "/api/analogy?seed=" + v("analogy-seed") + "&indices=" +
        encodeURIComponent(v("analogy-indices")));
+document.getElementById("training-show").onclick = () => call("training-out", "/api/training");
 document.getElementById("attr-show").onclick = () => {
   const params = new URLSearchParams({index: v("attr-index")});
   for (const input of document.querySelectorAll("#attr-sliders input"))
