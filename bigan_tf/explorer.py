@@ -47,6 +47,7 @@ class Picture:
     notice: Optional[str] = None
     frames: Optional[List[bytes]] = None  # a sweep's frames as PNGs (the page's slider)
     animated: bool = False  # the page shows the GIF itself (training), not the PNG
+    table: Optional[str] = None  # a CSV that goes with the picture (encoded list: the codes)
 
 
 def prepare_upload(data: bytes, image_shape: Sequence[int]) -> Tuple[np.ndarray, Optional[str]]:
@@ -99,6 +100,8 @@ def _same_size(frames: List[np.ndarray]) -> List[np.ndarray]:
                    constant_values=255) for f in frames]
 
 
+# The most images one "encode list" request takes.
+MAX_LIST_IMAGES = 32
 # How far an attribute slider reaches, in units of the attribute vector.
 MAX_ATTRIBUTE_AMOUNT = 3.0
 
@@ -140,6 +143,7 @@ class Explorer:
             "style_sweep": None,
             "class_sweep": conditional,
             "encode": encoder,
+            "encode_list": encoder,
             "interpolate": encoder,
             "analogy": None,
             "attributes": encoder or (None if self.attribute_file else
@@ -284,6 +288,34 @@ class Explorer:
                     f"{source}; training indices {', '.join(str(int(i)) for i in index)}",
                     self.reference[index], 1, False, None)
         return pictures
+
+    def encode_list(self, images: Sequence[np.ndarray], names: Sequence[str],
+                    notices: Sequence[Optional[str]] = ()) -> Picture:
+        """DIGITS's "encode list": several images, their reconstructions G(E(x)) under them,
+        and their codes E(x) as a CSV (one row per image, its name first)."""
+        self._require("encode_list")
+        if not len(images):
+            raise ConfigError("Give at least one image to encode.")
+        if len(images) > MAX_LIST_IMAGES:
+            raise ConfigError(f"Encode at most {MAX_LIST_IMAGES} images at a time, got "
+                              f"{len(images)}.")
+        x = np.stack([np.asarray(i, np.float32).reshape(self.model.encoder_image_shape)
+                      for i in images])
+        codes = self.model.encode(x)
+        labels = np.zeros(len(x), np.int64) if self.model.is_conditional else None
+        reconstructions = self.model.generate(codes, labels)
+        same_size = self.model.image_shape == self.model.encoder_image_shape
+        shown = np.concatenate([x, reconstructions]) if same_size else reconstructions
+        picture = self._picture(
+            "encoded list: the images, and G(E(x)) under them" if same_size
+            else "encoded list: G(E(x)) of each image",
+            f"{len(x)} images: {', '.join(names)}", shown, 2 if same_size else 1, False, None,
+            "; ".join(n for n in notices if n) or None)
+        lines = ["image," + ",".join(f"z{i}" for i in range(codes.shape[1]))]
+        lines += [",".join([name.replace(",", "_")] + [f"{v:.6g}" for v in code])
+                  for name, code in zip(names, np.asarray(codes))]
+        picture.table = "\n".join(lines) + "\n"
+        return picture
 
     def interpolate(self, first, second, steps: int = 8, what: str = "") -> Picture:
         """A slerp between the codes of two images, shown between the two real images."""

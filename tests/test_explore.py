@@ -202,3 +202,31 @@ def test_training_panel_animates_the_runs_sample_grids(client, explorer, run_dir
         assert gif.n_frames == 2  # the evaluations at epochs 0 and 1
     export_like = Explorer(explorer.model, "/nonexistent/export")
     assert export_like.panels()["training"] == "an export has no training history"
+
+
+def test_encode_a_list_of_uploads_gives_reconstructions_and_a_csv_of_codes(client, explorer):
+    """DIGITS's encode-list form: several files in, the images over their reconstructions
+    and E(x) of each as CSV out; a bad file is named in the message."""
+    files = []
+    for i in range(3):
+        image = (explorer.images[i, ..., 0] * 255).astype(np.uint8)
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, format="PNG")
+        files.append((io.BytesIO(buffer.getvalue()), f"digit{i}.png"))
+    body = client.post("/api/encode_list", data={"images": files},
+                       content_type="multipart/form-data").get_json()
+    picture = body["picture"]
+    assert picture["caption"][0].endswith("3 images: digit0.png, digit1.png, digit2.png")
+    rows = picture["table"].strip().split("\n")
+    assert rows[0].startswith("image,z0,") and len(rows) == 4
+    codes = np.array([[float(v) for v in row.split(",")[1:]] for row in rows[1:]])
+    expected = explorer.model.encode(explorer.images[:3])
+    np.testing.assert_allclose(codes, expected, atol=2e-3)  # uint8 round trip, then 6 digits
+    image = _image(picture["png"])
+    assert image.shape[1] >= 3 * 28 * 2  # 3 columns, upscaled
+    bad = client.post("/api/encode_list", data={"images": [(io.BytesIO(b"not an image"),
+                                                            "notes.txt")]},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 400 and bad.get_json()["error"].startswith("notes.txt: ")
+    none = client.post("/api/encode_list", data={}, content_type="multipart/form-data")
+    assert none.status_code == 400 and "at least one image" in none.get_json()["error"]

@@ -114,6 +114,12 @@ def test_the_page_in_chromium(server, shots, tmp_path):
         page.click("#encode-pick")
         page.wait_for_selector("#encode-out figure img", timeout=60000)
         assert "held-out image 3" in page.inner_text("#encode-out")
+        # A list of uploads: the grid and a CSV of their codes to download.
+        second = _png(tmp_path / "second.png", digit[::-1].copy())
+        page.set_input_files("#list-files", [str(tmp_path / "digit.png"), second])
+        page.click("#list-encode")
+        page.wait_for_selector("#list-out a[download$='.csv']", timeout=60000)
+        assert "2 images: digit.png, second.png" in page.inner_text("#list-out")
         # Interpolation with its slider, a sweep and an analogy.
         page.click("#interp-indices")
         page.wait_for_selector("#interp-out img", timeout=60000)

@@ -13,7 +13,7 @@ def _picture_json(picture) -> dict:
     encode = lambda data: base64.b64encode(data).decode("ascii") if data else None
     return {"title": picture.title, "caption": picture.caption, "png": encode(picture.png),
             "gif": encode(picture.gif), "command": picture.command, "notice": picture.notice,
-            "animated": picture.animated}
+            "animated": picture.animated, "table": picture.table}
 
 
 def create_app(explorer, max_waiting: int = 8):
@@ -97,6 +97,23 @@ def create_app(explorer, max_waiting: int = 8):
             index = request.form.get("index")
             image, label = explorer.dataset_image(index)
             return explorer.encode(image, label=label, source=f"held-out image {index}")
+        return answer(make)
+
+    @app.post("/api/encode_list")
+    def encode_list():
+        def make():
+            images, names, notices = [], [], []
+            for upload in request.files.getlist("images"):
+                name = upload.filename or f"image {len(names)}"
+                try:
+                    image, notice = prepare_upload(upload.read(),
+                                                   explorer.model.encoder_image_shape)
+                except BiganError as e:
+                    raise type(e)(f"{name}: {e}") from None
+                images.append(image)
+                names.append(name)
+                notices.append(f"{name}: {notice}" if notice else None)
+            return explorer.encode_list(images, names, notices)
         return answer(make)
 
     @app.get("/api/interpolate")

@@ -42,6 +42,10 @@ PAGE = r"""<!doctype html>
  <button id="encode-upload">Encode upload</button> <button id="encode-pick">Encode index</button>
  <div class="out" id="encode-out"></div></section>
 
+<section id="panel-encode_list"><h2>Encode a list</h2>
+ <label>images <input type="file" id="list-files" accept="image/*" multiple></label>
+ <button id="list-encode">Encode</button>
+ <div class="out" id="list-out"></div></section>
 <section id="panel-interpolate"><h2>Interpolate</h2>
  <label>held-out indices <input type="number" id="interp-a" value="0" min="0">
   <input type="number" id="interp-b" value="1" min="0"></label>
@@ -87,6 +91,10 @@ function figure(p) {
     n.textContent = p.notice; c.appendChild(n); }
   if (p.command) { const k = document.createElement("code"); k.textContent = p.command;
     c.appendChild(k); }
+  if (p.table) { const t = document.createElement("a"); t.textContent = "download codes (CSV)";
+    t.download = slug(p.title) + ".csv";
+    t.href = "data:text/csv;charset=utf-8," + encodeURIComponent(p.table);
+    c.appendChild(document.createElement("br")); c.appendChild(t); }
   f.appendChild(c);
   return f;
 }
@@ -150,6 +158,13 @@ document.getElementById("interp-seeds").onclick = () =>
 document.getElementById("analogy-show").onclick = () =>
   call("analogy-out", "/api/analogy?seed=" + v("analogy-seed") + "&indices=" +
        encodeURIComponent(v("analogy-indices")));
+document.getElementById("list-encode").onclick = () => {
+  const files = document.getElementById("list-files").files;
+  if (!files.length) { show("list-out", {error: "Choose one or more image files first."}); return; }
+  const form = new FormData();
+  for (const file of files) form.append("images", file);
+  call("list-out", "/api/encode_list", {method: "POST", body: form});
+};
 document.getElementById("training-show").onclick = () => call("training-out", "/api/training");
 document.getElementById("attr-show").onclick = () => {
   const params = new URLSearchParams({index: v("attr-index")});
