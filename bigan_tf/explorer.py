@@ -48,6 +48,7 @@ class Picture:
     frames: Optional[List[bytes]] = None  # a sweep's frames as PNGs (the page's slider)
     animated: bool = False  # the page shows the GIF itself (training), not the PNG
     table: Optional[str] = None  # a CSV that goes with the picture (encoded list: the codes)
+    probabilities: Optional[List[float]] = None  # a classified image's class probabilities
 
 
 def prepare_upload(data: bytes, image_shape: Sequence[int]) -> Tuple[np.ndarray, Optional[str]]:
@@ -150,6 +151,8 @@ class Explorer:
                                       "no attribute vectors (make them with "
                                       "trainers.sample --task=attribute_vectors)"),
             "dataset": data,
+            "classify": None if self.model.classify_fn is not None else
+                        "the model has no classifier (only a semi-supervised GAN run has one)",
             "training": None if self._training_gif_path() else (
                 "an export has no training history" if not os.path.isdir(self.model_path)
                 else "the run has no training.gif yet (written at its first evaluation)"),
@@ -379,6 +382,18 @@ class Explorer:
         return self._picture("attribute edit (x, then G(E(x) + t·edit) for t = 0..1)",
                              f"held-out image {int(index)}: {what}", images, 1, True,
                              command if amounts else None)
+
+    def classify(self, image, source: str = "upload", notice: Optional[str] = None) -> Picture:
+        """A semi-supervised GAN's class probabilities of one image (its K real classes)."""
+        self._require("classify")
+        image = np.asarray(image, np.float32).reshape(self.model.encoder_image_shape)
+        probabilities = self.model.classify(image[None])[0]
+        ranked = np.argsort(-probabilities)[:3]
+        best = ", ".join(f"class {int(k)} {100 * probabilities[k]:.1f}%" for k in ranked)
+        picture = self._picture("classified by D's K real classes", f"{source}: {best}",
+                                image[None], 1, False, None, notice)
+        picture.probabilities = [float(p) for p in probabilities]
+        return picture
 
     def training(self) -> Picture:
         """The run's training.gif: its fixed-z sample grid at every evaluation, animated

@@ -204,6 +204,9 @@ class LatentModel:
         self.epoch: Optional[int] = None  # a training run's checkpoint epoch (None: export)
         # E's penultimate ("e-") features of images, when the model has an encoder.
         self.features_fn = None
+        # A semi-supervised GAN's K-class probabilities (`classify`), else None.
+        self.classify_fn = None
+        self.class_count = 0
 
     @property
     def is_conditional(self) -> bool:
@@ -215,6 +218,8 @@ class LatentModel:
 
     @classmethod
     def load(cls, path: str, epoch="latest") -> "LatentModel":
+        if cls._is_ssgan_run(path):
+            return cls._load_ssgan(path, epoch)
         if os.path.isfile(os.path.join(path, CONFIG_FILE)):
             trained = load_trained_model(path, epoch)
             model, shape = trained.model, trained.network.image_shape
@@ -273,6 +278,34 @@ class LatentModel:
             raise ConfigError(f"Label vectors must be [N, {self.num_classes}], got "
                               f"{labels.shape}.")
         return labels.astype(np.float32)
+
+    @staticmethod
+    def _is_ssgan_run(path: str) -> bool:
+        from bigan_tf.run_dir import read_config
+        return os.path.isdir(path) and (read_config(path) or {}).get("model") == "ssgan"
+
+    @classmethod
+    def _load_ssgan(cls, path: str, epoch="latest") -> "LatentModel":
+        """A semi-supervised GAN run: its generator, and its K+1 classifier as `classify`
+        (no encoder)."""
+        from bigan_tf.ssgan import load_trained_ssgan
+        model, record, trained_epoch = load_trained_ssgan(path, epoch)
+        shape = tuple(model.config.image_shape)
+        generate = tf.function(
+            lambda z, labels=None: tf.reshape(model.generator(z, training=False), [-1, *shape]))
+        loaded = cls(generate, None, model.latent_dim, shape, path)
+        loaded.epoch = trained_epoch
+        loaded.classify_fn = tf.function(lambda x: model(x, training=False))
+        loaded.class_count = model.config.num_classes
+        return loaded
+
+    def classify(self, images, batch_size: int = 500) -> np.ndarray:
+        """Class probabilities [N, K] of a semi-supervised GAN's classifier (images in [0, 1])."""
+        if self.classify_fn is None:
+            raise ConfigError(f"{self.source} has no classifier (not a semi-supervised GAN).")
+        x = np.asarray(images, np.float32).reshape(-1, *self.encoder_image_shape)
+        return np.concatenate([np.asarray(self.classify_fn(tf.constant(x[i:i + batch_size])))
+                               for i in range(0, len(x), batch_size)])
 
     def generate(self, z, labels=None, batch_size: int = 500) -> np.ndarray:
         """G(z) in [0, 1]; a conditional model needs `labels` (ids or label vectors)."""

@@ -230,3 +230,50 @@ def test_encode_a_list_of_uploads_gives_reconstructions_and_a_csv_of_codes(clien
     assert bad.status_code == 400 and bad.get_json()["error"].startswith("notes.txt: ")
     none = client.post("/api/encode_list", data={}, content_type="multipart/form-data")
     assert none.status_code == 400 and "at least one image" in none.get_json()["error"]
+
+
+@pytest.fixture(scope="module")
+def ssgan_explorer(small_mnist, mnist_dir, tmp_path_factory):
+    import tensorflow as tf
+    from bigan_tf.config import RunConfig, SSGANConfig
+    from bigan_tf.ssgan import train_ssgan
+    from trainers.explore_app import load_explorer
+    run = str(tmp_path_factory.mktemp("explore_ssgan") / "run")
+    train_ssgan(tf.distribute.get_strategy(), small_mnist,
+                SSGANConfig(generator_units=32, classifier_units=(64, 32)), 5, 1,
+                RunConfig(exp_dir=run, batch_size=100, verbose=0), print_fn=lambda s: None)
+    return load_explorer(run, dataset="mnist", data_dir=mnist_dir, num_reference=100,
+                         print_fn=lambda s: None)
+
+
+def test_a_semi_supervised_gan_run_gets_samples_and_a_classify_panel(ssgan_explorer):
+    """An SSGAN run: samples from its G and class probabilities from its D; the encoder
+    panels are hidden with their reason."""
+    from trainers.explore_app import create_app
+    client = create_app(ssgan_explorer).test_client()
+    info = client.get("/api/info").get_json()
+    assert info["panels"]["classify"] is None and info["panels"]["samples"] is None
+    assert "no encoder" in info["panels"]["encode"]
+    assert client.get("/api/samples?seed=1").get_json()["picture"]["png"]
+    body = client.post("/api/classify", data={"index": "7"},
+                       content_type="multipart/form-data").get_json()
+    picture = body["picture"]
+    probabilities = np.array(picture["probabilities"])
+    assert probabilities.shape == (10,) and abs(probabilities.sum() - 1) < 1e-4
+    top = int(np.argmax(probabilities))
+    assert f"class {top} {100 * probabilities[top]:.1f}%" in picture["caption"][0]
+    assert "held-out image 7 (label" in picture["caption"][0]
+    expected = ssgan_explorer.model.classify(ssgan_explorer.images[7][None])[0]
+    np.testing.assert_allclose(probabilities, expected, atol=1e-6)
+    upload = (ssgan_explorer.images[7, ..., 0] * 255).astype(np.uint8)
+    uploaded = client.post("/api/classify", data=_png_upload(upload),
+                           content_type="multipart/form-data").get_json()["picture"]
+    np.testing.assert_allclose(uploaded["probabilities"], expected, atol=2e-2)
+
+
+def test_a_bigan_has_no_classify_panel(client):
+    info = client.get("/api/info").get_json()
+    assert "only a semi-supervised GAN run has one" in info["panels"]["classify"]
+    refused = client.post("/api/classify", data={"index": "1"},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 400 and "not available" in refused.get_json()["error"]

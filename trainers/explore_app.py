@@ -13,7 +13,8 @@ def _picture_json(picture) -> dict:
     encode = lambda data: base64.b64encode(data).decode("ascii") if data else None
     return {"title": picture.title, "caption": picture.caption, "png": encode(picture.png),
             "gif": encode(picture.gif), "command": picture.command, "notice": picture.notice,
-            "animated": picture.animated, "table": picture.table}
+            "animated": picture.animated, "table": picture.table,
+            "probabilities": picture.probabilities}
 
 
 def create_app(explorer, max_waiting: int = 8):
@@ -97,6 +98,19 @@ def create_app(explorer, max_waiting: int = 8):
             index = request.form.get("index")
             image, label = explorer.dataset_image(index)
             return explorer.encode(image, label=label, source=f"held-out image {index}")
+        return answer(make)
+
+    @app.post("/api/classify")
+    def classify():
+        def make():
+            upload = request.files.get("image")
+            if upload is not None:
+                image, notice = prepare_upload(upload.read(), explorer.model.encoder_image_shape)
+                return explorer.classify(image, f"upload {upload.filename or ''}".strip(),
+                                         notice)
+            index = request.form.get("index")
+            image, label = explorer.dataset_image(index)
+            return explorer.classify(image, f"held-out image {index} (label {label})")
         return answer(make)
 
     @app.post("/api/encode_list")

@@ -42,6 +42,12 @@ PAGE = r"""<!doctype html>
  <button id="encode-upload">Encode upload</button> <button id="encode-pick">Encode index</button>
  <div class="out" id="encode-out"></div></section>
 
+<section id="panel-classify"><h2>Classify (semi-supervised GAN)</h2>
+ <label>upload <input type="file" id="classify-file" accept="image/*"></label>
+ <label>or held-out index <input type="number" id="classify-index" value="0" min="0"></label>
+ <button id="classify-upload">Classify upload</button>
+ <button id="classify-pick">Classify index</button>
+ <div class="out" id="classify-out"></div></section>
 <section id="panel-encode_list"><h2>Encode a list</h2>
  <label>images <input type="file" id="list-files" accept="image/*" multiple></label>
  <button id="list-encode">Encode</button>
@@ -91,6 +97,10 @@ function figure(p) {
     n.textContent = p.notice; c.appendChild(n); }
   if (p.command) { const k = document.createElement("code"); k.textContent = p.command;
     c.appendChild(k); }
+  if (p.probabilities) { const t = document.createElement("div");
+    t.textContent = "probabilities: " + p.probabilities.map((q, k) => k + ": " +
+      (100 * q).toFixed(1) + "%").join(", ");
+    c.appendChild(t); }
   if (p.table) { const t = document.createElement("a"); t.textContent = "download codes (CSV)";
     t.download = slug(p.title) + ".csv";
     t.href = "data:text/csv;charset=utf-8," + encodeURIComponent(p.table);
@@ -158,6 +168,16 @@ document.getElementById("interp-seeds").onclick = () =>
 document.getElementById("analogy-show").onclick = () =>
   call("analogy-out", "/api/analogy?seed=" + v("analogy-seed") + "&indices=" +
        encodeURIComponent(v("analogy-indices")));
+document.getElementById("classify-upload").onclick = () => {
+  const file = document.getElementById("classify-file").files[0];
+  if (!file) { show("classify-out", {error: "Choose an image file first."}); return; }
+  const form = new FormData(); form.append("image", file);
+  call("classify-out", "/api/classify", {method: "POST", body: form});
+};
+document.getElementById("classify-pick").onclick = () => {
+  const form = new FormData(); form.append("index", v("classify-index"));
+  call("classify-out", "/api/classify", {method: "POST", body: form});
+};
 document.getElementById("list-encode").onclick = () => {
   const files = document.getElementById("list-files").files;
   if (!files.length) { show("list-out", {error: "Choose one or more image files first."}); return; }
