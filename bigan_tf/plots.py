@@ -268,3 +268,23 @@ def plot_image_panels(panels: Sequence[Tuple[str, object]], path: str,
     figure.suptitle(title)
     figure.tight_layout(rect=(0, 0, 1, 0.97))
     return _save(figure, path)
+
+
+def evaluation_note(runs: Sequence[str], labels: Sequence[str]) -> str:
+    """'' when every run was evaluated alike, else which settings differ and for which runs."""
+    from bigan_tf.run_dir import read_config
+    sections = {label: ((read_config(run) or {}).get("evaluation") or {})
+                for run, label in zip(runs, labels)}
+    keys = sorted({k for section in sections.values() for k in section})
+    differences = []
+    for key in keys:
+        by_value = {}
+        for label, section in sections.items():
+            by_value.setdefault(section.get(key), []).append(label)
+        if len(by_value) > 1:
+            differences.append(f"{key} " + " vs ".join(
+                f"{value} ({', '.join(names)})" for value, names in by_value.items()))
+    if not differences:
+        return ""
+    return ("the runs were evaluated at different sizes, so their curves are not comparable "
+            "point for point: " + "; ".join(differences) + ".")

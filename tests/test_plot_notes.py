@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from trainers.plot_runs import evaluation_note
+from bigan_tf.plots import evaluation_note
 
 
 def _run(folder, evaluation, epochs=(0, 1, 2)):

@@ -64,6 +64,15 @@ def main(argv):
     if FLAGS.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"Warning: listening on {FLAGS.host}: anyone who can reach this machine can use "
               "the page (it has no authentication).", file=sys.stderr, flush=True)
+    # Ctrl-C and SIGTERM stop the server cleanly, also when it was started in the
+    # background (where a shell leaves SIGINT ignored).
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     print(f"Exploring {FLAGS.model} at http://{FLAGS.host}:{server.server_port}/ "
           "(Ctrl-C stops).", flush=True)
     try:

@@ -27,31 +27,11 @@ flags.DEFINE_list("labels", None, "One label per run (default: the folder names)
 flags.DEFINE_string("title", "", "Figure title.")
 
 
-def evaluation_note(runs, labels) -> str:
-    """'' when every run was evaluated alike, else which settings differ and for which runs."""
-    from bigan_tf.run_dir import read_config
-    sections = {label: ((read_config(run) or {}).get("evaluation") or {})
-                for run, label in zip(runs, labels)}
-    keys = sorted({k for section in sections.values() for k in section})
-    differences = []
-    for key in keys:
-        by_value = {}
-        for label, section in sections.items():
-            by_value.setdefault(section.get(key), []).append(label)
-        if len(by_value) > 1:
-            differences.append(f"{key} " + " vs ".join(
-                f"{value} ({', '.join(names)})" for value, names in by_value.items()))
-    if not differences:
-        return ""
-    return ("the runs were evaluated at different sizes, so their curves are not comparable "
-            "point for point: " + "; ".join(differences) + ".")
-
-
 def main(argv):
     runs = argv[1:]
     from bigan_tf.run_dir import METRICS_FILE, read_metrics
     from bigan_tf.errors import ConfigError
-    from bigan_tf.plots import plot_groups
+    from bigan_tf.plots import evaluation_note, plot_groups
     if not runs:
         raise ConfigError("Name at least one run folder: python -m trainers.plot_runs RUN "
                           "[RUN ...] --output=cmp.png")
