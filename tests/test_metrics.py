@@ -133,3 +133,21 @@ def test_printed_lines_match_the_original_format():
         "  1) JD: 0.4239  E: 1.2217  G: 1.2217"
     assert format_metrics({"NND/100": 7.372, "NNC_e": 89.94, "CLS_e-": 86.72, "EGr_b": 9.55}) == \
         "NND/100: 7.37  NNC_e: 89.94%  CLS_e-: 86.72%  EGr_b: 9.55"
+
+
+def test_a_standardised_linear_probe_ignores_the_features_scale_and_offset():
+    """With `standardize` the probe reads (f − mean) / std of the training features: a
+    feature scaled by 1000 and shifted gives the same predictions; raw, it does not."""
+    from bigan_tf.evaluation.metrics import linear_classifier_predictions
+    rng = np.random.RandomState(0)
+    labels = rng.randint(0, 3, 600)
+    features = rng.normal(size=(600, 5)).astype(np.float32)
+    features[:, 0] += 2.0 * labels  # one informative feature
+    train, test = slice(0, 500), slice(500, 600)
+    distorted = features * np.array([1000, 1, 1, 1, 1], np.float32) + 300.0
+    predict = lambda f, standardize: linear_classifier_predictions(
+        f[train], labels[train], f[test], 3, steps=300, standardize=standardize)
+    standardised = predict(features, True)
+    np.testing.assert_array_equal(predict(distorted, True), standardised)
+    assert np.mean(standardised == labels[test]) > 0.6
+    assert not np.array_equal(predict(distorted, False), standardised)

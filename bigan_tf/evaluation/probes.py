@@ -97,7 +97,8 @@ def probe_encoders(models: Mapping[str, object], features: Callable[[object], Fe
                    train_images: np.ndarray, train_labels: np.ndarray,
                    test_images: np.ndarray, test_labels: np.ndarray, num_classes: int,
                    evaluation, deploy_iters: int, seed: int,
-                   print_fn: Callable[[str], None] = lambda s: None) -> Dict[str, object]:
+                   print_fn: Callable[[str], None] = lambda s: None,
+                   standardize: bool = False) -> Dict[str, object]:
     """Raw pixels and every model of `models` ({name: BiGAN}) scored on the test images.
 
     Images are the model's input ([N, H, W, C] in [0, 1]); the training images
@@ -105,14 +106,15 @@ def probe_encoders(models: Mapping[str, object], features: Callable[[object], Fe
     norm is first deployed over `deploy_iters` training batches (changing its
     test-time statistics only); `features(model)` names what is scored (e.g.
     `lambda m: m.encoder.layer_features`). The classifier is the protocol's
-    (`evaluation`: an `EvaluationConfig`), seeded with `seed`. Returns
+    (`evaluation`: an `EvaluationConfig`), seeded with `seed`, on standardised
+    features when `standardize` (`linear_classifier_predictions`). Returns
     {"pixels": {"width", "NNC", "CLS"} in %, "scores": {name: layer_scores}}.
     """
     def classifier(train_f, train_l, test_f):
         return linear_classifier_predictions(
             train_f, train_l, test_f, num_classes, steps=evaluation.cls_steps,
             batch_size=evaluation.cls_batch_size, learning_rate=evaluation.cls_learning_rate,
-            seed=seed)
+            seed=seed, standardize=standardize)
 
     flat = lambda x: {"pixels": tf.reshape(x, [tf.shape(x)[0], -1])}
     pixel_scores = layer_scores(flat, train_images, train_labels, test_images, test_labels,
