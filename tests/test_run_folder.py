@@ -308,3 +308,16 @@ def test_overwrite_that_cannot_move_the_folder_is_one_line(tmp_path, monkeypatch
     (tmp_path / "notes.md").write_text("mine")
     with pytest.raises(ConfigError, match="not a bigan_tf run"):  # --exp_dir=. --overwrite
         _prepare(".", overwrite=True)
+
+
+def test_the_continue_command_names_the_module_that_runs(monkeypatch):
+    """A stopped harness (python -m benchmarks.X) is told to rerun benchmarks.X, not trainers.X."""
+    import types
+    from trainers.cli import continue_command
+    main = types.SimpleNamespace(__spec__=types.SimpleNamespace(name="benchmarks.feature_study"))
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    monkeypatch.setattr(sys, "argv", ["feature_study.py", "--study_dir=/r", "--overwrite"])
+    command = continue_command("feature_study")
+    assert command.endswith("-m benchmarks.feature_study --study_dir=/r")
+    monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace(__spec__=None))
+    assert "-m trainers.train_mnist --study_dir=/r" in continue_command("train_mnist")

@@ -92,7 +92,10 @@ def continue_command(program: str) -> str:
     """
     fresh = ("--resume", "--overwrite", "--nooverwrite", "--branch", "--nobranch")
     args = [a for a in sys.argv[1:] if a.split("=")[0] not in fresh]
-    return shlex.join([os.path.basename(sys.executable), "-m", f"trainers.{program}", *args])
+    # The module that runs (a benchmark harness as well as a trainer).
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    module = spec.name if spec is not None and spec.name else f"trainers.{program}"
+    return shlex.join([os.path.basename(sys.executable), "-m", module, *args])
 
 
 class PipeSafeStream:
