@@ -239,7 +239,7 @@ def experiment_from_flags(transform=None, finish=None):
     from bigan_tf.config import DataConfig
     from bigan_tf.config.files import load_config
     from bigan_tf.config.overrides import apply_overrides
-    from bigan_tf.errors import ConfigError
+    from bigan_tf.errors import ConfigError, DataError
 
     spec = FLAGS.config
     config = load_config(spec, search_dirs=(repo_root(),), expected=_experiment_class[0])
@@ -263,11 +263,6 @@ def experiment_from_flags(transform=None, finish=None):
             if "data.num_reference" not in overrides:
                 data = dataclasses.replace(data,
                                            num_reference=evaluation.num_train_reference)
-    given_root = overrides.get("data.root")
-    root = find_data_dir(data.source, given_root if given_root not in (None, "none") else None,
-                         recorded_root if replay else None)
-    # Absolute: config.json must name the same folder from any working directory.
-    data = dataclasses.replace(data, root=os.path.abspath(root) if root else None)
     run = dataclasses.replace(
         config.run, exp_dir=FLAGS.exp_dir or config.run.exp_dir, resume=FLAGS.resume,
         overwrite=FLAGS.overwrite, branch=FLAGS.branch)
@@ -277,7 +272,21 @@ def experiment_from_flags(transform=None, finish=None):
     config = dataclasses.replace(config, run=run, data=data)
     if finish is not None:
         config = finish(config)
-    return config.validate(network=False)
+    # Every setting is checked before the data folder is looked for: a bad setting is
+    # named even on a machine without the data.
+    config = config.validate(network=False)
+    given_root = overrides.get("data.root")
+    try:
+        root = find_data_dir(config.data.source,
+                             given_root if given_root not in (None, "none") else None,
+                             recorded_root if replay else None)
+    except DataError:
+        if not FLAGS.print_config:
+            raise
+        root = None  # --print_config shows the experiment even where its data is not
+    # Absolute: config.json must name the same folder from any working directory.
+    return dataclasses.replace(config, data=dataclasses.replace(
+        config.data, root=os.path.abspath(root) if root else None))
 
 
 def print_config(config) -> None:
