@@ -149,7 +149,7 @@ def test_a_bad_config_path_says_what_to_give(tmp_path):
 
 def _program(name, *args, cwd=REPO_ROOT):
     return subprocess.run([sys.executable, "-m", f"trainers.{name}", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120,
+                          capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": REPO_ROOT})
 
 
