@@ -87,30 +87,31 @@ def create_app(explorer, max_waiting: int = 8):
     def dataset(index):
         return answer(lambda: explorer.dataset_picture(index))
 
+    def request_image():
+        """(image, label or None, what it is, notice) of a POST: an upload ("image") or a
+        held-out image ("index")."""
+        upload = request.files.get("image")
+        if upload is not None:
+            image, notice = prepare_upload(upload.read(), explorer.model.encoder_image_shape)
+            return image, None, f"upload {upload.filename or ''}".strip(), notice
+        index = request.form.get("index")
+        image, label = explorer.dataset_image(index)
+        return image, label, f"held-out image {index}", None
+
     @app.post("/api/encode")
     def encode():
         def make():
-            upload = request.files.get("image")
-            if upload is not None:
-                image, notice = prepare_upload(upload.read(), explorer.model.encoder_image_shape)
-                return explorer.encode(image, source=f"upload {upload.filename or ''}".strip(),
-                                       notice=notice)
-            index = request.form.get("index")
-            image, label = explorer.dataset_image(index)
-            return explorer.encode(image, label=label, source=f"held-out image {index}")
+            image, label, source, notice = request_image()
+            return explorer.encode(image, label=label or 0, source=source, notice=notice)
         return answer(make)
 
     @app.post("/api/classify")
     def classify():
         def make():
-            upload = request.files.get("image")
-            if upload is not None:
-                image, notice = prepare_upload(upload.read(), explorer.model.encoder_image_shape)
-                return explorer.classify(image, f"upload {upload.filename or ''}".strip(),
-                                         notice)
-            index = request.form.get("index")
-            image, label = explorer.dataset_image(index)
-            return explorer.classify(image, f"held-out image {index} (label {label})")
+            image, label, source, notice = request_image()
+            if label is not None:
+                source += f" (label {label})"
+            return explorer.classify(image, source, notice)
         return answer(make)
 
     @app.post("/api/encode_list")

@@ -12,7 +12,7 @@ same images with `DataConfig.from_dict`.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 from bigan_tf.config.record import ConfigRecord
 from bigan_tf.errors import ConfigError
@@ -130,11 +130,3 @@ class DataConfig(ConfigRecord):
             raise ConfigError(f"--bad_images must be one of {', '.join(BAD_IMAGE_POLICIES)}, "
                               f"got {self.bad_images!r}.")
         return self
-
-    @classmethod
-    def from_dict(cls, record: Dict[str, Any]) -> "DataConfig":
-        """`ConfigRecord.from_dict`, with the nested preprocessing read back too."""
-        values = dict(record)
-        if values.get("preprocessing") is not None:
-            values["preprocessing"] = Preprocessing(**values["preprocessing"])
-        return super().from_dict(values)

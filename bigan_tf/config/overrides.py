@@ -17,8 +17,9 @@ import dataclasses
 import difflib
 import re
 import typing
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, NamedTuple, Tuple, Union
 
+from bigan_tf.config.record import section_class
 from bigan_tf.errors import ConfigError
 
 _NONE_WORDS = ("none", "null")
@@ -37,14 +38,6 @@ class Setting(NamedTuple):
     @property
     def type_name(self) -> str:
         return type_name(self.type_hint)
-
-
-def _section_class(hint) -> Optional[type]:
-    """The dataclass a field holds (also inside Optional[...]), else None."""
-    for candidate in (hint, *typing.get_args(hint)):
-        if dataclasses.is_dataclass(candidate) and isinstance(candidate, type):
-            return candidate
-    return None
 
 
 def _hints(cls) -> Dict[str, Any]:
@@ -111,7 +104,7 @@ def settings(config, prefix: str = "") -> List[Setting]:
     for field in dataclasses.fields(cls):
         path = f"{prefix}{field.name}"
         value = getattr(instance, field.name) if instance is not None else _default(field)
-        section = _section_class(hints[field.name])
+        section = section_class(hints[field.name])
         if section is not None:
             found += settings(value if dataclasses.is_dataclass(value) else section, path + ".")
             continue
@@ -209,7 +202,7 @@ def override(config, path: str, value, _outer: str = "") -> Any:
     if head not in fields:
         raise _unknown(path, [s.path for s in settings(config)], "")
     hint = _hints(cls)[head]
-    section = _section_class(hint)
+    section = section_class(hint)
     if section is not None and rest:
         current = getattr(config, head)
         if current is None:

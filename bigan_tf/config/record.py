@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Type, TypeVar
+import typing
+from typing import Any, Dict, Optional, Type, TypeVar
 
 from bigan_tf.errors import ConfigError
 
@@ -28,14 +29,33 @@ class ConfigRecord:
 
     @classmethod
     def from_dict(cls: Type[T], record: Dict[str, Any]) -> T:
-        """The inverse of `to_dict`: JSON lists back to tuples; a key this version
-        does not know is an error (fields it lacks take their defaults)."""
+        """The inverse of `to_dict`: nested config sections read back by their own class,
+        JSON lists back to tuples; a key this version does not know is an error (fields
+        it lacks take their defaults)."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(record) - names)
         if unknown:
             raise ConfigError(f"Unknown {cls.__name__} settings {unknown}: the record was "
                               "written by another version of bigan_tf.")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in record.items()})
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for key, value in record.items():
+            section = section_class(hints[key])
+            if section is not None and isinstance(value, dict):
+                value = (section.from_dict(value) if issubclass(section, ConfigRecord)
+                         else section(**value))
+            elif isinstance(value, list):
+                value = tuple(value)
+            values[key] = value
+        return cls(**values)
+
+
+def section_class(hint) -> Optional[type]:
+    """The dataclass a field holds (also inside Optional[...]), else None."""
+    for candidate in (hint, *typing.get_args(hint)):
+        if dataclasses.is_dataclass(candidate) and isinstance(candidate, type):
+            return candidate
+    return None
 
 
 def check_choice(name: str, value, choices) -> None:

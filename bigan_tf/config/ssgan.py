@@ -162,21 +162,6 @@ class SSGANExperimentConfig(ConfigRecord):
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}.")
         return self
 
-    def to_dict(self) -> Dict[str, Any]:
-        values = super().to_dict()
-        values["data"] = self.data.to_dict() if self.data is not None else None
-        return values
-
-    @classmethod
-    def from_dict(cls, record: Dict[str, Any]) -> "SSGANExperimentConfig":
-        values = dict(record)
-        values["run"] = RunConfig.from_dict(values["run"])
-        if "model" in values:
-            values["model"] = SSGANConfig.from_dict(values["model"])
-        if values.get("data") is not None:
-            values["data"] = DataConfig.from_dict(values["data"])
-        return cls(**values)
-
     @classmethod
     def from_record(cls, record: Dict[str, Any]) -> "SSGANExperimentConfig":
         """A run's config.json (written by `bigan_tf.ssgan.train_ssgan`) as its experiment."""

@@ -113,21 +113,6 @@ class TransferExperimentConfig(ConfigRecord):
             self.data.validate()
         return self
 
-    def to_dict(self) -> Dict[str, Any]:
-        values = super().to_dict()
-        values["data"] = self.data.to_dict() if self.data is not None else None
-        return values
-
-    @classmethod
-    def from_dict(cls, record: Dict[str, Any]) -> "TransferExperimentConfig":
-        values = dict(record)
-        values["run"] = RunConfig.from_dict(values["run"])
-        if "transfer" in values:
-            values["transfer"] = TransferConfig.from_dict(values["transfer"])
-        if values.get("data") is not None:
-            values["data"] = DataConfig.from_dict(values["data"])
-        return cls(**values)
-
     @classmethod
     def from_record(cls, record: Dict[str, Any]) -> "TransferExperimentConfig":
         """A transfer run's config.json (written by `train_classifier`) as its experiment."""
