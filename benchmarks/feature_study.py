@@ -6,7 +6,7 @@ r"""Which levers make a BiGAN's encoder learn features? The feature study.
     python -m benchmarks.feature_study --study_dir=/tmp/q --quick --dataset=mnist  # seconds
 
 Trains every recipe of `configs/feature_study.py` (today's conv BiGAN, then one
-lever added at a time) at the same budget, one after the other, in this
+lever added to a parent recipe) at the same budget, one after the other, in this
 process, into STUDY_DIR/DATASET/RECIPE. A finished recipe is skipped and an
 unfinished one resumed from its newest checkpoint, so the command can be
 stopped (Ctrl-C saves) and restarted at any time. Each finished recipe is
@@ -101,12 +101,16 @@ def probe_recipe(run_dir: str, config, quick: bool) -> Dict[str, object]:
     from bigan_tf.run_dir import atomic_write_text
     from bigan_tf.networks.cost import parameter_count
 
-    trained = load_trained_model(run_dir, "latest")
     if os.path.exists(path):
+        # The newest checkpoint is the last evaluated epoch's: a cached probe of that
+        # epoch, made with today's settings, is read back without loading the model
+        # (a study folder seeded from results/ has the records but no checkpoints).
         cached = json.load(open(path))
-        if cached.get("epoch") == trained.epoch and all(
-                cached.get(k) == v for k, v in PROBE_SETTINGS.items()):
+        records = _records(run_dir)
+        if (records and cached.get("epoch") == records[-1]["epoch"]
+                and all(cached.get(k) == v for k, v in PROBE_SETTINGS.items())):
             return cached
+    trained = load_trained_model(run_dir, "latest")
     experiment = trained.experiment
     seed = experiment.run.seed
     keras.utils.set_random_seed(seed)  # as training seeds the run before building it
@@ -192,8 +196,10 @@ def format_table(rows: List[Dict[str, object]], dataset: str) -> str:
             f"{_fmt(r.get('t10k NNC margin SE'))} | {_fmt(r.get('t10k NNC pixels'))} | "
             f"{_fmt(r.get('t10k CLS_e-'))} | {_fmt(r.get('t10k CLS margin'), signed=True)} ± "
             f"{_fmt(r.get('t10k CLS margin SE'))} | {_fmt(r.get('t10k CLS pixels'))} |")
-    lines += ["", "What each recipe adds to the one before it in the study's order: " + "; ".join(
-        f"**{r['recipe']}** {json.dumps(r['changes']) if r['changes'] else '(the paper)'}"
+    lines += ["", "What each recipe adds to its parent recipe (configs/feature_study.py): " + "; ".join(
+        f"**{r['recipe']}** = " + (f"{feature_study.PARENTS[r['recipe']]} + "
+                                   f"{json.dumps(r['changes'])}" if r['changes'] else
+                                   "the paper's conv BiGAN")
         for r in rows)]
     return "\n".join(lines) + "\n"
 

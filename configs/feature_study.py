@@ -1,17 +1,26 @@
-"""The feature study's recipes: today's conv BiGAN, then one lever added at a time.
+"""The feature study's recipes: today's conv BiGAN, then one lever at a time.
 
-Each recipe is the previous one plus one lever (BigBiGAN, Donahue & Simonyan
-2019; DiffAugment, Zhao et al. 2020; TTUR, Heusel et al. 2017):
+Each recipe is its parent recipe plus one lever (BigBiGAN, Donahue & Simonyan
+2019; DiffAugment, Zhao et al. 2020; TTUR, Heusel et al. 2017; ALICE, Li et
+al. 2017). The first five form a chain; after `resnet` (the first recipe cheap
+enough to screen on a CPU) the levers branch from the recipe the curves
+pointed at:
 
     baseline            the paper's conv BiGAN at 32 px (AlexNet E, DCGAN G and
                         z-injected D, BCE losses, one E+G Adam)
-    hinge               + hinge losses
-    spectral_norm       + spectral normalisation of D
-    unary               + BigBiGAN's F/H/J discriminator with unary scores (λ = 1)
-    resnet              + residual G, D and E (width 16)
-    augment             + DiffAugment (color, translation, cutout) of what D sees
-    stochastic_encoder  + E predicts a log-variance; z = μ + σ·ε in training
-    ttur                + D at 4e-4, E and G at 1e-4, Adam betas (0, 0.9)
+    hinge               baseline + hinge losses
+    spectral_norm       hinge + spectral normalisation of D
+    unary               spectral_norm + BigBiGAN's F/H/J discriminator with unary
+                        scores (λ = 1)
+    resnet              unary + residual G, D and E (width 16)
+    augment             resnet + DiffAugment (color, translation, cutout) of what D sees
+    stochastic_encoder  resnet + E predicts a log-variance; z = μ + σ·ε in training
+    ttur                resnet + D at 4e-4, E and G at 1e-4, Adam betas (0, 0.9)
+    d_steps             ttur + two D steps per E/G step
+    reconstruct         resnet + the image reconstruction term ‖x − G(E(x))‖² on E
+                        and G (weight 1; ALICE's explicit cycle consistency)
+    latent_regressor    resnet + the latent regressor term on E (E(G(z)) ≈ z, weight 1;
+                        the paper's "JLR" lever)
 
     python -m trainers.train_imagenet --config=configs/feature_study.py:recipe=resnet
 
@@ -27,7 +36,7 @@ harness (`benchmarks.feature_study`) trains and probes them.
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from bigan_tf import (EvaluationConfig, ExperimentConfig, NetworkConfig, OptimizerConfig,
                       objective_from_preset)
@@ -36,8 +45,12 @@ from bigan_tf.config.files import parse_config_arg
 from bigan_tf.data import DataConfig
 from bigan_tf.data.preprocessing import Preprocessing
 
-RECIPES = ("baseline", "hinge", "spectral_norm", "unary", "resnet", "augment",
-           "stochastic_encoder", "ttur")
+# Each recipe's parent (None: built from scratch), in the study's order.
+PARENTS: Dict[str, Optional[str]] = {
+    "baseline": None, "hinge": "baseline", "spectral_norm": "hinge", "unary": "spectral_norm",
+    "resnet": "unary", "augment": "resnet", "stochastic_encoder": "resnet", "ttur": "resnet",
+    "d_steps": "ttur", "reconstruct": "resnet", "latent_regressor": "resnet"}
+RECIPES = tuple(PARENTS)
 SCREENING_EPOCHS = 6
 IMAGE_SIZE = 32
 
@@ -62,6 +75,12 @@ def _lever(config: ExperimentConfig, name: str) -> ExperimentConfig:
     elif name == "ttur":
         optimizer = replace(optimizer, learning_rate=1e-4, beta_1=0.0, beta_2=0.9,
                             discriminator_learning_rate=4e-4)
+    elif name == "d_steps":
+        optimizer = replace(optimizer, discriminator_steps=2)
+    elif name == "reconstruct":
+        objective = replace(objective, reconstruct_weight=1.0, reconstruct_norm="l2")
+    elif name == "latent_regressor":
+        objective = replace(objective, encode_weight=1.0)
     elif name != "baseline":
         raise ValueError(f"Unknown recipe {name!r}; expected one of {RECIPES}.")
     return replace(config, network=network, objective=objective, optimizer=optimizer)
@@ -70,7 +89,7 @@ def _lever(config: ExperimentConfig, name: str) -> ExperimentConfig:
 def recipe_config(name: str, exp_dir: str, dataset: str = "fashion_mnist",
                   data_root: Optional[str] = None, epochs: int = SCREENING_EPOCHS,
                   quick: bool = False) -> ExperimentConfig:
-    """The `ExperimentConfig` of recipe `name` (cumulative, in `RECIPES` order).
+    """The `ExperimentConfig` of recipe `name`: its ancestors' levers, then its own.
 
     `quick` shrinks everything (1,024 training images, width 4 networks, tiny
     evaluation) for tests of the harness.
@@ -88,7 +107,7 @@ def recipe_config(name: str, exp_dir: str, dataset: str = "fashion_mnist",
                                     num_generated=5000, deploy_iters=100),
         data=DataConfig(source=dataset, root=data_root,
                         preprocessing=Preprocessing(IMAGE_SIZE, IMAGE_SIZE, 1)))
-    for lever in RECIPES[:RECIPES.index(name) + 1]:
+    for lever in reversed(lineage(name)):
         config = _lever(config, lever)
     if quick:
         config = dataclasses.replace(
@@ -103,12 +122,20 @@ def recipe_config(name: str, exp_dir: str, dataset: str = "fashion_mnist",
     return config.validate(network=False)
 
 
+def lineage(name: str) -> Tuple[str, ...]:
+    """`name`, its parent, its parent's parent, ... back to the recipe built from scratch."""
+    chain = [name]
+    while PARENTS[chain[-1]] is not None:
+        chain.append(PARENTS[chain[-1]])
+    return tuple(chain)
+
+
 def describe(name: str) -> Dict[str, object]:
-    """The settings recipe `name` changes from the recipe before it, for reports."""
-    index = RECIPES.index(name)
-    if index == 0:
+    """The settings recipe `name` changes from its parent recipe, for reports."""
+    parent = PARENTS[name]
+    if parent is None:
         return {}
-    base = recipe_config(RECIPES[index - 1], "").to_dict()
+    base = recipe_config(parent, "").to_dict()
     this = recipe_config(name, "").to_dict()
     changes = {}
     for section in ("network", "objective", "optimizer"):

@@ -137,6 +137,27 @@ def test_config_file_arguments_select_the_experiment():
     assert load("configs/feature_study.py:recipe=resnet,quick=true").data.max_train_images == 256
 
 
+def test_each_feature_study_recipe_is_its_parent_plus_one_lever():
+    from configs.feature_study import PARENTS, describe, lineage, recipe_config
+    assert lineage("d_steps") == ("d_steps", "ttur", "resnet", "unary", "spectral_norm",
+                                  "hinge", "baseline")
+    for recipe, parent in PARENTS.items():
+        if parent is None:
+            assert describe(recipe) == {}
+            continue
+        changes = describe(recipe)
+        assert changes, f"{recipe} changes nothing from {parent}"
+        # Applying the listed changes to the parent gives the recipe.
+        this, base = recipe_config(recipe, "").to_dict(), recipe_config(parent, "").to_dict()
+        for key, value in changes.items():
+            section, field = key.split(".")
+            base[section][field] = value
+        assert base == this
+    assert describe("reconstruct") == {"objective.reconstruct_weight": 1.0}
+    assert recipe_config("reconstruct", "").objective.augment == ""
+    assert recipe_config("d_steps", "").optimizer.discriminator_learning_rate == 4e-4
+
+
 def test_a_bad_config_path_says_what_to_give(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load_config(str(tmp_path / "nope.py"))
