@@ -1,7 +1,12 @@
 r"""Trains the MNIST BiGAN on the full real data and prints metrics and speed.
 
-    python benchmarks/bench_mnist.py --epochs=10 --disp_interval=5
+    python -m benchmarks.bench_mnist                                   # 10 epochs
+    python -m benchmarks.bench_mnist --config.run.jit_compile=true --config.optimizer.epochs=3
 
+The experiment is `configs/mnist_bigan.py` with this benchmark's protocol on
+top (10 epochs at a constant rate, evaluations every 5 epochs, a 1,000-batch
+deploy pass); every setting is `--config.SECTION.FIELD` (`trainers.config_flags`;
+the former `--epochs`, `--batch_size`, `--jit_compile`, ... still work).
 Prints, per evaluated epoch, the original's two metric lines at the protocol
 sizes (100k generated samples, 50k kNN reference, 10k validation), then:
 training examples/s, the analytic FLOPs per training example, this machine's
@@ -9,6 +14,7 @@ dense matmul throughput measured in the same run, and the ratio of the two
 (the fraction of the matmul roofline reached), for training and evaluation.
 """
 
+import dataclasses
 import os
 import sys
 import time
@@ -16,19 +22,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from absl import app, flags
-
 from roofline import matmul_gflops  # noqa: E402,F401  (bench_speed reads it from here)
+from trainers import config_flags  # noqa: E402
 
-flags.DEFINE_integer("epochs", 10, "Training epochs (constant learning rate).")
-flags.DEFINE_integer("disp_interval", 5, "Evaluate after epoch 1, every N epochs and at the end.")
-flags.DEFINE_integer("deploy_iters", 1000, "BN deploy iterations before each evaluation.")
-flags.DEFINE_integer("batch_size", 128, "Batch size.")
-flags.DEFINE_boolean("jit_compile", False, "XLA-compile the train step.")
-flags.DEFINE_string("data_dir", os.path.join(os.path.dirname(__file__), "..", "..", "shared",
-                                             "data", "mnist"), "MNIST IDX folder.")
-flags.DEFINE_string("exp_dir", "/tmp/bigan_bench", "Scratch experiment folder.")
-FLAGS = flags.FLAGS
+PROTOCOL = {"optimizer.epochs": 10, "optimizer.decay_epochs": 0, "run.disp_interval": 5,
+            "run.save_interval": "none", "evaluation.deploy_iters": 1000}
+config_flags.define_config_flags("configs/mnist_bigan.py", setting_defaults=PROTOCOL,
+                                 run_control=False,
+                                 exp_dir_help="Scratch run folder (default /tmp/bigan_bench).")
 
 
 def train_flops_per_example(h=1024, d=784, k=50):
@@ -63,14 +64,20 @@ def eval_flops(h=1024, d=784, k=50, num_val=10000, num_ref=50000, num_gen=100000
 
 
 def main(argv):
+    config = config_flags.experiment_from_flags()
+    # A scratch folder, and one line per epoch whatever the terminal.
+    config = dataclasses.replace(config, run=dataclasses.replace(
+        config.run, exp_dir=config_flags.FLAGS.exp_dir or "/tmp/bigan_bench", verbose=2))
+    if config_flags.FLAGS.print_config:
+        config_flags.print_config(config)
+        return 0
     import keras
     import tensorflow as tf
-    from bigan_tf import EvaluationConfig, NetworkConfig, OptimizerConfig, objective_from_preset
-    from bigan_tf.data import load_image_data
-    from bigan_tf.config import ExperimentConfig, RunConfig
+
+    from bigan_tf.data import load
     from bigan_tf.training import train
 
-    data = load_image_data("mnist", FLAGS.data_dir)
+    data = load(config.data)
     peak = matmul_gflops()
     print(f"matmul roofline: {peak:.1f} GFLOP/s (2048x2048 float32, {os.cpu_count()} CPUs)")
     epoch_times = []
@@ -85,40 +92,23 @@ def main(argv):
         def on_epoch_end(self, epoch, logs=None):
             epoch_times.append(self.end - self.start)
 
-    train(
-        tf.distribute.get_strategy(),
-        ExperimentConfig(
-            network=NetworkConfig(),
-            objective=objective_from_preset("bigan"),
-            optimizer=OptimizerConfig(epochs=FLAGS.epochs, decay_epochs=0),
-            evaluation=EvaluationConfig(deploy_iters=FLAGS.deploy_iters),
-            run=RunConfig(
-                exp_dir=FLAGS.exp_dir,
-                batch_size=FLAGS.batch_size,
-                disp_interval=FLAGS.disp_interval,
-                save_interval=None,
-                jit_compile=FLAGS.jit_compile,
-                verbose=2,
-            ),
-        ),
-        data,
-        print_fn=print,
-        extra_callbacks=[Timer()],
-    )
-    steps = len(data.train_images) // FLAGS.batch_size
-    examples = steps * FLAGS.batch_size
+    train(tf.distribute.get_strategy(), config, data, print_fn=print,
+          extra_callbacks=[Timer()])
+    batch_size = config.run.batch_size
+    steps = len(data.train_images) // batch_size
+    examples = steps * batch_size
     # The first epoch includes tracing; report the median of the others.
     steady = sorted(epoch_times[1:] or epoch_times)[len(epoch_times[1:] or epoch_times) // 2]
     rate = examples / steady
     flops = train_flops_per_example()
     achieved = rate * flops / 1e9
     from bigan_tf.run_dir import read_metrics
-    records = read_metrics(FLAGS.exp_dir)
+    records = read_metrics(config.run.exp_dir)
     evals = [r for r in records if r["epoch"] > 0]
     print(f"epoch time: {steady:.1f} s ({rate:.0f} examples/s); "
           f"{flops / 1e6:.1f} MFLOP/example -> {achieved:.1f} GFLOP/s = "
           f"{100 * achieved / peak:.0f}% of the matmul roofline")
-    eflops = eval_flops(deploy_iters=FLAGS.deploy_iters, batch=FLAGS.batch_size)
+    eflops = eval_flops(deploy_iters=config.evaluation.deploy_iters, batch=batch_size)
     for r in evals:
         seconds = r["eval_seconds"] + r["deploy_seconds"]
         print(f"epoch {r['epoch']}: eval {r['eval_seconds']:.1f} s + deploy "
@@ -129,4 +119,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from trainers.cli import run_main
+    run_main(main, "bench_mnist", rewrite_argv=config_flags.rewrite_argv_or_exit)

@@ -1,27 +1,32 @@
 r"""Semi-supervised GAN vs the supervised-only classifier on real MNIST, same labels.
 
-    python -m benchmarks.bench_ssgan --network=conv --labels_per_class=10 --epochs=3
-    python -m benchmarks.bench_ssgan --network=mlp --labels_per_class=10 --epochs=3
-    python -m benchmarks.bench_ssgan --network=conv --classifier_norm=weight \
-        --feature_matching --learning_rate=3e-4 --epochs=3    # Salimans et al.'s conv D
+    python -m benchmarks.bench_ssgan --config.epochs=3                    # conv family
+    python -m benchmarks.bench_ssgan --config=configs/mnist_ssgan.py:network=mlp --config.epochs=3
+    python -m benchmarks.bench_ssgan --config.model.classifier_norm=weight \
+        --config.model.feature_matching=true --config.model.learning_rate=3e-4 \
+        --config.epochs=3                                  # Salimans et al.'s conv D
 
-Trains `bigan_tf.ssgan` twice on the same balanced labelled subset and the
-same network family (`--network`, with its defaults as in trainers.train_ssgan):
-the K+1 SSGAN (feature matching) and the supervised-only baseline
-(unsupervised_weight=0: the same classifier and labelled batches, no GAN
-loss). Prints the MNIST test accuracy of each after every `--disp_interval`
-epochs, the final margin and the seconds per epoch.
+The experiment is `configs/mnist_ssgan.py` (10 labels per class) with this
+benchmark's protocol on top (10 epochs, evaluations every 2); every setting is
+`--config.SECTION.FIELD` (`trainers.config_flags`; the former `--network`,
+`--labels_per_class`, `--epochs`, `--learning_rate`, ... still work). Trains it
+twice on the same balanced labelled subset: the K+1 SSGAN and the
+supervised-only baseline (model.unsupervised_weight=0: the same classifier and
+labelled batches, no GAN loss). Prints the MNIST test accuracy of each after
+every `run.disp_interval` epochs, the final margin and the seconds per epoch.
 
     python -m benchmarks.bench_ssgan --measure=collapse --variant=per_batch
 
 follows the conv generator's variety over a few hundred steps for one way of
 batch-normalising D and one G loss (why the conv G collapsed, BENCHMARKS.md);
 `--measure=steps` times the train step of each variant (`--step_shape=cifar10`: on
-random images of CIFAR-10's shape, as benchmarks/gpu_check.sh runs it).
+random images of CIFAR-10's shape, as benchmarks/gpu_check.sh runs it). Both
+read the seed, XLA and labels per class from the config too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -32,14 +37,28 @@ from absl import app, flags
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
-from trainers.data_paths import find_data_dir  # noqa: E402
+from trainers import config_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default: trainers.data_paths's "
-                    "search).")
-flags.DEFINE_string("out_dir", "/tmp/bench_ssgan", "Experiment folders go here "
-                    "(NETWORK/ssgan, NETWORK/supervised_only; rerun: resumed).")
-flags.DEFINE_enum("network", "conv", ("conv", "mlp"), "The SSGAN network family.")
+LEGACY_FLAGS = {"network": "arg:network", "labels_per_class": "labels_per_class",
+                "epochs": "epochs", "disp_interval": "run.disp_interval", "seed": "run.seed",
+                "learning_rate": "model.learning_rate",
+                "feature_matching": "model.feature_matching",
+                "classifier_norm": "model.classifier_norm", "jit_compile": "run.jit_compile",
+                "data_dir": "data.root", "out_dir": "--exp_dir"}
+DEFAULT_OUT_DIR = "/tmp/bench_ssgan"
+
+
+def _define_flags():
+    from bigan_tf.config import SSGANExperimentConfig
+    config_flags.define_config_flags(
+        "configs/mnist_ssgan.py", legacy=LEGACY_FLAGS, experiment_class=SSGANExperimentConfig,
+        setting_defaults={"epochs": 10, "run.disp_interval": 2}, run_control=False,
+        exp_dir_help=f"Experiment folders go here (FAMILY/ssgan, FAMILY/supervised_only; "
+                     f"rerun: resumed; default {DEFAULT_OUT_DIR}).")
+
+
+_define_flags()
 flags.DEFINE_enum("measure", "accuracy", ("accuracy", "steps", "collapse"),
                   "accuracy: the SSGAN vs supervised-only runs; steps: seconds per train step "
                   "(random images of --step_shape) of the conv family with G's first "
@@ -65,20 +84,9 @@ flags.DEFINE_enum("step_shape", "mnist", tuple(STEP_SHAPES), "--measure=steps: t
                   "shape (random data: MNIST's 28x28x1 or CIFAR-10's 32x32x3).")
 flags.DEFINE_integer("step_batch_size", 100, "--measure=steps: unlabelled (and labelled) "
                      "images per step.")
-flags.DEFINE_boolean("jit_compile", False, "--measure=steps: compile the step with XLA.")
-flags.DEFINE_enum("classifier_norm", "batch", ("batch", "weight"), "--measure=accuracy, "
-                  "conv: D's normalisation (trainers.train_ssgan --classifier_norm).")
-flags.DEFINE_boolean("feature_matching", None, "--measure=accuracy: G's loss (unset: the "
-                     "family's default).")
-flags.DEFINE_float("learning_rate", None, "--measure=accuracy: Adam's rate (unset: the "
-                   "family's default).")
-flags.DEFINE_integer("labels_per_class", 10, "Labelled examples per class.")
-flags.DEFINE_integer("epochs", 10, "Epochs over the 60k unlabelled training images.")
-flags.DEFINE_integer("disp_interval", 2, "Evaluate every N epochs.")
-flags.DEFINE_integer("seed", 0, "Seed of the labelled subset and everything else.")
 
 
-def measure_steps():
+def measure_steps(experiment):
     """Median seconds per SSGAN train step for each variant, measured interleaved."""
     import statistics
 
@@ -99,8 +107,8 @@ def measure_steps():
                           name=f"ssgan_{network}")
         finally:
             ssgan_conv.SmallMapConv2D = tap_wise
-        model.compile_for_training(jit_compile=FLAGS.jit_compile)
-        return tf.function(model.train_step, jit_compile=FLAGS.jit_compile)
+        model.compile_for_training(jit_compile=experiment.run.jit_compile)
+        return tf.function(model.train_step, jit_compile=experiment.run.jit_compile)
 
     images = tf.random.stateless_uniform([batch_size, *shape], [1, 2])
     labels = tf.zeros([batch_size], tf.int32)
@@ -122,7 +130,7 @@ def measure_steps():
             seconds[name].append((time.perf_counter() - start) / FLAGS.steps_per_round)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     print(f"SSGAN train step, {FLAGS.step_shape} shape {shape}, {batch_size} unlabelled + "
-          f"{batch_size} labelled images per step, random data, XLA {FLAGS.jit_compile}, "
+          f"{batch_size} labelled images per step, random data, XLA {experiment.run.jit_compile}, "
           f"{device}; median of {FLAGS.rounds} rounds of {FLAGS.steps_per_round} steps")
     base = statistics.median(seconds["conv, tap-wise first conv"])
     print("variant | s/step | unlabelled images/s | vs conv tap-wise")
@@ -132,12 +140,12 @@ def measure_steps():
     return 0
 
 
-def measure_collapse():
+def measure_collapse(experiment, data, out_dir):
     """How varied G's images stay: every 50 steps, the per-pixel standard deviation
     over 100 fixed z (training-mode G) averaged over pixels; 0 = every z gives one image."""
     import numpy as np
     import tensorflow as tf
-    from bigan_tf.data.pipeline import balanced_subset, load_image_data, ssgan_dataset
+    from bigan_tf.data.pipeline import balanced_subset, ssgan_dataset
     from bigan_tf.images import make_grid, write_png
     from bigan_tf.ssgan import SSGAN, SSGANConfig, initialize_classifier
 
@@ -145,15 +153,14 @@ def measure_collapse():
         "conv", reference_batch_norm=FLAGS.variant.startswith("reference"),
         classifier_norm="weight" if FLAGS.variant.startswith("weight") else "batch",
         feature_matching=FLAGS.variant.endswith("_fm"))
-    data = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir), use_test_set=True)
-    model = SSGAN(config, noise_seed=FLAGS.seed)
+    seed = experiment.run.seed
+    model = SSGAN(config, noise_seed=seed)
     model.compile_for_training()
-    initialize_classifier(model, data, FLAGS.seed)  # as train_ssgan does for a fresh run
-    labelled = balanced_subset(data.train_labels, FLAGS.labels_per_class, FLAGS.seed)
-    batches = iter(ssgan_dataset(data, labelled, FLAGS.collapse_batch_size, 100, FLAGS.seed,
-                                 0, 10))
+    initialize_classifier(model, data, seed)  # as train_ssgan does for a fresh run
+    labelled = balanced_subset(data.train_labels, experiment.labels_per_class, seed)
+    batches = iter(ssgan_dataset(data, labelled, FLAGS.collapse_batch_size, 100, seed, 0, 10))
     step = tf.function(model.train_step)
-    z = tf.random.stateless_uniform([100, config.latent_dim], [FLAGS.seed, 3], -1.0, 1.0)
+    z = tf.random.stateless_uniform([100, config.latent_dim], [seed, 3], -1.0, 1.0)
     print(f"variant {FLAGS.variant}: reference_batch_norm={config.reference_batch_norm}, "
           f"classifier_norm={config.classifier_norm}, "
           f"feature_matching={config.feature_matching}")
@@ -168,66 +175,69 @@ def measure_collapse():
     real = data.val_images[:100].astype(np.float32) / 255.0
     print(f"real images' variety: {float(np.mean(np.std(real, axis=0))):.4f}; "
           f"{time.time() - start:.0f} s")
-    path = os.path.join(FLAGS.out_dir, f"collapse_{FLAGS.variant}.png")
-    os.makedirs(FLAGS.out_dir, exist_ok=True)
+    path = os.path.join(out_dir, f"collapse_{FLAGS.variant}.png")
+    os.makedirs(out_dir, exist_ok=True)
     write_png(path, make_grid(model.generator(z, training=False).numpy()[:64], 8))
     print(f"samples (inference mode): {path}")
     return 0
 
 
 def main(argv):
-    del argv
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    # The step timings run on random images: they need no data folder.
+    experiment = config_flags.experiment_from_flags(need_data=FLAGS.measure != "steps")
+    if FLAGS.print_config:
+        config_flags.print_config(experiment)
+        return 0
+    out_dir = FLAGS.exp_dir or DEFAULT_OUT_DIR
     if FLAGS.measure == "steps":
-        return measure_steps()
+        return measure_steps(experiment)
+    from bigan_tf.data import load
+    data = load(experiment.data)
     if FLAGS.measure == "collapse":
-        return measure_collapse()
-    import tensorflow as tf
+        return measure_collapse(experiment, data, out_dir)
+    import bigan_tf
     from bigan_tf.run_dir import read_metrics
-    from bigan_tf.data import load_image_data
-    from bigan_tf.ssgan import SSGANConfig, train_ssgan
-    from bigan_tf.config import RunConfig
 
-    data = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir), use_test_set=True)
     # A non-default D gets its own folders, so earlier runs are resumed, not mixed.
-    family = (FLAGS.network if FLAGS.classifier_norm == "batch"
-              else f"{FLAGS.network}_{FLAGS.classifier_norm}_norm")
-    if FLAGS.feature_matching is not None:
-        family += "_fm" if FLAGS.feature_matching else "_adversarial"
-    if FLAGS.learning_rate is not None:
-        family += f"_lr{FLAGS.learning_rate:g}"
+    model, given = experiment.model, config_flags.given_settings()
+    family = (model.network if model.classifier_norm == "batch"
+              else f"{model.network}_{model.classifier_norm}_norm")
+    if "model.feature_matching" in given:
+        family += "_fm" if model.feature_matching else "_adversarial"
+    if "model.learning_rate" in given:
+        family += f"_lr{model.learning_rate:g}"
     rows = {}
     for name, weight in (("ssgan", 1.0), ("supervised_only", 0.0)):
         start = time.time()
-        exp_dir = os.path.join(FLAGS.out_dir, family, name)
-        config = SSGANConfig.for_network(
-            FLAGS.network, unsupervised_weight=weight, classifier_norm=FLAGS.classifier_norm,
-            feature_matching=FLAGS.feature_matching, learning_rate=FLAGS.learning_rate)
-        train_ssgan(tf.distribute.get_strategy(), data, config,
-                    FLAGS.labels_per_class, FLAGS.epochs,
-                    RunConfig(exp_dir=exp_dir, batch_size=100, seed=FLAGS.seed,
-                              disp_interval=FLAGS.disp_interval, verbose=0),
-                    print_fn=lambda s, n=name: print(f"[{n}] {s}"))
+        exp_dir = os.path.join(out_dir, family, name)
+        config = dataclasses.replace(
+            experiment, model=dataclasses.replace(model, unsupervised_weight=weight),
+            run=dataclasses.replace(experiment.run, exp_dir=exp_dir, verbose=0))
+        bigan_tf.train(config, data=data, print_fn=lambda s, n=name: print(f"[{n}] {s}"))
         records = read_metrics(exp_dir)
         epoch_seconds = [r["epoch_seconds"] for r in records if "epoch_seconds" in r]
         rows[name] = {"accuracy_by_epoch": {r["epoch"]: r["metrics"]["ACC"] for r in records},
                       "seconds_per_epoch": round(sum(epoch_seconds) / max(1, len(epoch_seconds)),
                                                  1),
                       "seconds_this_session": round(time.time() - start, 1)}
-    print(f"\nMNIST test accuracy, {family} networks, {10 * FLAGS.labels_per_class} "
-          f"labels, seed {FLAGS.seed}")
+    print(f"\nMNIST test accuracy, {family} networks, {10 * experiment.labels_per_class} "
+          f"labels, seed {experiment.run.seed}")
     print("epoch | SSGAN  | supervised only")
     for epoch, acc in rows["ssgan"]["accuracy_by_epoch"].items():
         baseline = rows["supervised_only"]["accuracy_by_epoch"][epoch]
         print(f"{epoch:5d} | {acc:.2f}% | {baseline:.2f}%")
-    final = FLAGS.epochs
+    final = experiment.epochs
     margin = (rows["ssgan"]["accuracy_by_epoch"][final]
               - rows["supervised_only"]["accuracy_by_epoch"][final])
     print(f"margin at epoch {final}: {margin:+.2f} points; seconds per epoch "
           f"{rows['ssgan']['seconds_per_epoch']} / {rows['supervised_only']['seconds_per_epoch']}")
-    with open(os.path.join(FLAGS.out_dir, family, "results.json"), "w") as f:
+    with open(os.path.join(out_dir, family, "results.json"), "w") as f:
         json.dump(rows, f, indent=2)
     return 0
 
 
 if __name__ == "__main__":
-    app.run(lambda argv: sys.exit(main(argv)))
+    from trainers.cli import run_main
+    run_main(main, "bench_ssgan", rewrite_argv=config_flags.rewrite_argv_or_exit)

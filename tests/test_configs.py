@@ -169,7 +169,8 @@ def test_a_bad_config_path_says_what_to_give(tmp_path):
 
 
 def _program(name, *args, cwd=REPO_ROOT):
-    return subprocess.run([sys.executable, "-m", f"trainers.{name}", *args], cwd=cwd,
+    module = name if "." in name else f"trainers.{name}"
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": REPO_ROOT})
 
@@ -238,7 +239,9 @@ def test_a_misspelt_setting_gets_absl_suggestion():
     assert "Did you mean: config.optimizer.learning_rate" in result.stderr
 
 
-@pytest.mark.parametrize("name", BIGAN_PROGRAMS + ("train_encoder", "train_ssgan"))
+@pytest.mark.parametrize("name", BIGAN_PROGRAMS + (
+    "train_encoder", "train_ssgan", "benchmarks.bench_mnist", "benchmarks.bench_ssgan",
+    "benchmarks.bench_conditional"))
 def test_help_lists_the_settings_and_no_setting_is_a_flag_twice(name):
     result = _program(name, "--helpfull")
     # absl's help exits with status 1.
@@ -248,12 +251,46 @@ def test_help_lists_the_settings_and_no_setting_is_a_flag_twice(name):
     assert "config.run.batch_size" in flags_listed
     # Defaults once: an experiment setting is only ever --config.PATH, derived from its
     # dataclass field; no other flag of the program has a setting's name.
-    experiment = SSGANExperimentConfig if name == "train_ssgan" else ExperimentConfig
+    experiment = SSGANExperimentConfig if "ssgan" in name else ExperimentConfig
     fields = {s.path.split(".")[-1] for s in settings(experiment)}
     driver = {"exp_dir", "resume", "overwrite", "branch", "verbose"}
     own = {f for f in flags_listed if not f.startswith("config.")}
     assert not (own & fields) - driver, f"flags that duplicate a config setting: {own & fields}"
     assert "[int; default 128 unless the config sets it]" in " ".join(result.stdout.split())
+
+
+def _benchmark_config(name, *args):
+    result = subprocess.run([sys.executable, "-m", f"benchmarks.{name}", "--print_config", *args],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": REPO_ROOT})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("name, old_args, new_args, expected", [
+    ("bench_mnist", ("--epochs=3", "--jit_compile", "--batch_size=64"),
+     ("--config.optimizer.epochs=3", "--config.run.jit_compile=true",
+      "--config.run.batch_size=64"),
+     {("optimizer", "decay_epochs"): 0, ("evaluation", "deploy_iters"): 1000,
+      ("run", "disp_interval"): 5, ("run", "exp_dir"): "/tmp/bigan_bench"}),
+    ("bench_ssgan", ("--network=mlp", "--epochs=3", "--learning_rate=3e-4", "--seed=2"),
+     ("--config=configs/mnist_ssgan.py:network=mlp", "--config.epochs=3",
+      "--config.model.learning_rate=3e-4", "--config.run.seed=2"),
+     {("run", "disp_interval"): 2, ("labels_per_class",): 10, ("model", "latent_dim"): 100}),
+    ("bench_conditional", ("--epochs=4", "--nojit_compile", "--seed=1"),
+     ("--config.optimizer.epochs=4", "--config.run.jit_compile=false", "--config.run.seed=1"),
+     {("run", "disp_interval"): 4, ("evaluation", "num_generated"): 10000,
+      ("evaluation", "deploy_iters"): 100}),
+])
+def test_benchmarks_take_a_config_with_their_protocol_on_top(name, old_args, new_args,
+                                                             expected):
+    old, new = _benchmark_config(name, *old_args), _benchmark_config(name, *new_args)
+    assert old == new
+    for path, value in expected.items():
+        node = new
+        for key in path:
+            node = node[key]
+        assert node == value, (path, node)
 
 
 def test_the_ssgan_trainer_takes_the_same_config_system(tmp_path):

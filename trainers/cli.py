@@ -8,7 +8,7 @@ import socket
 import subprocess
 import shlex
 import sys
-from typing import List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 
 from trainers.data_paths import repo_root  # noqa: F401  (programs import it from here)
@@ -198,17 +198,30 @@ def run_main(main, program: str, rewrite_argv=None) -> None:
     app.run(lambda argv: sys.exit(guarded(argv)), argv=argv)
 
 
-def define_model_flags() -> None:
+def define_model_flags(model_help: str = "Training run folder or SavedModel export.",
+                       required: bool = True) -> None:
     """--model/--epoch/--dataset/--data_dir of the programs that read a trained model."""
     from absl import flags
-    flags.DEFINE_string("model", None, "Training run folder or SavedModel export.",
-                        required=True)
+    flags.DEFINE_string("model", None, model_help, required=required)
     flags.DEFINE_string("epoch", "latest", "Checkpoint of a training run: epoch number or latest.")
     flags.DEFINE_string("dataset", None, "Dataset of the real images (see train_mnist); "
                         "default: the one --model was trained on (mnist where it was trained on "
                         "image files or does not say).")
     flags.DEFINE_string("data_dir", None, "Its folder (default: the training run's, else "
                         "../shared/data/DATASET).")
+
+
+def renamed_flags(renames: Dict[str, str]) -> Callable[[str, Sequence[str]], List[str]]:
+    """A `run_main` argv rewriter for flags that were renamed ({old: new}, e.g. a
+    program's --checkpoint that became the shared --model)."""
+    def rewrite(program: str, argv: Sequence[str]) -> List[str]:
+        out = []
+        for arg in argv:
+            name, sep, value = arg.partition("=")
+            out.append(f"--{renames[name[2:]]}{sep}{value}"
+                       if arg.startswith("--") and name[2:] in renames else arg)
+        return out
+    return rewrite
 
 
 # The --dataset values `load_image_data` reads (image-file folders are not among them).

@@ -15,7 +15,8 @@ strategy flags.
 
 Older command lines keep working: each program lists its former flags in
 `LEGACY_FLAGS` (e.g. `--epochs=10` is `--config.optimizer.epochs=10`,
-`--objective=gan` the config file's argument `objective=gan`), and
+`--objective=gan` the config file's argument `objective=gan`, "--exp_dir" a
+renamed flag), and
 `rewrite_legacy_flags` turns them into the new spelling before absl parses.
 """
 
@@ -77,13 +78,19 @@ _experiment_class: List[type] = []
 
 
 def define_config_flags(default_config: str, legacy: Optional[Mapping[str, str]] = None,
-                        experiment_class: Optional[type] = None, exp_dir_help: str = "") -> None:
-    """--config, one --config.PATH flag per setting, --exp_dir, --print_config, the run
-    control and strategy flags.
+                        experiment_class: Optional[type] = None, exp_dir_help: str = "",
+                        setting_defaults: Optional[Mapping[str, object]] = None,
+                        run_control: bool = True) -> None:
+    """--config, one --config.PATH flag per setting, --exp_dir, --print_config, and (with
+    `run_control`) the run control and strategy flags.
 
     `experiment_class` is the config the program trains (default `ExperimentConfig`);
     `legacy` maps this program's former flags to setting paths (default
-    `TRAINING_LEGACY_FLAGS`).
+    `TRAINING_LEGACY_FLAGS`). `setting_defaults` ({path: value}) are a program's
+    own protocol on top of the config file, e.g. a benchmark's shorter schedule:
+    each becomes its flag's default (shown by --help, changed like any override).
+    `run_control=False` is for programs that run the experiment their own way
+    (the benchmarks): no resume, overwrite, branch, verbosity or strategy flags.
     """
     import typing
 
@@ -98,18 +105,38 @@ def define_config_flags(default_config: str, legacy: Optional[Mapping[str, str]]
         "with --config.SECTION.FIELD=VALUE (listed below; VALUE 'none' unsets an optional "
         "one).")
     found = settings(experiment_class)
+    own_defaults = {path: str(value) for path, value in (setting_defaults or {}).items()}
+    unknown = set(own_defaults) - {s.path for s in found if s.path not in _DRIVER_FIELDS}
+    if unknown:
+        raise ValueError(f"setting_defaults names no --config flag: {sorted(unknown)}")
     for setting in found:
         if setting.path in _DRIVER_FIELDS:
             continue
         default = "" if setting.default is dataclasses.MISSING else f"; default {setting.default!r}"
         doc = f"{setting.doc} " if setting.doc else ""
-        flags.DEFINE_string(PREFIX + setting.path, None,
-                            f"{doc}[{setting.type_name}{default} unless the config sets it]")
+        if setting.path in own_defaults:
+            help_text = f"{doc}[{setting.type_name}; this program's protocol]"
+        else:
+            help_text = f"{doc}[{setting.type_name}{default} unless the config sets it]"
+        flags.DEFINE_string(PREFIX + setting.path, own_defaults.get(setting.path), help_text)
     flags.DEFINE_string("exp_dir", None, exp_dir_help or
                         "Run folder: samples/, tensorboard/, checkpoints/, metrics.jsonl, "
                         "config.json (default: the config's run.exp_dir).")
     flags.DEFINE_boolean("print_config", False,
                          "Print the experiment's config (after the overrides) as JSON and exit.")
+    if run_control:
+        _define_run_control_flags()
+    legacy = TRAINING_LEGACY_FLAGS if legacy is None else legacy
+    paths = {s.path: s for s in found}
+    _legacy.clear()
+    _legacy.update({name: target for name, target in legacy.items()
+                    if target in paths or not target.partition(".")[2]})
+    _legacy_booleans.clear()
+    _legacy_booleans.update(name for name, target in _legacy.items() if target in paths and (
+        paths[target].type_hint is bool or bool in typing.get_args(paths[target].type_hint)))
+
+
+def _define_run_control_flags() -> None:
     from trainers.training_flags import define_run_control_flags, define_strategy_flags
     define_run_control_flags()
     define_strategy_flags(multi_worker=True)
@@ -119,14 +146,6 @@ def define_config_flags(default_config: str, legacy: Optional[Mapping[str, str]]
     flags.DEFINE_float("collective_timeout", None,
                        "Seconds after which a multi-worker collective fails (a dead peer becomes "
                        "an error, not a hang); unset: no limit.")
-    legacy = TRAINING_LEGACY_FLAGS if legacy is None else legacy
-    paths = {s.path: s for s in found}
-    _legacy.clear()
-    _legacy.update({name: target for name, target in legacy.items()
-                    if target in paths or not target.partition(".")[2]})
-    _legacy_booleans.clear()
-    _legacy_booleans.update(name for name, target in _legacy.items() if target in paths and (
-        paths[target].type_hint is bool or bool in typing.get_args(paths[target].type_hint)))
 
 
 class LegacyFlagError(ValueError):
@@ -175,6 +194,8 @@ def rewrite_legacy_flags(argv: Sequence[str]) -> List[str]:
             out += _crop_resize(value, args)
         elif target.startswith("arg:"):
             config_args.append(f"{target[4:]}={value}")
+        elif target.startswith("--"):  # a flag that was renamed (e.g. --out_dir → --exp_dir)
+            out.append(f"{target}={value}")
         else:
             out.append(f"--{PREFIX}{target}={value}")
     if config_args:
@@ -226,7 +247,7 @@ def _is_replay(spec: str) -> bool:
     return spec.endswith(".json") or os.path.isdir(spec)
 
 
-def experiment_from_flags(transform=None, finish=None):
+def experiment_from_flags(transform=None, finish=None, need_data: bool = True):
     """The `ExperimentConfig` of --config, its overrides and the run flags, checked.
 
     `transform(config)` (optional) adapts the loaded config before the
@@ -234,7 +255,8 @@ def experiment_from_flags(transform=None, finish=None):
     here, in one place (`trainers.data_paths.find_data_dir`); the data's seed
     follows the run's unless set, and a streamed source reads the images the
     evaluation uses. `finish(config)` (optional) completes the config before it
-    is checked (e.g. sizes that come from a model file).
+    is checked (e.g. sizes that come from a model file). With `need_data=False`
+    (a benchmark on random images) a missing data folder leaves `data.root` None.
     """
     from bigan_tf.config import DataConfig
     from bigan_tf.config.files import load_config
@@ -263,10 +285,11 @@ def experiment_from_flags(transform=None, finish=None):
             if "data.num_reference" not in overrides:
                 data = dataclasses.replace(data,
                                            num_reference=evaluation.num_train_reference)
-    run = dataclasses.replace(
-        config.run, exp_dir=FLAGS.exp_dir or config.run.exp_dir, resume=FLAGS.resume,
-        overwrite=FLAGS.overwrite, branch=FLAGS.branch)
-    if FLAGS["verbose"].present:
+    run = dataclasses.replace(config.run, exp_dir=FLAGS.exp_dir or config.run.exp_dir)
+    if "resume" in FLAGS:  # a trainer's run control (a benchmark has none)
+        run = dataclasses.replace(run, resume=FLAGS.resume, overwrite=FLAGS.overwrite,
+                                  branch=FLAGS.branch)
+    if "verbose" in FLAGS and FLAGS["verbose"].present:
         run = dataclasses.replace(
             run, verbose=FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose))
     config = dataclasses.replace(config, run=run, data=data)
@@ -281,7 +304,7 @@ def experiment_from_flags(transform=None, finish=None):
                              given_root if given_root not in (None, "none") else None,
                              recorded_root if replay else None)
     except DataError:
-        if not FLAGS.print_config:
+        if need_data and not FLAGS.print_config:
             raise
         root = None  # --print_config shows the experiment even where its data is not
     # Absolute: config.json must name the same folder from any working directory.

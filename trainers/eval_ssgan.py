@@ -1,9 +1,9 @@
 r"""Evaluates a semi-supervised GAN: test accuracy and a confusion-matrix PNG.
 
-    python -m trainers.eval_ssgan --checkpoint=exp/mnist_ssgan [--epoch=20] \
+    python -m trainers.eval_ssgan --model=exp/mnist_ssgan [--epoch=20] \
         --output_dir=exp/mnist_ssgan/eval
 
---checkpoint is a train_ssgan experiment folder (its newest checkpoint, or
+--model is a train_ssgan experiment folder (its newest checkpoint, or
 --epoch). The test data is the run's own (--dataset/--data_dir as recorded in
 config.json, overridable). Writes confusion.png (rows: true class, columns:
 predicted; darker = more) and results.json (accuracy, per-class accuracy,
@@ -17,15 +17,12 @@ import os
 
 from absl import app, flags
 
-from trainers.cli import run_main
+from trainers.cli import define_model_flags, renamed_flags, run_main
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("checkpoint", None, "train_ssgan experiment folder.", required=True)
-flags.DEFINE_string("epoch", "latest", "Checkpoint: an epoch number or 'latest'.")
-flags.DEFINE_string("dataset", None, "Override the run's dataset (see train_ssgan).")
-flags.DEFINE_string("data_dir", None, "Override the run's data folder.")
+define_model_flags("train_ssgan's run folder (--checkpoint, its former name, still works).")
 flags.DEFINE_string("output_dir", None, "Where to write confusion.png and results.json "
-                    "(default: <checkpoint>/eval).")
+                    "(default: MODEL/eval).")
 
 
 def main(argv):
@@ -40,7 +37,7 @@ def main(argv):
     from bigan_tf.plots import plot_confusion
     from bigan_tf.ssgan import confusion_matrix, load_trained_ssgan, predict_classes
 
-    model, record, epoch = load_trained_ssgan(FLAGS.checkpoint, FLAGS.epoch)
+    model, record, epoch = load_trained_ssgan(FLAGS.model, FLAGS.epoch)
     recorded = record["data"]
     if recorded.get("config"):
         data_config = DataConfig.from_dict(recorded["config"])
@@ -54,13 +51,13 @@ def main(argv):
     predicted = predict_classes(model, data.val_images)
     matrix = confusion_matrix(data.val_labels, predicted, model.config.num_classes)
     accuracy = float(np.trace(matrix) / matrix.sum())
-    output_dir = FLAGS.output_dir or os.path.join(FLAGS.checkpoint, "eval")
+    output_dir = FLAGS.output_dir or os.path.join(FLAGS.model, "eval")
     plot_confusion(matrix, os.path.join(output_dir, "confusion.png"),
-                   title=f"{FLAGS.checkpoint}, epoch {epoch}: test accuracy "
+                   title=f"{FLAGS.model}, epoch {epoch}: test accuracy "
                          f"{100 * accuracy:.2f}%")
     per_class = (np.diag(matrix) / np.maximum(matrix.sum(1), 1)).tolist()
     atomic_write_text(os.path.join(output_dir, RESULTS_FILE), json.dumps(
-        {"checkpoint": FLAGS.checkpoint, "epoch": epoch, "test_accuracy": accuracy,
+        {"checkpoint": FLAGS.model, "epoch": epoch, "test_accuracy": accuracy,
          "num_test": int(matrix.sum()), "per_class_accuracy": per_class,
          "confusion_matrix": matrix.tolist()}, indent=2) + "\n")
     print(f"epoch {epoch}: test accuracy {100 * accuracy:.2f}% on {int(matrix.sum())} images")
@@ -70,7 +67,7 @@ def main(argv):
 
 
 def run():
-    run_main(main, "eval_ssgan")
+    run_main(main, "eval_ssgan", rewrite_argv=renamed_flags({"checkpoint": "model"}))
 
 
 if __name__ == "__main__":

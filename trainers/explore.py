@@ -18,17 +18,13 @@ import sys
 
 from absl import flags
 
-from trainers.cli import run_main
+from trainers.cli import define_model_flags, run_main
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", None, "A training run's folder or an exported SavedModel.")
-flags.DEFINE_string("epoch", "latest", "A run's checkpoint epoch (N or latest).")
+define_model_flags("A training run's folder or an exported SavedModel.", required=False)
 flags.DEFINE_string("host", "127.0.0.1", "Address to listen on (0.0.0.0: every interface; the "
                     "page has no authentication).")
 flags.DEFINE_integer("port", 8080, "Port to listen on (0: any free port).")
-flags.DEFINE_string("dataset", None, "The dataset of dataset picks and neighbours (default: "
-                    "the one the model was trained on).")
-flags.DEFINE_string("data_dir", None, "Its folder (default: the one the model recorded).")
 flags.DEFINE_integer("num_reference", 5000, "Training images searched for nearest neighbours.")
 flags.DEFINE_string("attribute_file", None, ".npz of attribute vectors "
                     "(trainers.sample --task=attribute_vectors).")
