@@ -314,7 +314,7 @@ class BiGAN(keras.Model):
         if self.discriminator_variables:
             self.discriminator_optimizer.build(self.discriminator_variables)
         self.generator_optimizer.build(self.generator_optimizer_variables)
-        if encoder_optimizer is not None:
+        if encoder_optimizer is not None and self.encoder is not None:
             encoder_optimizer.build(list(self.encoder.trainable_variables))
 
     def compile_for_training(self, optimizer_config: OptimizerConfig, steps_per_epoch: int,

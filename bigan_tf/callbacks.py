@@ -144,6 +144,8 @@ class EvaluationCallback(keras.callbacks.Callback):
 
     def deploy(self) -> Dict[str, float]:
         """The batch-norm deploy pass over `deploy_iters` training batches; their mean losses."""
+        if self.training_batches is None:
+            raise ValueError("The deploy pass needs the training batches.")
         return deploy_batch_norm(self.model, self.training_batches.take(self.deploy_iters))
 
     def evaluate(self, epoch: int, logs: Optional[Dict[str, float]]):

@@ -19,7 +19,7 @@ import dataclasses
 import io
 import os
 import shlex
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -82,7 +82,7 @@ def prepare_upload(data: bytes, image_shape: Sequence[int]) -> Tuple[np.ndarray,
         changes.append("centre-cropped to a square")
     if image.size != (width, height):
         changes.append(f"resized from {image.width}×{image.height} to {width}×{height}")
-        image = image.resize((width, height), Image.BILINEAR)
+        image = image.resize((width, height), Image.Resampling.BILINEAR)
     pixels = np.asarray(image, np.float32) / 255.0
     if channels == 1:
         if not np.allclose(pixels[..., 0], pixels[..., 1]) or not np.allclose(
@@ -130,7 +130,7 @@ class Explorer:
             np.asarray(a, np.float32) / (255.0 if np.asarray(a).dtype == np.uint8 else 1.0))
         self.images, self.labels = to_unit(images), labels
         self.reference = to_unit(reference)
-        self._reference_features = None
+        self._reference_features: Optional[np.ndarray] = None
 
     # ------------------------------------------------------------- what exists
     def panels(self) -> Dict[str, Optional[str]]:
@@ -167,6 +167,17 @@ class Explorer:
         reason = self.panels()[panel]
         if reason:
             raise ConfigError(f"The {panel} panel is not available: {reason}.")
+
+    def _held_out_images(self) -> np.ndarray:
+        """The held-out images, which the dataset panels need."""
+        self._require("dataset")
+        assert self.images is not None  # _require: the dataset panel is available
+        return self.images
+
+    def _attribute_path(self) -> str:
+        self._require("attributes")
+        assert self.attribute_file is not None  # _require: the attributes panel is available
+        return self.attribute_file
 
     def attribute_names(self) -> List[str]:
         """The names of the attribute vectors (empty without an attribute file)."""
@@ -244,15 +255,15 @@ class Explorer:
 
     def dataset_image(self, index) -> Tuple[np.ndarray, int]:
         """Held-out image `index` (float [H, W, C]) and its label."""
-        self._require("dataset")
+        images = self._held_out_images()
         try:
             index = int(index)
         except (TypeError, ValueError):
             raise ConfigError(f"An image index is a whole number, got {index!r}.") from None
-        if not 0 <= index < len(self.images):
-            raise ConfigError(f"Image index {index} is outside [0, {len(self.images)}).")
+        if not 0 <= index < len(images):
+            raise ConfigError(f"Image index {index} is outside [0, {len(images)}).")
         label = int(self.labels[index]) if self.labels is not None else 0
-        return self.images[index], label
+        return images[index], label
 
     def dataset_picture(self, index) -> Picture:
         image, label = self.dataset_image(index)
@@ -347,14 +358,14 @@ class Explorer:
         return self._picture("interpolation between two seeds' z", f"seeds {a} and {b}", images,
                              1, True, None)
 
-    def attributes(self, index, edits: Dict[str, object], steps: int = 5) -> Picture:
+    def attributes(self, index, edits: Dict[str, Any], steps: int = 5) -> Picture:
         """Attribute sliders: held-out image `index`, then G(E(x) + t·Σ amount·vector) for t
         from 0 to 1 (the last frame is the full edit). `edits` maps attribute names to
         amounts in [−MAX_ATTRIBUTE_AMOUNT, MAX_ATTRIBUTE_AMOUNT]."""
         from bigan_tf.sampling import apply_attributes, load_attribute_vectors
-        self._require("attributes")
+        attribute_file = self._attribute_path()
         image, label = self.dataset_image(index)
-        vectors, names = load_attribute_vectors(self.attribute_file)
+        vectors, names = load_attribute_vectors(attribute_file)
         amounts = {}
         for name, amount in edits.items():
             try:
@@ -399,10 +410,12 @@ class Explorer:
         """The run's training.gif: its fixed-z sample grid at every evaluation, animated
         (each frame captioned with its epoch), and the last frame as the PNG."""
         self._require("training")
-        with open(self._training_gif_path(), "rb") as f:
+        path = self._training_gif_path()
+        assert path is not None  # _require: the training panel is available
+        with open(path, "rb") as f:
             gif = f.read()
         with Image.open(io.BytesIO(gif)) as animation:
-            frames = animation.n_frames
+            frames = getattr(animation, "n_frames", 1)  # 1 for a still image
             animation.seek(frames - 1)
             last = np.asarray(animation.convert("RGB"))
         caption = [f"training: the fixed-z samples at each of {frames} evaluations",

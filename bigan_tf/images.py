@@ -87,9 +87,9 @@ def write_training_gif(samples_folder: str, path: str, max_frames: int = 200,
         frames.append(captioned(upscaled(grid), [f"samples G(z), fixed z: epoch {epoch}"]))
     height = max(f.shape[0] for f in frames)
     width = max(f.shape[1] for f in frames)
-    frames = np.stack([np.pad(f, ((0, height - f.shape[0]), (0, width - f.shape[1]), (0, 0)),
+    padded = np.stack([np.pad(f, ((0, height - f.shape[0]), (0, width - f.shape[1]), (0, 0)),
                               constant_values=255) for f in frames])
-    write_gif(path, frames, duration_ms=frame_ms)
+    write_gif(path, padded, duration_ms=frame_ms)
     return len(frames)
 
 

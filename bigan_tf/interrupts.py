@@ -48,7 +48,7 @@ class TrainingInterrupted(BiganError):
 class StopRequest:
     """Set by a signal handler; read between training steps."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.signal: Optional[int] = None
 
     @property

@@ -9,7 +9,7 @@ with softplus, which is exact and stable:
 
 from __future__ import annotations
 
-from typing import Dict, NamedTuple, Optional
+from typing import Callable, Dict, NamedTuple, Optional
 
 import tensorflow as tf
 
@@ -95,9 +95,9 @@ def hinge_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
 class AdversarialLoss(NamedTuple):
     """One kind of adversarial loss: D's, the joint pair's E+G loss, and the plain G's."""
 
-    discriminator: object
-    encoder_generator: object
-    generator: object
+    discriminator: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]  # (real, fake) logits
+    encoder_generator: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]  # (real, fake) logits
+    generator: Callable[[tf.Tensor], tf.Tensor]  # fake logits
 
 
 # `Objective.adversarial_loss` -> its per-example loss functions.

@@ -19,7 +19,7 @@ out. PNGs are written through a temporary file and a rename.
 from __future__ import annotations
 
 import os
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -157,10 +157,10 @@ def plot_groups(groups: Dict[str, Sequence[Sequence[Record]]], path: str, title:
     `note` (e.g. that the runs were evaluated at different sizes) is printed
     under the legend.
     """
-    panels = [(name, value) for name, [(_, value)] in panels
-              if any(_series(runs, value)[0] for runs in groups.values())]
-    figure, axes = _layout(max(1, len(panels)))
-    for axis, (name, value) in zip(axes, panels):
+    shown = [(name, value) for name, [(_, value)] in panels
+             if any(_series(runs, value)[0] for runs in groups.values())]
+    figure, axes = _layout(max(1, len(shown)))
+    for axis, (name, value) in zip(axes, shown):
         for index, (label, runs) in enumerate(groups.items()):
             epochs, values = _series(runs, value)
             if not epochs:
@@ -251,7 +251,7 @@ def plot_transfer(rows: Sequence[Dict], path: str, title: str = "") -> str:
     return _save(figure, path)
 
 
-def plot_image_panels(panels: Sequence[Tuple[str, object]], path: str,
+def plot_image_panels(panels: Sequence[Tuple[str, np.ndarray]], path: str,
                       title: str = "") -> str:
     """uint8 image grids [H, W, C], one titled row each, in one figure (the paper's figures)."""
     plt = _pyplot()
@@ -278,7 +278,7 @@ def evaluation_note(runs: Sequence[str], labels: Sequence[str]) -> str:
     keys = sorted({k for section in sections.values() for k in section})
     differences = []
     for key in keys:
-        by_value = {}
+        by_value: Dict[Any, List[str]] = {}
         for label, section in sections.items():
             by_value.setdefault(section.get(key), []).append(label)
         if len(by_value) > 1:

@@ -339,7 +339,7 @@ def prepare(exp_dir: str, config_record: Dict, resume: Union[None, int, str],
         stored = read_config(checkpoint_dir(exp_dir))
         print_fn(f"{exp_dir} has no {CONFIG_FILE}: read the copy kept with its checkpoints.")
     changed = differing_keys(stored, config_record) if stored is not None else []
-    if "data.fingerprint" in changed:
+    if stored is not None and "data.fingerprint" in changed:
         raise ConfigError(
             f"The training data differ from those the run in {exp_dir} was trained on "
             f"(source {(stored.get('data') or {}).get('source')!r}, content fingerprint "

@@ -22,7 +22,7 @@ import io
 import json
 import os
 import re
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -203,7 +203,7 @@ class LatentModel:
         self.num_classes = int(num_classes)
         self.epoch: Optional[int] = None  # a training run's checkpoint epoch (None: export)
         # E's penultimate ("e-") features of images, when the model has an encoder.
-        self.features_fn = None
+        self.features_fn: Optional[Callable[[Any], Any]] = None
         # A semi-supervised GAN's K-class probabilities (`classify`), else None.
         self.classify_fn = None
         self.class_count = 0

@@ -47,6 +47,13 @@ class TaskRequest:
     def __post_init__(self):
         self.rng = np.random.RandomState(self.seed)
 
+    @property
+    def images(self) -> np.ndarray:
+        """`real`, which the real-image tasks need (`run_task` checks it is given)."""
+        if self.real is None:
+            raise ConfigError("This task draws real images: give the dataset they come from.")
+        return self.real
+
     def labels_of(self, index) -> Optional[np.ndarray]:
         """The real images' labels at `index` (None for unconditional models)."""
         return None if not self.model.is_conditional else np.asarray(self.real_labels)[index]
@@ -88,8 +95,8 @@ def _class_sweep(r: TaskRequest) -> TaskImages:
 
 
 def _reconstruct(r: TaskRequest) -> TaskImages:
-    index = r.rng.choice(len(r.real), r.rows * r.steps, replace=False)
-    picked = r.real[index]
+    index = r.rng.choice(len(r.images), r.rows * r.steps, replace=False)
+    picked = r.images[index]
     recon = r.model.generate(r.model.encode(picked), r.labels_of(index))
     # 2·rows grid rows: each row of real images is followed by its G(E(x)).
     grid = np.concatenate([part for i in range(r.rows) for part in
@@ -116,9 +123,9 @@ def _interpolate(r: TaskRequest) -> TaskImages:
     A generalized BiGAN's real images are larger than G's: its rows hold the decoded
     slerp alone.
     """
-    pairs = _pairs(r.indices, r.rows, len(r.real), r.rng)
+    pairs = _pairs(r.indices, r.rows, len(r.images), r.rng)
     ends = pairs.reshape(-1)
-    z = r.model.encode(r.real[ends])
+    z = r.model.encode(r.images[ends])
     sweeps = np.concatenate([sweep(z[2 * i], z[2 * i + 1], r.steps) for i in range(len(pairs))])
     labels = None
     if r.model.is_conditional:  # the labels slerp with the codes
@@ -128,7 +135,7 @@ def _interpolate(r: TaskRequest) -> TaskImages:
     decoded = r.model.generate(sweeps, labels)
     if r.model.image_shape != r.model.encoder_image_shape:
         return TaskImages(decoded, len(pairs), True)
-    real = np.asarray(r.real[ends], np.float32).reshape((-1,) + r.model.image_shape)
+    real = np.asarray(r.images[ends], np.float32).reshape((-1,) + r.model.image_shape)
     rows = [part for i in range(len(pairs)) for part in (
         real[2 * i:2 * i + 1], decoded[i * r.steps:(i + 1) * r.steps], real[2 * i + 1:2 * i + 2])]
     return TaskImages(np.concatenate(rows), len(pairs), True)
@@ -140,13 +147,13 @@ def _analogy(r: TaskRequest) -> TaskImages:
         index = [int(i) for i in r.indices.split(",")]
         if len(index) != 3:
             raise ConfigError("--indices for analogy: 'source,sink1,sink2'.")
-        corners = model.encode(r.real[index])
+        corners = model.encode(r.images[index])
         source_label = r.labels_of(index[:1])
     else:
         corners = random_latents(3, model.latent_dim, r.seed)
         source_label = np.zeros([1], np.int64) if model.is_conditional else None
     labels = None if source_label is None else np.repeat(source_label, r.steps * r.steps)
-    return TaskImages(model.generate(analogy_grid(*corners, r.steps), labels), r.steps, False)
+    return TaskImages(model.generate(analogy_grid(corners[0], corners[1], corners[2], r.steps), labels), r.steps, False)
 
 
 def _attributes(r: TaskRequest) -> TaskImages:
@@ -156,8 +163,8 @@ def _attributes(r: TaskRequest) -> TaskImages:
         raise ConfigError("The attributes task needs --steps >= 3 (image, G(E(x)), edits).")
     vectors, names = load_attribute_vectors(r.attribute_file)
     edits = parse_attribute_edits(r.attributes)
-    index = r.rng.choice(len(r.real), r.rows, replace=False)
-    picked = r.real[index]
+    index = r.rng.choice(len(r.images), r.rows, replace=False)
+    picked = r.images[index]
     z = r.model.encode(picked)
     # Each row: the image, its reconstruction, then the edits at 1/(steps−2), ..., 1 times.
     amounts = np.linspace(0.0, 1.0, r.steps - 1)[1:]
@@ -165,8 +172,8 @@ def _attributes(r: TaskRequest) -> TaskImages:
     for i in range(r.rows):
         edited = [apply_attributes(z[i], vectors, names, {k: a * v for k, v in edits.items()})
                   for a in amounts]
-        labels = (None if not r.model.is_conditional
-                  else np.repeat(r.labels_of(index[i:i + 1]), len(edited) + 1))
+        row_label = r.labels_of(index[i:i + 1])
+        labels = None if row_label is None else np.repeat(row_label, len(edited) + 1)
         out += [picked[i:i + 1], r.model.generate(np.stack([z[i], *edited]), labels)]
     return TaskImages(np.concatenate(out), r.rows, True)
 

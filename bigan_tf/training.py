@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import os
 import sys
-from typing import Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Union
 
 import keras
 import tensorflow as tf
@@ -89,7 +89,7 @@ def resolve_jit_compile(setting: Union[bool, str], prefer_xla: bool,
 
 
 def _every(interval: Optional[int], epoch: int) -> bool:
-    return bool(interval) and epoch % interval == 0
+    return interval is not None and interval > 0 and epoch % interval == 0
 
 
 def train(strategy: tf.distribute.Strategy, experiment_config: ExperimentConfig, data=None,
@@ -169,7 +169,7 @@ class TrainingPlan(NamedTuple):
     """
 
     build_model: Callable[[], keras.Model]
-    make_evaluator: Callable[[keras.Model], object]
+    make_evaluator: Callable[[keras.Model], Any]
     make_dataset: Callable[[int, int], tf.data.Dataset]
     steps_per_epoch: int
     constant_epochs: int
@@ -182,7 +182,7 @@ class TrainingPlan(NamedTuple):
 
 def fit_model(strategy: tf.distribute.Strategy, plan: TrainingPlan, run: RunConfig,
               print_fn: Callable[[str], None] = print,
-              extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> Dict[str, object]:
+              extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> Dict[str, Any]:
     """The run driver every model shares (BiGAN, SSGAN, transfer): resume, evaluate, save, fit.
 
     Trains `plan` (a `TrainingPlan`) into `run.exp_dir`, writing

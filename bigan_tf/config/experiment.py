@@ -21,7 +21,7 @@ from bigan_tf.errors import ConfigError
 
 # The sections of config.json that are configuration (the rest is what the
 # run found: the data's sizes, the replica count).
-SECTIONS = {"run": RunConfig, "network": NetworkConfig, "objective": Objective,
+SECTIONS: Dict[str, Any] = {"run": RunConfig, "network": NetworkConfig, "objective": Objective,
             "optimizer": OptimizerConfig, "evaluation": EvaluationConfig}
 
 

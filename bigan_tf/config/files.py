@@ -71,13 +71,15 @@ def load_module(path: str):
     """The Python config file at `path` as a module (not added to sys.modules)."""
     name = "bigan_tf_config_" + os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"{path}: not a Python file that can be loaded.")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def load_config(spec: str, search_dirs: Sequence[str] = (),
-                expected: type = ExperimentConfig):
+                expected: Any = ExperimentConfig):
     """The config `spec` names (see the module docstring), checked to be an `expected`.
 
     Relative paths are tried as given, then under each of `search_dirs` (so

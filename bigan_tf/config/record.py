@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, Dict, Optional, Type, TypeVar
+from typing import Any, Dict, Optional, Type, TypeVar, cast
 
 from bigan_tf.errors import ConfigError
 
@@ -25,14 +25,14 @@ class ConfigRecord:
 
     def to_dict(self) -> Dict[str, Any]:
         """The fields as JSON values (tuples as lists, nested configs as dicts)."""
-        return _json_ready(dataclasses.asdict(self))
+        return _json_ready(dataclasses.asdict(cast(Any, self)))
 
     @classmethod
     def from_dict(cls: Type[T], record: Dict[str, Any]) -> T:
         """The inverse of `to_dict`: nested config sections read back by their own class,
         JSON lists back to tuples; a key this version does not know is an error (fields
         it lacks take their defaults)."""
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = {f.name for f in dataclasses.fields(cast(Any, cls))}
         unknown = sorted(set(record) - names)
         if unknown:
             raise ConfigError(f"Unknown {cls.__name__} settings {unknown}: the record was "

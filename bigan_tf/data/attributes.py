@@ -80,10 +80,10 @@ def load_image_files(image_dir: str, files: Sequence[str], image_shape: Sequence
     for i, name in enumerate(files):
         path = os.path.join(image_dir, name)
         try:
-            with Image.open(path) as image:
-                image = image.convert("L" if channels == 1 else "RGB")
-                image = _center_crop(image, width / height).resize((width, height),
-                                                                   Image.LANCZOS)
+            with Image.open(path) as opened:
+                image = opened.convert("L" if channels == 1 else "RGB")
+                image = _center_crop(image, width / height).resize(
+                    (width, height), Image.Resampling.LANCZOS)
                 array = np.asarray(image, np.float32) / 255.0
         except (FileNotFoundError, UnidentifiedImageError, OSError) as e:
             bad.append(f"{name} ({type(e).__name__})")

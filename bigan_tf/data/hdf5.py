@@ -10,7 +10,7 @@ they are returned as uint8 [N, h, w, c] with int32 class labels.
 from __future__ import annotations
 
 import os
-from typing import Tuple
+from typing import List, Tuple
 
 import numpy as np
 
@@ -46,7 +46,8 @@ def load_ssgan_hdf5(directory: str) -> Tuple[np.ndarray, np.ndarray]:
         data = h5py.File(path, "r")
     except OSError as e:
         raise DataError(f"{path} is not a readable HDF5 file ({e}).") from None
-    images, labels = [], []
+    images: List[np.ndarray] = []
+    labels: List[int] = []
     with data:
         for line, key in enumerate(ids, start=1):
             if key not in data:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -172,6 +172,8 @@ class StreamedImageData(ImageData):
 
     def training_dataset(self, batch_size: int, seed: int, first_epoch: int,
                          last_epoch: int) -> tf.data.Dataset:
+        if self.stream is None:
+            raise ValueError("A StreamedImageData needs its stream function.")
         return self.stream(batch_size, seed, first_epoch, last_epoch)
 
 
@@ -189,6 +191,8 @@ def load_image_folder_data(source: str, root: str, config: Preprocessing,
     validates).
     """
     config.validate()
+    train: ImageList
+    val: Optional[ImageList]
     if source == "list":
         image_root = presized_root(root, config.raw_size)
         train = read_list_file(os.path.join(root, "train.txt"), image_root)
@@ -207,10 +211,13 @@ def load_image_folder_data(source: str, root: str, config: Preprocessing,
             val = train.subset(np.sort(order[:held]))
             train = train.subset(np.sort(order[held:]))
         elif val.class_names != train.class_names:
-            raise DataError(f"The class folders of {val.source} ({len(val.class_names)}) differ "
-                            f"from those of {train.source} ({len(train.class_names)}).")
+            raise DataError(f"The class folders of {val.source} ({len(val.class_names or [])}) "
+                            f"differ from those of {train.source} "
+                            f"({len(train.class_names or [])}).")
     else:
         raise ConfigError(f"Unknown image source {source!r}; expected list or folder.")
+    if val is None:  # a list file always names its validation images
+        raise DataError(f"{root} has no validation images.")
     train = check_images(select_images(train, max_labels, include_labels, max_images, seed),
                          image_check, on_bad)
     val = check_images(select_images(val, max_labels, include_labels, None, seed),
@@ -244,8 +251,8 @@ def load_tfds_image_data(name: str, config: Preprocessing, data_dir: Optional[st
     (no image is decoded).
     """
     config.validate()
-    select = dict(channels=config.channels, max_labels=max_labels,
-                  include_labels=include_labels)
+    select: Dict[str, Any] = dict(channels=config.channels, max_labels=max_labels,
+                                  include_labels=include_labels)
     train_raw = _tfds_selected(tfds_pairs(name, train_split, data_dir), max_images=max_images,
                                **select)
     if val_split is None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any, Dict, cast
 
-from bigan_tf.data.config import DataConfig
+from bigan_tf.data.config import DataConfig, Preprocessing
 from bigan_tf.data.image_files import (load_image_folder_data, load_tfds_image_data,
                                        resize_image_data)
 from bigan_tf.data.image_sources import label_mask
@@ -21,18 +22,22 @@ def load(config: DataConfig) -> ImageData:
     preprocessing's crop size when one is given.
     """
     config.validate()
-    select = dict(max_labels=config.max_labels, include_labels=config.include_labels)
+    select: Dict[str, Any] = dict(max_labels=config.max_labels,
+                                  include_labels=config.include_labels)
     if config.is_streamed:
-        sizes = dict(max_images=config.max_train_images, num_val=config.num_val or NUM_VALIDATION,
+        sizes: Dict[str, Any] = dict(max_images=config.max_train_images, num_val=config.num_val or NUM_VALIDATION,
                      num_reference=config.num_reference, seed=config.seed, **select)
+        # validate() above: a streamed source has its preprocessing, a file source its folder.
+        preprocessing = cast(Preprocessing, config.preprocessing)
+        streamed: ImageData
         if config.source.startswith("tfds:"):
-            data = load_tfds_image_data(config.source[len("tfds:"):], config.preprocessing,
+            streamed = load_tfds_image_data(config.source[len("tfds:"):], preprocessing,
                                         config.root, **sizes)
         else:
-            data = load_image_folder_data(config.source, config.root, config.preprocessing,
+            streamed = load_image_folder_data(config.source, cast(str, config.root), preprocessing,
                                           image_check=config.image_check,
                                           on_bad=config.bad_images, **sizes)
-        return dataclasses.replace(data, config=config)
+        return dataclasses.replace(streamed, config=config)
     data = load_image_data(config.source, config.root, use_test_set=config.use_test_set)
     if config.max_labels or config.include_labels:
         train = label_mask(data.train_labels, **select)

@@ -48,7 +48,8 @@ class ImageData:
 
     @property
     def image_shape(self) -> Tuple[int, int, int]:
-        return tuple(int(d) for d in self.train_images.shape[1:])
+        height, width, channels = (int(d) for d in self.train_images.shape[1:])
+        return height, width, channels
 
     @property
     def num_classes(self) -> int:
@@ -126,7 +127,8 @@ def load_image_data(dataset: str, data_dir: Optional[str], use_test_set: bool = 
             raise ConfigError("--data_dir is required for --dataset=hdf5 (data.hdf5 + id.txt).")
         images, labels = load_ssgan_hdf5(data_dir)
         held_out = min(num_val, max(1, len(images) // 10))
-        return ImageData(*split_validation(images, labels, held_out), source=dataset)
+        train_x, train_y, val_x, val_y = split_validation(images, labels, held_out)
+        return ImageData(train_x, train_y, val_x, val_y, source=dataset)
     if dataset.startswith("tfds:"):
         name = dataset[len("tfds:"):]
         train = load_tfds_split(name, "train", data_dir)
@@ -141,8 +143,11 @@ def load_image_data(dataset: str, data_dir: Optional[str], use_test_set: bool = 
                           "(IDX files in --data_dir), hdf5 (an SSGAN-format folder) or "
                           "tfds:NAME.")
     if use_test_set:
+        if test is None:
+            raise ConfigError(f"--dataset={dataset} has no test split in {data_dir}.")
         return ImageData(train[0], train[1], test[0], test[1], source=dataset)
-    return ImageData(*split_validation(train[0], train[1], num_val), source=dataset)
+    train_x, train_y, val_x, val_y = split_validation(train[0], train[1], num_val)
+    return ImageData(train_x, train_y, val_x, val_y, source=dataset)
 
 
 def to_model_range(images: tf.Tensor) -> tf.Tensor:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -117,20 +117,21 @@ def tfds_pairs(name: str, split: str, data_dir: Optional[str] = None, shuffle_se
 def load_tfds_split(name: str, split: str, data_dir: Optional[str] = None
                     ) -> Tuple[np.ndarray, np.ndarray]:
     """(images uint8 [N, H, W, C], labels int32 [N]) of one TFDS split, in memory."""
-    images, labels = [], []
+    batches: List[np.ndarray] = []
+    labels: List[np.ndarray] = []
     try:
         for image_batch, label_batch in tfds_pairs(name, split, data_dir).batch(
                 10000).as_numpy_iterator():
-            images.append(image_batch)
+            batches.append(image_batch)
             labels.append(label_batch)
     except (tf.errors.OpError, OSError) as e:  # a truncated or missing shard
         reason = (str(getattr(e, "message", e)).strip().splitlines() or [""])[0][:200]
         raise DataError(f"TFDS dataset {name!r} split {split!r} in {data_dir} cannot be read "
                         f"({reason}): a shard is missing or damaged; prepare it again "
                         "(python -m trainers.prepare_tfds).") from None
-    if not images:
+    if not batches:
         raise DataError(f"TFDS dataset {name!r} split {split!r} is empty.")
-    images = np.concatenate(images)
+    images = np.concatenate(batches)
     if images.dtype != np.uint8 or images.ndim != 4:
         raise DataError(f"TFDS dataset {name!r} does not hold uint8 images [N, H, W, C] "
                         f"(got {images.dtype} {images.shape}).")

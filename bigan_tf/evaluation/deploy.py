@@ -125,7 +125,7 @@ def deploy_batch_norm(model, batches: Iterable[Batch]) -> Dict[str, float]:
                     var_sums[j] = unbiased if var_sums[j] is None else var_sums[j] + unbiased
                     calls[j] += 1
     for layer, mean, var, n in zip(layers, mean_sums, var_sums, calls):
-        if n:
+        if n and mean is not None and var is not None:
             layer.moving_mean.assign(tf.reshape(mean / n, layer.moving_mean.shape))
             layer.moving_variance.assign(tf.reshape(var / n, layer.moving_variance.shape))
     return _mean_losses(all_losses, len(all_losses))

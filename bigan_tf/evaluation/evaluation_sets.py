@@ -66,8 +66,9 @@ def model_features(model, name: str) -> Iterator[Tuple[str, Callable]]:
     """(row name, images in [0, 1] shaped for the model -> features) of a `BiGAN`."""
     from bigan_tf.evaluation.evaluator import model_functions
     functions = model_functions(model)
-    if functions.encode is not None:
-        yield f"{name}: E penultimate (NNC_e-)", lambda x: functions.encode(x)["features"]
-        yield f"{name}: E logits (NNC_e)", lambda x: functions.encode(x)["logits"]
+    encode = functions.encode
+    if encode is not None:
+        yield f"{name}: E penultimate (NNC_e-)", lambda x: encode(x)["features"]
+        yield f"{name}: E logits (NNC_e)", lambda x: encode(x)["logits"]
     if functions.discriminator_features is not None:
         yield f"{name}: D penultimate (NNC_d)", functions.discriminator_features

@@ -241,7 +241,7 @@ class Evaluator:
                 nearest.update(block[seen - start:])
             if start < len(self.val_x):
                 histogram_samples.append(block[:len(self.val_x) - start])
-            if not with_eg:
+            if not with_eg or self._encode is None:
                 continue
             quantized = M.quantize_images(block).numpy()
             if head is None:

@@ -16,7 +16,7 @@ features, on the test split, with the sampling error of the answer:
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Mapping
+from typing import Any, Callable, Dict, List, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -29,8 +29,8 @@ FEATURE_BATCH = 500
 Features = Callable[[tf.Tensor], Dict[str, tf.Tensor]]
 
 
-def accuracy(correct: np.ndarray) -> float:
-    """Per-example right/wrong -> accuracy (%)."""
+def accuracy(correct: Any) -> float:
+    """Per-example right/wrong (an array) -> accuracy (%)."""
     return float(100.0 * np.mean(correct))
 
 

@@ -234,7 +234,8 @@ def export_ssgan_saved_model(model, output_dir: str, overwrite: bool = False,
                       "layout": "NHWC"},
             "ssgan": config.to_dict(), "num_classes": config.num_classes,
             "latent_dim": config.latent_dim, "epoch": epoch, "training_config": record,
-            "last_evaluation": last_metrics(exp_dir, epoch) if exp_dir else None,
+            "last_evaluation": (last_metrics(exp_dir, epoch) if exp_dir and epoch is not None
+                                else None),
             "signatures": _describe(signatures)})
     return os.path.abspath(output_dir)
 

@@ -18,7 +18,7 @@ discriminator (`scores.ScoresDiscriminator`) around the family's x-only D;
 
 from __future__ import annotations
 
-from typing import Callable, Dict, NamedTuple, Optional
+from typing import Any, Callable, Dict, NamedTuple, Optional
 
 import keras
 
@@ -57,16 +57,16 @@ def _assemble(config: NetworkConfig, objective: Objective, encoder: Callable[[],
                                         stddev=config.weight_init_stddev,
                                         name="joint_discriminator",
                                         **_spectral_norm(config, "discriminator"))
-        else:
+        elif injected is not None:
             joint = injected()
     plain = x_only("discriminator") if objective.has_discriminator else None
     return Networks(encoder() if objective.has_encoder else None, generator, joint, plain)
 
 
 def _build_mnist_mlp(config: NetworkConfig, objective: Objective) -> Networks:
-    common = dict(hidden_units=config.hidden_units, stddev=config.weight_init_stddev,
+    common: Dict[str, Any] = dict(hidden_units=config.hidden_units, stddev=config.weight_init_stddev,
                   batch_norm_epsilon=config.batch_norm_epsilon)
-    d_common = dict(common, **_spectral_norm(config, "discriminator"))
+    d_common: Dict[str, Any] = dict(common, **_spectral_norm(config, "discriminator"))
     return _assemble(
         config, objective,
         lambda: mlp.MLPEncoder(latent_dim=config.latent_dim,
@@ -80,9 +80,10 @@ def _build_mnist_mlp(config: NetworkConfig, objective: Objective) -> Networks:
 
 def _build_dcgan(config: NetworkConfig, objective: Objective) -> Networks:
     size, channels = config.image_shape[0], config.image_shape[2]
-    common = dict(stddev=config.weight_init_stddev, batch_norm_epsilon=config.batch_norm_epsilon)
-    sized = dict(image_size=size, base_width=config.base_width, **common)
-    d_sized = dict(sized, **_spectral_norm(config, "discriminator"))
+    common: Dict[str, Any] = dict(stddev=config.weight_init_stddev,
+                                  batch_norm_epsilon=config.batch_norm_epsilon)
+    sized: Dict[str, Any] = dict(image_size=size, base_width=config.base_width, **common)
+    d_sized: Dict[str, Any] = dict(sized, **_spectral_norm(config, "discriminator"))
     return _assemble(
         config, objective,
         lambda: conv.AlexNetEncoder(latent_dim=config.latent_dim, name="encoder",
@@ -96,7 +97,7 @@ def _build_dcgan(config: NetworkConfig, objective: Objective) -> Networks:
 
 def _build_resnet(config: NetworkConfig, objective: Objective) -> Networks:
     size, channels = config.image_shape[0], config.image_shape[2]
-    sized = dict(image_size=size, base_width=config.base_width)
+    sized: Dict[str, Any] = dict(image_size=size, base_width=config.base_width)
     return _assemble(
         config, objective,
         lambda: resnet.ResNetEncoder(latent_dim=config.latent_dim, name="encoder",
@@ -134,7 +135,7 @@ def build_networks(config: NetworkConfig, objective: Objective) -> Networks:
             name="encoder", **_spectral_norm(config, "encoder")))
     if not config.is_conditional:
         return networks
-    wrap = dict(num_classes=config.num_classes, mode=config.conditional,
+    wrap: Dict[str, Any] = dict(num_classes=config.num_classes, mode=config.conditional,
                 units=config.condition_units, stddev=config.weight_init_stddev)
     return Networks(
         networks.encoder,

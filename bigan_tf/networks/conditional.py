@@ -66,7 +66,7 @@ class _Conditioned(keras.Model):
         self.built = True
 
     def _latent_code(self, z: tf.Tensor, c: tf.Tensor) -> tf.Tensor:
-        if self.mode == "extended":
+        if self.project_z is not None and self.project_c is not None:  # "extended"
             z = tf.nn.leaky_relu(self.project_z(z), alpha=0.2)
             c = tf.nn.leaky_relu(self.project_c(c), alpha=0.2)
         return tf.concat([z, c], axis=-1)
@@ -120,13 +120,13 @@ class ConditionalDiscriminator(_Conditioned):
             c = tf.zeros([tf.shape(x)[0], self.num_classes], tf.float32)
         else:
             c = label_vectors(labels, self.num_classes)
-        if self.mode == "extended":
+        if self.project_x is not None:  # "extended"
             x = tf.nn.leaky_relu(self.project_x(x), alpha=0.2)
         if self.joint:
             if z is None:
                 raise ValueError("The joint discriminator needs z: call it as D(x, z, labels).")
             return self.network(x, self._latent_code(z, c), training=training)
-        if self.mode == "extended":
+        if self.project_c is not None:  # "extended"
             c = tf.nn.leaky_relu(self.project_c(c), alpha=0.2)
         return self.network(tf.concat([x, c], axis=-1), training=training)
 

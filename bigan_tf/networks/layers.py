@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, List, Tuple
+from typing import Callable, Dict, Iterator, List, Tuple
 
 import keras
 import numpy as np
@@ -366,6 +366,10 @@ class DiscriminatorMixin:
     are, `_x_shape()` (one example of x, from the weights) and
     `_latent_projection()` (the first layer that reads z, or None for D(x)).
     """
+
+    # Provided by the Keras model the mixin is mixed into.
+    joint: bool
+    __call__: Callable[..., Dict[str, tf.Tensor]]
 
     def extract_features(self, x, training=False) -> tf.Tensor:
         """The penultimate "d-" features of the x-only discriminator."""

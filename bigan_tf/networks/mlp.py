@@ -151,7 +151,7 @@ class MLPDiscriminator(DiscriminatorMixin, keras.Model):
     def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
         h = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
         h = self.hidden2(h)
-        if self.joint:
+        if self.latent2 is not None:  # the joint D
             if z is None:
                 raise ValueError("The joint discriminator needs z: call it as D(x, z).")
             h = self.latent2(h, z)

@@ -22,7 +22,7 @@ and the three heads (the trunk has its own setting).
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import keras
 import tensorflow as tf
@@ -52,7 +52,7 @@ class ScoresDiscriminator(keras.Model):
         super().__init__(**kwargs)
         self.trunk = trunk
         self.units, self.stddev, self.spectral_norm = int(units), float(stddev), bool(spectral_norm)
-        sn = dict(stddev=self.stddev, spectral_norm=self.spectral_norm)
+        sn: Dict[str, Any] = dict(stddev=self.stddev, spectral_norm=self.spectral_norm)
         self.latent1 = _dense(self.units, name="latent1", zero=False, **sn)
         self.latent2 = _dense(self.units, name="latent2", zero=False, **sn)
         self.joint1 = _dense(self.units, name="joint1", zero=False, **sn)
