@@ -38,7 +38,7 @@ network's first (real-input) call in a step feeds its test-time statistics.
 Coupled weight decay skips batch-norm gains (`--no_decay_gain`).
 
 Distribution: per-example losses are averaged over the *global* batch with
-`tf.nn.compute_average_loss`, Keras's optimizers sum gradients across
+`losses.global_mean`, Keras's optimizers sum gradients across
 replicas, and coupled L2 weight decay (g + λ·w) is split over the replicas so
 the sum is exact. Noise for a step is drawn for the global batch from a
 stateless RNG keyed by (noise_seed, step) and each replica takes its own
@@ -57,6 +57,7 @@ import tensorflow as tf
 from bigan_tf.bigan_loss import bigan_loss, summarize_losses
 from bigan_tf.config import NetworkConfig, Objective, OptimizerConfig
 from bigan_tf.errors import ConfigError
+from bigan_tf import losses as L
 from bigan_tf.losses import BiGANLosses
 from bigan_tf.networks import Networks, build_networks, decayed_variables, frozen_batch_statistics
 from bigan_tf.optimizers import add_coupled_weight_decay, original_adam, scale_loss
@@ -386,7 +387,7 @@ class BiGAN(keras.Model):
         e_vars = list(self.encoder.trainable_variables) if self.encoder is not None else []
         with tf.GradientTape(persistent=True) as tape:
             losses = self.compute_losses(x, z, labels, training=True, stream=stream)
-            mean = lambda v: tf.nn.compute_average_loss(v, global_batch_size=global_batch)
+            mean = lambda v: L.global_mean(v, global_batch)
             # Mixed precision (float16): the loss-scale optimisers scale here and
             # unscale in `apply`; other optimisers return the loss unchanged.
             d_optimizer = getattr(self, "discriminator_optimizer", None)

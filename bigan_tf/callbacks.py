@@ -246,8 +246,9 @@ class CheckpointCallback(keras.callbacks.Callback):
 class ProgressLine(keras.callbacks.Callback):
     """Ends every epoch with one run-level line: where the run is and when it ends.
 
-    `epoch N/total: S s/epoch, lr L; ETA H:MM:SS (E epochs, K evaluations left)`.
-    The ETA uses this session's mean epoch time and mean evaluation time.
+    `epoch N/total: S s training, lr L; ETA H:MM:SS (E epochs, K evaluations left)`:
+    S is the epoch's training time without its evaluation (Keras's own epoch line
+    times the same). The ETA uses this session's mean epoch and evaluation times.
     """
 
     def __init__(self, total_epochs: int, should_evaluate: Callable[[int], bool],
@@ -282,6 +283,12 @@ class ProgressLine(keras.callbacks.Callback):
         optimizer = getattr(self.model, "generator_optimizer", None)
         lr = f", lr {float(optimizer.learning_rate.numpy()):.3g}" if optimizer is not None else ""
         hours, rest = divmod(int(round(eta)), 3600)
-        self.print_fn(f"epoch {epoch}/{self.total_epochs}: {self.train_seconds[-1]:.1f} s/epoch"
-                      f"{lr}; ETA {hours}:{rest // 60:02d}:{rest % 60:02d} ({len(remaining)} "
-                      f"epochs, {evaluations_left} evaluations left)")
+        self.print_fn(f"epoch {epoch}/{self.total_epochs}: {self.train_seconds[-1]:.1f} s training"
+                      f"{lr}; ETA {hours}:{rest // 60:02d}:{rest % 60:02d} "
+                      f"({_count(len(remaining), 'epoch')}, "
+                      f"{_count(evaluations_left, 'evaluation')} left)")
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 epoch', '2 epochs'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -1,8 +1,8 @@
 """Per-example loss functions of the BiGAN objectives, as pure functions.
 
 All take discriminator *logits* l (D = sigmoid(l)) and return one value per
-example, shape [B]; callers average with `tf.nn.compute_average_loss` so the
-result is right under any number of replicas. Binary cross-entropy is written
+example, shape [B]; callers average with `global_mean` so the result is right
+under any number of replicas. Binary cross-entropy is written
 with softplus, which is exact and stable:
     −log σ(l) = softplus(−l),    −log(1 − σ(l)) = softplus(l).
 """
@@ -106,6 +106,17 @@ ADVERSARIAL_LOSSES = {
     "hinge": AdversarialLoss(hinge_discriminator_loss, hinge_encoder_generator_loss,
                              hinge_generator_loss),
 }
+
+
+def global_mean(per_example: tf.Tensor, global_batch_size: tf.Tensor) -> tf.Tensor:
+    """A replica's share of the global batch's mean loss: Σ_i loss_i / global_batch_size.
+
+    `tf.nn.compute_average_loss`'s formula (summed over replicas it is the
+    global mean), without its run-time check that the batch size is
+    non-negative: an Assert op, which an XLA-compiled step drops with a warning.
+    """
+    return tf.math.divide_no_nan(tf.reduce_sum(per_example),
+                                 tf.cast(global_batch_size, per_example.dtype))
 
 
 def latent_regression_loss(latent: tf.Tensor, predicted_logits: tf.Tensor) -> tf.Tensor:

@@ -216,13 +216,11 @@ class SSGAN(keras.Model):
             loss = L.feature_matching_loss(tf.stop_gradient(real_features),
                                            fake_out["features"]) / replicas
         else:
-            loss = tf.nn.compute_average_loss(L.kplus1_generator_loss(fake_out["logits"]),
-                                              global_batch_size=global_batch)
+            loss = L.global_mean(L.kplus1_generator_loss(fake_out["logits"]), global_batch)
         if self.config.reconstruction_weight:
             x = tf.reshape(x_unlabelled, tf.shape(fake))
             per_example = tf.reduce_mean(tf.abs(fake - x), axis=list(range(1, len(fake.shape))))
-            loss += self.reconstruction_weight() * tf.nn.compute_average_loss(
-                per_example, global_batch_size=global_batch)
+            loss += self.reconstruction_weight() * L.global_mean(per_example, global_batch)
         return loss
 
     def _clip(self, grads):
@@ -236,9 +234,8 @@ class SSGAN(keras.Model):
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1
         batch = tf.shape(x_u)[0]
-        mean_u = lambda v: tf.nn.compute_average_loss(v, global_batch_size=batch * replicas)  # noqa
-        mean_l = lambda v: tf.nn.compute_average_loss(  # noqa: E731
-            v, global_batch_size=tf.shape(x_l)[0] * replicas)
+        mean_u = lambda v: L.global_mean(v, batch * replicas)
+        mean_l = lambda v: L.global_mean(v, tf.shape(x_l)[0] * replicas)
         if not self.config.unsupervised_weight:
             return self._supervised_step(x_l, y_l, mean_l)
         z = self._noise(batch, 0)

@@ -275,9 +275,10 @@ def fit_model(strategy: tf.distribute.Strategy, plan: TrainingPlan, run: RunConf
                 deploy_iters=deploy_iters, writer=writer, print_fn=print_fn, chief=chief,
                 training_batches=make_training_batches(model) if make_training_batches else None,
                 stop_request=stop, fresh=resume is None, schedule=(constant_epochs, total_epochs))
-            # Keras's bar must end its line before an epoch's own lines (the evaluation, the
-            # ETA line) print: its logger goes first (Keras appends one last otherwise).
-            progress_bar = [keras.callbacks.ProgbarLogger()] if verbose == 1 and chief else []
+            # Keras's bar (verbose 1) or its one line per epoch (verbose 2) must end before an
+            # epoch's own lines (the evaluation, the ETA line) print, and time the training
+            # alone: its logger goes first (Keras appends one last otherwise).
+            progress_bar = [keras.callbacks.ProgbarLogger()] if verbose in (1, 2) and chief else []
             callbacks = [*progress_bar, *extra_callbacks, NaNGuard(), *cluster_stop,
                          StopAtStepBoundary(stop),
                          evaluation_callback,

@@ -282,7 +282,8 @@ class EvaluationConfig(ConfigRecord):
                 raise ConfigError(f"evaluation {name} must be >= 1, got {getattr(self, name)}.")
         if self.num_sample_images < 10 or self.num_sample_images % 10:
             raise ConfigError(
-                f"--disp_samples must be a positive multiple of 10 (10 rows), got {self.num_sample_images}.")
+                f"evaluation num_sample_images must be a positive multiple of 10 (10 rows), got "
+                f"{self.num_sample_images}.")
         if self.deploy_iters < 0 or self.cls_steps < 0:
             raise ConfigError("--deploy_iters and cls_steps must be >= 0.")
         return self

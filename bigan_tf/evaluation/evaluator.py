@@ -307,16 +307,19 @@ class Evaluator:
 
     def sample_grids(self) -> Dict[str, np.ndarray]:
         """uint8 grids: "samples" G(z), "regen" G(E(q(G(z)))), "real_regen" G(E(x))."""
-        n = self.config.num_sample_images
+        # The first num_sample_images of the evaluation's z in 10 full rows (fewer images
+        # when num_generated is smaller than the grid; one row below 10).
+        n = min(self.config.num_sample_images, len(self.eval_z) // 10 * 10) or len(self.eval_z)
+        rows = 10 if n % 10 == 0 else 1
         z, labels = self.eval_z[:n], self.eval_labels[:n]
         samples = self._generate(z, labels)
         shape = self.generated_image_shape
-        grids = {"samples": make_grid(samples, 10, shape)}
+        grids = {"samples": make_grid(samples, rows, shape)}
         if self._encode is not None:
             if not self.functions.is_generalized:  # E cannot read G's smaller images
                 q = M.quantize_images(samples)
-                grids["regen"] = make_grid(self._generate(self._encode(q)["latent"], labels), 10,
-                                           shape)
+                grids["regen"] = make_grid(self._generate(self._encode(q)["latent"], labels),
+                                           rows, shape)
             real_regen = self._generate(self._encode(tf.constant(self.real_grid_x))["latent"],
                                         self.real_grid_labels)
             grids["real_regen"] = make_grid(real_regen, 10, shape)
