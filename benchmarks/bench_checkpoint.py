@@ -54,15 +54,24 @@ def main(argv):
             checkpoint.save_rolling(i)
             seconds.append(time.perf_counter() - start)
         rolling = os.path.join(directory, ROLLING_DIR)
-        newest = max((f for f in os.listdir(rolling) if f.endswith(".index")),
-                     key=lambda f: os.path.getmtime(os.path.join(rolling, f)))[:-len(".index")]
-        size = sum(os.path.getsize(os.path.join(rolling, f)) for f in os.listdir(rolling)
-                   if f.startswith(newest + "."))
+        newest = max(
+            (f for f in os.listdir(rolling) if f.endswith(".index")),
+            key=lambda f: os.path.getmtime(os.path.join(rolling, f)),
+        )[: -len(".index")]
+        size = sum(
+            os.path.getsize(os.path.join(rolling, f))
+            for f in os.listdir(rolling)
+            if f.startswith(newest + ".")
+        )
     save = statistics.median(seconds)
-    print(f"epoch (468 steps of 128, {'XLA' if FLAGS.jit_compile else 'no XLA'}): "
-          f"{epoch_seconds:.2f} s")
-    print(f"rolling save: median {save:.3f} s of {FLAGS.saves} "
-          f"({', '.join(f'{s:.3f}' for s in seconds)}), {size / 2**20:.1f} MiB on disk")
+    print(
+        f"epoch (468 steps of 128, {'XLA' if FLAGS.jit_compile else 'no XLA'}): "
+        f"{epoch_seconds:.2f} s"
+    )
+    print(
+        f"rolling save: median {save:.3f} s of {FLAGS.saves} "
+        f"({', '.join(f'{s:.3f}' for s in seconds)}), {size / 2**20:.1f} MiB on disk"
+    )
     print(f"save / epoch: {100 * save / epoch_seconds:.2f}%")
     return 0
 

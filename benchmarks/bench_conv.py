@@ -35,13 +35,21 @@ FLAGS = flags.FLAGS
 flags.DEFINE_list("parts", ["step", "pipeline", "fashion"], "Which parts to run.")
 flags.DEFINE_integer("batch_size", 128, "Train-step and pipeline batch size.")
 flags.DEFINE_integer("timed_steps", 5, "Timed train steps (after 2 warm-up steps).")
-flags.DEFINE_enum("image_size", "64", ("32", "64"),
-                  "Image size of the train-step part (64: train_imagenet.sh's model; 32: the "
-                  "Fashion-MNIST / CIFAR variant).")
-flags.DEFINE_integer("latent_dim", 200, "Latent size of the train-step part (the original's "
-                     "u-200; the Fashion-MNIST run uses 64).")
-flags.DEFINE_enum("mixed_precision", "none", ("none", "bfloat16", "float16"),
-                  "Train-step compute precision.")
+flags.DEFINE_enum(
+    "image_size",
+    "64",
+    ("32", "64"),
+    "Image size of the train-step part (64: train_imagenet.sh's model; 32: the "
+    "Fashion-MNIST / CIFAR variant).",
+)
+flags.DEFINE_integer(
+    "latent_dim",
+    200,
+    "Latent size of the train-step part (the original's u-200; the Fashion-MNIST run uses 64).",
+)
+flags.DEFINE_enum(
+    "mixed_precision", "none", ("none", "bfloat16", "float16"), "Train-step compute precision."
+)
 flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
 flags.DEFINE_integer("num_jpegs", 1024, "JPEG files written for the pipeline benchmark.")
 flags.DEFINE_integer("pipeline_batches", 24, "Timed pipeline batches (after 4 warm-up).")
@@ -53,18 +61,22 @@ flags.DEFINE_integer("fashion_epochs", 2, "Epochs of the Fashion-MNIST run.")
 def forward_macs_per_example(image_size=64, encoder_size=None, latent_dim=200, width=64):
     """Multiply-adds of one example's forward pass: E(x) once, G(z) once, D twice."""
     from bigan_tf.networks.conv import ALEXNET_WIDTHS, sampling_stages
+
     e = encoder_size or image_size
     w1, w2, w3, w4, w5 = ALEXNET_WIDTHS
-    encoder = ((e // 4) ** 2 * 11 * 11 * 3 * w1 + (e // 8) ** 2 * 25 * (w1 // 2) * w2
-               + (e // 16) ** 2 * 9 * (w2 * w3 + (w3 // 2) * w4 + (w4 // 2) * w5)
-               + (e // 16) ** 2 * w5 * latent_dim)
+    encoder = (
+        (e // 4) ** 2 * 11 * 11 * 3 * w1
+        + (e // 8) ** 2 * 25 * (w1 // 2) * w2
+        + (e // 16) ** 2 * 9 * (w2 * w3 + (w3 // 2) * w4 + (w4 // 2) * w5)
+        + (e // 16) ** 2 * w5 * latent_dim
+    )
     stages = sampling_stages(image_size)
     widths = [width * 2 ** (stages - 1 - i) for i in range(stages)] + [3]
     generator = latent_dim * 16 * widths[0]
     for i in range(stages):  # deconvolution i: from 4·2^i to 4·2^(i+1) pixels
-        generator += (4 * 2 ** i) ** 2 * 25 * widths[i] * widths[i + 1]
+        generator += (4 * 2**i) ** 2 * 25 * widths[i] * widths[i + 1]
         generator += latent_dim * widths[i + 1] if i < stages - 1 else 0
-    d_widths = [3] + [width * 2 ** i for i in range(stages)]
+    d_widths = [3] + [width * 2**i for i in range(stages)]
     discriminator = 0
     for i in range(stages):  # convolution i: to image_size / 2^(i+1) pixels
         discriminator += (image_size // 2 ** (i + 1)) ** 2 * 25 * d_widths[i] * d_widths[i + 1]
@@ -82,12 +94,17 @@ def bench_step():
 
     keras.utils.set_random_seed(0)
     size = int(FLAGS.image_size)
-    config = NetworkConfig(family="dcgan", latent_dim=FLAGS.latent_dim,
-                           image_shape=(size, size, 3)).validate()
+    config = NetworkConfig(
+        family="dcgan", latent_dim=FLAGS.latent_dim, image_shape=(size, size, 3)
+    ).validate()
     with dtype_policy(FLAGS.mixed_precision):
         model = BiGAN.from_config_objects(config, objective_from_preset("bigan"))
-    model.compile_for_training(OptimizerConfig(), 1000, jit_compile=FLAGS.jit_compile,
-                               loss_scale=FLAGS.mixed_precision == "float16")
+    model.compile_for_training(
+        OptimizerConfig(),
+        1000,
+        jit_compile=FLAGS.jit_compile,
+        loss_scale=FLAGS.mixed_precision == "float16",
+    )
     x = tf.random.uniform([FLAGS.batch_size, size, size, 3])
     step = tf.function(model.train_step, jit_compile=FLAGS.jit_compile)
     before = matmul_gflops()
@@ -103,31 +120,38 @@ def bench_step():
     macs = forward_macs_per_example(size, latent_dim=FLAGS.latent_dim)
     gflops = images * 6 * macs / 1e9
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
-    print(f"conv train step ({device}, {size} px, latent {FLAGS.latent_dim}, batch {FLAGS.batch_size}, precision "
-          f"{FLAGS.mixed_precision}, XLA {FLAGS.jit_compile}): {seconds:.3f} s/step = "
-          f"{images:.1f} images/s = {gflops:.1f} GFLOP/s "
-          f"({6 * macs / 1e9:.2f} GFLOP/image)")
-    print(f"matmul roofline before/after: {before:.1f} / {after:.1f} GFLOP/s -> "
-          f"{100 * gflops / max(before, after):.0f}% / {100 * gflops / min(before, after):.0f}%")
+    print(
+        f"conv train step ({device}, {size} px, latent {FLAGS.latent_dim}, batch {FLAGS.batch_size}, precision "
+        f"{FLAGS.mixed_precision}, XLA {FLAGS.jit_compile}): {seconds:.3f} s/step = "
+        f"{images:.1f} images/s = {gflops:.1f} GFLOP/s "
+        f"({6 * macs / 1e9:.2f} GFLOP/image)"
+    )
+    print(
+        f"matmul roofline before/after: {before:.1f} / {after:.1f} GFLOP/s -> "
+        f"{100 * gflops / max(before, after):.0f}% / {100 * gflops / min(before, after):.0f}%"
+    )
     return images
 
 
 def write_jpegs(folder, count, size):
     import numpy as np
     from PIL import Image
+
     rng = np.random.RandomState(0)
     for i in range(count):
         os.makedirs(os.path.join(folder, f"class{i % 10}"), exist_ok=True)
         # Smooth random images compress like photos (noise would not).
         small = rng.randint(0, 256, (size[1] // 16, size[0] // 16, 3)).astype(np.uint8)
         Image.fromarray(small).resize(size, Image.BILINEAR).save(
-            os.path.join(folder, f"class{i % 10}", f"{i}.jpg"), quality=90)
+            os.path.join(folder, f"class{i % 10}", f"{i}.jpg"), quality=90
+        )
 
 
 def bench_pipeline():
     from bigan_tf.data.image_files import file_training_dataset
     from bigan_tf.data.image_sources import scan_class_folders
     from bigan_tf.data.preprocessing import Preprocessing
+
     rates = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, size in (("camera-sized 400x300", (400, 300)), ("presized 96x72", (96, 72))):
@@ -135,8 +159,9 @@ def bench_pipeline():
             write_jpegs(folder, FLAGS.num_jpegs, size)
             images = scan_class_folders(folder)
             epochs = 1 + (4 + FLAGS.pipeline_batches) * FLAGS.batch_size // len(images)
-            dataset = file_training_dataset(images, Preprocessing(72, 64), FLAGS.batch_size, 0,
-                                            0, epochs)
+            dataset = file_training_dataset(
+                images, Preprocessing(72, 64), FLAGS.batch_size, 0, 0, epochs
+            )
             iterator = iter(dataset)
             for _ in range(4):
                 next(iterator)
@@ -145,8 +170,10 @@ def bench_pipeline():
                 next(iterator)[0].numpy()
             rate = FLAGS.pipeline_batches * FLAGS.batch_size / (time.perf_counter() - start)
             rates[name] = rate
-            print(f"input pipeline, {name} JPEGs -> 64 px crops: {rate:.0f} images/s "
-                  f"({os.cpu_count()} CPUs)")
+            print(
+                f"input pipeline, {name} JPEGs -> 64 px crops: {rate:.0f} images/s "
+                f"({os.cpu_count()} CPUs)"
+            )
     return rates
 
 
@@ -183,9 +210,11 @@ def bench_fashion():
             data,
             print_fn=lambda line: print("  " + line) if line.startswith(("NND", " ")) else None,
         )
-    print(f"Fashion-MNIST 32 px RGB, {FLAGS.fashion_train} train / 5000 val images, "
-          f"{FLAGS.fashion_epochs} epochs, batch 128, base width 64, latent 64, "
-          f"{time.perf_counter() - start:.0f} s; last evaluation:")
+    print(
+        f"Fashion-MNIST 32 px RGB, {FLAGS.fashion_train} train / 5000 val images, "
+        f"{FLAGS.fashion_epochs} epochs, batch 128, base width 64, latent 64, "
+        f"{time.perf_counter() - start:.0f} s; last evaluation:"
+    )
     print("  " + format_metrics(result["metrics"]))
 
 

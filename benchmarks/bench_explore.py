@@ -27,26 +27,36 @@ flags.DEFINE_string("data_dir", None, "Its folder.")
 flags.DEFINE_integer("num_reference", 5000, "Training images searched for neighbours.")
 flags.DEFINE_integer("repeats", 5, "Timed requests per panel.")
 
-REQUESTS = (("samples", "get", "/api/samples?seed={i}", None),
-            ("style sweep", "get", "/api/style_sweep?seed={i}", None),
-            ("encode (held-out image)", "post", "/api/encode", {"index": "{i}"}),
-            ("interpolate (two images)", "get", "/api/interpolate?a={i}&b=7", None),
-            ("analogy (three images)", "get", "/api/analogy?indices=1,2,{i}", None))
+REQUESTS = (
+    ("samples", "get", "/api/samples?seed={i}", None),
+    ("style sweep", "get", "/api/style_sweep?seed={i}", None),
+    ("encode (held-out image)", "post", "/api/encode", {"index": "{i}"}),
+    ("interpolate (two images)", "get", "/api/interpolate?a={i}&b=7", None),
+    ("analogy (three images)", "get", "/api/analogy?indices=1,2,{i}", None),
+)
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     from trainers.explore_app import create_app, load_explorer
+
     start = time.perf_counter()
-    explorer = load_explorer(FLAGS.model, dataset=FLAGS.dataset, data_dir=FLAGS.data_dir,
-                             num_reference=FLAGS.num_reference)
+    explorer = load_explorer(
+        FLAGS.model,
+        dataset=FLAGS.dataset,
+        data_dir=FLAGS.data_dir,
+        num_reference=FLAGS.num_reference,
+    )
     print(f"start-up (model and dataset): {time.perf_counter() - start:.2f} s", flush=True)
     client = create_app(explorer).test_client()
     start = time.perf_counter()
     client.post("/api/encode", data={"index": "0"})
-    print(f"first encode (features of {FLAGS.num_reference} neighbour candidates included): "
-          f"{time.perf_counter() - start:.2f} s", flush=True)
+    print(
+        f"first encode (features of {FLAGS.num_reference} neighbour candidates included): "
+        f"{time.perf_counter() - start:.2f} s",
+        flush=True,
+    )
     for name, method, url, form in REQUESTS:
         times = []
         for i in range(FLAGS.repeats + 1):
@@ -55,15 +65,18 @@ def main(argv):
             response = getattr(client, method)(url.format(i=i + 3), data=data)
             elapsed = time.perf_counter() - begin
             if response.status_code != 200:
-                raise SystemExit(f"{name}: HTTP {response.status_code} "
-                                 f"{response.get_json().get('error')}")
+                raise SystemExit(
+                    f"{name}: HTTP {response.status_code} {response.get_json().get('error')}"
+                )
             if i:  # the first is a warm-up (tracing)
                 times.append(elapsed)
-        print(f"{name}: {1000 * statistics.median(times):.0f} ms median of {len(times)}",
-              flush=True)
+        print(
+            f"{name}: {1000 * statistics.median(times):.0f} ms median of {len(times)}", flush=True
+        )
     return 0
 
 
 if __name__ == "__main__":
     from trainers.cli import run_main
+
     run_main(main, "bench_explore")

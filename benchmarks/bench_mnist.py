@@ -25,11 +25,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from roofline import matmul_gflops  # noqa: E402,F401  (bench_speed reads it from here)
 from trainers import config_flags  # noqa: E402
 
-PROTOCOL = {"optimizer.epochs": 10, "optimizer.decay_epochs": 0, "run.disp_interval": 5,
-            "run.save_interval": "none", "evaluation.deploy_iters": 1000}
-config_flags.define_config_flags("configs/mnist_bigan.py", setting_defaults=PROTOCOL,
-                                 run_control=False,
-                                 exp_dir_help="Scratch run folder (default /tmp/bigan_bench).")
+PROTOCOL = {
+    "optimizer.epochs": 10,
+    "optimizer.decay_epochs": 0,
+    "run.disp_interval": 5,
+    "run.save_interval": "none",
+    "evaluation.deploy_iters": 1000,
+}
+config_flags.define_config_flags(
+    "configs/mnist_bigan.py",
+    setting_defaults=PROTOCOL,
+    run_control=False,
+    exp_dir_help="Scratch run folder (default /tmp/bigan_bench).",
+)
 
 
 def train_flops_per_example(h=1024, d=784, k=50):
@@ -45,8 +53,9 @@ def train_flops_per_example(h=1024, d=784, k=50):
     return 6 * (encoder + generator + discriminator)
 
 
-def eval_flops(h=1024, d=784, k=50, num_val=10000, num_ref=50000, num_gen=100000,
-               deploy_iters=1000, batch=128):
+def eval_flops(
+    h=1024, d=784, k=50, num_val=10000, num_ref=50000, num_gen=100000, deploy_iters=1000, batch=128
+):
     """Analytic FLOPs of one evaluation (matmuls only).
 
     NND: 10k val x (1k + 10k + 100k) generated, d-dim distances; NNC: 10k x 50k in
@@ -66,8 +75,12 @@ def eval_flops(h=1024, d=784, k=50, num_val=10000, num_ref=50000, num_gen=100000
 def main(argv):
     config = config_flags.experiment_from_flags()
     # A scratch folder, and one line per epoch whatever the terminal.
-    config = dataclasses.replace(config, run=dataclasses.replace(
-        config.run, exp_dir=config_flags.FLAGS.exp_dir or "/tmp/bigan_bench", verbose=2))
+    config = dataclasses.replace(
+        config,
+        run=dataclasses.replace(
+            config.run, exp_dir=config_flags.FLAGS.exp_dir or "/tmp/bigan_bench", verbose=2
+        ),
+    )
     if config_flags.FLAGS.print_config:
         config_flags.print_config(config)
         return 0
@@ -92,8 +105,7 @@ def main(argv):
         def on_epoch_end(self, epoch, logs=None):
             epoch_times.append(self.end - self.start)
 
-    train(tf.distribute.get_strategy(), config, data, print_fn=print,
-          extra_callbacks=[Timer()])
+    train(tf.distribute.get_strategy(), config, data, print_fn=print, extra_callbacks=[Timer()])
     batch_size = config.run.batch_size
     steps = len(data.train_images) // batch_size
     examples = steps * batch_size
@@ -103,21 +115,27 @@ def main(argv):
     flops = train_flops_per_example()
     achieved = rate * flops / 1e9
     from bigan_tf.run_dir import read_metrics
+
     records = read_metrics(config.run.exp_dir)
     evals = [r for r in records if r["epoch"] > 0]
-    print(f"epoch time: {steady:.1f} s ({rate:.0f} examples/s); "
-          f"{flops / 1e6:.1f} MFLOP/example -> {achieved:.1f} GFLOP/s = "
-          f"{100 * achieved / peak:.0f}% of the matmul roofline")
+    print(
+        f"epoch time: {steady:.1f} s ({rate:.0f} examples/s); "
+        f"{flops / 1e6:.1f} MFLOP/example -> {achieved:.1f} GFLOP/s = "
+        f"{100 * achieved / peak:.0f}% of the matmul roofline"
+    )
     eflops = eval_flops(deploy_iters=config.evaluation.deploy_iters, batch=batch_size)
     for r in evals:
         seconds = r["eval_seconds"] + r["deploy_seconds"]
-        print(f"epoch {r['epoch']}: eval {r['eval_seconds']:.1f} s + deploy "
-              f"{r['deploy_seconds']:.1f} s = {eflops / 1e9 / seconds:.1f} GFLOP/s "
-              f"({100 * eflops / 1e9 / seconds / peak:.0f}% of roofline); "
-              + "  ".join(f"{k}: {v:.2f}" for k, v in r["metrics"].items()))
+        print(
+            f"epoch {r['epoch']}: eval {r['eval_seconds']:.1f} s + deploy "
+            f"{r['deploy_seconds']:.1f} s = {eflops / 1e9 / seconds:.1f} GFLOP/s "
+            f"({100 * eflops / 1e9 / seconds / peak:.0f}% of roofline); "
+            + "  ".join(f"{k}: {v:.2f}" for k, v in r["metrics"].items())
+        )
     return 0
 
 
 if __name__ == "__main__":
     from trainers.cli import run_main
+
     run_main(main, "bench_mnist", rewrite_argv=config_flags.rewrite_argv_or_exit)

@@ -33,11 +33,14 @@ flags.DEFINE_integer("workers", 2, "Multi-worker processes to compare with one p
 flags.DEFINE_integer("steps", 100, "Timed steps.")
 flags.DEFINE_integer("warmup_steps", 10, "Untimed steps first (tracing, collectives set-up).")
 flags.DEFINE_integer("batch_size", 128, "Global batch size.")
-flags.DEFINE_enum("mode", "compare", ("compare", "worker"),
-                  "compare: run both and print the table; worker: one timed run (internal).")
+flags.DEFINE_enum(
+    "mode",
+    "compare",
+    ("compare", "worker"),
+    "compare: run both and print the table; worker: one timed run (internal).",
+)
 flags.DEFINE_enum("strategy", "default", ("default", "multi_worker"), "For --mode=worker.")
-flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default: trainers.data_paths's "
-                    "search).")
+flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default: trainers.data_paths's search).")
 
 
 def timed_fit(strategy) -> float:
@@ -64,8 +67,14 @@ def timed_fit(strategy) -> float:
 
     timer = Timer()
     with strategy.scope():
-        model.fit(dataset, epochs=1, steps_per_epoch=FLAGS.warmup_steps + FLAGS.steps,
-                  callbacks=[timer], verbose=0, shuffle=False)
+        model.fit(
+            dataset,
+            epochs=1,
+            steps_per_epoch=FLAGS.warmup_steps + FLAGS.steps,
+            callbacks=[timer],
+            verbose=0,
+            shuffle=False,
+        )
     return FLAGS.steps / timer.seconds
 
 
@@ -78,24 +87,41 @@ def main(argv):
     rates = {}
     script = os.path.abspath(__file__)
     data_dir = find_data_dir("mnist", FLAGS.data_dir)
-    common = [f"--steps={FLAGS.steps}", f"--warmup_steps={FLAGS.warmup_steps}",
-              f"--batch_size={FLAGS.batch_size}", f"--data_dir={data_dir}", "--mode=worker"]
-    runs = {"1 process": [sys.executable, script, *common, "--strategy=default"],
-            f"{FLAGS.workers} workers": [
-                sys.executable, "-m", "trainers.launch_local", f"--num_workers={FLAGS.workers}",
-                "--max_restarts=0", "--", sys.executable, script, *common,
-                "--strategy=multi_worker"]}
+    common = [
+        f"--steps={FLAGS.steps}",
+        f"--warmup_steps={FLAGS.warmup_steps}",
+        f"--batch_size={FLAGS.batch_size}",
+        f"--data_dir={data_dir}",
+        "--mode=worker",
+    ]
+    runs = {
+        "1 process": [sys.executable, script, *common, "--strategy=default"],
+        f"{FLAGS.workers} workers": [
+            sys.executable,
+            "-m",
+            "trainers.launch_local",
+            f"--num_workers={FLAGS.workers}",
+            "--max_restarts=0",
+            "--",
+            sys.executable,
+            script,
+            *common,
+            "--strategy=multi_worker",
+        ],
+    }
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     for name, command in runs.items():
-        out = subprocess.run(command, cwd=_REPO_ROOT, env=env, capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            command, cwd=_REPO_ROOT, env=env, capture_output=True, text=True, check=True
+        ).stdout
         rates[name] = [float(x) for x in re.findall(r"STEPS_PER_SECOND ([\d.]+)", out)]
-    print(f"global batch {FLAGS.batch_size}, {FLAGS.steps} timed steps, "
-          f"{os.cpu_count()} CPU cores")
+    print(f"global batch {FLAGS.batch_size}, {FLAGS.steps} timed steps, {os.cpu_count()} CPU cores")
     for name, values in rates.items():
-        print(f"{name:>12s}: {min(values):7.2f} steps/s  "
-              f"({min(values) * FLAGS.batch_size:8.0f} examples/s; per process: "
-              f"{', '.join(f'{v:.2f}' for v in values)})")
+        print(
+            f"{name:>12s}: {min(values):7.2f} steps/s  "
+            f"({min(values) * FLAGS.batch_size:8.0f} examples/s; per process: "
+            f"{', '.join(f'{v:.2f}' for v in values)})"
+        )
 
 
 if __name__ == "__main__":

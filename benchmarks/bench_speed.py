@@ -58,8 +58,12 @@ def build_model(jit_compile: bool, steps_per_execution: int = 1):
 
     keras.utils.set_random_seed(0)
     model = BiGAN.from_config_objects(NetworkConfig(), objective_from_preset("bigan"))
-    model.compile_for_training(OptimizerConfig(epochs=1, decay_epochs=0), 390,
-                               jit_compile=jit_compile, steps_per_execution=steps_per_execution)
+    model.compile_for_training(
+        OptimizerConfig(epochs=1, decay_epochs=0),
+        390,
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
+    )
     return model
 
 
@@ -78,13 +82,20 @@ def step_seconds(model, data, steps: int, windows: int) -> float:
     from bigan_tf.data import training_dataset
 
     dataset = training_dataset(data.train_images, data.train_labels, BATCH, 0, 0, 10)
-    model.fit(dataset, epochs=1, steps_per_epoch=16, verbose=0, shuffle=False,
-              callbacks=[NaNGuard()])
+    model.fit(
+        dataset, epochs=1, steps_per_epoch=16, verbose=0, shuffle=False, callbacks=[NaNGuard()]
+    )
     times = []
     for _ in range(windows):
         start = time.perf_counter()
-        model.fit(dataset.take(steps), epochs=1, steps_per_epoch=steps, verbose=0,
-                  shuffle=False, callbacks=[NaNGuard()])
+        model.fit(
+            dataset.take(steps),
+            epochs=1,
+            steps_per_epoch=steps,
+            verbose=0,
+            shuffle=False,
+            callbacks=[NaNGuard()],
+        )
         times.append((time.perf_counter() - start) / steps)
     return float(np.median(times))
 
@@ -97,9 +108,10 @@ def memory_bandwidth_gbs(megabytes: int = 256, repeats: int = 10) -> float:
     """
     import tensorflow as tf
 
-    size = megabytes * 2 ** 20 // 4
+    size = megabytes * 2**20 // 4
     v = tf.Variable(tf.zeros([size]))
     w = tf.random.uniform([size])
+
     @tf.function
     def update():
         v.assign_add(w, read_value=False)
@@ -128,16 +140,25 @@ def profile_table(model, data, logdir: str, steps: int) -> collections.OrderedDi
     from bigan_tf.data import training_dataset
 
     dataset = training_dataset(data.train_images, data.train_labels, BATCH, 0, 0, 10)
-    model.fit(dataset, epochs=1, steps_per_epoch=16, verbose=0, shuffle=False,
-              callbacks=[NaNGuard()])
+    model.fit(
+        dataset, epochs=1, steps_per_epoch=16, verbose=0, shuffle=False, callbacks=[NaNGuard()]
+    )
     tf.profiler.experimental.start(logdir)
     start = time.perf_counter()
-    model.fit(dataset.take(steps), epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False,
-              callbacks=[NaNGuard()])
+    model.fit(
+        dataset.take(steps),
+        epochs=1,
+        steps_per_epoch=steps,
+        verbose=0,
+        shuffle=False,
+        callbacks=[NaNGuard()],
+    )
     wall = time.perf_counter() - start
     tf.profiler.experimental.stop()
-    path = sorted(glob.glob(os.path.join(logdir, "plugins", "profile", "*", "*.xplane.pb")),
-                  key=os.path.getmtime)[-1]
+    path = sorted(
+        glob.glob(os.path.join(logdir, "plugins", "profile", "*", "*.xplane.pb")),
+        key=os.path.getmtime,
+    )[-1]
     space = xplane_pb2.XSpace()
     with open(path, "rb") as f:
         space.ParseFromString(f.read())
@@ -157,9 +178,17 @@ def profile_table(model, data, logdir: str, steps: int) -> collections.OrderedDi
             elif "Eigen" in line.name and ":" not in name:
                 ms[_xla_thunk_category(name)] += seconds  # an XLA CPU thunk: "fusion.12"
     table = collections.OrderedDict(
-        (category, 1e3 * ms[category] / steps) for category in
-        ("matmul", "batch norm", "element-wise & other", "Adam updates",
-         "XLA fused element-wise (BN, activations, Adam)", "XLA copies & other") if ms[category])
+        (category, 1e3 * ms[category] / steps)
+        for category in (
+            "matmul",
+            "batch norm",
+            "element-wise & other",
+            "Adam updates",
+            "XLA fused element-wise (BN, activations, Adam)",
+            "XLA copies & other",
+        )
+        if ms[category]
+    )
     table["compiled step, wall"] = 1e3 * in_step / steps
     table["outside the step (Keras, Python, input)"] = 1e3 * (wall - in_step) / steps
     table["fit wall per step (profiling on)"] = 1e3 * wall / steps
@@ -223,35 +252,48 @@ def main(argv):
     seconds = {}
     for jit in (False, True):
         for spe in map(int, FLAGS.steps_per_execution):
-            seconds[jit, spe] = step_seconds(build_model(jit, spe), data, FLAGS.timed_steps,
-                                             FLAGS.windows)
+            seconds[jit, spe] = step_seconds(
+                build_model(jit, spe), data, FLAGS.timed_steps, FLAGS.windows
+            )
     params = sum(int(v.shape.num_elements()) for v in build_model(False).trainable_variables)
     train_rss = peak_rss_mb()
     tables = {}
     if FLAGS.profile:
         for jit in (False, True):
-            tables[jit] = profile_table(build_model(jit), data, os.path.join(
-                FLAGS.profile, "xla" if jit else "no_xla"), FLAGS.profile_steps)
+            tables[jit] = profile_table(
+                build_model(jit),
+                data,
+                os.path.join(FLAGS.profile, "xla" if jit else "no_xla"),
+                FLAGS.profile_steps,
+            )
     evaluation = eval_seconds(data) if FLAGS.evaluation else None
     after = bench_mnist.matmul_gflops()
     low, high = sorted((before, after))
 
     adam_ms = 1e3 * ADAM_FLOATS_STREAMED * 4 * params / (bandwidth * 1e9)
     matmul_ms = 1e3 * flops_per_step / (high * 1e9)
-    print(f"matmul reading before/after: {before:.1f} / {after:.1f} GFLOP/s; element-wise "
-          f"memory bandwidth {bandwidth:.1f} GB/s")
-    print(f"limits per step: matmuls {matmul_ms:.1f} ms at the higher reading "
-          f"({flops_per_step / 1e9:.2f} GFLOP); streaming the Adam state once "
-          f"({ADAM_FLOATS_STREAMED} x {params / 1e6:.2f}M floats) {adam_ms:.1f} ms")
+    print(
+        f"matmul reading before/after: {before:.1f} / {after:.1f} GFLOP/s; element-wise "
+        f"memory bandwidth {bandwidth:.1f} GB/s"
+    )
+    print(
+        f"limits per step: matmuls {matmul_ms:.1f} ms at the higher reading "
+        f"({flops_per_step / 1e9:.2f} GFLOP); streaming the Adam state once "
+        f"({ADAM_FLOATS_STREAMED} x {params / 1e6:.2f}M floats) {adam_ms:.1f} ms"
+    )
     for (jit, spe), s in seconds.items():
         rate = flops_per_step / s / 1e9
-        print(f"train step, {'XLA   ' if jit else 'no XLA'}, steps_per_execution {spe}: "
-              f"{1e3 * s:.1f} ms = {rate:.1f} GFLOP/s = {100 * rate / high:.0f}% of the higher "
-              f"/ {100 * rate / low:.0f}% of the lower reading; "
-              f"{100 * (matmul_ms + adam_ms) / (1e3 * s):.0f}% of matmul + Adam-stream limit")
+        print(
+            f"train step, {'XLA   ' if jit else 'no XLA'}, steps_per_execution {spe}: "
+            f"{1e3 * s:.1f} ms = {rate:.1f} GFLOP/s = {100 * rate / high:.0f}% of the higher "
+            f"/ {100 * rate / low:.0f}% of the lower reading; "
+            f"{100 * (matmul_ms + adam_ms) / (1e3 * s):.0f}% of matmul + Adam-stream limit"
+        )
     for jit, table in tables.items():
-        print(f"profile, {'XLA' if jit else 'no XLA'} ({FLAGS.profile_steps} steps, ms per step; "
-              f"op rows are thread time):")
+        print(
+            f"profile, {'XLA' if jit else 'no XLA'} ({FLAGS.profile_steps} steps, ms per step; "
+            f"op rows are thread time):"
+        )
         for category, value in table.items():
             print(f"  {category:48s} {value:8.2f}")
     print(f"peak resident memory: {train_rss:.0f} MB after the training timings", end="")
@@ -259,9 +301,11 @@ def main(argv):
         print(f", {peak_rss_mb():.0f} MB after one evaluation")
         metrics, deploy = evaluation
         epoch = min(seconds.values()) * 390
-        print(f"evaluation at protocol sizes: {metrics:.1f} s metrics + {deploy:.1f} s deploy "
-              f"pass (1000 batches) = {(metrics + deploy) / epoch:.2f} training epochs of 390 "
-              f"steps at the fastest step above ({epoch:.1f} s)")
+        print(
+            f"evaluation at protocol sizes: {metrics:.1f} s metrics + {deploy:.1f} s deploy "
+            f"pass (1000 batches) = {(metrics + deploy) / epoch:.2f} training epochs of 390 "
+            f"steps at the fastest step above ({epoch:.1f} s)"
+        )
     else:
         print()
 

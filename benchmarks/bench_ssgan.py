@@ -40,50 +40,77 @@ sys.path.insert(0, _REPO_ROOT)
 from trainers import config_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
-LEGACY_FLAGS = {"network": "arg:network", "labels_per_class": "labels_per_class",
-                "epochs": "epochs", "disp_interval": "run.disp_interval", "seed": "run.seed",
-                "learning_rate": "model.learning_rate",
-                "feature_matching": "model.feature_matching",
-                "classifier_norm": "model.classifier_norm", "jit_compile": "run.jit_compile",
-                "data_dir": "data.root", "out_dir": "--exp_dir"}
+LEGACY_FLAGS = {
+    "network": "arg:network",
+    "labels_per_class": "labels_per_class",
+    "epochs": "epochs",
+    "disp_interval": "run.disp_interval",
+    "seed": "run.seed",
+    "learning_rate": "model.learning_rate",
+    "feature_matching": "model.feature_matching",
+    "classifier_norm": "model.classifier_norm",
+    "jit_compile": "run.jit_compile",
+    "data_dir": "data.root",
+    "out_dir": "--exp_dir",
+}
 DEFAULT_OUT_DIR = "/tmp/bench_ssgan"
 
 
 def _define_flags():
     from bigan_tf.config import SSGANExperimentConfig
+
     config_flags.define_config_flags(
-        "configs/mnist_ssgan.py", legacy=LEGACY_FLAGS, experiment_class=SSGANExperimentConfig,
-        setting_defaults={"epochs": 10, "run.disp_interval": 2}, run_control=False,
+        "configs/mnist_ssgan.py",
+        legacy=LEGACY_FLAGS,
+        experiment_class=SSGANExperimentConfig,
+        setting_defaults={"epochs": 10, "run.disp_interval": 2},
+        run_control=False,
         exp_dir_help=f"Experiment folders go here (FAMILY/ssgan, FAMILY/supervised_only; "
-                     f"rerun: resumed; default {DEFAULT_OUT_DIR}).")
+        f"rerun: resumed; default {DEFAULT_OUT_DIR}).",
+    )
 
 
 _define_flags()
-flags.DEFINE_enum("measure", "accuracy", ("accuracy", "steps", "collapse"),
-                  "accuracy: the SSGAN vs supervised-only runs; steps: seconds per train step "
-                  "(random images of --step_shape) of the conv family with G's first "
-                  "convolution tap-wise (SmallMapConv2D, ours) and as a plain Conv2D, with the "
-                  "weight-normalised D, and of the MLP family, interleaved in one process; "
-                  "collapse: the conv family's generator variety over --collapse_steps steps "
-                  "of one --variant.")
-flags.DEFINE_enum("variant", "reference_fm",
-                  ("per_batch", "per_batch_fm", "reference", "reference_fm", "weight",
-                   "weight_fm"),
-                  "--measure=collapse: D's batch norm on per-batch or the real batch's "
-                  "statistics (reference_batch_norm), or weight normalisation and no batch "
-                  "norm (weight: Salimans et al.'s conv D); G's loss adversarial or feature "
-                  "matching (_fm).")
+flags.DEFINE_enum(
+    "measure",
+    "accuracy",
+    ("accuracy", "steps", "collapse"),
+    "accuracy: the SSGAN vs supervised-only runs; steps: seconds per train step "
+    "(random images of --step_shape) of the conv family with G's first "
+    "convolution tap-wise (SmallMapConv2D, ours) and as a plain Conv2D, with the "
+    "weight-normalised D, and of the MLP family, interleaved in one process; "
+    "collapse: the conv family's generator variety over --collapse_steps steps "
+    "of one --variant.",
+)
+flags.DEFINE_enum(
+    "variant",
+    "reference_fm",
+    ("per_batch", "per_batch_fm", "reference", "reference_fm", "weight", "weight_fm"),
+    "--measure=collapse: D's batch norm on per-batch or the real batch's "
+    "statistics (reference_batch_norm), or weight normalisation and no batch "
+    "norm (weight: Salimans et al.'s conv D); G's loss adversarial or feature "
+    "matching (_fm).",
+)
 flags.DEFINE_integer("collapse_steps", 400, "--measure=collapse: training steps.")
-flags.DEFINE_integer("collapse_batch_size", 32, "--measure=collapse: unlabelled batch "
-                     "(SSGAN-TensorFlow's 32; 100 labelled images per step).")
-flags.DEFINE_integer("rounds", 3, "--measure=steps: interleaved rounds of "
-                     "--steps_per_round steps each.")
+flags.DEFINE_integer(
+    "collapse_batch_size",
+    32,
+    "--measure=collapse: unlabelled batch (SSGAN-TensorFlow's 32; 100 labelled images per step).",
+)
+flags.DEFINE_integer(
+    "rounds", 3, "--measure=steps: interleaved rounds of --steps_per_round steps each."
+)
 flags.DEFINE_integer("steps_per_round", 5, "--measure=steps: timed steps per round.")
 STEP_SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
-flags.DEFINE_enum("step_shape", "mnist", tuple(STEP_SHAPES), "--measure=steps: the images' "
-                  "shape (random data: MNIST's 28x28x1 or CIFAR-10's 32x32x3).")
-flags.DEFINE_integer("step_batch_size", 100, "--measure=steps: unlabelled (and labelled) "
-                     "images per step.")
+flags.DEFINE_enum(
+    "step_shape",
+    "mnist",
+    tuple(STEP_SHAPES),
+    "--measure=steps: the images' shape (random data: MNIST's 28x28x1 or CIFAR-10's 32x32x3).",
+)
+flags.DEFINE_integer(
+    "step_batch_size", 100, "--measure=steps: unlabelled (and labelled) images per step."
+)
 
 
 def measure_steps(experiment):
@@ -103,8 +130,10 @@ def measure_steps(experiment):
         if plain_first_conv:  # the same layer in TensorFlow's own convolution
             ssgan_conv.SmallMapConv2D = keras.layers.Conv2D
         try:
-            model = SSGAN(SSGANConfig.for_network(network, image_shape=shape, **overrides),
-                          name=f"ssgan_{network}")
+            model = SSGAN(
+                SSGANConfig.for_network(network, image_shape=shape, **overrides),
+                name=f"ssgan_{network}",
+            )
         finally:
             ssgan_conv.SmallMapConv2D = tap_wise
         model.compile_for_training(jit_compile=experiment.run.jit_compile)
@@ -113,11 +142,12 @@ def measure_steps(experiment):
     images = tf.random.stateless_uniform([batch_size, *shape], [1, 2])
     labels = tf.zeros([batch_size], tf.int32)
     batch = ((images, labels), (images, labels))
-    steps = {"conv, tap-wise first conv": build("conv"),
-             "conv, Conv2D first conv": build("conv", plain_first_conv=True),
-             "conv, weight-normalised D": build("conv", classifier_norm="weight",
-                                                feature_matching=True),
-             "mlp": build("mlp")}
+    steps = {
+        "conv, tap-wise first conv": build("conv"),
+        "conv, Conv2D first conv": build("conv", plain_first_conv=True),
+        "conv, weight-normalised D": build("conv", classifier_norm="weight", feature_matching=True),
+        "mlp": build("mlp"),
+    }
     for step in steps.values():
         step(batch)  # trace
     seconds = {name: [] for name in steps}
@@ -129,9 +159,11 @@ def measure_steps(experiment):
             float(logs["S"])
             seconds[name].append((time.perf_counter() - start) / FLAGS.steps_per_round)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
-    print(f"SSGAN train step, {FLAGS.step_shape} shape {shape}, {batch_size} unlabelled + "
-          f"{batch_size} labelled images per step, random data, XLA {experiment.run.jit_compile}, "
-          f"{device}; median of {FLAGS.rounds} rounds of {FLAGS.steps_per_round} steps")
+    print(
+        f"SSGAN train step, {FLAGS.step_shape} shape {shape}, {batch_size} unlabelled + "
+        f"{batch_size} labelled images per step, random data, XLA {experiment.run.jit_compile}, "
+        f"{device}; median of {FLAGS.rounds} rounds of {FLAGS.steps_per_round} steps"
+    )
     base = statistics.median(seconds["conv, tap-wise first conv"])
     print("variant | s/step | unlabelled images/s | vs conv tap-wise")
     for name, values in seconds.items():
@@ -150,9 +182,11 @@ def measure_collapse(experiment, data, out_dir):
     from bigan_tf.ssgan import SSGAN, SSGANConfig, initialize_classifier
 
     config = SSGANConfig.for_network(
-        "conv", reference_batch_norm=FLAGS.variant.startswith("reference"),
+        "conv",
+        reference_batch_norm=FLAGS.variant.startswith("reference"),
         classifier_norm="weight" if FLAGS.variant.startswith("weight") else "batch",
-        feature_matching=FLAGS.variant.endswith("_fm"))
+        feature_matching=FLAGS.variant.endswith("_fm"),
+    )
     seed = experiment.run.seed
     model = SSGAN(config, noise_seed=seed)
     model.compile_for_training()
@@ -161,20 +195,27 @@ def measure_collapse(experiment, data, out_dir):
     batches = iter(ssgan_dataset(data, labelled, FLAGS.collapse_batch_size, 100, seed, 0, 10))
     step = tf.function(model.train_step)
     z = tf.random.stateless_uniform([100, config.latent_dim], [seed, 3], -1.0, 1.0)
-    print(f"variant {FLAGS.variant}: reference_batch_norm={config.reference_batch_norm}, "
-          f"classifier_norm={config.classifier_norm}, "
-          f"feature_matching={config.feature_matching}")
+    print(
+        f"variant {FLAGS.variant}: reference_batch_norm={config.reference_batch_norm}, "
+        f"classifier_norm={config.classifier_norm}, "
+        f"feature_matching={config.feature_matching}"
+    )
     print("step | D | G | D_fake_acc | G variety (pixel std over z)")
     start = time.time()
     for i in range(1, FLAGS.collapse_steps + 1):
         logs = step(next(batches))
         if i % 50 == 0:
             variety = float(np.mean(np.std(model.generator(z, training=True).numpy(), axis=0)))
-            print(f"{i:4d} | {float(logs['D']):.3f} | {float(logs['G']):.3f} | "
-                  f"{float(logs['D_fake_acc']):.3f} | {variety:.4f}", flush=True)
+            print(
+                f"{i:4d} | {float(logs['D']):.3f} | {float(logs['G']):.3f} | "
+                f"{float(logs['D_fake_acc']):.3f} | {variety:.4f}",
+                flush=True,
+            )
     real = data.val_images[:100].astype(np.float32) / 255.0
-    print(f"real images' variety: {float(np.mean(np.std(real, axis=0))):.4f}; "
-          f"{time.time() - start:.0f} s")
+    print(
+        f"real images' variety: {float(np.mean(np.std(real, axis=0))):.4f}; "
+        f"{time.time() - start:.0f} s"
+    )
     path = os.path.join(out_dir, f"collapse_{FLAGS.variant}.png")
     os.makedirs(out_dir, exist_ok=True)
     write_png(path, make_grid(model.generator(z, training=False).numpy()[:64], 8))
@@ -194,6 +235,7 @@ def main(argv):
     if FLAGS.measure == "steps":
         return measure_steps(experiment)
     from bigan_tf.data import load
+
     data = load(experiment.data)
     if FLAGS.measure == "collapse":
         return measure_collapse(experiment, data, out_dir)
@@ -202,8 +244,11 @@ def main(argv):
 
     # A non-default D gets its own folders, so earlier runs are resumed, not mixed.
     model, given = experiment.model, config_flags.given_settings()
-    family = (model.network if model.classifier_norm == "batch"
-              else f"{model.network}_{model.classifier_norm}_norm")
+    family = (
+        model.network
+        if model.classifier_norm == "batch"
+        else f"{model.network}_{model.classifier_norm}_norm"
+    )
     if "model.feature_matching" in given:
         family += "_fm" if model.feature_matching else "_adversarial"
     if "model.learning_rate" in given:
@@ -213,26 +258,35 @@ def main(argv):
         start = time.time()
         exp_dir = os.path.join(out_dir, family, name)
         config = dataclasses.replace(
-            experiment, model=dataclasses.replace(model, unsupervised_weight=weight),
-            run=dataclasses.replace(experiment.run, exp_dir=exp_dir, verbose=0))
+            experiment,
+            model=dataclasses.replace(model, unsupervised_weight=weight),
+            run=dataclasses.replace(experiment.run, exp_dir=exp_dir, verbose=0),
+        )
         bigan_tf.train(config, data=data, print_fn=lambda s, n=name: print(f"[{n}] {s}"))
         records = read_metrics(exp_dir)
         epoch_seconds = [r["epoch_seconds"] for r in records if "epoch_seconds" in r]
-        rows[name] = {"accuracy_by_epoch": {r["epoch"]: r["metrics"]["ACC"] for r in records},
-                      "seconds_per_epoch": round(sum(epoch_seconds) / max(1, len(epoch_seconds)),
-                                                 1),
-                      "seconds_this_session": round(time.time() - start, 1)}
-    print(f"\nMNIST test accuracy, {family} networks, {10 * experiment.labels_per_class} "
-          f"labels, seed {experiment.run.seed}")
+        rows[name] = {
+            "accuracy_by_epoch": {r["epoch"]: r["metrics"]["ACC"] for r in records},
+            "seconds_per_epoch": round(sum(epoch_seconds) / max(1, len(epoch_seconds)), 1),
+            "seconds_this_session": round(time.time() - start, 1),
+        }
+    print(
+        f"\nMNIST test accuracy, {family} networks, {10 * experiment.labels_per_class} "
+        f"labels, seed {experiment.run.seed}"
+    )
     print("epoch | SSGAN  | supervised only")
     for epoch, acc in rows["ssgan"]["accuracy_by_epoch"].items():
         baseline = rows["supervised_only"]["accuracy_by_epoch"][epoch]
         print(f"{epoch:5d} | {acc:.2f}% | {baseline:.2f}%")
     final = experiment.epochs
-    margin = (rows["ssgan"]["accuracy_by_epoch"][final]
-              - rows["supervised_only"]["accuracy_by_epoch"][final])
-    print(f"margin at epoch {final}: {margin:+.2f} points; seconds per epoch "
-          f"{rows['ssgan']['seconds_per_epoch']} / {rows['supervised_only']['seconds_per_epoch']}")
+    margin = (
+        rows["ssgan"]["accuracy_by_epoch"][final]
+        - rows["supervised_only"]["accuracy_by_epoch"][final]
+    )
+    print(
+        f"margin at epoch {final}: {margin:+.2f} points; seconds per epoch "
+        f"{rows['ssgan']['seconds_per_epoch']} / {rows['supervised_only']['seconds_per_epoch']}"
+    )
     with open(os.path.join(out_dir, family, "results.json"), "w") as f:
         json.dump(rows, f, indent=2)
     return 0
@@ -240,4 +294,5 @@ def main(argv):
 
 if __name__ == "__main__":
     from trainers.cli import run_main
+
     run_main(main, "bench_ssgan", rewrite_argv=config_flags.rewrite_argv_or_exit)

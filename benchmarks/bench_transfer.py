@@ -39,11 +39,19 @@ flags.DEFINE_list("labels_per_class", ["10", "100", "1000"], "Label budgets.")
 flags.DEFINE_list("modes", ["linear", "finetune"], "Transfer modes.")
 flags.DEFINE_integer("steps", 2000, "Adam steps per run.")
 flags.DEFINE_integer("seed", 0, "Seed of the label subsets and classifiers.")
-flags.DEFINE_string("json_out", None, "Also write the rows as JSON here, each as soon as it "
-                    "is measured; rerunning with the same settings keeps the rows already "
-                    "there and measures only the missing ones (a stopped run continues).")
-flags.DEFINE_string("plot_out", None, "Also draw test accuracy against labels per class here "
-                    "(PNG: the encoder vs random init, one panel per mode).")
+flags.DEFINE_string(
+    "json_out",
+    None,
+    "Also write the rows as JSON here, each as soon as it "
+    "is measured; rerunning with the same settings keeps the rows already "
+    "there and measures only the missing ones (a stopped run continues).",
+)
+flags.DEFINE_string(
+    "plot_out",
+    None,
+    "Also draw test accuracy against labels per class here "
+    "(PNG: the encoder vs random init, one panel per mode).",
+)
 
 
 # How the random-init baseline is made: batch norm deployed over training batches.
@@ -53,10 +61,14 @@ RANDOM_INIT = "batch norm deployed"
 def _settings() -> Dict:
     """What a saved row was measured with: a row is reused only under the same values."""
     module = FLAGS.hub_module
-    return {"hub_module": os.path.abspath(module) if os.path.exists(module) else module,
-            "dataset": FLAGS.dataset, "steps": FLAGS.steps, "seed": FLAGS.seed,
-            # Rows measured before the random init's batch norm was deployed are not reused.
-            "random_init": RANDOM_INIT}
+    return {
+        "hub_module": os.path.abspath(module) if os.path.exists(module) else module,
+        "dataset": FLAGS.dataset,
+        "steps": FLAGS.steps,
+        "seed": FLAGS.seed,
+        # Rows measured before the random init's batch norm was deployed are not reused.
+        "random_init": RANDOM_INIT,
+    }
 
 
 def main(argv):
@@ -76,6 +88,7 @@ def main(argv):
     meta = read_export_metadata(resolve_handle(FLAGS.hub_module)) or {}
     saved = read_saved_rows(FLAGS.json_out, settings) if FLAGS.json_out else []
     from trainers.data_paths import find_data_dir
+
     data_dir = find_data_dir(FLAGS.dataset, FLAGS.data_dir)
     data = load_image_data(FLAGS.dataset, os.path.normpath(data_dir), use_test_set=True)
     if "network" in meta:  # a bigan_tf export: its encoder's input shape
@@ -84,8 +97,9 @@ def main(argv):
             data = resize_image_data(data, height, channels)
             print(f"{FLAGS.dataset} resized to the module's input, {height}x{height}x{channels}.")
     strategy = tf.distribute.get_strategy()
-    cells = [(per_class, mode) for per_class in map(int, FLAGS.labels_per_class)
-             for mode in FLAGS.modes]
+    cells = [
+        (per_class, mode) for per_class in map(int, FLAGS.labels_per_class) for mode in FLAGS.modes
+    ]
     done = {(row["labels_per_class"], row["mode"]): row for row in saved}
     # Rows of the file that this run does not ask for stay in it, after the asked ones.
     kept = [row for key, row in done.items() if key not in cells]
@@ -99,30 +113,55 @@ def main(argv):
                 if random_handle is None:
                     # Its batch norm deployed over training images, as the trained one's.
                     random_handle = export_random_init_like(
-                        FLAGS.hub_module, os.path.join(tmp, "random"), FLAGS.seed,
-                        data.train_images, data.train_labels)
+                        FLAGS.hub_module,
+                        os.path.join(tmp, "random"),
+                        FLAGS.seed,
+                        data.train_images,
+                        data.train_labels,
+                    )
                 start = time.time()
-                acc = {init: train_classifier(strategy, handle, data, mode, per_class,
-                                              steps=FLAGS.steps, seed=FLAGS.seed,
-                                              print_fn=lambda line: None)["test_accuracy"]
-                       for init, handle in (("pretrained", FLAGS.hub_module),
-                                            ("random", random_handle))}
-                row = {"labels_per_class": per_class, "mode": mode, **acc,
-                       "margin": 100 * (acc["pretrained"] - acc["random"]),
-                       "seconds": time.time() - start, **settings}
+                acc = {
+                    init: train_classifier(
+                        strategy,
+                        handle,
+                        data,
+                        mode,
+                        per_class,
+                        steps=FLAGS.steps,
+                        seed=FLAGS.seed,
+                        print_fn=lambda line: None,
+                    )["test_accuracy"]
+                    for init, handle in (
+                        ("pretrained", FLAGS.hub_module),
+                        ("random", random_handle),
+                    )
+                }
+                row = {
+                    "labels_per_class": per_class,
+                    "mode": mode,
+                    **acc,
+                    "margin": 100 * (acc["pretrained"] - acc["random"]),
+                    "seconds": time.time() - start,
+                    **settings,
+                }
             rows.append(row)
             if FLAGS.json_out:
                 write_rows(FLAGS.json_out, rows + kept)
-            print(f"{per_class:12d} | {mode:8s} | {100 * row['pretrained']:9.2f}% | "
-                  f"{100 * row['random']:5.2f}% | {row['margin']:+15.2f} | "
-                  f"{row['seconds']:7.1f}" + ("  (saved earlier)" if (per_class, mode) in done
-                                              else ""), flush=True)
+            print(
+                f"{per_class:12d} | {mode:8s} | {100 * row['pretrained']:9.2f}% | "
+                f"{100 * row['random']:5.2f}% | {row['margin']:+15.2f} | "
+                f"{row['seconds']:7.1f}"
+                + ("  (saved earlier)" if (per_class, mode) in done else ""),
+                flush=True,
+            )
     if FLAGS.plot_out:
         from bigan_tf.plots import plot_transfer
+
         print(f"Wrote {plot_transfer(rows, FLAGS.plot_out, title=FLAGS.hub_module)}")
     return 0
 
 
 if __name__ == "__main__":
     from trainers.cli import run_main
+
     run_main(main, "bench_transfer")

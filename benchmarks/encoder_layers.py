@@ -31,26 +31,43 @@ sys.path.insert(0, _REPO_ROOT)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run", None, "A trained run's folder.", required=True)
-flags.DEFINE_integer("epoch", None, "Its checkpoint of this epoch (default: the newest "
-                     "epoch checkpoint, one every --save_interval epochs; rolling "
-                     "checkpoints are for resuming and are not read).")
-flags.DEFINE_string("data_dir", None, "The run's dataset folder (default: the one it was "
-                    "trained from, else ../shared/data/DATASET).")
-flags.DEFINE_integer("num_reference", 50000, "Training images the test images are scored "
-                     "against (and the linear classifier is trained on).")
+flags.DEFINE_integer(
+    "epoch",
+    None,
+    "Its checkpoint of this epoch (default: the newest "
+    "epoch checkpoint, one every --save_interval epochs; rolling "
+    "checkpoints are for resuming and are not read).",
+)
+flags.DEFINE_string(
+    "data_dir",
+    None,
+    "The run's dataset folder (default: the one it was trained from, else ../shared/data/DATASET).",
+)
+flags.DEFINE_integer(
+    "num_reference",
+    50000,
+    "Training images the test images are scored against (and the linear classifier is trained on).",
+)
 flags.DEFINE_integer("num_query", 10000, "Test images scored.")
-flags.DEFINE_integer("deploy_iters", None, "Training batches of 128 that set batch norm's "
-                     "test-time statistics (default: the run's deploy pass).")
+flags.DEFINE_integer(
+    "deploy_iters",
+    None,
+    "Training batches of 128 that set batch norm's "
+    "test-time statistics (default: the run's deploy pass).",
+)
 flags.DEFINE_string("json_out", None, "Also write the rows as JSON here.")
 flags.DEFINE_string("table_out", None, "Also write the table as Markdown here.")
 
+
 def format_table(rows, epoch: int) -> str:
     from bigan_tf.evaluation.probes import format_margin_table
+
     return format_margin_table(rows, f"epoch {epoch}")
 
 
 def main(argv):
     from absl import app
+
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import keras
@@ -74,8 +91,9 @@ def main(argv):
         raise ConfigError(f"{FLAGS.run} has no encoder (a plain GAN): give a run that has one.")
     network, evaluation, seed = experiment.network, experiment.evaluation, experiment.run.seed
     keras.utils.set_random_seed(seed)  # as training seeds the run before building it
-    random_init = BiGAN.from_config_objects(network, experiment.objective,
-                                            experiment.optimizer.weight_decay, seed)
+    random_init = BiGAN.from_config_objects(
+        network, experiment.objective, experiment.optimizer.weight_decay, seed
+    )
     data = load_image_data(*model_dataset(FLAGS.run, None, FLAGS.data_dir), use_test_set=True)
     data = match_image_shape(data, network.encoder_image_shape)
     num_reference = min(FLAGS.num_reference, len(data.train_images))
@@ -89,32 +107,51 @@ def main(argv):
     reference_labels = data.train_labels[:num_reference]
     query_labels = data.val_labels[:num_query]
 
-    print(f"{data.source}: {num_query} test images against {num_reference} training images",
-          flush=True)
+    print(
+        f"{data.source}: {num_query} test images against {num_reference} training images",
+        flush=True,
+    )
     probe = probe_encoders(
         {"random init": random_init, "trained": trained.model},
-        lambda m: (lambda x: m.encoder.layer_features(x, training=False)),
-        reference_x, reference_labels, query_x, query_labels, data.num_classes, evaluation,
-        FLAGS.deploy_iters or evaluation.deploy_iters, seed,
-        print_fn=lambda s: print(s, flush=True))
+        lambda m: lambda x: m.encoder.layer_features(x, training=False),
+        reference_x,
+        reference_labels,
+        query_x,
+        query_labels,
+        data.num_classes,
+        evaluation,
+        FLAGS.deploy_iters or evaluation.deploy_iters,
+        seed,
+        print_fn=lambda s: print(s, flush=True),
+    )
     pixels, scores = probe["pixels"], probe["scores"]
     rows = margin_rows(scores["random init"], scores["trained"])
     table = format_table(rows, trained.epoch)
     print(table)
-    settings = {"run": os.path.abspath(FLAGS.run), "epoch": trained.epoch,
-                "num_reference": num_reference, "num_query": num_query, "pixels": pixels}
+    settings = {
+        "run": os.path.abspath(FLAGS.run),
+        "epoch": trained.epoch,
+        "num_reference": num_reference,
+        "num_query": num_query,
+        "pixels": pixels,
+    }
     if FLAGS.json_out:
         atomic_write_text(FLAGS.json_out, json.dumps({**settings, "rows": rows}, indent=1) + "\n")
     if FLAGS.table_out:
-        atomic_write_text(FLAGS.table_out, (
-            f"Per layer of E ({os.path.basename(os.path.normpath(FLAGS.run))}, epoch "
-            f"{trained.epoch}, vs the same encoder at its random init): accuracy (%) of "
-            f"{num_query} {data.source} test images against {num_reference} training images, "
-            f"1-NN (NNC) and linear classifier (CLS). Raw pixels: NNC {pixels['NNC']:.2f}, CLS "
-            f"{pixels['CLS']:.2f}. Made by `python -m benchmarks.encoder_layers`.\n\n{table}\n"))
+        atomic_write_text(
+            FLAGS.table_out,
+            (
+                f"Per layer of E ({os.path.basename(os.path.normpath(FLAGS.run))}, epoch "
+                f"{trained.epoch}, vs the same encoder at its random init): accuracy (%) of "
+                f"{num_query} {data.source} test images against {num_reference} training images, "
+                f"1-NN (NNC) and linear classifier (CLS). Raw pixels: NNC {pixels['NNC']:.2f}, CLS "
+                f"{pixels['CLS']:.2f}. Made by `python -m benchmarks.encoder_layers`.\n\n{table}\n"
+            ),
+        )
     return 0
 
 
 if __name__ == "__main__":
     from trainers.cli import run_main
+
     run_main(main, "encoder_layers")

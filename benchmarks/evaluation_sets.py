@@ -44,7 +44,13 @@ _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
 from bigan_tf.evaluation.evaluation_sets import (  # noqa: E402
-    ORIGINAL, TEST_SET, accuracies, evaluation_sets, model_features, summary)
+    ORIGINAL,
+    TEST_SET,
+    accuracies,
+    evaluation_sets,
+    model_features,
+    summary,
+)
 
 QUICK_SIZES = (6000, 1000)  # training, test images under --quick
 
@@ -52,23 +58,43 @@ FLAGS = flags.FLAGS
 flags.DEFINE_list("runs", [], "Trained MNIST run folders (their latest checkpoint is read).")
 flags.DEFINE_bool("random_init", True, "Also read a freshly initialised MNIST BiGAN encoder.")
 flags.DEFINE_integer("random_splits", 4, "Other held-out splits (seeds 0..N-1) for the spread.")
-flags.DEFINE_integer("deploy_iters", 1000, "Training batches of 128 that set batch norm's "
-                     "test-time statistics (the protocol's deploy pass).")
+flags.DEFINE_integer(
+    "deploy_iters",
+    1000,
+    "Training batches of 128 that set batch norm's "
+    "test-time statistics (the protocol's deploy pass).",
+)
 flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default ../shared/data/mnist).")
 flags.DEFINE_bool("quick", False, "6000 training and 1000 test images (the tests' size).")
-flags.DEFINE_string("json_out", None, "Also save the rows as JSON here, each as it is read, "
-                    "merged into the rows the file already holds (same settings only).")
-flags.DEFINE_string("table_out", None, "Also write the table (with --json_out: of every row "
-                    "in that file) as Markdown here.")
+flags.DEFINE_string(
+    "json_out",
+    None,
+    "Also save the rows as JSON here, each as it is read, "
+    "merged into the rows the file already holds (same settings only).",
+)
+flags.DEFINE_string(
+    "table_out",
+    None,
+    "Also write the table (with --json_out: of every row in that file) as Markdown here.",
+)
+
 
 def format_table(rows: List[Dict[str, object]]) -> str:
-    lines = ["| features | t10k vs 50k | original held-out vs 50k | shift | other held-out "
-             "(mean, min..max) |", "|---|---|---|---|---|"]
+    lines = [
+        "| features | t10k vs 50k | original held-out vs 50k | shift | other held-out "
+        "(mean, min..max) |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
-        others = (f"{r['other mean']:.2f} ({r['other min']:.2f}..{r['other max']:.2f})"
-                  if "other mean" in r else "–")
-        lines.append(f"| {r['features']} | {r[TEST_SET]:.2f} | {r[ORIGINAL]:.2f} | "
-                     f"{r['shift']:+.2f} | {others} |")
+        others = (
+            f"{r['other mean']:.2f} ({r['other min']:.2f}..{r['other max']:.2f})"
+            if "other mean" in r
+            else "–"
+        )
+        lines.append(
+            f"| {r['features']} | {r[TEST_SET]:.2f} | {r[ORIGINAL]:.2f} | "
+            f"{r['shift']:+.2f} | {others} |"
+        )
     return "\n".join(lines)
 
 
@@ -78,40 +104,59 @@ def models(runs: List[str], random_init: bool, data_shape) -> List[Tuple[str, ob
     from bigan_tf import BiGAN, NetworkConfig, objective_from_preset
     from bigan_tf.checkpoints import load_trained_model
     from bigan_tf.errors import ConfigError
+
     loaded = []
     for run in runs:
         trained = load_trained_model(run)
         if int(np.prod(trained.model.data_shape)) != int(np.prod(data_shape)):
-            raise ConfigError(f"{run} was trained on {tuple(trained.model.data_shape)} images, "
-                              "not MNIST's 28x28x1: name MNIST run folders in --runs.")
-        name = f"{os.path.basename(os.path.dirname(os.path.normpath(run)))}/" \
-               f"{os.path.basename(os.path.normpath(run))} (epoch {trained.epoch})"
+            raise ConfigError(
+                f"{run} was trained on {tuple(trained.model.data_shape)} images, "
+                "not MNIST's 28x28x1: name MNIST run folders in --runs."
+            )
+        name = (
+            f"{os.path.basename(os.path.dirname(os.path.normpath(run)))}/"
+            f"{os.path.basename(os.path.normpath(run))} (epoch {trained.epoch})"
+        )
         loaded.append((name, trained.model, trained.experiment.run.seed))
     if random_init:
         import keras
+
         keras.utils.set_random_seed(0)  # as training seeds a --seed=0 run before building
-        loaded.insert(0, ("random init", BiGAN.from_config_objects(
-            NetworkConfig(), objective_from_preset("bigan")), 0))
+        loaded.insert(
+            0,
+            (
+                "random init",
+                BiGAN.from_config_objects(NetworkConfig(), objective_from_preset("bigan")),
+                0,
+            ),
+        )
     return loaded
 
 
-def merge_rows(saved: List[Dict[str, object]], new: List[Dict[str, object]]
-               ) -> List[Dict[str, object]]:
+def merge_rows(
+    saved: List[Dict[str, object]], new: List[Dict[str, object]]
+) -> List[Dict[str, object]]:
     """`saved` with each row of the same features replaced by `new`'s, then `new`'s others."""
     by_features = {row["features"]: row for row in new}
     merged = [by_features.pop(row["features"], row) for row in saved]
     return merged + [row for row in new if row["features"] in by_features]
 
 
-def compare(data, loaded_models: List[Tuple[str, object, int]], random_splits: int,
-            deploy_iters: int, print_fn=print, on_row=lambda rows: None
-            ) -> List[Dict[str, object]]:
+def compare(
+    data,
+    loaded_models: List[Tuple[str, object, int]],
+    random_splits: int,
+    deploy_iters: int,
+    print_fn=print,
+    on_row=lambda rows: None,
+) -> List[Dict[str, object]]:
     """The table's rows for `data` (ImageData with the test set as its validation split):
     raw pixels, then each of `models`' features; each row is printed as it is done, and
     `on_row` is called with the rows so far."""
     from bigan_tf.data.pipeline import to_model_range
     from bigan_tf.evaluation.deploy import deploy_batch_norm_on_images
     from bigan_tf.evaluation.metrics import batched_map
+
     images = np.concatenate([data.train_images, data.val_images])
     labels = np.concatenate([data.train_labels, data.val_labels])
     sets = evaluation_sets(len(data.train_images), len(data.val_images), random_splits)
@@ -120,8 +165,7 @@ def compare(data, loaded_models: List[Tuple[str, object, int]], random_splits: i
     print_fn(format_table(rows[-1:]).splitlines()[-1])
     on_row(rows)
     for name, model, seed in loaded_models:
-        deploy_batch_norm_on_images(model, data.train_images, data.train_labels, deploy_iters,
-                                    seed)
+        deploy_batch_norm_on_images(model, data.train_images, data.train_labels, deploy_iters, seed)
         model_x = x.reshape(-1, *model.data_shape)
         for row_name, features in model_features(model, name):
             values = batched_map(features, model_x, 1000)
@@ -133,6 +177,7 @@ def compare(data, loaded_models: List[Tuple[str, object, int]], random_splits: i
 
 def main(argv):
     from absl import app
+
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     from benchmarks.run_records import read_saved_rows, write_rows
@@ -140,14 +185,17 @@ def main(argv):
     from bigan_tf.errors import ConfigError
     from bigan_tf.run_dir import atomic_write_text
     from trainers.data_paths import find_data_dir
+
     if FLAGS.random_splits < 0 or FLAGS.deploy_iters < 1:
         raise ConfigError("--random_splits must be ≥ 0 and --deploy_iters ≥ 1.")
-    data = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir),
-                           use_test_set=True)
+    data = load_image_data("mnist", find_data_dir("mnist", FLAGS.data_dir), use_test_set=True)
     if FLAGS.quick:
         data = data.take(*QUICK_SIZES)
-    settings = {"quick": FLAGS.quick, "random_splits": FLAGS.random_splits,
-                "deploy_iters": FLAGS.deploy_iters}
+    settings = {
+        "quick": FLAGS.quick,
+        "random_splits": FLAGS.random_splits,
+        "deploy_iters": FLAGS.deploy_iters,
+    }
     saved = read_saved_rows(FLAGS.json_out, settings) if FLAGS.json_out else []
     loaded = models(FLAGS.runs, FLAGS.random_init, data.image_shape)  # bad folders fail first
 
@@ -164,10 +212,12 @@ def main(argv):
             f"1-NN accuracy (%) of the same features on each MNIST evaluation set "
             f"({'quick sizes' if FLAGS.quick else 'full sizes'}, batch norm deployed "
             f"over {FLAGS.deploy_iters} batches). Made by `python -m "
-            f"benchmarks.evaluation_sets`.\n\n{format_table(shown)}\n")
+            f"benchmarks.evaluation_sets`.\n\n{format_table(shown)}\n",
+        )
     return 0
 
 
 if __name__ == "__main__":
     from trainers.cli import run_main
+
     run_main(main, "evaluation_sets")

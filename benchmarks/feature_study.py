@@ -47,14 +47,17 @@ sys.path.insert(0, _REPO_ROOT)
 from configs import feature_study  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("study_dir", None, "Folder of the runs (outside the work tree).",
-                    required=True)
-flags.DEFINE_list("recipes", list(feature_study.RECIPES),
-                  f"Recipes to train, of {feature_study.RECIPES}.")
+flags.DEFINE_string("study_dir", None, "Folder of the runs (outside the work tree).", required=True)
+flags.DEFINE_list(
+    "recipes", list(feature_study.RECIPES), f"Recipes to train, of {feature_study.RECIPES}."
+)
 flags.DEFINE_enum("dataset", "fashion_mnist", ("fashion_mnist", "mnist"), "The data.")
 flags.DEFINE_string("data_dir", None, "Its IDX folder (default ../shared/data/DATASET).")
-flags.DEFINE_integer("epochs", None, f"Epochs of every recipe (default "
-                     f"{feature_study.SCREENING_EPOCHS}; 2 with --quick).")
+flags.DEFINE_integer(
+    "epochs",
+    None,
+    f"Epochs of every recipe (default {feature_study.SCREENING_EPOCHS}; 2 with --quick).",
+)
 flags.DEFINE_string("results_dir", "results/features", "Where the tables and curves go.")
 flags.DEFINE_boolean("quick", False, "Tiny sizes (the test suite's): seconds per recipe.")
 flags.DEFINE_boolean("report_only", False, "Train and probe nothing: report what exists.")
@@ -70,6 +73,7 @@ QUICK_PROBE_REFERENCE, QUICK_PROBE_QUERY = 256, 64
 
 def _records(run_dir: str) -> List[Dict]:
     from bigan_tf.run_dir import read_metrics
+
     return read_metrics(run_dir)
 
 
@@ -82,6 +86,7 @@ def train_recipe(config) -> None:
     import tensorflow as tf
 
     from bigan_tf.training import train
+
     train(tf.distribute.get_strategy(), config)
 
 
@@ -107,36 +112,60 @@ def probe_recipe(run_dir: str, config, quick: bool) -> Dict[str, object]:
         # (a study folder seeded from results/ has the records but no checkpoints).
         cached = json.load(open(path))
         records = _records(run_dir)
-        if (records and cached.get("epoch") == records[-1]["epoch"]
-                and all(cached.get(k) == v for k, v in PROBE_SETTINGS.items())):
+        if (
+            records
+            and cached.get("epoch") == records[-1]["epoch"]
+            and all(cached.get(k) == v for k, v in PROBE_SETTINGS.items())
+        ):
             return cached
     trained = load_trained_model(run_dir, "latest")
     experiment = trained.experiment
     seed = experiment.run.seed
     keras.utils.set_random_seed(seed)  # as training seeds the run before building it
-    random_init = BiGAN.from_config_objects(experiment.network, experiment.objective,
-                                            experiment.optimizer.weight_decay, seed)
+    random_init = BiGAN.from_config_objects(
+        experiment.network, experiment.objective, experiment.optimizer.weight_decay, seed
+    )
     data = load_image_data(config.data.source, config.data.root, use_test_set=True)
     data = match_image_shape(data, experiment.network.encoder_image_shape)
-    num_reference, num_query = ((QUICK_PROBE_REFERENCE, QUICK_PROBE_QUERY) if quick
-                                else (NUM_PROBE_REFERENCE, NUM_PROBE_QUERY))
-    model_input = lambda images: tf.reshape(to_model_range(images),
-                                            [-1, *trained.model.data_shape]).numpy()
+    num_reference, num_query = (
+        (QUICK_PROBE_REFERENCE, QUICK_PROBE_QUERY)
+        if quick
+        else (NUM_PROBE_REFERENCE, NUM_PROBE_QUERY)
+    )
+    model_input = lambda images: tf.reshape(
+        to_model_range(images), [-1, *trained.model.data_shape]
+    ).numpy()
     probe = probe_encoders(
         {"random init": random_init, "trained": trained.model},
-        lambda m: (lambda x: {"e-": m.encoder.extract_features(x, training=False)}),
-        model_input(data.train_images[:num_reference]), data.train_labels[:num_reference],
-        model_input(data.val_images[:num_query]), data.val_labels[:num_query],
-        data.num_classes, experiment.evaluation, experiment.evaluation.deploy_iters, seed,
-        standardize=PROBE_SETTINGS["cls_standardized"])
+        lambda m: lambda x: {"e-": m.encoder.extract_features(x, training=False)},
+        model_input(data.train_images[:num_reference]),
+        data.train_labels[:num_reference],
+        model_input(data.val_images[:num_query]),
+        data.val_labels[:num_query],
+        data.num_classes,
+        experiment.evaluation,
+        experiment.evaluation.deploy_iters,
+        seed,
+        standardize=PROBE_SETTINGS["cls_standardized"],
+    )
     row = margin_rows(probe["scores"]["random init"], probe["scores"]["trained"])[0]
     model = trained.model
-    result = {"epoch": trained.epoch, **PROBE_SETTINGS,
-              "num_reference": num_reference, "num_query": num_query,
-              "pixels": probe["pixels"], "e-": row,
-              "parameters": {name: parameter_count(net) for name, net in (
-                  ("encoder", model.encoder), ("generator", model.generator),
-                  ("discriminator", model.joint_discriminator or model.discriminator))}}
+    result = {
+        "epoch": trained.epoch,
+        **PROBE_SETTINGS,
+        "num_reference": num_reference,
+        "num_query": num_query,
+        "pixels": probe["pixels"],
+        "e-": row,
+        "parameters": {
+            name: parameter_count(net)
+            for name, net in (
+                ("encoder", model.encoder),
+                ("generator", model.generator),
+                ("discriminator", model.joint_discriminator or model.discriminator),
+            )
+        },
+    }
     atomic_write_text(path, json.dumps(result, indent=1) + "\n")
     return result
 
@@ -147,22 +176,35 @@ def recipe_row(recipe: str, run_dir: str, probe: Optional[Dict]) -> Dict[str, ob
     first = next((r["metrics"] for r in records if r["epoch"] == 0), {})
     last = records[-1] if records else {"epoch": 0, "metrics": {}}
     seconds = [r["epoch_seconds"] for r in records if "epoch_seconds" in r]
-    row = {"recipe": recipe, "changes": feature_study.describe(recipe), "epoch": last["epoch"],
-           "s/epoch": statistics.median(seconds) if seconds else None}
+    row = {
+        "recipe": recipe,
+        "changes": feature_study.describe(recipe),
+        "epoch": last["epoch"],
+        "s/epoch": statistics.median(seconds) if seconds else None,
+    }
     for name in ("NNC_e-", "CLS_e-"):
         row[f"held-out {name}"] = last["metrics"].get(name)
         row[f"held-out {name} at init"] = first.get(name)
     if probe is not None:
         e = probe["e-"]
-        row.update({"parameters": probe["parameters"], "probe epoch": probe["epoch"],
-                    "probe queries": probe["num_query"],
-                    "probe references": probe["num_reference"],
-                    "t10k CLS_e-": e["CLS trained"], "t10k CLS_e- random init": e["CLS random init"],
-                    "t10k CLS margin": e["CLS margin"], "t10k CLS margin SE": e["CLS margin SE"],
-                    "t10k CLS pixels": probe["pixels"]["CLS"],
-                    "t10k NNC_e-": e["NNC trained"], "t10k NNC_e- random init": e["NNC random init"],
-                    "t10k NNC margin": e["NNC margin"], "t10k NNC margin SE": e["NNC margin SE"],
-                    "t10k NNC pixels": probe["pixels"]["NNC"]})
+        row.update(
+            {
+                "parameters": probe["parameters"],
+                "probe epoch": probe["epoch"],
+                "probe queries": probe["num_query"],
+                "probe references": probe["num_reference"],
+                "t10k CLS_e-": e["CLS trained"],
+                "t10k CLS_e- random init": e["CLS random init"],
+                "t10k CLS margin": e["CLS margin"],
+                "t10k CLS margin SE": e["CLS margin SE"],
+                "t10k CLS pixels": probe["pixels"]["CLS"],
+                "t10k NNC_e-": e["NNC trained"],
+                "t10k NNC_e- random init": e["NNC random init"],
+                "t10k NNC margin": e["NNC margin"],
+                "t10k NNC margin SE": e["NNC margin SE"],
+                "t10k NNC pixels": probe["pixels"]["NNC"],
+            }
+        )
     return row
 
 
@@ -173,21 +215,30 @@ def _fmt(value, spec=".2f", signed=False) -> str:
 
 
 def format_table(rows: List[Dict[str, object]], dataset: str) -> str:
-    sizes = next(((r["probe queries"], r["probe references"]) for r in rows
-                  if "probe queries" in r), (NUM_PROBE_QUERY, NUM_PROBE_REFERENCE))
-    lines = [f"Feature study on {dataset} (32 px). Held-out: the last evaluation of training "
-             "(model selection). t10k: the test-split probe of the e- features "
-             f"({sizes[0]:,} test images against {sizes[1]:,} training images), trained − "
-             "random init ± paired SE; its linear probe (CLS) reads standardised features "
-             "(each feature's mean and std over the training images), the held-out CLS the "
-             "protocol's raw ones. Made by `python -m benchmarks.feature_study`.", "",
-             "| recipe | epoch | s/epoch | params E/G/D (M) | held-out NNC_e- (init) | "
-             "held-out CLS_e- (init) | t10k NNC_e- | vs init | pixels | t10k CLS_e- | vs init "
-             "| pixels |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    sizes = next(
+        ((r["probe queries"], r["probe references"]) for r in rows if "probe queries" in r),
+        (NUM_PROBE_QUERY, NUM_PROBE_REFERENCE),
+    )
+    lines = [
+        f"Feature study on {dataset} (32 px). Held-out: the last evaluation of training "
+        "(model selection). t10k: the test-split probe of the e- features "
+        f"({sizes[0]:,} test images against {sizes[1]:,} training images), trained − "
+        "random init ± paired SE; its linear probe (CLS) reads standardised features "
+        "(each feature's mean and std over the training images), the held-out CLS the "
+        "protocol's raw ones. Made by `python -m benchmarks.feature_study`.",
+        "",
+        "| recipe | epoch | s/epoch | params E/G/D (M) | held-out NNC_e- (init) | "
+        "held-out CLS_e- (init) | t10k NNC_e- | vs init | pixels | t10k CLS_e- | vs init "
+        "| pixels |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         params = r.get("parameters")
-        params = "/".join(f"{params[k] / 1e6:.2f}" for k in ("encoder", "generator",
-                                                            "discriminator")) if params else "–"
+        params = (
+            "/".join(f"{params[k] / 1e6:.2f}" for k in ("encoder", "generator", "discriminator"))
+            if params
+            else "–"
+        )
         lines.append(
             f"| {r['recipe']} | {r['epoch']} | {_fmt(r['s/epoch'], '.0f')} | {params} | "
             f"{_fmt(r['held-out NNC_e-'])} ({_fmt(r['held-out NNC_e- at init'])}) | "
@@ -195,12 +246,21 @@ def format_table(rows: List[Dict[str, object]], dataset: str) -> str:
             f"{_fmt(r.get('t10k NNC_e-'))} | {_fmt(r.get('t10k NNC margin'), signed=True)} ± "
             f"{_fmt(r.get('t10k NNC margin SE'))} | {_fmt(r.get('t10k NNC pixels'))} | "
             f"{_fmt(r.get('t10k CLS_e-'))} | {_fmt(r.get('t10k CLS margin'), signed=True)} ± "
-            f"{_fmt(r.get('t10k CLS margin SE'))} | {_fmt(r.get('t10k CLS pixels'))} |")
-    lines += ["", "What each recipe adds to its parent recipe (configs/feature_study.py): " + "; ".join(
-        f"**{r['recipe']}** = " + (f"{feature_study.PARENTS[r['recipe']]} + "
-                                   f"{json.dumps(r['changes'])}" if r['changes'] else
-                                   "the paper's conv BiGAN")
-        for r in rows)]
+            f"{_fmt(r.get('t10k CLS margin SE'))} | {_fmt(r.get('t10k CLS pixels'))} |"
+        )
+    lines += [
+        "",
+        "What each recipe adds to its parent recipe (configs/feature_study.py): "
+        + "; ".join(
+            f"**{r['recipe']}** = "
+            + (
+                f"{feature_study.PARENTS[r['recipe']]} + {json.dumps(r['changes'])}"
+                if r["changes"]
+                else "the paper's conv BiGAN"
+            )
+            for r in rows
+        ),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -216,15 +276,22 @@ def table_csv(rows: List[Dict[str, object]]) -> str:
 
 def selected(rows: List[Dict[str, object]]) -> Optional[Dict[str, object]]:
     """The probed recipe with the best held-out CLS_e- (never chosen on the test split)."""
-    probed = [r for r in rows if r.get("t10k CLS_e-") is not None
-              and r.get("held-out CLS_e-") is not None]
+    probed = [
+        r for r in rows if r.get("t10k CLS_e-") is not None and r.get("held-out CLS_e-") is not None
+    ]
     return max(probed, key=lambda r: r["held-out CLS_e-"]) if probed else None
 
 
-def write_report(results_dir: str, dataset: str, rows: List[Dict[str, object]],
-                 run_dirs: Dict[str, str], command: str) -> None:
+def write_report(
+    results_dir: str,
+    dataset: str,
+    rows: List[Dict[str, object]],
+    run_dirs: Dict[str, str],
+    command: str,
+) -> None:
     from bigan_tf.run_dir import CONFIG_FILE, METRICS_FILE, atomic_write_text
     from bigan_tf.plots import plot_learning_curves
+
     out = os.path.join(results_dir, dataset)
     os.makedirs(os.path.join(out, "curves"), exist_ok=True)
     atomic_write_text(os.path.join(out, "table.md"), format_table(rows, dataset))
@@ -232,9 +299,12 @@ def write_report(results_dir: str, dataset: str, rows: List[Dict[str, object]],
     for recipe, run_dir in run_dirs.items():
         records = _records(run_dir)
         if records:
-            plot_learning_curves(records, os.path.join(out, "curves", f"{recipe}.png"),
-                                 title=f"{dataset}: {recipe}",
-                                 mark_initial=("NNC_e-", "CLS_e-"))
+            plot_learning_curves(
+                records,
+                os.path.join(out, "curves", f"{recipe}.png"),
+                title=f"{dataset}: {recipe}",
+                mark_initial=("NNC_e-", "CLS_e-"),
+            )
         copy_to = os.path.join(out, "runs", recipe)
         os.makedirs(copy_to, exist_ok=True)
         for name in (METRICS_FILE, CONFIG_FILE, PROBE_FILE):
@@ -245,18 +315,22 @@ def write_report(results_dir: str, dataset: str, rows: List[Dict[str, object]],
     best = selected(rows)
     if best is not None:
         summary[dataset] = {
-            "recipe": best["recipe"], "command": f"{command} --recipes={best['recipe']}",
+            "recipe": best["recipe"],
+            "command": f"{command} --recipes={best['recipe']}",
             "epochs": best["probe epoch"],
             "hub_module": summary.get(dataset, {}).get("hub_module"),
             "selected_on": "held-out CLS_e- (the last evaluation of training)",
-            "t10k": {"cls_e-": best["t10k CLS_e-"],
-                     "cls_e-_random_init": best["t10k CLS_e- random init"],
-                     "cls_e-_margin_se": best["t10k CLS margin SE"],
-                     "cls_pixels": best["t10k CLS pixels"],
-                     "nnc_e-": best["t10k NNC_e-"],
-                     "nnc_e-_random_init": best["t10k NNC_e- random init"],
-                     "nnc_e-_margin_se": best["t10k NNC margin SE"],
-                     "nnc_pixels": best["t10k NNC pixels"]}}
+            "t10k": {
+                "cls_e-": best["t10k CLS_e-"],
+                "cls_e-_random_init": best["t10k CLS_e- random init"],
+                "cls_e-_margin_se": best["t10k CLS margin SE"],
+                "cls_pixels": best["t10k CLS pixels"],
+                "nnc_e-": best["t10k NNC_e-"],
+                "nnc_e-_random_init": best["t10k NNC_e- random init"],
+                "nnc_e-_margin_se": best["t10k NNC margin SE"],
+                "nnc_pixels": best["t10k NNC pixels"],
+            },
+        }
         atomic_write_text(summary_path, json.dumps(summary, indent=1, sort_keys=True) + "\n")
 
 
@@ -265,22 +339,26 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     from bigan_tf.errors import ConfigError
     from trainers.data_paths import find_data_dir
+
     unknown = [r for r in FLAGS.recipes if r not in feature_study.RECIPES]
     if unknown:
-        raise ConfigError(f"--recipes: unknown {unknown}; choose from "
-                          f"{', '.join(feature_study.RECIPES)}.")
+        raise ConfigError(
+            f"--recipes: unknown {unknown}; choose from {', '.join(feature_study.RECIPES)}."
+        )
     epochs = FLAGS.epochs or (2 if FLAGS.quick else feature_study.SCREENING_EPOCHS)
     if epochs < 1:
         raise ConfigError(f"--epochs must be >= 1, got {epochs}.")
     data_root = find_data_dir(FLAGS.dataset, FLAGS.data_dir)
-    command = (f"python -m benchmarks.feature_study --study_dir={FLAGS.study_dir} "
-               f"--dataset={FLAGS.dataset} --epochs={epochs}"
-               + (" --quick" if FLAGS.quick else ""))
+    command = (
+        f"python -m benchmarks.feature_study --study_dir={FLAGS.study_dir} "
+        f"--dataset={FLAGS.dataset} --epochs={epochs}" + (" --quick" if FLAGS.quick else "")
+    )
     rows, run_dirs = [], {}
     for recipe in FLAGS.recipes:
         run_dir = os.path.join(FLAGS.study_dir, FLAGS.dataset, recipe)
-        config = feature_study.recipe_config(recipe, run_dir, FLAGS.dataset, data_root,
-                                             epochs, FLAGS.quick)
+        config = feature_study.recipe_config(
+            recipe, run_dir, FLAGS.dataset, data_root, epochs, FLAGS.quick
+        )
         if not FLAGS.report_only:
             if is_finished(run_dir, epochs):
                 print(f"{recipe}: finished ({run_dir}); skipped.", flush=True)
@@ -289,23 +367,33 @@ def main(argv):
                 train_recipe(config)
         probe = None
         if is_finished(run_dir, epochs):
-            probe = (probe_recipe(run_dir, config, FLAGS.quick) if not FLAGS.report_only else (
-                json.load(open(os.path.join(run_dir, PROBE_FILE)))
-                if os.path.exists(os.path.join(run_dir, PROBE_FILE)) else None))
+            probe = (
+                probe_recipe(run_dir, config, FLAGS.quick)
+                if not FLAGS.report_only
+                else (
+                    json.load(open(os.path.join(run_dir, PROBE_FILE)))
+                    if os.path.exists(os.path.join(run_dir, PROBE_FILE))
+                    else None
+                )
+            )
         if os.path.isdir(run_dir):
             rows.append(recipe_row(recipe, run_dir, probe))
             run_dirs[recipe] = run_dir
             write_report(FLAGS.results_dir, FLAGS.dataset, rows, run_dirs, command)
             if probe is not None:
                 e = probe["e-"]
-                print(f"{recipe}: t10k CLS_e- {e['CLS trained']:.2f} (random init "
-                      f"{e['CLS random init']:.2f}, pixels {probe['pixels']['CLS']:.2f}), "
-                      f"NNC_e- {e['NNC trained']:.2f} (random init {e['NNC random init']:.2f}, "
-                      f"pixels {probe['pixels']['NNC']:.2f})", flush=True)
+                print(
+                    f"{recipe}: t10k CLS_e- {e['CLS trained']:.2f} (random init "
+                    f"{e['CLS random init']:.2f}, pixels {probe['pixels']['CLS']:.2f}), "
+                    f"NNC_e- {e['NNC trained']:.2f} (random init {e['NNC random init']:.2f}, "
+                    f"pixels {probe['pixels']['NNC']:.2f})",
+                    flush=True,
+                )
     print(f"Wrote {os.path.join(FLAGS.results_dir, FLAGS.dataset, 'table.md')}")
     return 0
 
 
 if __name__ == "__main__":
     from trainers.cli import run_main
+
     run_main(main, "feature_study")

@@ -30,8 +30,9 @@ from absl import app, flags
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("section", None, ("env", "mnist_epoch", "mirrored_split"), "What to run.",
-                  required=True)
+flags.DEFINE_enum(
+    "section", None, ("env", "mnist_epoch", "mirrored_split"), "What to run.", required=True
+)
 flags.DEFINE_boolean("dry_run", False, "CPU, toy sizes: checks the script, measures nothing.")
 
 BATCH = 128
@@ -42,6 +43,7 @@ def fake_mnist(num_images: int, seed: int = 0):
     import numpy as np
 
     from bigan_tf.data import ImageData
+
     rng = np.random.RandomState(seed)
     images = rng.randint(0, 256, (num_images, 28, 28, 1)).astype(np.uint8)
     labels = rng.randint(0, 10, num_images).astype(np.int32)
@@ -50,9 +52,12 @@ def fake_mnist(num_images: int, seed: int = 0):
 
 def section_env():
     import tensorflow as tf
+
     build = tf.sysconfig.get_build_info()
-    print(f"TensorFlow {tf.__version__}, CUDA {build.get('cuda_version', '-')}, cuDNN "
-          f"{build.get('cudnn_version', '-')}; GPUs: {tf.config.list_physical_devices('GPU')}")
+    print(
+        f"TensorFlow {tf.__version__}, CUDA {build.get('cuda_version', '-')}, cuDNN "
+        f"{build.get('cudnn_version', '-')}; GPUs: {tf.config.list_physical_devices('GPU')}"
+    )
     for gpu in tf.config.list_physical_devices("GPU"):
         print(f"  {gpu.name}: {tf.config.experimental.get_device_details(gpu)}")
 
@@ -70,8 +75,9 @@ def section_mnist_epoch():
     for jit in (False, True):
         keras.utils.set_random_seed(0)
         model = BiGAN.from_config_objects(NetworkConfig(), objective_from_preset("bigan"))
-        model.compile_for_training(OptimizerConfig(epochs=2, decay_epochs=0), steps,
-                                   jit_compile=jit)
+        model.compile_for_training(
+            OptimizerConfig(epochs=2, decay_epochs=0), steps, jit_compile=jit
+        )
         dataset = training_dataset(data.train_images, data.train_labels, BATCH, 0, 0, 2)
         times = []
 
@@ -82,10 +88,18 @@ def section_mnist_epoch():
             def on_epoch_end(self, epoch, logs=None):
                 times.append(time.perf_counter() - self.start)
 
-        model.fit(dataset, epochs=2, steps_per_epoch=steps, callbacks=[EpochTimer()],
-                  verbose=0, shuffle=False)
-        print(f"MNIST MLP epoch ({device}, XLA {jit}, {steps} steps of {BATCH}): "
-              f"{times[1]:.3f} s (first epoch, with compilation: {times[0]:.1f} s)")
+        model.fit(
+            dataset,
+            epochs=2,
+            steps_per_epoch=steps,
+            callbacks=[EpochTimer()],
+            verbose=0,
+            shuffle=False,
+        )
+        print(
+            f"MNIST MLP epoch ({device}, XLA {jit}, {steps} steps of {BATCH}): "
+            f"{times[1]:.3f} s (first epoch, with compilation: {times[0]:.1f} s)"
+        )
 
 
 def section_mirrored_split():
@@ -100,7 +114,8 @@ def section_mirrored_split():
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         tf.config.set_logical_device_configuration(
-            gpus[0], [tf.config.LogicalDeviceConfiguration(memory_limit=8192)] * 2)
+            gpus[0], [tf.config.LogicalDeviceConfiguration(memory_limit=8192)] * 2
+        )
         devices = [d.name for d in tf.config.list_logical_devices("GPU")]
     elif FLAGS.dry_run:
         split_cpu(2)
@@ -133,24 +148,30 @@ def section_mirrored_split():
 
     single = run(tf.distribute.OneDeviceStrategy(devices[0]), "single")
     mirrored = run(tf.distribute.MirroredStrategy(devices), "mirrored")
-    gap = max(float(np.linalg.norm(a.numpy() - b.numpy()))
-              / max(float(np.linalg.norm(b.numpy())), 1e-6)
-              for a, b in zip(mirrored.weights, single.weights))
+    gap = max(
+        float(np.linalg.norm(a.numpy() - b.numpy())) / max(float(np.linalg.norm(b.numpy())), 1e-6)
+        for a, b in zip(mirrored.weights, single.weights)
+    )
     finite = all(np.isfinite(w.numpy()).all() for w in mirrored.weights)
     # Not a pass/fail threshold: Adam turns the replicas' different summation
     # order into whole steps where a gradient is near zero (D's output layer
     # starts at zero), so the gap is measurable (the CPU dry run reads ~1e-2);
     # tests/test_multiworker.py bounds it against this same in-process reference.
-    print(f"MirroredStrategy over {devices}: {len(devices)} replicas, 8 steps, weights finite: "
-          f"{finite}; largest relative weight gap to one device {gap:.2e}")
+    print(
+        f"MirroredStrategy over {devices}: {len(devices)} replicas, 8 steps, weights finite: "
+        f"{finite}; largest relative weight gap to one device {gap:.2e}"
+    )
     if not finite:
         raise SystemExit("mirrored_split: non-finite weights under MirroredStrategy")
 
 
 def main(argv):
     del argv
-    {"env": section_env, "mnist_epoch": section_mnist_epoch,
-     "mirrored_split": section_mirrored_split}[FLAGS.section]()
+    {
+        "env": section_env,
+        "mnist_epoch": section_mnist_epoch,
+        "mirrored_split": section_mirrored_split,
+    }[FLAGS.section]()
 
 
 if __name__ == "__main__":

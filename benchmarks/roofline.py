@@ -6,6 +6,7 @@ import time
 def matmul_gflops(n=2048, repeats=20):
     """Measured dense float32 matmul throughput (GFLOP/s) on this machine."""
     import tensorflow as tf
+
     a = tf.random.normal([n, n])
     b = tf.random.normal([n, n])
     f = tf.function(lambda a, b: tf.matmul(a, b))
@@ -14,4 +15,4 @@ def matmul_gflops(n=2048, repeats=20):
     for _ in range(repeats):
         c = f(a, b)
     c.numpy()
-    return 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9

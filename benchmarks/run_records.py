@@ -17,8 +17,7 @@ import shutil
 from typing import Dict, List, Mapping, Sequence
 
 from bigan_tf.errors import ConfigError
-from bigan_tf.run_dir import (CONFIG_FILE, METRICS_FILE, atomic_write_text,
-                                 samples_dir)
+from bigan_tf.run_dir import CONFIG_FILE, METRICS_FILE, atomic_write_text, samples_dir
 
 # The grids every evaluation writes into samples/ (and `real.png`, once).
 SAMPLE_GRIDS = ("{epoch}.png", "{epoch}.real_regen.png", "{epoch}.regen.png")
@@ -49,8 +48,9 @@ def copy_run_records(source: str, target: str, epoch: int) -> None:
             shutil.copyfile(os.path.join(source, name), os.path.join(target, name))
     for name in ("real.png", *(grid.format(epoch=epoch) for grid in SAMPLE_GRIDS)):
         if os.path.exists(os.path.join(samples_dir(source), name)):
-            shutil.copyfile(os.path.join(samples_dir(source), name),
-                            os.path.join(samples_dir(target), name))
+            shutil.copyfile(
+                os.path.join(samples_dir(source), name), os.path.join(samples_dir(target), name)
+            )
 
 
 def read_saved_rows(path: str, settings: Mapping[str, object]) -> List[Dict]:
@@ -67,14 +67,19 @@ def read_saved_rows(path: str, settings: Mapping[str, object]) -> List[Dict]:
         with open(path) as f:
             rows = json.load(f)
     except (OSError, ValueError) as error:
-        raise ConfigError(f"--json_out={path} is not a JSON file of this benchmark's rows "
-                          f"({error}): give another path.") from None
+        raise ConfigError(
+            f"--json_out={path} is not a JSON file of this benchmark's rows "
+            f"({error}): give another path."
+        ) from None
     for row in rows if isinstance(rows, list) else [None]:
-        differ = [f"--{k}" for k in settings
-                  if not isinstance(row, dict) or row.get(k) != settings[k]]
+        differ = [
+            f"--{k}" for k in settings if not isinstance(row, dict) or row.get(k) != settings[k]
+        ]
         if differ:
-            raise ConfigError(f"--json_out={path} holds rows measured with another "
-                              f"{', '.join(differ)}: give another path (that file is kept).")
+            raise ConfigError(
+                f"--json_out={path} holds rows measured with another "
+                f"{', '.join(differ)}: give another path (that file is kept)."
+            )
     return rows
 
 

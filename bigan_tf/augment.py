@@ -34,8 +34,12 @@ CUTOUT_RATIO = 0.5
 
 
 def _uniform(seed, batch_size, shape, minval=0.0, maxval=1.0, dtype=tf.float32):
-    return replica_rows(lambda n: tf.random.stateless_uniform(
-        [n, *shape], seed, minval=minval, maxval=maxval, dtype=dtype), batch_size)
+    return replica_rows(
+        lambda n: tf.random.stateless_uniform(
+            [n, *shape], seed, minval=minval, maxval=maxval, dtype=dtype
+        ),
+        batch_size,
+    )
 
 
 def color(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
@@ -44,25 +48,24 @@ def color(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     seeds = [tf.random.experimental.stateless_fold_in(seed, i) for i in range(3)]
     images = images + _uniform(seeds[0], batch, [1, 1, 1], -0.25, 0.25)
     channel_mean = tf.reduce_mean(images, axis=-1, keepdims=True)
-    images = channel_mean + (images - channel_mean) * _uniform(seeds[1], batch, [1, 1, 1], 0.0,
-                                                               2.0)
+    images = channel_mean + (images - channel_mean) * _uniform(seeds[1], batch, [1, 1, 1], 0.0, 2.0)
     image_mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
     return image_mean + (images - image_mean) * _uniform(seeds[2], batch, [1, 1, 1], 0.5, 1.5)
 
 
-def translation(images: tf.Tensor, seed: tf.Tensor, ratio: float = TRANSLATION_RATIO
-                ) -> tf.Tensor:
+def translation(images: tf.Tensor, seed: tf.Tensor, ratio: float = TRANSLATION_RATIO) -> tf.Tensor:
     """Shift each image by up to `ratio` of its size, filling with zeros."""
     batch = tf.shape(images)[0]
     height, width = int(images.shape[1]), int(images.shape[2])
     pad_y, pad_x = int(round(height * ratio)), int(round(width * ratio))
-    shifts = _uniform(seed, batch, [2], minval=-max(pad_y, pad_x),
-                      maxval=max(pad_y, pad_x) + 1, dtype=tf.int32)
+    shifts = _uniform(
+        seed, batch, [2], minval=-max(pad_y, pad_x), maxval=max(pad_y, pad_x) + 1, dtype=tf.int32
+    )
     shift_y = tf.clip_by_value(shifts[:, 0], -pad_y, pad_y)
     shift_x = tf.clip_by_value(shifts[:, 1], -pad_x, pad_x)
     padded = tf.pad(images, [[0, 0], [pad_y, pad_y], [pad_x, pad_x], [0, 0]])
     rows = tf.range(height)[None, :] + pad_y - shift_y[:, None]  # [B, H]
-    cols = tf.range(width)[None, :] + pad_x - shift_x[:, None]   # [B, W]
+    cols = tf.range(width)[None, :] + pad_x - shift_x[:, None]  # [B, W]
     shifted = tf.gather(padded, rows, axis=1, batch_dims=1)
     return tf.gather(shifted, cols, axis=2, batch_dims=1)
 
@@ -78,7 +81,7 @@ def cutout(images: tf.Tensor, seed: tf.Tensor, ratio: float = CUTOUT_RATIO) -> t
     centre_x = tf.cast(centres[:, 1] * (width + 1 - size_x % 2), tf.int32)
     top, left = centre_y - size_y // 2, centre_x - size_x // 2
     ys, xs = tf.range(height)[None, :], tf.range(width)[None, :]
-    inside_y = (ys >= top[:, None]) & (ys < top[:, None] + size_y)   # [B, H]
+    inside_y = (ys >= top[:, None]) & (ys < top[:, None] + size_y)  # [B, H]
     inside_x = (xs >= left[:, None]) & (xs < left[:, None] + size_x)  # [B, W]
     inside = inside_y[:, :, None] & inside_x[:, None, :]
     return images * tf.cast(~inside, images.dtype)[..., None]

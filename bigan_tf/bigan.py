@@ -100,9 +100,18 @@ class BiGAN(keras.Model):
         is the whole RNG state, so checkpoints resume the same noise stream.
     """
 
-    def __init__(self, networks: Networks, objective: Objective, latent_dim: int,
-                 data_shape=None, weight_decay: float = 2.5e-5, noise_seed: int = 0,
-                 generated_shape=None, data_dim: Optional[int] = None, **kwargs):
+    def __init__(
+        self,
+        networks: Networks,
+        objective: Objective,
+        latent_dim: int,
+        data_shape=None,
+        weight_decay: float = 2.5e-5,
+        noise_seed: int = 0,
+        generated_shape=None,
+        data_dim: Optional[int] = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.objective = objective.validate()
         if objective.has_encoder and networks.encoder is None:
@@ -115,11 +124,14 @@ class BiGAN(keras.Model):
         if data_shape is None:
             data_shape = data_dim  # The argument's name before convolutional families.
         self.data_shape = _as_shape(data_shape)
-        self.generated_shape = (_as_shape(generated_shape) if generated_shape is not None
-                                else self.data_shape)
+        self.generated_shape = (
+            _as_shape(generated_shape) if generated_shape is not None else self.data_shape
+        )
         if self.is_generalized and objective.encode_weight > 0:
-            raise ValueError("A generalized BiGAN cannot train a latent regressor: E cannot "
-                             "read G's smaller images.")
+            raise ValueError(
+                "A generalized BiGAN cannot train a latent regressor: E cannot "
+                "read G's smaller images."
+            )
         self.weight_decay = float(weight_decay)
         self.noise_seed = int(noise_seed)
         # Conditional wrappers (bigan_tf.networks.conditional) carry the label count.
@@ -128,13 +140,25 @@ class BiGAN(keras.Model):
         self._build_networks()
 
     @classmethod
-    def from_config_objects(cls, network_config: NetworkConfig, objective: Objective,
-                            weight_decay: float = 2.5e-5, noise_seed: int = 0) -> "BiGAN":
+    def from_config_objects(
+        cls,
+        network_config: NetworkConfig,
+        objective: Objective,
+        weight_decay: float = 2.5e-5,
+        noise_seed: int = 0,
+    ) -> "BiGAN":
         """Builds the networks of `network_config` and the model around them."""
         networks = build_networks(network_config, objective)
-        return cls(networks, objective, network_config.latent_dim, network_config.data_shape,
-                   weight_decay=weight_decay, noise_seed=noise_seed,
-                   generated_shape=network_config.generated_shape, name="bigan")
+        return cls(
+            networks,
+            objective,
+            network_config.latent_dim,
+            network_config.data_shape,
+            weight_decay=weight_decay,
+            noise_seed=noise_seed,
+            generated_shape=network_config.generated_shape,
+            name="bigan",
+        )
 
     # ----------------------------------------------------------------- structure
     @property
@@ -173,8 +197,9 @@ class BiGAN(keras.Model):
         if not self.is_generalized:
             return x
         height, width = self.generated_shape[:2]
-        resized = tf.image.resize(tf.cast(x, tf.float32), [height, width], method="bilinear",
-                                  antialias=True)
+        resized = tf.image.resize(
+            tf.cast(x, tf.float32), [height, width], method="bilinear", antialias=True
+        )
         return tf.clip_by_value(resized, 0.0, 1.0)
 
     def _label_args(self, labels) -> tuple:
@@ -182,8 +207,10 @@ class BiGAN(keras.Model):
         if not self.is_conditional:
             return ()
         if labels is None:
-            raise ValueError("This is a class-conditional model: pass the labels of the batch "
-                             "(data as (x, labels) batches, or generate(z, labels)).")
+            raise ValueError(
+                "This is a class-conditional model: pass the labels of the batch "
+                "(data as (x, labels) batches, or generate(z, labels))."
+            )
         return (labels,)
 
     def generate(self, z, labels=None, training=False) -> tf.Tensor:
@@ -218,8 +245,12 @@ class BiGAN(keras.Model):
 
     @property
     def discriminator_variables(self) -> List[tf.Variable]:
-        return [v for net in (self.joint_discriminator, self.discriminator) if net is not None
-                for v in net.trainable_variables]
+        return [
+            v
+            for net in (self.joint_discriminator, self.discriminator)
+            if net is not None
+            for v in net.trainable_variables
+        ]
 
     @property
     def trained_generator_variables(self) -> List[tf.Variable]:
@@ -256,34 +287,55 @@ class BiGAN(keras.Model):
         optimisers' slots and step counts, so a reloaded model keeps training
         on the same noise stream.
         """
-        networks = {name: keras.saving.serialize_keras_object(net)
-                    for name, net in self.networks._asdict().items() if net is not None}
-        return {"name": self.name, "networks": networks, "objective": self.objective.to_dict(),
-                "latent_dim": self.latent_dim, "data_shape": list(self.data_shape),
-                "generated_shape": list(self.generated_shape),
-                "weight_decay": self.weight_decay, "noise_seed": self.noise_seed}
+        networks = {
+            name: keras.saving.serialize_keras_object(net)
+            for name, net in self.networks._asdict().items()
+            if net is not None
+        }
+        return {
+            "name": self.name,
+            "networks": networks,
+            "objective": self.objective.to_dict(),
+            "latent_dim": self.latent_dim,
+            "data_shape": list(self.data_shape),
+            "generated_shape": list(self.generated_shape),
+            "weight_decay": self.weight_decay,
+            "noise_seed": self.noise_seed,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         serialized = config.pop("networks")
-        networks = Networks(**{name: (keras.saving.deserialize_keras_object(
-            serialized[name], custom_objects=custom_objects) if name in serialized else None)
-            for name in Networks._fields})
+        networks = Networks(
+            **{
+                name: (
+                    keras.saving.deserialize_keras_object(
+                        serialized[name], custom_objects=custom_objects
+                    )
+                    if name in serialized
+                    else None
+                )
+                for name in Networks._fields
+            }
+        )
         objective = Objective.from_dict(config.pop("objective"))
         return cls(networks, objective, **config)
 
     def get_compile_config(self):
         if getattr(self, "generator_optimizer", None) is None:
             return None
-        config = {"discriminator_optimizer": keras.saving.serialize_keras_object(
-                      self.discriminator_optimizer),
-                  "generator_optimizer": keras.saving.serialize_keras_object(
-                      self.generator_optimizer),
-                  "jit_compile": self.jit_compile}
+        config = {
+            "discriminator_optimizer": keras.saving.serialize_keras_object(
+                self.discriminator_optimizer
+            ),
+            "generator_optimizer": keras.saving.serialize_keras_object(self.generator_optimizer),
+            "jit_compile": self.jit_compile,
+        }
         if self.encoder_optimizer is not None:
             config["encoder_optimizer"] = keras.saving.serialize_keras_object(
-                self.encoder_optimizer)
+                self.encoder_optimizer
+            )
         if self.discriminator_steps != 1:
             config["discriminator_steps"] = self.discriminator_steps
         return config
@@ -292,16 +344,22 @@ class BiGAN(keras.Model):
         """Keras's reload hook: rebuilds the optimisers (with their slots) from `config`."""
         config = dict(config)
         encoder = config.pop("encoder_optimizer", None)
-        self.compile(keras.saving.deserialize_keras_object(config.pop("discriminator_optimizer")),
-                     keras.saving.deserialize_keras_object(config.pop("generator_optimizer")),
-                     keras.saving.deserialize_keras_object(encoder) if encoder else None,
-                     **config)
+        self.compile(
+            keras.saving.deserialize_keras_object(config.pop("discriminator_optimizer")),
+            keras.saving.deserialize_keras_object(config.pop("generator_optimizer")),
+            keras.saving.deserialize_keras_object(encoder) if encoder else None,
+            **config,
+        )
 
     # ----------------------------------------------------------------- training
-    def compile(self, discriminator_optimizer: keras.optimizers.Optimizer,
-                generator_optimizer: keras.optimizers.Optimizer,
-                encoder_optimizer: Optional[keras.optimizers.Optimizer] = None,
-                discriminator_steps: int = 1, **kwargs):
+    def compile(
+        self,
+        discriminator_optimizer: keras.optimizers.Optimizer,
+        generator_optimizer: keras.optimizers.Optimizer,
+        encoder_optimizer: Optional[keras.optimizers.Optimizer] = None,
+        discriminator_steps: int = 1,
+        **kwargs,
+    ):
         """Optimisers for the discriminators and for encoder+generator (the original's
         two); with `encoder_optimizer`, E gets its own and G's is G's alone.
         `discriminator_steps`: D updates per E/G update (`OptimizerConfig`)."""
@@ -318,22 +376,34 @@ class BiGAN(keras.Model):
         if encoder_optimizer is not None and self.encoder is not None:
             encoder_optimizer.build(list(self.encoder.trainable_variables))
 
-    def compile_for_training(self, optimizer_config: OptimizerConfig, steps_per_epoch: int,
-                             loss_scale: bool = False, **kwargs):
+    def compile_for_training(
+        self,
+        optimizer_config: OptimizerConfig,
+        steps_per_epoch: int,
+        loss_scale: bool = False,
+        **kwargs,
+    ):
         """`compile` with the original's Adam settings and schedule (`original_adam`),
         each network's rate and betas from `optimizer_config.adam_settings`;
         `loss_scale` for float16 mixed precision."""
-        adam = lambda network, name: original_adam(optimizer_config, steps_per_epoch, name,
-                                                   loss_scale, network=network)
+        adam = lambda network, name: original_adam(
+            optimizer_config, steps_per_epoch, name, loss_scale, network=network
+        )
         encoder_optimizer = None
         if optimizer_config.separate_encoder_optimizer and self.encoder is not None:
             if not self.objective.trains_generator:
-                raise ConfigError("A post-hoc encoder trains with one optimiser: set "
-                                  "learning_rate and beta_1/beta_2, not the encoder's own.")
+                raise ConfigError(
+                    "A post-hoc encoder trains with one optimiser: set "
+                    "learning_rate and beta_1/beta_2, not the encoder's own."
+                )
             encoder_optimizer = adam("encoder", "encoder_adam")
-        self.compile(adam("discriminator", "discriminator_adam"),
-                     adam("generator", "generator_adam"), encoder_optimizer,
-                     discriminator_steps=optimizer_config.discriminator_steps, **kwargs)
+        self.compile(
+            adam("discriminator", "discriminator_adam"),
+            adam("generator", "generator_adam"),
+            encoder_optimizer,
+            discriminator_steps=optimizer_config.discriminator_steps,
+            **kwargs,
+        )
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras's symbolic build exists to create variables before the first step;
@@ -357,8 +427,9 @@ class BiGAN(keras.Model):
         (`stream` as in `step_seed`; 0 is the step's z)."""
         return replica_prior_slice(batch_size, self.latent_dim, self.step_seed(stream))
 
-    def compute_losses(self, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = True,
-                       stream: int = 0) -> BiGANLosses:
+    def compute_losses(
+        self, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = True, stream: int = 0
+    ) -> BiGANLosses:
         """Per-example losses of every active term (`bigan_tf.bigan_loss.bigan_loss`),
         with the step's augmentation and encoder noise (of `stream`, as `training_noise`);
         an uncompiled model has no step, and draws neither."""
@@ -366,9 +437,9 @@ class BiGAN(keras.Model):
             return bigan_loss(self, x, z, labels, training)
         return bigan_loss(self, x, z, labels, training, seed=self.step_seed(stream))
 
-    def compute_gradients(self, x: tf.Tensor, z: Optional[tf.Tensor] = None, labels=None,
-                          stream: int = 0
-                          ) -> Tuple[List[tf.Tensor], List[tf.Tensor], BiGANLosses]:
+    def compute_gradients(
+        self, x: tf.Tensor, z: Optional[tf.Tensor] = None, labels=None, stream: int = 0
+    ) -> Tuple[List[tf.Tensor], List[tf.Tensor], BiGANLosses]:
         """Gradients of one step for this replica: (D grads, E+G grads, losses).
 
         Under a strategy, summing each list over the replicas gives the
@@ -394,8 +465,11 @@ class BiGAN(keras.Model):
             eg_optimizer = getattr(self, "generator_optimizer", None)
             d_loss = scale_loss(d_optimizer, mean(losses.discriminator))
             g_loss = scale_loss(eg_optimizer, mean(losses.generator))
-            e_loss = (scale_loss(eg_optimizer, mean(losses.encoder))
-                      if losses.encoder is not None else None)
+            e_loss = (
+                scale_loss(eg_optimizer, mean(losses.encoder))
+                if losses.encoder is not None
+                else None
+            )
         d_grads = tape.gradient(d_loss, d_vars) if d_vars else []
         if e_vars and o.encode_gen_weight > 0:
             eg_grads = tape.gradient(g_loss, g_vars + e_vars)
@@ -407,17 +481,20 @@ class BiGAN(keras.Model):
         eg_grads = [tf.zeros_like(v) if g is None else g for g, v in zip(eg_grads, g_vars + e_vars)]
         # An x-only trunk's own output layer is unused inside the F/H/J discriminator.
         d_grads = [tf.zeros_like(v) if g is None else g for g, v in zip(d_grads, d_vars)]
-        d_grads = self._with_weight_decay(d_grads, d_vars, num_replicas,
-                                          getattr(self, "discriminator_optimizer", None))
-        eg_grads = self._with_weight_decay(eg_grads, g_vars + e_vars, num_replicas,
-                                           getattr(self, "generator_optimizer", None))
+        d_grads = self._with_weight_decay(
+            d_grads, d_vars, num_replicas, getattr(self, "discriminator_optimizer", None)
+        )
+        eg_grads = self._with_weight_decay(
+            eg_grads, g_vars + e_vars, num_replicas, getattr(self, "generator_optimizer", None)
+        )
         return d_grads, eg_grads, losses
 
     def _with_weight_decay(self, grads, variables, num_replicas, optimizer=None):
         """Coupled L2 decay on every variable but batch-norm gains (--no_decay_gain)."""
         decayed = {id(v) for v in decayed_variables(variables, *self.networks)}
-        return add_coupled_weight_decay(grads, variables, self.weight_decay, num_replicas,
-                                        decayed, optimizer)
+        return add_coupled_weight_decay(
+            grads, variables, self.weight_decay, num_replicas, decayed, optimizer
+        )
 
     def _split_batch(self, data):
         """(x, labels) of a training batch; labels are None for unconditional models."""
@@ -426,8 +503,9 @@ class BiGAN(keras.Model):
         else:
             x, labels = data, None
         if self.is_conditional and labels is None:
-            raise ValueError("A conditional BiGAN trains on (x, labels) batches; the data "
-                             "has no labels.")
+            raise ValueError(
+                "A conditional BiGAN trains on (x, labels) batches; the data has no labels."
+            )
         return x, (labels if self.is_conditional else None)
 
     def train_step(self, data):
@@ -459,8 +537,7 @@ class BiGAN(keras.Model):
         statistics are not recorded: the step's own update records them once.
         """
         z = self.training_noise(tf.shape(x)[0], stream)
-        with frozen_batch_statistics(*[n for n in (self.encoder, self.generator)
-                                       if n is not None]):
+        with frozen_batch_statistics(*[n for n in (self.encoder, self.generator) if n is not None]):
             d_grads, _, _ = self.compute_gradients(x, z, labels, stream=stream)
         self.discriminator_optimizer.apply(d_grads, self.discriminator_variables)
 

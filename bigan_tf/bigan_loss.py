@@ -41,8 +41,14 @@ from bigan_tf.prior import replica_rows
 REAL_AUGMENT_STREAM, FAKE_AUGMENT_STREAM, ENCODER_NOISE_STREAM = 1, 2, 3
 
 
-def bigan_loss(model, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = True,
-               seed: Optional[tf.Tensor] = None) -> L.BiGANLosses:
+def bigan_loss(
+    model,
+    x: tf.Tensor,
+    z: tf.Tensor,
+    labels=None,
+    training: bool = True,
+    seed: Optional[tf.Tensor] = None,
+) -> L.BiGANLosses:
     """Per-example losses (shape [B]) of every active term of `model.objective`.
 
     `model` is a `bigan_tf.BiGAN`; `labels` (int [B]) are required by
@@ -68,25 +74,42 @@ def bigan_loss(model, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = 
         if "log_variance" in encoded and training and seed is not None:
             real_z = real_z + tf.exp(0.5 * encoded["log_variance"]) * replica_rows(
                 lambda n: tf.random.stateless_normal(
-                    [n, real_z.shape[-1]], tf.random.experimental.stateless_fold_in(
-                        seed, ENCODER_NOISE_STREAM)), tf.shape(real_z)[0])
+                    [n, real_z.shape[-1]],
+                    tf.random.experimental.stateless_fold_in(seed, ENCODER_NOISE_STREAM),
+                ),
+                tf.shape(real_z)[0],
+            )
     x = model.at_generator_resolution(x)
     if o.augmentations and seed is not None and o.has_adversary:
         # What D reads; E reads x itself, and the reconstruction compares with x.
-        d_real_x = diff_augment(x, o.augmentations, tf.random.experimental.stateless_fold_in(
-            seed, REAL_AUGMENT_STREAM))
-        d_fake_x = diff_augment(fake_x, o.augmentations, tf.random.experimental.stateless_fold_in(
-            seed, FAKE_AUGMENT_STREAM))
+        d_real_x = diff_augment(
+            x, o.augmentations, tf.random.experimental.stateless_fold_in(seed, REAL_AUGMENT_STREAM)
+        )
+        d_fake_x = diff_augment(
+            fake_x,
+            o.augmentations,
+            tf.random.experimental.stateless_fold_in(seed, FAKE_AUGMENT_STREAM),
+        )
     else:
         d_real_x, d_fake_x = x, fake_x
     if o.has_joint_discriminator:
-        joint, joint_eg = _joint_losses(model, adversarial, d_real_x, real_z, d_fake_x, z, labels,
-                                        training)
+        joint, joint_eg = _joint_losses(
+            model, adversarial, d_real_x, real_z, d_fake_x, z, labels, training
+        )
         d_total += o.joint_discrim_weight * joint.loss
         e_total += o.joint_discrim_weight * joint_eg
     if o.has_discriminator:
-        plain = _discriminator_losses(model, model.discriminator, d_real_x, None, d_fake_x, None,
-                                      labels, training, adversarial)
+        plain = _discriminator_losses(
+            model,
+            model.discriminator,
+            d_real_x,
+            None,
+            d_fake_x,
+            None,
+            labels,
+            training,
+            adversarial,
+        )
         d_total += o.discrim_weight * plain.loss
         g_total += o.discrim_weight * adversarial.generator(plain.fake_logits)
     if o.encode_weight > 0:
@@ -95,8 +118,7 @@ def bigan_loss(model, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = 
         e_total += o.encode_weight * L.latent_regression_loss(z, predicted)
     if o.reconstruct_weight > 0:
         # G's primary call when it has not drawn from the prior (the autoencoders).
-        with (secondary_call(model.generator) if fake_x is not None
-              else contextlib.nullcontext()):
+        with secondary_call(model.generator) if fake_x is not None else contextlib.nullcontext():
             reconstructed = model.generate(real_z, labels, training=g_training)
         reconstruction = L.RECONSTRUCTION_LOSSES[o.reconstruct_norm](x, reconstructed)
         e_total += o.reconstruct_weight * reconstruction
@@ -114,29 +136,29 @@ def _discriminator_outputs(model, network, x, real_z, fake_x, fake_z, labels, tr
     return real, fake
 
 
-def _discriminator_losses(model, network, x, real_z, fake_x, fake_z, labels, training,
-                          adversarial: L.AdversarialLoss) -> L.DiscriminatorLosses:
-    real, fake = _discriminator_outputs(model, network, x, real_z, fake_x, fake_z, labels,
-                                        training)
+def _discriminator_losses(
+    model, network, x, real_z, fake_x, fake_z, labels, training, adversarial: L.AdversarialLoss
+) -> L.DiscriminatorLosses:
+    real, fake = _discriminator_outputs(model, network, x, real_z, fake_x, fake_z, labels, training)
     real, fake = real["logits"], fake["logits"]
     return L.DiscriminatorLosses(adversarial.discriminator(real, fake), real, fake)
 
 
-def _joint_losses(model, adversarial: L.AdversarialLoss, x, real_z, fake_x, fake_z, labels,
-                  training) -> Tuple[L.DiscriminatorLosses, tf.Tensor]:
+def _joint_losses(
+    model, adversarial: L.AdversarialLoss, x, real_z, fake_x, fake_z, labels, training
+) -> Tuple[L.DiscriminatorLosses, tf.Tensor]:
     """The joint D's losses and E+G's term, summed over its scores with weights (1, λ, λ).
 
     The logits recorded (for the accuracy trackers) are the weighted sums of scores.
     """
-    real, fake = _discriminator_outputs(model, model.joint_discriminator, x, real_z, fake_x,
-                                        fake_z, labels, training)
+    real, fake = _discriminator_outputs(
+        model, model.joint_discriminator, x, real_z, fake_x, fake_z, labels, training
+    )
     weights = {"logits": 1.0}
     if model.objective.unary_weight > 0:
-        weights.update(x_logits=model.objective.unary_weight,
-                       z_logits=model.objective.unary_weight)
+        weights.update(x_logits=model.objective.unary_weight, z_logits=model.objective.unary_weight)
     d_loss = sum(w * adversarial.discriminator(real[k], fake[k]) for k, w in weights.items())
-    eg_loss = sum(w * adversarial.encoder_generator(real[k], fake[k])
-                  for k, w in weights.items())
+    eg_loss = sum(w * adversarial.encoder_generator(real[k], fake[k]) for k, w in weights.items())
     real_score = sum(w * real[k] for k, w in weights.items())
     fake_score = sum(w * fake[k] for k, w in weights.items())
     return L.DiscriminatorLosses(d_loss, real_score, fake_score), eg_loss

@@ -19,8 +19,15 @@ from bigan_tf.checkpoints import TrainingCheckpoint
 from bigan_tf.errors import CheckpointError, ConfigError, TrainingDivergedError
 from bigan_tf.evaluation.deploy import TrainingBatches, deploy_batch_norm, measure_losses
 from bigan_tf.evaluation.evaluator import Evaluator, format_losses, format_metrics, timed
-from bigan_tf.run_dir import (CURVES_FILE, METRICS_FILE, TRAINING_GIF_FILE, append_metrics,
-                                 atomic_write_text, read_metrics, samples_dir)
+from bigan_tf.run_dir import (
+    CURVES_FILE,
+    METRICS_FILE,
+    TRAINING_GIF_FILE,
+    append_metrics,
+    atomic_write_text,
+    read_metrics,
+    samples_dir,
+)
 from bigan_tf.images import write_png, write_training_gif
 from bigan_tf.interrupts import StopRequest
 from bigan_tf.plots import plot_learning_curves
@@ -43,14 +50,14 @@ class NaNGuard(keras.callbacks.Callback):
         self._epoch = epoch + 1
 
     def on_train_batch_end(self, batch, logs=None):
-        bad = {k: float(v) for k, v in (logs or {}).items()
-               if not math.isfinite(float(v))}
+        bad = {k: float(v) for k, v in (logs or {}).items() if not math.isfinite(float(v))}
         if bad:
             raise TrainingDivergedError(
                 f"Training diverged at epoch {self._epoch}, step {batch + 1}: non-finite "
                 f"{', '.join(f'{k}={v}' for k, v in bad.items())}. The last finished checkpoint "
                 "is untouched; resume from it with --resume=latest, e.g. with a lower "
-                "--learning_rate.")
+                "--learning_rate."
+            )
 
 
 class EvaluationCallback(keras.callbacks.Callback):
@@ -66,13 +73,21 @@ class EvaluationCallback(keras.callbacks.Callback):
     losses at epoch 0).
     """
 
-    def __init__(self, evaluator: Evaluator, exp_dir: str, should_evaluate: Callable[[int], bool],
-                 initial_epoch: int = 0, deploy_iters: int = 0,
-                 training_batches: Optional[TrainingBatches] = None,
-                 writer: Optional[tf.summary.SummaryWriter] = None,
-                 print_fn: Callable[[str], None] = print, chief: bool = True,
-                 stop_request: Optional[StopRequest] = None, fresh: Optional[bool] = None,
-                 schedule: Optional[Tuple[int, int]] = None):
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        exp_dir: str,
+        should_evaluate: Callable[[int], bool],
+        initial_epoch: int = 0,
+        deploy_iters: int = 0,
+        training_batches: Optional[TrainingBatches] = None,
+        writer: Optional[tf.summary.SummaryWriter] = None,
+        print_fn: Callable[[str], None] = print,
+        chief: bool = True,
+        stop_request: Optional[StopRequest] = None,
+        fresh: Optional[bool] = None,
+        schedule: Optional[Tuple[int, int]] = None,
+    ):
         """`fresh`: a run from scratch (default: `initial_epoch` == 0). Its
         folder's old records are dropped; a resumed run keeps those up to
         `initial_epoch`, so no record is ever duplicated. `schedule`:
@@ -107,14 +122,24 @@ class EvaluationCallback(keras.callbacks.Callback):
             return
         self._started = True
         samples = samples_dir(self.exp_dir)
-        self._pictures(lambda: write_png(os.path.join(samples, "real.png"),
-                                         self.evaluator.real_grid()), self.initial_epoch)
+        self._pictures(
+            lambda: write_png(os.path.join(samples, "real.png"), self.evaluator.real_grid()),
+            self.initial_epoch,
+        )
         # Drop records past the resumed epoch (all of them for a fresh run), so a
         # restarted run never duplicates them.
-        kept = [] if self.fresh else [r for r in read_metrics(self.exp_dir, self.print_fn)
-                                      if r["epoch"] <= self.initial_epoch]
-        atomic_write_text(os.path.join(self.exp_dir, METRICS_FILE),
-                          "".join(json.dumps(r) + "\n" for r in kept))
+        kept = (
+            []
+            if self.fresh
+            else [
+                r
+                for r in read_metrics(self.exp_dir, self.print_fn)
+                if r["epoch"] <= self.initial_epoch
+            ]
+        )
+        atomic_write_text(
+            os.path.join(self.exp_dir, METRICS_FILE), "".join(json.dumps(r) + "\n" for r in kept)
+        )
         if self.fresh:
             self.evaluate(0, None)
 
@@ -137,8 +162,7 @@ class EvaluationCallback(keras.callbacks.Callback):
                     tf.summary.scalar(f"train/{name}", value)
                 optimizer = getattr(self.model, "generator_optimizer", None)
                 if optimizer is not None:
-                    tf.summary.scalar("train/learning_rate",
-                                      float(optimizer.learning_rate.numpy()))
+                    tf.summary.scalar("train/learning_rate", float(optimizer.learning_rate.numpy()))
         if self.should_evaluate(epoch):
             self.evaluate(epoch, logs)
 
@@ -167,14 +191,18 @@ class EvaluationCallback(keras.callbacks.Callback):
         self.print_fn(format_metrics(results))
         samples = samples_dir(self.exp_dir)
         grids = self.evaluator.sample_grids()
-        names = {"samples": f"{epoch}.png", "regen": f"{epoch}.regen.png",
-                 "real_regen": f"{epoch}.real_regen.png"}
+        names = {
+            "samples": f"{epoch}.png",
+            "regen": f"{epoch}.regen.png",
+            "real_regen": f"{epoch}.real_regen.png",
+        }
 
         def write_pictures():
             for key, grid in grids.items():
                 write_png(os.path.join(samples, names[key]), grid)
             if "samples" in grids:  # the fixed-z grids so far, animated
                 write_training_gif(samples, os.path.join(self.exp_dir, TRAINING_GIF_FILE))
+
         self._pictures(write_pictures, epoch)
         if self.writer is not None:
             with self.writer.as_default(step=epoch):
@@ -184,8 +212,13 @@ class EvaluationCallback(keras.callbacks.Callback):
                 for key, grid in grids.items():
                     tf.summary.image(f"samples/{key}", grid[None], step=epoch)
             self.writer.flush()
-        record = {"epoch": epoch, "losses": losses, "metrics": dict(results),
-                  "eval_seconds": round(eval_seconds, 3), "deploy_seconds": round(deploy_seconds, 3)}
+        record = {
+            "epoch": epoch,
+            "losses": losses,
+            "metrics": dict(results),
+            "eval_seconds": round(eval_seconds, 3),
+            "deploy_seconds": round(deploy_seconds, 3),
+        }
         if logs is not None and self._epoch_seconds is not None:
             record["epoch_seconds"] = round(self._epoch_seconds, 3)  # training time of `epoch`
         try:
@@ -194,14 +227,22 @@ class EvaluationCallback(keras.callbacks.Callback):
             raise CheckpointError(
                 f"Could not write the record of epoch {epoch} ({e.strerror or e}): free disk "
                 "space or fix the folder, then run the same command again (it continues from "
-                "the last finished checkpoint).") from None
+                "the last finished checkpoint)."
+            ) from None
         if note:
             self.print_fn(note)
         constant, total = self.schedule or (None, None)
-        self._pictures(lambda: plot_learning_curves(
-            read_metrics(self.exp_dir), os.path.join(self.exp_dir, CURVES_FILE),
-            title=f"{os.path.basename(os.path.normpath(self.exp_dir))}: epoch {epoch}",
-            constant_epochs=constant, total_epochs=total, mark_initial=INITIAL_LINES), epoch)
+        self._pictures(
+            lambda: plot_learning_curves(
+                read_metrics(self.exp_dir),
+                os.path.join(self.exp_dir, CURVES_FILE),
+                title=f"{os.path.basename(os.path.normpath(self.exp_dir))}: epoch {epoch}",
+                constant_epochs=constant,
+                total_epochs=total,
+                mark_initial=INITIAL_LINES,
+            ),
+            epoch,
+        )
 
     def _pictures(self, write: Callable[[], object], epoch: int) -> None:
         """Pictures are a convenience: one that cannot be written (a full disk) is a
@@ -209,8 +250,10 @@ class EvaluationCallback(keras.callbacks.Callback):
         try:
             write()
         except OSError as e:
-            self.print_fn(f"Could not write the pictures of epoch {epoch} ({e.strerror or e}); "
-                          "training goes on. Free disk space to get them back.")
+            self.print_fn(
+                f"Could not write the pictures of epoch {epoch} ({e.strerror or e}); "
+                "training goes on. Free disk space to get them back."
+            )
 
 
 class CheckpointCallback(keras.callbacks.Callback):
@@ -221,9 +264,13 @@ class CheckpointCallback(keras.callbacks.Callback):
     run continues from exactly the state the uninterrupted one had.
     """
 
-    def __init__(self, checkpoint: TrainingCheckpoint, should_save: Callable[[int], bool],
-                 print_fn: Callable[[str], None] = print,
-                 stop_request: Optional[StopRequest] = None):
+    def __init__(
+        self,
+        checkpoint: TrainingCheckpoint,
+        should_save: Callable[[int], bool],
+        print_fn: Callable[[str], None] = print,
+        stop_request: Optional[StopRequest] = None,
+    ):
         super().__init__()
         self.checkpoint = checkpoint
         self.should_save = should_save
@@ -251,10 +298,14 @@ class ProgressLine(keras.callbacks.Callback):
     times the same). The ETA uses this session's mean epoch and evaluation times.
     """
 
-    def __init__(self, total_epochs: int, should_evaluate: Callable[[int], bool],
-                 evaluation: Optional[EvaluationCallback] = None,
-                 stop_request: Optional[StopRequest] = None,
-                 print_fn: Callable[[str], None] = print):
+    def __init__(
+        self,
+        total_epochs: int,
+        should_evaluate: Callable[[int], bool],
+        evaluation: Optional[EvaluationCallback] = None,
+        stop_request: Optional[StopRequest] = None,
+        print_fn: Callable[[str], None] = print,
+    ):
         super().__init__()
         self.total_epochs = total_epochs
         self.should_evaluate = should_evaluate
@@ -275,18 +326,21 @@ class ProgressLine(keras.callbacks.Callback):
         elapsed = time.perf_counter() - self._start
         evals = self.evaluation.eval_seconds if self.evaluation else []
         # Training time alone: this epoch's evaluation (if any) ran in between.
-        self.train_seconds.append(elapsed - sum(evals[self._evaluations_before:]))
+        self.train_seconds.append(elapsed - sum(evals[self._evaluations_before :]))
         remaining = range(epoch + 1, self.total_epochs + 1)
         evaluations_left = sum(1 for e in remaining if self.should_evaluate(e))
-        eta = (len(remaining) * sum(self.train_seconds) / len(self.train_seconds)
-               + evaluations_left * (sum(evals) / len(evals) if evals else 0.0))
+        eta = len(remaining) * sum(self.train_seconds) / len(
+            self.train_seconds
+        ) + evaluations_left * (sum(evals) / len(evals) if evals else 0.0)
         optimizer = getattr(self.model, "generator_optimizer", None)
         lr = f", lr {float(optimizer.learning_rate.numpy()):.3g}" if optimizer is not None else ""
         hours, rest = divmod(int(round(eta)), 3600)
-        self.print_fn(f"epoch {epoch}/{self.total_epochs}: {self.train_seconds[-1]:.1f} s training"
-                      f"{lr}; ETA {hours}:{rest // 60:02d}:{rest % 60:02d} "
-                      f"({_count(len(remaining), 'epoch')}, "
-                      f"{_count(evaluations_left, 'evaluation')} left)")
+        self.print_fn(
+            f"epoch {epoch}/{self.total_epochs}: {self.train_seconds[-1]:.1f} s training"
+            f"{lr}; ETA {hours}:{rest // 60:02d}:{rest % 60:02d} "
+            f"({_count(len(remaining), 'epoch')}, "
+            f"{_count(evaluations_left, 'evaluation')} left)"
+        )
 
 
 def _count(n: int, noun: str) -> str:

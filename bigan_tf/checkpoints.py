@@ -42,8 +42,10 @@ def training_state(model) -> Dict[str, object]:
     """
     if hasattr(model, "networks"):
         state = {name: net for name, net in model.networks._asdict().items() if net is not None}
-        state.update(discriminator_optimizer=model.discriminator_optimizer,
-                     generator_optimizer=model.generator_optimizer)
+        state.update(
+            discriminator_optimizer=model.discriminator_optimizer,
+            generator_optimizer=model.generator_optimizer,
+        )
         if getattr(model, "encoder_optimizer", None) is not None:
             state["encoder_optimizer"] = model.encoder_optimizer
         return state
@@ -53,8 +55,14 @@ def training_state(model) -> Dict[str, object]:
 class TrainingCheckpoint:
     """Saves and restores a compiled model (`training_state`) with its epoch and step."""
 
-    def __init__(self, model, directory: str, write_directory: Optional[str] = None,
-                 keep_written: bool = False, keep_rolling: int = 2):
+    def __init__(
+        self,
+        model,
+        directory: str,
+        write_directory: Optional[str] = None,
+        keep_written: bool = False,
+        keep_rolling: int = 2,
+    ):
         """`write_directory` (non-chief multi-worker processes) receives the saves
         instead of `directory` and is deleted after each one unless `keep_written`;
         restores always read `directory`, the chief's. `keep_rolling` is how many
@@ -64,19 +72,25 @@ class TrainingCheckpoint:
         self.keep_written = keep_written
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self._model_seed = getattr(model, "noise_seed", 0)
-        self.noise_seed = tf.Variable(self._model_seed, dtype=tf.int64, trainable=False,
-                                      name="noise_seed")
+        self.noise_seed = tf.Variable(
+            self._model_seed, dtype=tf.int64, trainable=False, name="noise_seed"
+        )
         # Keras's own optimizer of every model counts training steps (the BiGAN's
         # E+G Adam, the SSGAN's D Adam; the SSGAN's G Adam may step several times).
         self._step_counter = model.optimizer.iterations
-        self.checkpoint = tf.train.Checkpoint(**training_state(model), epoch=self.epoch,
-                                              noise_seed=self.noise_seed)
+        self.checkpoint = tf.train.Checkpoint(
+            **training_state(model), epoch=self.epoch, noise_seed=self.noise_seed
+        )
         base = write_directory or directory
         self.manager = tf.train.CheckpointManager(
-            self.checkpoint, base, max_to_keep=None, checkpoint_name=CHECKPOINT_PREFIX)
+            self.checkpoint, base, max_to_keep=None, checkpoint_name=CHECKPOINT_PREFIX
+        )
         self.rolling_manager = tf.train.CheckpointManager(
-            self.checkpoint, os.path.join(base, ROLLING_DIR), max_to_keep=max(1, keep_rolling),
-            checkpoint_name=CHECKPOINT_PREFIX)
+            self.checkpoint,
+            os.path.join(base, ROLLING_DIR),
+            max_to_keep=max(1, keep_rolling),
+            checkpoint_name=CHECKPOINT_PREFIX,
+        )
 
     @property
     def step(self) -> int:
@@ -104,7 +118,8 @@ class TrainingCheckpoint:
             raise CheckpointError(
                 f"Could not write a checkpoint in {manager.directory} ({reason}): free disk "
                 "space or fix the folder, then run the same command again (it continues from "
-                "the last finished checkpoint, which is intact).") from None
+                "the last finished checkpoint, which is intact)."
+            ) from None
 
     def _written(self, path: str) -> str:
         if self.write_directory and not self.keep_written:
@@ -119,12 +134,19 @@ class TrainingCheckpoint:
 
         A permanent `ckpt-N` holds N·steps_per_epoch steps; a tie goes to it.
         """
-        candidates = [(epoch * steps_per_epoch, 1, os.path.join(self.directory,
-                                                                  f"{CHECKPOINT_PREFIX}-{epoch}"))
-                      for epoch in epochs_in(self.directory)]
+        candidates = [
+            (
+                epoch * steps_per_epoch,
+                1,
+                os.path.join(self.directory, f"{CHECKPOINT_PREFIX}-{epoch}"),
+            )
+            for epoch in epochs_in(self.directory)
+        ]
         rolling = os.path.join(self.directory, ROLLING_DIR)
-        candidates += [(step, 0, os.path.join(rolling, f"{CHECKPOINT_PREFIX}-{step}"))
-                       for step in epochs_in(rolling)]
+        candidates += [
+            (step, 0, os.path.join(rolling, f"{CHECKPOINT_PREFIX}-{step}"))
+            for step in epochs_in(rolling)
+        ]
         return [path for _, _, path in sorted(candidates, reverse=True)]
 
     def newest(self, steps_per_epoch: int) -> Optional[str]:
@@ -132,8 +154,9 @@ class TrainingCheckpoint:
         paths = self.newest_first(steps_per_epoch)
         return paths[0] if paths else None
 
-    def restore(self, which: Union[int, str], steps_per_epoch: Optional[int] = None,
-                print_fn=print) -> int:
+    def restore(
+        self, which: Union[int, str], steps_per_epoch: Optional[int] = None, print_fn=print
+    ) -> int:
         """Restores `ckpt-N` (which=N), the newest ("latest") or the newest undamaged
         ("latest_good"); returns its epoch.
 
@@ -148,10 +171,12 @@ class TrainingCheckpoint:
             if orphans and which == "latest":
                 raise CheckpointError(
                     f"{orphans[0]} has no index file (a damaged or half-deleted checkpoint): "
-                    "resume from the newest complete one with --resume=latest_good.")
+                    "resume from the newest complete one with --resume=latest_good."
+                )
             if not paths:
-                raise CheckpointError(f"No checkpoints in {self.directory}. Train first, or "
-                                      "check --exp_dir.")
+                raise CheckpointError(
+                    f"No checkpoints in {self.directory}. Train first, or check --exp_dir."
+                )
             path = None
             for candidate in paths:
                 damage = checkpoint_damage(candidate)
@@ -161,19 +186,24 @@ class TrainingCheckpoint:
                 if which == "latest":
                     raise CheckpointError(
                         f"Checkpoint {candidate} is damaged ({damage}): resume from the newest "
-                        "undamaged one with --resume=latest_good.")
+                        "undamaged one with --resume=latest_good."
+                    )
                 print_fn(f"Skipping damaged checkpoint {candidate} ({damage}).")
             if path is None:
-                raise CheckpointError(f"Every checkpoint in {self.directory} is damaged: start "
-                                      "a new run (--overwrite moves this one aside).")
+                raise CheckpointError(
+                    f"Every checkpoint in {self.directory} is damaged: start "
+                    "a new run (--overwrite moves this one aside)."
+                )
             if path != paths[0] or orphans:
                 print_fn(f"--resume=latest_good: resuming from {path}.")
         else:
             path = checkpoint_path(self.directory, which)
             damage = checkpoint_damage(path)
             if damage is not None:
-                raise CheckpointError(f"Checkpoint {path} is damaged ({damage}); pick another "
-                                      "epoch, or --resume=latest_good.")
+                raise CheckpointError(
+                    f"Checkpoint {path} is damaged ({damage}); pick another "
+                    "epoch, or --resume=latest_good."
+                )
         try:
             status = self.checkpoint.restore(path)
             status.assert_existing_objects_matched()
@@ -185,7 +215,8 @@ class TrainingCheckpoint:
         if int(self.noise_seed.numpy()) != self._model_seed:
             raise CheckpointError(
                 f"Checkpoint {path} was trained with --seed {int(self.noise_seed.numpy())}, "
-                f"not {self._model_seed}; resume with the same --seed.")
+                f"not {self._model_seed}; resume with the same --seed."
+            )
         self.restored_path = path
         return int(self.epoch.numpy())
 
@@ -288,11 +319,13 @@ def checkpoint_path(directory: str, which: Union[int, str]) -> str:
         try:
             epoch = int(which)
         except (TypeError, ValueError):
-            raise CheckpointError(f"--resume must be an epoch number or 'latest', got {which!r}.") \
-                from None
+            raise CheckpointError(
+                f"--resume must be an epoch number or 'latest', got {which!r}."
+            ) from None
         if epoch not in epochs:
-            raise CheckpointError(f"No checkpoint for epoch {epoch} in {directory}; available: "
-                                  f"{sorted(epochs)}.")
+            raise CheckpointError(
+                f"No checkpoint for epoch {epoch} in {directory}; available: {sorted(epochs)}."
+            )
     return os.path.join(directory, f"{CHECKPOINT_PREFIX}-{epoch}")
 
 
@@ -315,7 +348,8 @@ def read_experiment_config(exp_dir: str) -> Dict:
     if not os.path.isfile(path):
         raise CheckpointError(
             f"{path} does not exist: {exp_dir} is not a bigan_tf experiment folder "
-            "(train one with trainers/train_mnist.py, or check --exp_dir).")
+            "(train one with trainers/train_mnist.py, or check --exp_dir)."
+        )
     try:
         with open(path) as f:
             record = json.load(f)
@@ -324,13 +358,15 @@ def read_experiment_config(exp_dir: str) -> Dict:
             raise KeyError(missing[0])
         ExperimentConfig.from_record(record)
     except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise CheckpointError(f"{path} is not a valid bigan_tf run configuration ({e!r}).") \
-            from None
+        raise CheckpointError(
+            f"{path} is not a valid bigan_tf run configuration ({e!r})."
+        ) from None
     return record
 
 
-def load_trained_model(exp_dir: str, which: Union[int, str] = "latest",
-                       checkpoint_dir: Optional[str] = None) -> TrainedModel:
+def load_trained_model(
+    exp_dir: str, which: Union[int, str] = "latest", checkpoint_dir: Optional[str] = None
+) -> TrainedModel:
     """Rebuilds the networks of the run in `exp_dir` and restores checkpoint `which`.
 
     Only the networks are restored (no optimiser), outside any strategy: this
@@ -344,15 +380,19 @@ def load_trained_model(exp_dir: str, which: Union[int, str] = "latest",
     directory = checkpoint_dir or run_checkpoint_dir(exp_dir)
     orphans = [p for p in orphaned_data_files(directory) if ROLLING_DIR not in p]
     if which == "latest" and orphans:
-        raise CheckpointError(f"{orphans[0]} has no index file (a damaged checkpoint): name an "
-                              "older complete one with --epoch N.")
+        raise CheckpointError(
+            f"{orphans[0]} has no index file (a damaged checkpoint): name an "
+            "older complete one with --epoch N."
+        )
     path = checkpoint_path(directory, which)
     damage = checkpoint_damage(path)
     if damage is not None:
-        raise CheckpointError(f"Checkpoint {path} is damaged ({damage}): name an older one "
-                              "with --epoch N.")
-    model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay,
-                                      experiment.run.seed)
+        raise CheckpointError(
+            f"Checkpoint {path} is damaged ({damage}): name an older one with --epoch N."
+        )
+    model = BiGAN.from_config_objects(
+        network, objective, optimizer.weight_decay, experiment.run.seed
+    )
     children = {name: net for name, net in model.networks._asdict().items() if net is not None}
     epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
     try:
@@ -361,6 +401,8 @@ def load_trained_model(exp_dir: str, which: Union[int, str] = "latest",
     except (ValueError, AssertionError, tf.errors.OpError) as e:
         raise CheckpointError(
             f"Checkpoint {path} does not match the networks described by {exp_dir}/"
-            f"{CONFIG_FILE} ({str(e).splitlines()[0]}).") from None
-    return TrainedModel(model, network, objective, optimizer, int(epoch.numpy()), path, record,
-                        experiment)
+            f"{CONFIG_FILE} ({str(e).splitlines()[0]})."
+        ) from None
+    return TrainedModel(
+        model, network, objective, optimizer, int(epoch.numpy()), path, record, experiment
+    )

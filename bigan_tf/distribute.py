@@ -38,17 +38,22 @@ class ClusterConfig:
         return sum(len(self.cluster.get(kind, [])) for kind in TASK_TYPES)
 
     def address(self, task_type: Optional[str] = None, task_id: Optional[int] = None) -> str:
-        return self.cluster[task_type or self.task_type][self.task_id if task_id is None
-                                                         else task_id]
+        return self.cluster[task_type or self.task_type][
+            self.task_id if task_id is None else task_id
+        ]
 
 
 def parse_tf_config(text: Optional[str]) -> ClusterConfig:
     """Parses the standard TF_CONFIG JSON, with errors that say what is wrong and how to fix it."""
-    example = ('e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-               '"task": {"type": "worker", "index": 0}}')
+    example = (
+        'e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+        '"task": {"type": "worker", "index": 0}}'
+    )
     if not text:
-        raise ConfigError(f"--strategy=multi_worker needs the TF_CONFIG environment variable, "
-                          f"{example}; trainers.launch_local sets it for local workers.")
+        raise ConfigError(
+            f"--strategy=multi_worker needs the TF_CONFIG environment variable, "
+            f"{example}; trainers.launch_local sets it for local workers."
+        )
     try:
         config = json.loads(text)
     except ValueError as e:
@@ -57,23 +62,32 @@ def parse_tf_config(text: Optional[str]) -> ClusterConfig:
         raise ConfigError(f"TF_CONFIG must be a JSON object, {example}.")
     cluster, task = config.get("cluster"), config.get("task")
     if not isinstance(cluster, dict) or not any(cluster.get(kind) for kind in TASK_TYPES):
-        raise ConfigError(f"TF_CONFIG has no \"cluster\" with a \"worker\" (or \"chief\") "
-                          f"address list; {example}.")
+        raise ConfigError(
+            f'TF_CONFIG has no "cluster" with a "worker" (or "chief") address list; {example}.'
+        )
     for kind, addresses in cluster.items():
         if not isinstance(addresses, list) or not all(
-                isinstance(a, str) and a.rpartition(":")[2].isdigit() for a in addresses):
-            raise ConfigError(f"TF_CONFIG cluster[{kind!r}] must be a list of \"host:port\" "
-                              f"strings, got {addresses!r}.")
+            isinstance(a, str) and a.rpartition(":")[2].isdigit() for a in addresses
+        ):
+            raise ConfigError(
+                f'TF_CONFIG cluster[{kind!r}] must be a list of "host:port" '
+                f"strings, got {addresses!r}."
+            )
     if not isinstance(task, dict) or "type" not in task or "index" not in task:
-        raise ConfigError(f"TF_CONFIG has no \"task\" with \"type\" and \"index\" saying which "
-                          f"worker this process is; {example}.")
+        raise ConfigError(
+            f'TF_CONFIG has no "task" with "type" and "index" saying which '
+            f"worker this process is; {example}."
+        )
     task_type, task_id = task["type"], task["index"]
     if task_type not in TASK_TYPES:
-        raise ConfigError(f"TF_CONFIG task type {task_type!r} is not supported; use one of "
-                          f"{TASK_TYPES}.")
+        raise ConfigError(
+            f"TF_CONFIG task type {task_type!r} is not supported; use one of {TASK_TYPES}."
+        )
     if not isinstance(task_id, int) or not 0 <= task_id < len(cluster.get(task_type, [])):
-        raise ConfigError(f"TF_CONFIG task index {task_id!r} is out of range: the cluster has "
-                          f"{len(cluster.get(task_type, []))} {task_type!r} address(es).")
+        raise ConfigError(
+            f"TF_CONFIG task index {task_id!r} is out of range: the cluster has "
+            f"{len(cluster.get(task_type, []))} {task_type!r} address(es)."
+        )
     return ClusterConfig({k: list(v) for k, v in cluster.items()}, task_type, task_id)
 
 
@@ -83,13 +97,15 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
     if resolver is None or not resolver.cluster_spec().as_dict():
         return True
     cluster = resolver.cluster_spec().as_dict()
-    return ClusterConfig({k: list(v) if isinstance(v, list) else list(v.values())
-                          for k, v in cluster.items()},
-                         resolver.task_type, int(resolver.task_id)).is_chief
+    return ClusterConfig(
+        {k: list(v) if isinstance(v, list) else list(v.values()) for k, v in cluster.items()},
+        resolver.task_type,
+        int(resolver.task_id),
+    ).is_chief
 
 
 def worker_id(strategy: tf.distribute.Strategy) -> str:
-    """"chief", "worker-1", ...: a name for this process's files (non-chief checkpoints)."""
+    """ "chief", "worker-1", ...: a name for this process's files (non-chief checkpoints)."""
     resolver = getattr(strategy, "cluster_resolver", None)
     if resolver is None or not resolver.cluster_spec().as_dict():
         return "chief"
@@ -105,17 +121,23 @@ def split_cpu(num_devices: int) -> None:
     cpus = tf.config.list_physical_devices("CPU")
     try:
         tf.config.set_logical_device_configuration(
-            cpus[0], [tf.config.LogicalDeviceConfiguration()] * num_devices)
+            cpus[0], [tf.config.LogicalDeviceConfiguration()] * num_devices
+        )
     except RuntimeError:
         if len(tf.config.list_logical_devices("CPU")) != num_devices:
             raise ConfigError(
                 f"Cannot split the CPU into {num_devices} devices: TensorFlow is already "
-                "initialised with a different number.") from None
+                "initialised with a different number."
+            ) from None
 
 
-def make_strategy(name: str = "auto", cpu_replicas: Optional[int] = None,
-                  cluster: Optional[ClusterConfig] = None, tpu: Optional[str] = None,
-                  collective_timeout_s: Optional[float] = None) -> tf.distribute.Strategy:
+def make_strategy(
+    name: str = "auto",
+    cpu_replicas: Optional[int] = None,
+    cluster: Optional[ClusterConfig] = None,
+    tpu: Optional[str] = None,
+    collective_timeout_s: Optional[float] = None,
+) -> tf.distribute.Strategy:
     """The strategy called `name`.
 
     * "auto": `MirroredStrategy` over the visible GPUs, or the default strategy
@@ -137,12 +159,17 @@ def make_strategy(name: str = "auto", cpu_replicas: Optional[int] = None,
         if cluster is None:
             raise ConfigError("--strategy=multi_worker needs a cluster (TF_CONFIG).")
         resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
-            tf.train.ClusterSpec(cluster.cluster), task_type=cluster.task_type,
-            task_id=cluster.task_id, rpc_layer="grpc")
+            tf.train.ClusterSpec(cluster.cluster),
+            task_type=cluster.task_type,
+            task_id=cluster.task_id,
+            rpc_layer="grpc",
+        )
         options = tf.distribute.experimental.CommunicationOptions(
-            timeout_seconds=collective_timeout_s)
+            timeout_seconds=collective_timeout_s
+        )
         return tf.distribute.MultiWorkerMirroredStrategy(
-            cluster_resolver=resolver, communication_options=options)
+            cluster_resolver=resolver, communication_options=options
+        )
     if name == "tpu":
         if not tpu:
             raise ConfigError("--strategy=tpu needs --tpu (the TPU's name or grpc:// address).")

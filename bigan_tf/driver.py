@@ -19,9 +19,15 @@ import dataclasses
 from typing import Callable, Dict, Optional
 
 
-def train(config, workdir: Optional[str] = None, strategy=None, data=None, *,
-          initialize: Optional[Callable] = None,
-          print_fn: Callable[[str], None] = print) -> Dict[str, object]:
+def train(
+    config,
+    workdir: Optional[str] = None,
+    strategy=None,
+    data=None,
+    *,
+    initialize: Optional[Callable] = None,
+    print_fn: Callable[[str], None] = print,
+) -> Dict[str, object]:
     """Trains (or resumes) the experiment `config` into `workdir` and returns its result.
 
     `workdir` (default: the config's `run.exp_dir`) is the run folder;
@@ -32,33 +38,46 @@ def train(config, workdir: Optional[str] = None, strategy=None, data=None, *,
     """
     import tensorflow as tf
 
-    from bigan_tf.config import (ExperimentConfig, SSGANExperimentConfig,
-                                 TransferExperimentConfig)
+    from bigan_tf.config import ExperimentConfig, SSGANExperimentConfig, TransferExperimentConfig
     from bigan_tf.errors import ConfigError
 
-    if not isinstance(config, (ExperimentConfig, SSGANExperimentConfig,
-                               TransferExperimentConfig)):
-        raise ConfigError(f"train() takes an ExperimentConfig, SSGANExperimentConfig or "
-                          f"TransferExperimentConfig, not a {type(config).__name__}.")
+    if not isinstance(config, (ExperimentConfig, SSGANExperimentConfig, TransferExperimentConfig)):
+        raise ConfigError(
+            f"train() takes an ExperimentConfig, SSGANExperimentConfig or "
+            f"TransferExperimentConfig, not a {type(config).__name__}."
+        )
     if workdir:
         config = dataclasses.replace(config, run=dataclasses.replace(config.run, exp_dir=workdir))
     strategy = strategy or tf.distribute.get_strategy()
     if isinstance(config, ExperimentConfig):
         from bigan_tf.training import train as train_bigan
+
         return train_bigan(strategy, config, data, print_fn=print_fn, initialize=initialize)
     if initialize is not None:
         raise ConfigError("initialize= applies to a BiGAN experiment only.")
     if data is None:
         if config.data is None:
-            raise ConfigError(f"The {type(config).__name__} has no data: give train() the "
-                              "images or set its data section.")
+            raise ConfigError(
+                f"The {type(config).__name__} has no data: give train() the "
+                "images or set its data section."
+            )
         from bigan_tf.data import load
+
         data = load(config.data)
     if isinstance(config, SSGANExperimentConfig):
         from bigan_tf.ssgan import train_ssgan
+
         # The K of the K+1 classifier is at least the data's class count (train_ssgan).
-        return train_ssgan(strategy, data, config.model, config.labels_per_class, config.epochs,
-                           config.run, labelled_batch_size=config.labelled_batch_size,
-                           print_fn=print_fn)
+        return train_ssgan(
+            strategy,
+            data,
+            config.model,
+            config.labels_per_class,
+            config.epochs,
+            config.run,
+            labelled_batch_size=config.labelled_batch_size,
+            print_fn=print_fn,
+        )
     from bigan_tf.transfer import train_transfer
+
     return train_transfer(strategy, config, data, print_fn=print_fn)

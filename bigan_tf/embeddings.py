@@ -29,18 +29,25 @@ def sprite(images) -> np.ndarray:
     images = np.asarray(images, np.float32)
     side = int(math.ceil(math.sqrt(len(images))))
     padded = np.zeros((side * side,) + images.shape[1:], np.float32)
-    padded[:len(images)] = images
+    padded[: len(images)] = images
     return make_grid(padded, side)
 
 
-def write_projector(log_dir: str, vectors, labels: Sequence, images=None,
-                    label_names: Optional[Sequence[str]] = None) -> None:
+def write_projector(
+    log_dir: str,
+    vectors,
+    labels: Sequence,
+    images=None,
+    label_names: Optional[Sequence[str]] = None,
+) -> None:
     """Writes TensorBoard projector files for `vectors` [N, d] into `log_dir`."""
     from tensorboard.plugins import projector
+
     vectors = np.asarray(vectors, np.float32)
     if vectors.ndim != 2 or len(vectors) != len(labels):
-        raise DataError(f"Need vectors [N, d] and N labels, got {vectors.shape} and "
-                        f"{len(labels)} labels.")
+        raise DataError(
+            f"Need vectors [N, d] and N labels, got {vectors.shape} and {len(labels)} labels."
+        )
     os.makedirs(log_dir, exist_ok=True)
     names = [str(label_names[int(y)]) if label_names is not None else str(y) for y in labels]
     with open(os.path.join(log_dir, "metadata.tsv"), "w") as f:
@@ -48,7 +55,9 @@ def write_projector(log_dir: str, vectors, labels: Sequence, images=None,
         f.writelines(f"{i}\t{name}\n" for i, name in enumerate(names))
     with open(os.path.join(log_dir, "vectors.tsv"), "w") as f:
         f.writelines("\t".join(f"{v:.6g}" for v in row) + "\n" for row in vectors)
-    tf.train.Checkpoint(embedding=tf.Variable(vectors)).save(os.path.join(log_dir, "embedding.ckpt"))
+    tf.train.Checkpoint(embedding=tf.Variable(vectors)).save(
+        os.path.join(log_dir, "embedding.ckpt")
+    )
     config = projector.ProjectorConfig()
     embedding = config.embeddings.add()
     embedding.tensor_name = EMBEDDING_TENSOR
@@ -64,10 +73,12 @@ def write_projector(log_dir: str, vectors, labels: Sequence, images=None,
 def tsne_points(vectors, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
     """2-D t-SNE of `vectors` (scikit-learn), [N, 2]."""
     from sklearn.manifold import TSNE
+
     vectors = np.asarray(vectors, np.float32)
     perplexity = min(perplexity, max(2.0, (len(vectors) - 1) / 3.0))
-    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed
-                ).fit_transform(vectors)
+    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(
+        vectors
+    )
 
 
 def tsne_scatter(path: str, vectors, labels, seed: int = 0, title: str = "") -> np.ndarray:

@@ -30,7 +30,7 @@ from bigan_tf.images import captioned, gif_bytes, make_grid, png_bytes, upscaled
 from bigan_tf.sampling import LatentModel, frames_along_rows
 from bigan_tf.sampling_tasks import TaskRequest, run_task
 
-MAX_SEED = 2 ** 31 - 1
+MAX_SEED = 2**31 - 1
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 4096 * 4096
 
@@ -59,20 +59,26 @@ def prepare_upload(data: bytes, image_shape: Sequence[int]) -> Tuple[np.ndarray,
     square, resized, to grey or RGB) and the returned notice says so.
     """
     from PIL import Image, UnidentifiedImageError
+
     if not data:
         raise ConfigError("The upload is empty: choose an image file (PNG, JPEG, ...).")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ConfigError(f"The upload is {len(data) / 2 ** 20:.1f} MB; images up to "
-                          f"{MAX_UPLOAD_BYTES // 2 ** 20} MB are accepted.")
+        raise ConfigError(
+            f"The upload is {len(data) / 2**20:.1f} MB; images up to "
+            f"{MAX_UPLOAD_BYTES // 2**20} MB are accepted."
+        )
     try:
         with Image.open(io.BytesIO(data)) as opened:
             if opened.width * opened.height > MAX_UPLOAD_PIXELS:
-                raise ConfigError(f"The image is {opened.width}×{opened.height} pixels; at most "
-                                  f"{MAX_UPLOAD_PIXELS} pixels are accepted.")
+                raise ConfigError(
+                    f"The image is {opened.width}×{opened.height} pixels; at most "
+                    f"{MAX_UPLOAD_PIXELS} pixels are accepted."
+                )
             image = opened.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise ConfigError("The upload is not an image this page can read (PNG, JPEG, GIF, "
-                          "BMP, WebP).") from None
+        raise ConfigError(
+            "The upload is not an image this page can read (PNG, JPEG, GIF, BMP, WebP)."
+        ) from None
     height, width, channels = (int(d) for d in image_shape)
     changes = []
     if image.width != image.height:
@@ -86,7 +92,8 @@ def prepare_upload(data: bytes, image_shape: Sequence[int]) -> Tuple[np.ndarray,
     pixels = np.asarray(image, np.float32) / 255.0
     if channels == 1:
         if not np.allclose(pixels[..., 0], pixels[..., 1]) or not np.allclose(
-                pixels[..., 0], pixels[..., 2]):
+            pixels[..., 0], pixels[..., 2]
+        ):
             changes.append("converted to grey")
         pixels = pixels.mean(axis=-1, keepdims=True)
     notice = ("The image was " + ", ".join(changes) + " to fit the model.") if changes else None
@@ -97,8 +104,10 @@ def _same_size(frames: List[np.ndarray]) -> List[np.ndarray]:
     """Pads frames (captions of different widths) to one size, white, for a GIF."""
     height = max(f.shape[0] for f in frames)
     width = max(f.shape[1] for f in frames)
-    return [np.pad(f, ((0, height - f.shape[0]), (0, width - f.shape[1]), (0, 0)),
-                   constant_values=255) for f in frames]
+    return [
+        np.pad(f, ((0, height - f.shape[0]), (0, width - f.shape[1]), (0, 0)), constant_values=255)
+        for f in frames
+    ]
 
 
 # The most images one "encode list" request takes.
@@ -121,13 +130,23 @@ class Explorer:
     """The panels of one model. `images`/`labels`: the held-out images the tasks pick
     from (uint8 or [0, 1]); `reference`: training images searched for neighbours."""
 
-    def __init__(self, model: LatentModel, model_path: str, images=None, labels=None,
-                 reference=None, dataset: Optional[str] = None,
-                 attribute_file: Optional[str] = None):
+    def __init__(
+        self,
+        model: LatentModel,
+        model_path: str,
+        images=None,
+        labels=None,
+        reference=None,
+        dataset: Optional[str] = None,
+        attribute_file: Optional[str] = None,
+    ):
         self.model, self.model_path = model, model_path
         self.dataset, self.attribute_file = dataset, attribute_file
-        to_unit = lambda a: None if a is None else (
-            np.asarray(a, np.float32) / (255.0 if np.asarray(a).dtype == np.uint8 else 1.0))
+        to_unit = lambda a: (
+            None
+            if a is None
+            else (np.asarray(a, np.float32) / (255.0 if np.asarray(a).dtype == np.uint8 else 1.0))
+        )
         self.images, self.labels = to_unit(images), labels
         self.reference = to_unit(reference)
         self._reference_features: Optional[np.ndarray] = None
@@ -137,8 +156,7 @@ class Explorer:
         """{panel: None when available, else the one-line reason it is hidden}."""
         encoder = None if self.model.has_encoder else "the model has no encoder (a plain GAN)"
         data = None if self.images is not None else "the model's dataset could not be read"
-        conditional = (None if self.model.is_conditional
-                       else "the model is not class-conditional")
+        conditional = None if self.model.is_conditional else "the model is not class-conditional"
         return {
             "samples": None,
             "style_sweep": None,
@@ -147,19 +165,29 @@ class Explorer:
             "encode_list": encoder,
             "interpolate": encoder,
             "analogy": None,
-            "attributes": encoder or (None if self.attribute_file else
-                                      "no attribute vectors (make them with "
-                                      "trainers.sample --task=attribute_vectors)"),
+            "attributes": encoder
+            or (
+                None
+                if self.attribute_file
+                else "no attribute vectors (make them with "
+                "trainers.sample --task=attribute_vectors)"
+            ),
             "dataset": data,
-            "classify": None if self.model.classify_fn is not None else
-                        "the model has no classifier (only a semi-supervised GAN run has one)",
-            "training": None if self._training_gif_path() else (
-                "an export has no training history" if not os.path.isdir(self.model_path)
-                else "the run has no training.gif yet (written at its first evaluation)"),
+            "classify": None
+            if self.model.classify_fn is not None
+            else "the model has no classifier (only a semi-supervised GAN run has one)",
+            "training": None
+            if self._training_gif_path()
+            else (
+                "an export has no training history"
+                if not os.path.isdir(self.model_path)
+                else "the run has no training.gif yet (written at its first evaluation)"
+            ),
         }
 
     def _training_gif_path(self) -> Optional[str]:
         from bigan_tf.run_dir import TRAINING_GIF_FILE
+
         path = os.path.join(self.model_path, TRAINING_GIF_FILE)
         return path if os.path.isfile(path) else None
 
@@ -184,26 +212,46 @@ class Explorer:
         if not self.attribute_file:
             return []
         from bigan_tf.sampling import load_attribute_vectors
+
         return list(load_attribute_vectors(self.attribute_file)[1])
 
     def describe(self) -> Dict[str, object]:
-        return {"model": self.model_path, "epoch": self.model.epoch,
-                "attributes": self.attribute_names() if not self.panels()["attributes"] else [],
-                "image_shape": list(self.model.image_shape),
-                "latent_dim": self.model.latent_dim, "num_classes": self.model.num_classes,
-                "dataset": self.dataset,
-                "num_images": 0 if self.images is None else int(len(self.images)),
-                "panels": self.panels()}
+        return {
+            "model": self.model_path,
+            "epoch": self.model.epoch,
+            "attributes": self.attribute_names() if not self.panels()["attributes"] else [],
+            "image_shape": list(self.model.image_shape),
+            "latent_dim": self.model.latent_dim,
+            "num_classes": self.model.num_classes,
+            "dataset": self.dataset,
+            "num_images": 0 if self.images is None else int(len(self.images)),
+            "panels": self.panels(),
+        }
 
     # ---------------------------------------------------------------- pictures
     def _model_line(self) -> str:
         epoch = f", epoch {self.model.epoch}" if self.model.epoch is not None else ""
         return f"model {self.model_path}{epoch}"
 
-    def _command(self, task: str, rows: int, steps: int, seed: int,
-                 indices: Optional[str] = None, gif: bool = False) -> str:
-        parts = ["python", "-m", "trainers.sample", f"--model={self.model_path}",
-                 f"--task={task}", f"--rows={rows}", f"--steps={steps}", f"--seed={seed}"]
+    def _command(
+        self,
+        task: str,
+        rows: int,
+        steps: int,
+        seed: int,
+        indices: Optional[str] = None,
+        gif: bool = False,
+    ) -> str:
+        parts = [
+            "python",
+            "-m",
+            "trainers.sample",
+            f"--model={self.model_path}",
+            f"--task={task}",
+            f"--rows={rows}",
+            f"--steps={steps}",
+            f"--seed={seed}",
+        ]
         if indices:
             parts.append(f"--indices={indices}")
         if self.dataset and task in ("reconstruct", "interpolate", "attributes", "analogy"):
@@ -213,45 +261,82 @@ class Explorer:
             parts.append(f"--gif={task}.gif")
         return shlex.join(parts)
 
-    def _picture(self, title: str, details: str, images, rows: int, is_sweep: bool,
-                 command: Optional[str], notice: Optional[str] = None) -> Picture:
+    def _picture(
+        self,
+        title: str,
+        details: str,
+        images,
+        rows: int,
+        is_sweep: bool,
+        command: Optional[str],
+        notice: Optional[str] = None,
+    ) -> Picture:
         caption = [f"{title}: {details}", self._model_line()]
         grid = upscaled(make_grid(images, rows))
         gif = frames = None
         if is_sweep:
-            labelled = [captioned(upscaled(f), caption + [f"frame {i + 1} of {steps}"])
-                        for steps in [len(images) // rows]
-                        for i, f in enumerate(frames_along_rows(images, rows))]
+            labelled = [
+                captioned(upscaled(f), caption + [f"frame {i + 1} of {steps}"])
+                for steps in [len(images) // rows]
+                for i, f in enumerate(frames_along_rows(images, rows))
+            ]
             gif = gif_bytes(np.stack(_same_size(labelled)), duration_ms=150)
             frames = [png_bytes(f) for f in labelled]
-        return Picture(title, caption, png_bytes(captioned(grid, caption)), gif, command, notice,
-                       frames)
+        return Picture(
+            title, caption, png_bytes(captioned(grid, caption)), gif, command, notice, frames
+        )
 
-    def _task(self, task: str, rows: int, steps: int, seed: int, real=None, labels=None,
-              indices: Optional[str] = None):
-        return run_task(task, TaskRequest(self.model, rows, steps, seed, real, labels, indices,
-                                          self.attribute_file))
+    def _task(
+        self,
+        task: str,
+        rows: int,
+        steps: int,
+        seed: int,
+        real=None,
+        labels=None,
+        indices: Optional[str] = None,
+    ):
+        return run_task(
+            task,
+            TaskRequest(self.model, rows, steps, seed, real, labels, indices, self.attribute_file),
+        )
 
     def samples(self, seed=0, rows: int = 4, steps: int = 8) -> Picture:
         seed = _check_seed(seed)
         out = self._task("random", rows, steps, seed)
-        return self._picture("samples G(z)", f"seed {seed}, {rows}×{steps}", out.images,
-                             out.rows, False, self._command("random", rows, steps, seed))
+        return self._picture(
+            "samples G(z)",
+            f"seed {seed}, {rows}×{steps}",
+            out.images,
+            out.rows,
+            False,
+            self._command("random", rows, steps, seed),
+        )
 
     def style_sweep(self, seed=0, rows: int = 4, steps: int = 8) -> Picture:
         seed = _check_seed(seed)
         out = self._task("style_sweep", rows, steps, seed)
-        return self._picture("style sweep (slerp between two z per row)", f"seed {seed}",
-                             out.images, out.rows, True,
-                             self._command("style_sweep", rows, steps, seed, gif=True))
+        return self._picture(
+            "style sweep (slerp between two z per row)",
+            f"seed {seed}",
+            out.images,
+            out.rows,
+            True,
+            self._command("style_sweep", rows, steps, seed, gif=True),
+        )
 
     def class_sweep(self, seed=0, rows: int = 4, steps: int = 8) -> Picture:
         self._require("class_sweep")
         seed = _check_seed(seed)
         out = self._task("class_sweep", rows, steps, seed)
-        return self._picture("class sweep (row r: class r to r+1)", f"seed {seed}", out.images,
-                             out.rows, True,
-                             self._command("class_sweep", rows, steps, seed, gif=True))
+        return self._picture(
+            "class sweep (row r: class r to r+1)",
+            f"seed {seed}",
+            out.images,
+            out.rows,
+            True,
+            self._command("class_sweep", rows, steps, seed, gif=True),
+        )
 
     def dataset_image(self, index) -> Tuple[np.ndarray, int]:
         """Held-out image `index` (float [H, W, C]) and its label."""
@@ -267,15 +352,28 @@ class Explorer:
 
     def dataset_picture(self, index) -> Picture:
         image, label = self.dataset_image(index)
-        return self._picture("dataset image", f"held-out index {int(index)}, label {label}",
-                             image[None], 1, False, None)
+        return self._picture(
+            "dataset image",
+            f"held-out index {int(index)}, label {label}",
+            image[None],
+            1,
+            False,
+            None,
+        )
 
     def _neighbours(self, features, pool_features, k: int) -> np.ndarray:
-        return nearest_indices(np.asarray(features, np.float32)[None],
-                               np.asarray(pool_features, np.float32), k)[0]
+        return nearest_indices(
+            np.asarray(features, np.float32)[None], np.asarray(pool_features, np.float32), k
+        )[0]
 
-    def encode(self, image, k: int = 8, label: int = 0, source: str = "upload",
-               notice: Optional[str] = None) -> Dict[str, Picture]:
+    def encode(
+        self,
+        image,
+        k: int = 8,
+        label: int = 0,
+        source: str = "upload",
+        notice: Optional[str] = None,
+    ) -> Dict[str, Picture]:
         """G(E(x)) of one image and its k nearest training images under E's features and
         under raw pixels."""
         self._require("encode")
@@ -285,49 +383,78 @@ class Explorer:
         # A generalized BiGAN's x is larger than G(E(x)): then the reconstruction alone.
         same_size = self.model.image_shape == self.model.encoder_image_shape
         shown = np.concatenate([image[None], reconstruction]) if same_size else reconstruction
-        pictures = {"reconstruction": self._picture(
-            "x and its reconstruction G(E(x))" if same_size else "reconstruction G(E(x))",
-            source, shown, 1, False, None, notice)}
+        pictures = {
+            "reconstruction": self._picture(
+                "x and its reconstruction G(E(x))" if same_size else "reconstruction G(E(x))",
+                source,
+                shown,
+                1,
+                False,
+                None,
+                notice,
+            )
+        }
         if self.reference is not None:
             if self._reference_features is None:
                 self._reference_features = self.model.features(self.reference)
             flat = lambda a: np.asarray(a, np.float32).reshape(len(a), -1)
-            by_features = self._neighbours(self.model.features(image[None])[0],
-                                           self._reference_features, k)
+            by_features = self._neighbours(
+                self.model.features(image[None])[0], self._reference_features, k
+            )
             by_pixels = self._neighbours(flat(image[None])[0], flat(self.reference), k)
-            for name, index, space in (("neighbours_features", by_features, "E's features"),
-                                       ("neighbours_pixels", by_pixels, "raw pixels")):
+            for name, index, space in (
+                ("neighbours_features", by_features, "E's features"),
+                ("neighbours_pixels", by_pixels, "raw pixels"),
+            ):
                 pictures[name] = self._picture(
                     f"{k} nearest training images in {space}",
                     f"{source}; training indices {', '.join(str(int(i)) for i in index)}",
-                    self.reference[index], 1, False, None)
+                    self.reference[index],
+                    1,
+                    False,
+                    None,
+                )
         return pictures
 
-    def encode_list(self, images: Sequence[np.ndarray], names: Sequence[str],
-                    notices: Sequence[Optional[str]] = ()) -> Picture:
+    def encode_list(
+        self,
+        images: Sequence[np.ndarray],
+        names: Sequence[str],
+        notices: Sequence[Optional[str]] = (),
+    ) -> Picture:
         """DIGITS's "encode list": several images, their reconstructions G(E(x)) under them,
         and their codes E(x) as a CSV (one row per image, its name first)."""
         self._require("encode_list")
         if not len(images):
             raise ConfigError("Give at least one image to encode.")
         if len(images) > MAX_LIST_IMAGES:
-            raise ConfigError(f"Encode at most {MAX_LIST_IMAGES} images at a time, got "
-                              f"{len(images)}.")
-        x = np.stack([np.asarray(i, np.float32).reshape(self.model.encoder_image_shape)
-                      for i in images])
+            raise ConfigError(
+                f"Encode at most {MAX_LIST_IMAGES} images at a time, got {len(images)}."
+            )
+        x = np.stack(
+            [np.asarray(i, np.float32).reshape(self.model.encoder_image_shape) for i in images]
+        )
         codes = self.model.encode(x)
         labels = np.zeros(len(x), np.int64) if self.model.is_conditional else None
         reconstructions = self.model.generate(codes, labels)
         same_size = self.model.image_shape == self.model.encoder_image_shape
         shown = np.concatenate([x, reconstructions]) if same_size else reconstructions
         picture = self._picture(
-            "encoded list: the images, and G(E(x)) under them" if same_size
+            "encoded list: the images, and G(E(x)) under them"
+            if same_size
             else "encoded list: G(E(x)) of each image",
-            f"{len(x)} images: {', '.join(names)}", shown, 2 if same_size else 1, False, None,
-            "; ".join(n for n in notices if n) or None)
+            f"{len(x)} images: {', '.join(names)}",
+            shown,
+            2 if same_size else 1,
+            False,
+            None,
+            "; ".join(n for n in notices if n) or None,
+        )
         lines = ["image," + ",".join(f"z{i}" for i in range(codes.shape[1]))]
-        lines += [",".join([name.replace(",", "_")] + [f"{v:.6g}" for v in code])
-                  for name, code in zip(names, np.asarray(codes))]
+        lines += [
+            ",".join([name.replace(",", "_")] + [f"{v:.6g}" for v in code])
+            for name, code in zip(names, np.asarray(codes))
+        ]
         picture.table = "\n".join(lines) + "\n"
         return picture
 
@@ -337,32 +464,35 @@ class Explorer:
         real = np.stack([np.asarray(first, np.float32), np.asarray(second, np.float32)])
         labels = np.zeros(2, np.int64) if self.model.is_conditional else None
         out = self._task("interpolate", 1, steps, 0, real, labels, "0:1")  # ends: a and b
-        return self._picture("interpolation between E(a) and E(b), ends: a and b", what,
-                             out.images, 1, True, None)
+        return self._picture(
+            "interpolation between E(a) and E(b), ends: a and b", what, out.images, 1, True, None
+        )
 
     def interpolate_indices(self, a, b, steps: int = 8) -> Picture:
         (first, _), (second, _) = self.dataset_image(a), self.dataset_image(b)
         picture = self.interpolate(first, second, steps, f"held-out images {a} and {b}")
-        picture.command = self._command("interpolate", 1, steps, 0, f"{int(a)}:{int(b)}",
-                                        gif=True)
+        picture.command = self._command("interpolate", 1, steps, 0, f"{int(a)}:{int(b)}", gif=True)
         return picture
 
     def interpolate_seeds(self, a, b, steps: int = 8) -> Picture:
         """A slerp between the z of two seeds (`sampling.random_latents`)."""
         from bigan_tf.sampling import random_latents, sweep
+
         a, b = _check_seed(a), _check_seed(b)
         za = random_latents(1, self.model.latent_dim, a)[0]
         zb = random_latents(1, self.model.latent_dim, b)[0]
-        labels = (np.zeros(steps, np.int64) if self.model.is_conditional else None)
+        labels = np.zeros(steps, np.int64) if self.model.is_conditional else None
         images = self.model.generate(sweep(za, zb, steps), labels)
-        return self._picture("interpolation between two seeds' z", f"seeds {a} and {b}", images,
-                             1, True, None)
+        return self._picture(
+            "interpolation between two seeds' z", f"seeds {a} and {b}", images, 1, True, None
+        )
 
     def attributes(self, index, edits: Dict[str, Any], steps: int = 5) -> Picture:
         """Attribute sliders: held-out image `index`, then G(E(x) + t·Σ amount·vector) for t
         from 0 to 1 (the last frame is the full edit). `edits` maps attribute names to
         amounts in [−MAX_ATTRIBUTE_AMOUNT, MAX_ATTRIBUTE_AMOUNT]."""
         from bigan_tf.sampling import apply_attributes, load_attribute_vectors
+
         attribute_file = self._attribute_path()
         image, label = self.dataset_image(index)
         vectors, names = load_attribute_vectors(attribute_file)
@@ -371,12 +501,15 @@ class Explorer:
             try:
                 amount = float(amount)
             except (TypeError, ValueError):
-                raise ConfigError(f"The amount of {name!r} must be a number, got "
-                                  f"{amount!r}.") from None
+                raise ConfigError(
+                    f"The amount of {name!r} must be a number, got {amount!r}."
+                ) from None
             if not abs(amount) <= MAX_ATTRIBUTE_AMOUNT:
-                raise ConfigError(f"The amount of {name!r} must be in "
-                                  f"[-{MAX_ATTRIBUTE_AMOUNT:g}, {MAX_ATTRIBUTE_AMOUNT:g}], "
-                                  f"got {amount:g}.")
+                raise ConfigError(
+                    f"The amount of {name!r} must be in "
+                    f"[-{MAX_ATTRIBUTE_AMOUNT:g}, {MAX_ATTRIBUTE_AMOUNT:g}], "
+                    f"got {amount:g}."
+                )
             if amount:
                 amounts[name] = amount
         z = self.model.encode(image[None])[0]
@@ -385,14 +518,26 @@ class Explorer:
         labels = np.full(steps, label, np.int64) if self.model.is_conditional else None
         images = np.concatenate([image[None], self.model.generate(codes, labels)])
         what = ", ".join(f"{name} {amount:+g}" for name, amount in amounts.items()) or "no edit"
-        command = shlex.join([
-            "python", "-m", "trainers.sample", f"--model={self.model_path}", "--task=attributes",
-            f"--attribute_file={self.attribute_file}",
-            f"--attributes={','.join(f'{n}={a:+g}' for n, a in amounts.items())}",
-            "--output=attributes.png"])
-        return self._picture("attribute edit (x, then G(E(x) + t·edit) for t = 0..1)",
-                             f"held-out image {int(index)}: {what}", images, 1, True,
-                             command if amounts else None)
+        command = shlex.join(
+            [
+                "python",
+                "-m",
+                "trainers.sample",
+                f"--model={self.model_path}",
+                "--task=attributes",
+                f"--attribute_file={self.attribute_file}",
+                f"--attributes={','.join(f'{n}={a:+g}' for n, a in amounts.items())}",
+                "--output=attributes.png",
+            ]
+        )
+        return self._picture(
+            "attribute edit (x, then G(E(x) + t·edit) for t = 0..1)",
+            f"held-out image {int(index)}: {what}",
+            images,
+            1,
+            True,
+            command if amounts else None,
+        )
 
     def classify(self, image, source: str = "upload", notice: Optional[str] = None) -> Picture:
         """A semi-supervised GAN's class probabilities of one image (its K real classes)."""
@@ -401,8 +546,15 @@ class Explorer:
         probabilities = self.model.classify(image[None])[0]
         ranked = np.argsort(-probabilities)[:3]
         best = ", ".join(f"class {int(k)} {100 * probabilities[k]:.1f}%" for k in ranked)
-        picture = self._picture("classified by D's K real classes", f"{source}: {best}",
-                                image[None], 1, False, None, notice)
+        picture = self._picture(
+            "classified by D's K real classes",
+            f"{source}: {best}",
+            image[None],
+            1,
+            False,
+            None,
+            notice,
+        )
         picture.probabilities = [float(p) for p in probabilities]
         return picture
 
@@ -418,10 +570,13 @@ class Explorer:
             frames = getattr(animation, "n_frames", 1)  # 1 for a still image
             animation.seek(frames - 1)
             last = np.asarray(animation.convert("RGB"))
-        caption = [f"training: the fixed-z samples at each of {frames} evaluations",
-                   self._model_line()]
-        return Picture("training", caption, png_bytes(captioned(last, caption)), gif, None,
-                       animated=True)
+        caption = [
+            f"training: the fixed-z samples at each of {frames} evaluations",
+            self._model_line(),
+        ]
+        return Picture(
+            "training", caption, png_bytes(captioned(last, caption)), gif, None, animated=True
+        )
 
     def analogy(self, indices: Optional[str] = None, seed=0, steps: int = 5) -> Picture:
         """DIGITS's analogy grid: destination = sink 1 + sink 2 − source."""
@@ -437,6 +592,11 @@ class Explorer:
             real, labels = self.images, self.labels
         out = self._task("analogy", steps, steps, seed, real, labels, indices)
         what = f"held-out images {indices}" if indices else f"random corners, seed {seed}"
-        return self._picture("analogy grid (corners: source, sink 1, sink 2)", what,
-                             out.images, out.rows, False,
-                             self._command("analogy", steps, steps, seed, indices))
+        return self._picture(
+            "analogy grid (corners: source, sink 1, sink 2)",
+            what,
+            out.images,
+            out.rows,
+            False,
+            self._command("analogy", steps, steps, seed, indices),
+        )

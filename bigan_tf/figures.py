@@ -31,8 +31,12 @@ def _normalise(tiles: np.ndarray) -> np.ndarray:
     return out.reshape(tiles.shape).astype(np.float32)
 
 
-def filter_tiles(kernel, image_shape: Optional[Sequence[int]] = None,
-                 top: Optional[int] = None, reads_input: bool = True) -> np.ndarray:
+def filter_tiles(
+    kernel,
+    image_shape: Optional[Sequence[int]] = None,
+    top: Optional[int] = None,
+    reads_input: bool = True,
+) -> np.ndarray:
     """Tiles [N, h, w, c] in [0, 1] of a layer's filters.
 
     `kernel`: a Conv2D kernel [k, k, in, out] (one tile per output channel), a
@@ -60,8 +64,7 @@ def filter_tiles(kernel, image_shape: Optional[Sequence[int]] = None,
     return _normalise(tiles)
 
 
-def first_layer_filters(model, image_shape: Sequence[int], top: int = 100
-                        ) -> Dict[str, np.ndarray]:
+def first_layer_filters(model, image_shape: Sequence[int], top: int = 100) -> Dict[str, np.ndarray]:
     """{"E": ..., "D": ..., "G": ...} filter tiles of a `BiGAN` (missing networks left out).
 
     E's first layer reads x; D's first layer reads x; G's last layer paints x.
@@ -78,7 +81,7 @@ def first_layer_filters(model, image_shape: Sequence[int], top: int = 100
         layer = getattr(discriminator, "conv0", None) or discriminator.hidden1
         kernel = kernel_of(layer).numpy()
         if kernel.ndim == 2:  # a conditional D reads [x, c]: keep x's rows
-            kernel = kernel[:int(np.prod(image_shape))]
+            kernel = kernel[: int(np.prod(image_shape))]
         tiles["D"] = filter_tiles(kernel, image_shape, top)
     generator = getattr(model.generator, "network", model.generator)
     kernel = kernel_of(generator.output_pixels).numpy()
@@ -96,8 +99,11 @@ def nearest_indices(queries, references, k: int = 5, block: int = 1024) -> np.nd
     found = []
     queries = np.asarray(queries, np.float32).reshape(len(queries), -1)
     for start in range(0, len(queries), block):
-        q = tf.constant(queries[start:start + block])
-        distances = (tf.reduce_sum(tf.square(q), 1, keepdims=True) + reference_norms[None]
-                     - 2.0 * tf.matmul(q, references, transpose_b=True))
+        q = tf.constant(queries[start : start + block])
+        distances = (
+            tf.reduce_sum(tf.square(q), 1, keepdims=True)
+            + reference_norms[None]
+            - 2.0 * tf.matmul(q, references, transpose_b=True)
+        )
         found.append(tf.math.top_k(-distances, k=k).indices.numpy())
     return np.concatenate(found)

@@ -46,9 +46,11 @@ def resolve_handle(handle: str) -> str:
     if os.path.isdir(handle):
         return handle
     if "://" not in handle:
-        raise ExportError(f"Module {handle!r} does not exist: give an export folder or a "
-                          "TF-Hub URL.")
+        raise ExportError(
+            f"Module {handle!r} does not exist: give an export folder or a TF-Hub URL."
+        )
     import tensorflow_hub as hub  # only for remote handles: it imports tf_keras
+
     return hub.resolve(handle)
 
 
@@ -73,12 +75,15 @@ def load_module(handle: str):
         # (OpError for bad checksums, DecodeError for a corrupt saved_model.pb,
         # IndexError for truncated variables, ...).
         reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
-        raise ExportError(f"Cannot load a SavedModel from {path} ({reason}): the module is "
-                          "damaged or not a SavedModel; export it again.") from None
+        raise ExportError(
+            f"Cannot load a SavedModel from {path} ({reason}): the module is "
+            "damaged or not a SavedModel; export it again."
+        ) from None
     if not callable(module) or not hasattr(module, "variables"):
         raise ExportError(
             f"{path} is a SavedModel but not a Reusable SavedModel (no __call__/variables); "
-            "export the encoder with `python -m export.export_hub`.")
+            "export the encoder with `python -m export.export_hub`."
+        )
     return module
 
 
@@ -99,8 +104,14 @@ class EncoderLayer(keras.layers.Layer):
         fixed (bigan_tf exports only).
     """
 
-    def __init__(self, handle: str, trainable: bool = False, output: Optional[str] = None,
-                 frozen_layers: int = 0, **kwargs):
+    def __init__(
+        self,
+        handle: str,
+        trainable: bool = False,
+        output: Optional[str] = None,
+        frozen_layers: int = 0,
+        **kwargs,
+    ):
         super().__init__(trainable=trainable, **kwargs)
         self.handle = handle
         self.output_name = output
@@ -117,9 +128,15 @@ class EncoderLayer(keras.layers.Layer):
         # Keras Variables that *share* the module's tf.Variables: the optimiser
         # updates the module in place, and .keras saving stores their values.
         self._module_weights = [
-            keras.Variable(initializer=v, trainable=id(v) in trainable_ids and id(v) not in frozen,
-                           dtype=v.dtype, shape=v.shape, name=_safe_name(v.name))
-            for v in piece.variables]
+            keras.Variable(
+                initializer=v,
+                trainable=id(v) in trainable_ids and id(v) not in frozen,
+                dtype=v.dtype,
+                shape=v.shape,
+                name=_safe_name(v.name),
+            )
+            for v in piece.variables
+        ]
         # A frozen layer's weights must not be trainable (Keras's `trainable` setter
         # does this for later changes; weights created after __init__'s flag need it
         # applied by hand). `layer.trainable = True` later unfreezes exactly the
@@ -136,15 +153,19 @@ class EncoderLayer(keras.layers.Layer):
             return set()
         meta = read_export_metadata(path)
         if not meta or "layers" not in meta:
-            raise ExportError(f"frozen_layers needs the layer table of a bigan_tf export; "
-                              f"{path} has none.")
+            raise ExportError(
+                f"frozen_layers needs the layer table of a bigan_tf export; {path} has none."
+            )
         layers = meta["layers"]
         if self.frozen_layers > len(layers):
-            raise ExportError(f"frozen_layers={self.frozen_layers} but the encoder has "
-                              f"{len(layers)} layers ({[layer['name'] for layer in layers]}).")
+            raise ExportError(
+                f"frozen_layers={self.frozen_layers} but the encoder has "
+                f"{len(layers)} layers ({[layer['name'] for layer in layers]})."
+            )
         variables = list(self._module.variables)
-        return {id(variables[i]) for layer in layers[:self.frozen_layers]
-                for i in layer["variables"]}
+        return {
+            id(variables[i]) for layer in layers[: self.frozen_layers] for i in layer["variables"]
+        }
 
     def _infer_output_size(self) -> Optional[int]:
         for fn in getattr(self._piece.__call__, "concrete_functions", []):
@@ -175,18 +196,24 @@ class EncoderLayer(keras.layers.Layer):
         return (input_shape[0], self.output_size)
 
     def get_config(self):
-        return {**super().get_config(), "handle": self.handle, "output": self.output_name,
-                "frozen_layers": self.frozen_layers}
+        return {
+            **super().get_config(),
+            "handle": self.handle,
+            "output": self.output_name,
+            "frozen_layers": self.frozen_layers,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=None):
         # Same policy as keras.layers.TFSMLayer: loading runs a SavedModel's graph.
         if safe_mode is None:
             from keras.src.saving import serialization_lib
+
             safe_mode = serialization_lib.in_safe_mode()
         if safe_mode is not False:
             raise ValueError(
                 f"This .keras file contains a bigan_tf EncoderLayer, which loads the "
                 f"SavedModel {config.get('handle')!r} and runs its graph. If you trust it, "
-                "load with keras.saving.load_model(path, safe_mode=False).")
+                "load with keras.saving.load_model(path, safe_mode=False)."
+            )
         return cls(**config)

@@ -26,7 +26,9 @@ def make_grid(images, rows: int, image_shape=None) -> np.ndarray:
         raise ValueError(f"{n} images do not fill {rows} rows")
     cols = n // rows
     pixels = np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
-    return pixels.reshape(rows, cols, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
+    return (
+        pixels.reshape(rows, cols, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
+    )
 
 
 def png_bytes(grid: np.ndarray) -> bytes:
@@ -49,6 +51,7 @@ def upscaled(grid: np.ndarray, min_height: int = 256) -> np.ndarray:
 def captioned(grid: np.ndarray, lines) -> np.ndarray:
     """`grid` (uint8 [H, W, C]) under a white band holding `lines` of black text."""
     from PIL import ImageDraw
+
     lines = [str(line) for line in lines]
     band = 14 * len(lines) + 6
     width = max(grid.shape[1], 7 * max((len(line) for line in lines), default=0) + 8)
@@ -61,10 +64,9 @@ def captioned(grid: np.ndarray, lines) -> np.ndarray:
     return np.asarray(canvas)
 
 
-
-
-def write_training_gif(samples_folder: str, path: str, max_frames: int = 200,
-                       frame_ms: int = 400) -> int:
+def write_training_gif(
+    samples_folder: str, path: str, max_frames: int = 200, frame_ms: int = 400
+) -> int:
     """Animates the fixed-z sample grids `samples_folder/{epoch}.png`, in epoch order.
 
     The frames are read back from the grids on disk, so a resumed run's GIF
@@ -72,8 +74,11 @@ def write_training_gif(samples_folder: str, path: str, max_frames: int = 200,
     under a caption naming its epoch. More than `max_frames` grids are thinned
     evenly (the first and last kept). Written atomically; returns the frame count.
     """
-    epochs = sorted(int(name[:-4]) for name in os.listdir(samples_folder)
-                    if name.endswith(".png") and name[:-4].isdigit())
+    epochs = sorted(
+        int(name[:-4])
+        for name in os.listdir(samples_folder)
+        if name.endswith(".png") and name[:-4].isdigit()
+    )
     if not epochs:
         return 0
     if len(epochs) > max_frames:
@@ -87,8 +92,14 @@ def write_training_gif(samples_folder: str, path: str, max_frames: int = 200,
         frames.append(captioned(upscaled(grid), [f"samples G(z), fixed z: epoch {epoch}"]))
     height = max(f.shape[0] for f in frames)
     width = max(f.shape[1] for f in frames)
-    padded = np.stack([np.pad(f, ((0, height - f.shape[0]), (0, width - f.shape[1]), (0, 0)),
-                              constant_values=255) for f in frames])
+    padded = np.stack(
+        [
+            np.pad(
+                f, ((0, height - f.shape[0]), (0, width - f.shape[1]), (0, 0)), constant_values=255
+            )
+            for f in frames
+        ]
+    )
     write_gif(path, padded, duration_ms=frame_ms)
     return len(frames)
 
@@ -100,8 +111,9 @@ def gif_bytes(frames, duration_ms: int = 100) -> bytes:
         raise ValueError(f"frames must be uint8 [T, H, W, C], got {frames.dtype} {frames.shape}")
     images = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
     buffer = io.BytesIO()
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
-                   duration=duration_ms, loop=0)
+    images[0].save(
+        buffer, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0
+    )
     return buffer.getvalue()
 
 

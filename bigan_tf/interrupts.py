@@ -34,7 +34,8 @@ from bigan_tf.errors import BiganError
 
 # SIGHUP (a closed terminal, a dropped ssh session) stops a run as SIGTERM does.
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM) + (
-    (signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
+    (signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()
+)
 
 
 class TrainingInterrupted(BiganError):
@@ -78,12 +79,20 @@ def stop_on_signals(enabled: bool = True) -> Iterator[StopRequest]:
 
     def handle(signum, frame):
         if request.requested:  # the second signal: abort now
-            print(f"\nSecond {signal.Signals(signum).name}: aborting without saving; the last "
-                  "finished checkpoint is intact.", file=sys.stderr, flush=True)
+            print(
+                f"\nSecond {signal.Signals(signum).name}: aborting without saving; the last "
+                "finished checkpoint is intact.",
+                file=sys.stderr,
+                flush=True,
+            )
             os._exit(128 + signum)
         request.signal = signum
-        print(f"\n{signal.Signals(signum).name} received: stopping after this training step "
-              "and saving (send it again to abort at once).", file=sys.stderr, flush=True)
+        print(
+            f"\n{signal.Signals(signum).name} received: stopping after this training step "
+            "and saving (send it again to abort at once).",
+            file=sys.stderr,
+            flush=True,
+        )
 
     previous = {s: signal.getsignal(s) for s in HANDLED_SIGNALS}
     for s in HANDLED_SIGNALS:
@@ -130,8 +139,9 @@ class PreemptionStop(keras.callbacks.Callback):
     the launcher's restart from the last rolling checkpoint remains.
     """
 
-    def __init__(self, strategy: tf.distribute.Strategy, save: Callable[[], str],
-                 request: StopRequest):
+    def __init__(
+        self, strategy: tf.distribute.Strategy, save: Callable[[], str], request: StopRequest
+    ):
         super().__init__()
         self.request = request
         self.saved_path: Optional[str] = None
@@ -141,10 +151,14 @@ class PreemptionStop(keras.callbacks.Callback):
         self._previous_sigint = signal.getsignal(signal.SIGINT)
         self._previous_sigterm = signal.getsignal(signal.SIGTERM)
         config = tf.distribute.experimental.TerminationConfig(
-            exit_fn=self._stop, save_fn=self._save_checkpoint, grace_period=0)
+            exit_fn=self._stop, save_fn=self._save_checkpoint, grace_period=0
+        )
         self.handler = tf.distribute.experimental.PreemptionCheckpointHandler(
-            strategy.cluster_resolver, tf.train.Checkpoint(),
-            checkpoint_dir=os.path.join(self._scratch, "handler"), termination_config=config)
+            strategy.cluster_resolver,
+            tf.train.Checkpoint(),
+            checkpoint_dir=os.path.join(self._scratch, "handler"),
+            termination_config=config,
+        )
         # The handler has replaced the SIGTERM handler with its own; wrap it to
         # say what happened, and send Ctrl-C the same way.
         self._handler_sigterm = signal.getsignal(signal.SIGTERM)
@@ -153,13 +167,20 @@ class PreemptionStop(keras.callbacks.Callback):
 
     def _on_signal(self, signum, frame):
         if self._received is not None:  # the second signal: abort now
-            print(f"\nSecond {signal.Signals(signum).name}: aborting without saving; the last "
-                  "finished checkpoint is intact.", file=sys.stderr, flush=True)
+            print(
+                f"\nSecond {signal.Signals(signum).name}: aborting without saving; the last "
+                "finished checkpoint is intact.",
+                file=sys.stderr,
+                flush=True,
+            )
             os._exit(128 + signum)
         self._received = signum
-        print(f"\n{signal.Signals(signum).name} received: every worker stops after the step "
-              "the cluster agrees on and saves (send it again to abort at once).",
-              file=sys.stderr, flush=True)
+        print(
+            f"\n{signal.Signals(signum).name} received: every worker stops after the step "
+            "the cluster agrees on and saves (send it again to abort at once).",
+            file=sys.stderr,
+            flush=True,
+        )
         if callable(self._handler_sigterm):
             self._handler_sigterm(signal.SIGTERM, frame)
 

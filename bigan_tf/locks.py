@@ -32,8 +32,7 @@ def _process_alive(pid: int) -> bool:
 
 
 def _holder_text(holder: Dict) -> str:
-    return (f"pid {holder.get('pid')} on {holder.get('host')}, started "
-            f"{holder.get('started', '?')}")
+    return f"pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('started', '?')}"
 
 
 class FolderLock:
@@ -53,8 +52,11 @@ class FolderLock:
             return {}  # half-written by a process killed while taking it: stale
 
     def acquire(self) -> "FolderLock":
-        me = {"pid": os.getpid(), "host": socket.gethostname(),
-              "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        }
         for _ in range(3):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -65,13 +67,18 @@ class FolderLock:
                 if holder.get("host") not in (None, me["host"]):
                     raise ConfigError(
                         f"{self.what} is being written by {_holder_text(holder)} (lock "
-                        f"{self.path}): wait for it to end, or remove that file if it is over.")
+                        f"{self.path}): wait for it to end, or remove that file if it is over."
+                    )
                 if holder.get("pid") and _process_alive(int(holder["pid"])):
-                    raise ConfigError(f"{self.what} is being written by {_holder_text(holder)}: "
-                                      "wait for it to end, or choose another folder.")
-                self.print_fn(f"Took over a stale lock of {self.what} ("
-                              f"{_holder_text(holder) if holder else 'unreadable'}: that process "
-                              "is gone).")
+                    raise ConfigError(
+                        f"{self.what} is being written by {_holder_text(holder)}: "
+                        "wait for it to end, or choose another folder."
+                    )
+                self.print_fn(
+                    f"Took over a stale lock of {self.what} ("
+                    f"{_holder_text(holder) if holder else 'unreadable'}: that process "
+                    "is gone)."
+                )
                 try:
                     os.remove(self.path)
                 except FileNotFoundError:
@@ -81,8 +88,10 @@ class FolderLock:
                 json.dump(me, f)
             self._held = True
             return self
-        raise ConfigError(f"Could not take the lock {self.path} of {self.what}: another "
-                          "process keeps taking it; try again.")
+        raise ConfigError(
+            f"Could not take the lock {self.path} of {self.what}: another "
+            "process keeps taking it; try again."
+        )
 
     def release(self) -> None:
         if self._held:

@@ -103,8 +103,9 @@ class AdversarialLoss(NamedTuple):
 # `Objective.adversarial_loss` -> its per-example loss functions.
 ADVERSARIAL_LOSSES = {
     "bce": AdversarialLoss(discriminator_loss, inverse_loss, generator_nonsaturating_loss),
-    "hinge": AdversarialLoss(hinge_discriminator_loss, hinge_encoder_generator_loss,
-                             hinge_generator_loss),
+    "hinge": AdversarialLoss(
+        hinge_discriminator_loss, hinge_encoder_generator_loss, hinge_generator_loss
+    ),
 }
 
 
@@ -115,8 +116,9 @@ def global_mean(per_example: tf.Tensor, global_batch_size: tf.Tensor) -> tf.Tens
     global mean), without its run-time check that the batch size is
     non-negative: an Assert op, which an XLA-compiled step drops with a warning.
     """
-    return tf.math.divide_no_nan(tf.reduce_sum(per_example),
-                                 tf.cast(global_batch_size, per_example.dtype))
+    return tf.math.divide_no_nan(
+        tf.reduce_sum(per_example), tf.cast(global_batch_size, per_example.dtype)
+    )
 
 
 def latent_regression_loss(latent: tf.Tensor, predicted_logits: tf.Tensor) -> tf.Tensor:
@@ -128,12 +130,15 @@ def latent_regression_loss(latent: tf.Tensor, predicted_logits: tf.Tensor) -> tf
     """
     targets = (latent + 1.0) / 2.0
     return tf.reduce_mean(
-        tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=predicted_logits), axis=-1)
+        tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=predicted_logits), axis=-1
+    )
 
 
 def _flat_pair(images: tf.Tensor, reconstructions: tf.Tensor):
-    return (tf.reshape(images, [tf.shape(images)[0], -1]),
-            tf.reshape(reconstructions, [tf.shape(reconstructions)[0], -1]))
+    return (
+        tf.reshape(images, [tf.shape(images)[0], -1]),
+        tf.reshape(reconstructions, [tf.shape(reconstructions)[0], -1]),
+    )
 
 
 def reconstruction_loss(images: tf.Tensor, reconstructions: tf.Tensor) -> tf.Tensor:
@@ -173,7 +178,8 @@ def kplus1_supervised_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     """
     num_classes = logits.shape[-1] - 1
     return tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.cast(labels, tf.int32), logits=logits[:, :num_classes])
+        labels=tf.cast(labels, tf.int32), logits=logits[:, :num_classes]
+    )
 
 
 def kplus1_real_loss(logits: tf.Tensor, label_smoothing: float = 1.0) -> tf.Tensor:

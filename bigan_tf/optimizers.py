@@ -11,9 +11,13 @@ from bigan_tf.config import OptimizerConfig
 from bigan_tf.schedules import ConstantThenExponentialDecay
 
 
-def original_adam(config: OptimizerConfig, steps_per_epoch: int, name: str,
-                  loss_scale: bool = False, network: str = "generator"
-                  ) -> keras.optimizers.Optimizer:
+def original_adam(
+    config: OptimizerConfig,
+    steps_per_epoch: int,
+    name: str,
+    loss_scale: bool = False,
+    network: str = "generator",
+) -> keras.optimizers.Optimizer:
     """Adam with the original's settings on `ConstantThenExponentialDecay`.
 
     The rate and betas are `network`'s ("discriminator", "generator" or
@@ -21,10 +25,12 @@ def original_adam(config: OptimizerConfig, steps_per_epoch: int, name: str,
     dynamic `LossScaleOptimizer` (float16 mixed precision).
     """
     learning_rate, beta_1, beta_2 = config.adam_settings(network)
-    schedule = ConstantThenExponentialDecay(learning_rate, steps_per_epoch, config.epochs,
-                                            config.decay_epochs, config.final_lr_mult)
-    optimizer = keras.optimizers.Adam(schedule, beta_1=beta_1, beta_2=beta_2,
-                                      epsilon=config.epsilon, name=name)
+    schedule = ConstantThenExponentialDecay(
+        learning_rate, steps_per_epoch, config.epochs, config.decay_epochs, config.final_lr_mult
+    )
+    optimizer = keras.optimizers.Adam(
+        schedule, beta_1=beta_1, beta_2=beta_2, epsilon=config.epsilon, name=name
+    )
     if loss_scale:
         return keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")
     return optimizer
@@ -37,11 +43,14 @@ def scale_loss(optimizer: Optional[keras.optimizers.Optimizer], loss: tf.Tensor)
     return optimizer.scale_loss(loss)
 
 
-def add_coupled_weight_decay(grads: List[tf.Tensor], variables: List[tf.Variable],
-                             weight_decay: float, num_replicas: int,
-                             decayed_ids: Collection[int],
-                             optimizer: Optional[keras.optimizers.Optimizer] = None
-                             ) -> List[tf.Tensor]:
+def add_coupled_weight_decay(
+    grads: List[tf.Tensor],
+    variables: List[tf.Variable],
+    weight_decay: float,
+    num_replicas: int,
+    decayed_ids: Collection[int],
+    optimizer: Optional[keras.optimizers.Optimizer] = None,
+) -> List[tf.Tensor]:
     """g + λ·w for the variables whose id() is in `decayed_ids`; the others unchanged.
 
     Each replica adds λ/num_replicas·w, so the optimiser's cross-replica sum
@@ -53,5 +62,7 @@ def add_coupled_weight_decay(grads: List[tf.Tensor], variables: List[tf.Variable
     scale = weight_decay / num_replicas
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         scale = scale * optimizer.dynamic_scale
-    return [g + tf.cast(scale, g.dtype) * tf.cast(v, g.dtype) if id(v) in decayed_ids else g
-            for g, v in zip(grads, variables)]
+    return [
+        g + tf.cast(scale, g.dtype) * tf.cast(v, g.dtype) if id(v) in decayed_ids else g
+        for g, v in zip(grads, variables)
+    ]

@@ -9,8 +9,7 @@ import tensorflow as tf
 
 def sample_prior(batch_size, latent_dim: int, seed) -> tf.Tensor:
     """z ~ U(−1, 1)^latent_dim from a stateless RNG; `seed` is a shape-[2] int tensor."""
-    return tf.random.stateless_uniform([batch_size, latent_dim], seed=seed,
-                                       minval=-1.0, maxval=1.0)
+    return tf.random.stateless_uniform([batch_size, latent_dim], seed=seed, minval=-1.0, maxval=1.0)
 
 
 def replica_rows(draw: Callable[[tf.Tensor], tf.Tensor], batch_size) -> tf.Tensor:
@@ -24,7 +23,7 @@ def replica_rows(draw: Callable[[tf.Tensor], tf.Tensor], batch_size) -> tf.Tenso
     replica = ctx.replica_id_in_sync_group if ctx is not None else 0
     rows = draw(batch_size * num_replicas)
     start = tf.cast(replica, tf.int32) * batch_size
-    return rows[start:start + batch_size]
+    return rows[start : start + batch_size]
 
 
 def replica_prior_slice(batch_size, latent_dim: int, seed) -> tf.Tensor:

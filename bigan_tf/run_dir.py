@@ -122,11 +122,14 @@ def read_metrics(exp_dir: str, on_torn: Optional[Callable[[str], None]] = None) 
             records.append(json.loads(line))
         except ValueError:
             if number < len(lines):
-                raise ConfigError(f"{path} line {number} is not a JSON record: the file was "
-                                  "edited or damaged; restore it or remove that line.") from None
+                raise ConfigError(
+                    f"{path} line {number} is not a JSON record: the file was "
+                    "edited or damaged; restore it or remove that line."
+                ) from None
             if on_torn is not None:
-                on_torn(f"{path}: skipped a torn last record (the run was stopped while "
-                        "writing it).")
+                on_torn(
+                    f"{path}: skipped a torn last record (the run was stopped while writing it)."
+                )
     return records
 
 
@@ -167,15 +170,29 @@ def append_metrics(exp_dir: str, record: Dict) -> Optional[str]:
 
 # Keys that may change between the sessions of one run: how long it runs and
 # what it displays, not what it computes.
-RESUMABLE_CHANGES = frozenset({
-    "run.exp_dir", "run.resume", "run.verbose", "run.disp_interval", "run.save_interval",
-    "run.keep_checkpoints", "run.overwrite", "run.handle_signals", "run.branch",
-    "run.keep_worker_checkpoints", "optimizer.epochs", "optimizer.decay_epochs",
-    "evaluation.num_sample_images", "num_replicas", "transfer.steps",
-    "epochs",  # the SSGAN's run length
-    # Where the same images live and how their files are checked.
-    "data.config.root", "data.config.image_check",
-})
+RESUMABLE_CHANGES = frozenset(
+    {
+        "run.exp_dir",
+        "run.resume",
+        "run.verbose",
+        "run.disp_interval",
+        "run.save_interval",
+        "run.keep_checkpoints",
+        "run.overwrite",
+        "run.handle_signals",
+        "run.branch",
+        "run.keep_worker_checkpoints",
+        "optimizer.epochs",
+        "optimizer.decay_epochs",
+        "evaluation.num_sample_images",
+        "num_replicas",
+        "transfer.steps",
+        "epochs",  # the SSGAN's run length
+        # Where the same images live and how their files are checked.
+        "data.config.root",
+        "data.config.image_check",
+    }
+)
 
 
 def _flatten(record, prefix: str = "") -> Iterator[Tuple[str, object]]:
@@ -193,8 +210,11 @@ def differing_keys(stored: Dict, new: Dict) -> List[str]:
     """
     normalize = lambda r: dict(_flatten(json.loads(json.dumps(r, default=str))))
     old, current = normalize(stored), normalize(new)
-    return sorted(k for k in old.keys() & current.keys()
-                  if old[k] != current[k] and k not in RESUMABLE_CHANGES)
+    return sorted(
+        k
+        for k in old.keys() & current.keys()
+        if old[k] != current[k] and k not in RESUMABLE_CHANGES
+    )
 
 
 def read_config(exp_dir: str) -> Optional[Dict]:
@@ -205,8 +225,10 @@ def read_config(exp_dir: str) -> Optional[Dict]:
         with open(path) as f:
             return json.load(f)
     except (OSError, ValueError) as e:
-        raise ConfigError(f"{path} is unreadable ({e}): move the folder away or pass "
-                          "--overwrite to move it aside and start fresh.") from None
+        raise ConfigError(
+            f"{path} is unreadable ({e}): move the folder away or pass "
+            "--overwrite to move it aside and start fresh."
+        ) from None
 
 
 def move_aside(exp_dir: str) -> str:
@@ -228,8 +250,7 @@ def _contents(exp_dir: str) -> List[str]:
     """The folder's entries but its lock and write probes."""
     if not os.path.isdir(exp_dir):
         return []
-    return [n for n in os.listdir(exp_dir)
-            if n != LOCK_FILE and not n.startswith(".write_test-")]
+    return [n for n in os.listdir(exp_dir) if n != LOCK_FILE and not n.startswith(".write_test-")]
 
 
 def _has_contents(exp_dir: str) -> bool:
@@ -244,6 +265,7 @@ def is_run(exp_dir: str) -> bool:
 def lock_run(exp_dir: str, print_fn=print):
     """The run's `FolderLock` (not yet taken): one trainer writes a run at a time."""
     from bigan_tf.locks import FolderLock
+
     return FolderLock(os.path.join(exp_dir, LOCK_FILE), f"the run in {exp_dir}", print_fn)
 
 
@@ -253,10 +275,14 @@ def abandon_records(exp_dir: str, epoch: int, suffix: str) -> int:
     records = read_metrics(exp_dir)
     later = [r for r in records if r["epoch"] > epoch]
     if later:
-        atomic_write_text(os.path.join(exp_dir, f"metrics.abandoned-{suffix}.jsonl"),
-                          "".join(json.dumps(r) + "\n" for r in later))
-        atomic_write_text(os.path.join(exp_dir, METRICS_FILE), "".join(
-            json.dumps(r) + "\n" for r in records if r["epoch"] <= epoch))
+        atomic_write_text(
+            os.path.join(exp_dir, f"metrics.abandoned-{suffix}.jsonl"),
+            "".join(json.dumps(r) + "\n" for r in later),
+        )
+        atomic_write_text(
+            os.path.join(exp_dir, METRICS_FILE),
+            "".join(json.dumps(r) + "\n" for r in records if r["epoch"] <= epoch),
+        )
     return len(later)
 
 
@@ -267,8 +293,11 @@ def with_history(record: Dict, stored: Optional[Dict], epoch: int) -> Dict:
     if stored is not None:
         old = dict(_flatten(json.loads(json.dumps(stored, default=str))))
         new = dict(_flatten(json.loads(json.dumps(record, default=str))))
-        changed = {k: [old[k], new[k]] for k in differing_keys(stored, record)
-                   if not k.startswith("history")}
+        changed = {
+            k: [old[k], new[k]]
+            for k in differing_keys(stored, record)
+            if not k.startswith("history")
+        }
         if changed:
             history.append({"from_epoch": int(epoch), "changed": changed})
     return {**record, "history": history} if history else dict(record)
@@ -283,14 +312,22 @@ def check_writable(folder: str, flag: str = "--exp_dir") -> None:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write_test-"):
             pass
     except OSError as e:
-        raise ConfigError(f"Cannot write the folder {folder!r} ({e.strerror or e}): choose a "
-                          f"writable {flag}.") from None
+        raise ConfigError(
+            f"Cannot write the folder {folder!r} ({e.strerror or e}): choose a writable {flag}."
+        ) from None
 
 
-def prepare(exp_dir: str, config_record: Dict, resume: Union[None, int, str],
-            overwrite: bool, has_checkpoints, print_fn=print, lock=None,
-            checkpoint_epochs: Callable[[], List[int]] = lambda: [],
-            branch: Optional[Callable[[int], str]] = None) -> Union[None, int, str]:
+def prepare(
+    exp_dir: str,
+    config_record: Dict,
+    resume: Union[None, int, str],
+    overwrite: bool,
+    has_checkpoints,
+    print_fn=print,
+    lock=None,
+    checkpoint_epochs: Callable[[], List[int]] = lambda: [],
+    branch: Optional[Callable[[int], str]] = None,
+) -> Union[None, int, str]:
     """Checks the folder against the new run; returns what to restore (None = fresh).
 
     `has_checkpoints()` says whether the folder holds any checkpoint and
@@ -308,7 +345,8 @@ def prepare(exp_dir: str, config_record: Dict, resume: Union[None, int, str],
         names = sorted(_contents(exp_dir))
         raise ConfigError(
             f"{exp_dir} holds files that are not a bigan_tf run ({', '.join(names[:3])}"
-            f"{', ...' if len(names) > 3 else ''}): choose an empty or new --exp_dir.")
+            f"{', ...' if len(names) > 3 else ''}): choose an empty or new --exp_dir."
+        )
     check_writable(exp_dir)
     if lock is not None:
         lock.acquire()
@@ -316,8 +354,10 @@ def prepare(exp_dir: str, config_record: Dict, resume: Union[None, int, str],
         try:
             moved = move_aside(exp_dir)
         except OSError as e:
-            raise ConfigError(f"--overwrite cannot move {exp_dir} aside ({e.strerror or e}): "
-                              "choose another --exp_dir (not the current folder).") from None
+            raise ConfigError(
+                f"--overwrite cannot move {exp_dir} aside ({e.strerror or e}): "
+                "choose another --exp_dir (not the current folder)."
+            ) from None
         stale_lock = os.path.join(moved, LOCK_FILE)
         if os.path.exists(stale_lock):
             os.remove(stale_lock)
@@ -332,7 +372,8 @@ def prepare(exp_dir: str, config_record: Dict, resume: Union[None, int, str],
             raise ConfigError(
                 f"--resume=none starts a fresh run, but {exp_dir} is not empty: use "
                 "--resume=auto to continue the run there, another --exp_dir, or --overwrite "
-                "to move the old folder aside.")
+                "to move the old folder aside."
+            )
         return None
     stored = read_config(exp_dir)
     if stored is None and os.path.exists(os.path.join(checkpoint_dir(exp_dir), CONFIG_FILE)):
@@ -344,15 +385,19 @@ def prepare(exp_dir: str, config_record: Dict, resume: Union[None, int, str],
             f"The training data differ from those the run in {exp_dir} was trained on "
             f"(source {(stored.get('data') or {}).get('source')!r}, content fingerprint "
             f"{stored['data']['fingerprint']} vs {config_record['data']['fingerprint']}): point "
-            "--data_dir at the run's data, or start a new run in another --exp_dir.")
+            "--data_dir at the run's data, or start a new run in another --exp_dir."
+        )
     if stored is None and has_checkpoints() and resume in (None, "auto"):
         raise ConfigError(
             f"{exp_dir} has checkpoints but no {CONFIG_FILE} (deleted?), so the settings it "
             "was trained with are unknown: to continue it, give those settings and "
-            "--resume=latest (they are recorded from then on), or use another --exp_dir.")
+            "--resume=latest (they are recorded from then on), or use another --exp_dir."
+        )
     if stored is None and has_checkpoints():
-        print_fn(f"Continuing {exp_dir}, which has no {CONFIG_FILE}, with the settings given "
-                 "(recorded from now on).")
+        print_fn(
+            f"Continuing {exp_dir}, which has no {CONFIG_FILE}, with the settings given "
+            "(recorded from now on)."
+        )
     if resume not in (None, "auto", "latest") and str(resume).isdigit():
         epoch = int(resume)
         newer = sorted(e for e in checkpoint_epochs() if e > epoch)
@@ -364,12 +409,15 @@ def prepare(exp_dir: str, config_record: Dict, resume: Union[None, int, str],
                     f"--resume={epoch} is older than the run's newest epoch ({last}): "
                     f"continuing from it would rewrite epochs {epoch + 1}-{last}. Pass --branch "
                     "to keep them aside (checkpoints/abandoned-N/, metrics.abandoned-N.jsonl) "
-                    f"and continue from epoch {epoch}, or copy the run to another --exp_dir.")
+                    f"and continue from epoch {epoch}, or copy the run to another --exp_dir."
+                )
             suffix = branch(epoch)
             abandon_records(exp_dir, epoch, suffix)
-            print_fn(f"--branch: kept the checkpoints after epoch {epoch} in "
-                     f"{os.path.join(checkpoint_dir(exp_dir), 'abandoned-' + suffix)} and their "
-                     f"records in {os.path.join(exp_dir, f'metrics.abandoned-{suffix}.jsonl')}.")
+            print_fn(
+                f"--branch: kept the checkpoints after epoch {epoch} in "
+                f"{os.path.join(checkpoint_dir(exp_dir), 'abandoned-' + suffix)} and their "
+                f"records in {os.path.join(exp_dir, f'metrics.abandoned-{suffix}.jsonl')}."
+            )
     if resume in (None, "auto"):
         if changed:
             raise ConfigError(
@@ -377,7 +425,8 @@ def prepare(exp_dir: str, config_record: Dict, resume: Union[None, int, str],
                 "differ): continue it with the same flags, or start a new run with another "
                 "--exp_dir or with --overwrite (moves the old folder aside). To continue it "
                 "with these settings on purpose (e.g. a lower --learning_rate after a "
-                "divergence), name the checkpoint: --resume=latest.")
+                "divergence), name the checkpoint: --resume=latest."
+            )
         return "latest" if has_checkpoints() else None
     if changed:  # an explicit --resume continues on purpose, with the new settings
         print_fn(f"Continuing {exp_dir} with changed settings: {', '.join(changed)}.")

@@ -76,8 +76,9 @@ def style_sweep(latent_dim: int, rows: int, steps: int, seed: int) -> np.ndarray
     return np.concatenate([sweep(ends[2 * r], ends[2 * r + 1], steps) for r in range(rows)])
 
 
-def class_sweep(z, num_classes: int, steps: int, start_classes: Optional[Sequence[int]] = None
-                ) -> Tuple[np.ndarray, np.ndarray]:
+def class_sweep(
+    z, num_classes: int, steps: int, start_classes: Optional[Sequence[int]] = None
+) -> Tuple[np.ndarray, np.ndarray]:
     """Fixed z, labels slerped from a class to the next: (z [N, d], labels [N, K]).
 
     One row per class k of `start_classes` (default: every class), going from
@@ -121,13 +122,16 @@ def attribute_vectors(latents, attributes) -> np.ndarray:
     latents = np.asarray(latents, np.float64)
     present = np.asarray(attributes) > 0
     if present.ndim != 2 or present.shape[0] != latents.shape[0]:
-        raise DataError(f"attributes must be [N, A] for {latents.shape[0]} latents, got shape "
-                        f"{present.shape}.")
+        raise DataError(
+            f"attributes must be [N, A] for {latents.shape[0]} latents, got shape {present.shape}."
+        )
     counts = present.sum(axis=0)
     bad = [i for i, c in enumerate(counts) if c in (0, len(present))]
     if bad:
-        raise DataError(f"Attribute column(s) {bad} are present in all or none of the "
-                        "examples; their vectors are undefined.")
+        raise DataError(
+            f"Attribute column(s) {bad} are present in all or none of the "
+            "examples; their vectors are undefined."
+        )
     with_mean = present.T.astype(np.float64) @ latents / counts[:, None]
     without_mean = (~present).T.astype(np.float64) @ latents / (len(present) - counts)[:, None]
     return (with_mean - without_mean).astype(np.float32)
@@ -148,8 +152,10 @@ def load_attribute_vectors(path: str) -> Tuple[np.ndarray, list]:
     """(vectors [A, d], names) written by `save_attribute_vectors`."""
     for p in (path, path + ".json"):
         if not os.path.isfile(p):
-            raise DataError(f"{p} does not exist; create it with "
-                            "`python -m trainers.sample --task=attribute_vectors`.")
+            raise DataError(
+                f"{p} does not exist; create it with "
+                "`python -m trainers.sample --task=attribute_vectors`."
+            )
     with np.load(path, allow_pickle=False) as f:
         vectors = f["vectors"]
     with open(path + ".json") as f:
@@ -158,13 +164,14 @@ def load_attribute_vectors(path: str) -> Tuple[np.ndarray, list]:
 
 
 def parse_attribute_edits(text: str) -> Dict[str, float]:
-    """"Smiling=-1,Black_Hair=+1" -> {"Smiling": -1.0, "Black_Hair": 1.0}."""
+    """ "Smiling=-1,Black_Hair=+1" -> {"Smiling": -1.0, "Black_Hair": 1.0}."""
     edits = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         match = re.fullmatch(r"([^=]+)=([+-]?\d+(\.\d*)?)", part)
         if not match:
-            raise ConfigError(f"Bad attribute edit {part!r}: write NAME=AMOUNT, e.g. "
-                              "\"Smiling=-1,Black_Hair=+1\".")
+            raise ConfigError(
+                f'Bad attribute edit {part!r}: write NAME=AMOUNT, e.g. "Smiling=-1,Black_Hair=+1".'
+            )
         edits[match.group(1).strip()] = float(match.group(2))
     return edits
 
@@ -191,9 +198,16 @@ class LatentModel:
     by `python -m export.export_saved_model`.
     """
 
-    def __init__(self, generate_fn, encode_fn, latent_dim: int, image_shape: Sequence[int],
-                 source: str, num_classes: int = 0,
-                 encoder_image_shape: Optional[Sequence[int]] = None):
+    def __init__(
+        self,
+        generate_fn,
+        encode_fn,
+        latent_dim: int,
+        image_shape: Sequence[int],
+        source: str,
+        num_classes: int = 0,
+        encoder_image_shape: Optional[Sequence[int]] = None,
+    ):
         self._generate, self._encode = generate_fn, encode_fn
         self.latent_dim = int(latent_dim)
         self.image_shape = tuple(int(d) for d in image_shape)
@@ -231,18 +245,28 @@ class LatentModel:
             encode = None
             if model.encoder is not None:
                 encode = tf.function(lambda x: model.encoder(x, training=False)["latent"])
-            loaded = cls(generate, encode, trained.network.latent_dim, shape, path,
-                         model.num_classes, trained.network.encoder_image_shape)
+            loaded = cls(
+                generate,
+                encode,
+                trained.network.latent_dim,
+                shape,
+                path,
+                model.num_classes,
+                trained.network.encoder_image_shape,
+            )
             loaded.epoch = trained.epoch
             if model.encoder is not None:
                 loaded.features_fn = tf.function(
-                    lambda x: model.encoder(x, training=False)["features"])
+                    lambda x: model.encoder(x, training=False)["features"]
+                )
             return loaded
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
             signatures = tf.saved_model.load(path).signatures
             if "generate" not in signatures:
-                raise DataError(f"{path} is a SavedModel without a `generate` signature; export "
-                                "the full model with `python -m export.export_saved_model`.")
+                raise DataError(
+                    f"{path} is a SavedModel without a `generate` signature; export "
+                    "the full model with `python -m export.export_saved_model`."
+                )
             generate_sig = signatures["generate"]
             inputs = generate_sig.structured_input_signature[1]
             image_spec = generate_sig.structured_outputs["images"]
@@ -259,29 +283,41 @@ class LatentModel:
                 if labels is None:
                     return generate_sig(z=z)["images"]
                 return generate_sig(z=z, labels=labels)["images"]
-            loaded = cls(generate, encode, inputs["z"].shape[-1], image_spec.shape[1:], path,
-                         num_classes, encoder_shape)
+
+            loaded = cls(
+                generate,
+                encode,
+                inputs["z"].shape[-1],
+                image_spec.shape[1:],
+                path,
+                num_classes,
+                encoder_shape,
+            )
             loaded.features_fn = features
             return loaded
-        raise DataError(f"{path} is neither a training run (config.json) nor a SavedModel "
-                        "export (saved_model.pb).")
+        raise DataError(
+            f"{path} is neither a training run (config.json) nor a SavedModel "
+            "export (saved_model.pb)."
+        )
 
     def label_vectors(self, labels) -> np.ndarray:
         """int class ids [N] or label vectors [N, K] -> float32 [N, K]."""
         labels = np.asarray(labels)
         if labels.ndim == 1:
             if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
-                raise ConfigError(f"Class ids must be in [0, {self.num_classes}), got "
-                                  f"{labels.min()}..{labels.max()}.")
+                raise ConfigError(
+                    f"Class ids must be in [0, {self.num_classes}), got "
+                    f"{labels.min()}..{labels.max()}."
+                )
             return np.eye(self.num_classes, dtype=np.float32)[labels]
         if labels.ndim != 2 or labels.shape[1] != self.num_classes:
-            raise ConfigError(f"Label vectors must be [N, {self.num_classes}], got "
-                              f"{labels.shape}.")
+            raise ConfigError(f"Label vectors must be [N, {self.num_classes}], got {labels.shape}.")
         return labels.astype(np.float32)
 
     @staticmethod
     def _is_ssgan_run(path: str) -> bool:
         from bigan_tf.run_dir import read_config
+
         return os.path.isdir(path) and (read_config(path) or {}).get("model") == "ssgan"
 
     @classmethod
@@ -289,10 +325,12 @@ class LatentModel:
         """A semi-supervised GAN run: its generator, and its K+1 classifier as `classify`
         (no encoder)."""
         from bigan_tf.ssgan import load_trained_ssgan
+
         model, record, trained_epoch = load_trained_ssgan(path, epoch)
         shape = tuple(model.config.image_shape)
         generate = tf.function(
-            lambda z, labels=None: tf.reshape(model.generator(z, training=False), [-1, *shape]))
+            lambda z, labels=None: tf.reshape(model.generator(z, training=False), [-1, *shape])
+        )
         loaded = cls(generate, None, model.latent_dim, shape, path)
         loaded.epoch = trained_epoch
         loaded.classify_fn = tf.function(lambda x: model(x, training=False))
@@ -304,43 +342,67 @@ class LatentModel:
         if self.classify_fn is None:
             raise ConfigError(f"{self.source} has no classifier (not a semi-supervised GAN).")
         x = np.asarray(images, np.float32).reshape(-1, *self.encoder_image_shape)
-        return np.concatenate([np.asarray(self.classify_fn(tf.constant(x[i:i + batch_size])))
-                               for i in range(0, len(x), batch_size)])
+        return np.concatenate(
+            [
+                np.asarray(self.classify_fn(tf.constant(x[i : i + batch_size])))
+                for i in range(0, len(x), batch_size)
+            ]
+        )
 
     def generate(self, z, labels=None, batch_size: int = 500) -> np.ndarray:
         """G(z) in [0, 1]; a conditional model needs `labels` (ids or label vectors)."""
         z = np.asarray(z, np.float32)
         if not self.is_conditional:
-            return np.concatenate([np.asarray(self._generate(tf.constant(z[i:i + batch_size])))
-                                   for i in range(0, len(z), batch_size)])
+            return np.concatenate(
+                [
+                    np.asarray(self._generate(tf.constant(z[i : i + batch_size])))
+                    for i in range(0, len(z), batch_size)
+                ]
+            )
         if labels is None:
             raise ConfigError(f"{self.source} is a class-conditional model: give labels.")
         c = self.label_vectors(labels)
         if len(c) != len(z):
             raise ConfigError(f"{len(c)} labels for {len(z)} latent vectors.")
-        return np.concatenate([np.asarray(self._generate(tf.constant(z[i:i + batch_size]),
-                                                         tf.constant(c[i:i + batch_size])))
-                               for i in range(0, len(z), batch_size)])
+        return np.concatenate(
+            [
+                np.asarray(
+                    self._generate(
+                        tf.constant(z[i : i + batch_size]), tf.constant(c[i : i + batch_size])
+                    )
+                )
+                for i in range(0, len(z), batch_size)
+            ]
+        )
 
     def encode(self, images, batch_size: int = 500) -> np.ndarray:
         if self._encode is None:
             raise ConfigError(f"{self.source} has no encoder (a plain GAN); this task needs one.")
         images = np.asarray(images, np.float32)
         if images.size % int(np.prod(self.encoder_image_shape)):
-            raise ConfigError(f"{self.source} encodes images of shape {self.encoder_image_shape}, "
-                              f"got {images.shape[1:]}: resize the images to the model's input.")
+            raise ConfigError(
+                f"{self.source} encodes images of shape {self.encoder_image_shape}, "
+                f"got {images.shape[1:]}: resize the images to the model's input."
+            )
         images = images.reshape((-1,) + self.encoder_image_shape)
-        return np.concatenate([np.asarray(self._encode(tf.constant(images[i:i + batch_size])))
-                               for i in range(0, len(images), batch_size)])
-
+        return np.concatenate(
+            [
+                np.asarray(self._encode(tf.constant(images[i : i + batch_size])))
+                for i in range(0, len(images), batch_size)
+            ]
+        )
 
     def features(self, images, batch_size: int = 500) -> np.ndarray:
         """E's penultimate ("e-") features of images in [0, 1], float32 [N, F]."""
         if self.features_fn is None:
             raise ConfigError(f"{self.source} has no encoder (a plain GAN): no features.")
         images = np.asarray(images, np.float32).reshape((-1,) + self.encoder_image_shape)
-        return np.concatenate([np.asarray(self.features_fn(tf.constant(images[i:i + batch_size])))
-                               for i in range(0, len(images), batch_size)])
+        return np.concatenate(
+            [
+                np.asarray(self.features_fn(tf.constant(images[i : i + batch_size])))
+                for i in range(0, len(images), batch_size)
+            ]
+        )
 
 
 def frames_along_rows(images, rows: int) -> np.ndarray:
@@ -348,5 +410,6 @@ def frames_along_rows(images, rows: int) -> np.ndarray:
     images = np.asarray(images)
     steps = len(images) // rows
     per_step = images.reshape((rows, steps) + images.shape[1:]).transpose(
-        (1, 0) + tuple(range(2, images.ndim + 1)))
+        (1, 0) + tuple(range(2, images.ndim + 1))
+    )
     return np.stack([make_grid(frame, rows) for frame in per_step])

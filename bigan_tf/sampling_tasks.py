@@ -24,9 +24,17 @@ from typing import Callable, Dict, NamedTuple, Optional
 import numpy as np
 
 from bigan_tf.errors import ConfigError
-from bigan_tf.sampling import (LatentModel, analogy_grid, apply_attributes, class_sweep,
-                               load_attribute_vectors, parse_attribute_edits, random_latents,
-                               style_sweep, sweep)
+from bigan_tf.sampling import (
+    LatentModel,
+    analogy_grid,
+    apply_attributes,
+    class_sweep,
+    load_attribute_vectors,
+    parse_attribute_edits,
+    random_latents,
+    style_sweep,
+    sweep,
+)
 
 
 @dataclasses.dataclass
@@ -84,14 +92,23 @@ def _style_sweep(r: TaskRequest) -> TaskImages:
 def _class_sweep(r: TaskRequest) -> TaskImages:
     model = r.model
     if not model.is_conditional:
-        raise ConfigError(f"{model.source} is not class-conditional; class_sweep needs a "
-                          "model trained with --conditional.")
+        raise ConfigError(
+            f"{model.source} is not class-conditional; class_sweep needs a "
+            "model trained with --conditional."
+        )
     z = random_latents(r.rows, model.latent_dim, r.seed)
     # Row i: its own z, the label moving from class i to i+1.
-    parts = [class_sweep(z[i], model.num_classes, r.steps, [i % model.num_classes])
-             for i in range(r.rows)]
-    return TaskImages(model.generate(np.concatenate([p[0] for p in parts]),
-                                     np.concatenate([p[1] for p in parts])), r.rows, True)
+    parts = [
+        class_sweep(z[i], model.num_classes, r.steps, [i % model.num_classes])
+        for i in range(r.rows)
+    ]
+    return TaskImages(
+        model.generate(
+            np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        ),
+        r.rows,
+        True,
+    )
 
 
 def _reconstruct(r: TaskRequest) -> TaskImages:
@@ -99,9 +116,16 @@ def _reconstruct(r: TaskRequest) -> TaskImages:
     picked = r.images[index]
     recon = r.model.generate(r.model.encode(picked), r.labels_of(index))
     # 2·rows grid rows: each row of real images is followed by its G(E(x)).
-    grid = np.concatenate([part for i in range(r.rows) for part in
-                           (picked[i * r.steps:(i + 1) * r.steps],
-                            recon[i * r.steps:(i + 1) * r.steps])])
+    grid = np.concatenate(
+        [
+            part
+            for i in range(r.rows)
+            for part in (
+                picked[i * r.steps : (i + 1) * r.steps],
+                recon[i * r.steps : (i + 1) * r.steps],
+            )
+        ]
+    )
     return TaskImages(grid, 2 * r.rows, False)
 
 
@@ -130,14 +154,20 @@ def _interpolate(r: TaskRequest) -> TaskImages:
     labels = None
     if r.model.is_conditional:  # the labels slerp with the codes
         c = r.model.label_vectors(r.labels_of(ends))
-        labels = np.concatenate([sweep(c[2 * i], c[2 * i + 1], r.steps)
-                                 for i in range(len(pairs))])
+        labels = np.concatenate([sweep(c[2 * i], c[2 * i + 1], r.steps) for i in range(len(pairs))])
     decoded = r.model.generate(sweeps, labels)
     if r.model.image_shape != r.model.encoder_image_shape:
         return TaskImages(decoded, len(pairs), True)
     real = np.asarray(r.images[ends], np.float32).reshape((-1,) + r.model.image_shape)
-    rows = [part for i in range(len(pairs)) for part in (
-        real[2 * i:2 * i + 1], decoded[i * r.steps:(i + 1) * r.steps], real[2 * i + 1:2 * i + 2])]
+    rows = [
+        part
+        for i in range(len(pairs))
+        for part in (
+            real[2 * i : 2 * i + 1],
+            decoded[i * r.steps : (i + 1) * r.steps],
+            real[2 * i + 1 : 2 * i + 2],
+        )
+    ]
     return TaskImages(np.concatenate(rows), len(pairs), True)
 
 
@@ -153,7 +183,11 @@ def _analogy(r: TaskRequest) -> TaskImages:
         corners = random_latents(3, model.latent_dim, r.seed)
         source_label = np.zeros([1], np.int64) if model.is_conditional else None
     labels = None if source_label is None else np.repeat(source_label, r.steps * r.steps)
-    return TaskImages(model.generate(analogy_grid(corners[0], corners[1], corners[2], r.steps), labels), r.steps, False)
+    return TaskImages(
+        model.generate(analogy_grid(corners[0], corners[1], corners[2], r.steps), labels),
+        r.steps,
+        False,
+    )
 
 
 def _attributes(r: TaskRequest) -> TaskImages:
@@ -170,11 +204,13 @@ def _attributes(r: TaskRequest) -> TaskImages:
     amounts = np.linspace(0.0, 1.0, r.steps - 1)[1:]
     out = []
     for i in range(r.rows):
-        edited = [apply_attributes(z[i], vectors, names, {k: a * v for k, v in edits.items()})
-                  for a in amounts]
-        row_label = r.labels_of(index[i:i + 1])
+        edited = [
+            apply_attributes(z[i], vectors, names, {k: a * v for k, v in edits.items()})
+            for a in amounts
+        ]
+        row_label = r.labels_of(index[i : i + 1])
         labels = None if row_label is None else np.repeat(row_label, len(edited) + 1)
-        out += [picked[i:i + 1], r.model.generate(np.stack([z[i], *edited]), labels)]
+        out += [picked[i : i + 1], r.model.generate(np.stack([z[i], *edited]), labels)]
     return TaskImages(np.concatenate(out), r.rows, True)
 
 
@@ -197,8 +233,7 @@ def run_task(task: str, request: TaskRequest) -> TaskImages:
         raise ConfigError(f"Unknown task {task!r}: one of {', '.join(TASKS)}.")
     if task in NEEDS_REAL_IMAGES and request.real is None:
         raise ConfigError(f"Task {task} needs real images.")
-    if (request.model.is_conditional and request.real is not None
-            and request.real_labels is None):
+    if request.model.is_conditional and request.real is not None and request.real_labels is None:
         raise ConfigError("A conditional model needs the labels of the real images.")
     return TASKS[task](request)
 
@@ -206,6 +241,7 @@ def run_task(task: str, request: TaskRequest) -> TaskImages:
 def caption_line(model_path: str, epoch, task: str, seed: int) -> str:
     """A sample grid's caption: 'MODEL, epoch N: TASK, seed S' (an export has no epoch)."""
     import os
+
     name = os.path.basename(os.path.normpath(model_path)) or model_path
     at = f", epoch {epoch}" if epoch is not None else " (export)"
     return f"{name}{at}: {task}, seed {seed}"

@@ -18,8 +18,14 @@ class ConstantThenExponentialDecay(keras.optimizers.schedules.LearningRateSchedu
     as in the original, and is clamped after the last epoch.
     """
 
-    def __init__(self, learning_rate: float, steps_per_epoch: int, epochs: int,
-                 decay_epochs: int, final_lr_mult: float = 0.01):
+    def __init__(
+        self,
+        learning_rate: float,
+        steps_per_epoch: int,
+        epochs: int,
+        decay_epochs: int,
+        final_lr_mult: float = 0.01,
+    ):
         self.learning_rate = float(learning_rate)
         self.steps_per_epoch = int(steps_per_epoch)
         self.epochs = int(epochs)
@@ -40,6 +46,10 @@ class ConstantThenExponentialDecay(keras.optimizers.schedules.LearningRateSchedu
         return self.learning_rate_at_epoch(epoch)
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "steps_per_epoch": self.steps_per_epoch,
-                "epochs": self.epochs, "decay_epochs": self.decay_epochs,
-                "final_lr_mult": self.final_lr_mult}
+        return {
+            "learning_rate": self.learning_rate,
+            "steps_per_epoch": self.steps_per_epoch,
+            "epochs": self.epochs,
+            "decay_epochs": self.decay_epochs,
+            "final_lr_mult": self.final_lr_mult,
+        }

@@ -66,10 +66,22 @@ from bigan_tf.training import TrainingPlan, fit_model, resolve_jit_compile
 
 # The SSGAN's parts live where their kind lives (config, networks, data, evaluation);
 # this module is the model, its driver and its loader, and names them all for users.
-__all__ = ["SSGAN", "SSGANConfig", "SSGANNetworks", "KPlusOneClassifier", "ConvKPlusOneClassifier",
-           "ConvSSGANGenerator", "build_ssgan_networks", "SSGANEvaluator",
-           "ssgan_dataset", "predict_classes", "confusion_matrix", "initialize_classifier",
-           "train_ssgan", "load_trained_ssgan"]
+__all__ = [
+    "SSGAN",
+    "SSGANConfig",
+    "SSGANNetworks",
+    "KPlusOneClassifier",
+    "ConvKPlusOneClassifier",
+    "ConvSSGANGenerator",
+    "build_ssgan_networks",
+    "SSGANEvaluator",
+    "ssgan_dataset",
+    "predict_classes",
+    "confusion_matrix",
+    "initialize_classifier",
+    "train_ssgan",
+    "load_trained_ssgan",
+]
 
 
 class SSGANNetworks(NamedTuple):
@@ -81,16 +93,31 @@ def build_ssgan_networks(config: SSGANConfig) -> SSGANNetworks:
     """The K+1 classifier D and the generator G of `config.network`'s family."""
     if config.network == "conv":
         return SSGANNetworks(
-            ConvKPlusOneClassifier(config.num_classes, config.image_shape,
-                                   normalization=config.classifier_norm,
-                                   input_noise=config.input_noise,
-                                   hidden_noise=config.hidden_noise, name="classifier"),
-            ConvSSGANGenerator(config.image_shape, name="generator"))
+            ConvKPlusOneClassifier(
+                config.num_classes,
+                config.image_shape,
+                normalization=config.classifier_norm,
+                input_noise=config.input_noise,
+                hidden_noise=config.hidden_noise,
+                name="classifier",
+            ),
+            ConvSSGANGenerator(config.image_shape, name="generator"),
+        )
     return SSGANNetworks(
-        KPlusOneClassifier(config.num_classes, config.classifier_units, config.input_noise,
-                           config.hidden_noise, name="classifier"),
-        MLPGenerator(output_dim=config.flat_dim, image_shape=config.image_shape,
-                     hidden_units=config.generator_units, name="generator"))
+        KPlusOneClassifier(
+            config.num_classes,
+            config.classifier_units,
+            config.input_noise,
+            config.hidden_noise,
+            name="classifier",
+        ),
+        MLPGenerator(
+            output_dim=config.flat_dim,
+            image_shape=config.image_shape,
+            hidden_units=config.generator_units,
+            name="generator",
+        ),
+    )
 
 
 class SSGAN(keras.Model):
@@ -103,12 +130,15 @@ class SSGAN(keras.Model):
         self.latent_dim = config.latent_dim
         self.classifier, self.generator = build_ssgan_networks(config)
         # The MLP D has no batch norm: nothing to take from a reference batch.
-        self._d_uses_reference = bool(config.reference_batch_norm
-                                      and batch_norm_layers(self.classifier))
+        self._d_uses_reference = bool(
+            config.reference_batch_norm and batch_norm_layers(self.classifier)
+        )
         self.classifier(tf.zeros([2, *config.image_shape]))
         self.generator(tf.zeros([2, config.latent_dim]))
-        self._trackers = {name: keras.metrics.Mean(name=name)
-                          for name in ("S", "D", "G", "S_acc", "D_real_acc", "D_fake_acc")}
+        self._trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("S", "D", "G", "S_acc", "D_real_acc", "D_fake_acc")
+        }
 
     @property
     def networks(self) -> SSGANNetworks:
@@ -121,20 +151,22 @@ class SSGAN(keras.Model):
     def call(self, x, training=False):
         """Class probabilities over the K real classes."""
         logits = self.classifier(x, training=training)["logits"]
-        return tf.nn.softmax(logits[:, :self.config.num_classes])
+        return tf.nn.softmax(logits[:, : self.config.num_classes])
 
     @tf.function(reduce_retracing=True)
     def predicted_classes(self, x) -> tf.Tensor:
         """argmax over the K real classes of D's logits, inference mode (traced once)."""
         logits = self.classifier(x, training=False)["logits"]
-        return tf.argmax(logits[:, :self.config.num_classes], -1)
+        return tf.argmax(logits[:, : self.config.num_classes], -1)
 
     def compile_for_training(self, **kwargs):
         cfg = self.config
-        d_opt = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1,
-                                      name="discriminator_adam")
-        g_opt = keras.optimizers.Adam(cfg.learning_rate * cfg.generator_lr_mult,
-                                      beta_1=cfg.beta_1, name="generator_adam")
+        d_opt = keras.optimizers.Adam(
+            cfg.learning_rate, beta_1=cfg.beta_1, name="discriminator_adam"
+        )
+        g_opt = keras.optimizers.Adam(
+            cfg.learning_rate * cfg.generator_lr_mult, beta_1=cfg.beta_1, name="generator_adam"
+        )
         # Keras's own optimizer is D's: its step count is the training step.
         super().compile(optimizer=d_opt, **kwargs)
         self.discriminator_optimizer, self.generator_optimizer = d_opt, g_opt
@@ -150,14 +182,19 @@ class SSGAN(keras.Model):
         ctx = tf.distribute.get_replica_context()
         replica = ctx.replica_id_in_sync_group if ctx is not None else 0
         step = tf.cast(self.discriminator_optimizer.iterations, tf.int64)
-        return tf.stack([tf.constant(self.noise_seed + 1, tf.int64),
-                         step * 4096 + stream * 64 + tf.cast(replica, tf.int64)])
+        return tf.stack(
+            [
+                tf.constant(self.noise_seed + 1, tf.int64),
+                step * 4096 + stream * 64 + tf.cast(replica, tf.int64),
+            ]
+        )
 
     def _noise(self, batch_size, stream: int) -> tf.Tensor:
         """This replica's slice of the global batch's z for (step, stream)."""
         step = tf.cast(self.discriminator_optimizer.iterations, tf.int64)
-        seed = tf.stack([tf.constant(self.noise_seed, tf.int64),
-                         step * 64 + tf.constant(stream, tf.int64)])
+        seed = tf.stack(
+            [tf.constant(self.noise_seed, tf.int64), step * 64 + tf.constant(stream, tf.int64)]
+        )
         return replica_prior_slice(batch_size, self.latent_dim, seed)
 
     def _normalized_by_real(self):
@@ -180,14 +217,18 @@ class SSGAN(keras.Model):
         with self._normalized_by_real():
             real = self.classifier(x_unlabelled, training=training, seed=self._seed(1))["logits"]
             with secondary_call(self.classifier):
-                labelled = self.classifier(x_labelled, training=training,
-                                           seed=self._seed(0))["logits"]
-                generated = self.classifier(fake, training=training,
-                                            seed=self._seed(2))["logits"]
-        return {"S": L.kplus1_supervised_loss(labelled, labels),
-                "D_real": L.kplus1_real_loss(real, self.config.label_smoothing),
-                "D_fake": L.kplus1_fake_loss(generated),
-                "labelled_logits": labelled, "real_logits": real, "fake_logits": generated}
+                labelled = self.classifier(x_labelled, training=training, seed=self._seed(0))[
+                    "logits"
+                ]
+                generated = self.classifier(fake, training=training, seed=self._seed(2))["logits"]
+        return {
+            "S": L.kplus1_supervised_loss(labelled, labels),
+            "D_real": L.kplus1_real_loss(real, self.config.label_smoothing),
+            "D_fake": L.kplus1_fake_loss(generated),
+            "labelled_logits": labelled,
+            "real_logits": real,
+            "fake_logits": generated,
+        }
 
     def reconstruction_weight(self) -> tf.Tensor:
         """The annealed auxiliary weight r_t = r_0·max(0, 1 − t/anneal_steps)."""
@@ -196,7 +237,8 @@ class SSGAN(keras.Model):
             return tf.constant(0.0)
         t = tf.cast(self.discriminator_optimizer.iterations, tf.float32)
         return cfg.reconstruction_weight * tf.maximum(
-            0.0, 1.0 - t / float(max(1, cfg.reconstruction_anneal_steps)))
+            0.0, 1.0 - t / float(max(1, cfg.reconstruction_anneal_steps))
+        )
 
     def generator_loss(self, x_unlabelled, z, training=True, stream: int = 3) -> tf.Tensor:
         """L_G for this replica, scaled so that the sum over replicas is the mean."""
@@ -209,12 +251,15 @@ class SSGAN(keras.Model):
                 # The real batch first: with reference_batch_norm it sets the statistics
                 # D normalises G(z) with (and feature matching compares it with).
                 if self.config.feature_matching or self._d_uses_reference:
-                    real_features = self.classifier(x_unlabelled, training=training,
-                                                    seed=self._seed(2 * stream + 1))["features"]
+                    real_features = self.classifier(
+                        x_unlabelled, training=training, seed=self._seed(2 * stream + 1)
+                    )["features"]
                 fake_out = self.classifier(fake, training=training, seed=self._seed(2 * stream))
         if self.config.feature_matching:
-            loss = L.feature_matching_loss(tf.stop_gradient(real_features),
-                                           fake_out["features"]) / replicas
+            loss = (
+                L.feature_matching_loss(tf.stop_gradient(real_features), fake_out["features"])
+                / replicas
+            )
         else:
             loss = L.global_mean(L.kplus1_generator_loss(fake_out["logits"]), global_batch)
         if self.config.reconstruction_weight:
@@ -243,7 +288,8 @@ class SSGAN(keras.Model):
         with tf.GradientTape() as tape:
             out = self.discriminator_losses(x_u, x_l, y_l, z)
             d_loss = mean_l(out["S"]) + self.config.unsupervised_weight * (
-                mean_u(out["D_real"]) + mean_u(out["D_fake"]))
+                mean_u(out["D_real"]) + mean_u(out["D_fake"])
+            )
         # Gradient clipping sees this replica's gradient (the sum over replicas is clipped
         # per replica): with one device it is exactly clip_by_global_norm.
         self.discriminator_optimizer.apply(self._clip(tape.gradient(d_loss, d_vars)), d_vars)
@@ -257,18 +303,26 @@ class SSGAN(keras.Model):
         t["D"].update_state(out["D_real"] + out["D_fake"])
         t["G"].update_state(g_loss * tf.cast(replicas, g_loss.dtype))
         k = self.config.num_classes
-        t["D_real_acc"].update_state(tf.cast(
-            tf.argmax(out["real_logits"], -1, output_type=tf.int32) < k, tf.float32))
-        t["D_fake_acc"].update_state(tf.cast(
-            tf.argmax(out["fake_logits"], -1, output_type=tf.int32) == k, tf.float32))
+        t["D_real_acc"].update_state(
+            tf.cast(tf.argmax(out["real_logits"], -1, output_type=tf.int32) < k, tf.float32)
+        )
+        t["D_fake_acc"].update_state(
+            tf.cast(tf.argmax(out["fake_logits"], -1, output_type=tf.int32) == k, tf.float32)
+        )
         return {name: tracker.result() for name, tracker in t.items()}
 
     def _track_supervised(self, per_example_loss, labelled_logits, labels):
         k = self.config.num_classes
         self._trackers["S"].update_state(per_example_loss)
-        self._trackers["S_acc"].update_state(tf.cast(tf.equal(
-            tf.argmax(labelled_logits[:, :k], -1, output_type=tf.int32),
-            tf.cast(labels, tf.int32)), tf.float32))
+        self._trackers["S_acc"].update_state(
+            tf.cast(
+                tf.equal(
+                    tf.argmax(labelled_logits[:, :k], -1, output_type=tf.int32),
+                    tf.cast(labels, tf.int32),
+                ),
+                tf.float32,
+            )
+        )
 
     def _supervised_step(self, x_labelled, labels, mean_labelled):
         """unsupervised_weight = 0: the same classifier on the labelled batches alone.
@@ -289,20 +343,27 @@ class SSGAN(keras.Model):
 
 # ------------------------------------------------------------------------- data
 # ------------------------------------------------------------------ train / load
-def initialize_classifier(model: SSGAN, data: ImageData, seed: int,
-                          num_images: int = 500) -> None:
+def initialize_classifier(model: SSGAN, data: ImageData, seed: int, num_images: int = 500) -> None:
     """A fresh D's data-dependent initialisation, where its family has one (the
     weight-normalised conv D), from `num_images` training images drawn with `seed`."""
     sample = np.random.default_rng(seed).choice(
-        len(data.train_images), min(num_images, len(data.train_images)), replace=False)
+        len(data.train_images), min(num_images, len(data.train_images)), replace=False
+    )
     initialize = getattr(model.classifier, "initialize_from_data", None)
     if initialize is not None:
         initialize(data.train_images[np.sort(sample)].astype(np.float32) / 255.0)
 
 
-def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGANConfig,
-                labels_per_class: int, epochs: int, run, labelled_batch_size: int = 100,
-                print_fn=print) -> Dict[str, object]:
+def train_ssgan(
+    strategy: tf.distribute.Strategy,
+    data: ImageData,
+    config: SSGANConfig,
+    labels_per_class: int,
+    epochs: int,
+    run,
+    labelled_batch_size: int = 100,
+    print_fn=print,
+) -> Dict[str, object]:
     """Trains (or resumes) an SSGAN with `fit_model`; returns its result dict.
 
     `run` is a `bigan_tf.training.RunConfig` (batch size of the unlabelled
@@ -315,23 +376,31 @@ def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGAN
     run.validate()
     if epochs < 1:
         raise ConfigError(f"--epochs must be >= 1, got {epochs}.")
-    config = dataclasses.replace(config, image_shape=data.image_shape,
-                                 num_classes=max(config.num_classes, data.num_classes)).validate()
+    config = dataclasses.replace(
+        config, image_shape=data.image_shape, num_classes=max(config.num_classes, data.num_classes)
+    ).validate()
     labelled_index = balanced_subset(data.train_labels, labels_per_class, run.seed)
     steps_per_epoch = len(data.train_images) // run.batch_size
     if steps_per_epoch < 1:
-        raise ConfigError(f"--batch_size {run.batch_size} is larger than the training set "
-                          f"({len(data.train_images)} images).")
+        raise ConfigError(
+            f"--batch_size {run.batch_size} is larger than the training set "
+            f"({len(data.train_images)} images)."
+        )
     # XLA made the SSGAN step no faster on the CPU (measured 2026-11-26): off unless asked.
-    run = dataclasses.replace(run, jit_compile=resolve_jit_compile(run.jit_compile, False,
-                                                                   strategy, run))
-    record = {"model": "ssgan", "ssgan": config.to_dict(), "epochs": epochs,
-              "labels_per_class": labels_per_class,
-              "labelled_batch_size": labelled_batch_size,
-              "labelled_index": labelled_index.tolist(),
-              "run": dataclasses.asdict(run),
-              "data": data.record(),
-              "num_replicas": strategy.num_replicas_in_sync}
+    run = dataclasses.replace(
+        run, jit_compile=resolve_jit_compile(run.jit_compile, False, strategy, run)
+    )
+    record = {
+        "model": "ssgan",
+        "ssgan": config.to_dict(),
+        "epochs": epochs,
+        "labels_per_class": labels_per_class,
+        "labelled_batch_size": labelled_batch_size,
+        "labelled_index": labelled_index.tolist(),
+        "run": dataclasses.asdict(run),
+        "data": data.record(),
+        "num_replicas": strategy.num_replicas_in_sync,
+    }
 
     def build_model():
         model = SSGAN(config, noise_seed=run.seed, name="ssgan")
@@ -339,11 +408,17 @@ def train_ssgan(strategy: tf.distribute.Strategy, data: ImageData, config: SSGAN
         return model
 
     plan = TrainingPlan(
-        build_model, make_evaluator=lambda m: SSGANEvaluator(m, data, run.seed),
+        build_model,
+        make_evaluator=lambda m: SSGANEvaluator(m, data, run.seed),
         make_dataset=lambda first, last: ssgan_dataset(
-            data, labelled_index, run.batch_size, labelled_batch_size, run.seed, first, last),
-        steps_per_epoch=steps_per_epoch, constant_epochs=epochs, total_epochs=epochs,
-        config_record=record, initialize=lambda m: initialize_classifier(m, data, run.seed))
+            data, labelled_index, run.batch_size, labelled_batch_size, run.seed, first, last
+        ),
+        steps_per_epoch=steps_per_epoch,
+        constant_epochs=epochs,
+        total_epochs=epochs,
+        config_record=record,
+        initialize=lambda m: initialize_classifier(m, data, run.seed),
+    )
     return fit_model(strategy, plan, run, print_fn=print_fn)
 
 
@@ -353,19 +428,24 @@ def load_trained_ssgan(exp_dir: str, which="latest") -> Tuple[SSGAN, Dict, int]:
     record = read_config(exp_dir)
     path = os.path.join(exp_dir, CONFIG_FILE)
     if record is None:
-        raise CheckpointError(f"{path} does not exist: {exp_dir} is not a training run "
-                              "(train one with trainers.train_ssgan).")
+        raise CheckpointError(
+            f"{path} does not exist: {exp_dir} is not a training run "
+            "(train one with trainers.train_ssgan)."
+        )
     if record.get("model") != "ssgan":
-        raise CheckpointError(f"{exp_dir} is not a semi-supervised GAN run (trainers.train_ssgan)"
-                              "; its config.json describes another model.")
+        raise CheckpointError(
+            f"{exp_dir} is not a semi-supervised GAN run (trainers.train_ssgan)"
+            "; its config.json describes another model."
+        )
     model = SSGAN(SSGANConfig.from_dict(record["ssgan"]), name="ssgan")
     prefix = checkpoint_path(checkpoint_dir(exp_dir), which)
     epoch = tf.Variable(0, dtype=tf.int64)
     try:
-        tf.train.Checkpoint(classifier=model.classifier, generator=model.generator,
-                            epoch=epoch).restore(prefix).expect_partial() \
-            .assert_existing_objects_matched()
+        tf.train.Checkpoint(
+            classifier=model.classifier, generator=model.generator, epoch=epoch
+        ).restore(prefix).expect_partial().assert_existing_objects_matched()
     except (ValueError, AssertionError, tf.errors.OpError) as e:
-        raise CheckpointError(f"Checkpoint {prefix} does not match {path} "
-                              f"({str(e).splitlines()[0]}).") from None
+        raise CheckpointError(
+            f"Checkpoint {prefix} does not match {path} ({str(e).splitlines()[0]})."
+        ) from None
     return model, record, int(epoch.numpy())

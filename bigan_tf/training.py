@@ -19,14 +19,23 @@ import tensorflow as tf
 from bigan_tf.bigan import BiGAN
 from bigan_tf import run_dir as experiment
 from bigan_tf.callbacks import CheckpointCallback, EvaluationCallback, NaNGuard, ProgressLine
-from bigan_tf.checkpoints import (ROLLING_DIR, TrainingCheckpoint, branch_checkpoints,
-                                  epochs_in, remove_interrupted_saves)
+from bigan_tf.checkpoints import (
+    ROLLING_DIR,
+    TrainingCheckpoint,
+    branch_checkpoints,
+    epochs_in,
+    remove_interrupted_saves,
+)
 from bigan_tf.config import MIXED_PRECISION_POLICIES, ExperimentConfig, RunConfig
 from bigan_tf.data import load
 from bigan_tf.distribute import is_chief, worker_id
 from bigan_tf.errors import CheckpointError, ConfigError
-from bigan_tf.interrupts import (PreemptionStop, StopAtStepBoundary, TrainingInterrupted,
-                                 stop_on_signals)
+from bigan_tf.interrupts import (
+    PreemptionStop,
+    StopAtStepBoundary,
+    TrainingInterrupted,
+    stop_on_signals,
+)
 from bigan_tf.evaluation.deploy import TrainingBatches
 from bigan_tf.evaluation.evaluator import Evaluator
 
@@ -52,12 +61,14 @@ def copy_generator(source: BiGAN, target: BiGAN) -> None:
     if shapes != [tuple(w.shape) for w in target.generator.weights]:
         raise ConfigError(
             "The generator to copy does not match the new model's (its image shape, latent "
-            "size or conditioning differ): train with the same --dataset as the GAN.")
+            "size or conditioning differ): train with the same --dataset as the GAN."
+        )
     target.generator.set_weights(source.generator.get_weights())
 
 
-def resolve_jit_compile(setting: Union[bool, str], prefer_xla: bool,
-                        strategy: tf.distribute.Strategy, run: "RunConfig") -> bool:
+def resolve_jit_compile(
+    setting: Union[bool, str], prefer_xla: bool, strategy: tf.distribute.Strategy, run: "RunConfig"
+) -> bool:
     """Whether to XLA-compile the train step; `setting` is True, False or "auto".
 
     "auto" continues a run in `run.exp_dir` with the setting it was trained
@@ -76,15 +87,19 @@ def resolve_jit_compile(setting: Union[bool, str], prefer_xla: bool,
     multi_cpu = len(local_devices) > 1 and all("CPU" in d.upper() for d in local_devices)
     if setting in ("auto", None):
         stored = (experiment.read_config(run.exp_dir) or {}).get("run", {})
-        if (not run.overwrite and run.resume not in ("none", "None")
-                and isinstance(stored.get("jit_compile"), bool)):
+        if (
+            not run.overwrite
+            and run.resume not in ("none", "None")
+            and isinstance(stored.get("jit_compile"), bool)
+        ):
             return stored["jit_compile"]
         return prefer_xla and strategy.num_replicas_in_sync == 1
     if setting and multi_cpu:
         raise ConfigError(
             f"--jit_compile cannot compile a step mirrored over {len(local_devices)} CPU "
             "devices (TensorFlow's XLA reads each replica's variables from one device): drop "
-            "--jit_compile or --cpu_replicas.")
+            "--jit_compile or --cpu_replicas."
+        )
     return bool(setting)
 
 
@@ -92,10 +107,14 @@ def _every(interval: Optional[int], epoch: int) -> bool:
     return interval is not None and interval > 0 and epoch % interval == 0
 
 
-def train(strategy: tf.distribute.Strategy, experiment_config: ExperimentConfig, data=None,
-          print_fn: Callable[[str], None] = print,
-          extra_callbacks: Sequence[keras.callbacks.Callback] = (),
-          initialize: Optional[Callable[[BiGAN], None]] = None) -> Dict[str, object]:
+def train(
+    strategy: tf.distribute.Strategy,
+    experiment_config: ExperimentConfig,
+    data=None,
+    print_fn: Callable[[str], None] = print,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    initialize: Optional[Callable[[BiGAN], None]] = None,
+) -> Dict[str, object]:
     """Trains (or resumes) a BiGAN; returns {"model", "history", "metrics", "epoch", "experiment"}.
 
     `data` is an `ImageData` (or `StreamedImageData`); None loads
@@ -111,41 +130,62 @@ def train(strategy: tf.distribute.Strategy, experiment_config: ExperimentConfig,
     experiment_config.validate(network=False)  # resolve() checks it against the data
     if data is None:
         if experiment_config.data is None:
-            raise ConfigError("The experiment has no data: give train() an ImageData or set "
-                              "ExperimentConfig.data to a DataConfig.")
+            raise ConfigError(
+                "The experiment has no data: give train() an ImageData or set "
+                "ExperimentConfig.data to a DataConfig."
+            )
         data = load(experiment_config.data)
     experiment_config = experiment_config.resolve(data)
     network, objective, optimizer, evaluation, run = (
-        experiment_config.network, experiment_config.objective, experiment_config.optimizer,
-        experiment_config.evaluation, experiment_config.run)
+        experiment_config.network,
+        experiment_config.objective,
+        experiment_config.optimizer,
+        experiment_config.evaluation,
+        experiment_config.run,
+    )
     total_epochs = optimizer.total_epochs
     steps_per_epoch = data.num_train // run.batch_size
     if steps_per_epoch < 1:
-        raise ConfigError(f"--batch_size {run.batch_size} is larger than the training set "
-                          f"({data.num_train} images).")
-    run = dataclasses.replace(run, jit_compile=resolve_jit_compile(
-        run.jit_compile, network.family == "mnist_mlp", strategy, run))
+        raise ConfigError(
+            f"--batch_size {run.batch_size} is larger than the training set "
+            f"({data.num_train} images)."
+        )
+    run = dataclasses.replace(
+        run,
+        jit_compile=resolve_jit_compile(
+            run.jit_compile, network.family == "mnist_mlp", strategy, run
+        ),
+    )
     experiment_config = dataclasses.replace(experiment_config, run=run)
     config_record = experiment_config.record(data.record(), strategy.num_replicas_in_sync)
 
     def build_model():
         with dtype_policy(run.mixed_precision):
             model = BiGAN.from_config_objects(network, objective, optimizer.weight_decay, run.seed)
-        model.compile_for_training(optimizer, steps_per_epoch, jit_compile=run.jit_compile,
-                                   loss_scale=run.mixed_precision == "float16")
+        model.compile_for_training(
+            optimizer,
+            steps_per_epoch,
+            jit_compile=run.jit_compile,
+            loss_scale=run.mixed_precision == "float16",
+        )
         return model
 
     plan = TrainingPlan(
         build_model,
         make_evaluator=lambda model: Evaluator.for_model(model, data, evaluation, seed=run.seed),
         make_dataset=lambda first, last: data.training_dataset(
-            run.batch_size, run.seed, first, last),
-        steps_per_epoch=steps_per_epoch, constant_epochs=optimizer.epochs,
-        total_epochs=total_epochs, config_record=config_record,
+            run.batch_size, run.seed, first, last
+        ),
+        steps_per_epoch=steps_per_epoch,
+        constant_epochs=optimizer.epochs,
+        total_epochs=total_epochs,
+        config_record=config_record,
         deploy_iters=evaluation.deploy_iters,
         make_training_batches=lambda model: TrainingBatches.for_model(
-            model, data.train_images, data.train_labels, run.batch_size, run.seed),
-        initialize=initialize)
+            model, data.train_images, data.train_labels, run.batch_size, run.seed
+        ),
+        initialize=initialize,
+    )
     result = fit_model(strategy, plan, run, print_fn=print_fn, extra_callbacks=extra_callbacks)
     result["experiment"] = experiment_config
     return result
@@ -180,9 +220,13 @@ class TrainingPlan(NamedTuple):
     initialize: Optional[Callable[[keras.Model], None]] = None
 
 
-def fit_model(strategy: tf.distribute.Strategy, plan: TrainingPlan, run: RunConfig,
-              print_fn: Callable[[str], None] = print,
-              extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> Dict[str, Any]:
+def fit_model(
+    strategy: tf.distribute.Strategy,
+    plan: TrainingPlan,
+    run: RunConfig,
+    print_fn: Callable[[str], None] = print,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> Dict[str, Any]:
     """The run driver every model shares (BiGAN, SSGAN, transfer): resume, evaluate, save, fit.
 
     Trains `plan` (a `TrainingPlan`) into `run.exp_dir`, writing
@@ -195,58 +239,94 @@ def fit_model(strategy: tf.distribute.Strategy, plan: TrainingPlan, run: RunConf
     exactly (the data order is a function of (seed, epoch), the noise of
     (seed, step), so the finished batches of the epoch are skipped).
     """
-    (build_model, make_evaluator, make_dataset, steps_per_epoch, constant_epochs, total_epochs,
-     config_record, deploy_iters, make_training_batches, initialize) = plan
+    (
+        build_model,
+        make_evaluator,
+        make_dataset,
+        steps_per_epoch,
+        constant_epochs,
+        total_epochs,
+        config_record,
+        deploy_iters,
+        make_training_batches,
+        initialize,
+    ) = plan
     # Under multi-worker training every worker runs this function; only the chief
     # writes the run's files. Every worker saves checkpoints (TensorFlow needs all
     # of them in the save), non-chief ones into their own folder, deleted after.
     chief = is_chief(strategy)
     checkpoint_dir = experiment.checkpoint_dir(run.exp_dir)
     write_dir = None if chief else os.path.join(checkpoint_dir, worker_id(strategy))
-    has_checkpoints = lambda: bool(epochs_in(checkpoint_dir)
-                                   or epochs_in(os.path.join(checkpoint_dir, ROLLING_DIR)))
+    has_checkpoints = lambda: bool(
+        epochs_in(checkpoint_dir) or epochs_in(os.path.join(checkpoint_dir, ROLLING_DIR))
+    )
     lock = experiment.lock_run(run.exp_dir, print_fn) if chief else None
     try:
         if chief:
             resume = experiment.prepare(
-                run.exp_dir, config_record, run.resume, run.overwrite, has_checkpoints, print_fn,
-                lock=lock, checkpoint_epochs=lambda: epochs_in(checkpoint_dir),
-                branch=(lambda epoch: branch_checkpoints(checkpoint_dir, epoch)) if run.branch
-                else None)
+                run.exp_dir,
+                config_record,
+                run.resume,
+                run.overwrite,
+                has_checkpoints,
+                print_fn,
+                lock=lock,
+                checkpoint_epochs=lambda: epochs_in(checkpoint_dir),
+                branch=(lambda epoch: branch_checkpoints(checkpoint_dir, epoch))
+                if run.branch
+                else None,
+            )
             stored_record = experiment.read_config(run.exp_dir)
             for path in remove_interrupted_saves(checkpoint_dir):
                 print_fn(f"Removed {path}, left by a save that was killed midway.")
         else:
             stored_record = None
-            resume = "latest" if run.resume in (None, "auto") and has_checkpoints() else (
-                None if run.resume in (None, "auto", "none") else run.resume)
+            resume = (
+                "latest"
+                if run.resume in (None, "auto") and has_checkpoints()
+                else (None if run.resume in (None, "auto", "none") else run.resume)
+            )
 
         # The seed fixes the initial weights too, so equal seeds give equal runs.
         keras.utils.set_random_seed(run.seed)
         with strategy.scope():
             model = build_model()
-            checkpoint = TrainingCheckpoint(model, checkpoint_dir, write_directory=write_dir,
-                                            keep_written=run.keep_worker_checkpoints,
-                                            keep_rolling=run.keep_checkpoints)
-            initial_epoch = (checkpoint.restore(resume, steps_per_epoch, print_fn=print_fn)
-                             if resume is not None else 0)
+            checkpoint = TrainingCheckpoint(
+                model,
+                checkpoint_dir,
+                write_directory=write_dir,
+                keep_written=run.keep_worker_checkpoints,
+                keep_rolling=run.keep_checkpoints,
+            )
+            initial_epoch = (
+                checkpoint.restore(resume, steps_per_epoch, print_fn=print_fn)
+                if resume is not None
+                else 0
+            )
             if initialize is not None and resume is None:
                 initialize(model)
         # Steps of the next epoch the checkpoint had already trained (a signal's stop).
-        done_in_epoch = (checkpoint.step - initial_epoch * steps_per_epoch
-                         if resume is not None else 0)
+        done_in_epoch = (
+            checkpoint.step - initial_epoch * steps_per_epoch if resume is not None else 0
+        )
         if not 0 <= done_in_epoch < steps_per_epoch:
             raise CheckpointError(
                 f"Checkpoint {checkpoint.restored_path} holds {checkpoint.step} steps, which does "
                 f"not fit epoch {initial_epoch} at {steps_per_epoch} steps per epoch: resume with the "
-                "batch size and training set it was trained with.")
+                "batch size and training set it was trained with."
+            )
         if resume is not None:
-            where = f"epoch {initial_epoch}" + (f", step {done_in_epoch}/{steps_per_epoch}"
-                                                if done_in_epoch else "")
+            where = f"epoch {initial_epoch}" + (
+                f", step {done_in_epoch}/{steps_per_epoch}" if done_in_epoch else ""
+            )
             print_fn(f"Resumed from {where} ({checkpoint.restored_path}).")
         if chief:
-            experiment.write_config(run.exp_dir, experiment.with_history(
-                config_record, stored_record, initial_epoch if resume is not None else 0))
+            experiment.write_config(
+                run.exp_dir,
+                experiment.with_history(
+                    config_record, stored_record, initial_epoch if resume is not None else 0
+                ),
+            )
 
         def should_save(epoch):
             return _every(run.save_interval, epoch) or epoch in (constant_epochs, total_epochs)
@@ -258,8 +338,11 @@ def fit_model(strategy: tf.distribute.Strategy, plan: TrainingPlan, run: RunConf
         if verbose == "auto":  # Keras's bar in a terminal, one line per epoch in a file
             verbose = 1 if sys.stdout.isatty() else 2
         evaluator = make_evaluator(model)
-        writer = (tf.summary.create_file_writer(experiment.tensorboard_dir(run.exp_dir))
-                  if chief else None)
+        writer = (
+            tf.summary.create_file_writer(experiment.tensorboard_dir(run.exp_dir))
+            if chief
+            else None
+        )
         # Signals stop one process; a multi-worker cluster must stop every worker at
         # the same step, which TensorFlow's preemption handler agrees (PreemptionStop).
         multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
@@ -267,36 +350,72 @@ def fit_model(strategy: tf.distribute.Strategy, plan: TrainingPlan, run: RunConf
             stop = stack.enter_context(stop_on_signals(run.handle_signals and not multi_worker))
             cluster_stop = []
             if run.handle_signals and multi_worker:
-                cluster_stop.append(stack.enter_context(PreemptionStop(
-                    strategy, lambda: checkpoint.save_rolling(checkpoint.step // steps_per_epoch),
-                    stop)))
+                cluster_stop.append(
+                    stack.enter_context(
+                        PreemptionStop(
+                            strategy,
+                            lambda: checkpoint.save_rolling(checkpoint.step // steps_per_epoch),
+                            stop,
+                        )
+                    )
+                )
             evaluation_callback = EvaluationCallback(
-                evaluator, run.exp_dir, should_evaluate, initial_epoch=initial_epoch,
-                deploy_iters=deploy_iters, writer=writer, print_fn=print_fn, chief=chief,
+                evaluator,
+                run.exp_dir,
+                should_evaluate,
+                initial_epoch=initial_epoch,
+                deploy_iters=deploy_iters,
+                writer=writer,
+                print_fn=print_fn,
+                chief=chief,
                 training_batches=make_training_batches(model) if make_training_batches else None,
-                stop_request=stop, fresh=resume is None, schedule=(constant_epochs, total_epochs))
+                stop_request=stop,
+                fresh=resume is None,
+                schedule=(constant_epochs, total_epochs),
+            )
             # Keras's bar (verbose 1) or its one line per epoch (verbose 2) must end before an
             # epoch's own lines (the evaluation, the ETA line) print, and time the training
             # alone: its logger goes first (Keras appends one last otherwise).
             progress_bar = [keras.callbacks.ProgbarLogger()] if verbose in (1, 2) and chief else []
-            callbacks = [*progress_bar, *extra_callbacks, NaNGuard(), *cluster_stop,
-                         StopAtStepBoundary(stop),
-                         evaluation_callback,
-                         CheckpointCallback(checkpoint, should_save, stop_request=stop,
-                                            print_fn=print_fn if chief else (lambda s: None)),
-                         ProgressLine(total_epochs, should_evaluate, evaluation_callback, stop,
-                                      print_fn=print_fn if chief else (lambda s: None))]
+            callbacks = [
+                *progress_bar,
+                *extra_callbacks,
+                NaNGuard(),
+                *cluster_stop,
+                StopAtStepBoundary(stop),
+                evaluation_callback,
+                CheckpointCallback(
+                    checkpoint,
+                    should_save,
+                    stop_request=stop,
+                    print_fn=print_fn if chief else (lambda s: None),
+                ),
+                ProgressLine(
+                    total_epochs,
+                    should_evaluate,
+                    evaluation_callback,
+                    stop,
+                    print_fn=print_fn if chief else (lambda s: None),
+                ),
+            ]
             history = None
             if initial_epoch >= total_epochs:
-                done = [r for r in experiment.read_metrics(run.exp_dir, print_fn)
-                        if r["epoch"] == initial_epoch]
+                done = [
+                    r
+                    for r in experiment.read_metrics(run.exp_dir, print_fn)
+                    if r["epoch"] == initial_epoch
+                ]
                 if done:
-                    print_fn(f"The run in {run.exp_dir} is finished (epoch {initial_epoch} of "
-                             f"{total_epochs}); nothing to do.")
+                    print_fn(
+                        f"The run in {run.exp_dir} is finished (epoch {initial_epoch} of "
+                        f"{total_epochs}); nothing to do."
+                    )
                     evaluation_callback.last_results = dict(done[-1]["metrics"])
                 else:
-                    print_fn(f"Checkpoint epoch {initial_epoch} is already the last of "
-                             f"{total_epochs}; evaluating only.")
+                    print_fn(
+                        f"Checkpoint epoch {initial_epoch} is already the last of "
+                        f"{total_epochs}; evaluating only."
+                    )
                     evaluation_callback.set_model(model)
                     evaluation_callback.evaluate(initial_epoch, None)
             else:
@@ -312,10 +431,15 @@ def fit_model(strategy: tf.distribute.Strategy, plan: TrainingPlan, run: RunConf
                     if skip:
                         dataset = dataset.skip(skip)
                     with strategy.scope():
-                        history = model.fit(dataset, epochs=last, initial_epoch=first,
-                                            steps_per_epoch=steps_per_epoch - skip,
-                                            callbacks=callbacks, shuffle=False,
-                                            verbose=verbose if chief else 0)
+                        history = model.fit(
+                            dataset,
+                            epochs=last,
+                            initial_epoch=first,
+                            steps_per_epoch=steps_per_epoch - skip,
+                            callbacks=callbacks,
+                            shuffle=False,
+                            verbose=verbose if chief else 0,
+                        )
                     if stop.requested:
                         break
             if writer is not None:
@@ -327,9 +451,15 @@ def fit_model(strategy: tf.distribute.Strategy, plan: TrainingPlan, run: RunConf
                 raise TrainingInterrupted(
                     f"Stopped by {stop.signal_name} at epoch {step // steps_per_epoch + 1}, step "
                     f"{step % steps_per_epoch}/{steps_per_epoch} of {total_epochs} epochs; saved "
-                    f"{path}. The same command continues the run exactly.", stop.exit_code)
-        return {"model": model, "history": history, "metrics": evaluation_callback.last_results,
-                "epoch": max(initial_epoch, total_epochs)}
+                    f"{path}. The same command continues the run exactly.",
+                    stop.exit_code,
+                )
+        return {
+            "model": model,
+            "history": history,
+            "metrics": evaluation_callback.last_results,
+            "epoch": max(initial_epoch, total_epochs),
+        }
     finally:
         if lock is not None:
             lock.release()

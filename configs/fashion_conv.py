@@ -10,8 +10,15 @@ reference after a 100-batch batch-norm deploy pass; 50 constant and 50 decay
 epochs. `benchmarks.fashion_conv` trains it and reports the curves.
 """
 
-from bigan_tf.config import (DataConfig, EvaluationConfig, ExperimentConfig, NetworkConfig,
-                             OptimizerConfig, Preprocessing, RunConfig)
+from bigan_tf.config import (
+    DataConfig,
+    EvaluationConfig,
+    ExperimentConfig,
+    NetworkConfig,
+    OptimizerConfig,
+    Preprocessing,
+    RunConfig,
+)
 
 
 def get_config() -> ExperimentConfig:
@@ -19,7 +26,12 @@ def get_config() -> ExperimentConfig:
         run=RunConfig(exp_dir="exp/fashion_conv", disp_interval=2, save_interval=10, verbose=2),
         network=NetworkConfig(family="dcgan", latent_dim=64, image_shape=(32, 32, 3)),
         optimizer=OptimizerConfig(epochs=50, decay_epochs=50),
-        evaluation=EvaluationConfig(num_val=5000, num_train_reference=50000,
-                                    num_generated=10000, deploy_iters=100),
-        data=DataConfig(source="fashion_mnist", max_train_images=50000,
-                        preprocessing=Preprocessing(raw_size=32, crop_size=32, channels=3)))
+        evaluation=EvaluationConfig(
+            num_val=5000, num_train_reference=50000, num_generated=10000, deploy_iters=100
+        ),
+        data=DataConfig(
+            source="fashion_mnist",
+            max_train_images=50000,
+            preprocessing=Preprocessing(raw_size=32, crop_size=32, channels=3),
+        ),
+    )

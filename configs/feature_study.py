@@ -38,8 +38,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, Optional, Tuple
 
-from bigan_tf import (EvaluationConfig, ExperimentConfig, NetworkConfig, OptimizerConfig,
-                      objective_from_preset)
+from bigan_tf import (
+    EvaluationConfig,
+    ExperimentConfig,
+    NetworkConfig,
+    OptimizerConfig,
+    objective_from_preset,
+)
 from bigan_tf.config import RunConfig
 from bigan_tf.config.files import parse_config_arg
 from bigan_tf.data import DataConfig
@@ -47,9 +52,18 @@ from bigan_tf.data.preprocessing import Preprocessing
 
 # Each recipe's parent (None: built from scratch), in the study's order.
 PARENTS: Dict[str, Optional[str]] = {
-    "baseline": None, "hinge": "baseline", "spectral_norm": "hinge", "unary": "spectral_norm",
-    "resnet": "unary", "augment": "resnet", "stochastic_encoder": "resnet", "ttur": "resnet",
-    "d_steps": "ttur", "reconstruct": "resnet", "latent_regressor": "resnet"}
+    "baseline": None,
+    "hinge": "baseline",
+    "spectral_norm": "hinge",
+    "unary": "spectral_norm",
+    "resnet": "unary",
+    "augment": "resnet",
+    "stochastic_encoder": "resnet",
+    "ttur": "resnet",
+    "d_steps": "ttur",
+    "reconstruct": "resnet",
+    "latent_regressor": "resnet",
+}
 RECIPES = tuple(PARENTS)
 SCREENING_EPOCHS = 6
 IMAGE_SIZE = 32
@@ -73,8 +87,9 @@ def _lever(config: ExperimentConfig, name: str) -> ExperimentConfig:
     elif name == "stochastic_encoder":
         network = replace(network, stochastic_encoder=True)
     elif name == "ttur":
-        optimizer = replace(optimizer, learning_rate=1e-4, beta_1=0.0, beta_2=0.9,
-                            discriminator_learning_rate=4e-4)
+        optimizer = replace(
+            optimizer, learning_rate=1e-4, beta_1=0.0, beta_2=0.9, discriminator_learning_rate=4e-4
+        )
     elif name == "d_steps":
         optimizer = replace(optimizer, discriminator_steps=2)
     elif name == "reconstruct":
@@ -86,9 +101,14 @@ def _lever(config: ExperimentConfig, name: str) -> ExperimentConfig:
     return replace(config, network=network, objective=objective, optimizer=optimizer)
 
 
-def recipe_config(name: str, exp_dir: str, dataset: str = "fashion_mnist",
-                  data_root: Optional[str] = None, epochs: int = SCREENING_EPOCHS,
-                  quick: bool = False) -> ExperimentConfig:
+def recipe_config(
+    name: str,
+    exp_dir: str,
+    dataset: str = "fashion_mnist",
+    data_root: Optional[str] = None,
+    epochs: int = SCREENING_EPOCHS,
+    quick: bool = False,
+) -> ExperimentConfig:
     """The `ExperimentConfig` of recipe `name`: its ancestors' levers, then its own.
 
     `quick` shrinks everything (1,024 training images, width 4 networks, tiny
@@ -97,28 +117,40 @@ def recipe_config(name: str, exp_dir: str, dataset: str = "fashion_mnist",
     if name not in RECIPES:
         raise ValueError(f"Unknown recipe {name!r}; expected one of {RECIPES}.")
     config = ExperimentConfig(
-        run=RunConfig(exp_dir=exp_dir, batch_size=128, seed=0, disp_interval=2,
-                      save_interval=2, verbose=2),
-        network=NetworkConfig(family="dcgan", latent_dim=64, base_width=64,
-                              image_shape=(IMAGE_SIZE, IMAGE_SIZE, 1)),
+        run=RunConfig(
+            exp_dir=exp_dir, batch_size=128, seed=0, disp_interval=2, save_interval=2, verbose=2
+        ),
+        network=NetworkConfig(
+            family="dcgan", latent_dim=64, base_width=64, image_shape=(IMAGE_SIZE, IMAGE_SIZE, 1)
+        ),
         objective=objective_from_preset("bigan"),
         optimizer=OptimizerConfig(epochs=epochs, decay_epochs=0),
-        evaluation=EvaluationConfig(num_val=5000, num_train_reference=10000,
-                                    num_generated=5000, deploy_iters=100),
-        data=DataConfig(source=dataset, root=data_root,
-                        preprocessing=Preprocessing(IMAGE_SIZE, IMAGE_SIZE, 1)))
+        evaluation=EvaluationConfig(
+            num_val=5000, num_train_reference=10000, num_generated=5000, deploy_iters=100
+        ),
+        data=DataConfig(
+            source=dataset, root=data_root, preprocessing=Preprocessing(IMAGE_SIZE, IMAGE_SIZE, 1)
+        ),
+    )
     for lever in reversed(lineage(name)):
         config = _lever(config, lever)
     if quick:
         config = dataclasses.replace(
             config,
-            run=dataclasses.replace(config.run, batch_size=32, disp_interval=1, save_interval=1,
-                                    verbose=0),
-            network=dataclasses.replace(config.network, latent_dim=8, base_width=4,
-                                        score_units=16),
-            evaluation=EvaluationConfig(num_val=64, num_train_reference=256, num_generated=64,
-                                        deploy_iters=2, cls_steps=5, num_sample_images=10),
-            data=dataclasses.replace(config.data, max_train_images=256))
+            run=dataclasses.replace(
+                config.run, batch_size=32, disp_interval=1, save_interval=1, verbose=0
+            ),
+            network=dataclasses.replace(config.network, latent_dim=8, base_width=4, score_units=16),
+            evaluation=EvaluationConfig(
+                num_val=64,
+                num_train_reference=256,
+                num_generated=64,
+                deploy_iters=2,
+                cls_steps=5,
+                num_sample_images=10,
+            ),
+            data=dataclasses.replace(config.data, max_train_images=256),
+        )
     return config.validate(network=False)
 
 
@@ -147,7 +179,13 @@ def describe(name: str) -> Dict[str, object]:
 
 def get_config(arg: str = "") -> ExperimentConfig:
     """The config file's entry point: `recipe`, `dataset`, `epochs` and `quick` as arguments."""
-    args = parse_config_arg(arg, recipe="baseline", dataset="fashion_mnist",
-                            epochs=SCREENING_EPOCHS, quick=False)
-    return recipe_config(args["recipe"], f"exp/features_{args['dataset']}_{args['recipe']}",
-                         dataset=args["dataset"], epochs=args["epochs"], quick=args["quick"])
+    args = parse_config_arg(
+        arg, recipe="baseline", dataset="fashion_mnist", epochs=SCREENING_EPOCHS, quick=False
+    )
+    return recipe_config(
+        args["recipe"],
+        f"exp/features_{args['dataset']}_{args['recipe']}",
+        dataset=args["dataset"],
+        epochs=args["epochs"],
+        quick=args["quick"],
+    )

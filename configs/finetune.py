@@ -20,6 +20,8 @@ def get_config(arg: str = "") -> TransferExperimentConfig:
     return TransferExperimentConfig(
         # exp_dir "": the trainer names the folder after the module and these settings.
         run=RunConfig(exp_dir="", batch_size=100, seed=0),
-        transfer=TransferConfig(mode=args["mode"], init=args["init"],
-                                labels_per_class=args["labels_per_class"] or None),
-        data=DataConfig(source="mnist", use_test_set=True))
+        transfer=TransferConfig(
+            mode=args["mode"], init=args["init"], labels_per_class=args["labels_per_class"] or None
+        ),
+        data=DataConfig(source="mnist", use_test_set=True),
+    )

@@ -16,8 +16,15 @@ Argument: `objective` (bigan, latent_regressor, joint_latent_regressor, gan,
 autoencoder_l2, autoencoder_l1).
 """
 
-from bigan_tf.config import (DataConfig, EvaluationConfig, ExperimentConfig, NetworkConfig,
-                             Preprocessing, RunConfig, objective_from_preset)
+from bigan_tf.config import (
+    DataConfig,
+    EvaluationConfig,
+    ExperimentConfig,
+    NetworkConfig,
+    Preprocessing,
+    RunConfig,
+    objective_from_preset,
+)
 from bigan_tf.config.files import parse_config_arg
 
 
@@ -25,9 +32,10 @@ def get_config(arg: str = "") -> ExperimentConfig:
     args = parse_config_arg(arg, objective="bigan")
     return ExperimentConfig(
         run=RunConfig(exp_dir=f"exp/imagenet_{args['objective']}", disp_interval=25),
-        network=NetworkConfig(family="dcgan", latent_dim=200, base_width=64,
-                              image_shape=(64, 64, 3)),
+        network=NetworkConfig(
+            family="dcgan", latent_dim=200, base_width=64, image_shape=(64, 64, 3)
+        ),
         objective=objective_from_preset(args["objective"]),
-        evaluation=EvaluationConfig(num_val=5000, num_train_reference=20000,
-                                    num_generated=10000),
-        data=DataConfig(source="list", preprocessing=Preprocessing(raw_size=72, crop_size=64)))
+        evaluation=EvaluationConfig(num_val=5000, num_train_reference=20000, num_generated=10000),
+        data=DataConfig(source="list", preprocessing=Preprocessing(raw_size=72, crop_size=64)),
+    )

@@ -23,5 +23,7 @@ def get_config(arg: str = "") -> ExperimentConfig:
         config,
         run=dataclasses.replace(config.run, exp_dir="exp/imagenet_generalized"),
         network=dataclasses.replace(config.network, encoder_size=112),
-        data=dataclasses.replace(config.data,
-                                 preprocessing=Preprocessing(raw_size=128, crop_size=112)))
+        data=dataclasses.replace(
+            config.data, preprocessing=Preprocessing(raw_size=128, crop_size=112)
+        ),
+    )

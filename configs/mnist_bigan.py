@@ -14,12 +14,23 @@ Argument: `objective`, one of the paper's Table 1 rows: bigan (default),
 latent_regressor, joint_latent_regressor, gan, autoencoder_l2, autoencoder_l1.
 """
 
-from bigan_tf.config import (DataConfig, ExperimentConfig, NetworkConfig, RunConfig,
-                             objective_from_preset)
+from bigan_tf.config import (
+    DataConfig,
+    ExperimentConfig,
+    NetworkConfig,
+    RunConfig,
+    objective_from_preset,
+)
 from bigan_tf.config.files import parse_config_arg
 
-TABLE1_OBJECTIVES = ("bigan", "latent_regressor", "joint_latent_regressor", "gan",
-                     "autoencoder_l2", "autoencoder_l1")
+TABLE1_OBJECTIVES = (
+    "bigan",
+    "latent_regressor",
+    "joint_latent_regressor",
+    "gan",
+    "autoencoder_l2",
+    "autoencoder_l1",
+)
 
 
 def get_config(arg: str = "") -> ExperimentConfig:
@@ -28,4 +39,5 @@ def get_config(arg: str = "") -> ExperimentConfig:
         run=RunConfig(exp_dir=f"exp/mnist_{args['objective']}", disp_interval=25),
         network=NetworkConfig(family="mnist_mlp", latent_dim=50, hidden_units=1024),
         objective=objective_from_preset(args["objective"]),
-        data=DataConfig(source="mnist"))
+        data=DataConfig(source="mnist"),
+    )

@@ -24,4 +24,7 @@ def get_config(arg: str = "") -> SSGANExperimentConfig:
         run=RunConfig(exp_dir="exp/mnist_ssgan", batch_size=100, disp_interval=1),
         model=SSGANConfig.for_network(args["network"]),
         data=DataConfig(source="mnist", use_test_set=True),
-        labels_per_class=10, epochs=20, labelled_batch_size=100)
+        labels_per_class=10,
+        epochs=20,
+        labelled_batch_size=100,
+    )

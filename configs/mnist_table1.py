@@ -24,17 +24,31 @@ def get_config(arg: str = "") -> ExperimentConfig:
     replace = dataclasses.replace
     config = replace(
         config,
-        run=replace(config.run, exp_dir=f"exp/table1/{args['objective']}/seed{args['seed']}",
-                    seed=args["seed"], save_interval=25, jit_compile=True, verbose=2),
+        run=replace(
+            config.run,
+            exp_dir=f"exp/table1/{args['objective']}/seed{args['seed']}",
+            seed=args["seed"],
+            save_interval=25,
+            jit_compile=True,
+            verbose=2,
+        ),
         evaluation=EvaluationConfig(deploy_iters=1000, num_sample_images=400),
-        data=replace(config.data, use_test_set=True))
+        data=replace(config.data, use_test_set=True),
+    )
     if args["quick"]:
         config = replace(
             config,
             run=replace(config.run, disp_interval=1, save_interval=1),
             network=replace(config.network, hidden_units=64),
             optimizer=replace(config.optimizer, epochs=1, decay_epochs=1),
-            evaluation=EvaluationConfig(deploy_iters=5, num_val=500, num_train_reference=1000,
-                                        num_generated=1000, cls_steps=20, num_sample_images=40),
-            data=replace(config.data, max_train_images=1024))
+            evaluation=EvaluationConfig(
+                deploy_iters=5,
+                num_val=500,
+                num_train_reference=1000,
+                num_generated=1000,
+                cls_steps=20,
+                num_sample_images=40,
+            ),
+            data=replace(config.data, max_train_images=1024),
+        )
     return config

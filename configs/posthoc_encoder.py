@@ -10,14 +10,21 @@ encoder against a fixed G converges far sooner than a GAN trains (10 constant
 and 10 decay epochs, evaluated every 5).
 """
 
-from bigan_tf.config import (DataConfig, ExperimentConfig, OptimizerConfig, RunConfig,
-                             objective_from_preset)
+from bigan_tf.config import (
+    DataConfig,
+    ExperimentConfig,
+    OptimizerConfig,
+    RunConfig,
+    objective_from_preset,
+)
 
 
 def get_config() -> ExperimentConfig:
     return ExperimentConfig(
         run=RunConfig(exp_dir="exp/mnist_posthoc_encoder", disp_interval=5),
-        objective=objective_from_preset("posthoc_encoder", reconstruct_weight=1.0,
-                                        encode_weight=0.0),
+        objective=objective_from_preset(
+            "posthoc_encoder", reconstruct_weight=1.0, encode_weight=0.0
+        ),
         optimizer=OptimizerConfig(epochs=10, decay_epochs=10),
-        data=DataConfig(source="mnist"))
+        data=DataConfig(source="mnist"),
+    )

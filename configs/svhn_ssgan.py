@@ -18,5 +18,8 @@ from configs import mnist_ssgan
 def get_config(arg: str = "") -> SSGANExperimentConfig:
     config = mnist_ssgan.get_config(arg)
     return dataclasses.replace(
-        config, run=dataclasses.replace(config.run, exp_dir="exp/svhn_ssgan"),
-        data=dataclasses.replace(config.data, source="tfds:svhn_cropped"), labels_per_class=100)
+        config,
+        run=dataclasses.replace(config.run, exp_dir="exp/svhn_ssgan"),
+        data=dataclasses.replace(config.data, source="tfds:svhn_cropped"),
+        labels_per_class=100,
+    )

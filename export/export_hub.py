@@ -22,9 +22,13 @@ from trainers.cli import run_main
 
 FLAGS = flags.FLAGS
 define_source_flags()
-flags.DEFINE_enum("output_key", "features", ("features", "latent"),
-                  "Root output: the penultimate 'e-' features (best for transfer in the paper) "
-                  "or the latent z = E(x). Both are available as module.features / module.latent.")
+flags.DEFINE_enum(
+    "output_key",
+    "features",
+    ("features", "latent"),
+    "Root output: the penultimate 'e-' features (best for transfer in the paper) "
+    "or the latent z = E(x). Both are available as module.features / module.latent.",
+)
 
 
 def main(argv):
@@ -35,13 +39,23 @@ def main(argv):
         from bigan_tf.checkpoints import load_trained_model
         from bigan_tf.hub import ExportError
         from bigan_tf.export.exporters import export_hub_module
+
         trained = load_trained_model(FLAGS.exp_dir, FLAGS.epoch)
         if FLAGS.output_key == "latent" and trained.model.encoder is None:
-            raise ExportError(f"{FLAGS.exp_dir} trained a plain GAN, which has no encoder and so "
-                              "no latent output; export --output_key=features (D's features).")
-        return export_hub_module(trained.model, trained.network, FLAGS.output,
-                                 FLAGS.output_key, trained.optimizer.weight_decay,
-                                 FLAGS.overwrite, trained)
+            raise ExportError(
+                f"{FLAGS.exp_dir} trained a plain GAN, which has no encoder and so "
+                "no latent output; export --output_key=features (D's features)."
+            )
+        return export_hub_module(
+            trained.model,
+            trained.network,
+            FLAGS.output,
+            FLAGS.output_key,
+            trained.optimizer.weight_decay,
+            FLAGS.overwrite,
+            trained,
+        )
+
     return run_export(export)
 
 

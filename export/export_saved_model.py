@@ -33,13 +33,17 @@ def main(argv):
         from bigan_tf.run_dir import read_config
         from bigan_tf.export.exporters import export_saved_model, export_ssgan_saved_model
         from bigan_tf.ssgan import load_trained_ssgan
+
         if (read_config(FLAGS.exp_dir) or {}).get("model") == "ssgan":
             model, record, epoch = load_trained_ssgan(FLAGS.exp_dir, FLAGS.epoch)
-            return export_ssgan_saved_model(model, FLAGS.output, FLAGS.overwrite, record,
-                                            epoch, FLAGS.exp_dir)
+            return export_ssgan_saved_model(
+                model, FLAGS.output, FLAGS.overwrite, record, epoch, FLAGS.exp_dir
+            )
         trained = load_trained_model(FLAGS.exp_dir, FLAGS.epoch)
-        return export_saved_model(trained.model, trained.network, FLAGS.output,
-                                  FLAGS.overwrite, trained)
+        return export_saved_model(
+            trained.model, trained.network, FLAGS.output, FLAGS.overwrite, trained
+        )
+
     return run_export(export)
 
 

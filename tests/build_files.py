@@ -15,9 +15,14 @@ def read_build(directory):
 
     def rule(kind):
         return lambda **attrs: targets.append((kind, attrs))
+
     scope = {kind: rule(kind) for kind in RULES}
-    scope.update(package=lambda **_: None, exports_files=lambda *_, **__: None,
-                 load=lambda *_: None, glob=lambda *_, **__: [])
+    scope.update(
+        package=lambda **_: None,
+        exports_files=lambda *_, **__: None,
+        load=lambda *_: None,
+        glob=lambda *_, **__: [],
+    )
     with open(os.path.join(directory, "BUILD")) as f:
         exec(compile(f.read(), os.path.join(directory, "BUILD"), "exec"), scope)
     return targets

@@ -42,8 +42,12 @@ TESTS_DIR = os.path.join(REPO_ROOT, "tests")
 def _slow_modules():
     """Names of the test modules whose py_test in tests/BUILD is tagged "slow"."""
     from build_files import read_build
-    return {attrs["name"] for kind, attrs in read_build(TESTS_DIR)
-            if kind == "py_test" and "slow" in attrs.get("tags", [])}
+
+    return {
+        attrs["name"]
+        for kind, attrs in read_build(TESTS_DIR)
+        if kind == "py_test" and "slow" in attrs.get("tags", [])
+    }
 
 
 def pytest_collection_modifyitems(config, items):
@@ -54,14 +58,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 def real_mnist_available() -> bool:
-    return (os.path.isdir(MNIST_DIR)
-            and os.environ.get("BIGAN_TF_TEST_SYNTHETIC_MNIST", "") in ("", "0"))
+    return os.path.isdir(MNIST_DIR) and os.environ.get("BIGAN_TF_TEST_SYNTHETIC_MNIST", "") in (
+        "",
+        "0",
+    )
 
 
 def make_compiled_bigan(preset="bigan", network=None, seed=0, weight_decay=2.5e-5):
     """A small compiled BiGAN of `preset` (default network: 32 hidden units, latent 8)."""
     import keras
     from bigan_tf import BiGAN, NetworkConfig, OptimizerConfig, objective_from_preset
+
     network = network or NetworkConfig(hidden_units=32, latent_dim=8)
     keras.utils.set_random_seed(seed)
     model = BiGAN.from_config_objects(network, objective_from_preset(preset), weight_decay, seed)
@@ -71,18 +78,34 @@ def make_compiled_bigan(preset="bigan", network=None, seed=0, weight_decay=2.5e-
 
 def train_small_run(data, exp_dir, preset="bigan", seed=0, learning_rate=2e-4, cls_steps=5):
     """One epoch of a small MLP `preset` run on `data` (protocol sizes for ~1k images)."""
-    from bigan_tf import (EvaluationConfig, ExperimentConfig, NetworkConfig, OptimizerConfig,
-                          objective_from_preset)
+    from bigan_tf import (
+        EvaluationConfig,
+        ExperimentConfig,
+        NetworkConfig,
+        OptimizerConfig,
+        objective_from_preset,
+    )
     from bigan_tf.config import RunConfig
     from bigan_tf.training import train
-    train(tf.distribute.get_strategy(), ExperimentConfig(
-        network=NetworkConfig(hidden_units=32, latent_dim=8),
-        objective=objective_from_preset(preset),
-        optimizer=OptimizerConfig(epochs=1, decay_epochs=0, learning_rate=learning_rate),
-        evaluation=EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200,
-                                    cls_steps=cls_steps, num_sample_images=20),
-        run=RunConfig(exp_dir=exp_dir, batch_size=64, seed=seed, verbose=0)),
-        data, print_fn=lambda s: None)
+
+    train(
+        tf.distribute.get_strategy(),
+        ExperimentConfig(
+            network=NetworkConfig(hidden_units=32, latent_dim=8),
+            objective=objective_from_preset(preset),
+            optimizer=OptimizerConfig(epochs=1, decay_epochs=0, learning_rate=learning_rate),
+            evaluation=EvaluationConfig(
+                num_val=100,
+                num_train_reference=256,
+                num_generated=200,
+                cls_steps=cls_steps,
+                num_sample_images=20,
+            ),
+            run=RunConfig(exp_dir=exp_dir, batch_size=64, seed=seed, verbose=0),
+        ),
+        data,
+        print_fn=lambda s: None,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +114,7 @@ def mnist_dir(tmp_path_factory):
     if real_mnist_available():
         return MNIST_DIR
     from synthetic_mnist import write_synthetic_mnist
+
     return write_synthetic_mnist(str(tmp_path_factory.mktemp("synthetic_mnist")))
 
 
@@ -98,6 +122,7 @@ def mnist_dir(tmp_path_factory):
 def mnist_data(mnist_dir):
     """The real MNIST split (50k train / 10k val), loaded once."""
     from bigan_tf.data import load_image_data
+
     return load_image_data("mnist", mnist_dir)
 
 
@@ -110,6 +135,7 @@ def small_mnist(mnist_data):
 def write_idx(path, array, magic=None, gz=False):
     """Writes `array` (uint8) as an IDX file, optionally gzipped or with a wrong magic."""
     import gzip
+
     array = np.asarray(array, dtype=np.uint8)
     header = bytes([0, 0, 0x08, array.ndim]) if magic is None else magic
     header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
@@ -135,6 +161,7 @@ CLASSES = ("cat", "dog", "empty", "fish")
 def write_image(path, size, seed, mode="RGB"):
     """A random-noise image of `size` (w, h) saved in the format of `path`'s extension."""
     from PIL import Image
+
     rng = np.random.RandomState(seed)
     w, h = size
     array = rng.randint(0, 256, (h, w, 3 if mode == "RGB" else 1)).astype(np.uint8)
@@ -155,8 +182,9 @@ def image_tree(tmp_path):
             for i in range(count):
                 ext = "jpg" if i % 2 == 0 else "png"
                 mode = "L" if (i == 1 and c == 0) else "RGB"
-                write_image(folder / f"{name}_{i}.{ext}", (40 + 7 * i, 36 + 3 * c), 100 * c + i,
-                            mode)
+                write_image(
+                    folder / f"{name}_{i}.{ext}", (40 + 7 * i, 36 + 3 * c), 100 * c + i, mode
+                )
     (root / "train" / "dog" / "broken.jpg").write_bytes(b"\xff\xd8 this is not a JPEG at all")
     (root / "train" / "fish" / "notes.txt").write_text("not an image")
     return root

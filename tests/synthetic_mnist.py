@@ -25,7 +25,8 @@ def _class_templates(rng: np.random.RandomState) -> np.ndarray:
             for t in np.linspace(0.0, 1.0, 12):
                 cy, cx = y0 + t * (y1 - y0), x0 + t * (x1 - x0)
                 templates[c] = np.maximum(
-                    templates[c], np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 3.0))
+                    templates[c], np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 3.0)
+                )
     return templates
 
 
@@ -37,7 +38,7 @@ def synthetic_images(num: int, seed: int) -> tuple:
     rng.shuffle(labels)
     padded = np.pad(templates, ((0, 0), (2, 2), (2, 2)))
     shifts = rng.randint(0, 5, size=(num, 2))
-    rows = shifts[:, 0, None] + np.arange(28)[None, :]           # [num, 28]
+    rows = shifts[:, 0, None] + np.arange(28)[None, :]  # [num, 28]
     cols = shifts[:, 1, None] + np.arange(28)[None, :]
     images = padded[labels[:, None, None], rows[:, :, None], cols[:, None, :]]
     images = images * rng.uniform(0.6, 1.0, size=(num, 1, 1))

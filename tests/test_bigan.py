@@ -40,11 +40,15 @@ def test_bigan_encoder_gets_inverse_loss_gradient(small_mnist):
     _, eg_grads, _ = model.compute_gradients(x, z)
     e_vars = model.encoder.trainable_variables
     with tf.GradientTape() as tape:
-        real = model.joint_discriminator(x, model.encoder(x, training=True)["latent"], training=True)
+        real = model.joint_discriminator(
+            x, model.encoder(x, training=True)["latent"], training=True
+        )
         fake = model.joint_discriminator(model.generator(z, training=True), z, training=True)
-        loss = tf.reduce_mean(0.5 * tf.nn.softplus(real["logits"]) + 0.5 * tf.nn.softplus(-fake["logits"]))
+        loss = tf.reduce_mean(
+            0.5 * tf.nn.softplus(real["logits"]) + 0.5 * tf.nn.softplus(-fake["logits"])
+        )
     want = tape.gradient(loss, e_vars)
-    for got, w in zip(eg_grads[-len(e_vars):], want):
+    for got, w in zip(eg_grads[-len(e_vars) :], want):
         np.testing.assert_allclose(got, w, rtol=1e-4, atol=1e-7)
 
 
@@ -59,7 +63,7 @@ def test_latent_regressor_routes_gradients(small_mnist):
     with tf.GradientTape() as tape:
         fake = model.discriminator(model.generator(z, training=True), training=True)["logits"]
         loss = tf.reduce_mean(tf.nn.softplus(-fake))
-    for got, w in zip(eg_grads[:len(g_vars)], tape.gradient(loss, g_vars)):
+    for got, w in zip(eg_grads[: len(g_vars)], tape.gradient(loss, g_vars)):
         np.testing.assert_allclose(got, w, rtol=1e-4, atol=1e-7)
 
 
@@ -83,8 +87,9 @@ def test_plain_gan_has_no_encoder_and_trains(small_mnist):
 
 def test_deploy_pass_sets_mean_of_batch_statistics(small_mnist):
     model = make_model()
-    batches = TrainingBatches.for_model(model, small_mnist.train_images,
-                                        small_mnist.train_labels, batch_size=16, seed=0)
+    batches = TrainingBatches.for_model(
+        model, small_mnist.train_images, small_mnist.train_labels, batch_size=16, seed=0
+    )
     losses = deploy_batch_norm(model, batches.take(3))
     assert set(losses) == {"JD", "E", "G"}
     enc = model.encoder
@@ -94,9 +99,12 @@ def test_deploy_pass_sets_mean_of_batch_statistics(small_mnist):
         pre = enc.hidden2(tf.nn.leaky_relu(enc.hidden1(x), 0.2)).numpy()
         means.append(pre.mean(0))
         variances.append(pre.var(0, ddof=1))
-    np.testing.assert_allclose(enc.norm2.moving_mean.numpy(), np.mean(means, 0), rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(enc.norm2.moving_variance.numpy(), np.mean(variances, 0), rtol=1e-3,
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        enc.norm2.moving_mean.numpy(), np.mean(means, 0), rtol=1e-4, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        enc.norm2.moving_variance.numpy(), np.mean(variances, 0), rtol=1e-3, atol=1e-8
+    )
 
 
 @pytest.mark.parametrize("preset", ["bigan", "gan"])
@@ -105,9 +113,9 @@ def test_evaluation_streams_generated_samples_and_matches_all_at_once(small_mnis
     block, so the last baseline block wraps to the first samples) give the metrics
     computed with every sample in memory."""
     from bigan_tf.evaluation import metrics as M
+
     model = make_model(preset)
-    config = EvaluationConfig(num_val=50, num_train_reference=100, num_generated=1000,
-                              cls_steps=5)
+    config = EvaluationConfig(num_val=50, num_train_reference=100, num_generated=1000, cls_steps=5)
     evaluator = Evaluator.for_model(model, small_mnist, config, seed=0, generation_block=256)
     blocks = list(evaluator.generated_blocks())
     assert [start for start, _ in blocks] == [0, 256, 512, 768]
@@ -116,15 +124,18 @@ def test_evaluation_streams_generated_samples_and_matches_all_at_once(small_mnis
     generated = evaluator.generated_samples()
     np.testing.assert_allclose(np.concatenate([b for _, b in blocks]), generated, atol=1e-6)
     real = evaluator.val_x
-    expected = {"NND/100": M.nnd_score(generated[:10], real),
-                "NND/10": M.nnd_score(generated[:100], real),
-                "NND": M.nnd_score(generated, real),
-                "PIX_CHI2": M.pixel_histogram_chi2(real, generated[:50])}
+    expected = {
+        "NND/100": M.nnd_score(generated[:10], real),
+        "NND/10": M.nnd_score(generated[:100], real),
+        "NND": M.nnd_score(generated, real),
+        "PIX_CHI2": M.pixel_histogram_chi2(real, generated[:50]),
+    }
     if preset == "bigan":
         quantized = M.quantize_images(generated).numpy()
         latent = model.encoder(quantized, training=False)["latent"]
         expected["EGg"], expected["EGg_b"] = M.reconstruction_scores(
-            quantized, model.generate(latent, training=False).numpy(), config.baseline_block)
+            quantized, model.generate(latent, training=False).numpy(), config.baseline_block
+        )
     else:
         assert "EGg" not in results
     for name, value in expected.items():
@@ -151,10 +162,10 @@ def _single_and_mirrored_gradients(small_mnist, preset, strategy):
     mirrored.set_weights(single.get_weights())
     x = batch(small_mnist, 64)
     d_single, eg_single, _ = single.compute_gradients(x)  # noise from (seed, step 0)
-    dist_x = next(iter(strategy.experimental_distribute_dataset(
-        tf.data.Dataset.from_tensors(x))))
-    per_replica = strategy.run(tf.function(lambda xb: mirrored.compute_gradients(xb)[:2]),
-                               args=(dist_x,))
+    dist_x = next(iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(x))))
+    per_replica = strategy.run(
+        tf.function(lambda xb: mirrored.compute_gradients(xb)[:2]), args=(dist_x,)
+    )
     mirrored_grads = [strategy.reduce("SUM", g, axis=None) for g in per_replica[0] + per_replica[1]]
     # The same single-device step with the two halves of the batch swapped: only
     # the order of float reductions changes, which measures the step's conditioning.
@@ -186,7 +197,9 @@ def test_two_replicas_no_worse_than_reordering_the_batch(small_mnist, preset, mi
     """x-only D presets: G's first samples are nearly identical, so D's batch norm on
     the fake batch is ill-conditioned and even reordering the batch on one device
     moves gradients by ~1e-4 (‖Δg‖/‖g‖). Distribution must add no more than that."""
-    single, mirrored, permuted = _single_and_mirrored_gradients(small_mnist, preset, mirrored_strategy)
+    single, mirrored, permuted = _single_and_mirrored_gradients(
+        small_mnist, preset, mirrored_strategy
+    )
     for a, b, p in zip(single, mirrored, permuted):
         assert _relative_error(a, b) <= 1e-5 + 4 * _relative_error(a, p)
 

@@ -20,24 +20,33 @@ def _python_files(package):
 def test_every_python_file_is_in_its_package_build_file():
     missing = []
     for package in PACKAGES:
-        listed = {src for _, attrs in read_build(os.path.join(REPO_ROOT, package))
-                  for src in attrs.get("srcs", [])}
+        listed = {
+            src
+            for _, attrs in read_build(os.path.join(REPO_ROOT, package))
+            for src in attrs.get("srcs", [])
+        }
         missing += [f"{package}/{path}" for path in _python_files(package) if path not in listed]
     assert not missing, f"Add these to the BUILD file of their package: {missing}"
 
 
 def test_every_test_module_program_and_benchmark_has_its_own_target():
     problems = []
-    tests = {attrs["name"]: attrs for kind, attrs in read_build(os.path.join(REPO_ROOT, "tests"))
-             if kind == "py_test"}
+    tests = {
+        attrs["name"]: attrs
+        for kind, attrs in read_build(os.path.join(REPO_ROOT, "tests"))
+        if kind == "py_test"
+    }
     for path in _python_files("tests"):
         name = path[:-3]
         if name.startswith("test_"):
             if name not in tests or tests[name].get("args") != [path]:
                 problems.append(f"py_test {name} running {path}")
     for package in ("trainers", "export", "benchmarks"):
-        binaries = {attrs["name"] for kind, attrs in
-                    read_build(os.path.join(REPO_ROOT, package)) if kind == "py_binary"}
+        binaries = {
+            attrs["name"]
+            for kind, attrs in read_build(os.path.join(REPO_ROOT, package))
+            if kind == "py_binary"
+        }
         for path in _python_files(package):
             with open(os.path.join(REPO_ROOT, package, path)) as f:
                 is_program = 'if __name__ == "__main__":' in f.read()

@@ -21,13 +21,15 @@ from bigan_tf.training import copy_generator, train
 from conftest import REPO_ROOT
 from bigan_tf.export import exporters as export_lib
 
-EVAL = EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200, cls_steps=5,
-                        num_sample_images=20)
+EVAL = EvaluationConfig(
+    num_val=100, num_train_reference=256, num_generated=200, cls_steps=5, num_sample_images=20
+)
 
 
 def _model(mode, objective="bigan", latent_dim=8):
-    network = NetworkConfig(hidden_units=32, latent_dim=latent_dim, conditional=mode,
-                            num_classes=10)
+    network = NetworkConfig(
+        hidden_units=32, latent_dim=latent_dim, conditional=mode, num_classes=10
+    )
     return BiGAN.from_config_objects(network, objective_from_preset(objective))
 
 
@@ -66,8 +68,7 @@ def test_labels_reach_g_and_d_but_not_the_encoder(mode, objective):
         assert model.encoder.hidden1.kernel.shape[0] == 784
         output = model.joint_discriminator.network.output_logit.kernel  # starts at zero
         output.assign(tf.random.stateless_normal(output.shape, [5, 6], stddev=0.02))
-        losses = {k: model.compute_losses(x, z, tf.fill([6], k), training=False)
-                  for k in (3, 7)}
+        losses = {k: model.compute_losses(x, z, tf.fill([6], k), training=False) for k in (3, 7)}
         assert np.abs(losses[3].joint.real_logits - losses[7].joint.real_logits).max() > 1e-6
 
 
@@ -99,8 +100,9 @@ def conditional_run(small_mnist, tmp_path_factory):
     )
     # train() resolved the class count from the data.
     trained_network = result["experiment"].network
-    assert trained_network == NetworkConfig(hidden_units=32, latent_dim=8, conditional="simple",
-                                            num_classes=10)
+    assert trained_network == NetworkConfig(
+        hidden_units=32, latent_dim=8, conditional="simple", num_classes=10
+    )
     export = export_lib.export_saved_model(result["model"], trained_network, str(root / "export"))
     return {"result": result, "checkpoint": exp_dir, "export": export}
 
@@ -112,15 +114,16 @@ def test_conditional_training_writes_the_usual_outputs(conditional_run):
     records = read_metrics(exp_dir)
     assert [r["epoch"] for r in records] == [0, 1]
     assert {"NND", "NNC_e", "NNC_e-", "CLS_e-", "EGr", "EGg", "PIX_CHI2"} <= set(
-        records[-1]["metrics"])
+        records[-1]["metrics"]
+    )
     assert os.path.exists(os.path.join(exp_dir, "samples", "1.png"))
     assert os.path.exists(os.path.join(exp_dir, "checkpoints", "ckpt-1.index"))
 
 
 def test_sample_grid_rows_are_classes(conditional_run):
     from bigan_tf.evaluation.evaluator import Evaluator
-    evaluator = Evaluator.for_model(conditional_run["result"]["model"],
-                          _labelled_stub(), EVAL)
+
+    evaluator = Evaluator.for_model(conditional_run["result"]["model"], _labelled_stub(), EVAL)
     # 20 samples in 10 rows of 2: row r is class r.
     np.testing.assert_array_equal(evaluator.eval_labels[:20], np.repeat(np.arange(10), 2))
     counts = np.bincount(evaluator.eval_labels, minlength=10)
@@ -129,6 +132,7 @@ def test_sample_grid_rows_are_classes(conditional_run):
 
 def _labelled_stub():
     from bigan_tf.data.pipeline import ImageData
+
     rng = np.random.RandomState(0)
     images = rng.randint(0, 255, (300, 28, 28, 1)).astype(np.uint8)
     labels = np.arange(300) % 10
@@ -140,17 +144,27 @@ def test_conditional_sampling_from_checkpoint_and_export(conditional_run, small_
     model = S.LatentModel.load(conditional_run[source])
     assert model.num_classes == 10 and model.has_encoder
     real = small_mnist.val_images.astype(np.float32) / 255.0
-    for task, count, rows in (("class_sweep", 12, 3), ("random", 12, 3), ("style_sweep", 12, 3),
-                              ("reconstruct", 24, 6), ("interpolate", 18, 3),
-                              ("analogy", 16, 4)):
-        images, grid_rows, _ = T.run_task(task, T.TaskRequest(
-            model, rows=3, steps=4, seed=1, real=real, real_labels=small_mnist.val_labels))
+    for task, count, rows in (
+        ("class_sweep", 12, 3),
+        ("random", 12, 3),
+        ("style_sweep", 12, 3),
+        ("reconstruct", 24, 6),
+        ("interpolate", 18, 3),
+        ("analogy", 16, 4),
+    ):
+        images, grid_rows, _ = T.run_task(
+            task,
+            T.TaskRequest(
+                model, rows=3, steps=4, seed=1, real=real, real_labels=small_mnist.val_labels
+            ),
+        )
         assert images.shape == (count, 28, 28, 1) and grid_rows == rows, task
     # The class sweep starts at class r's image and ends at class r+1's, for the same z.
     sweep, _, _ = T.run_task("class_sweep", T.TaskRequest(model, rows=1, steps=5, seed=4))
     z = S.random_latents(1, 8, 4)
-    np.testing.assert_allclose(sweep[[0, -1]], model.generate(np.repeat(z, 2, 0), [0, 1]),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        sweep[[0, -1]], model.generate(np.repeat(z, 2, 0), [0, 1]), atol=1e-5
+    )
     with pytest.raises(ConfigError, match="class-conditional"):
         model.generate(z)
     with pytest.raises(ConfigError, match="Class ids"):
@@ -181,8 +195,11 @@ def test_export_signatures_take_label_vectors(conditional_run):
     signatures = tf.saved_model.load(conditional_run["export"]).signatures
     assert set(signatures["generate"].structured_input_signature[1]) == {"z", "labels"}
     assert set(signatures["reconstruct"].structured_input_signature[1]) == {"images", "labels"}
-    assert set(signatures["discriminate"].structured_input_signature[1]) == {"images", "z",
-                                                                           "labels"}
+    assert set(signatures["discriminate"].structured_input_signature[1]) == {
+        "images",
+        "z",
+        "labels",
+    }
     assert set(signatures["encode"].structured_input_signature[1]) == {"images"}
 
 
@@ -241,8 +258,9 @@ def test_posthoc_encoder_reduces_reconstruction_error(gan_run, tmp_path):
 
 
 def test_copy_generator_rejects_another_shape(gan_run):
-    other = BiGAN.from_config_objects(NetworkConfig(hidden_units=64, latent_dim=8),
-                                      objective_from_preset("posthoc_encoder"))
+    other = BiGAN.from_config_objects(
+        NetworkConfig(hidden_units=64, latent_dim=8), objective_from_preset("posthoc_encoder")
+    )
     with pytest.raises(ConfigError, match="does not match"):
         copy_generator(gan_run["model"], other)
 
@@ -250,14 +268,32 @@ def test_copy_generator_rejects_another_shape(gan_run):
 def test_train_encoder_command_line(gan_run, mnist_dir, tmp_path):
     def run(*args):
         return subprocess.run(
-            [sys.executable, "-m", "trainers.train_encoder", f"--data_dir={mnist_dir}",
-             "--max_train_images=512", "--epochs=1", "--decay_epochs=0", "--num_val=100",
-             "--num_train_reference=256", "--num_generated=200", "--cls_steps=5",
-             "--disp_samples=20", "--verbose=0", *args],
-            cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
-            text=True, timeout=300)
-    ok = run(f"--gan_dir={gan_run['exp_dir']}", f"--exp_dir={tmp_path / 'enc'}",
-             "--encode_weight=0.5")
+            [
+                sys.executable,
+                "-m",
+                "trainers.train_encoder",
+                f"--data_dir={mnist_dir}",
+                "--max_train_images=512",
+                "--epochs=1",
+                "--decay_epochs=0",
+                "--num_val=100",
+                "--num_train_reference=256",
+                "--num_generated=200",
+                "--cls_steps=5",
+                "--disp_samples=20",
+                "--verbose=0",
+                *args,
+            ],
+            cwd=REPO_ROOT,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    ok = run(
+        f"--gan_dir={gan_run['exp_dir']}", f"--exp_dir={tmp_path / 'enc'}", "--encode_weight=0.5"
+    )
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert "EGr:" in ok.stdout and " E: " in ok.stdout
     config = json.load(open(tmp_path / "enc" / "config.json"))

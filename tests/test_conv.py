@@ -16,13 +16,19 @@ from bigan_tf.training import dtype_policy
 
 def parameter_shapes(network):
     """{layer/weight: shape} of the trainable parameters (no BN moving statistics)."""
-    return {w.path.split("/", 1)[1]: tuple(w.shape) for w in network.weights
-            if "moving" not in w.path}
+    return {
+        w.path.split("/", 1)[1]: tuple(w.shape) for w in network.weights if "moving" not in w.path
+    }
 
 
 def conv_model(image_size=64, encoder_size=0, latent_dim=200, base_width=64, objective="bigan"):
-    config = NetworkConfig(family="dcgan", latent_dim=latent_dim, base_width=base_width,
-                           image_shape=(image_size, image_size, 3), encoder_size=encoder_size)
+    config = NetworkConfig(
+        family="dcgan",
+        latent_dim=latent_dim,
+        base_width=base_width,
+        image_shape=(image_size, image_size, 3),
+        encoder_size=encoder_size,
+    )
     return BiGAN.from_config_objects(config.validate(), objective_from_preset(objective))
 
 
@@ -30,33 +36,51 @@ def conv_model(image_size=64, encoder_size=0, latent_dim=200, base_width=64, obj
 ENCODER_64 = {
     "conv1/kernel": (11, 11, 3, 96),
     "conv2/kernel": (5, 5, 48, 256),  # 2 groups: each sees 48 of conv1's 96 channels
-    "norm2/gamma": (256,), "norm2/beta": (256,),
+    "norm2/gamma": (256,),
+    "norm2/beta": (256,),
     "conv3/kernel": (3, 3, 256, 384),
-    "norm3/gamma": (384,), "norm3/beta": (384,),
+    "norm3/gamma": (384,),
+    "norm3/beta": (384,),
     "conv4/kernel": (3, 3, 192, 384),
-    "norm4/gamma": (384,), "norm4/beta": (384,),
+    "norm4/gamma": (384,),
+    "norm4/beta": (384,),
     "conv5/kernel": (3, 3, 192, 256),
-    "norm5/gamma": (256,), "norm5/beta": (256,),
+    "norm5/gamma": (256,),
+    "norm5/beta": (256,),
     "output_logits/kernel": (4096, 200),  # flatten(conv5 4x4x256) -> 200, no bias
 }
 GENERATOR_64 = {
-    "project/kernel": (200, 8192), "project_norm/gamma": (8192,), "project_norm/beta": (8192,),
-    "deconv1/kernel": (5, 5, 256, 512), "latent1/projection/kernel": (200, 256),
-    "norm1/gamma": (256,), "norm1/beta": (256,),
-    "deconv2/kernel": (5, 5, 128, 256), "latent2/projection/kernel": (200, 128),
-    "norm2/gamma": (128,), "norm2/beta": (128,),
-    "deconv3/kernel": (5, 5, 64, 128), "latent3/projection/kernel": (200, 64),
-    "norm3/gamma": (64,), "norm3/beta": (64,),
+    "project/kernel": (200, 8192),
+    "project_norm/gamma": (8192,),
+    "project_norm/beta": (8192,),
+    "deconv1/kernel": (5, 5, 256, 512),
+    "latent1/projection/kernel": (200, 256),
+    "norm1/gamma": (256,),
+    "norm1/beta": (256,),
+    "deconv2/kernel": (5, 5, 128, 256),
+    "latent2/projection/kernel": (200, 128),
+    "norm2/gamma": (128,),
+    "norm2/beta": (128,),
+    "deconv3/kernel": (5, 5, 64, 128),
+    "latent3/projection/kernel": (200, 64),
+    "norm3/gamma": (64,),
+    "norm3/beta": (64,),
     "output_pixels/kernel": (5, 5, 3, 64),  # no z, no BN on the output layer
 }
 DISCRIMINATOR_64 = {
     "conv0/kernel": (5, 5, 3, 64),  # no z, no BN on the first layer
-    "conv1/kernel": (5, 5, 64, 128), "latent1/projection/kernel": (200, 128),
-    "norm1/gamma": (128,), "norm1/beta": (128,),
-    "conv2/kernel": (5, 5, 128, 256), "latent2/projection/kernel": (200, 256),
-    "norm2/gamma": (256,), "norm2/beta": (256,),
-    "conv3/kernel": (5, 5, 256, 512), "latent3/projection/kernel": (200, 512),
-    "norm3/gamma": (512,), "norm3/beta": (512,),
+    "conv1/kernel": (5, 5, 64, 128),
+    "latent1/projection/kernel": (200, 128),
+    "norm1/gamma": (128,),
+    "norm1/beta": (128,),
+    "conv2/kernel": (5, 5, 128, 256),
+    "latent2/projection/kernel": (200, 256),
+    "norm2/gamma": (256,),
+    "norm2/beta": (256,),
+    "conv3/kernel": (5, 5, 256, 512),
+    "latent3/projection/kernel": (200, 512),
+    "norm3/gamma": (512,),
+    "norm3/beta": (512,),
     "output_logit/kernel": (8192, 1),
 }
 
@@ -77,12 +101,19 @@ def test_encoder_at_112_px_and_the_32_px_variant():
     assert parameter_shapes(generalized.generator) == GENERATOR_64
     small = conv_model(image_size=32, latent_dim=64, base_width=64)
     assert parameter_shapes(small.generator) == {
-        "project/kernel": (64, 4096), "project_norm/gamma": (4096,), "project_norm/beta": (4096,),
-        "deconv1/kernel": (5, 5, 128, 256), "latent1/projection/kernel": (64, 128),
-        "norm1/gamma": (128,), "norm1/beta": (128,),
-        "deconv2/kernel": (5, 5, 64, 128), "latent2/projection/kernel": (64, 64),
-        "norm2/gamma": (64,), "norm2/beta": (64,),
-        "output_pixels/kernel": (5, 5, 3, 64)}
+        "project/kernel": (64, 4096),
+        "project_norm/gamma": (4096,),
+        "project_norm/beta": (4096,),
+        "deconv1/kernel": (5, 5, 128, 256),
+        "latent1/projection/kernel": (64, 128),
+        "norm1/gamma": (128,),
+        "norm1/beta": (128,),
+        "deconv2/kernel": (5, 5, 64, 128),
+        "latent2/projection/kernel": (64, 64),
+        "norm2/gamma": (64,),
+        "norm2/beta": (64,),
+        "output_pixels/kernel": (5, 5, 3, 64),
+    }
     shapes = parameter_shapes(small.joint_discriminator)
     assert shapes["conv2/kernel"] == (5, 5, 128, 256) and "conv3/kernel" not in shapes
     assert shapes["output_logit/kernel"] == (4096, 1)
@@ -146,8 +177,9 @@ def test_generalized_bigan_pairs_downsampled_x_with_the_full_size_encoding():
 
 
 def test_generalized_bigan_refuses_what_it_cannot_do():
-    config = NetworkConfig(family="dcgan", latent_dim=16, image_shape=(32, 32, 3),
-                           encoder_size=64).validate()
+    config = NetworkConfig(
+        family="dcgan", latent_dim=16, image_shape=(32, 32, 3), encoder_size=64
+    ).validate()
     for objective in ("latent_regressor", "joint_latent_regressor"):
         with pytest.raises(ConfigError, match="unavailable in a generalized|unavailable there"):
             build_networks(config, objective_from_preset(objective))
@@ -155,12 +187,18 @@ def test_generalized_bigan_refuses_what_it_cannot_do():
         build_networks(config, objective_from_preset("gan"))
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(image_shape=(48, 48, 3)), "32x32 or 64x64"),
-    (dict(encoder_size=100), "multiple of 16"),
-    (dict(conditional="simple", num_classes=10), "flat families"),
-    (dict(family="mnist_mlp", image_shape=(28, 28, 1), encoder_size=56), "convolutional family"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(image_shape=(48, 48, 3)), "32x32 or 64x64"),
+        (dict(encoder_size=100), "multiple of 16"),
+        (dict(conditional="simple", num_classes=10), "flat families"),
+        (
+            dict(family="mnist_mlp", image_shape=(28, 28, 1), encoder_size=56),
+            "convolutional family",
+        ),
+    ],
+)
 def test_bad_conv_configurations_are_named(change, message):
     config = NetworkConfig(family="dcgan", latent_dim=16, image_shape=(64, 64, 3))
     with pytest.raises(ConfigError, match=message):
@@ -178,8 +216,9 @@ def test_mixed_precision_trains_with_float32_variables(precision):
     before = [v.numpy() for v in model.generator.trainable_variables]
     logs = model.train_step(tf.random.uniform([8, 32, 32, 3]))
     assert all(np.isfinite(float(v)) for v in logs.values())
-    assert any(not np.allclose(b, v.numpy())
-               for b, v in zip(before, model.generator.trainable_variables))
+    assert any(
+        not np.allclose(b, v.numpy()) for b, v in zip(before, model.generator.trainable_variables)
+    )
     assert model.generate(tf.zeros([2, 16])).dtype == tf.float32
     if precision == "float16":
         assert float(model.generator_optimizer.dynamic_scale) > 1  # losses were scaled
@@ -195,23 +234,28 @@ def test_one_conv_step_on_two_mirrored_replicas_matches_one_device(mirrored_stra
     mirrored.set_weights(single.get_weights())
     x = tf.random.stateless_uniform([16, 32, 32, 3], seed=[1, 2])
     d_single, eg_single, _ = single.compute_gradients(x)
-    dist_x = next(iter(mirrored_strategy.experimental_distribute_dataset(
-        tf.data.Dataset.from_tensors(x))))
+    dist_x = next(
+        iter(mirrored_strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(x)))
+    )
     per_replica = mirrored_strategy.run(
-        tf.function(lambda xb: mirrored.compute_gradients(xb)[:2]), args=(dist_x,))
-    summed = [mirrored_strategy.reduce("SUM", g, axis=None)
-              for g in per_replica[0] + per_replica[1]]
+        tf.function(lambda xb: mirrored.compute_gradients(xb)[:2]), args=(dist_x,)
+    )
+    summed = [
+        mirrored_strategy.reduce("SUM", g, axis=None) for g in per_replica[0] + per_replica[1]
+    ]
     expected = d_single + eg_single
     assert len(summed) == len(expected)
     # Synchronized batch norm and the global-batch noise slice make the step the same.
-    errors = [float(tf.norm(b - a)) / max(float(tf.norm(a)), 1e-12)
-              for a, b in zip(expected, summed)]
+    errors = [
+        float(tf.norm(b - a)) / max(float(tf.norm(a)), 1e-12) for a, b in zip(expected, summed)
+    ]
     assert max(errors) < 1e-3, errors
 
 
 def test_discriminators_record_the_shapes_keras_needs_to_rebuild_them():
     from bigan_tf.networks.conv import DCGANDiscriminator
     from bigan_tf.networks.mlp import MLPDiscriminator
+
     model = conv_model(image_size=32, latent_dim=16, base_width=8)
     config = model.joint_discriminator.get_build_config()
     assert config == {"x_shape": [32, 32, 3], "z_dim": 16}

@@ -60,6 +60,7 @@ def test_conv_training_writes_metrics_grids_and_checkpoints(conv_run):
     samples = os.listdir(os.path.join(exp_dir, "samples"))
     assert {"2.png", "2.regen.png", "2.real_regen.png", "real.png"} <= set(samples)
     from PIL import Image
+
     with Image.open(os.path.join(exp_dir, "samples", "2.png")) as grid:
         assert grid.mode == "RGB" and grid.size == (5 * 32, 10 * 32)  # 50 samples, 10 rows
     config = json.load(open(os.path.join(exp_dir, "config.json")))
@@ -75,26 +76,50 @@ def test_fashion_conv_report_of_a_conv_run(conv_run, tmp_path):
     verdict, the curves, the last grids, and E's filters and Figure 4 from the checkpoint."""
     out = tmp_path / "results"
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.fashion_conv", f"--exp_dir={conv_run['exp_dir']}",
-         f"--results_dir={out}", "--report_only"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.fashion_conv",
+            f"--exp_dir={conv_run['exp_dir']}",
+            f"--results_dir={out}",
+            "--report_only",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     table = (out / "table.md").read_text()
     assert "| 0 (random init) |" in table and "| 2 |" in table
-    records = [json.loads(line) for line in open(os.path.join(conv_run["exp_dir"],
-                                                              "metrics.jsonl"))]
+    records = [
+        json.loads(line) for line in open(os.path.join(conv_run["exp_dir"], "metrics.jsonl"))
+    ]
     init, last = records[0]["metrics"], records[-1]["metrics"]
     passed = last["NNC_e-"] > init["NNC_e-"] and last["CLS_e-"] > init["CLS_e-"]
     assert ("pass the random-init encoder's" in table) == (
-        passed or records[1]["metrics"]["NNC_e-"] > init["NNC_e-"]
-        and records[1]["metrics"]["CLS_e-"] > init["CLS_e-"])
+        passed
+        or records[1]["metrics"]["NNC_e-"] > init["NNC_e-"]
+        and records[1]["metrics"]["CLS_e-"] > init["CLS_e-"]
+    )
     assert f"{init['NNC_e-']:.2f}%" in table
-    for name in ("curves.png", "filters.png", "figure4.png", "metrics.jsonl", "config.json",
-                 "samples/2.png", "samples/2.real_regen.png"):
+    for name in (
+        "curves.png",
+        "filters.png",
+        "figure4.png",
+        "metrics.jsonl",
+        "config.json",
+        "samples/2.png",
+        "samples/2.real_regen.png",
+    ):
         assert (out / name).read_bytes()[:1], name
-    assert sorted(os.listdir(out / "samples")) == ["2.png", "2.real_regen.png", "2.regen.png",
-                                                   "real.png"]
+    assert sorted(os.listdir(out / "samples")) == [
+        "2.png",
+        "2.real_regen.png",
+        "2.regen.png",
+        "real.png",
+    ]
 
 
 def test_conv_hub_export_loads_three_ways(conv_run, tmp_path):
@@ -107,15 +132,15 @@ def test_conv_hub_export_loads_three_ways(conv_run, tmp_path):
     from bigan_tf.export.exporters import export_hub_module
 
     trained = load_trained_model(conv_run["exp_dir"])
-    path = export_hub_module(trained.model, trained.network, str(tmp_path / "hub"),
-                             trained=trained)
+    path = export_hub_module(trained.model, trained.network, str(tmp_path / "hub"), trained=trained)
     images = conv_run["data"].val_images[:8].astype(np.float32) / 255.0
     expected = trained.model.encoder(images, training=False)["features"].numpy()
     module = hub.load(path)
     np.testing.assert_allclose(module(images, training=False), expected, rtol=1e-4, atol=1e-4)
     assert expected.shape == (8, 1024)
-    legacy = tf_keras.Sequential([tf_keras.Input((32, 32, 3)), hub.KerasLayer(path),
-                                  tf_keras.layers.Dense(10)])
+    legacy = tf_keras.Sequential(
+        [tf_keras.Input((32, 32, 3)), hub.KerasLayer(path), tf_keras.layers.Dense(10)]
+    )
     assert legacy(images).shape == (8, 10)
     inputs = keras.Input((32, 32, 3))
     model = keras.Model(inputs, keras.layers.Dense(10)(EncoderLayer(path)(inputs)))
@@ -127,14 +152,39 @@ def test_conv_hub_export_loads_three_ways(conv_run, tmp_path):
 def test_train_imagenet_generalized_on_an_image_folder(image_tree, tmp_path):
     def run(*args):
         return subprocess.run(
-            [sys.executable, "-m", "trainers.train_imagenet", "--dataset=folder",
-             f"--data_dir={image_tree}", "--latent_dim=16", "--base_width=8", "--batch_size=6",
-             "--epochs=1", "--decay_epochs=0", "--num_val=6", "--num_train_reference=18",
-             "--num_generated=60", "--cls_steps=5", "--disp_samples=20", "--verbose=0", *args],
-            cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
-            text=True, timeout=300)
-    ok = run("--raw_size=72", "--crop_size=64", "--crop_resize=32", "--bad_images=skip",
-             f"--exp_dir={tmp_path / 'gen'}")
+            [
+                sys.executable,
+                "-m",
+                "trainers.train_imagenet",
+                "--dataset=folder",
+                f"--data_dir={image_tree}",
+                "--latent_dim=16",
+                "--base_width=8",
+                "--batch_size=6",
+                "--epochs=1",
+                "--decay_epochs=0",
+                "--num_val=6",
+                "--num_train_reference=18",
+                "--num_generated=60",
+                "--cls_steps=5",
+                "--disp_samples=20",
+                "--verbose=0",
+                *args,
+            ],
+            cwd=REPO_ROOT,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    ok = run(
+        "--raw_size=72",
+        "--crop_size=64",
+        "--crop_resize=32",
+        "--bad_images=skip",
+        f"--exp_dir={tmp_path / 'gen'}",
+    )
     assert ok.returncode == 0, ok.stderr[-3000:]
     assert "skipped 1 unreadable image(s)" in ok.stdout and "broken.jpg" in ok.stdout
     assert "NNC_e-:" in ok.stdout and "EGr:" in ok.stdout and "EGg:" not in ok.stdout
@@ -147,42 +197,83 @@ def test_train_imagenet_generalized_on_an_image_folder(image_tree, tmp_path):
     # The encoder export takes the encoder's 64-px input; G makes 32-px images.
     from bigan_tf.export.exporters import export_saved_model
     from bigan_tf.checkpoints import load_trained_model
+
     trained = load_trained_model(str(tmp_path / "gen"))
-    signatures = tf.saved_model.load(export_saved_model(
-        trained.model, trained.network, str(tmp_path / "sm"))).signatures
+    signatures = tf.saved_model.load(
+        export_saved_model(trained.model, trained.network, str(tmp_path / "sm"))
+    ).signatures
     assert signatures["encode"](images=tf.zeros([2, 64, 64, 3]))["latent"].shape == (2, 16)
     assert signatures["generate"](z=tf.zeros([2, 16]))["images"].shape == (2, 32, 32, 3)
     # The paper's Table 2 step on the same files: the exported encoder's first layer fixed,
     # the rest trained on every labelled image, streamed and cropped to its 64-px input.
     from bigan_tf.export.exporters import export_hub_module
-    hub_dir = export_hub_module(trained.model, trained.network, str(tmp_path / "hub"),
-                                trained=trained)
+
+    hub_dir = export_hub_module(
+        trained.model, trained.network, str(tmp_path / "hub"), trained=trained
+    )
     tuned = subprocess.run(
-        [sys.executable, "-m", "trainers.finetune", f"--hub_module={hub_dir}",
-         "--mode=freeze:1", "--dataset=folder", f"--data_dir={image_tree}", "--raw_size=72",
-         "--bad_images=skip", "--steps=6", "--steps_per_epoch=3", "--batch_size=4",
-         f"--exp_dir={tmp_path / 'tuned'}", "--verbose=0"],
-        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
-        text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "trainers.finetune",
+            f"--hub_module={hub_dir}",
+            "--mode=freeze:1",
+            "--dataset=folder",
+            f"--data_dir={image_tree}",
+            "--raw_size=72",
+            "--bad_images=skip",
+            "--steps=6",
+            "--steps_per_epoch=3",
+            "--batch_size=4",
+            f"--exp_dir={tmp_path / 'tuned'}",
+            "--verbose=0",
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert tuned.returncode == 0, tuned.stderr[-3000:]
     result = json.load(open(tmp_path / "tuned" / "results.json"))
     assert result["num_labelled"] == 18 and result["steps"] == 6  # 19 files, 1 unreadable
     record = json.load(open(tmp_path / "tuned" / "config.json"))
     assert record["data"]["config"]["preprocessing"] == {
-        "raw_size": 72, "crop_size": 64, "channels": 3, "flip": False}
+        "raw_size": 72,
+        "crop_size": 64,
+        "channels": 3,
+        "flip": False,
+    }
     subset = subprocess.run(
-        [sys.executable, "-m", "trainers.finetune", f"--hub_module={hub_dir}",
-         "--dataset=folder", f"--data_dir={image_tree}", "--bad_images=skip",
-         "--labels_per_class=2", f"--exp_dir={tmp_path / 'subset'}"],
-        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
-        text=True, timeout=300)
-    assert subset.returncode == 2 and "--labels_per_class draws from images in memory" in \
-        subset.stderr
+        [
+            sys.executable,
+            "-m",
+            "trainers.finetune",
+            f"--hub_module={hub_dir}",
+            "--dataset=folder",
+            f"--data_dir={image_tree}",
+            "--bad_images=skip",
+            "--labels_per_class=2",
+            f"--exp_dir={tmp_path / 'subset'}",
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (
+        subset.returncode == 2 and "--labels_per_class draws from images in memory" in subset.stderr
+    )
     failed = run("--raw_size=72", "--crop_size=64", f"--exp_dir={tmp_path / 'bad'}")
     assert failed.returncode == 2 and "broken.jpg" in failed.stderr
     assert "--bad_images=skip" in failed.stderr
-    refused = run("--crop_size=64", "--crop_resize=32", "--objective=latent_regressor",
-                  f"--exp_dir={tmp_path / 'lr'}")
+    refused = run(
+        "--crop_size=64",
+        "--crop_resize=32",
+        "--objective=latent_regressor",
+        f"--exp_dir={tmp_path / 'lr'}",
+    )
     assert refused.returncode == 2 and "unavailable" in refused.stderr
 
 
@@ -207,14 +298,35 @@ def test_samplers_resize_mnist_format_images_for_a_conv_model(conv_run):
 
 def test_train_imagenet_offline_demo_on_fashion_mnist_labels(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "trainers.train_imagenet", "--dataset=fashion_mnist",
-         f"--data_dir={FASHION_DIR}", "--raw_size=32", "--crop_size=32", "--max_labels=3",
-         "--max_images=256", "--latent_dim=16", "--base_width=8", "--batch_size=64",
-         "--epochs=1", "--decay_epochs=0", "--num_val=60", "--num_train_reference=256",
-         "--num_generated=100", "--cls_steps=5", "--disp_samples=20", "--verbose=0",
-         f"--exp_dir={tmp_path / 'demo'}"],
-        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
-        text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "trainers.train_imagenet",
+            "--dataset=fashion_mnist",
+            f"--data_dir={FASHION_DIR}",
+            "--raw_size=32",
+            "--crop_size=32",
+            "--max_labels=3",
+            "--max_images=256",
+            "--latent_dim=16",
+            "--base_width=8",
+            "--batch_size=64",
+            "--epochs=1",
+            "--decay_epochs=0",
+            "--num_val=60",
+            "--num_train_reference=256",
+            "--num_generated=100",
+            "--cls_steps=5",
+            "--disp_samples=20",
+            "--verbose=0",
+            f"--exp_dir={tmp_path / 'demo'}",
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "NNC_e-:" in result.stdout and "EGg:" in result.stdout
     config = json.load(open(tmp_path / "demo" / "config.json"))

@@ -5,8 +5,13 @@ import socket
 import numpy as np
 import pytest
 
-from bigan_tf.data import (held_out_indices, load_image_data, split_validation, training_dataset,
-                           tfds_source)
+from bigan_tf.data import (
+    held_out_indices,
+    load_image_data,
+    split_validation,
+    training_dataset,
+    tfds_source,
+)
 from bigan_tf.errors import ConfigError, DataError
 
 
@@ -29,6 +34,7 @@ def test_held_out_split_is_the_originals(mnist_dir, mnist_data):
     # The original's load.mnist_with_valid_set: sklearn.utils.shuffle of the 60k training
     # images with lib/rng.py's RandomState(42), the last 10k held out (in that order).
     from sklearn.utils import shuffle
+
     original_order = shuffle(np.arange(60000), random_state=np.random.RandomState(42))
     train, val = held_out_indices(60000, 10000)
     np.testing.assert_array_equal(val, original_order[50000:])
@@ -62,7 +68,7 @@ def test_pipeline_shapes_range_and_epoch_seeding():
     x, y = full[0]
     assert x.shape == (8, 2, 2, 1) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
     np.testing.assert_allclose(x, images[y] / 255.0, rtol=1e-6)
-    epoch_labels = [np.concatenate([b[1] for b in full[5 * e:5 * e + 5]]) for e in range(3)]
+    epoch_labels = [np.concatenate([b[1] for b in full[5 * e : 5 * e + 5]]) for e in range(3)]
     assert sorted(epoch_labels[0]) == list(range(40))
     assert not np.array_equal(epoch_labels[0], epoch_labels[1])
     # A run resumed at epoch 1 sees exactly the batches of epochs 1 and 2.
@@ -83,6 +89,7 @@ def test_network_probe_answers_for_open_and_closed_ports():
 
 def test_unprepared_tfds_dataset_fails_fast_without_a_network(tmp_path, monkeypatch):
     import tensorflow_datasets as tfds
+
     downloads = []
     real_load = tfds.load
 
@@ -92,8 +99,11 @@ def test_unprepared_tfds_dataset_fails_fast_without_a_network(tmp_path, monkeypa
 
     monkeypatch.setattr(tfds, "load", recording_load)
     monkeypatch.setattr(tfds_source, "network_reachable", lambda *a, **k: False)
-    with pytest.raises(DataError, match=r"'mnist' is not prepared in .* cannot be reached to "
-                                        r"download it: .*trainers.prepare_tfds --name=mnist"):
+    with pytest.raises(
+        DataError,
+        match=r"'mnist' is not prepared in .* cannot be reached to "
+        r"download it: .*trainers.prepare_tfds --name=mnist",
+    ):
         load_image_data("tfds:mnist", str(tmp_path), num_val=10)
     assert downloads == [False]  # never asked TFDS to download
     with pytest.raises(DataError, match="Unknown TFDS dataset 'no_such_dataset_xyz'"):
@@ -102,6 +112,7 @@ def test_unprepared_tfds_dataset_fails_fast_without_a_network(tmp_path, monkeypa
 
 def test_tfds_by_name_with_mock_data():
     import tensorflow_datasets as tfds
+
     with tfds.testing.mock_data(num_examples=30):
         data = load_image_data("tfds:mnist", None, num_val=10)
     assert data.train_images.shape == (20, 28, 28, 1) and data.train_images.dtype == np.uint8
@@ -116,9 +127,18 @@ def test_data_config_round_trips_through_json():
     import json
     from bigan_tf.data import DataConfig
     from bigan_tf.data.preprocessing import Preprocessing
-    config = DataConfig("folder", "/data/images", num_val=50, max_train_images=10,
-                        include_labels=(0, 2), preprocessing=Preprocessing(40, 32, 3, True),
-                        image_check="full", bad_images="skip", seed=3).validate()
+
+    config = DataConfig(
+        "folder",
+        "/data/images",
+        num_val=50,
+        max_train_images=10,
+        include_labels=(0, 2),
+        preprocessing=Preprocessing(40, 32, 3, True),
+        image_check="full",
+        bad_images="skip",
+        seed=3,
+    ).validate()
     assert DataConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     assert config.is_streamed and not DataConfig("mnist").is_streamed
     assert DataConfig("tfds:cifar10", preprocessing=Preprocessing(32, 32)).is_streamed
@@ -126,25 +146,29 @@ def test_data_config_round_trips_through_json():
         DataConfig.from_dict({**config.to_dict(), "colour": "blue"})
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(source="cifar"), "Unknown --dataset 'cifar'"),
-    (dict(source="tfds:"), "Unknown --dataset"),
-    (dict(source="folder"), "needs its folder"),
-    (dict(source="list", root="/x"), "--raw_size and --crop_size"),
-    (dict(max_train_images=0), "--max_train_images must be >= 1"),
-    (dict(include_labels=()), "--include_labels"),
-    (dict(image_check="all"), "--image_check"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(source="cifar"), "Unknown --dataset 'cifar'"),
+        (dict(source="tfds:"), "Unknown --dataset"),
+        (dict(source="folder"), "needs its folder"),
+        (dict(source="list", root="/x"), "--raw_size and --crop_size"),
+        (dict(max_train_images=0), "--max_train_images must be >= 1"),
+        (dict(include_labels=()), "--include_labels"),
+        (dict(image_check="all"), "--image_check"),
+    ],
+)
 def test_data_config_names_the_bad_setting(kwargs, message):
     from bigan_tf.data import DataConfig
+
     with pytest.raises(ConfigError, match=message):
         DataConfig(**kwargs).validate()
 
 
 def test_load_selects_labels_and_counts_and_records_its_config(mnist_dir):
     from bigan_tf.data import DataConfig, load
-    config = DataConfig("mnist", mnist_dir, use_test_set=True, max_labels=3,
-                        max_train_images=500)
+
+    config = DataConfig("mnist", mnist_dir, use_test_set=True, max_labels=3, max_train_images=500)
     data = load(config)
     assert data.config == config
     assert len(data.train_images) == 500 and data.train_labels.max() == 2
@@ -161,8 +185,16 @@ def test_load_selects_labels_and_counts_and_records_its_config(mnist_dir):
 def test_load_resizes_in_memory_images_to_the_preprocessing(mnist_dir):
     from bigan_tf.data import DataConfig, load
     from bigan_tf.data.preprocessing import Preprocessing
-    data = load(DataConfig("mnist", mnist_dir, include_labels=(7,), max_train_images=20,
-                           preprocessing=Preprocessing(32, 32, 3)))
+
+    data = load(
+        DataConfig(
+            "mnist",
+            mnist_dir,
+            include_labels=(7,),
+            max_train_images=20,
+            preprocessing=Preprocessing(32, 32, 3),
+        )
+    )
     assert data.image_shape == (32, 32, 3) and set(data.train_labels) == {7}
     assert data.config.preprocessing.crop_size == 32
 
@@ -171,8 +203,14 @@ def test_load_streams_an_image_folder(image_tree):
     from bigan_tf.data import DataConfig, load
     from bigan_tf.data.image_files import StreamedImageData
     from bigan_tf.data.preprocessing import Preprocessing
-    config = DataConfig("folder", str(image_tree), preprocessing=Preprocessing(36, 32, 3),
-                        bad_images="skip", num_reference=5)
+
+    config = DataConfig(
+        "folder",
+        str(image_tree),
+        preprocessing=Preprocessing(36, 32, 3),
+        bad_images="skip",
+        num_reference=5,
+    )
     data = load(config)
     assert isinstance(data, StreamedImageData) and data.config == config
     assert data.image_shape == (32, 32, 3) and len(data.train_images) == 5

@@ -41,8 +41,12 @@ def test_nothing_found_lists_where_it_looked_and_how_to_get_it(tmp_path, monkeyp
     with pytest.raises(DataError) as error:
         find_data_dir("mnist", recorded_root=str(tmp_path / "gone"))
     message = str(error.value)
-    for place in (tmp_path / "env" / "mnist", tmp_path / "env", tmp_path / "gone",
-                  tmp_path / "no" / "mnist"):
+    for place in (
+        tmp_path / "env" / "mnist",
+        tmp_path / "env",
+        tmp_path / "gone",
+        tmp_path / "no" / "mnist",
+    ):
         assert str(place) in message
     assert "train-images-idx3-ubyte.gz" in message and "tfds:mnist" in message
 

@@ -14,13 +14,24 @@ from bigan_tf.networks.mlp import MLPEncoder
 from conftest import MNIST_DIR, REPO_ROOT, train_small_run
 
 
-@pytest.mark.parametrize("encoder, shape, widths", [
-    (MLPEncoder(latent_dim=8, hidden_units=32), (4, 28, 28, 1), {"hidden1": 32, "hidden2": 32}),
-    # 32 px: conv1 /4 and a pool -> 4x4, the second pool -> 2x2.
-    (AlexNetEncoder(latent_dim=8), (4, 32, 32, 3),
-     {"conv1": 4 * 4 * 96, "conv2": 2 * 2 * 256, "conv3": 2 * 2 * 384,
-      "conv4": 2 * 2 * 384, "conv5": 2 * 2 * 256}),
-])
+@pytest.mark.parametrize(
+    "encoder, shape, widths",
+    [
+        (MLPEncoder(latent_dim=8, hidden_units=32), (4, 28, 28, 1), {"hidden1": 32, "hidden2": 32}),
+        # 32 px: conv1 /4 and a pool -> 4x4, the second pool -> 2x2.
+        (
+            AlexNetEncoder(latent_dim=8),
+            (4, 32, 32, 3),
+            {
+                "conv1": 4 * 4 * 96,
+                "conv2": 2 * 2 * 256,
+                "conv3": 2 * 2 * 384,
+                "conv4": 2 * 2 * 384,
+                "conv5": 2 * 2 * 256,
+            },
+        ),
+    ],
+)
 def test_layer_features_end_in_the_e_minus_features(encoder, shape, widths):
     x = tf.random.stateless_uniform(shape, seed=(1, 2))
     layers = encoder.layer_features(x)
@@ -32,9 +43,22 @@ def test_layer_features_end_in_the_e_minus_features(encoder, shape, widths):
 def _script(*args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
     return subprocess.run(
-        [sys.executable, "-m", "benchmarks.encoder_layers", f"--data_dir={MNIST_DIR}",
-         "--num_reference=1000", "--num_query=300", "--deploy_iters=2", *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.encoder_layers",
+            f"--data_dir={MNIST_DIR}",
+            "--num_reference=1000",
+            "--num_query=300",
+            "--deploy_iters=2",
+            *args,
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_scores_every_layer_against_the_runs_own_random_init(small_mnist, tmp_path):
@@ -43,8 +67,7 @@ def test_scores_every_layer_against_the_runs_own_random_init(small_mnist, tmp_pa
     frozen = str(tmp_path / "frozen")
     train_small_run(small_mnist, frozen, "bigan", seed=3, learning_rate=1e-30, cls_steps=20)
     out = tmp_path / "rows.json"
-    result = _script(f"--run={frozen}", f"--json_out={out}",
-                     f"--table_out={tmp_path / 'table.md'}")
+    result = _script(f"--run={frozen}", f"--json_out={out}", f"--table_out={tmp_path / 'table.md'}")
     assert result.returncode == 0, result.stderr[-3000:]
     record = json.loads(out.read_text())
     assert record["epoch"] == 1 and record["num_query"] == 300
@@ -67,7 +90,8 @@ def test_scores_every_layer_against_the_runs_own_random_init(small_mnist, tmp_pa
     for row in rows:  # a changed margin comes from changed answers, which have a spread
         for measure in ("NNC", "CLS"):
             assert row[f"{measure} margin"] == pytest.approx(
-                row[f"{measure} trained"] - row[f"{measure} random init"], abs=1e-9)
+                row[f"{measure} trained"] - row[f"{measure} random init"], abs=1e-9
+            )
             assert row[f"{measure} margin SE"] > 0 or row[f"{measure} margin"] == 0.0, row
 
 
@@ -77,4 +101,5 @@ def test_a_run_without_an_encoder_is_one_line(small_mnist, tmp_path):
     result = _script(f"--run={run}")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        f"encoder_layers: error: {run} has no encoder (a plain GAN): give a run that has one.")
+        f"encoder_layers: error: {run} has no encoder (a plain GAN): give a run that has one."
+    )

@@ -22,18 +22,22 @@ def run_dir(small_mnist, tmp_path_factory):
 @pytest.fixture(scope="module")
 def explorer(run_dir, mnist_dir):
     from trainers.explore_app import load_explorer
-    return load_explorer(run_dir, dataset="mnist", data_dir=mnist_dir, num_reference=300,
-                         print_fn=lambda s: None)
+
+    return load_explorer(
+        run_dir, dataset="mnist", data_dir=mnist_dir, num_reference=300, print_fn=lambda s: None
+    )
 
 
 @pytest.fixture
 def client(explorer):
     from trainers.explore_app import create_app
+
     return create_app(explorer).test_client()
 
 
 def _image(b64):
     import base64
+
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))))
 
 
@@ -78,8 +82,11 @@ def test_sweeps_come_with_gif_and_frames(client):
 def test_encode_a_dataset_image_shows_reconstruction_and_both_neighbour_sets(client):
     pictures = client.post("/api/encode", data={"index": "5"}).get_json()["pictures"]
     titles = [p["title"] for p in pictures]
-    assert titles == ["x and its reconstruction G(E(x))", "8 nearest training images in "
-                      "E's features", "8 nearest training images in raw pixels"]
+    assert titles == [
+        "x and its reconstruction G(E(x))",
+        "8 nearest training images in E's features",
+        "8 nearest training images in raw pixels",
+    ]
     assert "held-out image 5" in pictures[0]["caption"][0]
     indices = pictures[1]["caption"][0].split("training indices ")[1].split(", ")
     assert len(indices) == 8 and all(0 <= int(i) < 300 for i in indices)
@@ -87,21 +94,28 @@ def test_encode_a_dataset_image_shows_reconstruction_and_both_neighbour_sets(cli
 
 def test_uploads_fitted_with_a_notice_or_refused_with_a_message(client):
     grey = (np.random.RandomState(0).rand(28, 28) * 255).astype(np.uint8)
-    fitted = client.post("/api/encode", data=_png_upload(grey),
-                         content_type="multipart/form-data")
+    fitted = client.post("/api/encode", data=_png_upload(grey), content_type="multipart/form-data")
     assert fitted.status_code == 200
     assert fitted.get_json()["pictures"][0]["notice"] is None
     colour = (np.random.RandomState(1).rand(40, 64, 3) * 255).astype(np.uint8)
-    converted = client.post("/api/encode", data=_png_upload(colour, "c.jpg", "JPEG"),
-                            content_type="multipart/form-data").get_json()["pictures"][0]
-    assert converted["notice"] == ("The image was centre-cropped to a square, resized from "
-                                   "40×40 to 28×28, converted to grey to fit the model.")
-    text = client.post("/api/encode", data={"image": (io.BytesIO(b"hello"), "notes.txt")},
-                       content_type="multipart/form-data")
+    converted = client.post(
+        "/api/encode", data=_png_upload(colour, "c.jpg", "JPEG"), content_type="multipart/form-data"
+    ).get_json()["pictures"][0]
+    assert converted["notice"] == (
+        "The image was centre-cropped to a square, resized from "
+        "40×40 to 28×28, converted to grey to fit the model."
+    )
+    text = client.post(
+        "/api/encode",
+        data={"image": (io.BytesIO(b"hello"), "notes.txt")},
+        content_type="multipart/form-data",
+    )
     assert text.status_code == 400 and "not an image" in text.get_json()["error"]
-    huge = client.post("/api/encode", data={"image": (io.BytesIO(b"0" * (50 * 2 ** 20)),
-                                                      "big.png")},
-                       content_type="multipart/form-data")
+    huge = client.post(
+        "/api/encode",
+        data={"image": (io.BytesIO(b"0" * (50 * 2**20)), "big.png")},
+        content_type="multipart/form-data",
+    )
     assert huge.status_code == 413 and "larger than" in huge.get_json()["error"]
     # The next good request still works.
     assert client.post("/api/encode", data={"index": "0"}).status_code == 200
@@ -126,10 +140,16 @@ def test_analogy_from_indices_or_random(client):
     assert bad.status_code == 400 and "three image indices" in bad.get_json()["error"]
 
 
-@pytest.mark.parametrize("url,message", [
-    ("/api/samples?seed=-1", "seed must be in"), ("/api/samples?seed=abc", "whole number"),
-    ("/api/samples?seed=99999999999", "seed must be in"),
-    ("/api/interpolate?a=0&b=999999", "outside"), ("/api/dataset/x", "whole number")])
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("/api/samples?seed=-1", "seed must be in"),
+        ("/api/samples?seed=abc", "whole number"),
+        ("/api/samples?seed=99999999999", "seed must be in"),
+        ("/api/interpolate?a=0&b=999999", "outside"),
+        ("/api/dataset/x", "whole number"),
+    ],
+)
 def test_bad_values_are_messages(client, url, message):
     response = client.get(url)
     assert response.status_code == 400 and message in response.get_json()["error"]
@@ -137,6 +157,7 @@ def test_bad_values_are_messages(client, url, message):
 
 def test_many_requests_at_once_are_answered_busy_and_the_server_stays_up(explorer):
     from trainers.explore_app import create_app
+
     release, entered = threading.Event(), threading.Event()
     original = explorer.samples
 
@@ -144,12 +165,14 @@ def test_many_requests_at_once_are_answered_busy_and_the_server_stays_up(explore
         entered.set()
         release.wait(30)
         return original(seed)
+
     explorer.samples = slow_samples
     try:
         app = create_app(explorer, max_waiting=0)
         results = []
-        worker = threading.Thread(target=lambda: results.append(
-            app.test_client().get("/api/samples?seed=1").status_code))
+        worker = threading.Thread(
+            target=lambda: results.append(app.test_client().get("/api/samples?seed=1").status_code)
+        )
         worker.start()
         assert entered.wait(30)
         busy = app.test_client().get("/api/samples?seed=2")
@@ -168,13 +191,15 @@ def test_attribute_sliders_edit_a_held_out_image(explorer, tmp_path):
     from bigan_tf.explorer import Explorer
     from bigan_tf.sampling import attribute_vectors, save_attribute_vectors
     from trainers.explore_app import create_app
+
     codes = explorer.model.encode(explorer.images[:200])
     labels = explorer.labels[:200]
     vectors = attribute_vectors(codes, np.stack([labels == 1, labels % 2 == 0], 1))
     path = str(tmp_path / "attrs.npz")
     save_attribute_vectors(path, vectors, ["one", "even"])
-    with_attributes = Explorer(explorer.model, explorer.model_path, explorer.images,
-                               explorer.labels, None, "mnist", path)
+    with_attributes = Explorer(
+        explorer.model, explorer.model_path, explorer.images, explorer.labels, None, "mnist", path
+    )
     client = create_app(with_attributes).test_client()
     info = client.get("/api/info").get_json()
     assert info["panels"]["attributes"] is None and info["attributes"] == ["one", "even"]
@@ -183,9 +208,11 @@ def test_attribute_sliders_edit_a_held_out_image(explorer, tmp_path):
     assert picture["caption"][0].endswith("held-out image 5: one +1.5")
     assert "--attributes=one=+1.5" in picture["command"]
     assert len(body["frames"]) == 6 and picture["gif"]  # x and five steps of the edit
-    for url, message in (("/api/attributes?index=5&one=9", "must be in [-3, 3]"),
-                         ("/api/attributes?index=5&three=1", "Unknown attribute"),
-                         ("/api/attributes?index=5&one=x", "must be a number")):
+    for url, message in (
+        ("/api/attributes?index=5&one=9", "must be in [-3, 3]"),
+        ("/api/attributes?index=5&three=1", "Unknown attribute"),
+        ("/api/attributes?index=5&one=x", "must be a number"),
+    ):
         answer = client.get(url)
         assert answer.status_code == 400 and message in answer.get_json()["error"]
 
@@ -194,10 +221,12 @@ def test_training_panel_animates_the_runs_sample_grids(client, explorer, run_dir
     """A run's training.gif (one frame per evaluation) is its own panel; an export has none."""
     import os
     from bigan_tf.explorer import Explorer
+
     assert os.path.isfile(os.path.join(run_dir, "training.gif"))
     picture = client.get("/api/training").get_json()["picture"]
     assert picture["animated"] and picture["caption"][0].startswith("training: the fixed-z")
     import base64
+
     with Image.open(io.BytesIO(base64.b64decode(picture["gif"]))) as gif:
         assert gif.n_frames == 2  # the evaluations at epochs 0 and 1
     export_like = Explorer(explorer.model, "/nonexistent/export")
@@ -213,8 +242,9 @@ def test_encode_a_list_of_uploads_gives_reconstructions_and_a_csv_of_codes(clien
         buffer = io.BytesIO()
         Image.fromarray(image).save(buffer, format="PNG")
         files.append((io.BytesIO(buffer.getvalue()), f"digit{i}.png"))
-    body = client.post("/api/encode_list", data={"images": files},
-                       content_type="multipart/form-data").get_json()
+    body = client.post(
+        "/api/encode_list", data={"images": files}, content_type="multipart/form-data"
+    ).get_json()
     picture = body["picture"]
     assert picture["caption"][0].endswith("3 images: digit0.png, digit1.png, digit2.png")
     rows = picture["table"].strip().split("\n")
@@ -224,9 +254,11 @@ def test_encode_a_list_of_uploads_gives_reconstructions_and_a_csv_of_codes(clien
     np.testing.assert_allclose(codes, expected, atol=2e-3)  # uint8 round trip, then 6 digits
     image = _image(picture["png"])
     assert image.shape[1] >= 3 * 28 * 2  # 3 columns, upscaled
-    bad = client.post("/api/encode_list", data={"images": [(io.BytesIO(b"not an image"),
-                                                            "notes.txt")]},
-                      content_type="multipart/form-data")
+    bad = client.post(
+        "/api/encode_list",
+        data={"images": [(io.BytesIO(b"not an image"), "notes.txt")]},
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 400 and bad.get_json()["error"].startswith("notes.txt: ")
     none = client.post("/api/encode_list", data={}, content_type="multipart/form-data")
     assert none.status_code == 400 and "at least one image" in none.get_json()["error"]
@@ -238,25 +270,35 @@ def ssgan_explorer(small_mnist, mnist_dir, tmp_path_factory):
     from bigan_tf.config import RunConfig, SSGANConfig
     from bigan_tf.ssgan import train_ssgan
     from trainers.explore_app import load_explorer
+
     run = str(tmp_path_factory.mktemp("explore_ssgan") / "run")
-    train_ssgan(tf.distribute.get_strategy(), small_mnist,
-                SSGANConfig(generator_units=32, classifier_units=(64, 32)), 5, 1,
-                RunConfig(exp_dir=run, batch_size=100, verbose=0), print_fn=lambda s: None)
-    return load_explorer(run, dataset="mnist", data_dir=mnist_dir, num_reference=100,
-                         print_fn=lambda s: None)
+    train_ssgan(
+        tf.distribute.get_strategy(),
+        small_mnist,
+        SSGANConfig(generator_units=32, classifier_units=(64, 32)),
+        5,
+        1,
+        RunConfig(exp_dir=run, batch_size=100, verbose=0),
+        print_fn=lambda s: None,
+    )
+    return load_explorer(
+        run, dataset="mnist", data_dir=mnist_dir, num_reference=100, print_fn=lambda s: None
+    )
 
 
 def test_a_semi_supervised_gan_run_gets_samples_and_a_classify_panel(ssgan_explorer):
     """An SSGAN run: samples from its G and class probabilities from its D; the encoder
     panels are hidden with their reason."""
     from trainers.explore_app import create_app
+
     client = create_app(ssgan_explorer).test_client()
     info = client.get("/api/info").get_json()
     assert info["panels"]["classify"] is None and info["panels"]["samples"] is None
     assert "no encoder" in info["panels"]["encode"]
     assert client.get("/api/samples?seed=1").get_json()["picture"]["png"]
-    body = client.post("/api/classify", data={"index": "7"},
-                       content_type="multipart/form-data").get_json()
+    body = client.post(
+        "/api/classify", data={"index": "7"}, content_type="multipart/form-data"
+    ).get_json()
     picture = body["picture"]
     probabilities = np.array(picture["probabilities"])
     assert probabilities.shape == (10,) and abs(probabilities.sum() - 1) < 1e-4
@@ -266,14 +308,14 @@ def test_a_semi_supervised_gan_run_gets_samples_and_a_classify_panel(ssgan_explo
     expected = ssgan_explorer.model.classify(ssgan_explorer.images[7][None])[0]
     np.testing.assert_allclose(probabilities, expected, atol=1e-6)
     upload = (ssgan_explorer.images[7, ..., 0] * 255).astype(np.uint8)
-    uploaded = client.post("/api/classify", data=_png_upload(upload),
-                           content_type="multipart/form-data").get_json()["picture"]
+    uploaded = client.post(
+        "/api/classify", data=_png_upload(upload), content_type="multipart/form-data"
+    ).get_json()["picture"]
     np.testing.assert_allclose(uploaded["probabilities"], expected, atol=2e-2)
 
 
 def test_a_bigan_has_no_classify_panel(client):
     info = client.get("/api/info").get_json()
     assert "only a semi-supervised GAN run has one" in info["panels"]["classify"]
-    refused = client.post("/api/classify", data={"index": "1"},
-                          content_type="multipart/form-data")
+    refused = client.post("/api/classify", data={"index": "1"}, content_type="multipart/form-data")
     assert refused.status_code == 400 and "not available" in refused.get_json()["error"]

@@ -46,10 +46,21 @@ def server(small_mnist, mnist_dir, tmp_path_factory):
         train_small_run(small_mnist, run)
     log = tmp_path_factory.mktemp("log") / "server.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "trainers.explore", f"--model={run}", "--port=0",
-         "--dataset=mnist", f"--data_dir={mnist_dir}", "--num_reference=300"],
-        cwd=REPO_ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""})
+        [
+            sys.executable,
+            "-m",
+            "trainers.explore",
+            f"--model={run}",
+            "--port=0",
+            "--dataset=mnist",
+            f"--data_dir={mnist_dir}",
+            "--num_reference=300",
+        ],
+        cwd=REPO_ROOT,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""},
+    )
     url, deadline = None, time.time() + 300
     while url is None and time.time() < deadline:
         text = log.read_text() if log.exists() else ""
@@ -79,9 +90,9 @@ def _png(path, array):
 
 def test_the_page_in_chromium(server, shots, tmp_path):
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.goto(server)
         # The samples grid appears by itself, labelled with its seed.
@@ -93,7 +104,10 @@ def test_the_page_in_chromium(server, shots, tmp_path):
         page.click("#samples-new")
         page.wait_for_function(
             "src => document.querySelector('#samples-out img') && "
-            "document.querySelector('#samples-out img').src !== src", arg=first, timeout=60000)
+            "document.querySelector('#samples-out img').src !== src",
+            arg=first,
+            timeout=60000,
+        )
         # Conditional panels are hidden with their reason.
         assert "not class-conditional" in page.inner_text("#panel-class_sweep")
         # An upload: its reconstruction and both neighbour sets.
@@ -142,7 +156,6 @@ def test_the_page_in_chromium(server, shots, tmp_path):
         assert "Not available" in page.inner_text("#panel-attributes")
         page.screenshot(path=f"{shots}/page.png", full_page=True)
         browser.close()
-    for name in ("samples", "encode", "interpolate", "style_sweep", "analogy", "training",
-                 "page"):
+    for name in ("samples", "encode", "interpolate", "style_sweep", "analogy", "training", "page"):
         with Image.open(f"{shots}/{name}.png") as image:
             assert image.width > 200 and image.height > 100

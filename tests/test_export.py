@@ -60,8 +60,9 @@ def trained(small_mnist, tmp_path_factory):
 @pytest.fixture(scope="module")
 def hub_dir(trained, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("exports") / "hub")
-    export_lib.export_hub_module(trained.model, trained.network, out, "features",
-                                 WEIGHT_DECAY, trained=trained)
+    export_lib.export_hub_module(
+        trained.model, trained.network, out, "features", WEIGHT_DECAY, trained=trained
+    )
     return out
 
 
@@ -74,7 +75,7 @@ def saved_model_dir(trained, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def images(small_mnist):
-    return (small_mnist.val_images[:32].astype(np.float32) / 255.0)
+    return small_mnist.val_images[:32].astype(np.float32) / 255.0
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +84,10 @@ def labels(small_mnist):
 
 
 def _encoder_outputs(model, images):
-    return {k: v.numpy() for k, v in model.encoder(images.reshape(len(images), -1),
-                                                   training=False).items()}
+    return {
+        k: v.numpy()
+        for k, v in model.encoder(images.reshape(len(images), -1), training=False).items()
+    }
 
 
 # ----------------------------------------------------------------- the hub module
@@ -100,7 +103,7 @@ def test_hub_module_matches_the_encoder_and_follows_the_contract(trained, hub_di
     names = sorted(v.name for v in module.variables)
     assert len(module.variables) == 4 and len(module.trainable_variables) == 2, names
     kernels = [v for v in module.trainable_variables]
-    expected_decay = WEIGHT_DECAY * sum(float(tf.reduce_sum(k ** 2)) / 2 for k in kernels)
+    expected_decay = WEIGHT_DECAY * sum(float(tf.reduce_sum(k**2)) / 2 for k in kernels)
     (reg,) = module.regularization_losses
     assert reg().numpy() == pytest.approx(expected_decay, rel=1e-5)
     # The training trace exists: batch statistics and a moving-average update.
@@ -111,8 +114,12 @@ def test_hub_module_matches_the_encoder_and_follows_the_contract(trained, hub_di
     assert any(np.abs(v.numpy() - b).max() > 0 for v, b in zip(moving, before))
 
     meta = json.load(open(os.path.join(hub_dir, "bigan_tf.json")))
-    assert meta["input"] == {"dtype": "float32", "shape": [None, 28, 28, 1], "range": [0.0, 1.0],
-                             "layout": "NHWC"}
+    assert meta["input"] == {
+        "dtype": "float32",
+        "shape": [None, 28, 28, 1],
+        "range": [0.0, 1.0],
+        "layout": "NHWC",
+    }
     assert meta["output"] == {"name": "features", "size": 32, "source": "encoder"}
     assert meta["epoch"] == 1 and meta["last_evaluation"]["epoch"] == 1
     assert "NNC_e-" in meta["last_evaluation"]["metrics"]
@@ -121,7 +128,8 @@ def test_hub_module_matches_the_encoder_and_follows_the_contract(trained, hub_di
 
 
 def test_exports_load_without_gradient_warnings_and_keep_the_gradient(
-        trained, hub_dir, saved_model_dir, images):
+    trained, hub_dir, saved_model_dir, images
+):
     """Exports are traced single-replica (no cross-replica all-reduce in batch norm, whose
     custom gradient cannot be saved): loading one logs no "unsaved custom gradients"
     warning, the training-mode gradient is the live encoder's, and the model's batch
@@ -146,8 +154,9 @@ def test_exports_load_without_gradient_warnings_and_keep_the_gradient(
     with tf.GradientTape() as tape_live, frozen_batch_statistics(trained.model.encoder):
         tape_live.watch(x)
         live = tf.reduce_sum(trained.model.encoder(x, training=True)["features"] ** 2)
-    np.testing.assert_allclose(tape.gradient(exported, x), tape_live.gradient(live, x),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        tape.gradient(exported, x), tape_live.gradient(live, x), rtol=1e-4, atol=1e-5
+    )
     layers = batch_norm_layers(*trained.model.networks)
     assert layers and all(layer.synchronized for layer in layers)
 
@@ -181,14 +190,20 @@ def test_serving_signatures_refuse_pixels_outside_the_contract(saved_model_dir, 
     hub_default = tf.saved_model.load(hub_dir).signatures["serving_default"]
     nan = images.copy()
     nan[0, 0, 0, 0] = np.nan
-    for bad, message in ((images * 255.0, "Pixel values above 1"),
-                         (images - 0.5, "Pixel values below 0"),
-                         (nan, "NaN or infinite")):
-        for call in (lambda x: sigs["encode"](images=x), lambda x: sigs["reconstruct"](images=x),
-                     lambda x: hub_default(images=x)):
-            with pytest.raises(tf.errors.InvalidArgumentError,
-                               match=f"{message}.*float32 images \\[batch, 28, 28, 1\\] with "
-                                     "values in \\[0, 1\\]"):
+    for bad, message in (
+        (images * 255.0, "Pixel values above 1"),
+        (images - 0.5, "Pixel values below 0"),
+        (nan, "NaN or infinite"),
+    ):
+        for call in (
+            lambda x: sigs["encode"](images=x),
+            lambda x: sigs["reconstruct"](images=x),
+            lambda x: hub_default(images=x),
+        ):
+            with pytest.raises(
+                tf.errors.InvalidArgumentError,
+                match=f"{message}.*float32 images \\[batch, 28, 28, 1\\] with values in \\[0, 1\\]",
+            ):
                 call(tf.constant(bad))
     # The fine-tuning call stays unchecked (and fast).
     assert tf.saved_model.load(hub_dir)(tf.constant(images * 255.0)).shape[0] == len(images)
@@ -216,14 +231,18 @@ def test_saved_model_signatures_match_the_networks(trained, saved_model_dir, ima
     assert np.abs(recon["images"].numpy() - g_of_e).max() <= 1e-5
 
     scores = sigs["discriminate"](images=tf.constant(images), z=tf.constant(expected["latent"]))
-    logits = model.joint_discriminator(images.reshape(32, -1), expected["latent"],
-                                       training=False)["logits"].numpy()
+    logits = model.joint_discriminator(images.reshape(32, -1), expected["latent"], training=False)[
+        "logits"
+    ].numpy()
     assert np.abs(scores["logits"].numpy() - logits).max() <= 1e-5
-    np.testing.assert_allclose(scores["probabilities"].numpy(), 1 / (1 + np.exp(-logits)),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        scores["probabilities"].numpy(), 1 / (1 + np.exp(-logits)), rtol=1e-5, atol=1e-6
+    )
     meta = json.load(open(os.path.join(saved_model_dir, "bigan_tf.json")))
-    assert meta["signatures"]["generate"] == {"inputs": {"z": [None, 8]},
-                                              "outputs": {"images": [None, 28, 28, 1]}}
+    assert meta["signatures"]["generate"] == {
+        "inputs": {"z": [None, 8]},
+        "outputs": {"images": [None, 28, 28, 1]},
+    }
 
 
 _FRESH_PROCESS = r"""
@@ -241,18 +260,35 @@ assert not any(name.startswith(("bigan_tf", "export")) for name in sys.modules),
 
 
 def test_a_fresh_process_with_only_tensorflow_and_hub_gets_the_same_numbers(
-        trained, hub_dir, saved_model_dir, images, tmp_path):
+    trained, hub_dir, saved_model_dir, images, tmp_path
+):
     np.save(tmp_path / "images.npy", images)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""}
     result = subprocess.run(
-        [sys.executable, "-c", _FRESH_PROCESS, hub_dir, saved_model_dir,
-         str(tmp_path / "images.npy"), str(tmp_path / "out.npz")],
-        cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-c",
+            _FRESH_PROCESS,
+            hub_dir,
+            saved_model_dir,
+            str(tmp_path / "images.npy"),
+            str(tmp_path / "out.npz"),
+        ],
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     out = np.load(tmp_path / "out.npz")
     expected = _encoder_outputs(trained.model, images)
-    for key, ref in (("features", "features"), ("served", "features"), ("latent", "latent"),
-                     ("encode", "latent")):
+    for key, ref in (
+        ("features", "features"),
+        ("served", "features"),
+        ("latent", "latent"),
+        ("encode", "latent"),
+    ):
         assert np.abs(out[key] - expected[ref]).max() <= 1e-5, key
 
 
@@ -272,14 +308,14 @@ def _changed(variables, before):
 
 def _keras3_classifier(layer):
     model = keras.Sequential([keras.Input((28, 28, 1)), layer, keras.layers.Dense(10)])
-    model.compile(keras.optimizers.SGD(0.1),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        keras.optimizers.SGD(0.1), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     return model
 
 
 @pytest.mark.parametrize("trainable", [True, False])
-def test_keras3_encoder_layer_follows_hub_keras_layer_semantics(hub_dir, images, labels,
-                                                                trainable):
+def test_keras3_encoder_layer_follows_hub_keras_layer_semantics(hub_dir, images, labels, trainable):
     layer = EncoderLayer(hub_dir, trainable=trainable)
     model = _keras3_classifier(layer)
     kernels = [w for w in layer.weights if "kernel" in w.name]
@@ -305,8 +341,9 @@ def test_keras3_encoder_layer_freezes_the_first_layers(hub_dir, images, labels):
     meta = json.load(open(os.path.join(hub_dir, "bigan_tf.json")))
     paths = meta["variable_paths"]
     module_vars = list(layer._module.variables)
-    by_path = {paths[i]: w for i, v in enumerate(module_vars) for w in layer.weights
-               if w.value is v}
+    by_path = {
+        paths[i]: w for i, v in enumerate(module_vars) for w in layer.weights if w.value is v
+    }
     hidden1, hidden2 = by_path["encoder/hidden1/kernel"], by_path["encoder/hidden2/kernel"]
     assert not hidden1.trainable and hidden2.trainable
     before = _snapshot([hidden1, hidden2])
@@ -322,8 +359,9 @@ def test_keras_model_with_the_encoder_layer_round_trips(hub_dir, images, labels,
     path = str(tmp_path / "classifier.keras")
     model.save(path)
     reloaded = keras.saving.load_model(path, safe_mode=False)
-    np.testing.assert_allclose(reloaded.predict(images, verbose=0),
-                               model.predict(images, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(
+        reloaded.predict(images, verbose=0), model.predict(images, verbose=0), atol=1e-6
+    )
     assert isinstance(reloaded.layers[0], EncoderLayer) and reloaded.layers[0].trainable
     _fit_few_steps(reloaded, images, labels, steps=1)  # and it keeps training
     with pytest.raises(ValueError, match="safe_mode=False"):
@@ -334,10 +372,13 @@ def test_keras_model_with_the_encoder_layer_round_trips(hub_dir, images, labels,
 def test_hub_keras_layer_in_tf_keras(hub_dir, images, labels, trainable):
     import tensorflow_hub as hub
     import tf_keras
+
     layer = hub.KerasLayer(hub_dir, trainable=trainable)
     model = tf_keras.Sequential([tf_keras.Input((28, 28, 1)), layer, tf_keras.layers.Dense(10)])
-    model.compile(tf_keras.optimizers.SGD(0.1),
-                  tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        tf_keras.optimizers.SGD(0.1),
+        tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     kernels = [w for w in layer.weights if "kernel" in w.name]
     moving = [w for w in layer.weights if "moving" in w.name]
     k0, m0 = _snapshot(kernels), _snapshot(moving)
@@ -350,11 +391,16 @@ def test_hub_keras_layer_in_tf_keras(hub_dir, images, labels, trainable):
 
 @pytest.mark.parametrize("trainable", [True, False])
 def test_tfsm_layer_loads_the_module(hub_dir, images, labels, trainable):
-    layer = keras.layers.TFSMLayer(hub_dir, call_endpoint="call_inference",
-                                   call_training_endpoint="call_training", trainable=trainable)
+    layer = keras.layers.TFSMLayer(
+        hub_dir,
+        call_endpoint="call_inference",
+        call_training_endpoint="call_training",
+        trainable=trainable,
+    )
     model = _keras3_classifier(layer)
-    np.testing.assert_allclose(layer(images).numpy(),
-                               tf.saved_model.load(hub_dir)(images).numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        layer(images).numpy(), tf.saved_model.load(hub_dir)(images).numpy(), atol=1e-6
+    )
     kernels = [w for w in layer.weights if "kernel" in w.name]
     moving = [w for w in layer.weights if "moving" in w.name]
     k0, m0 = _snapshot(kernels), _snapshot(moving)
@@ -382,8 +428,9 @@ def test_bigan_keras_save_reloads_and_keeps_training(small_mnist, tmp_path):
     assert reloaded.objective == model.objective
     for a, b in zip(model.weights, reloaded.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    for a, b in zip(model.discriminator_optimizer.variables,
-                    reloaded.discriminator_optimizer.variables):
+    for a, b in zip(
+        model.discriminator_optimizer.variables, reloaded.discriminator_optimizer.variables
+    ):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     # The next step is the same step: same weights, slots, step count and noise.
     model.fit(x, batch_size=64, epochs=1, verbose=0, shuffle=False)
@@ -409,11 +456,15 @@ def test_overwrite_never_replaces_what_is_not_an_export(trained, tmp_path):
     (run / "config.json").write_text("{}")
     a_file = tmp_path / "notes.txt"
     a_file.write_text("mine")
-    for output, message in ((run, "is not one"), (tmp_path, "is not one"),
-                            (a_file, "is not a folder")):
+    for output, message in (
+        (run, "is not one"),
+        (tmp_path, "is not one"),
+        (a_file, "is not a folder"),
+    ):
         with pytest.raises(ExportError, match=message):
-            export_lib.export_hub_module(trained.model, trained.network, str(output),
-                                         overwrite=True)
+            export_lib.export_hub_module(
+                trained.model, trained.network, str(output), overwrite=True
+            )
     assert (run / "config.json").exists() and a_file.read_text() == "mine"
     with pytest.raises(ExportError, match="Cannot write the export"):
         export_lib.export_hub_module(trained.model, trained.network, str(a_file / "hub"))
@@ -424,6 +475,7 @@ def test_a_crash_mid_export_leaves_no_module(trained, tmp_path, monkeypatch):
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("killed while writing")
+
     monkeypatch.setattr(tf.saved_model, "save", crash)
     with pytest.raises(KeyboardInterrupt):
         export_lib.export_hub_module(trained.model, trained.network, out)
@@ -450,17 +502,29 @@ def test_export_from_missing_or_incompatible_checkpoints(trained, tmp_path):
 def test_export_command_lines(trained, tmp_path):
     exp_dir = os.path.dirname(os.path.dirname(trained.checkpoint_path))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    run = lambda *args: subprocess.run([sys.executable, "-m", *args], cwd=REPO_ROOT, env=env,
-                                       capture_output=True, text=True, timeout=300)
-    ok = run("export.export_saved_model", f"--exp_dir={exp_dir}", "--epoch=1",
-             f"--output={tmp_path / 'sm'}")
+    run = lambda *args: subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    ok = run(
+        "export.export_saved_model",
+        f"--exp_dir={exp_dir}",
+        "--epoch=1",
+        f"--output={tmp_path / 'sm'}",
+    )
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert "encode" in tf.saved_model.load(str(tmp_path / "sm")).signatures
-    refused = run("export.export_saved_model", f"--exp_dir={exp_dir}",
-                  f"--output={tmp_path / 'sm'}")
+    refused = run(
+        "export.export_saved_model", f"--exp_dir={exp_dir}", f"--output={tmp_path / 'sm'}"
+    )
     assert refused.returncode == 2 and "already exists" in refused.stderr
-    missing = run("export.export_hub", f"--exp_dir={tmp_path / 'nowhere'}",
-                  f"--output={tmp_path / 'hub'}")
+    missing = run(
+        "export.export_hub", f"--exp_dir={tmp_path / 'nowhere'}", f"--output={tmp_path / 'hub'}"
+    )
     assert missing.returncode == 2 and "not a bigan_tf experiment folder" in missing.stderr
     assert not os.path.exists(tmp_path / "hub")
 
@@ -482,18 +546,25 @@ def test_parse_mode_and_balanced_subset():
         balanced_subset(labels, 31)
 
 
-def test_random_init_baseline_deploys_batch_norm_over_training_images(hub_dir, small_mnist,
-                                                                     tmp_path):
+def test_random_init_baseline_deploys_batch_norm_over_training_images(
+    hub_dir, small_mnist, tmp_path
+):
     """Inference-mode batch norm of the random-init baseline is set from data, as the trained
     encoder's: without the deploy pass it keeps mean 0 / variance 1, and its inference-mode
     features are far from what the same net computes with the batch's own statistics."""
     import tensorflow_hub as hub
     from bigan_tf.data.pipeline import to_model_range
+
     images = small_mnist.train_images
     plain = export_lib.export_random_init_like(hub_dir, str(tmp_path / "plain"), seed=1)
     deployed = export_lib.export_random_init_like(
-        hub_dir, str(tmp_path / "deployed"), seed=1, training_images=images,
-        training_labels=small_mnist.train_labels, deploy_iters=10)
+        hub_dir,
+        str(tmp_path / "deployed"),
+        seed=1,
+        training_images=images,
+        training_labels=small_mnist.train_labels,
+        deploy_iters=10,
+    )
 
     def inference_vs_batch_statistics(handle):
         module = hub.load(handle)
@@ -505,23 +576,42 @@ def test_random_init_baseline_deploys_batch_norm_over_training_images(hub_dir, s
     assert inference_vs_batch_statistics(deployed) < 0.2 * inference_vs_batch_statistics(plain)
     # The same weights: only the statistics differ.
     trainable = [sorted(v.numpy().ravel().tolist()) for v in hub.load(plain).trainable_variables]
-    assert trainable == [sorted(v.numpy().ravel().tolist())
-                         for v in hub.load(deployed).trainable_variables]
+    assert trainable == [
+        sorted(v.numpy().ravel().tolist()) for v in hub.load(deployed).trainable_variables
+    ]
 
 
-@pytest.mark.parametrize("args", [
-    ["--mode=linear"],
-    ["--mode=finetune", "--init=random"],
-    ["--mode=freeze:1", "--strategy=mirrored", "--cpu_replicas=2"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--mode=linear"],
+        ["--mode=finetune", "--init=random"],
+        ["--mode=freeze:1", "--strategy=mirrored", "--cpu_replicas=2"],
+    ],
+)
 def test_finetune_trainer_end_to_end(hub_dir, mnist_dir, tmp_path, args):
     result = subprocess.run(
-        [sys.executable, "-m", "trainers.finetune", f"--hub_module={hub_dir}",
-         f"--data_dir={mnist_dir}", "--labels_per_class=5", "--steps=60", "--batch_size=50", "--learning_rate=0.01",
-         "--steps_per_epoch=30", f"--exp_dir={tmp_path / 'run'}", f"--output_dir={tmp_path}",
-         *args],
-        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
-        text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "trainers.finetune",
+            f"--hub_module={hub_dir}",
+            f"--data_dir={mnist_dir}",
+            "--labels_per_class=5",
+            "--steps=60",
+            "--batch_size=50",
+            "--learning_rate=0.01",
+            "--steps_per_epoch=30",
+            f"--exp_dir={tmp_path / 'run'}",
+            f"--output_dir={tmp_path}",
+            *args,
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "test accuracy" in result.stdout
     record = json.load(open(tmp_path / "results.json"))
@@ -538,11 +628,18 @@ def test_finetune_trainer_end_to_end(hub_dir, mnist_dir, tmp_path, args):
 def test_finetune_run_stops_on_a_signal_and_continues_exactly(hub_dir, mnist_dir, tmp_path):
     """SIGINT mid-epoch 2 of 3, then the same call: the weights of an uninterrupted run."""
     data = load_image_data("mnist", mnist_dir, use_test_set=True)
-    common = dict(labels_per_class=5, steps=60, steps_per_epoch=20, batch_size=50,
-                  learning_rate=0.01, print_fn=lambda s: None)
+    common = dict(
+        labels_per_class=5,
+        steps=60,
+        steps_per_epoch=20,
+        batch_size=50,
+        learning_rate=0.01,
+        print_fn=lambda s: None,
+    )
     strategy = tf.distribute.get_strategy()
-    whole = train_classifier(strategy, hub_dir, data, "finetune", exp_dir=str(tmp_path / "a"),
-                             **common)
+    whole = train_classifier(
+        strategy, hub_dir, data, "finetune", exp_dir=str(tmp_path / "a"), **common
+    )
 
     class InterruptAt(keras.callbacks.Callback):
         def __init__(self):
@@ -554,28 +651,42 @@ def test_finetune_run_stops_on_a_signal_and_continues_exactly(hub_dir, mnist_dir
             if self.steps == 27:  # epoch 2, step 7 of 20
                 os.kill(os.getpid(), signal.SIGINT)
 
-    with pytest.raises(TrainingInterrupted, match=r"Stopped by SIGINT at epoch 2, step 7/20") \
-            as stopped:
-        train_classifier(strategy, hub_dir, data, "finetune", exp_dir=str(tmp_path / "b"),
-                         extra_callbacks=[InterruptAt()], **common)
+    with pytest.raises(
+        TrainingInterrupted, match=r"Stopped by SIGINT at epoch 2, step 7/20"
+    ) as stopped:
+        train_classifier(
+            strategy,
+            hub_dir,
+            data,
+            "finetune",
+            exp_dir=str(tmp_path / "b"),
+            extra_callbacks=[InterruptAt()],
+            **common,
+        )
     assert stopped.value.exit_code == 130
-    again = train_classifier(strategy, hub_dir, data, "finetune", exp_dir=str(tmp_path / "b"),
-                             **common)
+    again = train_classifier(
+        strategy, hub_dir, data, "finetune", exp_dir=str(tmp_path / "b"), **common
+    )
     for a, b in zip(whole["model"].weights, again["model"].weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
     assert again["test_accuracy"] == whole["test_accuracy"]
     assert [r["epoch"] for r in read_metrics(str(tmp_path / "b"))] == [0, 1, 3]
-    finished = train_classifier(strategy, hub_dir, data, "finetune", exp_dir=str(tmp_path / "b"),
-                                **common)
+    finished = train_classifier(
+        strategy, hub_dir, data, "finetune", exp_dir=str(tmp_path / "b"), **common
+    )
     assert finished["test_accuracy"] == whole["test_accuracy"]
     assert [r["epoch"] for r in read_metrics(str(tmp_path / "b"))] == [0, 1, 3]
 
 
 def test_finetune_trainer_bad_input(hub_dir, tmp_path):
     run = lambda *args: subprocess.run(
-        [sys.executable, "-m", "trainers.finetune", *args], cwd=REPO_ROOT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True,
-        timeout=300)
+        [sys.executable, "-m", "trainers.finetune", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     bad_mode = run(f"--hub_module={hub_dir}", "--mode=freeze")
     assert bad_mode.returncode == 2 and "linear, finetune or freeze:K" in bad_mode.stderr
     missing = run(f"--hub_module={tmp_path / 'nothing'}")
@@ -590,17 +701,28 @@ def test_bench_transfer_resizes_the_dataset_to_the_modules_input(tmp_path):
     more budgets, it keeps the saved row and measures only the new one; rows of other
     settings and a missing module are one-line errors."""
     rows = tmp_path / "rows.json"
-    module = os.path.join(REPO_ROOT, 'tests', 'fixtures', 'v1', 'hub')
+    module = os.path.join(REPO_ROOT, "tests", "fixtures", "v1", "hub")
 
     def bench(*args):
         return subprocess.run(
-            [sys.executable, "-m", "benchmarks.bench_transfer", "--dataset=fashion_mnist",
-             "--modes=linear", *args],
-            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.bench_transfer",
+                "--dataset=fashion_mnist",
+                "--modes=linear",
+                *args,
+            ],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""},
+        )
 
-    result = bench(f"--hub_module={module}", "--labels_per_class=10", "--steps=5",
-                   f"--json_out={rows}")
+    result = bench(
+        f"--hub_module={module}", "--labels_per_class=10", "--steps=5", f"--json_out={rows}"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "fashion_mnist resized to the module's input, 8x8x1." in result.stdout
     [row] = json.loads(rows.read_text())
@@ -608,8 +730,9 @@ def test_bench_transfer_resizes_the_dataset_to_the_modules_input(tmp_path):
     assert 0 <= row["pretrained"] <= 1 and 0 <= row["random"] <= 1
     assert (row["steps"], row["seed"], row["dataset"]) == (5, 0, "fashion_mnist")
 
-    resumed = bench(f"--hub_module={module}", "--labels_per_class=10,20", "--steps=5",
-                    f"--json_out={rows}")
+    resumed = bench(
+        f"--hub_module={module}", "--labels_per_class=10,20", "--steps=5", f"--json_out={rows}"
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     lines = [line for line in resumed.stdout.splitlines() if "| linear" in line]
     assert len(lines) == 2 and lines[0].endswith("(saved earlier)")
@@ -617,14 +740,18 @@ def test_bench_transfer_resizes_the_dataset_to_the_modules_input(tmp_path):
     first, second = json.loads(rows.read_text())
     assert first == row and second["labels_per_class"] == 20
 
-    other = bench(f"--hub_module={module}", "--labels_per_class=10", "--steps=6",
-                  f"--json_out={rows}")
+    other = bench(
+        f"--hub_module={module}", "--labels_per_class=10", "--steps=6", f"--json_out={rows}"
+    )
     assert other.returncode == 2
     assert other.stderr.strip().splitlines()[-1] == (
         f"bench_transfer: error: --json_out={rows} holds rows measured with another --steps: "
-        "give another path (that file is kept).")
+        "give another path (that file is kept)."
+    )
     assert json.loads(rows.read_text()) == [first, second]
     missing = bench(f"--hub_module={tmp_path / 'nothing'}")
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
-    assert missing.stderr.strip().splitlines()[-1].startswith(
-        "bench_transfer: error: Module ") and "does not exist" in missing.stderr
+    assert (
+        missing.stderr.strip().splitlines()[-1].startswith("bench_transfer: error: Module ")
+        and "does not exist" in missing.stderr
+    )

@@ -12,10 +12,23 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 def _study(tmp_path, mnist_dir, *args):
     return subprocess.run(
-        [sys.executable, "-m", "benchmarks.feature_study", f"--study_dir={tmp_path / 'study'}",
-         f"--results_dir={tmp_path / 'results'}", "--quick", "--dataset=mnist",
-         f"--data_dir={mnist_dir}", *args],
-        cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.feature_study",
+            f"--study_dir={tmp_path / 'study'}",
+            f"--results_dir={tmp_path / 'results'}",
+            "--quick",
+            "--dataset=mnist",
+            f"--data_dir={mnist_dir}",
+            *args,
+        ],
+        cwd=REPO_ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def test_quick_study_trains_probes_reports_skips_and_resumes(tmp_path, mnist_dir):
@@ -33,14 +46,24 @@ def test_quick_study_trains_probes_reports_skips_and_resumes(tmp_path, mnist_dir
         e = probe["e-"]
         for measure in ("NNC", "CLS"):
             assert 0 <= e[f"{measure} trained"] <= 100
-            assert abs(e[f"{measure} margin"] - (e[f"{measure} trained"]
-                                                 - e[f"{measure} random init"])) < 1e-9
+            assert (
+                abs(
+                    e[f"{measure} margin"] - (e[f"{measure} trained"] - e[f"{measure} random init"])
+                )
+                < 1e-9
+            )
         assert set(probe["parameters"]) == {"encoder", "generator", "discriminator"}
     summary = json.loads((tmp_path / "results" / "summary.json").read_text())["mnist"]
     assert summary["recipe"] in ("baseline", "resnet") and summary["epochs"] == 1
     assert summary["command"].endswith(f"--recipes={summary['recipe']}")
-    assert set(summary["t10k"]) >= {"cls_e-", "cls_e-_random_init", "cls_pixels", "nnc_e-",
-                                    "nnc_e-_random_init", "nnc_pixels"}
+    assert set(summary["t10k"]) >= {
+        "cls_e-",
+        "cls_e-_random_init",
+        "cls_pixels",
+        "nnc_e-",
+        "nnc_e-_random_init",
+        "nnc_pixels",
+    }
 
     # The same command again: nothing trains, the probes are read back.
     probe_file = tmp_path / "study" / "mnist" / "baseline" / "probe.json"
@@ -60,5 +83,8 @@ def test_quick_study_trains_probes_reports_skips_and_resumes(tmp_path, mnist_dir
 def test_unknown_recipe_is_one_line(tmp_path, mnist_dir):
     result = _study(tmp_path, mnist_dir, "--recipes=baseline,bigger")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith(
-        "feature_study: error: --recipes: unknown ['bigger']")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("feature_study: error: --recipes: unknown ['bigger']")
+    )

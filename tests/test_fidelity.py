@@ -77,35 +77,50 @@ def test_moving_statistics_come_from_the_real_call(small_mnist, preset):
         expected[net.name] = momentum * before + (1 - momentum) * _pre_norm_mean(net, x)
     model.train_step((x, None))
     for net in modules:
-        np.testing.assert_allclose(net.norm2.moving_mean.numpy(), expected[net.name],
-                                   rtol=1e-5, atol=1e-6, err_msg=net.name)
+        np.testing.assert_allclose(
+            net.norm2.moving_mean.numpy(),
+            expected[net.name],
+            rtol=1e-5,
+            atol=1e-6,
+            err_msg=net.name,
+        )
 
 
 @pytest.mark.parametrize("preset", ["latent_regressor", "gan"])
 def test_deploy_statistics_come_from_the_real_call(small_mnist, preset):
     model = make_model(preset)
-    batches = TrainingBatches.for_model(model, small_mnist.train_images,
-                                        small_mnist.train_labels, batch_size=16, seed=0)
+    batches = TrainingBatches.for_model(
+        model, small_mnist.train_images, small_mnist.train_labels, batch_size=16, seed=0
+    )
     deploy_batch_norm(model, batches.take(2))
     modules = [model.discriminator] + ([model.encoder] if model.encoder is not None else [])
     for net in modules:
         means = [_pre_norm_mean(net, batches[i][0]) for i in range(2)]
-        np.testing.assert_allclose(net.norm2.moving_mean.numpy(), np.mean(means, 0),
-                                   rtol=1e-4, atol=1e-6, err_msg=net.name)
+        np.testing.assert_allclose(
+            net.norm2.moving_mean.numpy(), np.mean(means, 0), rtol=1e-4, atol=1e-6, err_msg=net.name
+        )
 
 
 def _bigan_run(small_mnist, monkeypatch, with_secondary_calls):
     if not with_secondary_calls:  # the behaviour before the fix: every call collects
-        monkeypatch.setattr(bigan_loss_module, "secondary_call",
-                            lambda *m: contextlib.nullcontext())
+        monkeypatch.setattr(
+            bigan_loss_module, "secondary_call", lambda *m: contextlib.nullcontext()
+        )
     model = make_model("bigan")
     for i in range(3):
-        model.train_step((batch(small_mnist)[i * 8:i * 8 + 32], None))
-    evaluator = Evaluator.for_model(model, small_mnist, EvaluationConfig(
-        num_val=64, num_train_reference=128, num_generated=256, cls_steps=5), seed=0)
-    deploy_batch_norm(model, TrainingBatches.for_model(
-        model, small_mnist.train_images, small_mnist.train_labels, batch_size=16,
-        seed=0).take(2))
+        model.train_step((batch(small_mnist)[i * 8 : i * 8 + 32], None))
+    evaluator = Evaluator.for_model(
+        model,
+        small_mnist,
+        EvaluationConfig(num_val=64, num_train_reference=128, num_generated=256, cls_steps=5),
+        seed=0,
+    )
+    deploy_batch_norm(
+        model,
+        TrainingBatches.for_model(
+            model, small_mnist.train_images, small_mnist.train_labels, batch_size=16, seed=0
+        ).take(2),
+    )
     metrics = evaluator.evaluate()
     monkeypatch.undo()
     weights = [w.numpy() for net in (model.encoder, model.generator) for w in net.weights]
@@ -130,8 +145,13 @@ def test_weight_decay_skips_batch_norm_gains():
         layer.beta.assign(tf.ones_like(layer.beta))  # biases are decayed: make them visible
     variables = model.generator_variables
     decayed = model._with_weight_decay([tf.zeros_like(v) for v in variables], variables, 1)
-    gains = {id(layer.gamma) for net in model.networks if net is not None
-             for layer in net._flatten_layers() if getattr(layer, "gamma", None) is not None}
+    gains = {
+        id(layer.gamma)
+        for net in model.networks
+        if net is not None
+        for layer in net._flatten_layers()
+        if getattr(layer, "gamma", None) is not None
+    }
     assert gains
     checked_gain = checked_other = 0
     for v, g in zip(variables, decayed):
@@ -148,8 +168,9 @@ def test_weight_decay_skips_batch_norm_gains():
 
 def test_mlp_family_has_no_gains_so_decays_everything():
     model = make_model("bigan")
-    assert decayed_variables(model.generator_variables, *model.networks) == \
-        model.generator_variables
+    assert (
+        decayed_variables(model.generator_variables, *model.networks) == model.generator_variables
+    )
 
 
 # ------------------------------------------- distances in the original's scale
@@ -157,20 +178,40 @@ def test_conv_distances_are_in_the_original_scale():
     rng = np.random.RandomState(0)
     images = rng.randint(0, 256, size=(96, 32, 32, 3)).astype(np.uint8)
     labels = np.arange(96) % 3
-    data = ImageData(images[:64], labels[:64].astype(np.int32), images[64:],
-                     labels[64:].astype(np.int32), "random")
+    data = ImageData(
+        images[:64],
+        labels[:64].astype(np.int32),
+        images[64:],
+        labels[64:].astype(np.int32),
+        "random",
+    )
     model = make_model("bigan", CONV)
-    evaluator = Evaluator.for_model(model, data, EvaluationConfig(
-        num_val=32, num_train_reference=64, num_generated=100, cls_steps=2), seed=0)
+    evaluator = Evaluator.for_model(
+        model,
+        data,
+        EvaluationConfig(num_val=32, num_train_reference=64, num_generated=100, cls_steps=2),
+        seed=0,
+    )
     assert evaluator.distance_scale == 2.0
     results = evaluator.evaluate()
     generated = evaluator.generated_samples()
     assert results["NND"] == pytest.approx(2 * M.nnd_score(generated, evaluator.val_x), rel=1e-5)
     mlp = make_model("bigan")
-    assert Evaluator.for_model(mlp, ImageData(images[:64, :28, :28, :1], labels[:64], images[64:, :28, :28, :1],
-                                    labels[64:], "random"),
-                     EvaluationConfig(num_val=8, num_train_reference=8, num_generated=10),
-                     seed=0).distance_scale == 1.0
+    assert (
+        Evaluator.for_model(
+            mlp,
+            ImageData(
+                images[:64, :28, :28, :1],
+                labels[:64],
+                images[64:, :28, :28, :1],
+                labels[64:],
+                "random",
+            ),
+            EvaluationConfig(num_val=8, num_train_reference=8, num_generated=10),
+            seed=0,
+        ).distance_scale
+        == 1.0
+    )
 
 
 # ------------------------------------------------------------------ autoencoders
@@ -188,16 +229,21 @@ def test_autoencoder_objectives(small_mnist, preset, norm):
     start = error()
     with frozen_batch_statistics(model.encoder, model.generator):
         codes = model.encoder(x, training=True)["latent"]
-        pixel_error = {"l2": tf.square, "l1": tf.abs}[norm](x - model.generate(codes, training=True))
+        pixel_error = {"l2": tf.square, "l1": tf.abs}[norm](
+            x - model.generate(codes, training=True)
+        )
     assert start == pytest.approx(float(tf.reduce_mean(pixel_error)), rel=1e-5)
     # G's statistics come from G(E(x)): G is never run on the prior while training.
     momentum = model.generator.norm1.momentum
     before = model.generator.norm1.moving_mean.numpy()
-    expected = momentum * before + (1 - momentum) * tf.reduce_mean(
-        model.generator.hidden1(codes), 0).numpy()
+    expected = (
+        momentum * before
+        + (1 - momentum) * tf.reduce_mean(model.generator.hidden1(codes), 0).numpy()
+    )
     logs = model.train_step((x, None))
-    np.testing.assert_allclose(model.generator.norm1.moving_mean.numpy(), expected,
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model.generator.norm1.moving_mean.numpy(), expected, rtol=1e-5, atol=1e-6
+    )
     assert float(logs["E"]) == pytest.approx(float(logs["G"]))
     for _ in range(30):
         model.train_step((x, None))

@@ -7,14 +7,21 @@ import sys
 from conftest import REPO_ROOT
 
 SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "gpu_check.sh")
-SECTIONS = ("env mnist_epoch conv64_none conv64_bfloat16 conv64_float16 mirrored_split "
-            "ssgan_cifar10_xla_off ssgan_cifar10_xla_on")
+SECTIONS = (
+    "env mnist_epoch conv64_none conv64_bfloat16 conv64_float16 mirrored_split "
+    "ssgan_cifar10_xla_off ssgan_cifar10_xla_on"
+)
 
 
 def test_dry_run_runs_every_section_on_the_cpu():
-    result = subprocess.run(["bash", SCRIPT, "--dry_run"], cwd=REPO_ROOT,
-                            env={**os.environ, "PYTHON": sys.executable}, capture_output=True,
-                            text=True, timeout=1200)
+    result = subprocess.run(
+        ["bash", SCRIPT, "--dry_run"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     out = result.stdout
     assert result.returncode == 0, (out + result.stderr)[-4000:]
     assert f"ran: {SECTIONS}" in out and "did not run: none" in out
@@ -34,9 +41,14 @@ def test_without_tensorflow_it_says_that_nothing_ran(tmp_path):
     no_tf = tmp_path / "python"
     no_tf.write_text("#!/bin/sh\nexit 1\n")  # a Python whose `import tensorflow` fails
     no_tf.chmod(0o755)
-    result = subprocess.run(["bash", SCRIPT], cwd=REPO_ROOT,
-                            env={**os.environ, "PYTHON": str(no_tf)}, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        ["bash", SCRIPT],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHON": str(no_tf)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 3, result.stdout + result.stderr
     assert "TensorFlow is not importable" in result.stdout
     assert f"did not run: {SECTIONS}" in result.stdout

@@ -55,8 +55,11 @@ def test_missing_folder(tmp_path):
 def test_missing_file_lists_names_tried(tmp_path):
     _write_split(tmp_path, "train")
     os.remove(tmp_path / "train-labels-idx1-ubyte")
-    with pytest.raises(DataError, match=r"No train labels file .*train-labels-idx1-ubyte\.gz.*"
-                                        r"train-labels\.idx1-ubyte"):
+    with pytest.raises(
+        DataError,
+        match=r"No train labels file .*train-labels-idx1-ubyte\.gz.*"
+        r"train-labels\.idx1-ubyte",
+    ):
         load_idx_dataset(str(tmp_path), ("train",))
 
 
@@ -80,8 +83,11 @@ def test_truncated_data(tmp_path, gz):
     write_idx(path, IMAGES)
     raw = path.read_bytes()[:-7]
     path.write_bytes(gzip.compress(raw) if gz else raw)
-    with pytest.raises(DataError, match=r"is truncated: the header declares shape \(3, 4, 5\) "
-                                        r"\(60 bytes of data\) but the file holds 53"):
+    with pytest.raises(
+        DataError,
+        match=r"is truncated: the header declares shape \(3, 4, 5\) "
+        r"\(60 bytes of data\) but the file holds 53",
+    ):
         read_idx(str(path))
 
 
@@ -107,6 +113,7 @@ def test_find_prefers_existing_convention(tmp_path):
 def test_an_unreadable_file_is_one_data_error(tmp_path, monkeypatch):
     import builtins
     from bigan_tf.data.idx import read_idx
+
     path = tmp_path / "train-images-idx3-ubyte"
     write_idx(path, IMAGES)
     real_open = builtins.open
@@ -115,7 +122,11 @@ def test_an_unreadable_file_is_one_data_error(tmp_path, monkeypatch):
         if str(file) == str(path):
             raise PermissionError(13, "Permission denied")
         return real_open(file, *args, **kwargs)
+
     monkeypatch.setattr(builtins, "open", denied)
-    with pytest.raises(DataError, match=r"Cannot read .*train-images-idx3-ubyte \(Permission "
-                                        r"denied\): check its permissions"):
+    with pytest.raises(
+        DataError,
+        match=r"Cannot read .*train-images-idx3-ubyte \(Permission "
+        r"denied\): check its permissions",
+    ):
         read_idx(str(path))

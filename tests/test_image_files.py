@@ -10,11 +10,19 @@ import tensorflow as tf
 from PIL import Image
 
 from bigan_tf.data.image_files import load_file_images, load_image_folder_data, load_tfds_image_data
-from bigan_tf.data.image_sources import (ImageList, check_images, parse_label_list, presized_root,
-                                         read_list_file, scan_class_folders, select_images)
+from bigan_tf.data.image_sources import (
+    ImageList,
+    check_images,
+    parse_label_list,
+    presized_root,
+    read_list_file,
+    scan_class_folders,
+    select_images,
+)
 from bigan_tf.data.preprocessing import Preprocessing
 from bigan_tf.errors import ConfigError, DataError
 from conftest import CLASSES, REPO_ROOT
+
 
 def test_class_folders_number_classes_and_report_what_they_skip(image_tree):
     listed = scan_class_folders(str(image_tree / "train"))
@@ -47,10 +55,12 @@ def test_list_files_and_their_errors(tmp_path, image_tree):
     listed = read_list_file(str(good), "/data")
     assert listed.paths == ["/data/cat/cat_0.jpg", "/data/my dir/with space.png"]
     assert listed.labels.tolist() == [0, 3]
-    for text, message in [("cat/cat_0.jpg\n", "line 1: expected 'relative/path label'"),
-                          ("a.jpg 0\nb.jpg one\n", "line 2: the label must be an integer"),
-                          ("a.jpg -1\n", "line 1: labels must be >= 0"),
-                          ("\n# nothing\n", "lists no images")]:
+    for text, message in [
+        ("cat/cat_0.jpg\n", "line 1: expected 'relative/path label'"),
+        ("a.jpg 0\nb.jpg one\n", "line 2: the label must be an integer"),
+        ("a.jpg -1\n", "line 1: labels must be >= 0"),
+        ("\n# nothing\n", "lists no images"),
+    ]:
         bad = tmp_path / "bad.txt"
         bad.write_text(text)
         with pytest.raises(DataError, match=message):
@@ -101,14 +111,17 @@ def test_folder_data_streams_random_crops_deterministically(image_tree):
     assert data.val_images.shape == (6, 32, 32, 3) and data.val_images.dtype == np.uint8
     assert data.train_images.shape == (18, 32, 32, 3)  # the in-memory reference set
     assert any("broken.jpg" in note for note in data.notes)
-    batches = list(data.training_dataset(4, seed=5, first_epoch=0, last_epoch=2).as_numpy_iterator())
+    batches = list(
+        data.training_dataset(4, seed=5, first_epoch=0, last_epoch=2).as_numpy_iterator()
+    )
     assert len(batches) == 2 * (18 // 4)
     x, y = batches[0]
     assert x.shape == (4, 32, 32, 3) and x.dtype == np.float32
     assert 0 <= x.min() and x.max() <= 1 and set(y.tolist()) <= {0, 1, 3}
     # A run resumed at epoch 1 sees the batches of the uninterrupted run.
-    resumed = list(data.training_dataset(4, seed=5, first_epoch=1, last_epoch=2)
-                   .as_numpy_iterator())
+    resumed = list(
+        data.training_dataset(4, seed=5, first_epoch=1, last_epoch=2).as_numpy_iterator()
+    )
     for (a, la), (b, lb) in zip(batches[4:], resumed):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(la, lb)
@@ -121,13 +134,18 @@ def test_folder_data_streams_random_crops_deterministically(image_tree):
 def test_list_data_uses_the_presized_folder(tmp_path, image_tree):
     root = tmp_path / "imagenet"
     root.mkdir()
-    entries = [f"{name}/{name}_{i}.{'jpg' if i % 2 == 0 else 'png'} {label}"
-               for label, name in enumerate(CLASSES) if name != "empty" for i in range(2)]
+    entries = [
+        f"{name}/{name}_{i}.{'jpg' if i % 2 == 0 else 'png'} {label}"
+        for label, name in enumerate(CLASSES)
+        if name != "empty"
+        for i in range(2)
+    ]
     (root / "train.txt").write_text("\n".join(entries) + "\n")
     (root / "val.txt").write_text("\n".join(entries[:3]) + "\n")
     os.rename(image_tree / "train", tmp_path / "imagenet36")  # <root><raw_size>
-    data = load_image_folder_data("list", str(root), Preprocessing(raw_size=36, crop_size=32),
-                                  max_labels=2)
+    data = load_image_folder_data(
+        "list", str(root), Preprocessing(raw_size=36, crop_size=32), max_labels=2
+    )
     assert data.num_train == 4 and set(data.train_labels.tolist()) == {0, 1}
     assert data.val_images.shape[1:] == (32, 32, 3)
     with pytest.raises(DataError, match="does not exist"):
@@ -136,9 +154,16 @@ def test_list_data_uses_the_presized_folder(tmp_path, image_tree):
 
 def test_tfds_images_by_name_with_label_selection():
     import tensorflow_datasets as tfds
+
     with tfds.testing.mock_data(num_examples=48):
-        data = load_tfds_image_data("cifar10", Preprocessing(raw_size=36, crop_size=32),
-                                    max_labels=5, num_val=8, num_reference=16, seed=0)
+        data = load_tfds_image_data(
+            "cifar10",
+            Preprocessing(raw_size=36, crop_size=32),
+            max_labels=5,
+            num_val=8,
+            num_reference=16,
+            seed=0,
+        )
         assert data.source == "tfds:cifar10"
         assert data.val_images.shape[1:] == (32, 32, 3) and len(data.val_images) <= 8
         assert data.train_labels.max() < 5 and 0 < data.num_train <= 48
@@ -148,16 +173,22 @@ def test_tfds_images_by_name_with_label_selection():
             load_tfds_image_data("no_such_dataset_xyz", Preprocessing(36, 32))
     with tfds.testing.mock_data(num_examples=12):
         # celeb_a has attributes, no "label": every image gets label 0.
-        faces = load_tfds_image_data("celeb_a", Preprocessing(raw_size=36, crop_size=32),
-                                     num_val=4, num_reference=8)
+        faces = load_tfds_image_data(
+            "celeb_a", Preprocessing(raw_size=36, crop_size=32), num_val=4, num_reference=8
+        )
         assert faces.val_images.shape == (4, 32, 32, 3) and faces.num_train == 12
         assert not faces.train_labels.any()
 
 
 def test_resize_imageset_tool(tmp_path, image_tree):
     def main(args):
-        result = subprocess.run([sys.executable, "-m", "trainers.resize_imageset", *args],
-                                cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "trainers.resize_imageset", *args],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         return result.returncode, result.stdout, result.stderr
 
     out = tmp_path / "small"

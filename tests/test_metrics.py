@@ -23,12 +23,14 @@ def test_running_nearest_distance_over_blocks_equals_all_at_once():
     with pytest.raises(ValueError, match="no reference"):
         running.distances()
     running.update(r[:10])
-    np.testing.assert_allclose(running.distances(), M.nearest_neighbours(q, r[:10])[0],
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        running.distances(), M.nearest_neighbours(q, r[:10])[0], rtol=1e-5, atol=1e-5
+    )
     running.update(r[10:57])
     running.update(r[57:])
-    np.testing.assert_allclose(running.distances(), M.nearest_neighbours(q, r)[0], rtol=1e-5,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        running.distances(), M.nearest_neighbours(q, r)[0], rtol=1e-5, atol=1e-5
+    )
     assert running.mean() == pytest.approx(M.nnd_score(r, q), rel=1e-5)
 
 
@@ -107,8 +109,16 @@ def test_linear_classifier_learns_separable_classes():
     rng = np.random.RandomState(3)
     y = rng.randint(0, 3, 600)
     feats = np.eye(3, 8, dtype=np.float32)[y] * 3 + 0.3 * rng.randn(600, 8).astype(np.float32)
-    acc = M.linear_classifier_accuracy(feats[:500], y[:500], feats[500:], y[500:], num_classes=3,
-                                       steps=300, batch_size=64, learning_rate=1e-2)
+    acc = M.linear_classifier_accuracy(
+        feats[:500],
+        y[:500],
+        feats[500:],
+        y[500:],
+        num_classes=3,
+        steps=300,
+        batch_size=64,
+        learning_rate=1e-2,
+    )
     assert acc == 100.0
     # Zero-initialised and untrained: every prediction is class 0.
     untrained = M.linear_classifier_accuracy(feats[:500], y[:500], feats[500:], y[500:], 3, steps=0)
@@ -129,16 +139,21 @@ def test_pixel_histogram_chi2_by_hand():
 
 
 def test_printed_lines_match_the_original_format():
-    assert format_losses(1, {"JD": 0.42391, "E": 1.2217, "G": 1.2217}) == \
-        "  1) JD: 0.4239  E: 1.2217  G: 1.2217"
-    assert format_metrics({"NND/100": 7.372, "NNC_e": 89.94, "CLS_e-": 86.72, "EGr_b": 9.55}) == \
-        "NND/100: 7.37  NNC_e: 89.94%  CLS_e-: 86.72%  EGr_b: 9.55"
+    assert (
+        format_losses(1, {"JD": 0.42391, "E": 1.2217, "G": 1.2217})
+        == "  1) JD: 0.4239  E: 1.2217  G: 1.2217"
+    )
+    assert (
+        format_metrics({"NND/100": 7.372, "NNC_e": 89.94, "CLS_e-": 86.72, "EGr_b": 9.55})
+        == "NND/100: 7.37  NNC_e: 89.94%  CLS_e-: 86.72%  EGr_b: 9.55"
+    )
 
 
 def test_a_standardised_linear_probe_ignores_the_features_scale_and_offset():
     """With `standardize` the probe reads (f − mean) / std of the training features: a
     feature scaled by 1000 and shifted gives the same predictions; raw, it does not."""
     from bigan_tf.evaluation.metrics import linear_classifier_predictions
+
     rng = np.random.RandomState(0)
     labels = rng.randint(0, 3, 600)
     features = rng.normal(size=(600, 5)).astype(np.float32)
@@ -146,7 +161,8 @@ def test_a_standardised_linear_probe_ignores_the_features_scale_and_offset():
     train, test = slice(0, 500), slice(500, 600)
     distorted = features * np.array([1000, 1, 1, 1, 1], np.float32) + 300.0
     predict = lambda f, standardize: linear_classifier_predictions(
-        f[train], labels[train], f[test], 3, steps=300, standardize=standardize)
+        f[train], labels[train], f[test], 3, steps=300, standardize=standardize
+    )
     standardised = predict(features, True)
     np.testing.assert_array_equal(predict(distorted, True), standardised)
     assert np.mean(standardised == labels[test]) > 0.6

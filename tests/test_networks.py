@@ -34,17 +34,21 @@ def test_shapes(nets):
 def test_parameter_shapes_no_biases_parameter_free_bn(nets):
     def shapes(model):
         return sorted(tuple(v.shape) for v in model.trainable_variables)
+
     assert shapes(nets.encoder) == sorted([(784, 1024), (1024, 1024), (1024, 50)])
     assert shapes(nets.generator) == sorted([(50, 1024), (1024, 1024), (50, 1024), (1024, 784)])
     assert shapes(nets.joint_discriminator) == sorted(
-        [(784, 1024), (1024, 1024), (50, 1024), (1024, 1)])
+        [(784, 1024), (1024, 1024), (50, 1024), (1024, 1)]
+    )
     for model in nets[:3]:
         bns = [x for x in model._flatten_layers() if isinstance(x, BatchNorm)]
-        assert all(not bn.center and not bn.scale and bn.epsilon == 1e-8 and bn.synchronized
-                   for bn in bns)
+        assert all(
+            not bn.center and not bn.scale and bn.epsilon == 1e-8 and bn.synchronized for bn in bns
+        )
     # BN on E's second layer only; on both of G's; on D's second only.
-    assert [len([x for x in m._flatten_layers() if isinstance(x, BatchNorm)]) for m in nets[:3]] \
-        == [1, 2, 1]
+    assert [
+        len([x for x in m._flatten_layers() if isinstance(x, BatchNorm)]) for m in nets[:3]
+    ] == [1, 2, 1]
 
 
 def test_init_stddev(nets):
@@ -68,12 +72,17 @@ def test_z_enters_discriminator_and_generator_second_layer(nets):
     # The injection is exactly hidden2(h) + z·W before batch norm.
     h = tf.nn.leaky_relu(d.hidden1(x), 0.2)
     injected = d.latent2(d.hidden2(h), z1)
-    np.testing.assert_allclose(injected, d.hidden2(h) + z1 @ d.latent2.projection.kernel,
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        injected, d.hidden2(h) + z1 @ d.latent2.projection.kernel, rtol=1e-5, atol=1e-6
+    )
     g = nets.generator
     h1 = tf.nn.relu(g.norm1(g.hidden1(z1)))
-    np.testing.assert_allclose(g.latent2(g.hidden2(h1), z1),
-                               g.hidden2(h1) + z1 @ g.latent2.projection.kernel, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        g.latent2(g.hidden2(h1), z1),
+        g.hidden2(h1) + z1 @ g.latent2.projection.kernel,
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_latent_projection_broadcasts_over_conv_maps():

@@ -20,8 +20,15 @@ def _records(shift=0.0, gan=False, epochs=(0, 1, 5, 10)):
             metrics.update({"NNC_d": 90 + e / 2 + shift, "CLS_d": 80 + e})
             losses = {"D": 0.69 - e / 100, "G": 0.69 + e / 50}
         else:
-            metrics.update({"NNC_e-": 95 + e / 5 + shift, "NNC_e": 90 + e / 5, "CLS_e-": 85 + e,
-                            "EGr": 13 - e / 2, "EGr_b": 13.5 - e / 10})
+            metrics.update(
+                {
+                    "NNC_e-": 95 + e / 5 + shift,
+                    "NNC_e": 90 + e / 5,
+                    "CLS_e-": 85 + e,
+                    "EGr": 13 - e / 2,
+                    "EGr_b": 13.5 - e / 10,
+                }
+            )
             losses = {"JD": 0.69 - e / 100, "E": 0.69 + e / 50, "G": 0.69 + e / 50}
         records.append({"epoch": e, "metrics": metrics, "losses": losses})
     return records
@@ -35,16 +42,23 @@ def _png_size(path):
 
 
 def test_learning_curves_of_one_run(tmp_path):
-    path = plot_learning_curves(_records(), str(tmp_path / "curves.png"), title="run",
-                                constant_epochs=5, total_epochs=10)
+    path = plot_learning_curves(
+        _records(), str(tmp_path / "curves.png"), title="run", constant_epochs=5, total_epochs=10
+    )
     assert _png_size(path) == (990, 972)  # 5 panels: 2 columns x 3 rows at 90 dpi
     gan = plot_learning_curves(_records(gan=True), str(tmp_path / "gan.png"))
     assert _png_size(gan) == (990, 648)  # no reconstruction panel: NNC_d, CLS_d, NND, losses
     assert sorted(os.listdir(tmp_path)) == ["curves.png", "gan.png"]  # no temporary files
     # The epoch-0 (random-init) value of a feature metric as a dotted line: only
     # its panel changes.
-    marked = plot_learning_curves(_records(), str(tmp_path / "marked.png"), title="run",
-                                  constant_epochs=5, total_epochs=10, mark_initial=("NNC_e-",))
+    marked = plot_learning_curves(
+        _records(),
+        str(tmp_path / "marked.png"),
+        title="run",
+        constant_epochs=5,
+        total_epochs=10,
+        mark_initial=("NNC_e-",),
+    )
     plain_pixels = np.asarray(Image.open(path).convert("L"), dtype=int)
     marked_pixels = np.asarray(Image.open(marked).convert("L"), dtype=int)
     changed = np.argwhere(plain_pixels != marked_pixels)
@@ -64,10 +78,15 @@ def test_plot_runs_command_line(tmp_path):
     for name, records in (("bigan", _records()), ("gan", _records(gan=True))):
         (tmp_path / name).mkdir()
         (tmp_path / name / "metrics.jsonl").write_text(
-            "".join(json.dumps(r) + "\n" for r in records))
-    run = lambda *args: subprocess.run([sys.executable, "-m", "trainers.plot_runs", *args],
-                                       cwd=REPO_ROOT, capture_output=True, text=True,
-                                       timeout=300)
+            "".join(json.dumps(r) + "\n" for r in records)
+        )
+    run = lambda *args: subprocess.run(
+        [sys.executable, "-m", "trainers.plot_runs", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     ok = run(str(tmp_path / "bigan"), str(tmp_path / "gan"), f"--output={tmp_path / 'c.png'}")
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert _png_size(tmp_path / "c.png") == (990, 648)
@@ -79,36 +98,48 @@ def test_plot_runs_command_line(tmp_path):
 # ------------------------------------------------------- the paper's figures
 def test_filter_tiles_one_per_filter_each_normalised():
     from bigan_tf.figures import filter_tiles
+
     rng = np.random.RandomState(0)
     dense = rng.randn(784, 32).astype(np.float32)
     tiles = filter_tiles(dense, (28, 28, 1))
     assert tiles.shape == (32, 28, 28, 1)
     assert np.allclose(tiles.reshape(32, -1).min(1), 0) and np.allclose(
-        tiles.reshape(32, -1).max(1), 1)
+        tiles.reshape(32, -1).max(1), 1
+    )
     dense[:, 7] *= 10  # the largest filter comes first
     top = filter_tiles(dense, (28, 28, 1), top=5)
     assert top.shape == (5, 28, 28, 1)
     np.testing.assert_allclose(top[0], filter_tiles(dense[:, 7:8], (28, 28, 1))[0], atol=1e-6)
     assert filter_tiles(rng.randn(11, 11, 3, 96), top=100).shape == (96, 11, 11, 3)
     assert filter_tiles(rng.randn(1024, 784), (28, 28, 1), 10, reads_input=False).shape == (
-        10, 28, 28, 1)
+        10,
+        28,
+        28,
+        1,
+    )
 
 
 def test_first_layer_filters_of_the_convolutional_family():
     from bigan_tf import NetworkConfig
     from bigan_tf.figures import first_layer_filters
     from conftest import make_compiled_bigan
-    model = make_compiled_bigan("bigan", NetworkConfig(family="dcgan", image_shape=(32, 32, 3),
-                                                       latent_dim=8, base_width=8))
+
+    model = make_compiled_bigan(
+        "bigan", NetworkConfig(family="dcgan", image_shape=(32, 32, 3), latent_dim=8, base_width=8)
+    )
     tiles = first_layer_filters(model, (32, 32, 3))
     # AlexNet conv1: 96 kernels of 11x11x3 (in group order); D's conv0 and G's last
     # deconvolution: base_width 5x5x3 kernels.
     assert {k: v.shape for k, v in tiles.items()} == {
-        "E": (96, 11, 11, 3), "D": (8, 5, 5, 3), "G": (8, 5, 5, 3)}
+        "E": (96, 11, 11, 3),
+        "D": (8, 5, 5, 3),
+        "G": (8, 5, 5, 3),
+    }
 
 
 def test_nearest_indices_match_brute_force():
     from bigan_tf.figures import nearest_indices
+
     rng = np.random.RandomState(1)
     queries, references = rng.randn(37, 20), rng.randn(500, 20)
     expected = np.argsort(((queries[:, None] - references[None]) ** 2).sum(-1), axis=1)[:, :4]
@@ -117,40 +148,82 @@ def test_nearest_indices_match_brute_force():
 
 def test_visualize_command_line(tmp_path, mnist_dir):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    run = lambda module, *args: subprocess.run([sys.executable, "-m", module, *args],
-                                               cwd=REPO_ROOT, env=env, capture_output=True,
-                                               text=True, timeout=600)
-    small = [f"--data_dir={mnist_dir}", "--epochs=1", "--decay_epochs=0",
-             "--max_train_images=512", "--hidden_units=32", "--num_val=100",
-             "--num_train_reference=256", "--num_generated=200", "--cls_steps=5"]
+    run = lambda module, *args: subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    small = [
+        f"--data_dir={mnist_dir}",
+        "--epochs=1",
+        "--decay_epochs=0",
+        "--max_train_images=512",
+        "--hidden_units=32",
+        "--num_val=100",
+        "--num_train_reference=256",
+        "--num_generated=200",
+        "--cls_steps=5",
+    ]
     for name, objective in (("bigan", "bigan"), ("gan", "gan")):
-        trained = run("trainers.train_mnist", f"--exp_dir={tmp_path / name}",
-                      f"--objective={objective}", *small)
+        trained = run(
+            "trainers.train_mnist",
+            f"--exp_dir={tmp_path / name}",
+            f"--objective={objective}",
+            *small,
+        )
         assert trained.returncode == 0, trained.stderr[-2000:]
     for what in ("filters", "neighbours", "figure4"):
         out = tmp_path / f"{what}.png"
-        result = run("trainers.visualize", f"--model={tmp_path / 'bigan'}", f"--what={what}",
-                     f"--output={out}", f"--data_dir={mnist_dir}", "--num=4")
+        result = run(
+            "trainers.visualize",
+            f"--model={tmp_path / 'bigan'}",
+            f"--what={what}",
+            f"--output={out}",
+            f"--data_dir={mnist_dir}",
+            "--num=4",
+        )
         assert result.returncode == 0, result.stderr[-2000:]
         width, height = _png_size(out)
         assert width == 855 and height > 100
-    gan = run("trainers.visualize", f"--model={tmp_path / 'gan'}", "--what=figure4",
-              f"--output={tmp_path / 'x.png'}", f"--data_dir={mnist_dir}")
+    gan = run(
+        "trainers.visualize",
+        f"--model={tmp_path / 'gan'}",
+        "--what=figure4",
+        f"--output={tmp_path / 'x.png'}",
+        f"--data_dir={mnist_dir}",
+    )
     assert gan.returncode == 2 and "has no encoder" in gan.stderr and "Traceback" not in gan.stderr
-    filters = run("trainers.visualize", f"--model={tmp_path / 'gan'}", "--what=filters",
-                  f"--output={tmp_path / 'gan_filters.png'}")
+    filters = run(
+        "trainers.visualize",
+        f"--model={tmp_path / 'gan'}",
+        "--what=filters",
+        f"--output={tmp_path / 'gan_filters.png'}",
+    )
     assert filters.returncode == 0, filters.stderr[-2000:]  # D and G only
 
 
 def test_transfer_plot(tmp_path):
     from bigan_tf.plots import plot_transfer
-    rows = [{"labels_per_class": n, "mode": mode, "pretrained": 0.5 + n / 3000,
-             "random": 0.4 + n / 3000} for n in (10, 100, 1000) for mode in ("linear", "finetune")]
+
+    rows = [
+        {
+            "labels_per_class": n,
+            "mode": mode,
+            "pretrained": 0.5 + n / 3000,
+            "random": 0.4 + n / 3000,
+        }
+        for n in (10, 100, 1000)
+        for mode in ("linear", "finetune")
+    ]
     assert _png_size(plot_transfer(rows, str(tmp_path / "t.png"))) == (990, 324)  # 2 panels
 
 
 def test_training_gif_animates_the_sample_grids_in_epoch_order(tmp_path):
     from bigan_tf.images import write_png, write_training_gif
+
     samples = tmp_path / "samples"
     samples.mkdir()
     for epoch in (0, 1, 2, 10, 25):  # epoch 10 sorts before 2 as text, not as a number
@@ -183,6 +256,7 @@ def test_figure_programs_show_the_dataset_the_model_was_trained_on(tmp_path):
     a Fashion-MNIST run's figure4 must not show MNIST digits as its x."""
     from trainers.cli import model_dataset
     from trainers.data_paths import shared_data_dir as default_data_dir
+
     fashion = tmp_path / "fashion_idx"
     fashion.mkdir()
     (fashion / "train-images-idx3-ubyte.gz").write_bytes(b"")
@@ -197,8 +271,10 @@ def test_figure_programs_show_the_dataset_the_model_was_trained_on(tmp_path):
     # The run's folder is gone (another machine): the shared copy of that dataset.
     (fashion / "train-images-idx3-ubyte.gz").unlink()
     fashion.rmdir()
-    assert model_dataset(str(run), None, None) == ("fashion_mnist",
-                                                   default_data_dir("fashion_mnist"))
+    assert model_dataset(str(run), None, None) == (
+        "fashion_mnist",
+        default_data_dir("fashion_mnist"),
+    )
     # An export says it in bigan_tf.json; a run on image files, or none, falls back to MNIST.
     export = tmp_path / "export"
     export.mkdir()

@@ -9,17 +9,36 @@ import sys
 
 from conftest import MNIST_DIR, REPO_ROOT
 
-OBJECTIVES = ("bigan", "gan", "latent_regressor", "joint_latent_regressor", "autoencoder_l2",
-              "autoencoder_l1")
+OBJECTIVES = (
+    "bigan",
+    "gan",
+    "latent_regressor",
+    "joint_latent_regressor",
+    "autoencoder_l2",
+    "autoencoder_l1",
+)
 
 
 def _harness(tmp_path, *args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
     return subprocess.run(
-        [sys.executable, "-m", "benchmarks.reproduce_mnist", f"--root={tmp_path / 'runs'}",
-         f"--results_dir={tmp_path / 'results'}", f"--data_dir={MNIST_DIR}", "--quick",
-         "--nojit_compile", *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.reproduce_mnist",
+            f"--root={tmp_path / 'runs'}",
+            f"--results_dir={tmp_path / 'results'}",
+            f"--data_dir={MNIST_DIR}",
+            "--quick",
+            "--nojit_compile",
+            *args,
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def _records(path):
@@ -61,8 +80,9 @@ def test_quick_reproduction_end_to_end(tmp_path):
         assert (run / "samples" / "2.png").exists() and (run / "samples" / "real.png").exists()
         expected_regen = objective != "gan"
         assert (run / "samples" / "2.real_regen.png").exists() == expected_regen
-    objective = json.loads((results / "runs" / "autoencoder_l1" / "seed0" / "config.json")
-                           .read_text())["objective"]
+    objective = json.loads(
+        (results / "runs" / "autoencoder_l1" / "seed0" / "config.json").read_text()
+    )["objective"]
     assert objective["reconstruct_norm"] == "l1" and objective["joint_discrim_weight"] == 0
 
 
@@ -105,8 +125,13 @@ def test_bad_flags_are_one_line_errors(tmp_path):
     result = _harness(tmp_path, "--objectives=bigan,vae")
     assert result.returncode == 2 and "unknown --objectives ['vae']" in result.stderr
     assert "Traceback" not in result.stderr
-    result = subprocess.run([sys.executable, "-m", "benchmarks.reproduce_mnist", "--quick"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.reproduce_mnist", "--quick"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 2 and "--root is required" in result.stderr
 
 
@@ -125,18 +150,40 @@ def test_fashion_conv_report_says_when_features_pass_random_init(tmp_path):
     run = tmp_path / "run"
     (run / "samples").mkdir(parents=True)
     values = [(0, 80.0, 82.0), (2, 70.0, 76.0), (4, 79.0, 83.0), (6, 81.0, 84.0)]
-    (run / "metrics.jsonl").write_text("".join(
-        json.dumps({"epoch": e, "losses": {"JD": 0.69}, "metrics": {
-            "NNC_e-": nnc, "CLS_e-": cls, "NNC_e": nnc - 3, "EGr": 20.0, "EGr_b": 21.0,
-            "NND": 11.0}}) + "\n" for e, nnc, cls in values))
-    (run / "config.json").write_text(json.dumps({"optimizer": {"epochs": 5,
-                                                               "decay_epochs": 5}}))
+    (run / "metrics.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {
+                    "epoch": e,
+                    "losses": {"JD": 0.69},
+                    "metrics": {
+                        "NNC_e-": nnc,
+                        "CLS_e-": cls,
+                        "NNC_e": nnc - 3,
+                        "EGr": 20.0,
+                        "EGr_b": 21.0,
+                        "NND": 11.0,
+                    },
+                }
+            )
+            + "\n"
+            for e, nnc, cls in values
+        )
+    )
+    (run / "config.json").write_text(json.dumps({"optimizer": {"epochs": 5, "decay_epochs": 5}}))
     (run / "samples" / "6.png").write_bytes(b"grid")
-    command = [sys.executable, "-m", "benchmarks.fashion_conv", f"--exp_dir={run}",
-               f"--results_dir={tmp_path / 'out'}", "--report_only"]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.fashion_conv",
+        f"--exp_dir={run}",
+        f"--results_dir={tmp_path / 'out'}",
+        "--report_only",
+    ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
-    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     table = (tmp_path / "out" / "table.md").read_text()
     # Epoch 4 passes CLS_e- but not NNC_e-; epoch 6 passes both.
@@ -147,6 +194,12 @@ def test_fashion_conv_report_says_when_features_pass_random_init(tmp_path):
     assert (tmp_path / "out" / "samples" / "6.png").read_bytes() == b"grid"
     assert (tmp_path / "out" / "curves.png").read_bytes()[:4] == b"\x89PNG"
     # No run folder: one line naming the fix, exit 2.
-    missing = subprocess.run(command[:3] + [f"--exp_dir={tmp_path / 'none'}", "--report_only"],
-                             cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    missing = subprocess.run(
+        command[:3] + [f"--exp_dir={tmp_path / 'none'}", "--report_only"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert missing.returncode == 2 and "run without --report_only first" in missing.stderr

@@ -56,7 +56,11 @@ def test_style_and_class_sweeps():
 
 
 def test_analogy_grid_arithmetic():
-    source, sink1, sink2 = np.array([1., 0, 0, 0]), np.array([0., 2, 0, 0]), np.array([0., 0, 3, 0])
+    source, sink1, sink2 = (
+        np.array([1.0, 0, 0, 0]),
+        np.array([0.0, 2, 0, 0]),
+        np.array([0.0, 0, 3, 0]),
+    )
     grid = S.analogy_grid(source, sink1, sink2, size=4).reshape(4, 4, 4)
     np.testing.assert_allclose(grid[0, 0], source)
     np.testing.assert_allclose(grid[0, -1], sink1)
@@ -84,8 +88,9 @@ def test_attribute_vectors_with_known_means(tmp_path):
     edits = S.parse_attribute_edits("Smiling=-1, Black_Hair=+0.5")
     assert edits == {"Smiling": -1.0, "Black_Hair": 0.5}
     z = np.zeros(4, np.float32)
-    np.testing.assert_allclose(S.apply_attributes(z, vectors, names, edits),
-                               -vectors[0] + 0.5 * vectors[1], rtol=1e-6)
+    np.testing.assert_allclose(
+        S.apply_attributes(z, vectors, names, edits), -vectors[0] + 0.5 * vectors[1], rtol=1e-6
+    )
     with pytest.raises(ConfigError, match="Unknown attribute"):
         S.apply_attributes(z, vectors, names, {"Bald": 1})
     with pytest.raises(ConfigError, match="NAME=AMOUNT"):
@@ -126,9 +131,9 @@ def sources(small_mnist, tmp_path_factory):
         small_mnist,
         print_fn=lambda s: None,
     )
-    export = export_lib.export_saved_model(result["model"], NetworkConfig(hidden_units=32,
-                                                                          latent_dim=8),
-                                           str(root / "export"))
+    export = export_lib.export_saved_model(
+        result["model"], NetworkConfig(hidden_units=32, latent_dim=8), str(root / "export")
+    )
     return {"checkpoint": exp_dir, "export": export}
 
 
@@ -139,18 +144,34 @@ def test_every_task_from_a_checkpoint_and_an_export(sources, small_mnist, source
     real = small_mnist.val_images.astype(np.float32) / 255.0
     vectors = S.attribute_vectors(model.encode(real), np.eye(10)[small_mnist.val_labels])
     S.save_attribute_vectors(str(tmp_path / "v.npz"), vectors, [f"digit_{k}" for k in range(10)])
-    expected = {"random": (12, 3), "style_sweep": (12, 3), "reconstruct": (24, 6),
-                "interpolate": (18, 3), "analogy": (16, 4), "attributes": (12, 3)}
+    expected = {
+        "random": (12, 3),
+        "style_sweep": (12, 3),
+        "reconstruct": (24, 6),
+        "interpolate": (18, 3),
+        "analogy": (16, 4),
+        "attributes": (12, 3),
+    }
     for task, (count, rows) in expected.items():
-        images, grid_rows, _ = T.run_task(task, T.TaskRequest(
-            model, rows=3, steps=4, seed=2, real=real,
-            attribute_file=str(tmp_path / "v.npz"), attributes="digit_1=+1,digit_7=-1"))
+        images, grid_rows, _ = T.run_task(
+            task,
+            T.TaskRequest(
+                model,
+                rows=3,
+                steps=4,
+                seed=2,
+                real=real,
+                attribute_file=str(tmp_path / "v.npz"),
+                attributes="digit_1=+1,digit_7=-1",
+            ),
+        )
         assert images.shape == (count, 28, 28, 1) and grid_rows == rows, task
         assert 0.0 <= images.min() and images.max() <= 1.0
     # Interpolation between two encoded images: the real images at both ends, then their
     # reconstructions, the slerp's first and last points.
-    images, _, _ = T.run_task("interpolate", T.TaskRequest(model, rows=1, steps=5, real=real,
-                                                           indices="3:9"))
+    images, _, _ = T.run_task(
+        "interpolate", T.TaskRequest(model, rows=1, steps=5, real=real, indices="3:9")
+    )
     assert len(images) == 7
     np.testing.assert_allclose(images[[0, -1]], real[[3, 9]], atol=1e-6)
     recon = model.generate(model.encode(real[[3, 9]]))
@@ -160,16 +181,31 @@ def test_every_task_from_a_checkpoint_and_an_export(sources, small_mnist, source
 def test_sample_command_line(sources, mnist_dir, tmp_path):
     run = lambda *args: subprocess.run(
         [sys.executable, "-m", "trainers.sample", f"--data_dir={mnist_dir}", *args],
-        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
-        text=True, timeout=300)
-    ok = run(f"--model={sources['export']}", "--task=style_sweep", "--rows=2", "--steps=6",
-             f"--output={tmp_path / 'sweep.png'}", f"--gif={tmp_path / 'sweep.gif'}",
-             "--nocaption")
+        cwd=REPO_ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    ok = run(
+        f"--model={sources['export']}",
+        "--task=style_sweep",
+        "--rows=2",
+        "--steps=6",
+        f"--output={tmp_path / 'sweep.png'}",
+        f"--gif={tmp_path / 'sweep.gif'}",
+        "--nocaption",
+    )
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert Image.open(tmp_path / "sweep.png").size == (6 * 28, 2 * 28)
     # By default the grid sits under a caption naming the model, the task and the seed.
-    captioned = run(f"--model={sources['export']}", "--task=style_sweep", "--rows=2",
-                    "--steps=6", f"--output={tmp_path / 'captioned.png'}")
+    captioned = run(
+        f"--model={sources['export']}",
+        "--task=style_sweep",
+        "--rows=2",
+        "--steps=6",
+        f"--output={tmp_path / 'captioned.png'}",
+    )
     assert captioned.returncode == 0, captioned.stderr[-2000:]
     width, height = Image.open(tmp_path / "captioned.png").size
     assert height == 2 * 28 + 20 and width >= 6 * 28
@@ -183,13 +219,15 @@ def test_projector_files_are_what_tensorboard_reads(sources, small_mnist, tmp_pa
     from tensorboard.plugins import projector
 
     from bigan_tf.embeddings import EMBEDDING_TENSOR, write_projector
+
     model = S.LatentModel.load(sources["export"])
     images = small_mnist.val_images[:50].astype(np.float32) / 255.0
     labels = small_mnist.val_labels[:50]
     vectors = model.encode(images)
     write_projector(str(tmp_path), vectors, labels, images)
-    config = text_format.Parse((tmp_path / "projector_config.pbtxt").read_text(),
-                               projector.ProjectorConfig())
+    config = text_format.Parse(
+        (tmp_path / "projector_config.pbtxt").read_text(), projector.ProjectorConfig()
+    )
     (embedding,) = config.embeddings
     assert embedding.tensor_name == EMBEDDING_TENSOR
     reader = tf.train.load_checkpoint(str(tmp_path))
@@ -203,10 +241,21 @@ def test_projector_files_are_what_tensorboard_reads(sources, small_mnist, tmp_pa
 
 def test_embed_command_line(sources, mnist_dir, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "trainers.embed", f"--model={sources['checkpoint']}",
-         f"--data_dir={mnist_dir}", "--num_images=200", f"--output_dir={tmp_path}"],
-        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
-        text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "trainers.embed",
+            f"--model={sources['checkpoint']}",
+            f"--data_dir={mnist_dir}",
+            "--num_images=200",
+            f"--output_dir={tmp_path}",
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert Image.open(tmp_path / "tsne.png").size == (720, 630)  # matplotlib, 8 x 7 in at 90 dpi
     assert (tmp_path / "projector_config.pbtxt").exists()
@@ -214,6 +263,7 @@ def test_embed_command_line(sources, mnist_dir, tmp_path):
 
 def test_attribute_table_formats_and_errors(tmp_path):
     from bigan_tf.data.attributes import read_attribute_table
+
     celeba = tmp_path / "list_attr_celeba.txt"
     celeba.write_text("2\nSmiling Black_Hair\n000001.jpg  1 -1\n000002.jpg -1  1\n")
     files, names, values = read_attribute_table(str(celeba))
@@ -237,6 +287,7 @@ def test_attribute_table_formats_and_errors(tmp_path):
 
 def test_image_files_are_cropped_resized_and_converted(tmp_path):
     from bigan_tf.data.attributes import load_image_files
+
     rgb = np.zeros((30, 40, 3), np.uint8)
     rgb[:, 5:35] = 255  # the centred 30x30 crop is all white
     Image.fromarray(rgb).save(tmp_path / "wide.png")
@@ -246,8 +297,9 @@ def test_image_files_are_cropped_resized_and_converted(tmp_path):
     np.testing.assert_allclose(images, 1.0, atol=1e-2)
     with pytest.raises(DataError, match=r"2 of 3 images .*notes.txt \(UnidentifiedImageError\)"):
         load_image_files(str(tmp_path), ["wide.png", "notes.txt", "gone.png"], (28, 28, 1))
-    images, kept = load_image_files(str(tmp_path), ["gone.png", "wide.png"], (28, 28, 3),
-                                    skip_missing=True)
+    images, kept = load_image_files(
+        str(tmp_path), ["gone.png", "wide.png"], (28, 28, 3), skip_missing=True
+    )
     assert images.shape == (1, 28, 28, 3) and kept.tolist() == [1]
 
 
@@ -265,10 +317,21 @@ def test_attribute_vectors_from_a_labelled_image_folder(sources, small_mnist, tm
     table.write_text(f"{len(rows)}\nIs_One Even\n" + "\n".join(rows) + "\n")
     output = tmp_path / "attrs.npz"
     run = lambda *args: subprocess.run(
-        [sys.executable, "-m", "trainers.sample", f"--model={sources['checkpoint']}",
-         f"--attribute_table={table}", f"--image_dir={folder}", *args],
-        cwd=REPO_ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True,
-        text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "trainers.sample",
+            f"--model={sources['checkpoint']}",
+            f"--attribute_table={table}",
+            f"--image_dir={folder}",
+            *args,
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     ok = run("--task=attribute_vectors", f"--output={output}")
     assert ok.returncode == 0, ok.stderr[-2000:]
     vectors, names = S.load_attribute_vectors(str(output))
@@ -277,19 +340,28 @@ def test_attribute_vectors_from_a_labelled_image_folder(sources, small_mnist, tm
     attributes = np.stack([np.where(labels == 1, 1, -1), np.where(labels % 2 == 0, 1, -1)], 1)
     expected = S.attribute_vectors(model.encode(images.astype(np.float32) / 255.0), attributes)
     np.testing.assert_allclose(vectors, expected, atol=1e-5)
-    edits = run("--task=attributes", f"--attribute_file={output}", "--attributes=Is_One=+1",
-                "--rows=2", "--steps=4", f"--output={tmp_path / 'edits.png'}", "--nocaption")
+    edits = run(
+        "--task=attributes",
+        f"--attribute_file={output}",
+        "--attributes=Is_One=+1",
+        "--rows=2",
+        "--steps=4",
+        f"--output={tmp_path / 'edits.png'}",
+        "--nocaption",
+    )
     assert edits.returncode == 0, edits.stderr[-2000:]
     assert Image.open(tmp_path / "edits.png").size == (4 * 28, 2 * 28)
     (folder / "000003.png").unlink()
     missing = run("--task=attribute_vectors", f"--output={tmp_path / 'b.npz'}")
     assert missing.returncode == 2 and "000003.png (FileNotFoundError)" in missing.stderr
     assert "--skip_missing_images" in missing.stderr
-    skipped = run("--task=attribute_vectors", f"--output={tmp_path / 'c.npz'}",
-                  "--skip_missing_images")
+    skipped = run(
+        "--task=attribute_vectors", f"--output={tmp_path / 'c.npz'}", "--skip_missing_images"
+    )
     assert skipped.returncode == 0 and "Read 79 images" in skipped.stdout
 
 
 def test_the_sample_trainer_offers_every_task_of_the_table():
     from trainers import sample
+
     assert set(sample.TASKS) == set(T.TASKS) | {"attribute_vectors"}

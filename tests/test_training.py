@@ -19,8 +19,9 @@ from bigan_tf.training import resolve_jit_compile, train
 from conftest import REPO_ROOT, write_idx
 
 NET = NetworkConfig(hidden_units=32, latent_dim=8)
-EVAL = EvaluationConfig(num_val=100, num_train_reference=256, num_generated=200, cls_steps=20,
-                        num_sample_images=20)
+EVAL = EvaluationConfig(
+    num_val=100, num_train_reference=256, num_generated=200, cls_steps=20, num_sample_images=20
+)
 
 
 def _train(data, exp_dir, epochs, resume=None, lr=2e-4, deploy_iters=0):
@@ -80,8 +81,12 @@ def test_jit_compile_auto_is_resolved_and_recorded(small_mnist, tmp_path, mirror
     (tmp_path / "run" / "config.json").write_text(json.dumps(config))
     continued = RunConfig(exp_dir=str(tmp_path / "run"))
     assert resolve_jit_compile("auto", True, one_device, continued) is False
-    assert resolve_jit_compile("auto", True, one_device,
-                               RunConfig(exp_dir=str(tmp_path / "run"), overwrite=True)) is True
+    assert (
+        resolve_jit_compile(
+            "auto", True, one_device, RunConfig(exp_dir=str(tmp_path / "run"), overwrite=True)
+        )
+        is True
+    )
 
 
 def test_resume_errors(small_mnist, tmp_path):
@@ -97,8 +102,11 @@ def test_nan_loss_stops_and_keeps_the_last_checkpoint(small_mnist, tmp_path):
     ckpt_dir = tmp_path / "checkpoints"
     # Every checkpoint file; config.json beside them is the run's settings (the resume
     # below changes the learning rate, on purpose), not a checkpoint.
-    digests = lambda: {p: hashlib.md5((ckpt_dir / p).read_bytes()).hexdigest()
-                       for p in os.listdir(ckpt_dir) if p != "config.json"}
+    digests = lambda: {
+        p: hashlib.md5((ckpt_dir / p).read_bytes()).hexdigest()
+        for p in os.listdir(ckpt_dir)
+        if p != "config.json"
+    }
     digest = digests()
     with pytest.raises(TrainingDivergedError, match=r"diverged at epoch 2.*non-finite.*resume"):
         _train(small_mnist, tmp_path, epochs=3, resume="latest", lr=1e30)
@@ -109,37 +117,72 @@ def test_deploy_pass_in_training(small_mnist, tmp_path):
     result = _train(small_mnist, tmp_path, epochs=1, deploy_iters=3)
     record = read_metrics(str(tmp_path))[-1]
     assert record["deploy_seconds"] > 0 and set(record["losses"]) == {"JD", "E", "G"}
-    assert set(result["metrics"]) == {"NND/100", "NND/10", "NND", "PIX_CHI2", "NNC_e", "NNC_e-",
-                                      "CLS_e-",
-                                      "EGr", "EGr_b", "EGg", "EGg_b"}
+    assert set(result["metrics"]) == {
+        "NND/100",
+        "NND/10",
+        "NND",
+        "PIX_CHI2",
+        "NNC_e",
+        "NNC_e-",
+        "CLS_e-",
+        "EGr",
+        "EGr_b",
+        "EGg",
+        "EGg_b",
+    }
 
 
 def _run_trainer(*args, timeout=300):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
-    return subprocess.run([sys.executable, "-m", "trainers.train_mnist", *args], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "trainers.train_mnist", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def test_trainer_end_to_end_on_real_mnist(mnist_dir, tmp_path):
     exp = tmp_path / "exp"
-    proc = _run_trainer(f"--exp_dir={exp}", f"--data_dir={mnist_dir}", "--hidden_units=64",
-                        "--epochs=1", "--decay_epochs=1", "--max_train_images=1024",
-                        "--num_val=200", "--num_train_reference=1024", "--num_generated=500",
-                        "--cls_steps=20", "--deploy_iters=2", "--verbose=2",
-                        "--cpu_replicas=2", "--strategy=mirrored")
+    proc = _run_trainer(
+        f"--exp_dir={exp}",
+        f"--data_dir={mnist_dir}",
+        "--hidden_units=64",
+        "--epochs=1",
+        "--decay_epochs=1",
+        "--max_train_images=1024",
+        "--num_val=200",
+        "--num_train_reference=1024",
+        "--num_generated=500",
+        "--cls_steps=20",
+        "--deploy_iters=2",
+        "--verbose=2",
+        "--cpu_replicas=2",
+        "--strategy=mirrored",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
     assert any(line.startswith("  0) JD: ") for line in lines)
     assert any(line.startswith("  2) JD: ") for line in lines)
-    assert any(line.startswith("NND/100: ") and "NNC_e-: " in line and "EGg_b: " in line
-               for line in lines)
-    for name in ["real.png"] + [f"{e}{s}.png" for e in (0, 1, 2) for s in ("", ".regen", ".real_regen")]:
+    assert any(
+        line.startswith("NND/100: ") and "NNC_e-: " in line and "EGg_b: " in line for line in lines
+    )
+    for name in ["real.png"] + [
+        f"{e}{s}.png" for e in (0, 1, 2) for s in ("", ".regen", ".real_regen")
+    ]:
         assert (exp / "samples" / name).stat().st_size > 100, name
     png = tf.io.decode_png((exp / "samples" / "2.png").read_bytes())
     assert png.shape == (280, 560, 1)  # 10 rows x 20 columns of 28x28 (200 samples)
     assert sorted(os.listdir(exp / "checkpoints")) == [
-        "checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index",
-        "ckpt-2.data-00000-of-00001", "ckpt-2.index", "config.json"]
+        "checkpoint",
+        "ckpt-1.data-00000-of-00001",
+        "ckpt-1.index",
+        "ckpt-2.data-00000-of-00001",
+        "ckpt-2.index",
+        "config.json",
+    ]
     config = json.loads((exp / "config.json").read_text())
     assert config["objective"]["joint_discrim_weight"] == 1 and config["num_replicas"] == 2
     assert config["run"]["jit_compile"] is False  # auto: XLA cannot compile 2 CPU replicas
@@ -149,18 +192,24 @@ def test_trainer_end_to_end_on_real_mnist(mnist_dir, tmp_path):
     assert tf.io.decode_png((exp / "curves.png").read_bytes()).shape[:2] == (972, 990)
     # The fixed-z sample grids of the three evaluations, animated.
     from PIL import Image
+
     with Image.open(exp / "training.gif") as gif:
         assert gif.n_frames == 3 and gif.size == (560, 280 + 20)  # the grid under its epoch caption
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--objective=wgan"], "Unknown objective 'wgan'; expected one of"),
-    (["--encode_weight=-1"], "--encode_weight must be >= 0"),
-    (["--data_dir=/nonexistent/mnist"], "Data folder not found: /nonexistent/mnist"),
-    (["--resume=latest"], "No checkpoints in"),
-    (["--jit_compile", "--strategy=mirrored", "--cpu_replicas=2"],
-     "--jit_compile cannot compile a step mirrored over 2 CPU devices"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--objective=wgan"], "Unknown objective 'wgan'; expected one of"),
+        (["--encode_weight=-1"], "--encode_weight must be >= 0"),
+        (["--data_dir=/nonexistent/mnist"], "Data folder not found: /nonexistent/mnist"),
+        (["--resume=latest"], "No checkpoints in"),
+        (
+            ["--jit_compile", "--strategy=mirrored", "--cpu_replicas=2"],
+            "--jit_compile cannot compile a step mirrored over 2 CPU devices",
+        ),
+    ],
+)
 def test_trainer_bad_input_exits_with_one_clear_message(tmp_path, args, message):
     proc = _run_trainer(f"--exp_dir={tmp_path / 'x'}", *args)
     assert proc.returncode != 0
@@ -181,10 +230,17 @@ def test_trainer_reports_a_corrupt_file(tmp_path):
 def test_helpfull_explains_every_flag():
     proc = _run_trainer("--helpfull")
     text = proc.stdout + proc.stderr
-    for flag in ("--config", "--config.objective.joint_discrim_weight",
-                 "--config.evaluation.deploy_iters", "--resume", "--strategy",
-                 "--config.data.use_test_set", "--config.run.save_interval",
-                 "--config.run.jit_compile", "--[no]print_config"):
+    for flag in (
+        "--config",
+        "--config.objective.joint_discrim_weight",
+        "--config.evaluation.deploy_iters",
+        "--resume",
+        "--strategy",
+        "--config.data.use_test_set",
+        "--config.run.save_interval",
+        "--config.run.jit_compile",
+        "--[no]print_config",
+    ):
         assert f"  {flag}" in text, flag
 
 
@@ -193,12 +249,15 @@ def test_train_loads_the_experiments_own_data_and_records_the_resolved_config(tm
     from bigan_tf.checkpoints import load_trained_model
     from bigan_tf.data import DataConfig
     from conftest import MNIST_DIR
+
     experiment = ExperimentConfig(
         run=RunConfig(exp_dir=str(tmp_path / "run"), batch_size=64, verbose=0),
         network=NetworkConfig(hidden_units=32, latent_dim=8, image_shape=(1, 1, 1)),
         objective=objective_from_preset("latent_regressor"),
-        optimizer=OptimizerConfig(epochs=1, decay_epochs=0), evaluation=EVAL,
-        data=DataConfig(source="mnist", root=MNIST_DIR, max_train_images=256))
+        optimizer=OptimizerConfig(epochs=1, decay_epochs=0),
+        evaluation=EVAL,
+        data=DataConfig(source="mnist", root=MNIST_DIR, max_train_images=256),
+    )
     result = train(tf.distribute.get_strategy(), experiment, print_fn=lambda s: None)
     resolved = result["experiment"]
     assert resolved.network.image_shape == (28, 28, 1)  # from the data, not the placeholder
@@ -215,6 +274,7 @@ def test_a_model_without_a_deploy_pass_refuses_deploy_iters(tmp_path):
     """The SSGAN and transfer classifiers get no TrainingBatches: --deploy_iters > 0 is
     refused when the run starts, not at its first evaluation."""
     from bigan_tf.callbacks import EvaluationCallback
+
     with pytest.raises(ConfigError, match="no batch-norm deploy pass: set --deploy_iters 0"):
         EvaluationCallback(object(), str(tmp_path), lambda epoch: True, deploy_iters=5)
 
@@ -222,24 +282,37 @@ def test_a_model_without_a_deploy_pass_refuses_deploy_iters(tmp_path):
 def test_a_run_replayed_from_its_config_json_trains_the_same_weights(mnist_dir, tmp_path):
     """--config=RUN/config.json --exp_dir=NEW: the same experiment, the same numbers."""
     original = tmp_path / "original"
-    proc = _run_trainer(f"--exp_dir={original}", f"--config.data.root={mnist_dir}",
-                        "--config=configs/mnist_bigan.py:objective=latent_regressor",
-                        "--config.network.hidden_units=32", "--config.optimizer.epochs=1",
-                        "--config.optimizer.decay_epochs=1",
-                        "--config.data.max_train_images=512", "--config.evaluation.num_val=100",
-                        "--config.evaluation.num_train_reference=512",
-                        "--config.evaluation.num_generated=100", "--config.evaluation.cls_steps=5",
-                        "--config.run.seed=3", "--verbose=0")
+    proc = _run_trainer(
+        f"--exp_dir={original}",
+        f"--config.data.root={mnist_dir}",
+        "--config=configs/mnist_bigan.py:objective=latent_regressor",
+        "--config.network.hidden_units=32",
+        "--config.optimizer.epochs=1",
+        "--config.optimizer.decay_epochs=1",
+        "--config.data.max_train_images=512",
+        "--config.evaluation.num_val=100",
+        "--config.evaluation.num_train_reference=512",
+        "--config.evaluation.num_generated=100",
+        "--config.evaluation.cls_steps=5",
+        "--config.run.seed=3",
+        "--verbose=0",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     replay = tmp_path / "replay"
     proc = _run_trainer(f"--config={original}", f"--exp_dir={replay}", "--verbose=0")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    first, second = (json.loads((folder / "config.json").read_text())
-                     for folder in (original, replay))
+    first, second = (
+        json.loads((folder / "config.json").read_text()) for folder in (original, replay)
+    )
     for record in (first, second):
         record["run"].pop("exp_dir")
         record.pop("history", None)
     assert first == second
-    metrics = [[{k: v for k, v in r.items() if "seconds" not in k and k != "time"}
-                for r in read_metrics(str(folder))] for folder in (original, replay)]
+    metrics = [
+        [
+            {k: v for k, v in r.items() if "seconds" not in k and k != "time"}
+            for r in read_metrics(str(folder))
+        ]
+        for folder in (original, replay)
+    ]
     assert metrics[0] == metrics[1] and metrics[0][-1]["epoch"] == 2

@@ -42,8 +42,16 @@ def deadline(seconds: float, program: str, message: str):
     prints the message and kills this one (exit status 137).
     """
     watchdog = subprocess.Popen(
-        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(seconds),
-         f"{program}: error: {message}"], stdin=subprocess.PIPE)
+        [
+            sys.executable,
+            "-c",
+            _WATCHDOG,
+            str(os.getpid()),
+            str(seconds),
+            f"{program}: error: {message}",
+        ],
+        stdin=subprocess.PIPE,
+    )
     try:
         yield
     finally:
@@ -51,22 +59,36 @@ def deadline(seconds: float, program: str, message: str):
         watchdog.wait()
 
 
-def strategy_from_flags(program: str, name: str, cpu_replicas=None, tpu=None,
-                        cluster_timeout_s: float = 120.0, collective_timeout_s=None):
+def strategy_from_flags(
+    program: str,
+    name: str,
+    cpu_replicas=None,
+    tpu=None,
+    cluster_timeout_s: float = 120.0,
+    collective_timeout_s=None,
+):
     """`bigan_tf.distribute.make_strategy`, with TF_CONFIG read here for multi_worker."""
     from bigan_tf.distribute import make_strategy, parse_tf_config
+
     if name != "multi_worker":
         return make_strategy(name, cpu_replicas=cpu_replicas, tpu=tpu)
     cluster = parse_tf_config(os.environ.get("TF_CONFIG"))
-    peers = ", ".join(f"{kind} {i} at {address}" for kind in ("chief", "worker")
-                      for i, address in enumerate(cluster.cluster.get(kind, [])))
-    with deadline(cluster_timeout_s, program,
-                  f"the cluster did not assemble within {cluster_timeout_s:g} s: every task in "
-                  f"TF_CONFIG ({peers}) must be started and reachable (this is "
-                  f"{cluster.task_type} {cluster.task_id}). Check the addresses and ports, or "
-                  "raise --cluster_timeout."):
-        strategy = make_strategy("multi_worker", cluster=cluster,
-                                 collective_timeout_s=collective_timeout_s)
+    peers = ", ".join(
+        f"{kind} {i} at {address}"
+        for kind in ("chief", "worker")
+        for i, address in enumerate(cluster.cluster.get(kind, []))
+    )
+    with deadline(
+        cluster_timeout_s,
+        program,
+        f"the cluster did not assemble within {cluster_timeout_s:g} s: every task in "
+        f"TF_CONFIG ({peers}) must be started and reachable (this is "
+        f"{cluster.task_type} {cluster.task_id}). Check the addresses and ports, or "
+        "raise --cluster_timeout.",
+    ):
+        strategy = make_strategy(
+            "multi_worker", cluster=cluster, collective_timeout_s=collective_timeout_s
+        )
     return strategy
 
 
@@ -168,6 +190,7 @@ def run_main(main, program: str, rewrite_argv=None) -> None:
 
     def guarded(argv):
         from absl import logging
+
         if not any(a.startswith(("--verbosity", "-v=", "--v=")) for a in argv):
             # TensorFlow's INFO lines (one per checkpoint save, ...) only with --verbosity=0.
             logging.set_verbosity(logging.WARNING)
@@ -180,9 +203,13 @@ def run_main(main, program: str, rewrite_argv=None) -> None:
             # Imported only now: bigan_tf pulls in TensorFlow, which --help must not wait for.
             from bigan_tf.errors import BiganError
             from bigan_tf.interrupts import TrainingInterrupted
+
             if isinstance(e, TrainingInterrupted):
-                print(f"{program}: {e} Continue with: {continue_command(program)}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"{program}: {e} Continue with: {continue_command(program)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 return e.exit_code
             if not isinstance(e, BiganError):
                 raise
@@ -191,36 +218,52 @@ def run_main(main, program: str, rewrite_argv=None) -> None:
 
     use_invocation_directory()
     if "tf_log" not in flags.FLAGS:
-        flags.DEFINE_boolean("tf_log", False, "Show TensorFlow's C++ log lines (start-up "
-                             "notices, cuInit, oneDNN), hidden by default.")
+        flags.DEFINE_boolean(
+            "tf_log",
+            False,
+            "Show TensorFlow's C++ log lines (start-up "
+            "notices, cuInit, oneDNN), hidden by default.",
+        )
     sys.stdout, sys.stderr = PipeSafeStream(sys.stdout), PipeSafeStream(sys.stderr)
     argv = rewrite_argv(program, sys.argv) if rewrite_argv else sys.argv
     app.run(lambda argv: sys.exit(guarded(argv)), argv=argv)
 
 
-def define_model_flags(model_help: str = "Training run folder or SavedModel export.",
-                       required: bool = True) -> None:
+def define_model_flags(
+    model_help: str = "Training run folder or SavedModel export.", required: bool = True
+) -> None:
     """--model/--epoch/--dataset/--data_dir of the programs that read a trained model."""
     from absl import flags
+
     flags.DEFINE_string("model", None, model_help, required=required)
     flags.DEFINE_string("epoch", "latest", "Checkpoint of a training run: epoch number or latest.")
-    flags.DEFINE_string("dataset", None, "Dataset of the real images (see train_mnist); "
-                        "default: the one --model was trained on (mnist where it was trained on "
-                        "image files or does not say).")
-    flags.DEFINE_string("data_dir", None, "Its folder (default: the training run's, else "
-                        "../shared/data/DATASET).")
+    flags.DEFINE_string(
+        "dataset",
+        None,
+        "Dataset of the real images (see train_mnist); "
+        "default: the one --model was trained on (mnist where it was trained on "
+        "image files or does not say).",
+    )
+    flags.DEFINE_string(
+        "data_dir", None, "Its folder (default: the training run's, else ../shared/data/DATASET)."
+    )
 
 
 def renamed_flags(renames: Dict[str, str]) -> Callable[[str, Sequence[str]], List[str]]:
     """A `run_main` argv rewriter for flags that were renamed ({old: new}, e.g. a
     program's --checkpoint that became the shared --model)."""
+
     def rewrite(program: str, argv: Sequence[str]) -> List[str]:
         out = []
         for arg in argv:
             name, sep, value = arg.partition("=")
-            out.append(f"--{renames[name[2:]]}{sep}{value}"
-                       if arg.startswith("--") and name[2:] in renames else arg)
+            out.append(
+                f"--{renames[name[2:]]}{sep}{value}"
+                if arg.startswith("--") and name[2:] in renames
+                else arg
+            )
         return out
+
     return rewrite
 
 
@@ -228,8 +271,9 @@ def renamed_flags(renames: Dict[str, str]) -> Callable[[str, Sequence[str]], Lis
 _LOADABLE_DATASETS = ("mnist", "fashion_mnist", "idx", "hdf5")
 
 
-def model_dataset(model: str, dataset: Optional[str], data_dir: Optional[str]
-                  ) -> Tuple[str, Optional[str]]:
+def model_dataset(
+    model: str, dataset: Optional[str], data_dir: Optional[str]
+) -> Tuple[str, Optional[str]]:
     """(dataset, folder) of the real images a program shows beside `model`'s outputs.
 
     `dataset`/`data_dir` as given win; without `dataset`, the dataset the run (its
@@ -238,6 +282,7 @@ def model_dataset(model: str, dataset: Optional[str], data_dir: Optional[str]
     follows `trainers.data_paths.find_data_dir` (the model's recorded folder third).
     """
     from trainers.data_paths import find_data_dir
+
     trained = _trained_data_config(model)
     source = trained.get("source") or ""
     if dataset is None:
@@ -250,6 +295,7 @@ def _trained_data_config(model: str) -> dict:
     """The `data.config` section `model` (a run folder or an export) was trained with."""
     from bigan_tf.run_dir import read_config
     from bigan_tf.hub import read_export_metadata
+
     if not os.path.isdir(model):
         return {}
     config = read_config(model) or (read_export_metadata(model) or {}).get("training_config")

@@ -37,36 +37,58 @@ FLAGS = flags.FLAGS
 PREFIX = "config."
 
 # RunConfig fields that are flags of their own (where and how, not what).
-_DRIVER_FIELDS = ("run.exp_dir", "run.resume", "run.overwrite", "run.branch", "run.verbose",
-                  "run.handle_signals")
+_DRIVER_FIELDS = (
+    "run.exp_dir",
+    "run.resume",
+    "run.overwrite",
+    "run.branch",
+    "run.verbose",
+    "run.handle_signals",
+)
 
 # The training flags of earlier versions, as paths of the config (or "arg:KEY", a
 # config-file argument). Program-specific ones are added by each program.
 TRAINING_LEGACY_FLAGS = {
-    "batch_size": "run.batch_size", "seed": "run.seed", "disp_interval": "run.disp_interval",
-    "save_interval": "run.save_interval", "jit_compile": "run.jit_compile",
+    "batch_size": "run.batch_size",
+    "seed": "run.seed",
+    "disp_interval": "run.disp_interval",
+    "save_interval": "run.save_interval",
+    "jit_compile": "run.jit_compile",
     "keep_worker_checkpoints": "run.keep_worker_checkpoints",
-    "keep_checkpoints": "run.keep_checkpoints", "mixed_precision": "run.mixed_precision",
-    "learning_rate": "optimizer.learning_rate", "beta_1": "optimizer.beta_1",
-    "weight_decay": "optimizer.weight_decay", "epochs": "optimizer.epochs",
+    "keep_checkpoints": "run.keep_checkpoints",
+    "mixed_precision": "run.mixed_precision",
+    "learning_rate": "optimizer.learning_rate",
+    "beta_1": "optimizer.beta_1",
+    "weight_decay": "optimizer.weight_decay",
+    "epochs": "optimizer.epochs",
     "decay_epochs": "optimizer.decay_epochs",
-    "deploy_iters": "evaluation.deploy_iters", "num_val": "evaluation.num_val",
+    "deploy_iters": "evaluation.deploy_iters",
+    "num_val": "evaluation.num_val",
     "num_train_reference": "evaluation.num_train_reference",
-    "num_generated": "evaluation.num_generated", "cls_steps": "evaluation.cls_steps",
+    "num_generated": "evaluation.num_generated",
+    "cls_steps": "evaluation.cls_steps",
     "disp_samples": "evaluation.num_sample_images",
-    "dataset": "data.source", "data_dir": "data.root",
-    "max_train_images": "data.max_train_images", "max_images": "data.max_train_images",
+    "dataset": "data.source",
+    "data_dir": "data.root",
+    "max_train_images": "data.max_train_images",
+    "max_images": "data.max_train_images",
     "use_test_set": "data.use_test_set",
-    "latent_dim": "network.latent_dim", "hidden_units": "network.hidden_units",
-    "base_width": "network.base_width", "conditional": "network.conditional",
+    "latent_dim": "network.latent_dim",
+    "hidden_units": "network.hidden_units",
+    "base_width": "network.base_width",
+    "conditional": "network.conditional",
     "condition_units": "network.condition_units",
-    "raw_size": "data.preprocessing.raw_size", "crop_size": "data.preprocessing.crop_size",
-    "flip": "data.preprocessing.flip", "max_labels": "data.max_labels",
-    "include_labels": "data.include_labels", "image_check": "data.image_check",
+    "raw_size": "data.preprocessing.raw_size",
+    "crop_size": "data.preprocessing.crop_size",
+    "flip": "data.preprocessing.flip",
+    "max_labels": "data.max_labels",
+    "include_labels": "data.include_labels",
+    "image_check": "data.image_check",
     "bad_images": "data.bad_images",
     "objective": "arg:objective",
     "joint_discrim_weight": "objective.joint_discrim_weight",
-    "discrim_weight": "objective.discrim_weight", "encode_weight": "objective.encode_weight",
+    "discrim_weight": "objective.discrim_weight",
+    "encode_weight": "objective.encode_weight",
     "encode_gen_weight": "objective.encode_gen_weight",
     "reconstruct_weight": "objective.reconstruct_weight",
     "crop_resize": "crop_resize",
@@ -77,10 +99,14 @@ _legacy_booleans: Set[str] = set()
 _experiment_class: List[type] = []
 
 
-def define_config_flags(default_config: str, legacy: Optional[Mapping[str, str]] = None,
-                        experiment_class: Optional[type] = None, exp_dir_help: str = "",
-                        setting_defaults: Optional[Mapping[str, object]] = None,
-                        run_control: bool = True) -> None:
+def define_config_flags(
+    default_config: str,
+    legacy: Optional[Mapping[str, str]] = None,
+    experiment_class: Optional[type] = None,
+    exp_dir_help: str = "",
+    setting_defaults: Optional[Mapping[str, object]] = None,
+    run_control: bool = True,
+) -> None:
     """--config, one --config.PATH flag per setting, --exp_dir, --print_config, and (with
     `run_control`) the run control and strategy flags.
 
@@ -96,14 +122,17 @@ def define_config_flags(default_config: str, legacy: Optional[Mapping[str, str]]
 
     from bigan_tf.config import ExperimentConfig
     from bigan_tf.config.overrides import settings
+
     experiment_class = experiment_class or ExperimentConfig
     _experiment_class[:] = [experiment_class]
     flags.DEFINE_string(
-        "config", default_config,
+        "config",
+        default_config,
         "The experiment: a config file (configs/*.py, optionally FILE.py:key=value,... for its "
         "argument), or a run's config.json or folder to replay it. Change single settings "
         "with --config.SECTION.FIELD=VALUE (listed below; VALUE 'none' unsets an optional "
-        "one).")
+        "one).",
+    )
     found = settings(experiment_class)
     own_defaults = {path: str(value) for path, value in (setting_defaults or {}).items()}
     unknown = set(own_defaults) - {s.path for s in found if s.path not in _DRIVER_FIELDS}
@@ -119,33 +148,56 @@ def define_config_flags(default_config: str, legacy: Optional[Mapping[str, str]]
         else:
             help_text = f"{doc}[{setting.type_name}{default} unless the config sets it]"
         flags.DEFINE_string(PREFIX + setting.path, own_defaults.get(setting.path), help_text)
-    flags.DEFINE_string("exp_dir", None, exp_dir_help or
-                        "Run folder: samples/, tensorboard/, checkpoints/, metrics.jsonl, "
-                        "config.json (default: the config's run.exp_dir).")
-    flags.DEFINE_boolean("print_config", False,
-                         "Print the experiment's config (after the overrides) as JSON and exit.")
+    flags.DEFINE_string(
+        "exp_dir",
+        None,
+        exp_dir_help
+        or "Run folder: samples/, tensorboard/, checkpoints/, metrics.jsonl, "
+        "config.json (default: the config's run.exp_dir).",
+    )
+    flags.DEFINE_boolean(
+        "print_config",
+        False,
+        "Print the experiment's config (after the overrides) as JSON and exit.",
+    )
     if run_control:
         _define_run_control_flags()
     legacy = TRAINING_LEGACY_FLAGS if legacy is None else legacy
     paths = {s.path: s for s in found}
     _legacy.clear()
-    _legacy.update({name: target for name, target in legacy.items()
-                    if target in paths or not target.partition(".")[2]})
+    _legacy.update(
+        {
+            name: target
+            for name, target in legacy.items()
+            if target in paths or not target.partition(".")[2]
+        }
+    )
     _legacy_booleans.clear()
-    _legacy_booleans.update(name for name, target in _legacy.items() if target in paths and (
-        paths[target].type_hint is bool or bool in typing.get_args(paths[target].type_hint)))
+    _legacy_booleans.update(
+        name
+        for name, target in _legacy.items()
+        if target in paths
+        and (paths[target].type_hint is bool or bool in typing.get_args(paths[target].type_hint))
+    )
 
 
 def _define_run_control_flags() -> None:
     from trainers.training_flags import define_run_control_flags, define_strategy_flags
+
     define_run_control_flags()
     define_strategy_flags(multi_worker=True)
     flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --strategy=tpu.")
-    flags.DEFINE_float("cluster_timeout", 120.0,
-                       "Seconds to wait for every multi-worker task to start before failing.")
-    flags.DEFINE_float("collective_timeout", None,
-                       "Seconds after which a multi-worker collective fails (a dead peer becomes "
-                       "an error, not a hang); unset: no limit.")
+    flags.DEFINE_float(
+        "cluster_timeout",
+        120.0,
+        "Seconds to wait for every multi-worker task to start before failing.",
+    )
+    flags.DEFINE_float(
+        "collective_timeout",
+        None,
+        "Seconds after which a multi-worker collective fails (a dead peer becomes "
+        "an error, not a hang); unset: no limit.",
+    )
 
 
 class LegacyFlagError(ValueError):
@@ -169,14 +221,19 @@ def rewrite_legacy_flags(argv: Sequence[str]) -> List[str]:
         arg = args[i]
         i += 1
         if arg == "--":
-            out += args[i - 1:]
+            out += args[i - 1 :]
             break
         if not arg.startswith("--") or arg.startswith("--" + PREFIX):
             out.append(arg)
             continue
         name, has_value, value = arg[2:].partition("=")
-        if name not in _legacy and name.startswith("no") and name[2:] in _legacy_booleans \
-                and name[2:] in _legacy and not has_value:
+        if (
+            name not in _legacy
+            and name.startswith("no")
+            and name[2:] in _legacy_booleans
+            and name[2:] in _legacy
+            and not has_value
+        ):
             name, has_value, value = name[2:], True, "false"
         if name not in _legacy:
             out.append(arg)
@@ -214,8 +271,10 @@ def _crop_resize(value: str, args: Sequence[str]) -> List[str]:
             elif arg == name and i + 1 < len(args):
                 crop = args[i + 1]
     if crop is None:
-        raise LegacyFlagError("--crop_resize needs --crop_size beside it (the encoder's input "
-                              "size); or use --config=configs/imagenet_generalized.py.")
+        raise LegacyFlagError(
+            "--crop_resize needs --crop_size beside it (the encoder's input "
+            "size); or use --config=configs/imagenet_generalized.py."
+        )
     out = [f"--{PREFIX}network.image_shape={value},{value},3"]
     if crop.strip() != value.strip():
         out.append(f"--{PREFIX}network.encoder_size={crop}")
@@ -226,12 +285,14 @@ def _with_config_args(argv: List[str], config_args: List[str]) -> List[str]:
     """`argv` whose --config (the default one if absent) carries `config_args` too."""
     for i, arg in enumerate(argv):
         if arg.startswith("--config="):
-            spec = arg[len("--config="):]
+            spec = arg[len("--config=") :]
             sep = "," if spec.partition(".py:")[2] else (":" if spec.endswith(".py") else None)
             if sep is None:
-                raise LegacyFlagError(f"{', '.join('--' + a for a in config_args)} cannot "
-                                      f"change --config={spec}; set its settings with "
-                                      "--config.SECTION.FIELD=VALUE.")
+                raise LegacyFlagError(
+                    f"{', '.join('--' + a for a in config_args)} cannot "
+                    f"change --config={spec}; set its settings with "
+                    "--config.SECTION.FIELD=VALUE."
+                )
             argv[i] = f"--config={spec}{sep}{','.join(config_args)}"
             return argv
     return argv + [f"--config={FLAGS['config'].default}:{','.join(config_args)}"]
@@ -239,8 +300,11 @@ def _with_config_args(argv: List[str], config_args: List[str]) -> List[str]:
 
 def overrides_from_flags() -> Dict[str, str]:
     """{path: text} of every --config.PATH flag given, in flag order."""
-    return {name[len(PREFIX):]: FLAGS[name].value for name in FLAGS
-            if name.startswith(PREFIX) and FLAGS[name].value is not None}
+    return {
+        name[len(PREFIX) :]: FLAGS[name].value
+        for name in FLAGS
+        if name.startswith(PREFIX) and FLAGS[name].value is not None
+    }
 
 
 def _is_replay(spec: str) -> bool:
@@ -283,15 +347,16 @@ def experiment_from_flags(transform=None, finish=None, need_data: bool = True):
             if "data.num_val" not in overrides and data.num_val is None:
                 data = dataclasses.replace(data, num_val=evaluation.num_val)
             if "data.num_reference" not in overrides:
-                data = dataclasses.replace(data,
-                                           num_reference=evaluation.num_train_reference)
+                data = dataclasses.replace(data, num_reference=evaluation.num_train_reference)
     run = dataclasses.replace(config.run, exp_dir=FLAGS.exp_dir or config.run.exp_dir)
     if "resume" in FLAGS:  # a trainer's run control (a benchmark has none)
-        run = dataclasses.replace(run, resume=FLAGS.resume, overwrite=FLAGS.overwrite,
-                                  branch=FLAGS.branch)
+        run = dataclasses.replace(
+            run, resume=FLAGS.resume, overwrite=FLAGS.overwrite, branch=FLAGS.branch
+        )
     if "verbose" in FLAGS and FLAGS["verbose"].present:
         run = dataclasses.replace(
-            run, verbose=FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose))
+            run, verbose=FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
+        )
     config = dataclasses.replace(config, run=run, data=data)
     if finish is not None:
         config = finish(config)
@@ -300,16 +365,19 @@ def experiment_from_flags(transform=None, finish=None, need_data: bool = True):
     config = config.validate(network=False)
     given_root = overrides.get("data.root")
     try:
-        root = find_data_dir(config.data.source,
-                             given_root if given_root not in (None, "none") else None,
-                             recorded_root if replay else None)
+        root = find_data_dir(
+            config.data.source,
+            given_root if given_root not in (None, "none") else None,
+            recorded_root if replay else None,
+        )
     except DataError:
         if need_data and not FLAGS.print_config:
             raise
         root = None  # --print_config shows the experiment even where its data is not
     # Absolute: config.json must name the same folder from any working directory.
-    return dataclasses.replace(config, data=dataclasses.replace(
-        config.data, root=os.path.abspath(root) if root else None))
+    return dataclasses.replace(
+        config, data=dataclasses.replace(config.data, root=os.path.abspath(root) if root else None)
+    )
 
 
 def print_config(config) -> None:
@@ -341,13 +409,20 @@ def train_from_flags(program: str, transform=None, initialize=None, before_data=
     from bigan_tf.run_dir import check_writable
 
     from bigan_tf.config import check_objective_fits
+
     # What the networks cannot train is refused before any image is read.
     check_objective_fits(experiment.network, experiment.objective)
     if before_data is not None:
         before_data(experiment)
     keras.utils.set_random_seed(experiment.run.seed)
-    strategy = strategy_from_flags(program, FLAGS.strategy, FLAGS.cpu_replicas, FLAGS.tpu,
-                                   FLAGS.cluster_timeout, FLAGS.collective_timeout)
+    strategy = strategy_from_flags(
+        program,
+        FLAGS.strategy,
+        FLAGS.cpu_replicas,
+        FLAGS.tpu,
+        FLAGS.cluster_timeout,
+        FLAGS.collective_timeout,
+    )
     # A bad --exp_dir costs nothing: it is checked before the data is loaded.
     check_writable(experiment.run.exp_dir)
     data = load(experiment.data)
@@ -355,9 +430,11 @@ def train_from_flags(program: str, transform=None, initialize=None, before_data=
         print(f"Note: {note}")
     num_val = experiment.evaluation.num_val
     if "evaluation.num_val" in given_settings() and num_val > len(data.val_images):
-        raise ConfigError(f"--config.evaluation.num_val {num_val} is more than the "
-                          f"{len(data.val_images)} evaluation images the data has: use "
-                          f"{len(data.val_images)} or fewer.")
+        raise ConfigError(
+            f"--config.evaluation.num_val {num_val} is more than the "
+            f"{len(data.val_images)} evaluation images the data has: use "
+            f"{len(data.val_images)} or fewer."
+        )
     return bigan_tf.train(experiment, strategy=strategy, data=data, initialize=initialize)
 
 

@@ -23,10 +23,12 @@ from typing import List, Optional
 
 DATA_ENV = "BIGAN_TF_DATA"
 IDX_DATASETS = ("mnist", "fashion_mnist")
-HOW_TO_GET = ("put the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-              "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in one of these, or in a "
-              "folder given by --data_dir or $BIGAN_TF_DATA; with a network, --dataset=tfds:mnist "
-              "downloads it through TensorFlow Datasets")
+HOW_TO_GET = (
+    "put the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in one of these, or in a "
+    "folder given by --data_dir or $BIGAN_TF_DATA; with a network, --dataset=tfds:mnist "
+    "downloads it through TensorFlow Datasets"
+)
 
 
 def repo_root() -> str:
@@ -42,7 +44,8 @@ def shared_data_dir(name: str = "mnist") -> str:
 def _holds_training_images(folder: str) -> bool:
     return os.path.isdir(folder) and any(
         name.startswith(("train-images-idx3-ubyte", "train-images.idx3-ubyte"))
-        for name in os.listdir(folder))
+        for name in os.listdir(folder)
+    )
 
 
 def candidate_data_dirs(dataset: str, recorded_root: Optional[str] = None) -> List[str]:
@@ -57,8 +60,9 @@ def candidate_data_dirs(dataset: str, recorded_root: Optional[str] = None) -> Li
     return candidates
 
 
-def find_data_dir(dataset: str, data_dir: Optional[str] = None,
-                  recorded_root: Optional[str] = None) -> Optional[str]:
+def find_data_dir(
+    dataset: str, data_dir: Optional[str] = None, recorded_root: Optional[str] = None
+) -> Optional[str]:
     """The data folder of `dataset` (None: a source with its own default, e.g. TFDS)."""
     if data_dir:
         return data_dir
@@ -69,5 +73,7 @@ def find_data_dir(dataset: str, data_dir: Optional[str] = None,
         if _holds_training_images(folder):
             return folder
     from bigan_tf.errors import DataError
-    raise DataError(f"No {dataset} data found. Looked in: {', '.join(candidates)}. To get it, "
-                    f"{HOW_TO_GET}.")
+
+    raise DataError(
+        f"No {dataset} data found. Looked in: {', '.join(candidates)}. To get it, {HOW_TO_GET}."
+    )

@@ -19,8 +19,9 @@ from trainers.cli import define_model_flags, model_dataset, run_main
 
 FLAGS = flags.FLAGS
 define_model_flags()
-flags.DEFINE_string("output_dir", None, "Folder for the projector files and tsne.png.",
-                    required=True)
+flags.DEFINE_string(
+    "output_dir", None, "Folder for the projector files and tsne.png.", required=True
+)
 flags.DEFINE_integer("num_images", 2000, "Validation images to embed.")
 flags.DEFINE_boolean("tsne", True, "Also write tsne.png (scikit-learn t-SNE).")
 flags.DEFINE_integer("seed", 0, "Seed of t-SNE.")
@@ -38,7 +39,8 @@ def main(argv):
 
     model = LatentModel.load(FLAGS.model, FLAGS.epoch)
     data = load_image_data(*model_dataset(FLAGS.model, FLAGS.dataset, FLAGS.data_dir)).take(
-        num_train=0, num_val=FLAGS.num_images)
+        num_train=0, num_val=FLAGS.num_images
+    )
     data = match_image_shape(data, model.encoder_image_shape)  # e.g. MNIST for a conv model
     images = data.val_images.astype(np.float32) / 255.0
     vectors = model.encode(images)
@@ -46,9 +48,14 @@ def main(argv):
     print(f"Wrote projector files for {len(vectors)} images to {FLAGS.output_dir}")
     if FLAGS.tsne:
         path = os.path.join(FLAGS.output_dir, "tsne.png")
-        tsne_scatter(path, vectors, data.val_labels, FLAGS.seed,
-                     title=f"t-SNE of E(x), {len(vectors)} validation images: {FLAGS.model}"
-                           + (f", epoch {model.epoch}" if model.epoch is not None else ""))
+        tsne_scatter(
+            path,
+            vectors,
+            data.val_labels,
+            FLAGS.seed,
+            title=f"t-SNE of E(x), {len(vectors)} validation images: {FLAGS.model}"
+            + (f", epoch {model.epoch}" if model.epoch is not None else ""),
+        )
         print(f"Wrote {path}")
     return 0
 

@@ -21,8 +21,9 @@ from trainers.cli import define_model_flags, renamed_flags, run_main
 
 FLAGS = flags.FLAGS
 define_model_flags("train_ssgan's run folder (--checkpoint, its former name, still works).")
-flags.DEFINE_string("output_dir", None, "Where to write confusion.png and results.json "
-                    "(default: MODEL/eval).")
+flags.DEFINE_string(
+    "output_dir", None, "Where to write confusion.png and results.json (default: MODEL/eval)."
+)
 
 
 def main(argv):
@@ -45,21 +46,36 @@ def main(argv):
         data_config = DataConfig(recorded["source"], recorded.get("data_dir"), use_test_set=True)
     if FLAGS.dataset or FLAGS.data_dir:
         data_config = dataclasses.replace(
-            data_config, source=FLAGS.dataset or data_config.source,
-            root=os.path.abspath(FLAGS.data_dir) if FLAGS.data_dir else data_config.root)
+            data_config,
+            source=FLAGS.dataset or data_config.source,
+            root=os.path.abspath(FLAGS.data_dir) if FLAGS.data_dir else data_config.root,
+        )
     data = load(data_config)
     predicted = predict_classes(model, data.val_images)
     matrix = confusion_matrix(data.val_labels, predicted, model.config.num_classes)
     accuracy = float(np.trace(matrix) / matrix.sum())
     output_dir = FLAGS.output_dir or os.path.join(FLAGS.model, "eval")
-    plot_confusion(matrix, os.path.join(output_dir, "confusion.png"),
-                   title=f"{FLAGS.model}, epoch {epoch}: test accuracy "
-                         f"{100 * accuracy:.2f}%")
+    plot_confusion(
+        matrix,
+        os.path.join(output_dir, "confusion.png"),
+        title=f"{FLAGS.model}, epoch {epoch}: test accuracy {100 * accuracy:.2f}%",
+    )
     per_class = (np.diag(matrix) / np.maximum(matrix.sum(1), 1)).tolist()
-    atomic_write_text(os.path.join(output_dir, RESULTS_FILE), json.dumps(
-        {"checkpoint": FLAGS.model, "epoch": epoch, "test_accuracy": accuracy,
-         "num_test": int(matrix.sum()), "per_class_accuracy": per_class,
-         "confusion_matrix": matrix.tolist()}, indent=2) + "\n")
+    atomic_write_text(
+        os.path.join(output_dir, RESULTS_FILE),
+        json.dumps(
+            {
+                "checkpoint": FLAGS.model,
+                "epoch": epoch,
+                "test_accuracy": accuracy,
+                "num_test": int(matrix.sum()),
+                "per_class_accuracy": per_class,
+                "confusion_matrix": matrix.tolist(),
+            },
+            indent=2,
+        )
+        + "\n",
+    )
     print(f"epoch {epoch}: test accuracy {100 * accuracy:.2f}% on {int(matrix.sum())} images")
     print("per class: " + "  ".join(f"{k}: {100 * a:.1f}%" for k, a in enumerate(per_class)))
     print(f"Wrote {output_dir}/confusion.png and results.json")

@@ -22,24 +22,30 @@ from trainers.cli import define_model_flags, run_main
 
 FLAGS = flags.FLAGS
 define_model_flags("A training run's folder or an exported SavedModel.", required=False)
-flags.DEFINE_string("host", "127.0.0.1", "Address to listen on (0.0.0.0: every interface; the "
-                    "page has no authentication).")
+flags.DEFINE_string(
+    "host",
+    "127.0.0.1",
+    "Address to listen on (0.0.0.0: every interface; the page has no authentication).",
+)
 flags.DEFINE_integer("port", 8080, "Port to listen on (0: any free port).")
 flags.DEFINE_integer("num_reference", 5000, "Training images searched for nearest neighbours.")
-flags.DEFINE_string("attribute_file", None, ".npz of attribute vectors "
-                    "(trainers.sample --task=attribute_vectors).")
-flags.DEFINE_integer("max_waiting", 8, "Requests that may wait for the model; more are told "
-                     "the server is busy.")
+flags.DEFINE_string(
+    "attribute_file", None, ".npz of attribute vectors (trainers.sample --task=attribute_vectors)."
+)
+flags.DEFINE_integer(
+    "max_waiting", 8, "Requests that may wait for the model; more are told the server is busy."
+)
 
 
 def main(argv):
     from absl import app
+
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     from bigan_tf.errors import ConfigError
+
     if not FLAGS.model:
-        raise ConfigError("--model is required: a training run's folder or an exported "
-                          "SavedModel.")
+        raise ConfigError("--model is required: a training run's folder or an exported SavedModel.")
     if not 0 <= FLAGS.port <= 65535:
         raise ConfigError(f"--port must be in [0, 65535], got {FLAGS.port}.")
     try:
@@ -47,19 +53,34 @@ def main(argv):
     except ImportError:
         raise ConfigError('The explorer needs Flask: pip install -e ".[explore]".') from None
     from trainers.explore_app import create_app, load_explorer
-    explorer = load_explorer(FLAGS.model, FLAGS.epoch, FLAGS.dataset, FLAGS.data_dir,
-                             FLAGS.num_reference, FLAGS.attribute_file)
+
+    explorer = load_explorer(
+        FLAGS.model,
+        FLAGS.epoch,
+        FLAGS.dataset,
+        FLAGS.data_dir,
+        FLAGS.num_reference,
+        FLAGS.attribute_file,
+    )
     import logging
+
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     try:
-        server = make_server(FLAGS.host, FLAGS.port, create_app(explorer, FLAGS.max_waiting),
-                             threaded=True)
+        server = make_server(
+            FLAGS.host, FLAGS.port, create_app(explorer, FLAGS.max_waiting), threaded=True
+        )
     except OSError as e:
-        raise ConfigError(f"Cannot listen on {FLAGS.host}:{FLAGS.port} ({e.strerror or e}): "
-                          "choose another --port.") from None
+        raise ConfigError(
+            f"Cannot listen on {FLAGS.host}:{FLAGS.port} ({e.strerror or e}): "
+            "choose another --port."
+        ) from None
     if FLAGS.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"Warning: listening on {FLAGS.host}: anyone who can reach this machine can use "
-              "the page (it has no authentication).", file=sys.stderr, flush=True)
+        print(
+            f"Warning: listening on {FLAGS.host}: anyone who can reach this machine can use "
+            "the page (it has no authentication).",
+            file=sys.stderr,
+            flush=True,
+        )
     # Ctrl-C and SIGTERM stop the server cleanly, also when it was started in the
     # background (where a shell leaves SIGINT ignored).
     import signal
@@ -69,8 +90,10 @@ def main(argv):
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    print(f"Exploring {FLAGS.model} at http://{FLAGS.host}:{server.server_port}/ "
-          "(Ctrl-C stops).", flush=True)
+    print(
+        f"Exploring {FLAGS.model} at http://{FLAGS.host}:{server.server_port}/ (Ctrl-C stops).",
+        flush=True,
+    )
     try:
         server.serve_forever()  # werkzeug's returns on Ctrl-C
     except KeyboardInterrupt:

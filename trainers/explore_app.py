@@ -11,10 +11,17 @@ MAX_REQUEST_BYTES = 12 * 1024 * 1024
 
 def _picture_json(picture) -> dict:
     encode = lambda data: base64.b64encode(data).decode("ascii") if data else None
-    return {"title": picture.title, "caption": picture.caption, "png": encode(picture.png),
-            "gif": encode(picture.gif), "command": picture.command, "notice": picture.notice,
-            "animated": picture.animated, "table": picture.table,
-            "probabilities": picture.probabilities}
+    return {
+        "title": picture.title,
+        "caption": picture.caption,
+        "png": encode(picture.png),
+        "gif": encode(picture.gif),
+        "command": picture.command,
+        "notice": picture.notice,
+        "animated": picture.animated,
+        "table": picture.table,
+        "probabilities": picture.probabilities,
+    }
 
 
 def create_app(explorer, max_waiting: int = 8):
@@ -57,8 +64,9 @@ def create_app(explorer, max_waiting: int = 8):
     @app.errorhandler(HTTPException)
     def http_error(e):
         if e.code == 413:
-            return jsonify({"error": f"The upload is larger than "
-                                     f"{MAX_REQUEST_BYTES // 2 ** 20} MB."}), 413
+            return jsonify(
+                {"error": f"The upload is larger than {MAX_REQUEST_BYTES // 2**20} MB."}
+            ), 413
         return jsonify({"error": f"{e.name}: {e.description}"}), e.code
 
     @app.get("/")
@@ -103,6 +111,7 @@ def create_app(explorer, max_waiting: int = 8):
         def make():
             image, label, source, notice = request_image()
             return explorer.encode(image, label=label or 0, source=source, notice=notice)
+
         return answer(make)
 
     @app.post("/api/classify")
@@ -112,6 +121,7 @@ def create_app(explorer, max_waiting: int = 8):
             if label is not None:
                 source += f" (label {label})"
             return explorer.classify(image, source, notice)
+
         return answer(make)
 
     @app.post("/api/encode_list")
@@ -121,24 +131,26 @@ def create_app(explorer, max_waiting: int = 8):
             for upload in request.files.getlist("images"):
                 name = upload.filename or f"image {len(names)}"
                 try:
-                    image, notice = prepare_upload(upload.read(),
-                                                   explorer.model.encoder_image_shape)
+                    image, notice = prepare_upload(
+                        upload.read(), explorer.model.encoder_image_shape
+                    )
                 except BiganError as e:
                     raise type(e)(f"{name}: {e}") from None
                 images.append(image)
                 names.append(name)
                 notices.append(f"{name}: {notice}" if notice else None)
             return explorer.encode_list(images, names, notices)
+
         return answer(make)
 
     @app.get("/api/interpolate")
     def interpolate():
         args = request.args
         if "seed_a" in args or "seed_b" in args:
-            return answer(lambda: explorer.interpolate_seeds(args.get("seed_a", "0"),
-                                                             args.get("seed_b", "1")))
-        return answer(lambda: explorer.interpolate_indices(args.get("a", "0"),
-                                                           args.get("b", "1")))
+            return answer(
+                lambda: explorer.interpolate_seeds(args.get("seed_a", "0"), args.get("seed_b", "1"))
+            )
+        return answer(lambda: explorer.interpolate_indices(args.get("a", "0"), args.get("b", "1")))
 
     @app.get("/api/analogy")
     def analogy():
@@ -157,8 +169,15 @@ def create_app(explorer, max_waiting: int = 8):
     return app
 
 
-def load_explorer(model_path: str, epoch="latest", dataset=None, data_dir=None,
-                  num_reference: int = 5000, attribute_file=None, print_fn=print):
+def load_explorer(
+    model_path: str,
+    epoch="latest",
+    dataset=None,
+    data_dir=None,
+    num_reference: int = 5000,
+    attribute_file=None,
+    print_fn=print,
+):
     """The `Explorer` of a run or an export, with its dataset when that can be read."""
     from bigan_tf.data import load_image_data
     from bigan_tf.data.image_files import match_image_shape

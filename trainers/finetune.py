@@ -47,26 +47,47 @@ from trainers.config_flags import FLAGS, define_config_flags, experiment_from_fl
 
 # The former flags, as settings of the transfer experiment.
 LEGACY_FLAGS = {
-    **{name: f"transfer.{name}" for name in (
-        "hub_module", "mode", "init", "labels_per_class", "steps", "steps_per_epoch",
-        "learning_rate")},
-    "batch_size": "run.batch_size", "seed": "run.seed", "keep_checkpoints": "run.keep_checkpoints",
-    "dataset": "data.source", "data_dir": "data.root", "num_val": "data.num_val",
-    "max_train_images": "data.max_train_images", "max_images": "data.max_train_images",
-    "max_labels": "data.max_labels", "include_labels": "data.include_labels",
-    "image_check": "data.image_check", "bad_images": "data.bad_images",
-    "raw_size": "data.preprocessing.raw_size", "crop_size": "data.preprocessing.crop_size",
+    **{
+        name: f"transfer.{name}"
+        for name in (
+            "hub_module",
+            "mode",
+            "init",
+            "labels_per_class",
+            "steps",
+            "steps_per_epoch",
+            "learning_rate",
+        )
+    },
+    "batch_size": "run.batch_size",
+    "seed": "run.seed",
+    "keep_checkpoints": "run.keep_checkpoints",
+    "dataset": "data.source",
+    "data_dir": "data.root",
+    "num_val": "data.num_val",
+    "max_train_images": "data.max_train_images",
+    "max_images": "data.max_train_images",
+    "max_labels": "data.max_labels",
+    "include_labels": "data.include_labels",
+    "image_check": "data.image_check",
+    "bad_images": "data.bad_images",
+    "raw_size": "data.preprocessing.raw_size",
+    "crop_size": "data.preprocessing.crop_size",
     "flip": "data.preprocessing.flip",
 }
 
 
 def _define_flags():
     from bigan_tf.config import TransferExperimentConfig
-    define_config_flags("configs/finetune.py", legacy=LEGACY_FLAGS,
-                        experiment_class=TransferExperimentConfig,
-                        exp_dir_help="Run folder (config.json, metrics.jsonl, checkpoints/, "
-                                     "results.json); default: "
-                                     "exp/finetune/MODULE-INIT-MODE-LABELS-sSEED.")
+
+    define_config_flags(
+        "configs/finetune.py",
+        legacy=LEGACY_FLAGS,
+        experiment_class=TransferExperimentConfig,
+        exp_dir_help="Run folder (config.json, metrics.jsonl, checkpoints/, "
+        "results.json); default: "
+        "exp/finetune/MODULE-INIT-MODE-LABELS-sSEED.",
+    )
     flags.DEFINE_string("output_dir", None, "If set, results.json is also written there.")
 
 
@@ -80,8 +101,12 @@ def default_exp_dir(experiment) -> str:
     transfer = experiment.transfer
     module = os.path.basename(os.path.normpath(transfer.hub_module)) or "module"
     labels = f"{transfer.labels_per_class}pc" if transfer.labels_per_class else "all"
-    return os.path.join("exp", "finetune", f"{module}-{transfer.init}-"
-                        f"{transfer.mode.replace(':', '')}-{labels}-s{experiment.run.seed}")
+    return os.path.join(
+        "exp",
+        "finetune",
+        f"{module}-{transfer.init}-"
+        f"{transfer.mode.replace(':', '')}-{labels}-s{experiment.run.seed}",
+    )
 
 
 def _with_module_inputs(experiment):
@@ -93,13 +118,16 @@ def _with_module_inputs(experiment):
 
     experiment.transfer.validate()  # the settings first, before any file is opened
     if not experiment.transfer.hub_module:
-        raise ConfigError("--hub_module is required: an encoder exported by export.export_hub "
-                          "(or a TF-Hub handle); also --config.transfer.hub_module.")
+        raise ConfigError(
+            "--hub_module is required: an encoder exported by export.export_hub "
+            "(or a TF-Hub handle); also --config.transfer.hub_module."
+        )
     resolve_handle(experiment.transfer.hub_module)  # the inputs before any output is made
     experiment = fit_to_module(experiment, config_flags.given_settings())
     if not experiment.run.exp_dir:
-        experiment = dataclasses.replace(experiment, run=dataclasses.replace(
-            experiment.run, exp_dir=default_exp_dir(experiment)))
+        experiment = dataclasses.replace(
+            experiment, run=dataclasses.replace(experiment.run, exp_dir=default_exp_dir(experiment))
+        )
     return experiment
 
 
@@ -126,10 +154,16 @@ def main(argv):
     print(f"Run folder: {run.exp_dir}")
     result = bigan_tf.train(experiment, strategy=strategy, data=data)
     result.pop("model")
-    result = {"hub_module": transfer.hub_module, "init": transfer.init,
-              "dataset": experiment.data.source, **result}
-    print(f"test accuracy {100 * result['test_accuracy']:.2f}% ({transfer.mode}, "
-          f"init={transfer.init}, {result['num_labelled']} labelled images)")
+    result = {
+        "hub_module": transfer.hub_module,
+        "init": transfer.init,
+        "dataset": experiment.data.source,
+        **result,
+    }
+    print(
+        f"test accuracy {100 * result['test_accuracy']:.2f}% ({transfer.mode}, "
+        f"init={transfer.init}, {result['num_labelled']} labelled images)"
+    )
     text = json.dumps(result, indent=2) + "\n"
     for folder in filter(None, (run.exp_dir, FLAGS.output_dir)):
         atomic_write_text(os.path.join(folder, RESULTS_FILE), text)

@@ -36,8 +36,9 @@ flags.DEFINE_float("grace_seconds", 10.0, "Seconds between SIGTERM and SIGKILL w
 
 
 def tf_config(addresses: List[str], index: int) -> str:
-    return json.dumps({"cluster": {"worker": addresses}, "task": {"type": "worker",
-                                                                   "index": index}})
+    return json.dumps(
+        {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
+    )
 
 
 def _pump(stream, prefix: str) -> None:
@@ -75,12 +76,14 @@ def run_cluster(command: List[str], num_workers: int, host: str, grace: float) -
     processes, pumps = [], []
     for index in range(num_workers):
         env = {**os.environ, "TF_CONFIG": tf_config(addresses, index)}
-        p = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True, bufsize=1)
+        p = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
         print(f"launch_local: worker {index} pid {p.pid} at {addresses[index]}", flush=True)
         processes.append(p)
-        pumps.append(threading.Thread(target=_pump, args=(p.stdout, f"[worker {index}] "),
-                                      daemon=True))
+        pumps.append(
+            threading.Thread(target=_pump, args=(p.stdout, f"[worker {index}] "), daemon=True)
+        )
         pumps[-1].start()
     try:
         while True:
@@ -92,12 +95,17 @@ def run_cluster(command: List[str], num_workers: int, host: str, grace: float) -
                     # A stop the cluster agreed on: every worker saves at the same step
                     # and exits by itself. A signal now would be a worker's second,
                     # which aborts its save, so wait for them first.
-                    print(f"launch_local: worker {index} stopped cleanly ({code}); waiting "
-                          f"up to {grace:g} s for the others", flush=True)
+                    print(
+                        f"launch_local: worker {index} stopped cleanly ({code}); waiting "
+                        f"up to {grace:g} s for the others",
+                        flush=True,
+                    )
                     _wait_for_all(processes, grace)
                 else:
-                    print(f"launch_local: worker {index} exited with {code}; stopping the "
-                          "others", flush=True)
+                    print(
+                        f"launch_local: worker {index} exited with {code}; stopping the others",
+                        flush=True,
+                    )
                 _stop(processes, grace)
                 return code if code > 0 else 128 - code
             if all(c == 0 for c in codes):
@@ -116,8 +124,10 @@ def main(argv):
     if command and command[0] == "--":
         command = command[1:]
     if not command:
-        raise app.UsageError("Give the worker command after --, e.g. -- python -m "
-                             "trainers.train_mnist --strategy=multi_worker --resume=auto ...")
+        raise app.UsageError(
+            "Give the worker command after --, e.g. -- python -m "
+            "trainers.train_mnist --strategy=multi_worker --resume=auto ..."
+        )
     if FLAGS.num_workers < 1:
         raise app.UsageError("--num_workers must be >= 1.")
     for attempt in range(FLAGS.max_restarts + 1):

@@ -22,8 +22,12 @@ from trainers.cli import run_main
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output", None, "PNG file to write.", required=True)
-flags.DEFINE_list("labels", None, "One label per run (default: the folder names); runs "
-                  "with the same label are drawn as their mean and min..max band.")
+flags.DEFINE_list(
+    "labels",
+    None,
+    "One label per run (default: the folder names); runs "
+    "with the same label are drawn as their mean and min..max band.",
+)
 flags.DEFINE_string("title", "", "Figure title.")
 
 
@@ -32,19 +36,24 @@ def main(argv):
     from bigan_tf.run_dir import METRICS_FILE, read_metrics
     from bigan_tf.errors import ConfigError
     from bigan_tf.plots import evaluation_note, plot_groups
+
     if not runs:
-        raise ConfigError("Name at least one run folder: python -m trainers.plot_runs RUN "
-                          "[RUN ...] --output=cmp.png")
+        raise ConfigError(
+            "Name at least one run folder: python -m trainers.plot_runs RUN "
+            "[RUN ...] --output=cmp.png"
+        )
     labels = FLAGS.labels or [os.path.basename(os.path.normpath(run)) for run in runs]
     if len(labels) != len(runs):
-        raise ConfigError(f"--labels has {len(labels)} labels for {len(runs)} runs: give one "
-                          "per run.")
+        raise ConfigError(
+            f"--labels has {len(labels)} labels for {len(runs)} runs: give one per run."
+        )
     groups = {}
     for run, label in zip(runs, labels):
         records = read_metrics(run)
         if not records:
-            raise ConfigError(f"{run} has no {METRICS_FILE}: give experiment folders written "
-                              "by a trainer.")
+            raise ConfigError(
+                f"{run} has no {METRICS_FILE}: give experiment folders written by a trainer."
+            )
         groups.setdefault(label, []).append(records)
     note = evaluation_note(runs, labels)
     if note:

@@ -16,10 +16,10 @@ from absl import app, flags
 from trainers.cli import run_main
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("name", None, "TFDS dataset name, e.g. mnist or fashion_mnist.",
-                    required=True)
-flags.DEFINE_string("manual_dir", None, "Folder holding the files TFDS would download.",
-                    required=True)
+flags.DEFINE_string("name", None, "TFDS dataset name, e.g. mnist or fashion_mnist.", required=True)
+flags.DEFINE_string(
+    "manual_dir", None, "Folder holding the files TFDS would download.", required=True
+)
 flags.DEFINE_string("data_dir", None, "TFDS data folder to prepare into.", required=True)
 
 
@@ -29,11 +29,14 @@ def main(argv):
     import tensorflow_datasets as tfds
 
     from bigan_tf.data.tfds_source import prepare_offline
+
     tfds.disable_progress_bar()  # ~100 lines of bars; the one line below says it is done
     print(f"Preparing {FLAGS.name} in {FLAGS.data_dir} from {FLAGS.manual_dir}...", flush=True)
     path = prepare_offline(FLAGS.name, FLAGS.manual_dir, FLAGS.data_dir)
-    print(f"Prepared {FLAGS.name} in {path}; use --dataset=tfds:{FLAGS.name} "
-          f"--data_dir={FLAGS.data_dir}")
+    print(
+        f"Prepared {FLAGS.name} in {path}; use --dataset=tfds:{FLAGS.name} "
+        f"--data_dir={FLAGS.data_dir}"
+    )
     return 0
 
 

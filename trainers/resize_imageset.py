@@ -69,10 +69,16 @@ def main(argv=None) -> int:
     parser.add_argument("size", type=int, help="Short edge of the outputs, in pixels.")
     parser.add_argument("in_dir", help="Image tree to read.")
     parser.add_argument("out_dir", help="Where to write the resized tree.")
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
-                        help="Parallel worker processes (0 = serial). Default: all CPUs.")
-    parser.add_argument("-o", "--overwrite", action="store_true",
-                        help="Redo outputs that already exist.")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="Parallel worker processes (0 = serial). Default: all CPUs.",
+    )
+    parser.add_argument(
+        "-o", "--overwrite", action="store_true", help="Redo outputs that already exist."
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="No progress lines.")
     args = parser.parse_args(argv)
     if args.size < 1:
@@ -84,8 +90,10 @@ def main(argv=None) -> int:
     files = image_files(args.in_dir)
     if not files:
         parser.error(f"No image files ({', '.join(IMAGE_EXTENSIONS)}) under {args.in_dir}.")
-    tasks = [(args.size, os.path.join(args.in_dir, f), os.path.join(args.out_dir, f),
-              args.overwrite) for f in files]
+    tasks = [
+        (args.size, os.path.join(args.in_dir, f), os.path.join(args.out_dir, f), args.overwrite)
+        for f in files
+    ]
     counts = {"written": 0, "copied": 0, "skipped": 0, "failed": 0}
     failures = []
     start = time.time()
@@ -102,14 +110,18 @@ def main(argv=None) -> int:
                 failures.append(f"{task[1]} ({reason})")
             if not args.quiet and (i % report_every == 0 or i == len(tasks)):
                 rate = i / max(time.time() - start, 1e-9)
-                print(f"{i}/{len(tasks)} images ({rate:.0f}/s): "
-                      + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
+                print(
+                    f"{i}/{len(tasks)} images ({rate:.0f}/s): "
+                    + ", ".join(f"{k} {v}" for k, v in counts.items()),
+                    flush=True,
+                )
     finally:
         if executor is not None:
             executor.shutdown()
     if failures:
-        print(f"resize_imageset: error: {len(failures)} image(s) could not be read:",
-              file=sys.stderr)
+        print(
+            f"resize_imageset: error: {len(failures)} image(s) could not be read:", file=sys.stderr
+        )
         for failure in failures:
             print(f"  {failure}", file=sys.stderr)
         return 1

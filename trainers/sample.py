@@ -24,35 +24,57 @@ from absl import app, flags
 
 from trainers.cli import define_model_flags, model_dataset, run_main
 
-TASKS = ("random", "reconstruct", "style_sweep", "class_sweep", "interpolate", "analogy",
-         "attributes", "attribute_vectors")
+TASKS = (
+    "random",
+    "reconstruct",
+    "style_sweep",
+    "class_sweep",
+    "interpolate",
+    "analogy",
+    "attributes",
+    "attribute_vectors",
+)
 
 FLAGS = flags.FLAGS
 define_model_flags()
 flags.DEFINE_enum("task", "random", TASKS, "What to make.")
-flags.DEFINE_string("output", None, "PNG grid to write (.npz for attribute_vectors).",
-                    required=True)
+flags.DEFINE_string(
+    "output", None, "PNG grid to write (.npz for attribute_vectors).", required=True
+)
 flags.DEFINE_string("gif", None, "Also write the sweep as an animated GIF here.")
-flags.DEFINE_boolean("caption", True, "Write the model, its epoch, the task and the seed above "
-                     "the PNG grid (--nocaption: the bare grid).")
+flags.DEFINE_boolean(
+    "caption",
+    True,
+    "Write the model, its epoch, the task and the seed above "
+    "the PNG grid (--nocaption: the bare grid).",
+)
 flags.DEFINE_integer("rows", 10, "Rows of the grid (sweeps: one row per pair).")
 flags.DEFINE_integer("steps", 10, "Columns: samples per row, or points per sweep.")
 flags.DEFINE_integer("seed", 0, "Seed of z and of the images picked.")
-flags.DEFINE_string("indices", None,
-                    "Validation images to use: interpolate 'i:j,k:l' (pairs), analogy "
-                    "'source,sink1,sink2'; unset: picked with --seed (analogy: random z).")
+flags.DEFINE_string(
+    "indices",
+    None,
+    "Validation images to use: interpolate 'i:j,k:l' (pairs), analogy "
+    "'source,sink1,sink2'; unset: picked with --seed (analogy: random z).",
+)
 flags.DEFINE_string("attribute_file", None, ".npz of attribute vectors (task attributes).")
 flags.DEFINE_string("attributes", None, "Edits, e.g. 'digit_3=-1,digit_8=+1'.")
-flags.DEFINE_string("attribute_table", None,
-                    "A CelebA-style attribute table (list_attr_celeba.txt or a CSV with an "
-                    "image_id column) naming images in --image_dir: the real images of every "
-                    "task come from there instead of --dataset, and attribute_vectors uses its "
-                    "columns (e.g. Smiling, Black_Hair) instead of the dataset's classes.")
+flags.DEFINE_string(
+    "attribute_table",
+    None,
+    "A CelebA-style attribute table (list_attr_celeba.txt or a CSV with an "
+    "image_id column) naming images in --image_dir: the real images of every "
+    "task come from there instead of --dataset, and attribute_vectors uses its "
+    "columns (e.g. Smiling, Black_Hair) instead of the dataset's classes.",
+)
 flags.DEFINE_string("image_dir", None, "Folder of the images --attribute_table lists.")
 flags.DEFINE_integer("max_images", None, "Use only the first N rows of --attribute_table.")
-flags.DEFINE_boolean("skip_missing_images", False,
-                     "Leave out images of --attribute_table that are missing or unreadable "
-                     "(counted) instead of failing.")
+flags.DEFINE_boolean(
+    "skip_missing_images",
+    False,
+    "Leave out images of --attribute_table that are missing or unreadable "
+    "(counted) instead of failing.",
+)
 
 
 def main(argv):
@@ -70,13 +92,21 @@ def main(argv):
     if bool(FLAGS.attribute_table) != bool(FLAGS.image_dir):
         raise ConfigError("--attribute_table and --image_dir go together.")
     model = S.LatentModel.load(FLAGS.model, FLAGS.epoch)
-    needs_data = FLAGS.task in ("reconstruct", "interpolate", "attribute_vectors",
-                                "attributes") or (FLAGS.task == "analogy" and FLAGS.indices)
+    needs_data = FLAGS.task in (
+        "reconstruct",
+        "interpolate",
+        "attribute_vectors",
+        "attributes",
+    ) or (FLAGS.task == "analogy" and FLAGS.indices)
     real = real_labels = attributes = None
     if needs_data and FLAGS.attribute_table:
         real, attributes, names = load_attribute_dataset(
-            FLAGS.attribute_table, FLAGS.image_dir, model.encoder_image_shape, FLAGS.max_images,
-            FLAGS.skip_missing_images)
+            FLAGS.attribute_table,
+            FLAGS.image_dir,
+            model.encoder_image_shape,
+            FLAGS.max_images,
+            FLAGS.skip_missing_images,
+        )
         print(f"Read {len(real)} images with {len(names)} attributes from {FLAGS.image_dir}")
     elif needs_data:
         # A convolutional model reads e.g. 32-px RGB: MNIST-format images are resized to it.
@@ -84,24 +114,35 @@ def main(argv):
         data = match_image_shape(load_image_data(dataset, data_dir), model.encoder_image_shape)
         real, real_labels = data.val_images.astype(np.float32) / 255.0, data.val_labels
         attributes = np.eye(data.num_classes)[data.val_labels]
-        names = [f"digit_{k}" if dataset == "mnist" else f"class_{k}"
-                 for k in range(data.num_classes)]
+        names = [
+            f"digit_{k}" if dataset == "mnist" else f"class_{k}" for k in range(data.num_classes)
+        ]
     if FLAGS.task == "attribute_vectors":
         vectors = S.attribute_vectors(model.encode(real), attributes)
         S.save_attribute_vectors(FLAGS.output, vectors, names)
         print(f"Wrote {len(names)} attribute vectors to {FLAGS.output} (+ .json names)")
         return 0
-    images, rows, is_sweep = run_task(FLAGS.task, TaskRequest(
-        model, FLAGS.rows, FLAGS.steps, FLAGS.seed, real, real_labels, FLAGS.indices,
-        FLAGS.attribute_file, FLAGS.attributes))
+    images, rows, is_sweep = run_task(
+        FLAGS.task,
+        TaskRequest(
+            model,
+            FLAGS.rows,
+            FLAGS.steps,
+            FLAGS.seed,
+            real,
+            real_labels,
+            FLAGS.indices,
+            FLAGS.attribute_file,
+            FLAGS.attributes,
+        ),
+    )
     grid = make_grid(images, rows)
     if FLAGS.caption:
         grid = captioned(grid, [caption_line(FLAGS.model, model.epoch, FLAGS.task, FLAGS.seed)])
     write_png(FLAGS.output, grid)
     print(f"Wrote {FLAGS.output}")
     if FLAGS.gif:
-        frames = (S.frames_along_rows(images, rows) if is_sweep
-                  else make_grid(images, rows)[None])
+        frames = S.frames_along_rows(images, rows) if is_sweep else make_grid(images, rows)[None]
         write_gif(FLAGS.gif, frames)
         print(f"Wrote {FLAGS.gif}")
     return 0

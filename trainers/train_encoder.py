@@ -26,8 +26,12 @@ from trainers import config_flags, training_flags
 from trainers.cli import run_main
 from trainers.config_flags import FLAGS, define_config_flags, train_from_flags
 
-flags.DEFINE_string("gan_dir", None, "Training run whose generator to invert (config.json + "
-                    "checkpoints/).", required=True)
+flags.DEFINE_string(
+    "gan_dir",
+    None,
+    "Training run whose generator to invert (config.json + checkpoints/).",
+    required=True,
+)
 flags.DEFINE_string("gan_epoch", "latest", "Checkpoint of --gan_dir: an epoch or 'latest'.")
 define_config_flags("configs/posthoc_encoder.py")
 # --help lists the config settings and run flags as this program's own.
@@ -46,7 +50,8 @@ def main(argv):
     result = train_from_flags(
         "train_encoder",
         transform=lambda config: dataclasses.replace(config, network=gan.network),
-        initialize=lambda model: copy_generator(gan.model, model))
+        initialize=lambda model: copy_generator(gan.model, model),
+    )
     if result is not None:
         print(f"Done: epoch {result['epoch']}; outputs in {result['experiment'].run.exp_dir}")
     return 0

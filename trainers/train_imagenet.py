@@ -38,9 +38,11 @@ flags.adopt_module_key_flags(training_flags)
 def _note_generalized(experiment) -> None:
     network = experiment.network
     if network.is_generalized:
-        print(f"Note: generalized BiGAN (E reads {network.encoder_size} px, G and D work at "
-              f"{network.image_shape[0]} px): EGg and the regen sample grid are unavailable, "
-              "since E cannot read G's images.")
+        print(
+            f"Note: generalized BiGAN (E reads {network.encoder_size} px, G and D work at "
+            f"{network.image_shape[0]} px): EGg and the regen sample grid are unavailable, "
+            "since E cannot read G's images."
+        )
 
 
 def main(argv):

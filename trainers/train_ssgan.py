@@ -30,23 +30,45 @@ from trainers.config_flags import FLAGS, define_config_flags, experiment_from_fl
 
 # The former flags, as settings of the SSGAN experiment.
 LEGACY_FLAGS = {
-    "network": "arg:network", "labels_per_class": "labels_per_class", "epochs": "epochs",
-    "labelled_batch_size": "labelled_batch_size", "batch_size": "run.batch_size",
-    "seed": "run.seed", "disp_interval": "run.disp_interval",
-    "save_interval": "run.save_interval", "keep_checkpoints": "run.keep_checkpoints",
-    "dataset": "data.source", "data_dir": "data.root", "max_train_images": "data.max_train_images",
-    **{name: f"model.{name}" for name in (
-        "latent_dim", "learning_rate", "generator_lr_mult", "beta_1", "generator_updates",
-        "label_smoothing", "clip_norm", "feature_matching", "reference_batch_norm",
-        "classifier_norm", "reconstruction_weight", "reconstruction_anneal_steps",
-        "unsupervised_weight")},
+    "network": "arg:network",
+    "labels_per_class": "labels_per_class",
+    "epochs": "epochs",
+    "labelled_batch_size": "labelled_batch_size",
+    "batch_size": "run.batch_size",
+    "seed": "run.seed",
+    "disp_interval": "run.disp_interval",
+    "save_interval": "run.save_interval",
+    "keep_checkpoints": "run.keep_checkpoints",
+    "dataset": "data.source",
+    "data_dir": "data.root",
+    "max_train_images": "data.max_train_images",
+    **{
+        name: f"model.{name}"
+        for name in (
+            "latent_dim",
+            "learning_rate",
+            "generator_lr_mult",
+            "beta_1",
+            "generator_updates",
+            "label_smoothing",
+            "clip_norm",
+            "feature_matching",
+            "reference_batch_norm",
+            "classifier_norm",
+            "reconstruction_weight",
+            "reconstruction_anneal_steps",
+            "unsupervised_weight",
+        )
+    },
 }
 
 
 def _define_flags():
     from bigan_tf.config import SSGANExperimentConfig
-    define_config_flags("configs/mnist_ssgan.py", legacy=LEGACY_FLAGS,
-                        experiment_class=SSGANExperimentConfig)
+
+    define_config_flags(
+        "configs/mnist_ssgan.py", legacy=LEGACY_FLAGS, experiment_class=SSGANExperimentConfig
+    )
 
 
 _define_flags()
@@ -70,11 +92,14 @@ def main(argv):
     data = load(experiment.data)
     if "model.num_classes" not in config_flags.given_settings():
         # K is the data's class count unless set.
-        experiment = dataclasses.replace(experiment, model=dataclasses.replace(
-            experiment.model, num_classes=data.num_classes))
+        experiment = dataclasses.replace(
+            experiment, model=dataclasses.replace(experiment.model, num_classes=data.num_classes)
+        )
     result = bigan_tf.train(experiment, strategy=strategy, data=data)
-    print(f"Done: epoch {result['epoch']}, test accuracy {result['metrics'].get('ACC', 0):.2f}%; "
-          f"outputs in {experiment.run.exp_dir}")
+    print(
+        f"Done: epoch {result['epoch']}, test accuracy {result['metrics'].get('ACC', 0):.2f}%; "
+        f"outputs in {experiment.run.exp_dir}"
+    )
     return 0
 
 

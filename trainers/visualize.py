@@ -27,8 +27,11 @@ FLAGS = flags.FLAGS
 define_model_flags()
 flags.DEFINE_enum("what", "filters", ("filters", "neighbours", "figure4"), "Which figure.")
 flags.DEFINE_string("output", None, "PNG file to write.", required=True)
-flags.DEFINE_integer("num", 10, "Queries (neighbours), columns (figure4), or the most "
-                     "filters drawn of an MLP layer (x10).")
+flags.DEFINE_integer(
+    "num",
+    10,
+    "Queries (neighbours), columns (figure4), or the most filters drawn of an MLP layer (x10).",
+)
 flags.DEFINE_integer("seed", 0, "Seed of the samples' z.")
 
 NEIGHBOURS = 5
@@ -65,50 +68,78 @@ def main(argv):
             groups = encoder_groups if key == "E" and len(tiles) % encoder_groups == 0 else 1
             blocks = []
             for block in np.split(framed, groups):
-                rows = max(1, int(np.sqrt(len(block) / 2)) if groups > 1
-                           else int(np.sqrt(len(block))))
+                rows = max(
+                    1, int(np.sqrt(len(block) / 2)) if groups > 1 else int(np.sqrt(len(block)))
+                )
                 while len(block) % rows:
                     rows -= 1
                 blocks.append(make_grid(block, rows))
             gap = np.full((4, blocks[0].shape[1], blocks[0].shape[2]), 255, np.uint8)
             grid = np.concatenate([part for b in blocks for part in (b, gap)][:-1])
             label = f"{names[key]}: {len(tiles)} filters" + (
-                f" in {groups} groups" if groups > 1 else "")
+                f" in {groups} groups" if groups > 1 else ""
+            )
             panels.append((label, grid))
         path = plot_image_panels(panels, FLAGS.output, title)
     else:
         if model.encoder is None:
-            raise ConfigError(f"{FLAGS.model} has no encoder (a plain GAN): --what={FLAGS.what} "
-                              "needs one.")
+            raise ConfigError(
+                f"{FLAGS.model} has no encoder (a plain GAN): --what={FLAGS.what} needs one."
+            )
         data = load_image_data(*model_dataset(FLAGS.model, FLAGS.dataset, FLAGS.data_dir))
         data = match_image_shape(data, network.encoder_image_shape)
-        to_x = lambda images: tf.reshape(tf.cast(images, tf.float32) / 255.0,
-                                         [-1, *model.data_shape])
-        queries = data.val_images[:FLAGS.num]
+        to_x = lambda images: tf.reshape(
+            tf.cast(images, tf.float32) / 255.0, [-1, *model.data_shape]
+        )
+        queries = data.val_images[: FLAGS.num]
         if FLAGS.what == "neighbours":
             references = data.train_images[:20000]
-            features = lambda images: np.concatenate([
-                model.encoder(to_x(images[i:i + 500]), training=False)["features"].numpy()
-                for i in range(0, len(images), 500)])
+            features = lambda images: np.concatenate(
+                [
+                    model.encoder(to_x(images[i : i + 500]), training=False)["features"].numpy()
+                    for i in range(0, len(images), 500)
+                ]
+            )
             by_features = nearest_indices(features(queries), features(references), NEIGHBOURS)
-            by_pixels = nearest_indices(queries.astype(np.float32), references.astype(np.float32),
-                                        NEIGHBOURS)
-            rows = [np.concatenate([queries[i:i + 1], references[by_features[i]],
-                                    references[by_pixels[i]]]) for i in range(len(queries))]
+            by_pixels = nearest_indices(
+                queries.astype(np.float32), references.astype(np.float32), NEIGHBOURS
+            )
+            rows = [
+                np.concatenate(
+                    [queries[i : i + 1], references[by_features[i]], references[by_pixels[i]]]
+                )
+                for i in range(len(queries))
+            ]
             grid = make_grid(np.concatenate(rows).astype(np.float32) / 255.0, len(queries))
-            path = plot_image_panels([(f"query | {NEIGHBOURS} nearest by E's features | {NEIGHBOURS} "
-                             "nearest by pixels", grid)], FLAGS.output, title)
+            path = plot_image_panels(
+                [
+                    (
+                        f"query | {NEIGHBOURS} nearest by E's features | {NEIGHBOURS} "
+                        "nearest by pixels",
+                        grid,
+                    )
+                ],
+                FLAGS.output,
+                title,
+            )
         else:
             z = sample_prior(FLAGS.num, network.latent_dim, tf.constant([FLAGS.seed, 1], tf.int64))
-            labels = (tf.constant(data.val_labels[:FLAGS.num]) if model.is_conditional
-                      else None)
+            labels = tf.constant(data.val_labels[: FLAGS.num]) if model.is_conditional else None
             x = to_x(queries)
             samples = tf.reshape(model.generate(z, labels), [-1, *shape]).numpy()
-            recon = tf.reshape(model.generate(model.encoder(x)["latent"], labels),
-                               [-1, *shape]).numpy()
+            recon = tf.reshape(
+                model.generate(model.encoder(x)["latent"], labels), [-1, *shape]
+            ).numpy()
             real = tf.reshape(model.at_generator_resolution(x), [-1, *shape]).numpy()
-            path = plot_image_panels([("G(z)", make_grid(samples, 1)), ("x", make_grid(real, 1)),
-                            ("G(E(x))", make_grid(recon, 1))], FLAGS.output, title)
+            path = plot_image_panels(
+                [
+                    ("G(z)", make_grid(samples, 1)),
+                    ("x", make_grid(real, 1)),
+                    ("G(E(x))", make_grid(recon, 1)),
+                ],
+                FLAGS.output,
+                title,
+            )
     print(f"Wrote {path}")
     return 0
 

@@ -26,8 +26,10 @@ BAD_IMAGE_POLICIES = ("fail", "skip")
 IN_MEMORY_SOURCES = ("mnist", "fashion_mnist", "idx", "hdf5")
 # Sources that stream image files through `preprocessing`.
 FILE_SOURCES = ("list", "folder")
-SOURCES_HELP = ("mnist, fashion_mnist, idx (IDX files), hdf5 (SSGAN format), list (Caffe-style "
-                "train.txt/val.txt), folder (class sub-folders) or tfds:NAME")
+SOURCES_HELP = (
+    "mnist, fashion_mnist, idx (IDX files), hdf5 (SSGAN format), list (Caffe-style "
+    "train.txt/val.txt), folder (class sub-folders) or tfds:NAME"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,8 +43,10 @@ class Preprocessing:
 
     def validate(self) -> "Preprocessing":
         if self.crop_size < 1 or self.raw_size < self.crop_size:
-            raise ConfigError(f"--raw_size ({self.raw_size}) must be >= --crop_size "
-                              f"({self.crop_size}) >= 1: the crop is cut from the resized image.")
+            raise ConfigError(
+                f"--raw_size ({self.raw_size}) must be >= --crop_size "
+                f"({self.crop_size}) >= 1: the crop is cut from the resized image."
+            )
         if self.channels not in (1, 3):
             raise ConfigError(f"Images are read with 1 or 3 channels, not {self.channels}.")
         return self
@@ -98,19 +102,24 @@ class DataConfig(ConfigRecord):
     def is_streamed(self) -> bool:
         """Whether training images stream from files/TFDS rather than sit in memory."""
         return self.source in FILE_SOURCES or (
-            self.source.startswith("tfds:") and self.preprocessing is not None)
+            self.source.startswith("tfds:") and self.preprocessing is not None
+        )
 
     def validate(self) -> "DataConfig":
         known = self.source in IN_MEMORY_SOURCES + FILE_SOURCES or (
-            self.source.startswith("tfds:") and len(self.source) > len("tfds:"))
+            self.source.startswith("tfds:") and len(self.source) > len("tfds:")
+        )
         if not known:
             raise ConfigError(f"Unknown --dataset {self.source!r}; expected {SOURCES_HELP}.")
         if self.source in FILE_SOURCES + ("hdf5", "idx") and not self.root:
-            raise ConfigError(f"Data source {self.source!r} needs its folder: "
-                              "--config.data.root=DIR (or --data_dir=DIR).")
+            raise ConfigError(
+                f"Data source {self.source!r} needs its folder: "
+                "--config.data.root=DIR (or --data_dir=DIR)."
+            )
         if self.source in FILE_SOURCES and self.preprocessing is None:
-            raise ConfigError(f"--dataset={self.source} reads image files: give their "
-                              "--raw_size and --crop_size.")
+            raise ConfigError(
+                f"--dataset={self.source} reads image files: give their --raw_size and --crop_size."
+            )
         if self.preprocessing is not None:
             self.preprocessing.validate()
         for name in ("num_val", "max_train_images", "max_labels"):
@@ -118,15 +127,20 @@ class DataConfig(ConfigRecord):
             if value is not None and value < 1:
                 raise ConfigError(f"--{name} must be >= 1 (leave it unset for all), got {value}.")
         if self.include_labels is not None and (
-                not self.include_labels or min(self.include_labels) < 0):
-            raise ConfigError(f"--include_labels must list labels >= 0, got "
-                              f"{list(self.include_labels)}.")
+            not self.include_labels or min(self.include_labels) < 0
+        ):
+            raise ConfigError(
+                f"--include_labels must list labels >= 0, got {list(self.include_labels)}."
+            )
         if self.num_reference < 1:
             raise ConfigError(f"--num_train_reference must be >= 1, got {self.num_reference}.")
         if self.image_check not in IMAGE_CHECKS:
-            raise ConfigError(f"--image_check must be one of {', '.join(IMAGE_CHECKS)}, "
-                              f"got {self.image_check!r}.")
+            raise ConfigError(
+                f"--image_check must be one of {', '.join(IMAGE_CHECKS)}, got {self.image_check!r}."
+            )
         if self.bad_images not in BAD_IMAGE_POLICIES:
-            raise ConfigError(f"--bad_images must be one of {', '.join(BAD_IMAGE_POLICIES)}, "
-                              f"got {self.bad_images!r}.")
+            raise ConfigError(
+                f"--bad_images must be one of {', '.join(BAD_IMAGE_POLICIES)}, "
+                f"got {self.bad_images!r}."
+            )
         return self

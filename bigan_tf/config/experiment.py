@@ -11,8 +11,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Optional
 
-from bigan_tf.config.model import (EvaluationConfig, NetworkConfig, OptimizerConfig,
-                                   check_objective_fits)
+from bigan_tf.config.model import (
+    EvaluationConfig,
+    NetworkConfig,
+    OptimizerConfig,
+    check_objective_fits,
+)
 from bigan_tf.config.objective import Objective, objective_from_preset
 from bigan_tf.config.record import ConfigRecord
 from bigan_tf.config.run import RunConfig
@@ -21,8 +25,13 @@ from bigan_tf.errors import ConfigError
 
 # The sections of config.json that are configuration (the rest is what the
 # run found: the data's sizes, the replica count).
-SECTIONS: Dict[str, Any] = {"run": RunConfig, "network": NetworkConfig, "objective": Objective,
-            "optimizer": OptimizerConfig, "evaluation": EvaluationConfig}
+SECTIONS: Dict[str, Any] = {
+    "run": RunConfig,
+    "network": NetworkConfig,
+    "objective": Objective,
+    "optimizer": OptimizerConfig,
+    "evaluation": EvaluationConfig,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,8 +52,7 @@ class ExperimentConfig(ConfigRecord):
 
     run: RunConfig
     network: NetworkConfig = dataclasses.field(default_factory=NetworkConfig)
-    objective: Objective = dataclasses.field(
-        default_factory=lambda: objective_from_preset("bigan"))
+    objective: Objective = dataclasses.field(default_factory=lambda: objective_from_preset("bigan"))
     optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
     evaluation: EvaluationConfig = dataclasses.field(default_factory=EvaluationConfig)
     data: Optional[DataConfig] = None
@@ -79,25 +87,33 @@ class ExperimentConfig(ConfigRecord):
         network = self.network
         if tuple(network.encoder_image_shape) != tuple(data.image_shape):
             if network.is_generalized:
-                raise ConfigError(f"The data's images are {tuple(data.image_shape)} but the "
-                                  f"generalized encoder reads {network.encoder_image_shape}.")
+                raise ConfigError(
+                    f"The data's images are {tuple(data.image_shape)} but the "
+                    f"generalized encoder reads {network.encoder_image_shape}."
+                )
             network = dataclasses.replace(network, image_shape=tuple(data.image_shape))
         if network.is_conditional:
             if network.num_classes == 0:
                 network = dataclasses.replace(network, num_classes=data.num_classes)
             if data.num_classes > network.num_classes:
-                raise ConfigError(f"The data has {data.num_classes} classes but the conditional "
-                                  f"network was configured for {network.num_classes}.")
+                raise ConfigError(
+                    f"The data has {data.num_classes} classes but the conditional "
+                    f"network was configured for {network.num_classes}."
+                )
         data_config = getattr(data, "config", None) or self.data
         # The evaluation reads at most what the data hold: record what it uses.
         evaluation = self.evaluation
         if getattr(data, "val_images", None) is not None:
             evaluation = dataclasses.replace(
-                evaluation, num_val=min(evaluation.num_val, max(1, len(data.val_images))),
-                num_train_reference=min(evaluation.num_train_reference,
-                                        max(1, len(data.train_images))))
-        return dataclasses.replace(self, network=network, data=data_config,
-                                   evaluation=evaluation).validate()
+                evaluation,
+                num_val=min(evaluation.num_val, max(1, len(data.val_images))),
+                num_train_reference=min(
+                    evaluation.num_train_reference, max(1, len(data.train_images))
+                ),
+            )
+        return dataclasses.replace(
+            self, network=network, data=data_config, evaluation=evaluation
+        ).validate()
 
     def record(self, data_record: Dict[str, Any], num_replicas: int) -> Dict[str, Any]:
         """config.json: every section, the data's record (its `DataConfig` and sizes,
@@ -117,10 +133,15 @@ class ExperimentConfig(ConfigRecord):
         record (`SSGANExperimentConfig.from_record` reads those).
         """
         if record.get("model") == "ssgan":
-            raise ConfigError("This config.json is a semi-supervised GAN run's: replay it with "
-                              "trainers.train_ssgan.")
-        sections = {name: config.from_dict(record[name])
-                    for name, config in SECTIONS.items() if name in record}
+            raise ConfigError(
+                "This config.json is a semi-supervised GAN run's: replay it with "
+                "trainers.train_ssgan."
+            )
+        sections = {
+            name: config.from_dict(record[name])
+            for name, config in SECTIONS.items()
+            if name in record
+        }
         sections.setdefault("run", RunConfig(exp_dir=""))
         data = (record.get("data") or {}).get("config")
         return cls(**sections, data=DataConfig.from_dict(data) if data else None)
@@ -135,9 +156,14 @@ class ExperimentConfig(ConfigRecord):
         """The inverse of `to_dict` (nested sections read back by their own classes)."""
         unknown = sorted(set(record) - set(SECTIONS) - {"data"})
         if unknown:
-            raise ConfigError(f"Unknown ExperimentConfig sections {unknown}: the record was "
-                              "written by another version of bigan_tf.")
-        sections = {name: config.from_dict(record[name])
-                    for name, config in SECTIONS.items() if name in record}
+            raise ConfigError(
+                f"Unknown ExperimentConfig sections {unknown}: the record was "
+                "written by another version of bigan_tf."
+            )
+        sections = {
+            name: config.from_dict(record[name])
+            for name, config in SECTIONS.items()
+            if name in record
+        }
         data = record.get("data")
         return cls(**sections, data=DataConfig.from_dict(data) if data else None)

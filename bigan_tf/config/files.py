@@ -44,16 +44,20 @@ def parse_config_arg(arg: str, **defaults: Any) -> Dict[str, Any]:
         key, sep, text = item.partition("=")
         if not sep:
             if i or not keys:
-                raise ConfigError(f"Config argument {item!r}: write key=value (keys: "
-                                  f"{', '.join(keys)}).")
+                raise ConfigError(
+                    f"Config argument {item!r}: write key=value (keys: {', '.join(keys)})."
+                )
             key, text = keys[0], item
         key = key.strip()
         if key not in defaults:
-            raise ConfigError(f"Config argument {key!r} is not one this config takes; its keys: "
-                              f"{', '.join(keys) or '(none)'}.")
+            raise ConfigError(
+                f"Config argument {key!r} is not one this config takes; its keys: "
+                f"{', '.join(keys) or '(none)'}."
+            )
         default = defaults[key]
-        values[key] = parse_value(text.strip(), type(default) if default is not None else str,
-                                  f"config argument {key}")
+        values[key] = parse_value(
+            text.strip(), type(default) if default is not None else str, f"config argument {key}"
+        )
     return values
 
 
@@ -78,8 +82,7 @@ def load_module(path: str):
     return module
 
 
-def load_config(spec: str, search_dirs: Sequence[str] = (),
-                expected: Any = ExperimentConfig):
+def load_config(spec: str, search_dirs: Sequence[str] = (), expected: Any = ExperimentConfig):
     """The config `spec` names (see the module docstring), checked to be an `expected`.
 
     Relative paths are tried as given, then under each of `search_dirs` (so
@@ -90,18 +93,21 @@ def load_config(spec: str, search_dirs: Sequence[str] = (),
     path, arg = split_spec(spec)
     found = _find(path, search_dirs)
     if found is None:
-        raise ConfigError(f"--config={spec}: no such file. Give a config file (configs/*.py, "
-                          f"optionally with :key=value arguments), a run's config.json or its "
-                          f"folder.")
+        raise ConfigError(
+            f"--config={spec}: no such file. Give a config file (configs/*.py, "
+            f"optionally with :key=value arguments), a run's config.json or its "
+            f"folder."
+        )
     if os.path.isdir(found):
         found = os.path.join(found, "config.json")
         if not os.path.exists(found):
-            raise ConfigError(f"--config={spec}: the folder has no config.json (not a run "
-                              "folder).")
+            raise ConfigError(f"--config={spec}: the folder has no config.json (not a run folder).")
     if found.endswith(".json"):
         if arg:
-            raise ConfigError(f"--config={spec}: a config.json takes no arguments; change "
-                              "settings with --config.SECTION.FIELD=VALUE.")
+            raise ConfigError(
+                f"--config={spec}: a config.json takes no arguments; change "
+                "settings with --config.SECTION.FIELD=VALUE."
+            )
         try:
             with open(found) as f:
                 record = json.load(f)
@@ -109,13 +115,16 @@ def load_config(spec: str, search_dirs: Sequence[str] = (),
             raise ConfigError(f"--config={spec}: cannot read it as JSON ({e}).") from None
         return expected.from_record(record)
     if not found.endswith(".py"):
-        raise ConfigError(f"--config={spec}: expected a .py config file, a config.json or a run "
-                          "folder.")
+        raise ConfigError(
+            f"--config={spec}: expected a .py config file, a config.json or a run folder."
+        )
     module = load_module(found)
     if not hasattr(module, "get_config"):
         raise ConfigError(f"--config={spec}: the file defines no get_config(arg).")
     config = module.get_config(arg) if arg else module.get_config()
     if not isinstance(config, expected):
-        raise ConfigError(f"--config={spec}: get_config returned a {type(config).__name__}, "
-                          f"not the {expected.__name__} this program trains.")
+        raise ConfigError(
+            f"--config={spec}: get_config returned a {type(config).__name__}, "
+            f"not the {expected.__name__} this program trains."
+        )
     return config

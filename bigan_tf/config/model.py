@@ -84,46 +84,64 @@ class NetworkConfig(ConfigRecord):
 
     def validate(self) -> "NetworkConfig":
         check_choice("joint_discriminator", self.joint_discriminator, JOINT_DISCRIMINATORS)
-        check_subset("spectral_norm", self.spectral_norm_networks, SPECTRAL_NORM_NETWORKS,
-                     "networks")
+        check_subset(
+            "spectral_norm", self.spectral_norm_networks, SPECTRAL_NORM_NETWORKS, "networks"
+        )
         if self.family == "resnet" and self.joint_discriminator != "scores":
-            raise ConfigError("The resnet family's joint discriminator is the F/H/J one: set "
-                              "joint_discriminator='scores'.")
+            raise ConfigError(
+                "The resnet family's joint discriminator is the F/H/J one: set "
+                "joint_discriminator='scores'."
+            )
         for name in ("latent_dim", "hidden_units", "condition_units", "score_units"):
             if getattr(self, name) < 1:
-                raise ConfigError(f"--{name} must be a positive integer, got {getattr(self, name)}.")
+                raise ConfigError(
+                    f"--{name} must be a positive integer, got {getattr(self, name)}."
+                )
         if self.conditional not in ("none", "simple", "extended"):
-            raise ConfigError(f"--conditional must be none, simple or extended, got "
-                              f"{self.conditional!r}.")
+            raise ConfigError(
+                f"--conditional must be none, simple or extended, got {self.conditional!r}."
+            )
         if self.is_conditional and self.num_classes < 2:
-            raise ConfigError(f"--conditional={self.conditional} needs labelled data with at "
-                              f"least 2 classes (num_classes={self.num_classes}).")
+            raise ConfigError(
+                f"--conditional={self.conditional} needs labelled data with at "
+                f"least 2 classes (num_classes={self.num_classes})."
+            )
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            raise ConfigError(f"image_shape must be (height, width, channels), got {self.image_shape}.")
+            raise ConfigError(
+                f"image_shape must be (height, width, channels), got {self.image_shape}."
+            )
         if self.base_width < 1 or self.encoder_size < 0:
-            raise ConfigError(f"--base_width must be >= 1 and --encoder_size >= 0, got "
-                              f"{self.base_width} and {self.encoder_size}.")
+            raise ConfigError(
+                f"--base_width must be >= 1 and --encoder_size >= 0, got "
+                f"{self.base_width} and {self.encoder_size}."
+            )
         if self.is_conditional and self.family not in FLAT_FAMILIES:
-            raise ConfigError(f"--conditional is implemented for the flat families "
-                              f"{FLAT_FAMILIES} (the wrappers concatenate flat x, z and c), "
-                              f"not for {self.family!r}.")
+            raise ConfigError(
+                f"--conditional is implemented for the flat families "
+                f"{FLAT_FAMILIES} (the wrappers concatenate flat x, z and c), "
+                f"not for {self.family!r}."
+            )
         if self.family in FLAT_FAMILIES and self.is_generalized:
-            raise ConfigError(f"A generalized BiGAN (an encoder input size {self.encoder_size} "
-                              f"different from the image size) needs a convolutional family, "
-                              f"not {self.family!r}.")
+            raise ConfigError(
+                f"A generalized BiGAN (an encoder input size {self.encoder_size} "
+                f"different from the image size) needs a convolutional family, "
+                f"not {self.family!r}."
+            )
         if self.family in CONV_FAMILY_SIZES:
             h, w, _ = self.image_shape
             if h != w or h not in CONV_FAMILY_SIZES[self.family]:
                 raise ConfigError(
                     f"The {self.family} family's G and D work on 32x32 or 64x64 images, not "
                     f"{h}x{w}: set network.image_shape (or data.preprocessing.crop_size) to "
-                    "32 or 64.")
+                    "32 or 64."
+                )
         if self.family == "dcgan":
             if self.encoder_image_shape[0] % 16:
                 raise ConfigError(
                     f"The AlexNet encoder needs an input size that is a multiple of 16 (conv1 "
                     f"stride 4, two stride-2 pools), not {self.encoder_image_shape[0]}: "
-                    "use e.g. --crop_size 64 or 112.")
+                    "use e.g. --crop_size 64 or 112."
+                )
         return self
 
     @property
@@ -155,7 +173,6 @@ class NetworkConfig(ConfigRecord):
     def flat_dim(self) -> int:
         h, w, c = self.image_shape
         return h * w * c
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,10 +215,13 @@ class OptimizerConfig(ConfigRecord):
 
     def adam_settings(self, network: str) -> Tuple[float, float, float]:
         """(learning rate, beta_1, beta_2) of "discriminator", "generator" or "encoder"'s Adam."""
-        rate = {"discriminator": self.discriminator_learning_rate,
-                "encoder": self.encoder_learning_rate}.get(network)
-        betas = {"discriminator": self.discriminator_betas,
-                 "encoder": self.encoder_betas}.get(network)
+        rate = {
+            "discriminator": self.discriminator_learning_rate,
+            "encoder": self.encoder_learning_rate,
+        }.get(network)
+        betas = {"discriminator": self.discriminator_betas, "encoder": self.encoder_betas}.get(
+            network
+        )
         rate = self.learning_rate if rate is None else rate
         beta_1, beta_2 = (self.beta_1, self.beta_2) if betas is None else betas
         return float(rate), float(beta_1), float(beta_2)
@@ -220,7 +240,8 @@ class OptimizerConfig(ConfigRecord):
         if self.epochs < 0 or self.decay_epochs < 0 or self.epochs + self.decay_epochs < 1:
             raise ConfigError(
                 f"--epochs ({self.epochs}) and --decay_epochs ({self.decay_epochs}) must be >= 0 "
-                "and train at least one epoch in total.")
+                "and train at least one epoch in total."
+            )
         if not 0 < self.final_lr_mult <= 1:
             raise ConfigError(f"final_lr_mult must be in (0, 1], got {self.final_lr_mult}.")
         if not (0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1):
@@ -230,17 +251,18 @@ class OptimizerConfig(ConfigRecord):
             if not (rate > 0 and math.isfinite(rate)):
                 raise ConfigError(f"{network}_learning_rate must be > 0, got {rate}.")
             if not (0 <= beta_1 < 1 and 0 <= beta_2 < 1):
-                raise ConfigError(f"{network}_betas must be two numbers in [0, 1), got "
-                                  f"({beta_1}, {beta_2}).")
+                raise ConfigError(
+                    f"{network}_betas must be two numbers in [0, 1), got ({beta_1}, {beta_2})."
+                )
         if not 1 <= self.discriminator_steps <= 10:
-            raise ConfigError(f"discriminator_steps must be 1 to 10, got "
-                              f"{self.discriminator_steps}.")
+            raise ConfigError(
+                f"discriminator_steps must be 1 to 10, got {self.discriminator_steps}."
+            )
         return self
 
     @property
     def total_epochs(self) -> int:
         return self.epochs + self.decay_epochs
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -276,14 +298,21 @@ class EvaluationConfig(ConfigRecord):
     baseline_block: int = 128
 
     def validate(self) -> "EvaluationConfig":
-        for name in ("num_val", "num_train_reference", "num_generated", "batch_size",
-                     "cls_batch_size", "baseline_block"):
+        for name in (
+            "num_val",
+            "num_train_reference",
+            "num_generated",
+            "batch_size",
+            "cls_batch_size",
+            "baseline_block",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"evaluation {name} must be >= 1, got {getattr(self, name)}.")
         if self.num_sample_images < 10 or self.num_sample_images % 10:
             raise ConfigError(
                 f"evaluation num_sample_images must be a positive multiple of 10 (10 rows), got "
-                f"{self.num_sample_images}.")
+                f"{self.num_sample_images}."
+            )
         if self.deploy_iters < 0 or self.cls_steps < 0:
             raise ConfigError("--deploy_iters and cls_steps must be >= 0.")
         return self
@@ -301,11 +330,16 @@ def check_objective_fits(network: NetworkConfig, objective) -> None:
             "The latent regressor baselines (--encode_weight > 0) need E(G(z)), but in a "
             f"generalized BiGAN G makes {network.image_shape[0]}-px images and E reads "
             f"{network.encoder_size}-px ones: they are unavailable there. Use the bigan "
-            "objective, or set --crop_resize equal to --crop_size.")
+            "objective, or set --crop_resize equal to --crop_size."
+        )
     if objective.unary_weight > 0 and network.joint_discriminator != "scores":
-        raise ConfigError("unary_weight > 0 needs the joint discriminator's unary scores: set "
-                          "network joint_discriminator='scores'.")
+        raise ConfigError(
+            "unary_weight > 0 needs the joint discriminator's unary scores: set "
+            "network joint_discriminator='scores'."
+        )
     if network.is_generalized and not objective.has_encoder:
-        raise ConfigError("A generalized BiGAN (--crop_resize different from --crop_size) "
-                          "needs an encoder; the plain GAN has none: set --crop_resize equal "
-                          "to --crop_size.")
+        raise ConfigError(
+            "A generalized BiGAN (--crop_resize different from --crop_size) "
+            "needs an encoder; the plain GAN has none: set --crop_resize equal "
+            "to --crop_size."
+        )

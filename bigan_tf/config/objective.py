@@ -76,16 +76,21 @@ class Objective(ConfigRecord):
 
     def validate(self) -> "Objective":
         if self.reconstruct_norm not in RECONSTRUCTION_NORMS:
-            raise ConfigError(f"--reconstruct_norm must be one of {RECONSTRUCTION_NORMS}, got "
-                              f"{self.reconstruct_norm!r}.")
+            raise ConfigError(
+                f"--reconstruct_norm must be one of {RECONSTRUCTION_NORMS}, got "
+                f"{self.reconstruct_norm!r}."
+            )
         check_choice("adversarial_loss", self.adversarial_loss, ADVERSARIAL_LOSS_NAMES)
         check_subset("augment", self.augmentations, AUGMENTATIONS, "augmentations")
         if self.augment and not self.has_adversary:
-            raise ConfigError("augment changes what a discriminator sees; this objective "
-                              "trains none.")
+            raise ConfigError(
+                "augment changes what a discriminator sees; this objective trains none."
+            )
         if self.unary_weight > 0 and not self.has_joint_discriminator:
-            raise ConfigError("unary_weight > 0 scores the joint discriminator's F(x) and "
-                              "H(z) alone: set joint_discrim_weight above 0.")
+            raise ConfigError(
+                "unary_weight > 0 scores the joint discriminator's F(x) and "
+                "H(z) alone: set joint_discrim_weight above 0."
+            )
         for field in dataclasses.fields(self):
             if field.name in ("reconstruct_norm", "adversarial_loss", "augment"):
                 continue
@@ -95,24 +100,26 @@ class Objective(ConfigRecord):
             if value < 0:
                 raise ConfigError(
                     f"--{field.name} must be >= 0 (a loss weight), got {value}. "
-                    "Use 0 to switch that loss off.")
-        if not self.has_adversary and not (self.encode_weight > 0
-                                           or self.reconstruct_weight > 0):
+                    "Use 0 to switch that loss off."
+                )
+        if not self.has_adversary and not (self.encode_weight > 0 or self.reconstruct_weight > 0):
             raise ConfigError(
                 "The objective trains no discriminator: set --joint_discrim_weight "
                 "(BiGAN) or --discrim_weight (GAN) above 0, or pick an --objective preset "
                 "(an encoder-only objective against a frozen generator needs "
-                "--reconstruct_weight or --encode_weight above 0).")
+                "--reconstruct_weight or --encode_weight above 0)."
+            )
         if self.encode_gen_weight > 0 and not self.has_encoder:
             raise ConfigError(
                 "--encode_gen_weight > 0 needs an encoder loss: set --joint_discrim_weight "
-                "or --encode_weight above 0.")
-        if (self.encode_gen_weight > 0 and not self.has_adversary
-                and self.reconstruct_weight == 0):
+                "or --encode_weight above 0."
+            )
+        if self.encode_gen_weight > 0 and not self.has_adversary and self.reconstruct_weight == 0:
             raise ConfigError(
                 "Without a discriminator, --encode_gen_weight > 0 trains G on the encoder's "
                 "loss alone, which needs --reconstruct_weight above 0 (the autoencoder); set "
-                "--encode_gen_weight 0 for an encoder against a frozen generator.")
+                "--encode_gen_weight 0 for an encoder against a frozen generator."
+            )
         return self
 
     @property
@@ -123,8 +130,9 @@ class Objective(ConfigRecord):
     @property
     def has_encoder(self) -> bool:
         """Whether the objective trains an encoder E at all."""
-        return (self.joint_discrim_weight > 0 or self.encode_weight > 0
-                or self.reconstruct_weight > 0)
+        return (
+            self.joint_discrim_weight > 0 or self.encode_weight > 0 or self.reconstruct_weight > 0
+        )
 
     @property
     def has_adversary(self) -> bool:
@@ -139,8 +147,7 @@ class Objective(ConfigRecord):
     @property
     def is_autoencoder(self) -> bool:
         """E and G trained jointly on reconstruction alone (Table 1's AE baselines)."""
-        return (not self.has_adversary and self.reconstruct_weight > 0
-                and self.encode_gen_weight > 0)
+        return not self.has_adversary and self.reconstruct_weight > 0 and self.encode_gen_weight > 0
 
     @property
     def zero_init_encoder_output(self) -> bool:
@@ -167,27 +174,56 @@ class Objective(ConfigRecord):
         return self.discrim_weight > 0
 
 
-
 # The README's table of objectives (jeffdonahue/bigan README, "OBJECTIVE=...").
 OBJECTIVE_PRESETS: Dict[str, Objective] = {
-    "bigan": Objective(joint_discrim_weight=1, discrim_weight=0, encode_weight=0, encode_gen_weight=1),
-    "latent_regressor": Objective(joint_discrim_weight=0, discrim_weight=1, encode_weight=1, encode_gen_weight=0),
+    "bigan": Objective(
+        joint_discrim_weight=1, discrim_weight=0, encode_weight=0, encode_gen_weight=1
+    ),
+    "latent_regressor": Objective(
+        joint_discrim_weight=0, discrim_weight=1, encode_weight=1, encode_gen_weight=0
+    ),
     "joint_latent_regressor": Objective(
-        joint_discrim_weight=0, discrim_weight=1, encode_weight=1, encode_gen_weight=0.25),
-    "gan": Objective(joint_discrim_weight=0, discrim_weight=1, encode_weight=0, encode_gen_weight=0),
+        joint_discrim_weight=0, discrim_weight=1, encode_weight=1, encode_gen_weight=0.25
+    ),
+    "gan": Objective(
+        joint_discrim_weight=0, discrim_weight=1, encode_weight=0, encode_gen_weight=0
+    ),
     # Table 1's autoencoders (not in the original code): E and G trained jointly on
     # the per-pixel mean squared (l2) or absolute (l1) reconstruction error.
-    "autoencoder_l2": Objective(joint_discrim_weight=0, discrim_weight=0, encode_weight=0,
-                                encode_gen_weight=1, reconstruct_weight=1, reconstruct_norm="l2"),
-    "autoencoder_l1": Objective(joint_discrim_weight=0, discrim_weight=0, encode_weight=0,
-                                encode_gen_weight=1, reconstruct_weight=1, reconstruct_norm="l1"),
+    "autoencoder_l2": Objective(
+        joint_discrim_weight=0,
+        discrim_weight=0,
+        encode_weight=0,
+        encode_gen_weight=1,
+        reconstruct_weight=1,
+        reconstruct_norm="l2",
+    ),
+    "autoencoder_l1": Objective(
+        joint_discrim_weight=0,
+        discrim_weight=0,
+        encode_weight=0,
+        encode_gen_weight=1,
+        reconstruct_weight=1,
+        reconstruct_norm="l1",
+    ),
     # BigBiGAN's objective (Donahue & Simonyan 2019, eq. 3-4): hinge losses summed
     # over the joint score and the two unary scores; needs the "scores" joint D.
-    "bigbigan": Objective(joint_discrim_weight=1, discrim_weight=0, encode_weight=0,
-                          encode_gen_weight=1, adversarial_loss="hinge", unary_weight=1),
+    "bigbigan": Objective(
+        joint_discrim_weight=1,
+        discrim_weight=0,
+        encode_weight=0,
+        encode_gen_weight=1,
+        adversarial_loss="hinge",
+        unary_weight=1,
+    ),
     # Not in the original: an encoder trained after the fact against a frozen G.
-    "posthoc_encoder": Objective(joint_discrim_weight=0, discrim_weight=0, encode_weight=0,
-                                 encode_gen_weight=0, reconstruct_weight=1),
+    "posthoc_encoder": Objective(
+        joint_discrim_weight=0,
+        discrim_weight=0,
+        encode_weight=0,
+        encode_gen_weight=0,
+        reconstruct_weight=1,
+    ),
 }
 
 
@@ -195,6 +231,7 @@ def objective_from_preset(name: str, **overrides) -> Objective:
     """The named preset with any weights in `overrides` replaced, validated."""
     if name not in OBJECTIVE_PRESETS:
         raise ConfigError(
-            f"Unknown objective {name!r}; expected one of {sorted(OBJECTIVE_PRESETS)}.")
+            f"Unknown objective {name!r}; expected one of {sorted(OBJECTIVE_PRESETS)}."
+        )
     overrides = {k: v for k, v in overrides.items() if v is not None}
     return dataclasses.replace(OBJECTIVE_PRESETS[name], **overrides).validate()

@@ -68,7 +68,7 @@ def field_doc(cls: type, name: str) -> str:
         if match and name in match.group(2).split(", "):
             indent = len(match.group(1))
             text = [match.group(3)]
-            for follow in lines[i + 1:]:
+            for follow in lines[i + 1 :]:
                 if not follow.strip() or len(follow) - len(follow.lstrip()) <= indent + 1:
                     break
                 text.append(follow.strip())
@@ -78,7 +78,7 @@ def field_doc(cls: type, name: str) -> str:
         if match:
             indent = len(match.group(1))
             text = [match.group(2)]
-            for follow in lines[i + 1:]:
+            for follow in lines[i + 1 :]:
                 if not follow.strip() or len(follow) - len(follow.lstrip()) <= indent:
                     break
                 text.append(follow.strip())
@@ -152,8 +152,7 @@ def parse_value(text: str, hint, path: str = "value"):
         raise ConfigError(f"{path}: {text!r} is not a {type_name(hint)}.")
     if origin in (tuple, Tuple):
         args = typing.get_args(hint)
-        items = [item for item in text.replace("(", "").replace(")", "").split(",")
-                 if item.strip()]
+        items = [item for item in text.replace("(", "").replace(")", "").split(",") if item.strip()]
         if not (len(args) == 2 and args[1] is Ellipsis) and len(items) != len(args):
             raise ConfigError(f"{path}: {text!r} is not {type_name(hint)}.")
         item_types = [args[0]] * len(items) if args[1:] == (Ellipsis,) else list(args)
@@ -182,7 +181,7 @@ def parse_value(text: str, hint, path: str = "value"):
 def _unknown(path: str, known: List[str], section_path: str) -> ConfigError:
     close = difflib.get_close_matches(path, known, n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
-    names = [p[len(section_path):] for p in known if p.startswith(section_path)]
+    names = [p[len(section_path) :] for p in known if p.startswith(section_path)]
     where = f"{section_path.rstrip('.')} has" if section_path else "the sections are"
     if not section_path:
         names = sorted({p.split(".")[0] for p in known})
@@ -209,11 +208,13 @@ def override(config, path: str, value, _outer: str = "") -> Any:
             try:
                 current = section()
             except TypeError:
-                raise ConfigError(f"{path}: the {head} section has required settings; give "
-                                  f"it in the config file.") from None
+                raise ConfigError(
+                    f"{path}: the {head} section has required settings; give it in the config file."
+                ) from None
         try:
             return dataclasses.replace(
-                config, **{head: override(current, rest, value, f"{_outer}{head}.")})
+                config, **{head: override(current, rest, value, f"{_outer}{head}.")}
+            )
         except ConfigError as e:
             if "no such setting" not in str(e):
                 raise

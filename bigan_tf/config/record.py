@@ -35,15 +35,20 @@ class ConfigRecord:
         names = {f.name for f in dataclasses.fields(cast(Any, cls))}
         unknown = sorted(set(record) - names)
         if unknown:
-            raise ConfigError(f"Unknown {cls.__name__} settings {unknown}: the record was "
-                              "written by another version of bigan_tf.")
+            raise ConfigError(
+                f"Unknown {cls.__name__} settings {unknown}: the record was "
+                "written by another version of bigan_tf."
+            )
         hints = typing.get_type_hints(cls)
         values = {}
         for key, value in record.items():
             section = section_class(hints[key])
             if section is not None and isinstance(value, dict):
-                value = (section.from_dict(value) if issubclass(section, ConfigRecord)
-                         else section(**value))
+                value = (
+                    section.from_dict(value)
+                    if issubclass(section, ConfigRecord)
+                    else section(**value)
+                )
             elif isinstance(value, list):
                 value = tuple(value)
             values[key] = value
@@ -68,5 +73,7 @@ def check_subset(name: str, items, choices, noun: str) -> None:
     """A `ConfigError` naming the `items` (a comma-separated setting) not among `choices`."""
     unknown = [item for item in items if item not in choices]
     if unknown:
-        raise ConfigError(f"{name} names unknown {noun} {unknown}: use a comma-separated "
-                          f"subset of {tuple(choices)}, or '' for none.")
+        raise ConfigError(
+            f"{name} names unknown {noun} {unknown}: use a comma-separated "
+            f"subset of {tuple(choices)}, or '' for none."
+        )

@@ -9,9 +9,11 @@ from bigan_tf.config.record import ConfigRecord
 from bigan_tf.errors import ConfigError
 
 # --mixed_precision -> Keras dtype policy of the networks.
-MIXED_PRECISION_POLICIES = {"none": "float32", "bfloat16": "mixed_bfloat16",
-                            "float16": "mixed_float16"}
-
+MIXED_PRECISION_POLICIES = {
+    "none": "float32",
+    "bfloat16": "mixed_bfloat16",
+    "float16": "mixed_float16",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,15 +70,18 @@ class RunConfig(ConfigRecord):
 
     def validate(self) -> "RunConfig":
         if self.mixed_precision not in MIXED_PRECISION_POLICIES:
-            raise ConfigError(f"--mixed_precision must be one of "
-                              f"{sorted(MIXED_PRECISION_POLICIES)}, got {self.mixed_precision!r}.")
+            raise ConfigError(
+                f"--mixed_precision must be one of "
+                f"{sorted(MIXED_PRECISION_POLICIES)}, got {self.mixed_precision!r}."
+            )
         if self.batch_size < 1:
             raise ConfigError(f"--batch_size must be >= 1, got {self.batch_size}.")
         if self.keep_checkpoints < 1:
             raise ConfigError(f"--keep_checkpoints must be >= 1, got {self.keep_checkpoints}.")
         if self.jit_compile not in ("auto", True, False):
-            raise ConfigError(f"jit_compile must be True, False or 'auto', got "
-                              f"{self.jit_compile!r}.")
+            raise ConfigError(
+                f"jit_compile must be True, False or 'auto', got {self.jit_compile!r}."
+            )
         if self.verbose not in ("auto", 0, 1, 2):
             raise ConfigError(f"--verbose must be auto, 0, 1 or 2, got {self.verbose!r}.")
         for name in ("disp_interval", "save_interval"):

@@ -11,6 +11,7 @@ from bigan_tf.config.record import ConfigRecord
 from bigan_tf.config.run import RunConfig
 from bigan_tf.errors import ConfigError
 
+
 @dataclasses.dataclass(frozen=True)
 class SSGANConfig(ConfigRecord):
     """Networks, loss weights and training tricks of the semi-supervised GAN.
@@ -72,32 +73,46 @@ class SSGANConfig(ConfigRecord):
         if self.num_classes < 2:
             raise ConfigError(f"The K+1 classifier needs >= 2 classes, got {self.num_classes}.")
         if not 0.5 < self.label_smoothing <= 1.0:
-            raise ConfigError(f"--label_smoothing is the real target in (0.5, 1] (1 = off), "
-                              f"got {self.label_smoothing}.")
+            raise ConfigError(
+                f"--label_smoothing is the real target in (0.5, 1] (1 = off), "
+                f"got {self.label_smoothing}."
+            )
         if self.generator_updates < 1:
             raise ConfigError(f"--generator_updates must be >= 1, got {self.generator_updates}.")
         for name in ("learning_rate", "generator_lr_mult"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"--{name} must be > 0, got {getattr(self, name)}.")
-        for name in ("clip_norm", "reconstruction_weight", "unsupervised_weight", "input_noise",
-                     "hidden_noise"):
+        for name in (
+            "clip_norm",
+            "reconstruction_weight",
+            "unsupervised_weight",
+            "input_noise",
+            "hidden_noise",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name} must be >= 0, got {getattr(self, name)}.")
         if not 0 <= self.beta_1 < 1:
             raise ConfigError(f"--beta_1 must be in [0, 1), got {self.beta_1}.")
         if self.network not in SSGAN_NETWORKS:
-            raise ConfigError(f"--network must be one of {', '.join(SSGAN_NETWORKS)}, "
-                              f"got {self.network!r}.")
+            raise ConfigError(
+                f"--network must be one of {', '.join(SSGAN_NETWORKS)}, got {self.network!r}."
+            )
         if self.classifier_norm not in CLASSIFIER_NORMALIZATIONS:
-            raise ConfigError(f"--classifier_norm must be one of "
-                              f"{', '.join(CLASSIFIER_NORMALIZATIONS)}, got "
-                              f"{self.classifier_norm!r}.")
+            raise ConfigError(
+                f"--classifier_norm must be one of "
+                f"{', '.join(CLASSIFIER_NORMALIZATIONS)}, got "
+                f"{self.classifier_norm!r}."
+            )
         if self.classifier_norm != "batch" and self.network != "conv":
-            raise ConfigError(f"--classifier_norm={self.classifier_norm} is for the conv D; "
-                              f"use --network=conv, or leave it unset for the MLP D.")
+            raise ConfigError(
+                f"--classifier_norm={self.classifier_norm} is for the conv D; "
+                f"use --network=conv, or leave it unset for the MLP D."
+            )
         if self.classifier_norm != "batch" and self.reference_batch_norm:
-            raise ConfigError("--reference_batch_norm needs D's batch norm: drop it, or use "
-                              "--classifier_norm=batch.")
+            raise ConfigError(
+                "--reference_batch_norm needs D's batch norm: drop it, or use "
+                "--classifier_norm=batch."
+            )
         if not self.classifier_units or min(self.classifier_units) < 1:
             raise ConfigError(f"classifier_units must be positive, got {self.classifier_units}.")
         return self
@@ -124,10 +139,13 @@ CLASSIFIER_NORMALIZATIONS = ("batch", "weight")
 # feature matching with per-batch or reference batch norm in D (BENCHMARKS.md).
 # Records without "network" are MLP runs.
 SSGAN_NETWORK_DEFAULTS = {
-    "mlp": {"latent_dim": 100, "learning_rate": 3e-4, "clip_norm": 0.0,
-            "feature_matching": True},
-    "conv": {"latent_dim": 128, "learning_rate": 1e-4, "clip_norm": 20.0,
-             "feature_matching": False},
+    "mlp": {"latent_dim": 100, "learning_rate": 3e-4, "clip_norm": 0.0, "feature_matching": True},
+    "conv": {
+        "latent_dim": 128,
+        "learning_rate": 1e-4,
+        "clip_norm": 20.0,
+        "feature_matching": False,
+    },
 }
 
 
@@ -166,12 +184,21 @@ class SSGANExperimentConfig(ConfigRecord):
     def from_record(cls, record: Dict[str, Any]) -> "SSGANExperimentConfig":
         """A run's config.json (written by `bigan_tf.ssgan.train_ssgan`) as its experiment."""
         if record.get("model") != "ssgan":
-            raise ConfigError("This config.json is not a semi-supervised GAN run's (it has no "
-                              '"model": "ssgan"): train it with train_mnist/train_imagenet.')
-        run = {k: v for k, v in record["run"].items()
-               if k in {f.name for f in dataclasses.fields(RunConfig)}}
+            raise ConfigError(
+                "This config.json is not a semi-supervised GAN run's (it has no "
+                '"model": "ssgan"): train it with train_mnist/train_imagenet.'
+            )
+        run = {
+            k: v
+            for k, v in record["run"].items()
+            if k in {f.name for f in dataclasses.fields(RunConfig)}
+        }
         data = (record.get("data") or {}).get("config")
-        return cls(run=RunConfig.from_dict(run), model=SSGANConfig.from_dict(record["ssgan"]),
-                   data=DataConfig.from_dict(data) if data else None,
-                   labels_per_class=record["labels_per_class"], epochs=record["epochs"],
-                   labelled_batch_size=record.get("labelled_batch_size", 100))
+        return cls(
+            run=RunConfig.from_dict(run),
+            model=SSGANConfig.from_dict(record["ssgan"]),
+            data=DataConfig.from_dict(data) if data else None,
+            labels_per_class=record["labels_per_class"],
+            epochs=record["epochs"],
+            labelled_batch_size=record.get("labelled_batch_size", 100),
+        )

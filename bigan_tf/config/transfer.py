@@ -34,8 +34,10 @@ def parse_mode(mode: str) -> TransferMode:
     match = re.fullmatch(r"freeze:(\d+)", mode or "")
     if match and int(match.group(1)) >= 1:
         return TransferMode(mode, True, int(match.group(1)))
-    raise ConfigError(f"--mode must be linear, finetune or freeze:K (K >= 1 encoder layers "
-                      f"kept fixed), got {mode!r}.")
+    raise ConfigError(
+        f"--mode must be linear, finetune or freeze:K (K >= 1 encoder layers "
+        f"kept fixed), got {mode!r}."
+    )
 
 
 def epochs_of(steps: int, steps_per_epoch: int) -> Tuple[int, int]:
@@ -44,13 +46,16 @@ def epochs_of(steps: int, steps_per_epoch: int) -> Tuple[int, int]:
     A run shorter than one epoch is one epoch of `steps` steps.
     """
     if steps < 1 or steps_per_epoch < 1:
-        raise ConfigError(f"--steps and --steps_per_epoch must be >= 1, got {steps} and "
-                          f"{steps_per_epoch}.")
+        raise ConfigError(
+            f"--steps and --steps_per_epoch must be >= 1, got {steps} and {steps_per_epoch}."
+        )
     steps_per_epoch = min(steps_per_epoch, steps)
     if steps % steps_per_epoch:
-        raise ConfigError(f"--steps ({steps}) must be a multiple of --steps_per_epoch "
-                          f"({steps_per_epoch}): a checkpoint is written after every epoch of "
-                          "that many steps.")
+        raise ConfigError(
+            f"--steps ({steps}) must be a multiple of --steps_per_epoch "
+            f"({steps_per_epoch}): a checkpoint is written after every epoch of "
+            "that many steps."
+        )
     return steps // steps_per_epoch, steps_per_epoch
 
 
@@ -85,8 +90,10 @@ class TransferConfig(ConfigRecord):
         check_choice("init", self.init, TRANSFER_INITS)
         epochs_of(self.steps, self.steps_per_epoch)
         if self.labels_per_class is not None and self.labels_per_class < 1:
-            raise ConfigError(f"--labels_per_class must be >= 1 (leave it unset for every "
-                              f"label), got {self.labels_per_class}.")
+            raise ConfigError(
+                f"--labels_per_class must be >= 1 (leave it unset for every "
+                f"label), got {self.labels_per_class}."
+            )
         return self
 
 
@@ -117,13 +124,14 @@ class TransferExperimentConfig(ConfigRecord):
     def from_record(cls, record: Dict[str, Any]) -> "TransferExperimentConfig":
         """A transfer run's config.json (written by `train_classifier`) as its experiment."""
         if record.get("model") != "transfer":
-            raise ConfigError("This config.json is not a transfer run's (it has no "
-                              '"model": "transfer").')
+            raise ConfigError(
+                'This config.json is not a transfer run\'s (it has no "model": "transfer").'
+            )
         recorded = record["transfer"]
         names = {f.name for f in dataclasses.fields(TransferConfig)}
         transfer = TransferConfig(**{k: v for k, v in recorded.items() if k in names})
         data = (record.get("data") or {}).get("config")
-        run = RunConfig(exp_dir="", batch_size=recorded.get("batch_size", 100),
-                        seed=recorded.get("seed", 0))
-        return cls(run=run, transfer=transfer,
-                   data=DataConfig.from_dict(data) if data else None)
+        run = RunConfig(
+            exp_dir="", batch_size=recorded.get("batch_size", 100), seed=recorded.get("seed", 0)
+        )
+        return cls(run=run, transfer=transfer, data=DataConfig.from_dict(data) if data else None)

@@ -39,7 +39,7 @@ def read_attribute_table(path: str) -> Tuple[List[str], List[str], np.ndarray]:
     else:
         rows = [line.split() for line in lines]
         start = 1 if len(rows[0]) == 1 and rows[0][0].isdigit() else 0
-        names, body, first_line = rows[start], rows[start + 1:], start + 2
+        names, body, first_line = rows[start], rows[start + 1 :], start + 2
         # CelebA's name line has no column for the file names; tolerate one that does.
         if body and len(names) == len(body[0]):
             names = names[1:]
@@ -48,21 +48,26 @@ def read_attribute_table(path: str) -> Tuple[List[str], List[str], np.ndarray]:
     files, values = [], []
     for number, row in enumerate(body, start=first_line):
         if len(row) != len(names) + 1:
-            raise DataError(f"{path}, line {number}: expected a file name and {len(names)} "
-                            f"values, got {len(row)} fields.")
+            raise DataError(
+                f"{path}, line {number}: expected a file name and {len(names)} "
+                f"values, got {len(row)} fields."
+            )
         try:
             values.append([int(float(v)) for v in row[1:]])
         except ValueError:
-            raise DataError(f"{path}, line {number}: attribute values must be numbers "
-                            f"(±1 or 0/1), got {row[1:]!r}.") from None
+            raise DataError(
+                f"{path}, line {number}: attribute values must be numbers "
+                f"(±1 or 0/1), got {row[1:]!r}."
+            ) from None
         files.append(row[0].strip())
     if not files:
         raise DataError(f"{path} lists no images.")
     return files, names, np.asarray(values, np.int8)
 
 
-def load_image_files(image_dir: str, files: Sequence[str], image_shape: Sequence[int],
-                     skip_missing: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+def load_image_files(
+    image_dir: str, files: Sequence[str], image_shape: Sequence[int], skip_missing: bool = False
+) -> Tuple[np.ndarray, np.ndarray]:
     """(images float32 [M, H, W, C] in [0, 1], indices into `files` that loaded).
 
     Each image is centre-cropped to the aspect ratio of `image_shape`, resized
@@ -83,7 +88,8 @@ def load_image_files(image_dir: str, files: Sequence[str], image_shape: Sequence
             with Image.open(path) as opened:
                 image = opened.convert("L" if channels == 1 else "RGB")
                 image = _center_crop(image, width / height).resize(
-                    (width, height), Image.Resampling.LANCZOS)
+                    (width, height), Image.Resampling.LANCZOS
+                )
                 array = np.asarray(image, np.float32) / 255.0
         except (FileNotFoundError, UnidentifiedImageError, OSError) as e:
             bad.append(f"{name} ({type(e).__name__})")
@@ -91,9 +97,11 @@ def load_image_files(image_dir: str, files: Sequence[str], image_shape: Sequence
         images.append(array.reshape(height, width, channels))
         kept.append(i)
     if bad and not skip_missing:
-        raise DataError(f"{len(bad)} of {len(files)} images in {image_dir} could not be read, "
-                        f"e.g. {', '.join(bad[:3])}. Fix the folder, or skip them with "
-                        "--skip_missing_images.")
+        raise DataError(
+            f"{len(bad)} of {len(files)} images in {image_dir} could not be read, "
+            f"e.g. {', '.join(bad[:3])}. Fix the folder, or skip them with "
+            "--skip_missing_images."
+        )
     if not images:
         raise DataError(f"None of the {len(files)} listed images could be read from {image_dir}.")
     return np.stack(images), np.asarray(kept)
@@ -111,9 +119,13 @@ def _center_crop(image, aspect: float):
     return image.crop((0, top, w, top + new_h))
 
 
-def load_attribute_dataset(table: str, image_dir: str, image_shape: Sequence[int],
-                           max_images: Optional[int] = None, skip_missing: bool = False
-                           ) -> Tuple[np.ndarray, np.ndarray, List[str]]:
+def load_attribute_dataset(
+    table: str,
+    image_dir: str,
+    image_shape: Sequence[int],
+    max_images: Optional[int] = None,
+    skip_missing: bool = False,
+) -> Tuple[np.ndarray, np.ndarray, List[str]]:
     """(images [M, H, W, C] in [0, 1], attribute values [M, A], attribute names)."""
     files, names, values = read_attribute_table(table)
     if max_images:

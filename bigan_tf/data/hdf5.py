@@ -57,11 +57,15 @@ def load_ssgan_hdf5(directory: str) -> Tuple[np.ndarray, np.ndarray]:
                 raise DataError(f"{path}: entry {key!r} needs both 'image' and 'label'.")
             image, label = np.asarray(entry["image"]), np.asarray(entry["label"])
             if image.ndim != 3:
-                raise DataError(f"{path}: image of {key!r} has shape {image.shape}; expected "
-                                "[height, width, channels].")
+                raise DataError(
+                    f"{path}: image of {key!r} has shape {image.shape}; expected "
+                    "[height, width, channels]."
+                )
             if images and image.shape != images[0].shape:
-                raise DataError(f"{path}: image of {key!r} has shape {image.shape}, unlike the "
-                                f"first one's {images[0].shape}.")
+                raise DataError(
+                    f"{path}: image of {key!r} has shape {image.shape}, unlike the "
+                    f"first one's {images[0].shape}."
+                )
             if label.ndim != 1 or not np.isclose(label.sum(), 1) or label.min() < 0:
                 raise DataError(f"{path}: label of {key!r} must be one-hot, got {label.tolist()}.")
             images.append(image)

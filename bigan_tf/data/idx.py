@@ -30,15 +30,18 @@ def _read_bytes(path: str) -> bytes:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as e:  # unreadable: permissions, an I/O error
-        raise DataError(f"Cannot read {path} ({e.strerror or e}): check its permissions, or "
-                        "copy the data somewhere readable and give that --data_dir.") from None
+        raise DataError(
+            f"Cannot read {path} ({e.strerror or e}): check its permissions, or "
+            "copy the data somewhere readable and give that --data_dir."
+        ) from None
     if raw[:2] == _GZIP_MAGIC:
         try:
             return gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as e:
             raise DataError(
                 f"{path} is a corrupt or truncated gzip file ({e}). "
-                "Download it again or use the uncompressed file.") from None
+                "Download it again or use the uncompressed file."
+            ) from None
     return raw
 
 
@@ -57,23 +60,30 @@ def read_idx(path: str, expected_ndim: Optional[int] = None) -> np.ndarray:
         raise DataError(
             f"{path} has magic number 0x{magic:08x}, which is not an unsigned-byte IDX file "
             "(expected 0x00000801 for labels or 0x00000803 for images). "
-            "Is this the right file, and not e.g. an HTML error page?")
+            "Is this the right file, and not e.g. an HTML error page?"
+        )
     if expected_ndim is not None and ndim != expected_ndim:
-        kind = "images (3 dimensions, magic 0x00000803)" if expected_ndim == 3 else \
-            "labels (1 dimension, magic 0x00000801)"
-        raise DataError(f"{path} has {ndim} dimensions; expected {kind}. Are the images and labels "
-                        "files swapped?")
+        kind = (
+            "images (3 dimensions, magic 0x00000803)"
+            if expected_ndim == 3
+            else "labels (1 dimension, magic 0x00000801)"
+        )
+        raise DataError(
+            f"{path} has {ndim} dimensions; expected {kind}. Are the images and labels "
+            "files swapped?"
+        )
     header = 4 + 4 * ndim
     if len(data) < header:
         raise DataError(f"{path} is truncated inside its header.")
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = int(np.prod(shape))
     actual = len(data) - header
     if actual != expected:
         what = "truncated" if actual < expected else "longer than its header says"
         raise DataError(
             f"{path} is {what}: the header declares shape {shape} ({expected} bytes of data) "
-            f"but the file holds {actual}. Download it again.")
+            f"but the file holds {actual}. Download it again."
+        )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -92,15 +102,19 @@ def find_idx_file(data_dir: str, split: str, kind: str) -> str:
     raise DataError(
         f"No {split} {kind} file in {data_dir}. Looked for: "
         + ", ".join(os.path.basename(p) for p in tried)
-        + ". Point --data_dir at a folder with the MNIST IDX files.")
+        + ". Point --data_dir at a folder with the MNIST IDX files."
+    )
 
 
-def load_idx_dataset(data_dir: str, splits: Sequence[str] = ("train", "t10k")
-                     ) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
+def load_idx_dataset(
+    data_dir: str, splits: Sequence[str] = ("train", "t10k")
+) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
     """{split: (images uint8 [N, H, W, 1], labels int32 [N])} from an IDX folder."""
     if not os.path.isdir(data_dir):
-        raise DataError(f"Data folder not found: {data_dir}. Give --data_dir the folder that "
-                        "holds the MNIST IDX files (train-images-idx3-ubyte.gz, ...).")
+        raise DataError(
+            f"Data folder not found: {data_dir}. Give --data_dir the folder that "
+            "holds the MNIST IDX files (train-images-idx3-ubyte.gz, ...)."
+        )
     result = {}
     for split in splits:
         images_path = find_idx_file(data_dir, split, "images")
@@ -110,6 +124,7 @@ def load_idx_dataset(data_dir: str, splits: Sequence[str] = ("train", "t10k")
         if images.shape[0] != labels.shape[0]:
             raise DataError(
                 f"{images_path} holds {images.shape[0]} images but {labels_path} holds "
-                f"{labels.shape[0]} labels; they must match. Are they from the same split?")
+                f"{labels.shape[0]} labels; they must match. Are they from the same split?"
+            )
         result[split] = (images[..., None], labels.astype(np.int32))
     return result

@@ -25,9 +25,15 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from bigan_tf.data.image_sources import (ImageList, check_images, label_predicate,
-                                         presized_root, read_list_file, scan_class_folders,
-                                         select_images)
+from bigan_tf.data.image_sources import (
+    ImageList,
+    check_images,
+    label_predicate,
+    presized_root,
+    read_list_file,
+    scan_class_folders,
+    select_images,
+)
 from bigan_tf.data.pipeline import ImageData, epoch_permutation, to_model_range
 from bigan_tf.data.preprocessing import Preprocessing, decode, preprocess, with_channels
 from bigan_tf.data.tfds_source import tfds_pairs
@@ -42,6 +48,7 @@ def _file_examples(images: ImageList, config: Preprocessing, training: bool):
     def load(index, seed):
         image = decode(tf.io.read_file(paths[index]), config.channels)
         return preprocess(image, config, training, seed), labels[index]
+
     return load
 
 
@@ -56,8 +63,14 @@ def _distribution_options() -> tf.data.Options:
     return options
 
 
-def file_training_dataset(images: ImageList, config: Preprocessing, batch_size: int, seed: int,
-                          first_epoch: int, last_epoch: int) -> tf.data.Dataset:
+def file_training_dataset(
+    images: ImageList,
+    config: Preprocessing,
+    batch_size: int,
+    seed: int,
+    first_epoch: int,
+    last_epoch: int,
+) -> tf.data.Dataset:
     """Batches of (x float32 [B, crop, crop, C] in [0, 1], labels) for [first, last) epochs.
 
     Epoch e visits the files in `epoch_permutation(n, seed, e)` order (the
@@ -68,8 +81,9 @@ def file_training_dataset(images: ImageList, config: Preprocessing, batch_size: 
     """
     n = len(images)
     if n < batch_size:
-        raise ConfigError(f"--batch_size {batch_size} is larger than the training set "
-                          f"({n} images).")
+        raise ConfigError(
+            f"--batch_size {batch_size} is larger than the training set ({n} images)."
+        )
     load = _file_examples(images, config, training=True)
     base_seed = tf.constant(seed, tf.int64)
 
@@ -90,8 +104,9 @@ def file_training_dataset(images: ImageList, config: Preprocessing, batch_size: 
     return dataset.with_options(_distribution_options()).prefetch(tf.data.AUTOTUNE)
 
 
-def load_file_images(images: ImageList, config: Preprocessing, limit: Optional[int] = None,
-                     seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+def load_file_images(
+    images: ImageList, config: Preprocessing, limit: Optional[int] = None, seed: int = 0
+) -> Tuple[np.ndarray, np.ndarray]:
     """(uint8 [N, crop, crop, C] centre crops, int32 labels) of up to `limit` files.
 
     With a limit below the list's length, a seeded random subset (in list order).
@@ -100,9 +115,16 @@ def load_file_images(images: ImageList, config: Preprocessing, limit: Optional[i
     if limit and limit < len(images):
         index = np.sort(np.random.RandomState(seed).choice(index, limit, replace=False))
     load = _file_examples(images, config, training=False)
-    dataset = tf.data.Dataset.from_tensor_slices(index).map(
-        lambda i: load(i, tf.zeros([2], tf.int64)), num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True).batch(256).prefetch(tf.data.AUTOTUNE)
+    dataset = (
+        tf.data.Dataset.from_tensor_slices(index)
+        .map(
+            lambda i: load(i, tf.zeros([2], tf.int64)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        .batch(256)
+        .prefetch(tf.data.AUTOTUNE)
+    )
     return _collect(dataset, images.source)
 
 
@@ -113,16 +135,19 @@ def _collect(dataset: tf.data.Dataset, source: str) -> Tuple[np.ndarray, np.ndar
             xs.append(x)
             ys.append(y)
     except tf.errors.InvalidArgumentError as e:
-        raise DataError(f"An image of {source} could not be decoded ({e.message.splitlines()[0]}); "
-                        "run with --image_check=full to find it by name.") from None
+        raise DataError(
+            f"An image of {source} could not be decoded ({e.message.splitlines()[0]}); "
+            "run with --image_check=full to find it by name."
+        ) from None
     if not xs:
         raise DataError(f"{source} gave no images.")
     return np.concatenate(xs), np.concatenate(ys).astype(np.int32)
 
 
 # -------------------------------------------------------------------- TFDS
-def _tfds_selected(dataset: tf.data.Dataset, channels: int, max_labels, include_labels,
-                   max_images) -> tf.data.Dataset:
+def _tfds_selected(
+    dataset: tf.data.Dataset, channels: int, max_labels, include_labels, max_images
+) -> tf.data.Dataset:
     def to_channels(image, label):
         return with_channels(tf.cast(image, tf.uint8), channels), tf.cast(label, tf.int32)
 
@@ -137,6 +162,7 @@ def _tfds_selected(dataset: tf.data.Dataset, channels: int, max_labels, include_
 def _count_tfds(name: str, split: str, data_dir, max_labels, include_labels, max_images) -> int:
     """Examples of a TFDS split after selection, counted without decoding any image."""
     import tensorflow_datasets as tfds
+
     labels = tfds_pairs(name, split, data_dir, decoders={"image": tfds.decode.SkipDecoding()})
     labels = labels.map(lambda _, y: y)
     keep = label_predicate(max_labels, include_labels)
@@ -170,19 +196,27 @@ class StreamedImageData(ImageData):
     def num_classes(self) -> int:
         return max(self.label_count, super().num_classes)
 
-    def training_dataset(self, batch_size: int, seed: int, first_epoch: int,
-                         last_epoch: int) -> tf.data.Dataset:
+    def training_dataset(
+        self, batch_size: int, seed: int, first_epoch: int, last_epoch: int
+    ) -> tf.data.Dataset:
         if self.stream is None:
             raise ValueError("A StreamedImageData needs its stream function.")
         return self.stream(batch_size, seed, first_epoch, last_epoch)
 
 
-def load_image_folder_data(source: str, root: str, config: Preprocessing,
-                           max_labels: Optional[int] = None,
-                           include_labels: Optional[Sequence[int]] = None,
-                           max_images: Optional[int] = None, num_val: int = 10000,
-                           num_reference: int = 50000, image_check: str = "header",
-                           on_bad: str = "fail", seed: int = 0) -> StreamedImageData:
+def load_image_folder_data(
+    source: str,
+    root: str,
+    config: Preprocessing,
+    max_labels: Optional[int] = None,
+    include_labels: Optional[Sequence[int]] = None,
+    max_images: Optional[int] = None,
+    num_val: int = 10000,
+    num_reference: int = 50000,
+    image_check: str = "header",
+    on_bad: str = "fail",
+    seed: int = 0,
+) -> StreamedImageData:
     """Training + validation images from files.
 
     `source` is "list" (root/train.txt and root/val.txt, images under
@@ -211,17 +245,21 @@ def load_image_folder_data(source: str, root: str, config: Preprocessing,
             val = train.subset(np.sort(order[:held]))
             train = train.subset(np.sort(order[held:]))
         elif val.class_names != train.class_names:
-            raise DataError(f"The class folders of {val.source} ({len(val.class_names or [])}) "
-                            f"differ from those of {train.source} "
-                            f"({len(train.class_names or [])}).")
+            raise DataError(
+                f"The class folders of {val.source} ({len(val.class_names or [])}) "
+                f"differ from those of {train.source} "
+                f"({len(train.class_names or [])})."
+            )
     else:
         raise ConfigError(f"Unknown image source {source!r}; expected list or folder.")
     if val is None:  # a list file always names its validation images
         raise DataError(f"{root} has no validation images.")
-    train = check_images(select_images(train, max_labels, include_labels, max_images, seed),
-                         image_check, on_bad)
-    val = check_images(select_images(val, max_labels, include_labels, None, seed),
-                       image_check, on_bad)
+    train = check_images(
+        select_images(train, max_labels, include_labels, max_images, seed), image_check, on_bad
+    )
+    val = check_images(
+        select_images(val, max_labels, include_labels, None, seed), image_check, on_bad
+    )
     val_images, val_labels = load_file_images(val, config, num_val, seed)
     reference_images, reference_labels = load_file_images(train, config, num_reference, seed)
     label_count = int(max(train.labels.max(), val.labels.max())) + 1
@@ -229,21 +267,35 @@ def load_image_folder_data(source: str, root: str, config: Preprocessing,
         label_count = max(label_count, min(len(train.class_names), max_labels or 1 << 30))
 
     def stream(batch_size, run_seed, first_epoch, last_epoch):
-        return file_training_dataset(train, config, batch_size, run_seed, first_epoch,
-                                     last_epoch)
+        return file_training_dataset(train, config, batch_size, run_seed, first_epoch, last_epoch)
 
-    return StreamedImageData(reference_images, reference_labels, val_images, val_labels,
-                             source=f"{source}:{root}", stream=stream, num_stream=len(train),
-                             label_count=label_count, notes=train.notes + val.notes)
+    return StreamedImageData(
+        reference_images,
+        reference_labels,
+        val_images,
+        val_labels,
+        source=f"{source}:{root}",
+        stream=stream,
+        num_stream=len(train),
+        label_count=label_count,
+        notes=train.notes + val.notes,
+    )
 
 
-def load_tfds_image_data(name: str, config: Preprocessing, data_dir: Optional[str] = None,
-                         max_labels: Optional[int] = None,
-                         include_labels: Optional[Sequence[int]] = None,
-                         max_images: Optional[int] = None, num_val: int = 10000,
-                         num_reference: int = 50000, train_split: str = "train",
-                         val_split: Optional[str] = None, shuffle_buffer: int = 10000,
-                         seed: int = 0) -> StreamedImageData:
+def load_tfds_image_data(
+    name: str,
+    config: Preprocessing,
+    data_dir: Optional[str] = None,
+    max_labels: Optional[int] = None,
+    include_labels: Optional[Sequence[int]] = None,
+    max_images: Optional[int] = None,
+    num_val: int = 10000,
+    num_reference: int = 50000,
+    train_split: str = "train",
+    val_split: Optional[str] = None,
+    shuffle_buffer: int = 10000,
+    seed: int = 0,
+) -> StreamedImageData:
     """A TFDS image data set streamed through the same preprocessing.
 
     `val_split` defaults to "validation" when the data set has one, else "test".
@@ -251,10 +303,12 @@ def load_tfds_image_data(name: str, config: Preprocessing, data_dir: Optional[st
     (no image is decoded).
     """
     config.validate()
-    select: Dict[str, Any] = dict(channels=config.channels, max_labels=max_labels,
-                                  include_labels=include_labels)
-    train_raw = _tfds_selected(tfds_pairs(name, train_split, data_dir), max_images=max_images,
-                               **select)
+    select: Dict[str, Any] = dict(
+        channels=config.channels, max_labels=max_labels, include_labels=include_labels
+    )
+    train_raw = _tfds_selected(
+        tfds_pairs(name, train_split, data_dir), max_images=max_images, **select
+    )
     if val_split is None:
         val_split = "validation"
         try:
@@ -264,9 +318,14 @@ def load_tfds_image_data(name: str, config: Preprocessing, data_dir: Optional[st
     val_raw = _tfds_selected(tfds_pairs(name, val_split, data_dir), max_images=None, **select)
 
     def evaluation_set(dataset, limit):
-        crops = dataset.take(limit).map(
-            lambda image, label: (preprocess(image, config, False), label),
-            num_parallel_calls=tf.data.AUTOTUNE).batch(256)
+        crops = (
+            dataset.take(limit)
+            .map(
+                lambda image, label: (preprocess(image, config, False), label),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+            .batch(256)
+        )
         return _collect(crops, f"tfds:{name}")
 
     val_images, val_labels = evaluation_set(val_raw, num_val)
@@ -275,27 +334,44 @@ def load_tfds_image_data(name: str, config: Preprocessing, data_dir: Optional[st
 
     def stream(batch_size, run_seed, first_epoch, last_epoch):
         if num_train < batch_size:
-            raise ConfigError(f"--batch_size {batch_size} is larger than the training set "
-                              f"({num_train} images).")
-        shuffled = _tfds_selected(tfds_pairs(name, train_split, data_dir, shuffle_seed=run_seed),
-                                  max_images=max_images, **select)
+            raise ConfigError(
+                f"--batch_size {batch_size} is larger than the training set ({num_train} images)."
+            )
+        shuffled = _tfds_selected(
+            tfds_pairs(name, train_split, data_dir, shuffle_seed=run_seed),
+            max_images=max_images,
+            **select,
+        )
         shuffled = shuffled.shuffle(shuffle_buffer, seed=run_seed, reshuffle_each_iteration=True)
-        dataset = tf.data.Dataset.zip((shuffled.repeat(last_epoch - first_epoch),
-                                       tf.data.Dataset.range(first_epoch * num_train,
-                                                             last_epoch * num_train)))
+        dataset = tf.data.Dataset.zip(
+            (
+                shuffled.repeat(last_epoch - first_epoch),
+                tf.data.Dataset.range(first_epoch * num_train, last_epoch * num_train),
+            )
+        )
         base_seed = tf.constant(run_seed, tf.int64)
         dataset = dataset.map(
-            lambda example, key: (preprocess(example[0], config, True,
-                                             tf.stack([base_seed, key])), example[1]),
-            num_parallel_calls=tf.data.AUTOTUNE)
+            lambda example, key: (
+                preprocess(example[0], config, True, tf.stack([base_seed, key])),
+                example[1],
+            ),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
         dataset = dataset.batch(batch_size, drop_remainder=True)
         dataset = dataset.map(_to_batch)
         return dataset.with_options(_distribution_options()).prefetch(tf.data.AUTOTUNE)
 
     label_count = int(max(reference_labels.max(), val_labels.max())) + 1
-    return StreamedImageData(reference_images, reference_labels, val_images, val_labels,
-                             source=f"tfds:{name}", stream=stream, num_stream=num_train,
-                             label_count=label_count)
+    return StreamedImageData(
+        reference_images,
+        reference_labels,
+        val_images,
+        val_labels,
+        source=f"tfds:{name}",
+        stream=stream,
+        num_stream=num_train,
+        label_count=label_count,
+    )
 
 
 def resize_image_data(data: ImageData, size: int, channels: int = 3) -> ImageData:
@@ -304,20 +380,30 @@ def resize_image_data(data: ImageData, size: int, channels: int = 3) -> ImageDat
     For MNIST-format data on the convolutional networks: e.g. Fashion-MNIST's
     28×28×1 becomes 32×32×3 (gray replicated).
     """
+
     def convert(images):
         if not len(images):
             return np.zeros((0, size, size, channels), np.uint8)
         out = []
         for start in range(0, len(images), 4096):
-            x = with_channels(tf.image.resize(tf.constant(images[start:start + 4096]),
-                                              [size, size], method="bilinear", antialias=True),
-                              channels)
+            x = with_channels(
+                tf.image.resize(
+                    tf.constant(images[start : start + 4096]),
+                    [size, size],
+                    method="bilinear",
+                    antialias=True,
+                ),
+                channels,
+            )
             out.append(tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8).numpy())
         return np.concatenate(out)
 
-    return dataclasses.replace(data, train_images=convert(data.train_images),
-                               val_images=convert(data.val_images),
-                               source=f"{data.source}@{size}px")
+    return dataclasses.replace(
+        data,
+        train_images=convert(data.train_images),
+        val_images=convert(data.val_images),
+        source=f"{data.source}@{size}px",
+    )
 
 
 def match_image_shape(data: ImageData, image_shape: Sequence[int]) -> ImageData:
@@ -327,6 +413,8 @@ def match_image_shape(data: ImageData, image_shape: Sequence[int]) -> ImageData:
     if data.image_shape == image_shape:
         return data
     if len(image_shape) != 3 or image_shape[0] != image_shape[1] or image_shape[2] not in (1, 3):
-        raise DataError(f"The images of {data.source} are {data.image_shape} but the model "
-                        f"reads {image_shape}: give data of that shape.")
+        raise DataError(
+            f"The images of {data.source} are {data.image_shape} but the model "
+            f"reads {image_shape}: give data of that shape."
+        )
     return resize_image_data(data, image_shape[0], image_shape[2])

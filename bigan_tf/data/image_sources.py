@@ -50,8 +50,9 @@ class ImageList:
     def subset(self, index, note: Optional[str] = None) -> "ImageList":
         index = np.asarray(index, np.int64)
         notes = self.notes + ([note] if note else [])
-        return ImageList([self.paths[i] for i in index], self.labels[index], self.source,
-                         self.class_names, notes)
+        return ImageList(
+            [self.paths[i] for i in index], self.labels[index], self.source, self.class_names, notes
+        )
 
 
 # ----------------------------------------------------------------- listing
@@ -67,13 +68,15 @@ def read_list_file(list_path: str, root: str) -> ImageList:
                 continue
             fields = line.rsplit(None, 1)
             if len(fields) != 2:
-                raise DataError(f"{list_path}, line {number}: expected 'relative/path label', "
-                                f"got {line!r}.")
+                raise DataError(
+                    f"{list_path}, line {number}: expected 'relative/path label', got {line!r}."
+                )
             try:
                 label = int(fields[1])
             except ValueError:
-                raise DataError(f"{list_path}, line {number}: the label must be an integer, "
-                                f"got {fields[1]!r}.") from None
+                raise DataError(
+                    f"{list_path}, line {number}: the label must be an integer, got {fields[1]!r}."
+                ) from None
             if label < 0:
                 raise DataError(f"{list_path}, line {number}: labels must be >= 0, got {label}.")
             paths.append(os.path.join(root, fields[0]))
@@ -112,11 +115,12 @@ def scan_class_folders(root: str) -> ImageList:
             empty.append(name)
     notes = []
     if skipped:
-        notes.append(f"skipped {len(skipped)} non-image file(s) in {root}: "
-                     f"{_some(skipped)}")
+        notes.append(f"skipped {len(skipped)} non-image file(s) in {root}: {_some(skipped)}")
     if empty:
-        notes.append(f"{len(empty)} class folder(s) in {root} hold no images (their labels "
-                     f"stay reserved): {_some(empty)}")
+        notes.append(
+            f"{len(empty)} class folder(s) in {root} hold no images (their labels "
+            f"stay reserved): {_some(empty)}"
+        )
     if not paths:
         raise DataError(f"No image files ({', '.join(IMAGE_EXTENSIONS)}) under {root}.")
     return ImageList(paths, np.asarray(labels, np.int32), f"folder:{root}", classes, notes)
@@ -135,15 +139,19 @@ def parse_label_list(text: Optional[str]) -> Optional[List[int]]:
     try:
         labels = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise ConfigError(f"--include_labels must be comma-separated integers, got {text!r}.") \
-            from None
+        raise ConfigError(
+            f"--include_labels must be comma-separated integers, got {text!r}."
+        ) from None
     if not labels or min(labels) < 0:
         raise ConfigError(f"--include_labels must list labels >= 0, got {text!r}.")
     return labels
 
 
-def label_mask(labels: np.ndarray, max_labels: Optional[int] = None,
-               include_labels: Optional[Sequence[int]] = None) -> np.ndarray:
+def label_mask(
+    labels: np.ndarray,
+    max_labels: Optional[int] = None,
+    include_labels: Optional[Sequence[int]] = None,
+) -> np.ndarray:
     """Which examples to keep: labels < max_labels and/or in include_labels."""
     keep = np.ones(len(labels), bool)
     if max_labels:
@@ -153,9 +161,13 @@ def label_mask(labels: np.ndarray, max_labels: Optional[int] = None,
     return keep
 
 
-def select_images(images: ImageList, max_labels: Optional[int] = None,
-                  include_labels: Optional[Sequence[int]] = None,
-                  max_images: Optional[int] = None, seed: int = 0) -> ImageList:
+def select_images(
+    images: ImageList,
+    max_labels: Optional[int] = None,
+    include_labels: Optional[Sequence[int]] = None,
+    max_images: Optional[int] = None,
+    seed: int = 0,
+) -> ImageList:
     """The original's --max_labels / --include_labels / --max_images.
 
     `max_images` keeps a seeded random subset (in list order), so a list sorted
@@ -163,8 +175,10 @@ def select_images(images: ImageList, max_labels: Optional[int] = None,
     """
     keep = np.flatnonzero(label_mask(images.labels, max_labels, include_labels))
     if not len(keep):
-        raise DataError(f"No images of {images.source} have the selected labels "
-                        f"(max_labels={max_labels}, include_labels={include_labels}).")
+        raise DataError(
+            f"No images of {images.source} have the selected labels "
+            f"(max_labels={max_labels}, include_labels={include_labels})."
+        )
     if max_images and len(keep) > max_images:
         keep = np.sort(np.random.RandomState(seed).choice(keep, max_images, replace=False))
     return images.subset(keep)
@@ -173,6 +187,7 @@ def select_images(images: ImageList, max_labels: Optional[int] = None,
 # ---------------------------------------------------------------- checking
 def _check_one(path: str, full: bool) -> Optional[str]:
     from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(path) as image:
             if full:
@@ -184,8 +199,9 @@ def _check_one(path: str, full: bool) -> Optional[str]:
     return None
 
 
-def check_images(images: ImageList, mode: str = "header", on_bad: str = "fail",
-                 workers: int = 16) -> ImageList:
+def check_images(
+    images: ImageList, mode: str = "header", on_bad: str = "fail", workers: int = 16
+) -> ImageList:
     """Finds missing and undecodable files before training, and fails or drops them.
 
     `mode`: "header" opens each file and parses its header (fast: catches
@@ -201,20 +217,24 @@ def check_images(images: ImageList, mode: str = "header", on_bad: str = "fail",
     if mode == "none":
         return images
     with concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
-        problems = list(pool.map(lambda p: _check_one(p, mode == "full"), images.paths,
-                                 chunksize=64))
+        problems = list(
+            pool.map(lambda p: _check_one(p, mode == "full"), images.paths, chunksize=64)
+        )
     bad = [i for i, problem in enumerate(problems) if problem]
     if not bad:
         return images
     named = [f"{images.paths[i]} ({problems[i]})" for i in bad]
     if on_bad == "fail":
-        raise DataError(f"{len(bad)} of {len(images)} images of {images.source} cannot be "
-                        f"read: {_some(named)}. Fix or remove them, or pass "
-                        "--bad_images=skip to leave them out.")
+        raise DataError(
+            f"{len(bad)} of {len(images)} images of {images.source} cannot be "
+            f"read: {_some(named)}. Fix or remove them, or pass "
+            "--bad_images=skip to leave them out."
+        )
     good = np.setdiff1d(np.arange(len(images)), bad)
     if not len(good):
-        raise DataError(f"None of the {len(images)} images of {images.source} can be read, "
-                        f"e.g. {_some(named)}.")
+        raise DataError(
+            f"None of the {len(images)} images of {images.source} can be read, e.g. {_some(named)}."
+        )
     return images.subset(good, note=f"skipped {len(bad)} unreadable image(s): {_some(named)}")
 
 
@@ -228,7 +248,9 @@ def label_predicate(max_labels, include_labels):
         if max_labels:
             ok = tf.logical_and(ok, label < max_labels)
         if include_labels:
-            ok = tf.logical_and(ok, tf.reduce_any(tf.equal(label, tf.constant(
-                include_labels, label.dtype))))
+            ok = tf.logical_and(
+                ok, tf.reduce_any(tf.equal(label, tf.constant(include_labels, label.dtype)))
+            )
         return ok
+
     return keep

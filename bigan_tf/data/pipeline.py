@@ -62,9 +62,13 @@ class ImageData:
 
     def record(self) -> Dict[str, Any]:
         """What config.json says about the data: its `DataConfig`, sizes and fingerprint."""
-        return {"config": self.config.to_dict() if self.config else None,
-                "source": self.source, "num_train": int(self.num_train),
-                "num_val": int(len(self.val_images)), "fingerprint": self.fingerprint()}
+        return {
+            "config": self.config.to_dict() if self.config else None,
+            "source": self.source,
+            "num_train": int(self.num_train),
+            "num_val": int(len(self.val_images)),
+            "fingerprint": self.fingerprint(),
+        }
 
     def fingerprint(self) -> str:
         """A content hash of what was read: the in-memory training images' shape and
@@ -77,22 +81,28 @@ class ImageData:
         digest.update(np.asarray(self.train_labels)[picks].astype(np.int64).tobytes())
         return f"sha256:{digest.hexdigest()[:16]}"
 
-    def training_dataset(self, batch_size: int, seed: int, first_epoch: int,
-                         last_epoch: int) -> tf.data.Dataset:
+    def training_dataset(
+        self, batch_size: int, seed: int, first_epoch: int, last_epoch: int
+    ) -> tf.data.Dataset:
         """Batches of (images [B, H, W, C] in [0, 1], labels) of epochs [first_epoch, last_epoch)."""
-        return training_dataset(self.train_images, self.train_labels, batch_size, seed,
-                                first_epoch, last_epoch)
+        return training_dataset(
+            self.train_images, self.train_labels, batch_size, seed, first_epoch, last_epoch
+        )
 
     def take(self, num_train: Optional[int] = None, num_val: Optional[int] = None) -> "ImageData":
         """The first `num_train` / `num_val` examples (for quick runs and tests)."""
         return dataclasses.replace(
-            self, train_images=self.train_images[:num_train],
-            train_labels=self.train_labels[:num_train], val_images=self.val_images[:num_val],
-            val_labels=self.val_labels[:num_val])
+            self,
+            train_images=self.train_images[:num_train],
+            train_labels=self.train_labels[:num_train],
+            val_images=self.val_images[:num_val],
+            val_labels=self.val_labels[:num_val],
+        )
 
 
-def held_out_indices(num_examples: int, num_val: int = NUM_VALIDATION,
-                     seed: int = VALIDATION_SPLIT_SEED) -> Tuple[np.ndarray, np.ndarray]:
+def held_out_indices(
+    num_examples: int, num_val: int = NUM_VALIDATION, seed: int = VALIDATION_SPLIT_SEED
+) -> Tuple[np.ndarray, np.ndarray]:
     """(training indices, validation indices) of the original's held-out split.
 
     order = RandomState(seed).permutation(num_examples); the last `num_val` of
@@ -102,18 +112,23 @@ def held_out_indices(num_examples: int, num_val: int = NUM_VALIDATION,
     if not 0 < num_val < num_examples:
         raise DataError(f"Cannot hold out {num_val} validation images from {num_examples}.")
     order = np.random.RandomState(seed).permutation(num_examples)
-    return np.sort(order[:num_examples - num_val]), order[num_examples - num_val:]
+    return np.sort(order[: num_examples - num_val]), order[num_examples - num_val :]
 
 
-def split_validation(images: np.ndarray, labels: np.ndarray, num_val: int = NUM_VALIDATION,
-                     seed: int = VALIDATION_SPLIT_SEED):
+def split_validation(
+    images: np.ndarray,
+    labels: np.ndarray,
+    num_val: int = NUM_VALIDATION,
+    seed: int = VALIDATION_SPLIT_SEED,
+):
     """(train images, train labels, val images, val labels) of `held_out_indices`."""
     train, val = held_out_indices(len(images), num_val, seed)
     return images[train], labels[train], images[val], labels[val]
 
 
-def load_image_data(dataset: str, data_dir: Optional[str], use_test_set: bool = False,
-                    num_val: int = NUM_VALIDATION) -> ImageData:
+def load_image_data(
+    dataset: str, data_dir: Optional[str], use_test_set: bool = False, num_val: int = NUM_VALIDATION
+) -> ImageData:
     """Loads `dataset`: "mnist"/"fashion_mnist"/"idx" (IDX files in `data_dir`),
     "tfds:NAME", or "hdf5" (an SSGAN-format folder: data.hdf5 + id.txt).
 
@@ -130,18 +145,22 @@ def load_image_data(dataset: str, data_dir: Optional[str], use_test_set: bool = 
         train_x, train_y, val_x, val_y = split_validation(images, labels, held_out)
         return ImageData(train_x, train_y, val_x, val_y, source=dataset)
     if dataset.startswith("tfds:"):
-        name = dataset[len("tfds:"):]
+        name = dataset[len("tfds:") :]
         train = load_tfds_split(name, "train", data_dir)
         test = load_tfds_split(name, "test", data_dir) if use_test_set else None
     elif dataset in ("mnist", "fashion_mnist", "idx"):
         if not data_dir:
-            raise ConfigError(f"--data_dir is required for --dataset={dataset} (a folder of IDX files).")
+            raise ConfigError(
+                f"--data_dir is required for --dataset={dataset} (a folder of IDX files)."
+            )
         splits = load_idx_dataset(data_dir, ("train", "t10k") if use_test_set else ("train",))
         train, test = splits["train"], splits.get("t10k")
     else:
-        raise ConfigError(f"Unknown --dataset {dataset!r}; expected mnist, fashion_mnist, idx "
-                          "(IDX files in --data_dir), hdf5 (an SSGAN-format folder) or "
-                          "tfds:NAME.")
+        raise ConfigError(
+            f"Unknown --dataset {dataset!r}; expected mnist, fashion_mnist, idx "
+            "(IDX files in --data_dir), hdf5 (an SSGAN-format folder) or "
+            "tfds:NAME."
+        )
     if use_test_set:
         if test is None:
             raise ConfigError(f"--dataset={dataset} has no test split in {data_dir}.")
@@ -157,14 +176,21 @@ def to_model_range(images: tf.Tensor) -> tf.Tensor:
 
 def epoch_permutation(num_examples: int, seed: int, epoch) -> tf.Tensor:
     """The shuffled example order of `epoch`, a pure function of (seed, epoch)."""
-    keys = tf.random.stateless_uniform([num_examples], seed=tf.stack(
-        [tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)]))
+    keys = tf.random.stateless_uniform(
+        [num_examples], seed=tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
+    )
     return tf.argsort(keys)
 
 
-def training_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int,
-                     first_epoch: int, last_epoch: int,
-                     steps_per_epoch: Optional[int] = None) -> tf.data.Dataset:
+def training_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    seed: int,
+    first_epoch: int,
+    last_epoch: int,
+    steps_per_epoch: Optional[int] = None,
+) -> tf.data.Dataset:
     """Batches of (images float32 in [0, 1], label) for epochs [first_epoch, last_epoch).
 
     Each epoch yields len(images) // batch_size full batches (`drop_remainder`),
@@ -176,18 +202,20 @@ def training_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, se
     epoch, still in an order that is a pure function of (seed, epoch).
     """
     if len(images) < batch_size:
-        raise ConfigError(f"--batch_size {batch_size} is larger than the training set "
-                          f"({len(images)} images).")
+        raise ConfigError(
+            f"--batch_size {batch_size} is larger than the training set ({len(images)} images)."
+        )
     images_t = tf.constant(images)
     labels_t = tf.constant(labels)
     n = len(images)
     passes = 1 if steps_per_epoch is None else -(-steps_per_epoch * batch_size // n)
 
     def epoch_batches(epoch):
-        order = tf.concat([epoch_permutation(n, seed, epoch * passes + i)
-                           for i in range(passes)], axis=0)
+        order = tf.concat(
+            [epoch_permutation(n, seed, epoch * passes + i) for i in range(passes)], axis=0
+        )
         if steps_per_epoch is not None:
-            order = order[:steps_per_epoch * batch_size]
+            order = order[: steps_per_epoch * batch_size]
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
 
     def gather(index):
@@ -215,15 +243,23 @@ def balanced_subset(labels: np.ndarray, per_class: int, seed: int = 0) -> np.nda
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
         if len(members) < per_class:
-            raise DataError(f"Class {label} has only {len(members)} examples; cannot take "
-                            f"{per_class} labels per class.")
+            raise DataError(
+                f"Class {label} has only {len(members)} examples; cannot take "
+                f"{per_class} labels per class."
+            )
         chosen.append(rng.choice(members, per_class, replace=False))
     return np.sort(np.concatenate(chosen))
 
 
-def ssgan_dataset(data: ImageData, labelled_index: np.ndarray, batch_size: int,
-                  labelled_batch_size: int, seed: int, first_epoch: int, last_epoch: int
-                  ) -> tf.data.Dataset:
+def ssgan_dataset(
+    data: ImageData,
+    labelled_index: np.ndarray,
+    batch_size: int,
+    labelled_batch_size: int,
+    seed: int,
+    first_epoch: int,
+    last_epoch: int,
+) -> tf.data.Dataset:
     """Batches ((x_u, y_u), (x_l, y_l)) for epochs [first_epoch, last_epoch).
 
     The unlabelled stream is `training_dataset` over every training image (its
@@ -232,8 +268,9 @@ def ssgan_dataset(data: ImageData, labelled_index: np.ndarray, batch_size: int,
     keyed by (seed, global step), so a resumed run sees the same batches.
     Both hold images [B, H, W, C] in [0, 1] (the MLP classifier flattens them).
     """
-    unlabelled = training_dataset(data.train_images, data.train_labels, batch_size, seed,
-                                  first_epoch, last_epoch)
+    unlabelled = training_dataset(
+        data.train_images, data.train_labels, batch_size, seed, first_epoch, last_epoch
+    )
     steps = len(data.train_images) // batch_size
     images = tf.constant(data.train_images[labelled_index])
     labels = tf.constant(data.train_labels[labelled_index].astype(np.int32))

@@ -17,8 +17,6 @@ import tensorflow as tf
 from bigan_tf.config.data import Preprocessing
 
 
-
-
 def decode(contents: tf.Tensor, channels: int) -> tf.Tensor:
     """Encoded JPEG/PNG/BMP/GIF bytes -> uint8 [H, W, channels] (gray is replicated)."""
     image = tf.io.decode_image(contents, channels=channels, expand_animations=False)
@@ -51,11 +49,12 @@ def resize_short_edge(image: tf.Tensor, size: int) -> tf.Tensor:
 def center_crop(image: tf.Tensor, size: int) -> tf.Tensor:
     shape = tf.shape(image)
     top, left = (shape[0] - size) // 2, (shape[1] - size) // 2
-    return image[top:top + size, left:left + size]
+    return image[top : top + size, left : left + size]
 
 
-def preprocess(image: tf.Tensor, config: Preprocessing, training: bool,
-               seed: Optional[tf.Tensor] = None) -> tf.Tensor:
+def preprocess(
+    image: tf.Tensor, config: Preprocessing, training: bool, seed: Optional[tf.Tensor] = None
+) -> tf.Tensor:
     """uint8 [H, W, C] -> uint8 [crop, crop, C]: resize, crop (random if training), flip.
 
     `seed` (shape [2] int) makes the training crop and flip stateless.
@@ -64,7 +63,8 @@ def preprocess(image: tf.Tensor, config: Preprocessing, training: bool,
     if training:
         seeds = tf.random.experimental.stateless_split(seed, 2)
         image = tf.image.stateless_random_crop(
-            image, [config.crop_size, config.crop_size, config.channels], seed=seeds[0])
+            image, [config.crop_size, config.crop_size, config.channels], seed=seeds[0]
+        )
         if config.flip:
             image = tf.image.stateless_random_flip_left_right(image, seed=seeds[1])
     else:

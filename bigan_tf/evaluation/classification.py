@@ -15,8 +15,12 @@ from bigan_tf.images import make_grid
 
 def predict_classes(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """argmax over the K real classes of D's logits, inference mode, for uint8 images."""
-    return np.concatenate([model.predicted_classes(to_model_range(images[i:i + batch_size]))
-                           .numpy() for i in range(0, len(images), batch_size)])
+    return np.concatenate(
+        [
+            model.predicted_classes(to_model_range(images[i : i + batch_size])).numpy()
+            for i in range(0, len(images), batch_size)
+        ]
+    )
 
 
 def confusion_matrix(true_labels, predicted, num_classes: int) -> np.ndarray:
@@ -32,8 +36,7 @@ class SSGANEvaluator:
     def __init__(self, model: keras.Model, data: ImageData, seed: int = 0, num_samples: int = 100):
         self.model, self.data = model, data
         self.image_shape = data.image_shape
-        self.z = sample_prior(num_samples, model.latent_dim,
-                              tf.constant([seed, 7919], tf.int64))
+        self.z = sample_prior(num_samples, model.latent_dim, tf.constant([seed, 7919], tf.int64))
 
     def evaluate(self) -> Dict[str, float]:
         predicted = predict_classes(self.model, self.data.val_images)

@@ -38,27 +38,42 @@ class TrainingBatches:
     seeded from (seed, i), z ~ U(−1, 1) keyed by (seed + DEPLOY_STREAM, i), and the
     images' labels when `conditional`. Images go to [0, 1], shaped `data_shape`."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int,
-                 data_shape: Sequence[int], latent_dim: int, seed: int = 0,
-                 conditional: bool = False):
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        batch_size: int,
+        data_shape: Sequence[int],
+        latent_dim: int,
+        seed: int = 0,
+        conditional: bool = False,
+    ):
         self.images, self.labels = images, labels
         self.batch_size, self.data_shape = batch_size, tuple(data_shape)
         self.latent_dim, self.seed, self.conditional = latent_dim, int(seed), conditional
 
     @classmethod
-    def for_model(cls, model, images: np.ndarray, labels: np.ndarray, batch_size: int,
-                  seed: int = 0) -> "TrainingBatches":
+    def for_model(
+        cls, model, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int = 0
+    ) -> "TrainingBatches":
         """The batches `model` (a `BiGAN`) takes: its input shape, latent size, labels."""
-        return cls(images, labels, batch_size, model.data_shape, model.latent_dim, seed,
-                   model.is_conditional)
+        return cls(
+            images,
+            labels,
+            batch_size,
+            model.data_shape,
+            model.latent_dim,
+            seed,
+            model.is_conditional,
+        )
 
     def __getitem__(self, i: int) -> Batch:
-        rng = np.random.RandomState((self.seed * 1000003 + i) % (2 ** 31))
+        rng = np.random.RandomState((self.seed * 1000003 + i) % (2**31))
         index = rng.randint(0, len(self.images), size=self.batch_size)
-        x = tf.reshape(to_model_range(self.images[index]),
-                       [-1, *self.data_shape])
-        z = sample_prior(self.batch_size, self.latent_dim,
-                         tf.constant([self.seed + DEPLOY_STREAM, i], tf.int64))
+        x = tf.reshape(to_model_range(self.images[index]), [-1, *self.data_shape])
+        z = sample_prior(
+            self.batch_size, self.latent_dim, tf.constant([self.seed + DEPLOY_STREAM, i], tf.int64)
+        )
         labels = tf.constant(self.labels[index]) if self.conditional else None
         return x, z, labels
 
@@ -82,16 +97,22 @@ def measure_losses(model, batches: Iterable[Batch]) -> Dict[str, float]:
     return _mean_losses(losses, len(losses))
 
 
-def deploy_batch_norm_on_images(model, images: np.ndarray, labels: Optional[np.ndarray],
-                                iters: int, seed: int = 0,
-                                batch_size: int = DEPLOY_BATCH_SIZE) -> Dict[str, float]:
+def deploy_batch_norm_on_images(
+    model,
+    images: np.ndarray,
+    labels: Optional[np.ndarray],
+    iters: int,
+    seed: int = 0,
+    batch_size: int = DEPLOY_BATCH_SIZE,
+) -> Dict[str, float]:
     """`deploy_batch_norm` over the first `iters` `TrainingBatches` of in-memory `images`
     (any shape that reshapes to the model's input, [0, 1] or uint8); `labels` only
     matter to a conditional model (None: zeros)."""
     if labels is None:
         labels = np.zeros(len(images), np.int32)
-    return deploy_batch_norm(model, TrainingBatches.for_model(
-        model, images, labels, batch_size, seed).take(iters))
+    return deploy_batch_norm(
+        model, TrainingBatches.for_model(model, images, labels, batch_size, seed).take(iters)
+    )
 
 
 def deploy_batch_norm(model, batches: Iterable[Batch]) -> Dict[str, float]:
@@ -104,6 +125,7 @@ def deploy_batch_norm(model, batches: Iterable[Batch]) -> Dict[str, float]:
     """
     networks = [n for n in model.networks if n is not None]
     with recording_batch_moments(*networks) as layers, frozen_spectral_norm(*networks):
+
         @tf.function
         def step(x, z, labels):
             for layer in layers:

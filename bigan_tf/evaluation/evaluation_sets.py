@@ -33,8 +33,9 @@ def evaluation_sets(num_train: int, num_test: int, random_splits: int) -> List[E
     from bigan_tf.data import held_out_indices
     from bigan_tf.data.pipeline import VALIDATION_SPLIT_SEED
 
-    sets = [EvaluationSet(TEST_SET, np.arange(num_train - num_test),
-                          num_train + np.arange(num_test))]
+    sets = [
+        EvaluationSet(TEST_SET, np.arange(num_train - num_test), num_train + np.arange(num_test))
+    ]
     seeds = [s for s in range(random_splits + 1) if s != VALIDATION_SPLIT_SEED][:random_splits]
     for name, seed in [(ORIGINAL, VALIDATION_SPLIT_SEED)] + [(f"seed {s}", s) for s in seeds]:
         train, val = held_out_indices(num_train, num_test, seed)
@@ -42,29 +43,44 @@ def evaluation_sets(num_train: int, num_test: int, random_splits: int) -> List[E
     return sets
 
 
-def accuracies(features: np.ndarray, labels: np.ndarray, sets: List[EvaluationSet]
-               ) -> Dict[str, float]:
+def accuracies(
+    features: np.ndarray, labels: np.ndarray, sets: List[EvaluationSet]
+) -> Dict[str, float]:
     """1-NN accuracy (%) of each set's queries against its references."""
     from bigan_tf.evaluation.metrics import nnc_score
-    return {s.name: nnc_score(features[s.reference], labels[s.reference],
-                              features[s.query], labels[s.query]) for s in sets}
+
+    return {
+        s.name: nnc_score(
+            features[s.reference], labels[s.reference], features[s.query], labels[s.query]
+        )
+        for s in sets
+    }
 
 
 def summary(name: str, scores: Dict[str, float]) -> Dict[str, object]:
     """One table row: t10k, the original's split, the other splits' mean/min/max, shift."""
     others = [v for k, v in scores.items() if k not in (TEST_SET, ORIGINAL)]
-    row: Dict[str, object] = {"features": name, TEST_SET: scores[TEST_SET],
-                              ORIGINAL: scores[ORIGINAL],
-                              "shift": scores[ORIGINAL] - scores[TEST_SET]}
+    row: Dict[str, object] = {
+        "features": name,
+        TEST_SET: scores[TEST_SET],
+        ORIGINAL: scores[ORIGINAL],
+        "shift": scores[ORIGINAL] - scores[TEST_SET],
+    }
     if others:
-        row.update({"other mean": float(np.mean(others)), "other min": min(others),
-                    "other max": max(others)})
+        row.update(
+            {
+                "other mean": float(np.mean(others)),
+                "other min": min(others),
+                "other max": max(others),
+            }
+        )
     return row
 
 
 def model_features(model, name: str) -> Iterator[Tuple[str, Callable]]:
     """(row name, images in [0, 1] shaped for the model -> features) of a `BiGAN`."""
     from bigan_tf.evaluation.evaluator import model_functions
+
     functions = model_functions(model)
     encode = functions.encode
     if encode is not None:

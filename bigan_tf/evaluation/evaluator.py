@@ -50,7 +50,7 @@ _EVAL_Z_STREAM = 7919
 _REAL_GRID_COLUMNS = 20
 # The 100k generated samples are scored block by block, never held together
 # (all at once they took ~1.3 GB for MNIST and 4.9 GB at 64 px, before copies).
-_GENERATION_BLOCK_BYTES = 64 * 2 ** 20
+_GENERATION_BLOCK_BYTES = 64 * 2**20
 
 
 def format_losses(epoch: int, losses: Dict[str, float]) -> str:
@@ -106,16 +106,32 @@ def model_functions(model: BiGAN) -> ModelFunctions:
     else:
         generate_z = tf.function(lambda z: model.generate(z, training=False))
         generate = lambda z, labels=None: generate_z(z)  # noqa: E731
-    encode = (tf.function(lambda x: model.encoder(x, training=False))
-              if model.encoder is not None else None)
-    features = (tf.function(lambda x: model.discriminator(
-        model.at_generator_resolution(x), training=False)["features"])
-        if model.discriminator is not None else None)
+    encode = (
+        tf.function(lambda x: model.encoder(x, training=False))
+        if model.encoder is not None
+        else None
+    )
+    features = (
+        tf.function(
+            lambda x: model.discriminator(model.at_generator_resolution(x), training=False)[
+                "features"
+            ]
+        )
+        if model.discriminator is not None
+        else None
+    )
     return ModelFunctions(
-        generate, encode, features, model.at_generator_resolution, model.latent_dim,
-        model.num_classes if model.is_conditional else 0, tuple(model.data_shape),
-        tuple(model.generated_shape), model.is_generalized,
-        tuple(getattr(model.generator, "native_pixel_range", (0.0, 1.0))))
+        generate,
+        encode,
+        features,
+        model.at_generator_resolution,
+        model.latent_dim,
+        model.num_classes if model.is_conditional else 0,
+        tuple(model.data_shape),
+        tuple(model.generated_shape),
+        model.is_generalized,
+        tuple(getattr(model.generator, "native_pixel_range", (0.0, 1.0))),
+    )
 
 
 class Evaluator:
@@ -131,8 +147,14 @@ class Evaluator:
         `config.baseline_block`); by default what fits in 64 MiB.
     """
 
-    def __init__(self, functions: ModelFunctions, data: ImageData, config: EvaluationConfig,
-                 seed: int = 0, generation_block: Optional[int] = None):
+    def __init__(
+        self,
+        functions: ModelFunctions,
+        data: ImageData,
+        config: EvaluationConfig,
+        seed: int = 0,
+        generation_block: Optional[int] = None,
+    ):
         self.functions = functions
         self.config = config.validate()
         block = config.baseline_block
@@ -140,34 +162,43 @@ class Evaluator:
             sample_bytes = 4 * int(np.prod(functions.generated_shape))
             generation_block = max(1, _GENERATION_BLOCK_BYTES // sample_bytes // block) * block
         if generation_block % block:
-            raise ValueError(f"generation_block {generation_block} must be a multiple of "
-                             f"baseline_block {block} (the EG baseline pairs within blocks).")
+            raise ValueError(
+                f"generation_block {generation_block} must be a multiple of "
+                f"baseline_block {block} (the EG baseline pairs within blocks)."
+            )
         self.generation_block = generation_block
         self.seed = int(seed)
         self.image_shape = data.image_shape
         # Shape of one generated image for the grids (flat only for a generator that an
         # older version saved to .keras).
-        self.generated_image_shape = (data.image_shape if len(functions.generated_shape) == 1
-                                      else functions.generated_shape)
+        self.generated_image_shape = (
+            data.image_shape if len(functions.generated_shape) == 1 else functions.generated_shape
+        )
         self.num_classes = data.num_classes
-        self.val_images = data.val_images[:config.num_val]
-        self.val_labels = data.val_labels[:config.num_val]
-        self.reference_images = data.train_images[:config.num_train_reference]
-        self.reference_labels = data.train_labels[:config.num_train_reference]
+        self.val_images = data.val_images[: config.num_val]
+        self.val_labels = data.val_labels[: config.num_val]
+        self.reference_images = data.train_images[: config.num_train_reference]
+        self.reference_labels = data.train_labels[: config.num_train_reference]
         # Converted once: the same arrays serve every evaluation.
         self.val_x = self._model_input(self.val_images)
         self.reference_x = self._model_input(self.reference_images)
         # What G's outputs are compared with: x itself, or x resized to G's resolution.
-        self.val_x_generated = (M.batched_map(functions.to_generator_resolution, self.val_x,
-                                              config.batch_size)
-                                if functions.is_generalized else self.val_x)
-        self.eval_z = sample_prior(config.num_generated, functions.latent_dim,
-                                   tf.constant([self.seed, _EVAL_Z_STREAM], tf.int64)).numpy()
+        self.val_x_generated = (
+            M.batched_map(functions.to_generator_resolution, self.val_x, config.batch_size)
+            if functions.is_generalized
+            else self.val_x
+        )
+        self.eval_z = sample_prior(
+            config.num_generated,
+            functions.latent_dim,
+            tf.constant([self.seed, _EVAL_Z_STREAM], tf.int64),
+        ).numpy()
         # Class-balanced labels for the fixed z: with 10 sample-grid rows of
         # num_sample_images/10, row r of every grid is class r (mod K).
         per_row = max(1, config.num_sample_images // 10)
-        self.eval_labels = ((np.arange(config.num_generated) // per_row)
-                            % max(1, functions.num_classes)).astype(np.int32)
+        self.eval_labels = (
+            (np.arange(config.num_generated) // per_row) % max(1, functions.num_classes)
+        ).astype(np.int32)
         self.real_grid_x, self.real_grid_labels = self._real_grid_images(data)
         low, high = functions.pixel_range
         self.distance_scale = float(high - low)
@@ -175,8 +206,14 @@ class Evaluator:
         self._features_d = functions.discriminator_features
 
     @classmethod
-    def for_model(cls, model: BiGAN, data: ImageData, config: EvaluationConfig, seed: int = 0,
-                  generation_block: Optional[int] = None) -> "Evaluator":
+    def for_model(
+        cls,
+        model: BiGAN,
+        data: ImageData,
+        config: EvaluationConfig,
+        seed: int = 0,
+        generation_block: Optional[int] = None,
+    ) -> "Evaluator":
         """The evaluator of a `BiGAN` (through `model_functions`)."""
         return cls(model_functions(model), data, config, seed, generation_block)
 
@@ -184,17 +221,20 @@ class Evaluator:
         """G(z) (labels ignored) or G(z, labels) for a conditional model, in batches."""
         generate = self.functions.generate
         if self.functions.is_conditional:
-            return M.batched_map(generate, (np.asarray(z), np.asarray(labels)),
-                                 self.config.batch_size)
+            return M.batched_map(
+                generate, (np.asarray(z), np.asarray(labels)), self.config.batch_size
+            )
         return M.batched_map(generate, np.asarray(z), self.config.batch_size)
 
     def _real_grid_images(self, data: ImageData):
         """(10 rows × 20 validation images, their labels); row k is class k with 10 classes."""
         rows = 10
-        if data.num_classes == rows and all((self.val_labels == k).sum() >= _REAL_GRID_COLUMNS
-                                            for k in range(rows)):
-            index = np.concatenate([np.flatnonzero(self.val_labels == k)[:_REAL_GRID_COLUMNS]
-                                    for k in range(rows)])
+        if data.num_classes == rows and all(
+            (self.val_labels == k).sum() >= _REAL_GRID_COLUMNS for k in range(rows)
+        ):
+            index = np.concatenate(
+                [np.flatnonzero(self.val_labels == k)[:_REAL_GRID_COLUMNS] for k in range(rows)]
+            )
         else:
             index = np.arange(rows * _REAL_GRID_COLUMNS) % len(self.val_images)
         return self._model_input(self.val_images[index]), self.val_labels[index]
@@ -219,8 +259,10 @@ class Evaluator:
         """NND/100, NND/10, NND, PIX_CHI2 and (with an encoder reading G's images)
         EGg, EGg_b, streaming the generated samples block by block."""
         cfg, n, scale = self.config, len(self.eval_z), self.distance_scale
-        prefixes = [(max(1, n // divisor), name)
-                    for divisor, name in ((100, "NND/100"), (10, "NND/10"), (1, "NND"))]
+        prefixes = [
+            (max(1, n // divisor), name)
+            for divisor, name in ((100, "NND/100"), (10, "NND/10"), (1, "NND"))
+        ]
         nearest = M.RunningNearestDistance(self.val_x_generated)
         results: Dict[str, float] = {}
         histogram_samples = []  # the first len(val_x) samples, as the original
@@ -233,19 +275,19 @@ class Evaluator:
             seen = start
             for prefix, name in prefixes:
                 if seen < prefix <= end:
-                    nearest.update(block[seen - start:prefix - start])
+                    nearest.update(block[seen - start : prefix - start])
                     seen = prefix
                 if start < prefix <= end:
                     results[name] = scale * nearest.mean()
             if seen < end:
-                nearest.update(block[seen - start:])
+                nearest.update(block[seen - start :])
             if start < len(self.val_x):
-                histogram_samples.append(block[:len(self.val_x) - start])
+                histogram_samples.append(block[: len(self.val_x) - start])
             if not with_eg or self._encode is None:
                 continue
             quantized = M.quantize_images(block).numpy()
             if head is None:
-                head = quantized[:cfg.baseline_block]
+                head = quantized[: cfg.baseline_block]
             latent = M.batched_map(self._encode, quantized, cfg.batch_size)["latent"]
             regenerated = self._generate(latent, self.eval_labels[start:end])
             errors.append(M.reconstruction_errors(quantized, regenerated))
@@ -257,8 +299,9 @@ class Evaluator:
             partner_images[in_block] = quantized[index[in_block] - start]
             partner_images[~in_block] = head[index[~in_block]]
             baseline_errors.append(M.reconstruction_errors(partner_images, regenerated))
-        results["PIX_CHI2"] = M.pixel_histogram_chi2(self.val_x_generated,
-                                                     np.concatenate(histogram_samples))
+        results["PIX_CHI2"] = M.pixel_histogram_chi2(
+            self.val_x_generated, np.concatenate(histogram_samples)
+        )
         if with_eg:
             results["EGg"] = scale * float(np.concatenate(errors).mean())
             results["EGg_b"] = scale * float(np.concatenate(baseline_errors).mean())
@@ -275,14 +318,18 @@ class Evaluator:
             ref = M.batched_map(self._encode, self.reference_x, cfg.batch_size)
             val = M.batched_map(self._encode, self.val_x, cfg.batch_size)
             if "logits" in ref:  # an exported encoder serves latent and features only
-                results["NNC_e"] = M.nnc_score(ref["logits"], self.reference_labels,
-                                               val["logits"], self.val_labels)
-            results["NNC_e-"] = M.nnc_score(ref["features"], self.reference_labels,
-                                            val["features"], self.val_labels)
+                results["NNC_e"] = M.nnc_score(
+                    ref["logits"], self.reference_labels, val["logits"], self.val_labels
+                )
+            results["NNC_e-"] = M.nnc_score(
+                ref["features"], self.reference_labels, val["features"], self.val_labels
+            )
             results["CLS_e-"] = self._classifier(ref["features"], val["features"])
             recon = self._generate(val["latent"], self.val_labels)
-            results["EGr"], results["EGr_b"] = (scale * e for e in M.reconstruction_scores(
-                self.val_x_generated, recon, cfg.baseline_block))
+            results["EGr"], results["EGr_b"] = (
+                scale * e
+                for e in M.reconstruction_scores(self.val_x_generated, recon, cfg.baseline_block)
+            )
             for name in ("EGg", "EGg_b"):
                 if name in generation:
                     results[name] = generation[name]
@@ -301,9 +348,16 @@ class Evaluator:
     def _classifier(self, reference_features, val_features) -> float:
         cfg = self.config
         return M.linear_classifier_accuracy(
-            reference_features, self.reference_labels, val_features, self.val_labels,
-            self.num_classes, steps=cfg.cls_steps, batch_size=cfg.cls_batch_size,
-            learning_rate=cfg.cls_learning_rate, seed=self.seed)
+            reference_features,
+            self.reference_labels,
+            val_features,
+            self.val_labels,
+            self.num_classes,
+            steps=cfg.cls_steps,
+            batch_size=cfg.cls_batch_size,
+            learning_rate=cfg.cls_learning_rate,
+            seed=self.seed,
+        )
 
     def sample_grids(self) -> Dict[str, np.ndarray]:
         """uint8 grids: "samples" G(z), "regen" G(E(q(G(z)))), "real_regen" G(E(x))."""
@@ -318,10 +372,12 @@ class Evaluator:
         if self._encode is not None:
             if not self.functions.is_generalized:  # E cannot read G's smaller images
                 q = M.quantize_images(samples)
-                grids["regen"] = make_grid(self._generate(self._encode(q)["latent"], labels),
-                                           rows, shape)
-            real_regen = self._generate(self._encode(tf.constant(self.real_grid_x))["latent"],
-                                        self.real_grid_labels)
+                grids["regen"] = make_grid(
+                    self._generate(self._encode(q)["latent"], labels), rows, shape
+                )
+            real_regen = self._generate(
+                self._encode(tf.constant(self.real_grid_x))["latent"], self.real_grid_labels
+            )
             grids["real_regen"] = make_grid(real_regen, 10, shape)
         return grids
 

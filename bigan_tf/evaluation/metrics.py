@@ -26,11 +26,15 @@ import tensorflow as tf
 # XLA fuses the norms, the distance matrix and the argmin around the matmul:
 # measured 1.45x faster for 10k x 100k x 784 on the CPU (benchmarks, BENCHMARKS.md).
 @tf.function(jit_compile=True, reduce_retracing=True)
-def _nearest_block(queries: tf.Tensor, references: tf.Tensor, reference_sq_norms: tf.Tensor
-                   ) -> Tuple[tf.Tensor, tf.Tensor]:
+def _nearest_block(
+    queries: tf.Tensor, references: tf.Tensor, reference_sq_norms: tf.Tensor
+) -> Tuple[tf.Tensor, tf.Tensor]:
     query_sq = tf.reduce_sum(tf.square(queries), axis=1, keepdims=True)
-    sq = query_sq + reference_sq_norms[None, :] - 2.0 * tf.matmul(queries, references,
-                                                                   transpose_b=True)
+    sq = (
+        query_sq
+        + reference_sq_norms[None, :]
+        - 2.0 * tf.matmul(queries, references, transpose_b=True)
+    )
     index = tf.argmin(sq, axis=1, output_type=tf.int32)
     nearest = tf.gather(sq, index, axis=1, batch_dims=1)
     return tf.sqrt(tf.maximum(nearest, 0.0)), index
@@ -41,17 +45,21 @@ def _flat(x) -> tf.Tensor:
     return tf.reshape(x, [tf.shape(x)[0], -1])
 
 
-def _nearest_in_blocks(queries: tf.Tensor, references: tf.Tensor, block_size: int
-                       ) -> Tuple[tf.Tensor, tf.Tensor]:
+def _nearest_in_blocks(
+    queries: tf.Tensor, references: tf.Tensor, block_size: int
+) -> Tuple[tf.Tensor, tf.Tensor]:
     """(distance to, index of) each flat query's nearest flat reference, a block at a time."""
     reference_sq = tf.reduce_sum(tf.square(references), axis=1)
-    blocks = [_nearest_block(queries[start:start + block_size], references, reference_sq)
-              for start in range(0, int(queries.shape[0]), block_size)]
+    blocks = [
+        _nearest_block(queries[start : start + block_size], references, reference_sq)
+        for start in range(0, int(queries.shape[0]), block_size)
+    ]
     return tf.concat([d for d, _ in blocks], 0), tf.concat([i for _, i in blocks], 0)
 
 
-def nearest_neighbours(queries, references, block_size: int = 1024
-                       ) -> Tuple[np.ndarray, np.ndarray]:
+def nearest_neighbours(
+    queries, references, block_size: int = 1024
+) -> Tuple[np.ndarray, np.ndarray]:
     """(distance to, index of) each query's nearest reference, Euclidean.
 
     Args:
@@ -78,8 +86,7 @@ class RunningNearestDistance:
 
     def update(self, references) -> None:
         distances, _ = _nearest_in_blocks(self._queries, _flat(references), self._block_size)
-        self._nearest = (distances if self._nearest is None
-                         else tf.minimum(self._nearest, distances))
+        self._nearest = distances if self._nearest is None else tf.minimum(self._nearest, distances)
 
     def distances(self) -> np.ndarray:
         if self._nearest is None:
@@ -96,15 +103,17 @@ def nnd_score(generated, real, block_size: int = 1024) -> float:
     return float(np.mean(distances))
 
 
-def nnc_predictions(reference_features, reference_labels, query_features,
-                    block_size: int = 1024) -> np.ndarray:
+def nnc_predictions(
+    reference_features, reference_labels, query_features, block_size: int = 1024
+) -> np.ndarray:
     """The label of each query's nearest reference (Euclidean 1-NN), shape [N]."""
     _, index = nearest_neighbours(query_features, reference_features, block_size)
     return np.asarray(reference_labels)[index]
 
 
-def nnc_score(reference_features, reference_labels, query_features, query_labels,
-              block_size: int = 1024) -> float:
+def nnc_score(
+    reference_features, reference_labels, query_features, query_labels, block_size: int = 1024
+) -> float:
     """1-NN accuracy (%) of the queries, labelled by their nearest reference."""
     predicted = nnc_predictions(reference_features, reference_labels, query_features, block_size)
     return float(100.0 * np.mean(predicted == np.asarray(query_labels)))
@@ -121,8 +130,10 @@ def paired_accuracy_margin(correct_a, correct_b) -> Tuple[float, float]:
     """
     a, b = np.asarray(correct_a, np.float64), np.asarray(correct_b, np.float64)
     if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
-        raise ValueError(f"Need two equal-length 1-D vectors of ≥ 2 examples, got shapes "
-                         f"{a.shape} and {b.shape}.")
+        raise ValueError(
+            f"Need two equal-length 1-D vectors of ≥ 2 examples, got shapes "
+            f"{a.shape} and {b.shape}."
+        )
     d = a - b
     return float(100.0 * d.mean()), float(100.0 * d.std(ddof=1) / np.sqrt(len(d)))
 
@@ -130,8 +141,9 @@ def paired_accuracy_margin(correct_a, correct_b) -> Tuple[float, float]:
 def reconstruction_errors(targets, reconstructions) -> np.ndarray:
     """Per-example L2 norm ‖target − reconstruction‖₂ over all pixels, shape [N]."""
     targets = tf.reshape(tf.convert_to_tensor(targets, tf.float32), [len(targets), -1])
-    reconstructions = tf.reshape(tf.convert_to_tensor(reconstructions, tf.float32),
-                                 [len(reconstructions), -1])
+    reconstructions = tf.reshape(
+        tf.convert_to_tensor(reconstructions, tf.float32), [len(reconstructions), -1]
+    )
     return tf.norm(targets - reconstructions, axis=1).numpy()
 
 
@@ -163,19 +175,42 @@ def quantize_images(images) -> tf.Tensor:
     return tf.round(tf.clip_by_value(images, 0.0, 1.0) * 255.0) / 255.0
 
 
-def linear_classifier_accuracy(train_features, train_labels, test_features, test_labels,
-                               num_classes: int, steps: int = 1000, batch_size: int = 128,
-                               learning_rate: float = 1e-3, seed: int = 0) -> float:
+def linear_classifier_accuracy(
+    train_features,
+    train_labels,
+    test_features,
+    test_labels,
+    num_classes: int,
+    steps: int = 1000,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+) -> float:
     """CLS: accuracy (%) of `linear_classifier_predictions` on the test features."""
-    predicted = linear_classifier_predictions(train_features, train_labels, test_features,
-                                              num_classes, steps, batch_size, learning_rate, seed)
+    predicted = linear_classifier_predictions(
+        train_features,
+        train_labels,
+        test_features,
+        num_classes,
+        steps,
+        batch_size,
+        learning_rate,
+        seed,
+    )
     return float(100.0 * np.mean(predicted == np.asarray(test_labels)))
 
 
-def linear_classifier_predictions(train_features, train_labels, test_features,
-                                  num_classes: int, steps: int = 1000, batch_size: int = 128,
-                                  learning_rate: float = 1e-3, seed: int = 0,
-                                  standardize: bool = False) -> np.ndarray:
+def linear_classifier_predictions(
+    train_features,
+    train_labels,
+    test_features,
+    num_classes: int,
+    steps: int = 1000,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    standardize: bool = False,
+) -> np.ndarray:
     """The classes a linear softmax classifier trained from scratch predicts, shape [N].
 
     As in the original: a bias-free linear map W (features -> classes), zero
@@ -204,8 +239,13 @@ def linear_classifier_predictions(train_features, train_labels, test_features,
     if steps > 0:
         rng = np.random.RandomState(seed)
         indices = rng.randint(0, n, size=(steps, min(batch_size, n))).astype(np.int32)
-        weights = _train_softmax_regression(train_features, train_labels, tf.constant(indices),
-                                            weights, tf.constant(learning_rate, tf.float32))
+        weights = _train_softmax_regression(
+            train_features,
+            train_labels,
+            tf.constant(indices),
+            weights,
+            tf.constant(learning_rate, tf.float32),
+        )
     logits = tf.matmul(tf.convert_to_tensor(test_features, tf.float32), weights)
     return tf.argmax(logits, axis=1, output_type=tf.int32).numpy()
 
@@ -224,18 +264,21 @@ def _train_softmax_regression(features, labels, batches, weights, learning_rate)
         x, y = tf.gather(features, index), tf.gather(labels, index)
         with tf.GradientTape() as tape:
             tape.watch(w)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                y, tf.matmul(x, w)))
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(y, tf.matmul(x, w))
+            )
         grad = tape.gradient(loss, w)
         m = beta1 * m + (1 - beta1) * grad
         v = beta2 * v + (1 - beta2) * tf.square(grad)
         count = tf.cast(t + 1, tf.float32)
-        update = (m / (1 - beta1 ** count)) / (tf.sqrt(v / (1 - beta2 ** count)) + eps)
+        update = (m / (1 - beta1**count)) / (tf.sqrt(v / (1 - beta2**count)) + eps)
         return t + 1, w - learning_rate * update, m, v
 
     _, weights, _, _ = tf.while_loop(
-        lambda t, *_: t < tf.shape(batches)[0], step,
-        (tf.constant(0), weights, tf.zeros_like(weights), tf.zeros_like(weights)))
+        lambda t, *_: t < tf.shape(batches)[0],
+        step,
+        (tf.constant(0), weights, tf.zeros_like(weights), tf.zeros_like(weights)),
+    )
     return weights
 
 
@@ -249,10 +292,12 @@ def pixel_histogram_chi2(real, generated, bins: int = 32) -> float:
     disjoint ones. Necessary, not sufficient: a generator can match the
     histogram with wrong images.
     """
+
     def histogram(images):
         values = tf.reshape(tf.cast(images, tf.float32), [-1])
         counts = tf.cast(tf.histogram_fixed_width(values, [0.0, 1.0], nbins=bins), tf.float64)
         return counts / tf.reduce_sum(counts)
+
     h_real, h_gen = histogram(real), histogram(generated)
     total = h_real + h_gen
     terms = tf.where(total > 0, tf.square(h_real - h_gen) / tf.where(total > 0, total, 1.0), 0.0)
@@ -268,7 +313,7 @@ def batched_map(fn: Callable[..., tf.Tensor], inputs, batch_size: int):
     arrays = inputs if isinstance(inputs, tuple) else (inputs,)
     outputs = []
     for start in range(0, len(arrays[0]), batch_size):
-        outputs.append(fn(*[tf.convert_to_tensor(a[start:start + batch_size]) for a in arrays]))
+        outputs.append(fn(*[tf.convert_to_tensor(a[start : start + batch_size]) for a in arrays]))
     if isinstance(outputs[0], dict):
         return {k: tf.concat([o[k] for o in outputs], 0).numpy() for k in outputs[0]}
     return tf.concat(outputs, 0).numpy()

@@ -22,8 +22,12 @@ import numpy as np
 import tensorflow as tf
 
 from bigan_tf.evaluation.deploy import deploy_batch_norm_on_images
-from bigan_tf.evaluation.metrics import (batched_map, linear_classifier_predictions,
-                                         nnc_predictions, paired_accuracy_margin)
+from bigan_tf.evaluation.metrics import (
+    batched_map,
+    linear_classifier_predictions,
+    nnc_predictions,
+    paired_accuracy_margin,
+)
 
 FEATURE_BATCH = 500
 Features = Callable[[tf.Tensor], Dict[str, tf.Tensor]]
@@ -34,9 +38,14 @@ def accuracy(correct: Any) -> float:
     return float(100.0 * np.mean(correct))
 
 
-def layer_scores(features: Features, reference_x: np.ndarray, reference_labels: np.ndarray,
-                 query_x: np.ndarray, query_labels: np.ndarray,
-                 classifier: Callable[..., np.ndarray]) -> Dict[str, Dict[str, object]]:
+def layer_scores(
+    features: Features,
+    reference_x: np.ndarray,
+    reference_labels: np.ndarray,
+    query_x: np.ndarray,
+    query_labels: np.ndarray,
+    classifier: Callable[..., np.ndarray],
+) -> Dict[str, Dict[str, object]]:
     """{layer: {"width", "NNC", "CLS"}} of the layers `features` returns for a batch.
 
     "NNC" and "CLS" are per-query booleans (right or wrong), so that two encoders
@@ -55,12 +64,14 @@ def layer_scores(features: Features, reference_x: np.ndarray, reference_labels: 
         scores[name] = {
             "width": int(reference.shape[1]),
             "NNC": nnc_predictions(reference, reference_labels, query) == query_labels,
-            "CLS": classifier(reference, reference_labels, query) == query_labels}
+            "CLS": classifier(reference, reference_labels, query) == query_labels,
+        }
     return scores
 
 
-def margin_rows(random_init: Mapping[str, Dict[str, object]],
-                trained: Mapping[str, Dict[str, object]]) -> List[Dict[str, object]]:
+def margin_rows(
+    random_init: Mapping[str, Dict[str, object]], trained: Mapping[str, Dict[str, object]]
+) -> List[Dict[str, object]]:
     """One row per layer (in E's order): both encoders' NNC and CLS (%), and trained − random.
 
     Each margin comes with its paired standard error over the shared test images:
@@ -72,33 +83,50 @@ def margin_rows(random_init: Mapping[str, Dict[str, object]],
         row = {"layer": name, "width": at_init["width"]}
         for measure in ("NNC", "CLS"):
             margin, error = paired_accuracy_margin(now[measure], at_init[measure])
-            row.update({f"{measure} random init": accuracy(at_init[measure]),
-                        f"{measure} trained": accuracy(now[measure]),
-                        f"{measure} margin": margin, f"{measure} margin SE": error})
+            row.update(
+                {
+                    f"{measure} random init": accuracy(at_init[measure]),
+                    f"{measure} trained": accuracy(now[measure]),
+                    f"{measure} margin": margin,
+                    f"{measure} margin SE": error,
+                }
+            )
         rows.append(row)
     return rows
 
 
 def format_margin_table(rows: List[Dict[str, object]], trained_name: str) -> str:
     """`margin_rows` as a Markdown table; `trained_name` heads the trained columns."""
-    lines = [f"| layer | width | NNC random init | NNC {trained_name} | margin ± SE | "
-             f"CLS random init | CLS {trained_name} | margin ± SE |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"| layer | width | NNC random init | NNC {trained_name} | margin ± SE | "
+        f"CLS random init | CLS {trained_name} | margin ± SE |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['layer']} | {r['width']} | {r['NNC random init']:.2f} | "
-                     f"{r['NNC trained']:.2f} | {r['NNC margin']:+.2f} ± "
-                     f"{r['NNC margin SE']:.2f} | {r['CLS random init']:.2f} | "
-                     f"{r['CLS trained']:.2f} | {r['CLS margin']:+.2f} ± "
-                     f"{r['CLS margin SE']:.2f} |")
+        lines.append(
+            f"| {r['layer']} | {r['width']} | {r['NNC random init']:.2f} | "
+            f"{r['NNC trained']:.2f} | {r['NNC margin']:+.2f} ± "
+            f"{r['NNC margin SE']:.2f} | {r['CLS random init']:.2f} | "
+            f"{r['CLS trained']:.2f} | {r['CLS margin']:+.2f} ± "
+            f"{r['CLS margin SE']:.2f} |"
+        )
     return "\n".join(lines)
 
 
-def probe_encoders(models: Mapping[str, object], features: Callable[[object], Features],
-                   train_images: np.ndarray, train_labels: np.ndarray,
-                   test_images: np.ndarray, test_labels: np.ndarray, num_classes: int,
-                   evaluation, deploy_iters: int, seed: int,
-                   print_fn: Callable[[str], None] = lambda s: None,
-                   standardize: bool = False) -> Dict[str, object]:
+def probe_encoders(
+    models: Mapping[str, object],
+    features: Callable[[object], Features],
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    num_classes: int,
+    evaluation,
+    deploy_iters: int,
+    seed: int,
+    print_fn: Callable[[str], None] = lambda s: None,
+    standardize: bool = False,
+) -> Dict[str, object]:
     """Raw pixels and every model of `models` ({name: BiGAN}) scored on the test images.
 
     Images are the model's input ([N, H, W, C] in [0, 1]); the training images
@@ -110,22 +138,35 @@ def probe_encoders(models: Mapping[str, object], features: Callable[[object], Fe
     features when `standardize` (`linear_classifier_predictions`). Returns
     {"pixels": {"width", "NNC", "CLS"} in %, "scores": {name: layer_scores}}.
     """
+
     def classifier(train_f, train_l, test_f):
         return linear_classifier_predictions(
-            train_f, train_l, test_f, num_classes, steps=evaluation.cls_steps,
-            batch_size=evaluation.cls_batch_size, learning_rate=evaluation.cls_learning_rate,
-            seed=seed, standardize=standardize)
+            train_f,
+            train_l,
+            test_f,
+            num_classes,
+            steps=evaluation.cls_steps,
+            batch_size=evaluation.cls_batch_size,
+            learning_rate=evaluation.cls_learning_rate,
+            seed=seed,
+            standardize=standardize,
+        )
 
     flat = lambda x: {"pixels": tf.reshape(x, [tf.shape(x)[0], -1])}
-    pixel_scores = layer_scores(flat, train_images, train_labels, test_images, test_labels,
-                                classifier)["pixels"]
-    pixels = {"width": pixel_scores["width"], "NNC": accuracy(pixel_scores["NNC"]),
-              "CLS": accuracy(pixel_scores["CLS"])}
+    pixel_scores = layer_scores(
+        flat, train_images, train_labels, test_images, test_labels, classifier
+    )["pixels"]
+    pixels = {
+        "width": pixel_scores["width"],
+        "NNC": accuracy(pixel_scores["NNC"]),
+        "CLS": accuracy(pixel_scores["CLS"]),
+    }
     print_fn(f"raw pixels ({pixels['width']}): NNC {pixels['NNC']:.2f}, CLS {pixels['CLS']:.2f}")
     scores = {}
     for name, model in models.items():
         deploy_batch_norm_on_images(model, train_images, train_labels, deploy_iters, seed)
-        scores[name] = layer_scores(features(model), train_images, train_labels, test_images,
-                                    test_labels, classifier)
+        scores[name] = layer_scores(
+            features(model), train_images, train_labels, test_images, test_labels, classifier
+        )
         print_fn(f"{name}: done")
     return {"pixels": pixels, "scores": scores}

@@ -52,10 +52,13 @@ def atomic_export_dir(output: str, overwrite: bool = False) -> Iterator[str]:
     try:
         os.makedirs(parent, exist_ok=True)
     except OSError as e:
-        raise ExportError(f"Cannot write the export next to {output} ({e.strerror or e}): "
-                          "choose a writable --output.") from None
-    with FolderLock(os.path.join(parent, f".{os.path.basename(output)}.lock"),
-                    f"the export {output}"):
+        raise ExportError(
+            f"Cannot write the export next to {output} ({e.strerror or e}): "
+            "choose a writable --output."
+        ) from None
+    with FolderLock(
+        os.path.join(parent, f".{os.path.basename(output)}.lock"), f"the export {output}"
+    ):
         check_export_output(output, overwrite)  # another exporter may have finished it
         with _export_into(output, parent) as tmp:
             yield tmp
@@ -71,8 +74,10 @@ def _export_into(output: str, parent: str) -> Iterator[str]:
         tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(output)}.tmp-")
         umask_permissions(tmp, directory=True)
     except OSError as e:
-        raise ExportError(f"Cannot write the export next to {output} ({e.strerror or e}): "
-                          "choose a writable --output.") from None
+        raise ExportError(
+            f"Cannot write the export next to {output} ({e.strerror or e}): "
+            "choose a writable --output."
+        ) from None
     try:
         yield tmp
     except BaseException:
@@ -93,15 +98,21 @@ def check_export_output(output: str, overwrite: bool) -> None:
     if not os.path.lexists(output):
         return
     if not overwrite:
-        raise ExportError(f"{output} already exists; choose another --output or pass "
-                          "--overwrite (which replaces an earlier export only).")
+        raise ExportError(
+            f"{output} already exists; choose another --output or pass "
+            "--overwrite (which replaces an earlier export only)."
+        )
     if not os.path.isdir(output) or os.path.islink(output):
-        raise ExportError(f"--overwrite replaces only an earlier export, and {output} is not a "
-                          "folder: choose another --output.")
+        raise ExportError(
+            f"--overwrite replaces only an earlier export, and {output} is not a "
+            "folder: choose another --output."
+        )
     if not os.path.exists(os.path.join(output, METADATA_FILE)):
-        raise ExportError(f"--overwrite replaces only an earlier export (a folder with "
-                          f"{METADATA_FILE}), and {output} is not one (a run folder or other "
-                          "data?): nothing was changed; choose another --output.")
+        raise ExportError(
+            f"--overwrite replaces only an earlier export (a folder with "
+            f"{METADATA_FILE}), and {output} is not one (a run folder or other "
+            "data?): nothing was changed; choose another --output."
+        )
 
 
 def last_metrics(exp_dir: str, epoch: int) -> Optional[Dict]:
@@ -147,23 +158,36 @@ def metadata(kind: str, network, trained: Optional[TrainedModel] = None, **extra
     record = {
         "format": f"bigan_tf.{kind}",
         "format_version": FORMAT_VERSION,
-        "input": {"dtype": "float32", "shape": [None, h, w, c], "range": [0.0, 1.0],
-                  "layout": "NHWC"},
+        "input": {
+            "dtype": "float32",
+            "shape": [None, h, w, c],
+            "range": [0.0, 1.0],
+            "layout": "NHWC",
+        },
         "network": network.to_dict(),
         "latent_dim": network.latent_dim,
     }
     if trained is not None:
         exp_dir = os.path.dirname(os.path.dirname(trained.checkpoint_path))
-        record.update(epoch=trained.epoch, checkpoint=trained.checkpoint_path,
-                      training_config=trained.config,
-                      last_evaluation=last_metrics(exp_dir, trained.epoch))
+        record.update(
+            epoch=trained.epoch,
+            checkpoint=trained.checkpoint_path,
+            training_config=trained.config,
+            last_evaluation=last_metrics(exp_dir, trained.epoch),
+        )
     record.update(extra)
     return record
 
 
-def export_hub_module(model, network, output_dir: str, output: str = "features",
-                      weight_decay: float = 0.0, overwrite: bool = False,
-                      trained: Optional[TrainedModel] = None) -> str:
+def export_hub_module(
+    model,
+    network,
+    output_dir: str,
+    output: str = "features",
+    weight_decay: float = 0.0,
+    overwrite: bool = False,
+    trained: Optional[TrainedModel] = None,
+) -> str:
     """Writes the TF-Hub image feature vector module of `model`'s encoder to `output_dir`.
 
     For a model without an encoder (the plain GAN) the module is its x-only
@@ -173,34 +197,49 @@ def export_hub_module(model, network, output_dir: str, output: str = "features",
     encoder = model.encoder if has_encoder else model.discriminator
     # Traced single-replica: see unsynchronized_batch_norm.
     with atomic_export_dir(output_dir, overwrite) as tmp, unsynchronized_batch_norm(encoder):
-        module = HubEncoderModule(encoder, network.encoder_image_shape, output, weight_decay,
-                                  has_latent=has_encoder)
+        module = HubEncoderModule(
+            encoder, network.encoder_image_shape, output, weight_decay, has_latent=has_encoder
+        )
         tf.saved_model.save(module, tmp, signatures=module.signatures())
-        write_metadata(tmp, metadata(
-            "hub_encoder", network, trained,
-            output={"name": output, "size": module.output_size,
-                    "source": "encoder" if has_encoder else "discriminator"},
-            weight_decay=weight_decay,
-            variable_paths=variable_paths(model.networks, module.variables),
-            layers=encoder_layers(encoder, module.variables),
-            loading={"hub.load": "hub.load(DIR)(images, training=False)",
-                     "tf_keras": "hub.KerasLayer(DIR, trainable=True)",
-                     "keras3": "bigan_tf.hub.EncoderLayer(DIR, trainable=True)",
-                     "TFSMLayer": "keras.layers.TFSMLayer(DIR, call_endpoint='call_inference', "
-                                  "call_training_endpoint='call_training')"}))
+        write_metadata(
+            tmp,
+            metadata(
+                "hub_encoder",
+                network,
+                trained,
+                output={
+                    "name": output,
+                    "size": module.output_size,
+                    "source": "encoder" if has_encoder else "discriminator",
+                },
+                weight_decay=weight_decay,
+                variable_paths=variable_paths(model.networks, module.variables),
+                layers=encoder_layers(encoder, module.variables),
+                loading={
+                    "hub.load": "hub.load(DIR)(images, training=False)",
+                    "tf_keras": "hub.KerasLayer(DIR, trainable=True)",
+                    "keras3": "bigan_tf.hub.EncoderLayer(DIR, trainable=True)",
+                    "TFSMLayer": "keras.layers.TFSMLayer(DIR, call_endpoint='call_inference', "
+                    "call_training_endpoint='call_training')",
+                },
+            ),
+        )
     return os.path.abspath(output_dir)
 
 
-def export_saved_model(model, network, output_dir: str, overwrite: bool = False,
-                       trained: Optional[TrainedModel] = None) -> str:
+def export_saved_model(
+    model, network, output_dir: str, overwrite: bool = False, trained: Optional[TrainedModel] = None
+) -> str:
     """Writes every network of `model` behind serving signatures to `output_dir`."""
     with atomic_export_dir(output_dir, overwrite) as tmp, unsynchronized_batch_norm(model):
-        module = BiGANSavedModel(model, network.image_shape, network.latent_dim,
-                                 network.encoder_image_shape)
+        module = BiGANSavedModel(
+            model, network.image_shape, network.latent_dim, network.encoder_image_shape
+        )
         signatures = module.signatures()
         tf.saved_model.save(module, tmp, signatures=signatures)
-        write_metadata(tmp, metadata("saved_model", network, trained,
-                                     signatures=_describe(signatures)))
+        write_metadata(
+            tmp, metadata("saved_model", network, trained, signatures=_describe(signatures))
+        )
     return os.path.abspath(output_dir)
 
 
@@ -210,16 +249,24 @@ def _describe(signatures) -> Dict[str, Dict]:
     for name, fn in signatures.items():
         concrete = fn.get_concrete_function()
         described[name] = {
-            "inputs": {spec.name: spec.shape.as_list()
-                       for spec in concrete.structured_input_signature[0]},
-            "outputs": {key: value.shape.as_list()
-                        for key, value in concrete.structured_outputs.items()}}
+            "inputs": {
+                spec.name: spec.shape.as_list() for spec in concrete.structured_input_signature[0]
+            },
+            "outputs": {
+                key: value.shape.as_list() for key, value in concrete.structured_outputs.items()
+            },
+        }
     return described
 
 
-def export_ssgan_saved_model(model, output_dir: str, overwrite: bool = False,
-                             record: Optional[Dict] = None, epoch: Optional[int] = None,
-                             exp_dir: Optional[str] = None) -> str:
+def export_ssgan_saved_model(
+    model,
+    output_dir: str,
+    overwrite: bool = False,
+    record: Optional[Dict] = None,
+    epoch: Optional[int] = None,
+    exp_dir: Optional[str] = None,
+) -> str:
     """Writes a semi-supervised GAN's classifier and generator behind serving signatures
     (`SSGANSavedModel`); `record`, `epoch` and `exp_dir` describe the training run."""
     config = model.config
@@ -228,15 +275,28 @@ def export_ssgan_saved_model(model, output_dir: str, overwrite: bool = False,
         module = SSGANSavedModel(model)
         signatures = module.signatures()
         tf.saved_model.save(module, tmp, signatures=signatures)
-        write_metadata(tmp, {
-            "format": "bigan_tf.ssgan_saved_model", "format_version": FORMAT_VERSION,
-            "input": {"dtype": "float32", "shape": [None, h, w, c], "range": [0.0, 1.0],
-                      "layout": "NHWC"},
-            "ssgan": config.to_dict(), "num_classes": config.num_classes,
-            "latent_dim": config.latent_dim, "epoch": epoch, "training_config": record,
-            "last_evaluation": (last_metrics(exp_dir, epoch) if exp_dir and epoch is not None
-                                else None),
-            "signatures": _describe(signatures)})
+        write_metadata(
+            tmp,
+            {
+                "format": "bigan_tf.ssgan_saved_model",
+                "format_version": FORMAT_VERSION,
+                "input": {
+                    "dtype": "float32",
+                    "shape": [None, h, w, c],
+                    "range": [0.0, 1.0],
+                    "layout": "NHWC",
+                },
+                "ssgan": config.to_dict(),
+                "num_classes": config.num_classes,
+                "latent_dim": config.latent_dim,
+                "epoch": epoch,
+                "training_config": record,
+                "last_evaluation": (
+                    last_metrics(exp_dir, epoch) if exp_dir and epoch is not None else None
+                ),
+                "signatures": _describe(signatures),
+            },
+        )
     return os.path.abspath(output_dir)
 
 
@@ -246,10 +306,14 @@ def write_metadata(export_dir: str, record: Dict) -> None:
         f.write("\n")
 
 
-def export_random_init_like(handle: str, output_dir: str, seed: int = 0,
-                            training_images: Optional[np.ndarray] = None,
-                            training_labels: Optional[np.ndarray] = None,
-                            deploy_iters: Optional[int] = None) -> str:
+def export_random_init_like(
+    handle: str,
+    output_dir: str,
+    seed: int = 0,
+    training_images: Optional[np.ndarray] = None,
+    training_labels: Optional[np.ndarray] = None,
+    deploy_iters: Optional[int] = None,
+) -> str:
     """Exports a freshly initialised encoder with the architecture a bigan_tf export has.
 
     The transfer baseline (`--init=random`): the same networks, objective-
@@ -264,8 +328,10 @@ def export_random_init_like(handle: str, output_dir: str, seed: int = 0,
     """
     meta = read_export_metadata(resolve_handle(handle))
     if not meta or "network" not in meta:
-        raise ExportError(f"A random-init baseline needs a bigan_tf export (its bigan_tf.json "
-                          f"names the architecture); {handle} has none.")
+        raise ExportError(
+            f"A random-init baseline needs a bigan_tf export (its bigan_tf.json "
+            f"names the architecture); {handle} has none."
+        )
     network = NetworkConfig.from_dict(meta["network"])
     training_config = meta.get("training_config", {})
     objective = Objective.from_dict(training_config.get("objective", {}))
@@ -273,9 +339,10 @@ def export_random_init_like(handle: str, output_dir: str, seed: int = 0,
     model = BiGAN.from_config_objects(network, objective, meta.get("weight_decay", 0.0), seed)
     if training_images is not None and len(training_images):
         if deploy_iters is None:
-            deploy_iters = (training_config.get("evaluation", {}).get("deploy_iters")
-                            or DEFAULT_DEPLOY_ITERS)
-        deploy_batch_norm_on_images(model, training_images, training_labels, deploy_iters,
-                                    seed)
-    return export_hub_module(model, network, output_dir, meta["output"]["name"],
-                             meta.get("weight_decay", 0.0))
+            deploy_iters = (
+                training_config.get("evaluation", {}).get("deploy_iters") or DEFAULT_DEPLOY_ITERS
+            )
+        deploy_batch_norm_on_images(model, training_images, training_labels, deploy_iters, seed)
+    return export_hub_module(
+        model, network, output_dir, meta["output"]["name"], meta.get("weight_decay", 0.0)
+    )

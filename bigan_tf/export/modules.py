@@ -75,8 +75,13 @@ class EncoderPiece(tf.train.Checkpoint):
       weight_decay: λ of the training run, for `regularization_losses`.
     """
 
-    def __init__(self, encoder, image_shape: Sequence[int], output: str = "features",
-                 weight_decay: float = 0.0):
+    def __init__(
+        self,
+        encoder,
+        image_shape: Sequence[int],
+        output: str = "features",
+        weight_decay: float = 0.0,
+    ):
         super().__init__()
         if output not in ENCODER_OUTPUTS:
             raise ValueError(f"output must be one of {ENCODER_OUTPUTS}, got {output!r}.")
@@ -92,8 +97,10 @@ class EncoderPiece(tf.train.Checkpoint):
 
         spec = _image_spec(image_shape)
         # Trace both modes now: the restored function has exactly these traces.
-        traces = [call.get_concrete_function(spec, training=True),
-                  call.get_concrete_function(spec, training=False)]
+        traces = [
+            call.get_concrete_function(spec, training=True),
+            call.get_concrete_function(spec, training=False),
+        ]
         self.__call__ = call
         used = _unique_variables(traces)
         self.variables = used
@@ -124,8 +131,14 @@ class HubEncoderModule(EncoderPiece):
     is no `latent`.
     """
 
-    def __init__(self, encoder, image_shape: Sequence[int], output: str = "features",
-                 weight_decay: float = 0.0, has_latent: bool = True):
+    def __init__(
+        self,
+        encoder,
+        image_shape: Sequence[int],
+        output: str = "features",
+        weight_decay: float = 0.0,
+        has_latent: bool = True,
+    ):
         if output == "latent" and not has_latent:
             raise ValueError("This model has no encoder, so no latent output; export features.")
         super().__init__(encoder, image_shape, output, weight_decay)
@@ -134,13 +147,16 @@ class HubEncoderModule(EncoderPiece):
             self.latent = EncoderPiece(encoder, image_shape, "latent", weight_decay)
         root = self.__call__
         spec = _image_spec(image_shape)
-        self.call_inference = tf.function(lambda images: root(images, training=False),
-                                          input_signature=[spec])
-        self.call_training = tf.function(lambda images: root(images, training=True),
-                                         input_signature=[spec])
+        self.call_inference = tf.function(
+            lambda images: root(images, training=False), input_signature=[spec]
+        )
+        self.call_training = tf.function(
+            lambda images: root(images, training=True), input_signature=[spec]
+        )
         self._serving_default = tf.function(
-            lambda images: {"default": root(checked_images(images, image_shape),
-                                            training=False)}, input_signature=[spec])
+            lambda images: {"default": root(checked_images(images, image_shape), training=False)},
+            input_signature=[spec],
+        )
 
     def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
         """`serving_default`: images -> {"default": the root output, inference mode}."""
@@ -163,13 +179,15 @@ def checked_images(images: tf.Tensor, image_shape: Sequence[int]) -> tf.Tensor:
     docstring and bigan_tf.json).
     """
     h, w, c = (int(d) for d in image_shape)
-    contract = (f"expected float32 images [batch, {h}, {w}, {c}] with values in [0, 1] "
-                "(divide 8-bit pixels by 255)")
-    checks = [tf.debugging.assert_all_finite(images, f"NaN or infinite pixel values: {contract}"),
-              tf.debugging.assert_greater_equal(images, 0.0, message=f"Pixel values below 0: "
-                                                f"{contract}"),
-              tf.debugging.assert_less_equal(images, 1.0, message=f"Pixel values above 1: "
-                                             f"{contract}")]
+    contract = (
+        f"expected float32 images [batch, {h}, {w}, {c}] with values in [0, 1] "
+        "(divide 8-bit pixels by 255)"
+    )
+    checks = [
+        tf.debugging.assert_all_finite(images, f"NaN or infinite pixel values: {contract}"),
+        tf.debugging.assert_greater_equal(images, 0.0, message=f"Pixel values below 0: {contract}"),
+        tf.debugging.assert_less_equal(images, 1.0, message=f"Pixel values above 1: {contract}"),
+    ]
     with tf.control_dependencies(checks):
         return tf.identity(images)
 
@@ -193,8 +211,13 @@ class BiGANSavedModel(tf.train.Checkpoint):
     All run in inference mode (batch norm on its population statistics).
     """
 
-    def __init__(self, model, image_shape: Sequence[int], latent_dim: int,
-                 encoder_image_shape: Optional[Sequence[int]] = None):
+    def __init__(
+        self,
+        model,
+        image_shape: Sequence[int],
+        latent_dim: int,
+        encoder_image_shape: Optional[Sequence[int]] = None,
+    ):
         super().__init__()
         # Held in a plain object so that the Keras models are not tracked (see EncoderPiece).
         self._untracked = _Untracked(model)
@@ -212,8 +235,11 @@ class BiGANSavedModel(tf.train.Checkpoint):
         encoder_spec = _image_spec(self._encoder_image_shape)
         z_spec = tf.TensorSpec([None, self._latent_dim], tf.float32, name="z")
         # Conditional models take label vectors after the other inputs.
-        label_specs = ([tf.TensorSpec([None, self._num_classes], tf.float32, name="labels")]
-                       if self._num_classes else [])
+        label_specs = (
+            [tf.TensorSpec([None, self._num_classes], tf.float32, name="labels")]
+            if self._num_classes
+            else []
+        )
 
         def images_of(z, labels):
             return model.generate(z, labels, training=False)
@@ -222,6 +248,7 @@ class BiGANSavedModel(tf.train.Checkpoint):
             return values[0] if values else None
 
         if model.encoder is not None:
+
             @tf.function(input_signature=[encoder_spec])
             def encode(images):
                 images = checked_images(images, self._encoder_image_shape)
@@ -234,10 +261,12 @@ class BiGANSavedModel(tf.train.Checkpoint):
                 z = model.encoder(images, training=False)["latent"]
                 return {"images": images_of(z, first(labels)), "latent": z}
         else:
+
             @tf.function(input_signature=[images_spec])
             def encode(images):
                 images = checked_images(images, image_shape)
                 return {"features": model.discriminator(images, training=False)["features"]}
+
             reconstruct = None
 
         @tf.function(input_signature=[z_spec, *label_specs])
@@ -245,20 +274,26 @@ class BiGANSavedModel(tf.train.Checkpoint):
             return {"images": images_of(z, first(labels))}
 
         if model.joint_discriminator is not None:
+
             @tf.function(input_signature=[images_spec, z_spec, *label_specs])
             def discriminate(images, z, *labels):
                 images = checked_images(images, image_shape)
                 logits = model.discriminate(images, z, first(labels), training=False)["logits"]
                 return {"logits": logits, "probabilities": tf.sigmoid(logits)}
         else:
+
             @tf.function(input_signature=[images_spec, *label_specs])
             def discriminate(images, *labels):
                 images = checked_images(images, image_shape)
                 logits = model.discriminate(images, None, first(labels), training=False)["logits"]
                 return {"logits": logits, "probabilities": tf.sigmoid(logits)}
 
-        signatures = {"serving_default": encode, "encode": encode, "generate": generate,
-                      "discriminate": discriminate}
+        signatures = {
+            "serving_default": encode,
+            "encode": encode,
+            "generate": generate,
+            "discriminate": discriminate,
+        }
         if reconstruct is not None:
             signatures["reconstruct"] = reconstruct
         return signatures
@@ -290,12 +325,16 @@ class SSGANSavedModel(tf.train.Checkpoint):
         def classify(images):
             images = checked_images(images, image_shape)
             logits = model.classifier(images, training=False)["logits"]
-            real = logits[:, :config.num_classes]
-            return {"probabilities": tf.nn.softmax(real), "classes": tf.argmax(real, -1),
-                    "logits": logits}
+            real = logits[:, : config.num_classes]
+            return {
+                "probabilities": tf.nn.softmax(real),
+                "classes": tf.argmax(real, -1),
+                "logits": logits,
+            }
 
-        @tf.function(input_signature=[tf.TensorSpec([None, config.latent_dim], tf.float32,
-                                                    name="z")])
+        @tf.function(
+            input_signature=[tf.TensorSpec([None, config.latent_dim], tf.float32, name="z")]
+        )
         def generate(z):
             return {"images": model.generator(z, training=False)}
 

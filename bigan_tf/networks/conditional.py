@@ -39,15 +39,23 @@ def label_vectors(labels, num_classes: int) -> tf.Tensor:
 
 
 def _projection(units: int, stddev: float, name: str) -> keras.layers.Dense:
-    return keras.layers.Dense(units, use_bias=False, kernel_initializer=normal_init(stddev),
-                              name=name)
+    return keras.layers.Dense(
+        units, use_bias=False, kernel_initializer=normal_init(stddev), name=name
+    )
 
 
 class _Conditioned(keras.Model):
     """Shared plumbing: the wrapped network, the label size and the projections."""
 
-    def __init__(self, network: keras.Model, num_classes: int, mode: str = "simple",
-                 units: int = 256, stddev: float = 0.02, **kwargs):
+    def __init__(
+        self,
+        network: keras.Model,
+        num_classes: int,
+        mode: str = "simple",
+        units: int = 256,
+        stddev: float = 0.02,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if mode not in ("simple", "extended"):
             raise ValueError(f"Conditioning mode must be simple or extended, got {mode!r}.")
@@ -72,10 +80,14 @@ class _Conditioned(keras.Model):
         return tf.concat([z, c], axis=-1)
 
     def get_config(self):
-        return {**super().get_config(),
-                "network": keras.saving.serialize_keras_object(self.network),
-                "num_classes": self.num_classes, "mode": self.mode, "units": self.units,
-                "stddev": self.stddev}
+        return {
+            **super().get_config(),
+            "network": keras.saving.serialize_keras_object(self.network),
+            "num_classes": self.num_classes,
+            "mode": self.mode,
+            "units": self.units,
+            "stddev": self.stddev,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -106,8 +118,15 @@ class ConditionalGenerator(_Conditioned):
 class ConditionalDiscriminator(_Conditioned):
     """D(x, z, c) (wrapping a joint discriminator) or D(x, c) (an x-only one)."""
 
-    def __init__(self, network: keras.Model, num_classes: int, mode: str = "simple",
-                 units: int = 256, stddev: float = 0.02, **kwargs):
+    def __init__(
+        self,
+        network: keras.Model,
+        num_classes: int,
+        mode: str = "simple",
+        units: int = 256,
+        stddev: float = 0.02,
+        **kwargs,
+    ):
         super().__init__(network, num_classes, mode, units, stddev, **kwargs)
         self.joint = bool(getattr(network, "joint", False))
         self.project_x = _projection(units, stddev, "project_x") if mode == "extended" else None

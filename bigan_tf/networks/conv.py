@@ -47,9 +47,15 @@ from typing import Dict, Optional
 import keras
 import tensorflow as tf
 
-from bigan_tf.networks.layers import (BatchNorm, DiscriminatorMixin, LatentProjection,
-                                      flatten_static, kernel_of, normal_init,
-                                      spectrally_normalized)
+from bigan_tf.networks.layers import (
+    BatchNorm,
+    DiscriminatorMixin,
+    LatentProjection,
+    flatten_static,
+    kernel_of,
+    normal_init,
+    spectrally_normalized,
+)
 
 ALEXNET_WIDTHS = (96, 256, 384, 384, 256)
 SUPPORTED_GENERATOR_SIZES = (32, 64)
@@ -60,24 +66,50 @@ def to_signed_pixels(x: tf.Tensor) -> tf.Tensor:
     return 2.0 * x - 1.0
 
 
-def _conv(filters: int, kernel: int, stride: int, stddev: float, name: str, groups: int = 1,
-          spectral_norm: bool = False):
-    return spectrally_normalized(keras.layers.Conv2D(
-        filters, kernel, strides=stride, padding="same", groups=groups, use_bias=False,
-        kernel_initializer=normal_init(stddev), name=name), spectral_norm)
+def _conv(
+    filters: int,
+    kernel: int,
+    stride: int,
+    stddev: float,
+    name: str,
+    groups: int = 1,
+    spectral_norm: bool = False,
+):
+    return spectrally_normalized(
+        keras.layers.Conv2D(
+            filters,
+            kernel,
+            strides=stride,
+            padding="same",
+            groups=groups,
+            use_bias=False,
+            kernel_initializer=normal_init(stddev),
+            name=name,
+        ),
+        spectral_norm,
+    )
 
 
 def _deconv(filters: int, kernel: int, stddev: float, name: str, spectral_norm: bool = False):
-    return spectrally_normalized(keras.layers.Conv2DTranspose(
-        filters, kernel, strides=2, padding="same", use_bias=False,
-        kernel_initializer=normal_init(stddev), name=name), spectral_norm)
+    return spectrally_normalized(
+        keras.layers.Conv2DTranspose(
+            filters,
+            kernel,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=normal_init(stddev),
+            name=name,
+        ),
+        spectral_norm,
+    )
 
 
-def _dense(units: int, stddev: float, name: str, zero: bool = False,
-           spectral_norm: bool = False):
+def _dense(units: int, stddev: float, name: str, zero: bool = False, spectral_norm: bool = False):
     init = keras.initializers.Zeros() if zero else normal_init(stddev)
-    return spectrally_normalized(keras.layers.Dense(
-        units, use_bias=False, kernel_initializer=init, name=name), spectral_norm)
+    return spectrally_normalized(
+        keras.layers.Dense(units, use_bias=False, kernel_initializer=init, name=name), spectral_norm
+    )
 
 
 def _norm(epsilon: float, name: str) -> BatchNorm:
@@ -91,8 +123,10 @@ def _lrelu(x):
 def sampling_stages(image_size: int) -> int:
     """Stride-2 stages between a 4×4 map and `image_size` (4 at 64 px, 3 at 32 px)."""
     if image_size not in SUPPORTED_GENERATOR_SIZES:
-        raise ValueError(f"The DCGAN generator and discriminator exist for "
-                         f"{SUPPORTED_GENERATOR_SIZES} px images, not {image_size}.")
+        raise ValueError(
+            f"The DCGAN generator and discriminator exist for "
+            f"{SUPPORTED_GENERATOR_SIZES} px images, not {image_size}."
+        )
     return int(round(math.log2(image_size // 4)))
 
 
@@ -103,9 +137,15 @@ class AlexNetEncoder(keras.Model):
     Returns {"latent": 2σ(logits) − 1, "logits", "features": flattened conv5}.
     """
 
-    def __init__(self, latent_dim: int = 200, stddev: float = 0.02,
-                 batch_norm_epsilon: float = 1e-8, zero_init_output: bool = False,
-                 spectral_norm: bool = False, **kwargs):
+    def __init__(
+        self,
+        latent_dim: int = 200,
+        stddev: float = 0.02,
+        batch_norm_epsilon: float = 1e-8,
+        zero_init_output: bool = False,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
         sn = dict(spectral_norm=self.spectral_norm)
@@ -121,8 +161,9 @@ class AlexNetEncoder(keras.Model):
         self.norm4 = _norm(batch_norm_epsilon, "norm4")
         self.conv5 = _conv(w5, 3, 1, stddev, "conv5", groups=2, **sn)
         self.norm5 = _norm(batch_norm_epsilon, "norm5")
-        self.output_logits = _dense(self.latent_dim, stddev, "output_logits",
-                                    zero=zero_init_output, **sn)
+        self.output_logits = _dense(
+            self.latent_dim, stddev, "output_logits", zero=zero_init_output, **sn
+        )
 
     @staticmethod
     def _pool(h):
@@ -150,10 +191,14 @@ class AlexNetEncoder(keras.Model):
         return {"latent": 2.0 * tf.sigmoid(logits) - 1.0, "logits": logits, "features": features}
 
     def get_config(self):
-        return {**super().get_config(), "spectral_norm": self.spectral_norm,
-                "latent_dim": self.latent_dim, "stddev": self.stddev,
-                "batch_norm_epsilon": self.batch_norm_epsilon,
-                "zero_init_output": self.zero_init_output}
+        return {
+            **super().get_config(),
+            "spectral_norm": self.spectral_norm,
+            "latent_dim": self.latent_dim,
+            "stddev": self.stddev,
+            "batch_norm_epsilon": self.batch_norm_epsilon,
+            "zero_init_output": self.zero_init_output,
+        }
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
@@ -164,9 +209,17 @@ class DCGANGenerator(keras.Model):
     # distances are reported in it (official_code_notes.md §1.1, §1.4).
     native_pixel_range = (-1.0, 1.0)
 
-    def __init__(self, image_size: int = 64, channels: int = 3, base_width: int = 64,
-                 kernel_size: int = 5, stddev: float = 0.02, batch_norm_epsilon: float = 1e-8,
-                 spectral_norm: bool = False, **kwargs):
+    def __init__(
+        self,
+        image_size: int = 64,
+        channels: int = 3,
+        base_width: int = 64,
+        kernel_size: int = 5,
+        stddev: float = 0.02,
+        batch_norm_epsilon: float = 1e-8,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
         sn = dict(spectral_norm=self.spectral_norm)
@@ -181,8 +234,9 @@ class DCGANGenerator(keras.Model):
         self.hidden_widths = [self.base_width * 2 ** (stages - 1 - i) for i in range(1, stages)]
         for i, width in enumerate(self.hidden_widths, start=1):
             setattr(self, f"deconv{i}", _deconv(width, kernel_size, stddev, f"deconv{i}", **sn))
-            setattr(self, f"latent{i}", LatentProjection(width, stddev, kernel_size,
-                                                         name=f"latent{i}"))
+            setattr(
+                self, f"latent{i}", LatentProjection(width, stddev, kernel_size, name=f"latent{i}")
+            )
             setattr(self, f"norm{i}", _norm(batch_norm_epsilon, f"norm{i}"))
         self.output_pixels = _deconv(self.channels, kernel_size, stddev, "output_pixels", **sn)
 
@@ -196,19 +250,33 @@ class DCGANGenerator(keras.Model):
         return tf.cast(tf.sigmoid(self.output_pixels(h)), tf.float32)
 
     def get_config(self):
-        return {**super().get_config(), "spectral_norm": self.spectral_norm,
-                "image_size": self.image_size, "channels": self.channels,
-                "base_width": self.base_width, "kernel_size": self.kernel_size,
-                "stddev": self.stddev, "batch_norm_epsilon": self.batch_norm_epsilon}
+        return {
+            **super().get_config(),
+            "spectral_norm": self.spectral_norm,
+            "image_size": self.image_size,
+            "channels": self.channels,
+            "base_width": self.base_width,
+            "kernel_size": self.kernel_size,
+            "stddev": self.stddev,
+            "batch_norm_epsilon": self.batch_norm_epsilon,
+        }
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
 class DCGANDiscriminator(DiscriminatorMixin, keras.Model):
     """D(x) or, with `joint=True`, D(x, z): returns {"logits": [B], "features": d-}."""
 
-    def __init__(self, joint: bool = True, image_size: int = 64, base_width: int = 64,
-                 kernel_size: int = 5, stddev: float = 0.02, batch_norm_epsilon: float = 1e-8,
-                 spectral_norm: bool = False, **kwargs):
+    def __init__(
+        self,
+        joint: bool = True,
+        image_size: int = 64,
+        base_width: int = 64,
+        kernel_size: int = 5,
+        stddev: float = 0.02,
+        batch_norm_epsilon: float = 1e-8,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
         sn = dict(spectral_norm=self.spectral_norm)
@@ -217,12 +285,15 @@ class DCGANDiscriminator(DiscriminatorMixin, keras.Model):
         self.stddev, self.batch_norm_epsilon = float(stddev), batch_norm_epsilon
         stages = sampling_stages(self.image_size)
         self.conv0 = _conv(self.base_width, kernel_size, 2, stddev, "conv0", **sn)
-        self.hidden_widths = [self.base_width * 2 ** i for i in range(1, stages)]
+        self.hidden_widths = [self.base_width * 2**i for i in range(1, stages)]
         for i, width in enumerate(self.hidden_widths, start=1):
             setattr(self, f"conv{i}", _conv(width, kernel_size, 2, stddev, f"conv{i}", **sn))
             if self.joint:
-                setattr(self, f"latent{i}", LatentProjection(width, stddev, kernel_size,
-                                                             name=f"latent{i}"))
+                setattr(
+                    self,
+                    f"latent{i}",
+                    LatentProjection(width, stddev, kernel_size, name=f"latent{i}"),
+                )
             setattr(self, f"norm{i}", _norm(batch_norm_epsilon, f"norm{i}"))
         # Zero, as the original's BinaryClassifier (LinearPredictor, stddev 0): a fresh
         # D outputs 1/2 everywhere and every loss starts at ln 2.
@@ -248,7 +319,13 @@ class DCGANDiscriminator(DiscriminatorMixin, keras.Model):
         return self.latent1 if self.joint else None
 
     def get_config(self):
-        return {**super().get_config(), "spectral_norm": self.spectral_norm,
-                "joint": self.joint, "image_size": self.image_size,
-                "base_width": self.base_width, "kernel_size": self.kernel_size,
-                "stddev": self.stddev, "batch_norm_epsilon": self.batch_norm_epsilon}
+        return {
+            **super().get_config(),
+            "spectral_norm": self.spectral_norm,
+            "joint": self.joint,
+            "image_size": self.image_size,
+            "base_width": self.base_width,
+            "kernel_size": self.kernel_size,
+            "stddev": self.stddev,
+            "batch_norm_epsilon": self.batch_norm_epsilon,
+        }

@@ -16,11 +16,10 @@ def flops_per_image(model: keras.Model, *inputs: tf.Tensor) -> float:
 
     `inputs` are one-example tensors ([1, ...]) in the model's call order.
     """
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2)
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
     function = tf.function(lambda *args: model(*args, training=False))
-    concrete = function.get_concrete_function(
-        *[tf.TensorSpec(t.shape, t.dtype) for t in inputs])
+    concrete = function.get_concrete_function(*[tf.TensorSpec(t.shape, t.dtype) for t in inputs])
     frozen = convert_variables_to_constants_v2(concrete)
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     options["output"] = "none"

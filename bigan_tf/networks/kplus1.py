@@ -21,18 +21,30 @@ class KPlusOneClassifier(keras.Model):
     draws what an uninterrupted one would.
     """
 
-    def __init__(self, num_classes: int = 10, units: Sequence[int] = (1000, 500, 250, 250, 250),
-                 input_noise: float = 0.3, hidden_noise: float = 0.5, **kwargs):
+    def __init__(
+        self,
+        num_classes: int = 10,
+        units: Sequence[int] = (1000, 500, 250, 250, 250),
+        input_noise: float = 0.3,
+        hidden_noise: float = 0.5,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.num_classes, self.units = int(num_classes), tuple(int(u) for u in units)
         self.input_noise, self.hidden_noise = float(input_noise), float(hidden_noise)
         # One attribute per layer, not a list: tf.train.Checkpoint does not see
         # into Keras 3's tracked lists, and would silently skip their weights.
         for i, u in enumerate(self.units):
-            setattr(self, f"hidden{i + 1}", keras.layers.Dense(
-                u, activation="relu", name=f"hidden{i + 1}", kernel_initializer="he_normal"))
-        self.output_logits = keras.layers.Dense(num_classes + 1, name="output_logits",
-                                                kernel_initializer=normal_init(0.05))
+            setattr(
+                self,
+                f"hidden{i + 1}",
+                keras.layers.Dense(
+                    u, activation="relu", name=f"hidden{i + 1}", kernel_initializer="he_normal"
+                ),
+            )
+        self.output_logits = keras.layers.Dense(
+            num_classes + 1, name="output_logits", kernel_initializer=normal_init(0.05)
+        )
 
     def call(self, x, training=False, seed=None) -> Dict[str, tf.Tensor]:
         h = tf.reshape(x, [-1, int(np.prod(x.shape[1:]))]) if len(x.shape) > 2 else x
@@ -48,5 +60,10 @@ class KPlusOneClassifier(keras.Model):
         return {"logits": self.output_logits(h), "features": h}
 
     def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes, "units": list(self.units),
-                "input_noise": self.input_noise, "hidden_noise": self.hidden_noise}
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "units": list(self.units),
+            "input_noise": self.input_noise,
+            "hidden_noise": self.hidden_noise,
+        }

@@ -31,8 +31,9 @@ def flatten_static(x: tf.Tensor) -> tf.Tensor:
     return tf.reshape(x, [-1, int(np.prod(x.shape[1:]))])
 
 
-def stateless_gaussian_noise(h: tf.Tensor, stddev: float, seed: tf.Tensor,
-                             stream: int) -> tf.Tensor:
+def stateless_gaussian_noise(
+    h: tf.Tensor, stddev: float, seed: tf.Tensor, stream: int
+) -> tf.Tensor:
     """h + stddev·ε, ε ~ N(0, 1) from a stateless RNG keyed by (seed, stream).
 
     A layer's noise is a function of the step's seed alone, so a resumed run
@@ -69,15 +70,22 @@ def spectrally_normalized(layer: keras.layers.Layer, enabled: bool) -> keras.lay
 
 def spectral_norm_layers(*models: keras.layers.Layer) -> List[SpectralNorm]:
     """Every `SpectralNorm` inside the given layers/models."""
-    return [layer for model in models if model is not None
-            for layer in model._flatten_layers(include_self=True, recursive=True)
-            if isinstance(layer, SpectralNorm)]
+    return [
+        layer
+        for model in models
+        if model is not None
+        for layer in model._flatten_layers(include_self=True, recursive=True)
+        if isinstance(layer, SpectralNorm)
+    ]
 
 
 def kernel_of(layer: keras.layers.Layer) -> tf.Variable:
     """The kernel of a Dense/Conv layer, through a `SpectralNormalization` wrapper."""
-    return layer.layer.kernel if isinstance(layer, keras.layers.SpectralNormalization) else (
-        layer.kernel)
+    return (
+        layer.layer.kernel
+        if isinstance(layer, keras.layers.SpectralNormalization)
+        else (layer.kernel)
+    )
 
 
 def wrapper_from_config(cls, config, key: str, custom_objects=None):
@@ -126,8 +134,12 @@ class BatchNorm(keras.layers.BatchNormalization):
 
     def _moments(self, inputs, mask):
         ctx = tf.distribute.get_replica_context()
-        if (mask is not None or not self.synchronized or ctx is None
-                or ctx.num_replicas_in_sync == 1):
+        if (
+            mask is not None
+            or not self.synchronized
+            or ctx is None
+            or ctx.num_replicas_in_sync == 1
+        ):
             return super()._moments(inputs, mask)
         # Two passes over the global batch: mean, then mean squared deviation.
         # Keras's synchronized moments use E[x²] − E[x]², which cancels
@@ -137,7 +149,8 @@ class BatchNorm(keras.layers.BatchNormalization):
         local_sum = tf.reduce_sum(inputs, axis=axes)
         local_count = tf.cast(tf.size(inputs) // tf.shape(inputs)[-1], inputs.dtype)
         total_sum, total_count = ctx.all_reduce(
-            tf.distribute.ReduceOp.SUM, [local_sum, local_count])
+            tf.distribute.ReduceOp.SUM, [local_sum, local_count]
+        )
         mean = total_sum / total_count
         local_squares = tf.reduce_sum(tf.square(inputs - mean), axis=axes)
         variance = ctx.all_reduce(tf.distribute.ReduceOp.SUM, local_squares) / total_count
@@ -149,14 +162,22 @@ class BatchNorm(keras.layers.BatchNormalization):
                 # A later call: the reference batch's moments, nothing updated or recorded.
                 mean, variance = self.reference_moments
                 outputs = keras.ops.batch_normalization(
-                    tf.cast(inputs, tf.float32), mean, variance, axis=self.axis,
+                    tf.cast(inputs, tf.float32),
+                    mean,
+                    variance,
+                    axis=self.axis,
                     offset=self.beta if self.center else None,
-                    scale=self.gamma if self.scale else None, epsilon=self.epsilon)
+                    scale=self.gamma if self.scale else None,
+                    epsilon=self.epsilon,
+                )
                 return tf.cast(outputs, self.compute_dtype)
             # The first call: its own moments (computed again below, as usual) are kept.
             self.reference_moments = self._moments(tf.cast(inputs, tf.float32), None)
-        plain = (self.update_moving_statistics and self.collects_statistics
-                 and self.moment_recorder is None)
+        plain = (
+            self.update_moving_statistics
+            and self.collects_statistics
+            and self.moment_recorder is None
+        )
         if plain or not (training and self.trainable) or mask is not None or self.renorm:
             return super().call(inputs, training=training, mask=mask)
         inputs = tf.cast(inputs, tf.float32)
@@ -165,10 +186,14 @@ class BatchNorm(keras.layers.BatchNormalization):
             count = tf.cast(tf.size(inputs) // tf.shape(inputs)[-1], tf.float32)
             self.moment_recorder.append((mean, variance, count))
         outputs = keras.ops.batch_normalization(
-            inputs, mean, variance, axis=self.axis,
+            inputs,
+            mean,
+            variance,
+            axis=self.axis,
             offset=self.beta if self.center else None,
             scale=self.gamma if self.scale else None,
-            epsilon=self.epsilon)
+            epsilon=self.epsilon,
+        )
         return tf.cast(outputs, self.compute_dtype)
 
 
@@ -336,9 +361,11 @@ class LatentProjection(keras.layers.Layer):
         self.stddev = float(stddev)
         self.kernel_size = int(kernel_size)
         self.projection = keras.layers.Dense(
-            self.units, use_bias=False,
-            kernel_initializer=normal_init(self.stddev * self.kernel_size ** 2),
-            name="projection")
+            self.units,
+            use_bias=False,
+            kernel_initializer=normal_init(self.stddev * self.kernel_size**2),
+            name="projection",
+        )
 
     def build(self, hidden_shape, latent_shape=None):
         if latent_shape is not None:
@@ -353,8 +380,12 @@ class LatentProjection(keras.layers.Layer):
         return hidden + bias
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "stddev": self.stddev,
-                "kernel_size": self.kernel_size}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "stddev": self.stddev,
+            "kernel_size": self.kernel_size,
+        }
 
 
 class DiscriminatorMixin:

@@ -24,16 +24,23 @@ from typing import Dict, Optional, Sequence
 import keras
 import tensorflow as tf
 
-from bigan_tf.networks.layers import (BatchNorm, DiscriminatorMixin, LatentProjection,
-                                      kernel_of, normal_init, spectrally_normalized)
+from bigan_tf.networks.layers import (
+    BatchNorm,
+    DiscriminatorMixin,
+    LatentProjection,
+    kernel_of,
+    normal_init,
+    spectrally_normalized,
+)
 
 
-def _dense(units: int, stddev: float, name: str, zero: bool = False,
-           spectral_norm: bool = False) -> keras.layers.Layer:
+def _dense(
+    units: int, stddev: float, name: str, zero: bool = False, spectral_norm: bool = False
+) -> keras.layers.Layer:
     init = keras.initializers.Zeros() if zero else normal_init(stddev)
     return spectrally_normalized(
-        keras.layers.Dense(units, use_bias=False, kernel_initializer=init, name=name),
-        spectral_norm)
+        keras.layers.Dense(units, use_bias=False, kernel_initializer=init, name=name), spectral_norm
+    )
 
 
 def _flatten(x: tf.Tensor) -> tf.Tensor:
@@ -50,9 +57,16 @@ class MLPEncoder(keras.Model):
     when no joint discriminator is trained (latent regressor objectives).
     """
 
-    def __init__(self, latent_dim: int = 50, hidden_units: int = 1024, stddev: float = 0.02,
-                 batch_norm_epsilon: float = 1e-8, zero_init_output: bool = False,
-                 spectral_norm: bool = False, **kwargs):
+    def __init__(
+        self,
+        latent_dim: int = 50,
+        hidden_units: int = 1024,
+        stddev: float = 0.02,
+        batch_norm_epsilon: float = 1e-8,
+        zero_init_output: bool = False,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
         self.latent_dim, self.hidden_units = latent_dim, hidden_units
@@ -61,8 +75,13 @@ class MLPEncoder(keras.Model):
         self.hidden1 = _dense(hidden_units, stddev, "hidden1", spectral_norm=self.spectral_norm)
         self.hidden2 = _dense(hidden_units, stddev, "hidden2", spectral_norm=self.spectral_norm)
         self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
-        self.output_logits = _dense(latent_dim, stddev, "output_logits", zero=zero_init_output,
-                                     spectral_norm=self.spectral_norm)
+        self.output_logits = _dense(
+            latent_dim,
+            stddev,
+            "output_logits",
+            zero=zero_init_output,
+            spectral_norm=self.spectral_norm,
+        )
 
     def layer_features(self, x, training=False) -> Dict[str, tf.Tensor]:
         """Each hidden layer's output (after its nonlinearity): {"hidden1", "hidden2"};
@@ -81,11 +100,15 @@ class MLPEncoder(keras.Model):
         return {"latent": 2.0 * tf.sigmoid(logits) - 1.0, "logits": logits, "features": features}
 
     def get_config(self):
-        return {**super().get_config(), "spectral_norm": self.spectral_norm,
-                "latent_dim": self.latent_dim,
-                "hidden_units": self.hidden_units, "stddev": self.stddev,
-                "batch_norm_epsilon": self.batch_norm_epsilon,
-                "zero_init_output": self.zero_init_output}
+        return {
+            **super().get_config(),
+            "spectral_norm": self.spectral_norm,
+            "latent_dim": self.latent_dim,
+            "hidden_units": self.hidden_units,
+            "stddev": self.stddev,
+            "batch_norm_epsilon": self.batch_norm_epsilon,
+            "zero_init_output": self.zero_init_output,
+        }
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
@@ -96,9 +119,16 @@ class MLPGenerator(keras.Model):
     # distances are reported in it (official_code_notes.md §1.1, §1.4).
     native_pixel_range = (0.0, 1.0)
 
-    def __init__(self, output_dim: int = 784, hidden_units: int = 1024, stddev: float = 0.02,
-                 batch_norm_epsilon: float = 1e-8, image_shape: Optional[Sequence[int]] = None,
-                 spectral_norm: bool = False, **kwargs):
+    def __init__(
+        self,
+        output_dim: int = 784,
+        hidden_units: int = 1024,
+        stddev: float = 0.02,
+        batch_norm_epsilon: float = 1e-8,
+        image_shape: Optional[Sequence[int]] = None,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
         self.output_dim, self.hidden_units = output_dim, hidden_units
@@ -110,8 +140,9 @@ class MLPGenerator(keras.Model):
         self.hidden2 = _dense(hidden_units, stddev, "hidden2", spectral_norm=self.spectral_norm)
         self.latent2 = LatentProjection(hidden_units, stddev, name="latent2")
         self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
-        self.output_pixels = _dense(output_dim, stddev, "output_pixels",
-                                    spectral_norm=self.spectral_norm)
+        self.output_pixels = _dense(
+            output_dim, stddev, "output_pixels", spectral_norm=self.spectral_norm
+        )
 
     def call(self, z, training=False) -> tf.Tensor:
         h = tf.nn.relu(self.norm1(self.hidden1(z), training=training))
@@ -122,19 +153,30 @@ class MLPGenerator(keras.Model):
         return tf.reshape(pixels, [-1, *self.image_shape])
 
     def get_config(self):
-        return {**super().get_config(), "spectral_norm": self.spectral_norm,
-                "output_dim": self.output_dim,
-                "hidden_units": self.hidden_units, "stddev": self.stddev,
-                "batch_norm_epsilon": self.batch_norm_epsilon,
-                "image_shape": list(self.image_shape) if self.image_shape else None}
+        return {
+            **super().get_config(),
+            "spectral_norm": self.spectral_norm,
+            "output_dim": self.output_dim,
+            "hidden_units": self.hidden_units,
+            "stddev": self.stddev,
+            "batch_norm_epsilon": self.batch_norm_epsilon,
+            "image_shape": list(self.image_shape) if self.image_shape else None,
+        }
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
 class MLPDiscriminator(DiscriminatorMixin, keras.Model):
     """D(x) or, with `joint=True`, D(x, z): returns {"logits": [B], "features": d-}."""
 
-    def __init__(self, joint: bool = True, hidden_units: int = 1024, stddev: float = 0.02,
-                 batch_norm_epsilon: float = 1e-8, spectral_norm: bool = False, **kwargs):
+    def __init__(
+        self,
+        joint: bool = True,
+        hidden_units: int = 1024,
+        stddev: float = 0.02,
+        batch_norm_epsilon: float = 1e-8,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
         self.joint, self.hidden_units = joint, hidden_units
@@ -145,8 +187,9 @@ class MLPDiscriminator(DiscriminatorMixin, keras.Model):
         self.norm2 = BatchNorm(epsilon=batch_norm_epsilon, center=False, scale=False, name="norm2")
         # Zero, as the original's BinaryClassifier (LinearPredictor, stddev 0): a fresh
         # D outputs 1/2 everywhere and every loss starts at ln 2.
-        self.output_logit = _dense(1, stddev, "output_logit", zero=True,
-                                   spectral_norm=self.spectral_norm)
+        self.output_logit = _dense(
+            1, stddev, "output_logit", zero=True, spectral_norm=self.spectral_norm
+        )
 
     def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
         h = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
@@ -165,6 +208,11 @@ class MLPDiscriminator(DiscriminatorMixin, keras.Model):
         return self.latent2
 
     def get_config(self):
-        return {**super().get_config(), "spectral_norm": self.spectral_norm,
-                "joint": self.joint, "hidden_units": self.hidden_units,
-                "stddev": self.stddev, "batch_norm_epsilon": self.batch_norm_epsilon}
+        return {
+            **super().get_config(),
+            "spectral_norm": self.spectral_norm,
+            "joint": self.joint,
+            "hidden_units": self.hidden_units,
+            "stddev": self.stddev,
+            "batch_norm_epsilon": self.batch_norm_epsilon,
+        }

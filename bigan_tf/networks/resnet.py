@@ -34,8 +34,14 @@ import keras
 import tensorflow as tf
 
 from bigan_tf.networks.conv import to_signed_pixels
-from bigan_tf.networks.layers import (BatchNorm, DiscriminatorMixin, flatten_static, kernel_of,
-                                      normal_init, spectrally_normalized)
+from bigan_tf.networks.layers import (
+    BatchNorm,
+    DiscriminatorMixin,
+    flatten_static,
+    kernel_of,
+    normal_init,
+    spectrally_normalized,
+)
 
 SUPPORTED_SIZES = (32, 64)
 
@@ -43,15 +49,20 @@ SUPPORTED_SIZES = (32, 64)
 def stages_for(image_size: int) -> int:
     """Resolution stages between 4×4 and the image (3 at 32 px, 4 at 64 px)."""
     if image_size not in SUPPORTED_SIZES:
-        raise ValueError(f"The resnet family exists for {SUPPORTED_SIZES} px images, "
-                         f"not {image_size}.")
+        raise ValueError(
+            f"The resnet family exists for {SUPPORTED_SIZES} px images, not {image_size}."
+        )
     return {32: 3, 64: 4}[image_size]
 
 
 def _conv(filters: int, kernel: int, name: str, sn: bool, stride: int = 1, zero=False):
     init = keras.initializers.Zeros() if zero else keras.initializers.GlorotUniform()
-    return spectrally_normalized(keras.layers.Conv2D(
-        filters, kernel, strides=stride, padding="same", kernel_initializer=init, name=name), sn)
+    return spectrally_normalized(
+        keras.layers.Conv2D(
+            filters, kernel, strides=stride, padding="same", kernel_initializer=init, name=name
+        ),
+        sn,
+    )
 
 
 def _dense(units: int, name: str, sn: bool, zero: bool = False, stddev: float = 0.02):
@@ -74,8 +85,16 @@ def _pool(h: tf.Tensor) -> tf.Tensor:
 class _Block(keras.layers.Layer):
     """One residual block of G ("up"), D ("down") or E ("encode")."""
 
-    def __init__(self, kind: str, filters: int, sn: bool, epsilon: float, first: bool = False,
-                 stride: int = 1, **kwargs):
+    def __init__(
+        self,
+        kind: str,
+        filters: int,
+        sn: bool,
+        epsilon: float,
+        first: bool = False,
+        stride: int = 1,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.kind, self.first, self.stride = kind, first, stride
         self.conv_a = _conv(filters, 3, "conv_a", sn, stride=stride if kind == "encode" else 1)
@@ -103,7 +122,7 @@ class _Block(keras.layers.Layer):
 
 
 def _widths(base_width: int, stages: int) -> List[int]:
-    return [base_width * 2 ** i for i in range(stages)]
+    return [base_width * 2**i for i in range(stages)]
 
 
 def _add_blocks(model: keras.Model, blocks: List[_Block]) -> List[str]:
@@ -131,8 +150,15 @@ class ResNetGenerator(keras.Model):
     blocks = _Blocks()
     native_pixel_range = (-1.0, 1.0)
 
-    def __init__(self, image_size: int = 32, channels: int = 3, base_width: int = 32,
-                 batch_norm_epsilon: float = 1e-5, spectral_norm: bool = False, **kwargs):
+    def __init__(
+        self,
+        image_size: int = 32,
+        channels: int = 3,
+        base_width: int = 32,
+        batch_norm_epsilon: float = 1e-5,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.image_size, self.channels = int(image_size), int(channels)
         self.base_width, self.batch_norm_epsilon = int(base_width), float(batch_norm_epsilon)
@@ -140,24 +166,32 @@ class ResNetGenerator(keras.Model):
         widths = _widths(self.base_width, stages_for(self.image_size))[::-1]
         self.initial_width = widths[0]
         self.project = _dense(4 * 4 * widths[0], "project", self.spectral_norm)
-        self.block_names = _add_blocks(self, [_Block(
-            "up", w, self.spectral_norm, self.batch_norm_epsilon, name=f"up{i + 1}")
-            for i, w in enumerate(widths)])
+        self.block_names = _add_blocks(
+            self,
+            [
+                _Block("up", w, self.spectral_norm, self.batch_norm_epsilon, name=f"up{i + 1}")
+                for i, w in enumerate(widths)
+            ],
+        )
         self.output_norm = _norm("output_norm", self.batch_norm_epsilon)
         self.output_pixels = _conv(self.channels, 3, "output_pixels", self.spectral_norm)
 
     def call(self, z, training=False) -> tf.Tensor:
-        h = tf.reshape(self.project(tf.cast(z, self.compute_dtype)),
-                       [-1, 4, 4, self.initial_width])
+        h = tf.reshape(self.project(tf.cast(z, self.compute_dtype)), [-1, 4, 4, self.initial_width])
         for block in self.blocks:
             h = block(h, training=training)
         h = tf.nn.relu(self.output_norm(h, training=training))
         return tf.cast(tf.sigmoid(self.output_pixels(h)), tf.float32)
 
     def get_config(self):
-        return {**super().get_config(), "image_size": self.image_size, "channels": self.channels,
-                "base_width": self.base_width, "batch_norm_epsilon": self.batch_norm_epsilon,
-                "spectral_norm": self.spectral_norm}
+        return {
+            **super().get_config(),
+            "image_size": self.image_size,
+            "channels": self.channels,
+            "base_width": self.base_width,
+            "batch_norm_epsilon": self.batch_norm_epsilon,
+            "spectral_norm": self.spectral_norm,
+        }
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
@@ -167,16 +201,26 @@ class ResNetDiscriminator(DiscriminatorMixin, keras.Model):
     blocks = _Blocks()
     joint = False
 
-    def __init__(self, image_size: int = 32, channels: int = 3, base_width: int = 32,
-                 spectral_norm: bool = False, **kwargs):
+    def __init__(
+        self,
+        image_size: int = 32,
+        channels: int = 3,
+        base_width: int = 32,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         kwargs.pop("joint", None)
         super().__init__(**kwargs)
         self.image_size, self.channels = int(image_size), int(channels)
         self.base_width, self.spectral_norm = int(base_width), bool(spectral_norm)
         widths = _widths(self.base_width, stages_for(self.image_size))
-        self.block_names = _add_blocks(self, [_Block(
-            "down", w, self.spectral_norm, 0.0, first=(i == 0), name=f"down{i + 1}")
-            for i, w in enumerate(widths)])
+        self.block_names = _add_blocks(
+            self,
+            [
+                _Block("down", w, self.spectral_norm, 0.0, first=(i == 0), name=f"down{i + 1}")
+                for i, w in enumerate(widths)
+            ],
+        )
         self.output_logit = _dense(1, "output_logit", self.spectral_norm, zero=True)
 
     @property
@@ -199,8 +243,13 @@ class ResNetDiscriminator(DiscriminatorMixin, keras.Model):
         return None
 
     def get_config(self):
-        return {**super().get_config(), "image_size": self.image_size, "channels": self.channels,
-                "base_width": self.base_width, "spectral_norm": self.spectral_norm}
+        return {
+            **super().get_config(),
+            "image_size": self.image_size,
+            "channels": self.channels,
+            "base_width": self.base_width,
+            "spectral_norm": self.spectral_norm,
+        }
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
@@ -208,21 +257,41 @@ class ResNetEncoder(keras.Model):
     """E(x) for [B, H, W, C] images in [0, 1]: {"latent", "logits", "features"}."""
 
     blocks = _Blocks()
-    def __init__(self, latent_dim: int = 64, image_size: int = 32, base_width: int = 32,
-                 batch_norm_epsilon: float = 1e-5, zero_init_output: bool = False,
-                 spectral_norm: bool = False, **kwargs):
+
+    def __init__(
+        self,
+        latent_dim: int = 64,
+        image_size: int = 32,
+        base_width: int = 32,
+        batch_norm_epsilon: float = 1e-5,
+        zero_init_output: bool = False,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.latent_dim, self.image_size = int(latent_dim), int(image_size)
         self.base_width, self.batch_norm_epsilon = int(base_width), float(batch_norm_epsilon)
         self.zero_init_output, self.spectral_norm = bool(zero_init_output), bool(spectral_norm)
         widths = _widths(self.base_width, stages_for(self.image_size))
         self.conv1 = _conv(self.base_width, 3, "conv1", self.spectral_norm)
-        self.block_names = _add_blocks(self, [_Block(
-            "encode", w, self.spectral_norm, self.batch_norm_epsilon,
-            stride=1 if i == 0 else 2, name=f"stage{i + 1}") for i, w in enumerate(widths)])
+        self.block_names = _add_blocks(
+            self,
+            [
+                _Block(
+                    "encode",
+                    w,
+                    self.spectral_norm,
+                    self.batch_norm_epsilon,
+                    stride=1 if i == 0 else 2,
+                    name=f"stage{i + 1}",
+                )
+                for i, w in enumerate(widths)
+            ],
+        )
         self.output_norm = _norm("output_norm", self.batch_norm_epsilon)
-        self.output_logits = _dense(self.latent_dim, "output_logits", self.spectral_norm,
-                                    zero=self.zero_init_output)
+        self.output_logits = _dense(
+            self.latent_dim, "output_logits", self.spectral_norm, zero=self.zero_init_output
+        )
 
     def _pooled(self, h, training):
         h = tf.nn.relu(self.output_norm(h, training=training))
@@ -252,7 +321,12 @@ class ResNetEncoder(keras.Model):
         return {"latent": 2.0 * tf.sigmoid(logits) - 1.0, "logits": logits, "features": features}
 
     def get_config(self):
-        return {**super().get_config(), "latent_dim": self.latent_dim,
-                "image_size": self.image_size, "base_width": self.base_width,
-                "batch_norm_epsilon": self.batch_norm_epsilon,
-                "zero_init_output": self.zero_init_output, "spectral_norm": self.spectral_norm}
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "image_size": self.image_size,
+            "base_width": self.base_width,
+            "batch_norm_epsilon": self.batch_norm_epsilon,
+            "zero_init_output": self.zero_init_output,
+            "spectral_norm": self.spectral_norm,
+        }

@@ -27,14 +27,19 @@ from typing import Any, Dict, Optional
 import keras
 import tensorflow as tf
 
-from bigan_tf.networks.layers import (kernel_of, normal_init, spectrally_normalized,
-                                      wrapper_from_config)
+from bigan_tf.networks.layers import (
+    kernel_of,
+    normal_init,
+    spectrally_normalized,
+    wrapper_from_config,
+)
 
 
 def _dense(units: int, stddev: float, name: str, zero: bool, spectral_norm: bool):
     init = keras.initializers.Zeros() if zero else normal_init(stddev)
-    return spectrally_normalized(keras.layers.Dense(units, kernel_initializer=init, name=name),
-                                 spectral_norm)
+    return spectrally_normalized(
+        keras.layers.Dense(units, kernel_initializer=init, name=name), spectral_norm
+    )
 
 
 def _lrelu(h: tf.Tensor) -> tf.Tensor:
@@ -47,8 +52,14 @@ class ScoresDiscriminator(keras.Model):
 
     joint = True
 
-    def __init__(self, trunk: keras.Model, units: int = 256, stddev: float = 0.02,
-                 spectral_norm: bool = False, **kwargs):
+    def __init__(
+        self,
+        trunk: keras.Model,
+        units: int = 256,
+        stddev: float = 0.02,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.trunk = trunk
         self.units, self.stddev, self.spectral_norm = int(units), float(stddev), bool(spectral_norm)
@@ -68,21 +79,32 @@ class ScoresDiscriminator(keras.Model):
         h_z = _lrelu(self.latent2(_lrelu(self.latent1(tf.cast(z, tf.float32)))))
         h = _lrelu(self.joint2(_lrelu(self.joint1(tf.concat([features, h_z], axis=-1)))))
         squeeze = lambda logit: tf.cast(tf.squeeze(logit, axis=-1), tf.float32)
-        return {"logits": squeeze(self.joint_logit(h)), "x_logits": squeeze(self.x_logit(features)),
-                "z_logits": squeeze(self.z_logit(h_z)), "features": features}
+        return {
+            "logits": squeeze(self.joint_logit(h)),
+            "x_logits": squeeze(self.x_logit(features)),
+            "z_logits": squeeze(self.z_logit(h_z)),
+            "features": features,
+        }
 
     def get_build_config(self):
         if not self.built:
             return None
-        return {"x_shape": [int(d) for d in self.trunk.get_build_config()["x_shape"]],
-                "z_dim": int(kernel_of(self.latent1).shape[0])}
+        return {
+            "x_shape": [int(d) for d in self.trunk.get_build_config()["x_shape"]],
+            "z_dim": int(kernel_of(self.latent1).shape[0]),
+        }
 
     def build_from_config(self, config):
         self(tf.zeros([2, *config["x_shape"]]), tf.zeros([2, config["z_dim"]]))
 
     def get_config(self):
-        return {**super().get_config(), "trunk": keras.saving.serialize_keras_object(self.trunk),
-                "units": self.units, "stddev": self.stddev, "spectral_norm": self.spectral_norm}
+        return {
+            **super().get_config(),
+            "trunk": keras.saving.serialize_keras_object(self.trunk),
+            "units": self.units,
+            "stddev": self.stddev,
+            "spectral_norm": self.spectral_norm,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

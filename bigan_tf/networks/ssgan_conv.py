@@ -81,8 +81,11 @@ class SmallMapConv2D(keras.layers.Conv2D):
 
     def __init__(self, filters, kernel_size, **kwargs):
         super().__init__(filters, kernel_size, **{"padding": "same", **kwargs})
-        if (self.padding != "same" or tuple(self.strides) != (1, 1)
-                or tuple(self.dilation_rate) != (1, 1)):
+        if (
+            self.padding != "same"
+            or tuple(self.strides) != (1, 1)
+            or tuple(self.dilation_rate) != (1, 1)
+        ):
             raise ValueError("SmallMapConv2D computes stride-1, undilated 'same' convolutions.")
 
     def convolution_op(self, inputs, kernel):
@@ -92,8 +95,9 @@ class SmallMapConv2D(keras.layers.Conv2D):
         outputs = 0.0
         for i in range(kh):
             for j in range(kw):
-                outputs += tf.einsum("bhwc,cd->bhwd",
-                                     padded[:, i:i + height, j:j + width, :], kernel[i, j])
+                outputs += tf.einsum(
+                    "bhwc,cd->bhwd", padded[:, i : i + height, j : j + width, :], kernel[i, j]
+                )
         return outputs
 
 
@@ -125,26 +129,36 @@ class ConvKPlusOneClassifier(keras.Model):
     Gaussian noise in training mode from a stateless RNG keyed by `seed`).
     """
 
-    def __init__(self, num_classes: int = 10, image_shape: Sequence[int] = (28, 28, 1),
-                 normalization: str = "batch", input_noise: float = 0.3,
-                 hidden_noise: float = 0.5, **kwargs):
+    def __init__(
+        self,
+        num_classes: int = 10,
+        image_shape: Sequence[int] = (28, 28, 1),
+        normalization: str = "batch",
+        input_noise: float = 0.3,
+        hidden_noise: float = 0.5,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if normalization not in CLASSIFIER_NORMALIZATIONS:
-            raise ValueError(f"normalization must be one of {CLASSIFIER_NORMALIZATIONS}, "
-                             f"got {normalization!r}.")
+            raise ValueError(
+                f"normalization must be one of {CLASSIFIER_NORMALIZATIONS}, got {normalization!r}."
+            )
         self.num_classes = int(num_classes)
         self.image_shape = tuple(int(s) for s in image_shape)
         self.normalization = normalization
         self.input_noise, self.hidden_noise = float(input_noise), float(hidden_noise)
         conv = WeightNormConv2D if normalization == "weight" else keras.layers.Conv2D
         self.num_stages = _stages(min(self.image_shape[:2]))
-        widths = [DISCRIMINATOR_WIDTHS[min(i, len(DISCRIMINATOR_WIDTHS) - 1)]
-                  for i in range(self.num_stages)]
+        widths = [
+            DISCRIMINATOR_WIDTHS[min(i, len(DISCRIMINATOR_WIDTHS) - 1)]
+            for i in range(self.num_stages)
+        ]
         self.widths = tuple(widths)
         # One attribute per layer (tf.train.Checkpoint does not see into Keras lists).
         for i, width in enumerate(widths):
-            setattr(self, f"conv{i + 1}", conv(
-                width, 3, strides=2, padding="same", name=f"conv{i + 1}"))
+            setattr(
+                self, f"conv{i + 1}", conv(width, 3, strides=2, padding="same", name=f"conv{i + 1}")
+            )
             if normalization == "batch":
                 setattr(self, f"norm{i + 1}", _batch_norm(f"norm{i + 1}"))
         self.features_conv = conv(widths[-1] // 4, 1, name="features_conv")
@@ -166,8 +180,10 @@ class ConvKPlusOneClassifier(keras.Model):
             h = add_noise(h, self.hidden_noise, i + 1)
         h = tf.nn.leaky_relu(self.features_conv(h), 0.2)
         logits = self.logits_conv(h)
-        return {"logits": tf.reduce_mean(logits, axis=[1, 2]),
-                "features": tf.reduce_mean(h, axis=[1, 2])}
+        return {
+            "logits": tf.reduce_mean(logits, axis=[1, 2]),
+            "features": tf.reduce_mean(h, axis=[1, 2]),
+        }
 
     def initialize_from_data(self, x: tf.Tensor, logits_scale: float = 0.1) -> None:
         """Data-dependent initialisation of a weight-normalised D (Salimans & Kingma, 2016).
@@ -192,9 +208,14 @@ class ConvKPlusOneClassifier(keras.Model):
             h = tf.nn.leaky_relu(layer(h), 0.2)
 
     def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes,
-                "image_shape": list(self.image_shape), "normalization": self.normalization,
-                "input_noise": self.input_noise, "hidden_noise": self.hidden_noise}
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "image_shape": list(self.image_shape),
+            "normalization": self.normalization,
+            "input_noise": self.input_noise,
+            "hidden_noise": self.hidden_noise,
+        }
 
 
 @keras.saving.register_keras_serializable(package="bigan_tf")
@@ -210,8 +231,11 @@ class ConvSSGANGenerator(keras.Model):
         units = GENERATOR_FC_UNITS
         for i in range(self.num_stages):
             units = max(channels, units // 2)
-            setattr(self, f"upsample{i + 1}", keras.layers.UpSampling2D(
-                2, interpolation="bilinear", name=f"upsample{i + 1}"))
+            setattr(
+                self,
+                f"upsample{i + 1}",
+                keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"upsample{i + 1}"),
+            )
             # The first stage's 2×2 map: the tap-wise form (see SmallMapConv2D).
             conv = SmallMapConv2D if i == 0 else keras.layers.Conv2D
             setattr(self, f"conv{i + 1}", conv(units, 3, padding="same", name=f"conv{i + 1}"))

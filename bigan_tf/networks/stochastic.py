@@ -23,22 +23,37 @@ from bigan_tf.networks.layers import normal_init, spectrally_normalized, wrapper
 class StochasticEncoder(keras.Model):
     """Wraps `base` (an encoder returning {"latent", "logits", "features"})."""
 
-    def __init__(self, base: keras.Model, latent_dim: int, stddev: float = 0.02,
-                 initial_log_variance: float = -4.0, spectral_norm: bool = False, **kwargs):
+    def __init__(
+        self,
+        base: keras.Model,
+        latent_dim: int,
+        stddev: float = 0.02,
+        initial_log_variance: float = -4.0,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.base = base
         self.latent_dim, self.stddev = int(latent_dim), float(stddev)
-        self.initial_log_variance, self.spectral_norm = float(initial_log_variance), bool(
-            spectral_norm)
-        self.log_variance = spectrally_normalized(keras.layers.Dense(
-            self.latent_dim, kernel_initializer=normal_init(self.stddev),
-            bias_initializer=keras.initializers.Constant(self.initial_log_variance),
-            name="log_variance"), self.spectral_norm)
+        self.initial_log_variance, self.spectral_norm = (
+            float(initial_log_variance),
+            bool(spectral_norm),
+        )
+        self.log_variance = spectrally_normalized(
+            keras.layers.Dense(
+                self.latent_dim,
+                kernel_initializer=normal_init(self.stddev),
+                bias_initializer=keras.initializers.Constant(self.initial_log_variance),
+                name="log_variance",
+            ),
+            self.spectral_norm,
+        )
 
     def call(self, x, training=False) -> Dict[str, tf.Tensor]:
         outputs = dict(self.base(x, training=training))
         outputs["log_variance"] = tf.cast(
-            self.log_variance(tf.cast(outputs["features"], self.compute_dtype)), tf.float32)
+            self.log_variance(tf.cast(outputs["features"], self.compute_dtype)), tf.float32
+        )
         return outputs
 
     def extract_features(self, x, training=False) -> tf.Tensor:
@@ -48,10 +63,14 @@ class StochasticEncoder(keras.Model):
         return self.base.layer_features(x, training=training)
 
     def get_config(self):
-        return {**super().get_config(), "base": keras.saving.serialize_keras_object(self.base),
-                "latent_dim": self.latent_dim, "stddev": self.stddev,
-                "initial_log_variance": self.initial_log_variance,
-                "spectral_norm": self.spectral_norm}
+        return {
+            **super().get_config(),
+            "base": keras.saving.serialize_keras_object(self.base),
+            "latent_dim": self.latent_dim,
+            "stddev": self.stddev,
+            "initial_log_variance": self.initial_log_variance,
+            "spectral_norm": self.spectral_norm,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
