@@ -20,10 +20,10 @@ from absl import app, flags
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
+from trainers.cli import define_model_flags  # noqa: E402
+
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", None, "A run folder or an export.", required=True)
-flags.DEFINE_string("dataset", None, "Dataset of the picks (default: the model's).")
-flags.DEFINE_string("data_dir", None, "Its folder.")
+define_model_flags("A run folder or an export.")
 flags.DEFINE_integer("num_reference", 5000, "Training images searched for neighbours.")
 flags.DEFINE_integer("repeats", 5, "Timed requests per panel.")
 
@@ -44,6 +44,7 @@ def main(argv):
     start = time.perf_counter()
     explorer = load_explorer(
         FLAGS.model,
+        epoch=FLAGS.epoch,
         dataset=FLAGS.dataset,
         data_dir=FLAGS.data_dir,
         num_reference=FLAGS.num_reference,

@@ -26,7 +26,7 @@ _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
 from trainers.cli import strategy_from_flags  # noqa: E402
-from trainers.data_paths import find_data_dir  # noqa: E402
+from trainers.data_paths import define_data_dir_flag, find_data_dir  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("workers", 2, "Multi-worker processes to compare with one process.")
@@ -40,7 +40,7 @@ flags.DEFINE_enum(
     "compare: run both and print the table; worker: one timed run (internal).",
 )
 flags.DEFINE_enum("strategy", "default", ("default", "multi_worker"), "For --mode=worker.")
-flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default: trainers.data_paths's search).")
+define_data_dir_flag("mnist")
 
 
 def timed_fit(strategy) -> float:

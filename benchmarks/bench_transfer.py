@@ -31,10 +31,12 @@ from absl import app, flags
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
+from trainers.data_paths import define_data_dir_flag  # noqa: E402
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("hub_module", None, "Encoder module (export.export_hub).", required=True)
 flags.DEFINE_enum("dataset", "mnist", ("mnist", "fashion_mnist"), "Labelled images.")
-flags.DEFINE_string("data_dir", None, "The dataset's IDX folder (default ../shared/data/DATASET).")
+define_data_dir_flag("DATASET")
 flags.DEFINE_list("labels_per_class", ["10", "100", "1000"], "Label budgets.")
 flags.DEFINE_list("modes", ["linear", "finetune"], "Transfer modes.")
 flags.DEFINE_integer("steps", 2000, "Adam steps per run.")

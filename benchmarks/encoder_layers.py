@@ -29,6 +29,8 @@ from absl import flags
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
+from trainers.data_paths import define_data_dir_flag  # noqa: E402
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run", None, "A trained run's folder.", required=True)
 flags.DEFINE_integer(
@@ -38,11 +40,7 @@ flags.DEFINE_integer(
     "epoch checkpoint, one every --save_interval epochs; rolling "
     "checkpoints are for resuming and are not read).",
 )
-flags.DEFINE_string(
-    "data_dir",
-    None,
-    "The run's dataset folder (default: the one it was trained from, else ../shared/data/DATASET).",
-)
+define_data_dir_flag("DATASET")
 flags.DEFINE_integer(
     "num_reference",
     50000,

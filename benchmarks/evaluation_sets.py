@@ -43,6 +43,8 @@ from absl import flags
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
+from trainers.data_paths import define_data_dir_flag  # noqa: E402
+
 from bigan_tf.evaluation.evaluation_sets import (  # noqa: E402
     ORIGINAL,
     TEST_SET,
@@ -64,7 +66,7 @@ flags.DEFINE_integer(
     "Training batches of 128 that set batch norm's "
     "test-time statistics (the protocol's deploy pass).",
 )
-flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default ../shared/data/mnist).")
+define_data_dir_flag("mnist")
 flags.DEFINE_bool("quick", False, "6000 training and 1000 test images (the tests' size).")
 flags.DEFINE_string(
     "json_out",

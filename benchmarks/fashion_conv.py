@@ -31,14 +31,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from absl import app, flags
 
+from trainers.data_paths import define_data_dir_flag
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("exp_dir", None, "The run's folder (outside the work tree: it is large).")
 flags.DEFINE_string(
     "results_dir", "results/fashion_conv", "Where the table, curves and figures go."
 )
-flags.DEFINE_string(
-    "data_dir", None, "Fashion-MNIST IDX folder (default ../shared/data/fashion_mnist)."
-)
+define_data_dir_flag("fashion_mnist")
 flags.DEFINE_boolean("report_only", False, "Train nothing: report what the run has so far.")
 
 # The run's experiment: 390 steps per epoch; evaluations every 2 epochs against a

@@ -44,6 +44,8 @@ from absl import app, flags
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
+from trainers.data_paths import define_data_dir_flag  # noqa: E402
+
 from configs import feature_study  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -52,7 +54,7 @@ flags.DEFINE_list(
     "recipes", list(feature_study.RECIPES), f"Recipes to train, of {feature_study.RECIPES}."
 )
 flags.DEFINE_enum("dataset", "fashion_mnist", ("fashion_mnist", "mnist"), "The data.")
-flags.DEFINE_string("data_dir", None, "Its IDX folder (default ../shared/data/DATASET).")
+define_data_dir_flag("DATASET")
 flags.DEFINE_integer(
     "epochs",
     None,

@@ -34,6 +34,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from absl import app, flags
 
+from trainers.data_paths import define_data_dir_flag
+
 FLAGS = flags.FLAGS
 ALL_OBJECTIVES = (
     "bigan",
@@ -47,7 +49,7 @@ flags.DEFINE_list("objectives", list(ALL_OBJECTIVES), f"Objectives to run, of {A
 flags.DEFINE_list("seeds", ["0"], "Seeds to run for each objective.")
 flags.DEFINE_string("root", None, "Folder of the runs (outside the work tree: they are large).")
 flags.DEFINE_string("results_dir", "results/mnist", "Where the table, curves and run records go.")
-flags.DEFINE_string("data_dir", None, "MNIST IDX folder (default ../shared/data/mnist).")
+define_data_dir_flag("mnist")
 flags.DEFINE_boolean("quick", False, "A few epochs at reduced protocol sizes (the test suite's).")
 flags.DEFINE_boolean("report_only", False, "Train nothing: write the results of what exists.")
 flags.DEFINE_boolean(

@@ -77,3 +77,16 @@ def find_data_dir(
     raise DataError(
         f"No {dataset} data found. Looked in: {', '.join(candidates)}. To get it, {HOW_TO_GET}."
     )
+
+
+def define_data_dir_flag(dataset: str = "DATASET") -> None:
+    """`--data_dir`, the one definition every program with a dataset folder shares; its
+    value goes to `find_data_dir` (the order above). `dataset` names the data in the help."""
+    from absl import flags
+
+    flags.DEFINE_string(
+        "data_dir",
+        None,
+        f"The {dataset} IDX folder (default: ${DATA_ENV}/{dataset}, the folder a run or export "
+        f"recorded, then ../shared/data/{dataset}).",
+    )
