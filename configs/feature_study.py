@@ -21,6 +21,7 @@ pointed at:
                         and G (weight 1; ALICE's explicit cycle consistency)
     latent_regressor    resnet + the latent regressor term on E (E(G(z)) ≈ z, weight 1;
                         the paper's "JLR" lever)
+    ttur_reconstruct    ttur + the reconstruction term (the two levers that helped)
 
     python -m trainers.train_imagenet --config=configs/feature_study.py:recipe=resnet
 
@@ -38,19 +39,20 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, Optional, Tuple
 
-from bigan_tf import (
+from bigan_tf.config import (
+    DataConfig,
     EvaluationConfig,
     ExperimentConfig,
     NetworkConfig,
     OptimizerConfig,
+    Preprocessing,
+    RunConfig,
     objective_from_preset,
 )
-from bigan_tf.config import RunConfig
 from bigan_tf.config.files import parse_config_arg
-from bigan_tf.data import DataConfig
-from bigan_tf.data.preprocessing import Preprocessing
 
-# Each recipe's parent (None: built from scratch), in the study's order.
+# Each recipe's parent (None: built from scratch), in the study's order. A recipe adds the
+# lever of its own name, or the one `LEVERS` names (a lever tried again on another parent).
 PARENTS: Dict[str, Optional[str]] = {
     "baseline": None,
     "hinge": "baseline",
@@ -63,7 +65,9 @@ PARENTS: Dict[str, Optional[str]] = {
     "d_steps": "ttur",
     "reconstruct": "resnet",
     "latent_regressor": "resnet",
+    "ttur_reconstruct": "ttur",
 }
+LEVERS: Dict[str, str] = {"ttur_reconstruct": "reconstruct"}
 RECIPES = tuple(PARENTS)
 SCREENING_EPOCHS = 6
 IMAGE_SIZE = 32
@@ -132,8 +136,8 @@ def recipe_config(
             source=dataset, root=data_root, preprocessing=Preprocessing(IMAGE_SIZE, IMAGE_SIZE, 1)
         ),
     )
-    for lever in reversed(lineage(name)):
-        config = _lever(config, lever)
+    for recipe in reversed(lineage(name)):
+        config = _lever(config, LEVERS.get(recipe, recipe))
     if quick:
         config = dataclasses.replace(
             config,

@@ -580,3 +580,25 @@ def test_one_driver_trains_a_config_file_into_a_workdir(small_mnist, tmp_path):
     )
     with pytest.raises(ConfigError, match="takes an ExperimentConfig, SSGANExperimentConfig"):
         bigan_tf.train(config.optimizer, str(tmp_path / "x"), data=small_mnist)
+
+
+def test_config_files_load_without_tensorflow():
+    # --help and --print_config stay instant: no config file pulls in TensorFlow.
+    script = (
+        "import glob, os, sys\n"
+        "from bigan_tf.config.files import load_config\n"
+        "for path in sorted(glob.glob('configs/*.py')):\n"
+        "    if not os.path.basename(path).startswith('_'):\n"
+        "        load_config(path, expected=object)\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": REPO_ROOT},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
