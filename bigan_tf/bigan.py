@@ -48,7 +48,7 @@ one device. Batch norm layers are synchronized across replicas.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import keras
 import numpy as np
@@ -110,7 +110,7 @@ class BiGAN(keras.Model):
         noise_seed: int = 0,
         generated_shape=None,
         data_dim: Optional[int] = None,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.objective = objective.validate()
@@ -213,17 +213,21 @@ class BiGAN(keras.Model):
             )
         return (labels,)
 
-    def generate(self, z, labels=None, training=False) -> tf.Tensor:
+    def generate(self, z, labels=None, training: bool = False) -> tf.Tensor:
         """G(z), or G(z, c) for a conditional model (labels: int ids or [B, K] vectors)."""
         return self.generator(z, *self._label_args(labels), training=training)
 
-    def apply_discriminator(self, network, x, z, labels, training) -> Dict[str, tf.Tensor]:
+    def apply_discriminator(
+        self, network, x: tf.Tensor, z, labels, training: bool
+    ) -> Dict[str, tf.Tensor]:
         """network(x[, z][, c]) with the arguments its kind and conditioning take."""
         if self.is_conditional:
             return network(x, z, *self._label_args(labels), training=training)
         return network(x, z, training=training) if z is not None else network(x, training=training)
 
-    def discriminate(self, x, z=None, labels=None, training=False) -> Dict[str, tf.Tensor]:
+    def discriminate(
+        self, x: tf.Tensor, z=None, labels=None, training: bool = False
+    ) -> Dict[str, tf.Tensor]:
         """The joint D(x, z[, c]) when the model has one, else D(x[, c])."""
         if self.joint_discriminator is not None:
             return self.apply_discriminator(self.joint_discriminator, x, z, labels, training)
@@ -272,14 +276,19 @@ class BiGAN(keras.Model):
             return self.trained_generator_variables
         return self.generator_variables
 
-    def call(self, x, training=False):
+    def call(self, x: tf.Tensor, training: bool = False):
         """E(x) for models with an encoder, else the discriminator's features."""
         if self.encoder is not None:
             return self.encoder(x, training=training)["latent"]
+        if self.discriminator is None:
+            raise ValueError(
+                "A model with neither an encoder nor an x-only discriminator has "
+                "no features to return."
+            )
         return self.discriminator(x, training=training)["features"]
 
     # ------------------------------------------------------- Keras-native saving
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         """Everything `from_config` needs: the networks' own configs and the objective.
 
         With `get_compile_config` this makes `model.save("x.keras")` /
@@ -304,7 +313,7 @@ class BiGAN(keras.Model):
         }
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None):
         config = dict(config)
         serialized = config.pop("networks")
         networks = Networks(
@@ -340,7 +349,7 @@ class BiGAN(keras.Model):
             config["discriminator_steps"] = self.discriminator_steps
         return config
 
-    def compile_from_config(self, config):
+    def compile_from_config(self, config: Dict[str, Any]):
         """Keras's reload hook: rebuilds the optimisers (with their slots) from `config`."""
         config = dict(config)
         encoder = config.pop("encoder_optimizer", None)
@@ -358,7 +367,7 @@ class BiGAN(keras.Model):
         generator_optimizer: keras.optimizers.Optimizer,
         encoder_optimizer: Optional[keras.optimizers.Optimizer] = None,
         discriminator_steps: int = 1,
-        **kwargs,
+        **kwargs: Any,
     ):
         """Optimisers for the discriminators and for encoder+generator (the original's
         two); with `encoder_optimizer`, E gets its own and G's is G's alone.
@@ -381,7 +390,7 @@ class BiGAN(keras.Model):
         optimizer_config: OptimizerConfig,
         steps_per_epoch: int,
         loss_scale: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         """`compile` with the original's Adam settings and schedule (`original_adam`),
         each network's rate and betas from `optimizer_config.adam_settings`;

@@ -10,7 +10,7 @@ import json
 import math
 import os
 import time
-from typing import Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import keras
 import tensorflow as tf
@@ -46,10 +46,10 @@ class NaNGuard(keras.callbacks.Callback):
     runs, so no checkpoint or sample is written from diverged weights.
     """
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Optional[Dict[str, Any]] = None) -> None:
         self._epoch = epoch + 1
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: Optional[Dict[str, Any]] = None) -> None:
         bad = {k: float(v) for k, v in (logs or {}).items() if not math.isfinite(float(v))}
         if bad:
             raise TrainingDivergedError(
@@ -113,10 +113,10 @@ class EvaluationCallback(keras.callbacks.Callback):
         self._epoch_start: Optional[float] = None
         self._epoch_seconds: Optional[float] = None
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Optional[Dict[str, Any]] = None) -> None:
         self._epoch_start = time.perf_counter()
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Optional[Dict[str, Any]] = None) -> None:
         # A run may call `fit` twice (a stopped epoch is finished first): once only.
         if not self.chief or self._started:
             return
@@ -143,7 +143,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         if self.fresh:
             self.evaluate(0, None)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, Any]] = None) -> None:
         if self.stop_request.requested:
             return
         epoch += 1
@@ -278,7 +278,7 @@ class CheckpointCallback(keras.callbacks.Callback):
         self.stop_request = stop_request or StopRequest()
         self.save_seconds: list = []
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, Any]] = None) -> None:
         if self.stop_request.requested:
             return
         start = time.perf_counter()
@@ -313,13 +313,13 @@ class ProgressLine(keras.callbacks.Callback):
         self.stop_request = stop_request or StopRequest()
         self.print_fn = print_fn
         self.train_seconds: list = []
-        self._start = None
+        self._start: Optional[float] = None
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Optional[Dict[str, Any]] = None) -> None:
         self._start = time.perf_counter()
         self._evaluations_before = len(self.evaluation.eval_seconds) if self.evaluation else 0
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, Any]] = None) -> None:
         if self.stop_request.requested or self._start is None:
             return
         epoch += 1

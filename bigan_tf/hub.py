@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import keras
 import tensorflow as tf
@@ -110,7 +110,7 @@ class EncoderLayer(keras.layers.Layer):
         trainable: bool = False,
         output: Optional[str] = None,
         frozen_layers: int = 0,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(trainable=trainable, **kwargs)
         self.handle = handle
@@ -183,7 +183,7 @@ class EncoderLayer(keras.layers.Layer):
                 return tuple(int(d) for d in spec.shape[1:])
         return None
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: tf.Tensor, training: Optional[bool] = None):
         # hub.KerasLayer's rule: training mode only for a trainable layer in training.
         training = bool(training) and self.trainable
         outputs = self._piece(inputs, training=training)
@@ -192,10 +192,10 @@ class EncoderLayer(keras.layers.Layer):
                 self.add_loss(loss_fn())
         return outputs
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any):
         return (input_shape[0], self.output_size)
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "handle": self.handle,
@@ -204,7 +204,9 @@ class EncoderLayer(keras.layers.Layer):
         }
 
     @classmethod
-    def from_config(cls, config, custom_objects=None, safe_mode=None):
+    def from_config(
+        cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None, safe_mode=None
+    ):
         # Same policy as keras.layers.TFSMLayer: loading runs a SavedModel's graph.
         if safe_mode is None:
             from keras.src.saving import serialization_lib

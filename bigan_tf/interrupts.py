@@ -25,7 +25,7 @@ import signal
 import sys
 import tempfile
 import threading
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 import keras
 import tensorflow as tf
@@ -115,7 +115,7 @@ class StopAtStepBoundary(keras.callbacks.Callback):
         super().__init__()
         self.request = request
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: Optional[Dict[str, Any]] = None) -> None:
         if self.request.requested:
             self.model.stop_training = True
 
@@ -191,7 +191,7 @@ class PreemptionStop(keras.callbacks.Callback):
         # Workers that were not signalled stop for the cluster: say SIGTERM.
         self.request.signal = self._received or signal.SIGTERM
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: Optional[Dict[str, Any]] = None) -> None:
         self.handler.save_checkpoint_if_preempted()
 
     def __enter__(self) -> "PreemptionStop":

@@ -22,7 +22,7 @@ import io
 import json
 import os
 import re
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
@@ -231,7 +231,7 @@ class LatentModel:
         return self._encode is not None
 
     @classmethod
-    def load(cls, path: str, epoch="latest") -> "LatentModel":
+    def load(cls, path: str, epoch: Union[int, str] = "latest") -> "LatentModel":
         if cls._is_ssgan_run(path):
             return cls._load_ssgan(path, epoch)
         if os.path.isfile(os.path.join(path, CONFIG_FILE)):

@@ -238,7 +238,7 @@ def run_task(task: str, request: TaskRequest) -> TaskImages:
     return TASKS[task](request)
 
 
-def caption_line(model_path: str, epoch, task: str, seed: int) -> str:
+def caption_line(model_path: str, epoch: int, task: str, seed: int) -> str:
     """A sample grid's caption: 'MODEL, epoch N: TASK, seed S' (an export has no epoch)."""
     import os
 

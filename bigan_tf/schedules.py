@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict
+
 import keras
 import tensorflow as tf
 
@@ -34,7 +36,7 @@ class ConstantThenExponentialDecay(keras.optimizers.schedules.LearningRateSchedu
         if self.steps_per_epoch < 1:
             raise ValueError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}")
 
-    def learning_rate_at_epoch(self, epoch):
+    def learning_rate_at_epoch(self, epoch: int):
         epoch = tf.cast(epoch, tf.float32)
         if self.decay_epochs == 0:
             return tf.constant(self.learning_rate, tf.float32)
@@ -45,7 +47,7 @@ class ConstantThenExponentialDecay(keras.optimizers.schedules.LearningRateSchedu
         epoch = tf.math.floordiv(tf.cast(step, tf.int64), self.steps_per_epoch)
         return self.learning_rate_at_epoch(epoch)
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             "learning_rate": self.learning_rate,
             "steps_per_epoch": self.steps_per_epoch,

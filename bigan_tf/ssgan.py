@@ -44,7 +44,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from typing import Dict, NamedTuple, Tuple
+from typing import Any, Dict, NamedTuple, Tuple
 
 import keras
 import numpy as np
@@ -123,7 +123,7 @@ def build_ssgan_networks(config: SSGANConfig) -> SSGANNetworks:
 class SSGAN(keras.Model):
     """The semi-supervised GAN; trains on ((x_u, _), (x_l, y_l)) batches."""
 
-    def __init__(self, config: SSGANConfig, noise_seed: int = 0, **kwargs):
+    def __init__(self, config: SSGANConfig, noise_seed: int = 0, **kwargs: Any):
         super().__init__(**kwargs)
         self.config = config.validate()
         self.noise_seed = int(noise_seed)
@@ -148,7 +148,7 @@ class SSGAN(keras.Model):
     def metrics(self):
         return list(self._trackers.values())
 
-    def call(self, x, training=False):
+    def call(self, x, training: bool = False):
         """Class probabilities over the K real classes."""
         logits = self.classifier(x, training=training)["logits"]
         return tf.nn.softmax(logits[:, : self.config.num_classes])
@@ -159,7 +159,7 @@ class SSGAN(keras.Model):
         logits = self.classifier(x, training=False)["logits"]
         return tf.argmax(logits[:, : self.config.num_classes], -1)
 
-    def compile_for_training(self, **kwargs):
+    def compile_for_training(self, **kwargs: Any):
         cfg = self.config
         d_opt = keras.optimizers.Adam(
             cfg.learning_rate, beta_1=cfg.beta_1, name="discriminator_adam"
@@ -203,7 +203,7 @@ class SSGAN(keras.Model):
             return reference_batch_norm(self.classifier)
         return contextlib.nullcontext()
 
-    def discriminator_losses(self, x_unlabelled, x_labelled, labels, z, training=True):
+    def discriminator_losses(self, x_unlabelled, x_labelled, labels, z, training: bool = True):
         """Per-example D losses: {"S", "D_real", "D_fake"} and the logits.
 
         Batch norm (conv family): D's moving statistics come from the unlabelled
@@ -240,7 +240,7 @@ class SSGAN(keras.Model):
             0.0, 1.0 - t / float(max(1, cfg.reconstruction_anneal_steps))
         )
 
-    def generator_loss(self, x_unlabelled, z, training=True, stream: int = 3) -> tf.Tensor:
+    def generator_loss(self, x_unlabelled, z, training: bool = True, stream: int = 3) -> tf.Tensor:
         """L_G for this replica, scaled so that the sum over replicas is the mean."""
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1

@@ -328,10 +328,10 @@ def fit_model(
                 ),
             )
 
-        def should_save(epoch):
+        def should_save(epoch: int):
             return _every(run.save_interval, epoch) or epoch in (constant_epochs, total_epochs)
 
-        def should_evaluate(epoch):
+        def should_evaluate(epoch: int):
             return epoch == 1 or _every(run.disp_interval, epoch) or should_save(epoch)
 
         verbose = run.verbose

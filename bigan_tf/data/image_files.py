@@ -89,7 +89,7 @@ def file_training_dataset(
 
     used = (n // batch_size) * batch_size  # whole batches per epoch, as steps_per_epoch counts
 
-    def epoch_examples(epoch):
+    def epoch_examples(epoch: int):
         order = tf.cast(epoch_permutation(n, seed, epoch), tf.int64)[:used]
         keys = tf.cast(epoch, tf.int64) * n + tf.range(used, dtype=tf.int64)
         return tf.data.Dataset.from_tensor_slices((order, keys))

@@ -174,7 +174,7 @@ def to_model_range(images: tf.Tensor) -> tf.Tensor:
     return tf.cast(images, tf.float32) / 255.0
 
 
-def epoch_permutation(num_examples: int, seed: int, epoch) -> tf.Tensor:
+def epoch_permutation(num_examples: int, seed: int, epoch: int) -> tf.Tensor:
     """The shuffled example order of `epoch`, a pure function of (seed, epoch)."""
     keys = tf.random.stateless_uniform(
         [num_examples], seed=tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
@@ -210,7 +210,7 @@ def training_dataset(
     n = len(images)
     passes = 1 if steps_per_epoch is None else -(-steps_per_epoch * batch_size // n)
 
-    def epoch_batches(epoch):
+    def epoch_batches(epoch: int):
         order = tf.concat(
             [epoch_permutation(n, seed, epoch * passes + i) for i in range(passes)], axis=0
         )

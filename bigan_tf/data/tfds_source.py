@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -53,7 +53,7 @@ def network_reachable(host: str = DOWNLOAD_HOST, port: int = 443, timeout: float
     return False
 
 
-def tfds_load(name: str, split: str, data_dir: Optional[str] = None, **kwargs):
+def tfds_load(name: str, split: str, data_dir: Optional[str] = None, **kwargs: Any):
     """`tfds.load(name, split=split, data_dir=data_dir, **kwargs)`, failing fast offline.
 
     A prepared dataset is read without touching the network. One that is not

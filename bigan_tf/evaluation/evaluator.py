@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import Callable, Dict, Iterator, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -385,7 +385,7 @@ class Evaluator:
         return make_grid(self.real_grid_x, 10, self.image_shape)
 
 
-def timed(fn, *args, **kwargs):
+def timed(fn, *args: Any, **kwargs: Any):
     """(fn(*args, **kwargs), seconds it took)."""
     start = time.perf_counter()
     result = fn(*args, **kwargs)

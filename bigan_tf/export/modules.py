@@ -89,7 +89,7 @@ class EncoderPiece(tf.train.Checkpoint):
         # object itself would save Keras's own default signature with it.
 
         @tf.function
-        def call(images, training=False):
+        def call(images, training: bool = False):
             if output == "features":
                 # Only the layers the features need, so `variables` lists no unused ones.
                 return encoder.extract_features(images, training=training)

@@ -20,7 +20,7 @@ labels would leak them into the classification metrics.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, Optional
 
 import keras
 import tensorflow as tf
@@ -54,7 +54,7 @@ class _Conditioned(keras.Model):
         mode: str = "simple",
         units: int = 256,
         stddev: float = 0.02,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         if mode not in ("simple", "extended"):
@@ -68,7 +68,7 @@ class _Conditioned(keras.Model):
         self.project_z = _projection(units, stddev, "project_z") if extended else None
         self.project_c = _projection(units, stddev, "project_c") if extended else None
 
-    def build(self, *args, **kwargs):
+    def build(self, *args: Any, **kwargs: Any) -> None:
         # Nothing of our own to create: the wrapped network and the projections
         # build on their first call (Keras cannot infer shapes of our multi-input call).
         self.built = True
@@ -79,7 +79,7 @@ class _Conditioned(keras.Model):
             c = tf.nn.leaky_relu(self.project_c(c), alpha=0.2)
         return tf.concat([z, c], axis=-1)
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "network": keras.saving.serialize_keras_object(self.network),
@@ -90,7 +90,7 @@ class _Conditioned(keras.Model):
         }
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None):
         return wrapper_from_config(cls, config, "network", custom_objects)
 
 
@@ -98,7 +98,7 @@ class _Conditioned(keras.Model):
 class ConditionalGenerator(_Conditioned):
     """G(z, c): the wrapped generator applied to the combined code."""
 
-    def call(self, z, labels=None, training=False):
+    def call(self, z, labels=None, training: bool = False):
         self._latent_dim = int(z.shape[-1])  # for the build config (Keras records only x)
         if labels is None:
             raise ValueError("A conditional generator needs labels: call G(z, labels).")
@@ -110,7 +110,7 @@ class ConditionalGenerator(_Conditioned):
             return None
         return {"latent_dim": int(self._latent_dim)}
 
-    def build_from_config(self, config):
+    def build_from_config(self, config: Dict[str, Any]):
         self(tf.zeros([2, config["latent_dim"]]), tf.zeros([2], tf.int32))
 
 
@@ -125,13 +125,15 @@ class ConditionalDiscriminator(_Conditioned):
         mode: str = "simple",
         units: int = 256,
         stddev: float = 0.02,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(network, num_classes, mode, units, stddev, **kwargs)
         self.joint = bool(getattr(network, "joint", False))
         self.project_x = _projection(units, stddev, "project_x") if mode == "extended" else None
 
-    def call(self, x, z: Optional[tf.Tensor] = None, labels=None, training=False):
+    def call(
+        self, x: tf.Tensor, z: Optional[tf.Tensor] = None, labels=None, training: bool = False
+    ):
         x = flatten_static(x)
         # Recorded for the build config (Keras records only x's shape).
         self._dims = (int(x.shape[-1]), None if z is None else int(z.shape[-1]))
@@ -149,7 +151,7 @@ class ConditionalDiscriminator(_Conditioned):
             c = tf.nn.leaky_relu(self.project_c(c), alpha=0.2)
         return self.network(tf.concat([x, c], axis=-1), training=training)
 
-    def extract_features(self, x, training=False) -> tf.Tensor:
+    def extract_features(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         """Label-free penultimate features of the x-only discriminator (zero label)."""
         if self.joint:
             raise ValueError("The joint discriminator's features depend on z; call D(x, z).")
@@ -160,7 +162,7 @@ class ConditionalDiscriminator(_Conditioned):
             return None
         return {"x_dim": self._dims[0], "z_dim": self._dims[1]}
 
-    def build_from_config(self, config):
+    def build_from_config(self, config: Dict[str, Any]):
         x = tf.zeros([2, config["x_dim"]])
         z = None if config["z_dim"] is None else tf.zeros([2, config["z_dim"]])
         self(x, z, tf.zeros([2], tf.int32))

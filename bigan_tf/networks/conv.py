@@ -42,7 +42,7 @@ bfloat16/float16) hand float32 to the losses and metrics.
 from __future__ import annotations
 
 import math
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import keras
 import tensorflow as tf
@@ -144,7 +144,7 @@ class AlexNetEncoder(keras.Model):
         batch_norm_epsilon: float = 1e-8,
         zero_init_output: bool = False,
         spectral_norm: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
@@ -169,7 +169,7 @@ class AlexNetEncoder(keras.Model):
     def _pool(h):
         return tf.nn.max_pool2d(h, 3, 2, "SAME")
 
-    def layer_features(self, x, training=False) -> Dict[str, tf.Tensor]:
+    def layer_features(self, x: tf.Tensor, training: bool = False) -> Dict[str, tf.Tensor]:
         """Every layer's output as the next layer reads it (after its nonlinearity and
         pooling), flattened, float32: {"conv1", ..., "conv5"}; "conv5" is "e-"."""
         h = to_signed_pixels(tf.cast(x, self.compute_dtype))
@@ -181,16 +181,16 @@ class AlexNetEncoder(keras.Model):
         layers["conv5"] = _lrelu(self.norm5(self.conv5(h), training=training))
         return {name: tf.cast(flatten_static(h), tf.float32) for name, h in layers.items()}
 
-    def extract_features(self, x, training=False) -> tf.Tensor:
+    def extract_features(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         """The flattened conv5 map ("e-" features), float32."""
         return self.layer_features(x, training=training)["conv5"]
 
-    def call(self, x, training=False) -> Dict[str, tf.Tensor]:
+    def call(self, x: tf.Tensor, training: bool = False) -> Dict[str, tf.Tensor]:
         features = self.extract_features(x, training=training)
         logits = tf.cast(self.output_logits(tf.cast(features, self.compute_dtype)), tf.float32)
         return {"latent": 2.0 * tf.sigmoid(logits) - 1.0, "logits": logits, "features": features}
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "spectral_norm": self.spectral_norm,
@@ -218,7 +218,7 @@ class DCGANGenerator(keras.Model):
         stddev: float = 0.02,
         batch_norm_epsilon: float = 1e-8,
         spectral_norm: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
@@ -240,7 +240,7 @@ class DCGANGenerator(keras.Model):
             setattr(self, f"norm{i}", _norm(batch_norm_epsilon, f"norm{i}"))
         self.output_pixels = _deconv(self.channels, kernel_size, stddev, "output_pixels", **sn)
 
-    def call(self, z, training=False) -> tf.Tensor:
+    def call(self, z, training: bool = False) -> tf.Tensor:
         z = tf.cast(z, self.compute_dtype)
         h = tf.nn.relu(self.project_norm(self.project(z), training=training))
         h = tf.reshape(h, [-1, 4, 4, self.initial_width])
@@ -249,7 +249,7 @@ class DCGANGenerator(keras.Model):
             h = tf.nn.relu(getattr(self, f"norm{i}")(h, training=training))
         return tf.cast(tf.sigmoid(self.output_pixels(h)), tf.float32)
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "spectral_norm": self.spectral_norm,
@@ -275,7 +275,7 @@ class DCGANDiscriminator(DiscriminatorMixin, keras.Model):
         stddev: float = 0.02,
         batch_norm_epsilon: float = 1e-8,
         spectral_norm: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
@@ -299,7 +299,9 @@ class DCGANDiscriminator(DiscriminatorMixin, keras.Model):
         # D outputs 1/2 everywhere and every loss starts at ln 2.
         self.output_logit = _dense(1, stddev, "output_logit", zero=True, **sn)
 
-    def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
+    def call(
+        self, x: tf.Tensor, z: Optional[tf.Tensor] = None, training: bool = False
+    ) -> Dict[str, tf.Tensor]:
         if self.joint and z is None:
             raise ValueError("The joint discriminator needs z: call it as D(x, z).")
         h = _lrelu(self.conv0(to_signed_pixels(tf.cast(x, self.compute_dtype))))
@@ -318,7 +320,7 @@ class DCGANDiscriminator(DiscriminatorMixin, keras.Model):
     def _latent_projection(self):
         return self.latent1 if self.joint else None
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "spectral_norm": self.spectral_norm,

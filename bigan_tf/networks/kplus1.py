@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Sequence
+from typing import Any, Dict, Sequence
 
 import keras
 import numpy as np
@@ -27,7 +27,7 @@ class KPlusOneClassifier(keras.Model):
         units: Sequence[int] = (1000, 500, 250, 250, 250),
         input_noise: float = 0.3,
         hidden_noise: float = 0.5,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.num_classes, self.units = int(num_classes), tuple(int(u) for u in units)
@@ -46,7 +46,7 @@ class KPlusOneClassifier(keras.Model):
             num_classes + 1, name="output_logits", kernel_initializer=normal_init(0.05)
         )
 
-    def call(self, x, training=False, seed=None) -> Dict[str, tf.Tensor]:
+    def call(self, x: tf.Tensor, training: bool = False, seed=None) -> Dict[str, tf.Tensor]:
         h = tf.reshape(x, [-1, int(np.prod(x.shape[1:]))]) if len(x.shape) > 2 else x
         if seed is None:
             seed = tf.constant([0, 0], tf.int64)
@@ -59,7 +59,7 @@ class KPlusOneClassifier(keras.Model):
             h = noisy(getattr(self, f"hidden{i + 1}")(h), self.hidden_noise, i + 1)
         return {"logits": self.output_logits(h), "features": h}
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "num_classes": self.num_classes,

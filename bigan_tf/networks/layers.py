@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import keras
 import numpy as np
@@ -59,7 +59,7 @@ class SpectralNorm(keras.layers.SpectralNormalization):
 
     updates_enabled = True
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: tf.Tensor, training: bool = False):
         return super().call(inputs, training=bool(training) and self.updates_enabled)
 
 
@@ -88,7 +88,9 @@ def kernel_of(layer: keras.layers.Layer) -> tf.Variable:
     )
 
 
-def wrapper_from_config(cls, config, key: str, custom_objects=None):
+def wrapper_from_config(
+    cls, config: Dict[str, Any], key: str, custom_objects: Optional[Dict[str, Any]] = None
+):
     """`cls(inner, **rest)` from a wrapper model's config whose `key` holds the serialized
     inner network (the conditional, F/H/J and stochastic wrappers' `from_config`)."""
     config = dict(config)
@@ -124,11 +126,12 @@ class BatchNorm(keras.layers.BatchNormalization):
     the reference and every later call normalises with them.
     """
 
-    def __init__(self, epsilon: float = 1e-8, synchronized: bool = True, **kwargs):
+    def __init__(self, epsilon: float = 1e-8, synchronized: bool = True, **kwargs: Any):
         super().__init__(epsilon=epsilon, synchronized=synchronized, **kwargs)
         self.update_moving_statistics = True
         self.collects_statistics = True
-        self.moment_recorder: List[Tuple[tf.Tensor, tf.Tensor]] | None = None
+        # (mean, variance, element count) of every recorded call.
+        self.moment_recorder: List[Tuple[tf.Tensor, tf.Tensor, tf.Tensor]] | None = None
         self.uses_reference = False
         self.reference_moments: Tuple[tf.Tensor, tf.Tensor] | None = None
 
@@ -156,7 +159,9 @@ class BatchNorm(keras.layers.BatchNormalization):
         variance = ctx.all_reduce(tf.distribute.ReduceOp.SUM, local_squares) / total_count
         return mean, variance
 
-    def call(self, inputs, training=None, mask=None):
+    def call(
+        self, inputs: tf.Tensor, training: Optional[bool] = None, mask: Optional[tf.Tensor] = None
+    ):
         if self.uses_reference and training and self.trainable and mask is None:
             if self.reference_moments is not None:
                 # A later call: the reference batch's moments, nothing updated or recorded.
@@ -355,7 +360,7 @@ class LatentProjection(keras.layers.Layer):
     N(0, 0.02·k²), k being the receiving layer's kernel size (1 for dense).
     """
 
-    def __init__(self, units: int, stddev: float = 0.02, kernel_size: int = 1, **kwargs):
+    def __init__(self, units: int, stddev: float = 0.02, kernel_size: int = 1, **kwargs: Any):
         super().__init__(**kwargs)
         self.units = int(units)
         self.stddev = float(stddev)
@@ -367,7 +372,7 @@ class LatentProjection(keras.layers.Layer):
             name="projection",
         )
 
-    def build(self, hidden_shape, latent_shape=None):
+    def build(self, hidden_shape, latent_shape=None) -> None:
         if latent_shape is not None:
             self.projection.build(latent_shape)
         self.built = True
@@ -379,7 +384,7 @@ class LatentProjection(keras.layers.Layer):
             bias = tf.expand_dims(bias, 1)
         return hidden + bias
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "units": self.units,
@@ -402,7 +407,7 @@ class DiscriminatorMixin:
     joint: bool
     __call__: Callable[..., Dict[str, tf.Tensor]]
 
-    def extract_features(self, x, training=False) -> tf.Tensor:
+    def extract_features(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         """The penultimate "d-" features of the x-only discriminator."""
         if self.joint:
             raise ValueError("The joint discriminator's features depend on z; call D(x, z).")
@@ -422,7 +427,7 @@ class DiscriminatorMixin:
             config["z_dim"] = int(self._latent_projection().projection.kernel.shape[0])
         return config
 
-    def build_from_config(self, config):
+    def build_from_config(self, config: Dict[str, Any]):
         # "x_dim" is what flat discriminators recorded before convolutional ones existed.
         x_shape = config["x_shape"] if "x_shape" in config else [config["x_dim"]]
         x = tf.zeros([2, *x_shape])

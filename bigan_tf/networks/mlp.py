@@ -19,7 +19,7 @@ built without `image_shape`, as `.keras` saves of older versions are).
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -65,7 +65,7 @@ class MLPEncoder(keras.Model):
         batch_norm_epsilon: float = 1e-8,
         zero_init_output: bool = False,
         spectral_norm: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
@@ -83,23 +83,23 @@ class MLPEncoder(keras.Model):
             spectral_norm=self.spectral_norm,
         )
 
-    def layer_features(self, x, training=False) -> Dict[str, tf.Tensor]:
+    def layer_features(self, x: tf.Tensor, training: bool = False) -> Dict[str, tf.Tensor]:
         """Each hidden layer's output (after its nonlinearity): {"hidden1", "hidden2"};
         "hidden2" is "e-"."""
         h1 = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
         h2 = tf.nn.leaky_relu(self.norm2(self.hidden2(h1), training=training), alpha=0.2)
         return {"hidden1": h1, "hidden2": h2}
 
-    def extract_features(self, x, training=False) -> tf.Tensor:
+    def extract_features(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         """The penultimate "e-" features alone (no output layer: exports use this)."""
         return self.layer_features(x, training=training)["hidden2"]
 
-    def call(self, x, training=False) -> Dict[str, tf.Tensor]:
+    def call(self, x: tf.Tensor, training: bool = False) -> Dict[str, tf.Tensor]:
         features = self.extract_features(x, training=training)
         logits = self.output_logits(features)
         return {"latent": 2.0 * tf.sigmoid(logits) - 1.0, "logits": logits, "features": features}
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "spectral_norm": self.spectral_norm,
@@ -127,7 +127,7 @@ class MLPGenerator(keras.Model):
         batch_norm_epsilon: float = 1e-8,
         image_shape: Optional[Sequence[int]] = None,
         spectral_norm: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
@@ -144,7 +144,7 @@ class MLPGenerator(keras.Model):
             output_dim, stddev, "output_pixels", spectral_norm=self.spectral_norm
         )
 
-    def call(self, z, training=False) -> tf.Tensor:
+    def call(self, z, training: bool = False) -> tf.Tensor:
         h = tf.nn.relu(self.norm1(self.hidden1(z), training=training))
         h = tf.nn.relu(self.norm2(self.latent2(self.hidden2(h), z), training=training))
         pixels = tf.sigmoid(self.output_pixels(h))
@@ -152,7 +152,7 @@ class MLPGenerator(keras.Model):
             return pixels
         return tf.reshape(pixels, [-1, *self.image_shape])
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "spectral_norm": self.spectral_norm,
@@ -175,7 +175,7 @@ class MLPDiscriminator(DiscriminatorMixin, keras.Model):
         stddev: float = 0.02,
         batch_norm_epsilon: float = 1e-8,
         spectral_norm: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.spectral_norm = bool(spectral_norm)
@@ -191,7 +191,9 @@ class MLPDiscriminator(DiscriminatorMixin, keras.Model):
             1, stddev, "output_logit", zero=True, spectral_norm=self.spectral_norm
         )
 
-    def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
+    def call(
+        self, x: tf.Tensor, z: Optional[tf.Tensor] = None, training: bool = False
+    ) -> Dict[str, tf.Tensor]:
         h = tf.nn.leaky_relu(self.hidden1(_flatten(x)), alpha=0.2)
         h = self.hidden2(h)
         if self.latent2 is not None:  # the joint D
@@ -207,7 +209,7 @@ class MLPDiscriminator(DiscriminatorMixin, keras.Model):
     def _latent_projection(self):
         return self.latent2
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "spectral_norm": self.spectral_norm,

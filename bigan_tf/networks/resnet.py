@@ -28,7 +28,7 @@ parameters and FLOPs.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import keras
 import tensorflow as tf
@@ -93,7 +93,7 @@ class _Block(keras.layers.Layer):
         epsilon: float,
         first: bool = False,
         stride: int = 1,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.kind, self.first, self.stride = kind, first, stride
@@ -106,11 +106,12 @@ class _Block(keras.layers.Layer):
         self.norm_a = _norm("norm_a", epsilon) if kind != "down" else None
         self.norm_b = _norm("norm_b", epsilon) if kind != "down" else None
 
-    def call(self, x, training=False):
+    def call(self, x: tf.Tensor, training: bool = False):
         if self.kind == "down":
             h = x if self.first else tf.nn.relu(x)
             h = self.conv_b(tf.nn.relu(self.conv_a(h)))
             return _pool(h) + _pool(self.skip(x))
+        assert self.norm_a is not None and self.norm_b is not None  # "up"/"same" blocks have them
         h = tf.nn.relu(self.norm_a(x, training=training))
         if self.kind == "up":
             h, x = _upsample(h), _upsample(x)
@@ -157,7 +158,7 @@ class ResNetGenerator(keras.Model):
         base_width: int = 32,
         batch_norm_epsilon: float = 1e-5,
         spectral_norm: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.image_size, self.channels = int(image_size), int(channels)
@@ -176,14 +177,14 @@ class ResNetGenerator(keras.Model):
         self.output_norm = _norm("output_norm", self.batch_norm_epsilon)
         self.output_pixels = _conv(self.channels, 3, "output_pixels", self.spectral_norm)
 
-    def call(self, z, training=False) -> tf.Tensor:
+    def call(self, z, training: bool = False) -> tf.Tensor:
         h = tf.reshape(self.project(tf.cast(z, self.compute_dtype)), [-1, 4, 4, self.initial_width])
         for block in self.blocks:
             h = block(h, training=training)
         h = tf.nn.relu(self.output_norm(h, training=training))
         return tf.cast(tf.sigmoid(self.output_pixels(h)), tf.float32)
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "image_size": self.image_size,
@@ -207,7 +208,7 @@ class ResNetDiscriminator(DiscriminatorMixin, keras.Model):
         channels: int = 3,
         base_width: int = 32,
         spectral_norm: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         kwargs.pop("joint", None)
         super().__init__(**kwargs)
@@ -228,7 +229,9 @@ class ResNetDiscriminator(DiscriminatorMixin, keras.Model):
         """The first convolution (what `figures.first_layer_filters` draws)."""
         return self.blocks[0].conv_a
 
-    def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
+    def call(
+        self, x: tf.Tensor, z: Optional[tf.Tensor] = None, training: bool = False
+    ) -> Dict[str, tf.Tensor]:
         h = to_signed_pixels(tf.cast(x, self.compute_dtype))
         for block in self.blocks:
             h = block(h, training=training)
@@ -242,7 +245,7 @@ class ResNetDiscriminator(DiscriminatorMixin, keras.Model):
     def _latent_projection(self):
         return None
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "image_size": self.image_size,
@@ -266,7 +269,7 @@ class ResNetEncoder(keras.Model):
         batch_norm_epsilon: float = 1e-5,
         zero_init_output: bool = False,
         spectral_norm: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.latent_dim, self.image_size = int(latent_dim), int(image_size)
@@ -298,7 +301,7 @@ class ResNetEncoder(keras.Model):
         size = int(h.shape[1]) // 4
         return flatten_static(tf.nn.avg_pool2d(h, size, size, "VALID") if size > 1 else h)
 
-    def layer_features(self, x, training=False) -> Dict[str, tf.Tensor]:
+    def layer_features(self, x: tf.Tensor, training: bool = False) -> Dict[str, tf.Tensor]:
         """Each stage's output, flattened, and the pooled "e-" features, float32."""
         h = self.conv1(to_signed_pixels(tf.cast(x, self.compute_dtype)))
         layers = {}
@@ -308,19 +311,19 @@ class ResNetEncoder(keras.Model):
         layers["pooled"] = self._pooled(h, training)
         return {name: tf.cast(value, tf.float32) for name, value in layers.items()}
 
-    def extract_features(self, x, training=False) -> tf.Tensor:
+    def extract_features(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         """The last stage pooled to 4×4 and flattened ("e-" features), float32."""
         h = self.conv1(to_signed_pixels(tf.cast(x, self.compute_dtype)))
         for block in self.blocks:
             h = block(h, training=training)
         return tf.cast(self._pooled(h, training), tf.float32)
 
-    def call(self, x, training=False) -> Dict[str, tf.Tensor]:
+    def call(self, x: tf.Tensor, training: bool = False) -> Dict[str, tf.Tensor]:
         features = self.extract_features(x, training=training)
         logits = tf.cast(self.output_logits(tf.cast(features, self.compute_dtype)), tf.float32)
         return {"latent": 2.0 * tf.sigmoid(logits) - 1.0, "logits": logits, "features": features}
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "latent_dim": self.latent_dim,

@@ -58,7 +58,7 @@ class ScoresDiscriminator(keras.Model):
         units: int = 256,
         stddev: float = 0.02,
         spectral_norm: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.trunk = trunk
@@ -72,7 +72,9 @@ class ScoresDiscriminator(keras.Model):
         self.x_logit = _dense(1, name="x_logit", zero=True, **sn)
         self.z_logit = _dense(1, name="z_logit", zero=True, **sn)
 
-    def call(self, x, z: Optional[tf.Tensor] = None, training=False) -> Dict[str, tf.Tensor]:
+    def call(
+        self, x: tf.Tensor, z: Optional[tf.Tensor] = None, training: bool = False
+    ) -> Dict[str, tf.Tensor]:
         if z is None:
             raise ValueError("The joint discriminator needs z: call it as D(x, z).")
         features = tf.cast(self.trunk(x, training=training)["features"], tf.float32)
@@ -94,10 +96,10 @@ class ScoresDiscriminator(keras.Model):
             "z_dim": int(kernel_of(self.latent1).shape[0]),
         }
 
-    def build_from_config(self, config):
+    def build_from_config(self, config: Dict[str, Any]):
         self(tf.zeros([2, *config["x_shape"]]), tf.zeros([2, config["z_dim"]]))
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "trunk": keras.saving.serialize_keras_object(self.trunk),
@@ -107,5 +109,5 @@ class ScoresDiscriminator(keras.Model):
         }
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None):
         return wrapper_from_config(cls, config, "trunk", custom_objects)

@@ -42,7 +42,7 @@ or 32 px, where the repository squeezed a 1×1 map).
 from __future__ import annotations
 
 import math
-from typing import Dict, Sequence
+from typing import Any, Dict, Sequence
 
 import keras
 import tensorflow as tf
@@ -79,7 +79,7 @@ class SmallMapConv2D(keras.layers.Conv2D):
     3.1 s, against 0.37 s for the tap-wise products; BENCHMARKS.md).
     """
 
-    def __init__(self, filters, kernel_size, **kwargs):
+    def __init__(self, filters, kernel_size, **kwargs: Any):
         super().__init__(filters, kernel_size, **{"padding": "same", **kwargs})
         if (
             self.padding != "same"
@@ -88,7 +88,7 @@ class SmallMapConv2D(keras.layers.Conv2D):
         ):
             raise ValueError("SmallMapConv2D computes stride-1, undilated 'same' convolutions.")
 
-    def convolution_op(self, inputs, kernel):
+    def convolution_op(self, inputs: tf.Tensor, kernel):
         (kh, kw), (height, width) = self.kernel_size, inputs.shape[1:3]
         top, left = (kh - 1) // 2, (kw - 1) // 2  # "same" padding's split at stride 1
         padded = tf.pad(inputs, [[0, 0], [top, kh - 1 - top], [left, kw - 1 - left], [0, 0]])
@@ -110,11 +110,11 @@ class WeightNormConv2D(keras.layers.Conv2D):
     filter's direction and its length are learned separately. g starts at 1.
     """
 
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         super().build(input_shape)
         self.gain = self.add_weight(name="gain", shape=(self.filters,), initializer="ones")
 
-    def convolution_op(self, inputs, kernel):
+    def convolution_op(self, inputs: tf.Tensor, kernel):
         norm = tf.sqrt(tf.reduce_sum(tf.square(kernel), axis=[0, 1, 2]) + 1e-12)
         return super().convolution_op(inputs, kernel * (self.gain / norm))
 
@@ -136,7 +136,7 @@ class ConvKPlusOneClassifier(keras.Model):
         normalization: str = "batch",
         input_noise: float = 0.3,
         hidden_noise: float = 0.5,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         if normalization not in CLASSIFIER_NORMALIZATIONS:
@@ -164,7 +164,7 @@ class ConvKPlusOneClassifier(keras.Model):
         self.features_conv = conv(widths[-1] // 4, 1, name="features_conv")
         self.logits_conv = conv(self.num_classes + 1, 1, name="logits_conv")
 
-    def call(self, x, training=False, seed=None) -> Dict[str, tf.Tensor]:
+    def call(self, x: tf.Tensor, training: bool = False, seed=None) -> Dict[str, tf.Tensor]:
         noisy = training and self.normalization == "weight"
         if seed is None:
             seed = tf.constant([0, 0], tf.int64)
@@ -207,7 +207,7 @@ class ConvKPlusOneClassifier(keras.Model):
             layer.bias.assign((layer.bias - mean) * factor)
             h = tf.nn.leaky_relu(layer(h), 0.2)
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "num_classes": self.num_classes,
@@ -222,7 +222,7 @@ class ConvKPlusOneClassifier(keras.Model):
 class ConvSSGANGenerator(keras.Model):
     """G: z [B, latent_dim] -> images [B, H, W, C] in [0, 1]."""
 
-    def __init__(self, image_shape: Sequence[int] = (28, 28, 1), **kwargs):
+    def __init__(self, image_shape: Sequence[int] = (28, 28, 1), **kwargs: Any):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(s) for s in image_shape)
         height, width, channels = self.image_shape
@@ -242,7 +242,7 @@ class ConvSSGANGenerator(keras.Model):
             setattr(self, f"norm{i + 1}", _batch_norm(f"norm{i + 1}"))
         self.output_conv = keras.layers.Conv2D(channels, 1, name="output_conv")
 
-    def call(self, z, training=False) -> tf.Tensor:
+    def call(self, z, training: bool = False) -> tf.Tensor:
         h = tf.nn.leaky_relu(self.fc(z), 0.2)[:, None, None, :]
         for i in range(self.num_stages):
             h = getattr(self, f"conv{i + 1}")(getattr(self, f"upsample{i + 1}")(h))
@@ -252,5 +252,5 @@ class ConvSSGANGenerator(keras.Model):
             images = tf.image.resize(images, self.image_shape[:2], method="bilinear")
         return (images + 1.0) / 2.0
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "image_shape": list(self.image_shape)}

@@ -11,7 +11,7 @@ spread). In a training step the real pair's code is z = μ + exp(lv/2)·ε,
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Any, Dict, Optional
 
 import keras
 import tensorflow as tf
@@ -30,7 +30,7 @@ class StochasticEncoder(keras.Model):
         stddev: float = 0.02,
         initial_log_variance: float = -4.0,
         spectral_norm: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.base = base
@@ -49,20 +49,20 @@ class StochasticEncoder(keras.Model):
             self.spectral_norm,
         )
 
-    def call(self, x, training=False) -> Dict[str, tf.Tensor]:
+    def call(self, x: tf.Tensor, training: bool = False) -> Dict[str, tf.Tensor]:
         outputs = dict(self.base(x, training=training))
         outputs["log_variance"] = tf.cast(
             self.log_variance(tf.cast(outputs["features"], self.compute_dtype)), tf.float32
         )
         return outputs
 
-    def extract_features(self, x, training=False) -> tf.Tensor:
+    def extract_features(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         return self.base.extract_features(x, training=training)
 
-    def layer_features(self, x, training=False) -> Dict[str, tf.Tensor]:
+    def layer_features(self, x: tf.Tensor, training: bool = False) -> Dict[str, tf.Tensor]:
         return self.base.layer_features(x, training=training)
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
             "base": keras.saving.serialize_keras_object(self.base),
@@ -73,5 +73,5 @@ class StochasticEncoder(keras.Model):
         }
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None):
         return wrapper_from_config(cls, config, "base", custom_objects)
