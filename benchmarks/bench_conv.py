@@ -1,15 +1,18 @@
 r"""Convolutional BiGAN: train-step speed, input-pipeline speed, a short Fashion-MNIST run.
 
     python benchmarks/bench_conv.py                      # all three parts
-    python benchmarks/bench_conv.py --parts=step --mixed_precision=bfloat16 --jit_compile
+    python benchmarks/bench_conv.py --parts=step --config.run.mixed_precision=bfloat16 \
+        --config.run.jit_compile=true
+    python benchmarks/bench_conv.py --parts=step --config=configs/fashion_conv.py  # 32 px
 
-1. step: images/s of the full-size 64-px BiGAN train step (AlexNet E, DCGAN G
-   and D, base width 64, latent 200) at batch 128, and its GFLOP/s against
+1. step: images/s of the train step of `--config`'s DCGAN/AlexNet model (default
+   `configs/imagenet_bigan.py`: the full-size 64-px BiGAN, base width 64, latent
+   200) at its batch size (128), on random images, and its GFLOP/s against
    the dense float32 matmul roofline read in the same run (before and after).
    FLOPs are analytic: multiply-adds of every convolution, deconvolution and
    FC layer (`forward_macs_per_example`), times 2 (FLOPs) times 3 (forward +
-   two backward products). `--image_size=32 --latent_dim=64` times the 32-px
-   variant of the Fashion-MNIST run instead.
+   two backward products). Precision and XLA are the config's
+   (`run.mixed_precision`, `run.jit_compile`; XLA off unless set).
 2. pipeline: images/s of the file input pipeline (decode, short-edge resize
    to 72, random 64 crop, batch 128) on JPEGs this script writes: camera-sized
    (400×300) and presized (short edge 72, as `trainers.resize_imageset` makes).
@@ -30,27 +33,21 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from roofline import matmul_gflops  # noqa: E402
+from trainers import config_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
+config_flags.define_config_flags(
+    "configs/imagenet_bigan.py",
+    legacy={
+        **config_flags.TRAINING_LEGACY_FLAGS,
+        "image_size": "hint:use --config=configs/fashion_conv.py for the 32-px model, or "
+        "--config.network.image_shape=S,S,3.",
+    },
+    setting_defaults={"run.jit_compile": False},
+    run_control=False,
+)
 flags.DEFINE_list("parts", ["step", "pipeline", "fashion"], "Which parts to run.")
-flags.DEFINE_integer("batch_size", 128, "Train-step and pipeline batch size.")
 flags.DEFINE_integer("timed_steps", 5, "Timed train steps (after 2 warm-up steps).")
-flags.DEFINE_enum(
-    "image_size",
-    "64",
-    ("32", "64"),
-    "Image size of the train-step part (64: train_imagenet.sh's model; 32: the "
-    "Fashion-MNIST / CIFAR variant).",
-)
-flags.DEFINE_integer(
-    "latent_dim",
-    200,
-    "Latent size of the train-step part (the original's u-200; the Fashion-MNIST run uses 64).",
-)
-flags.DEFINE_enum(
-    "mixed_precision", "none", ("none", "bfloat16", "float16"), "Train-step compute precision."
-)
-flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
 flags.DEFINE_integer("num_jpegs", 1024, "JPEG files written for the pipeline benchmark.")
 flags.DEFINE_integer("pipeline_batches", 24, "Timed pipeline batches (after 4 warm-up).")
 flags.DEFINE_string("fashion_dir", None, "Fashion-MNIST IDX folder (default ../shared).")
@@ -85,28 +82,31 @@ def forward_macs_per_example(image_size=64, encoder_size=None, latent_dim=200, w
     return encoder + generator + 2 * discriminator
 
 
-def bench_step():
+def bench_step(experiment):
     import keras
     import tensorflow as tf
 
-    from bigan_tf import BiGAN, NetworkConfig, OptimizerConfig, objective_from_preset
+    from bigan_tf import BiGAN
+    from bigan_tf.errors import ConfigError
     from bigan_tf.training import dtype_policy
 
+    if experiment.network.family != "dcgan":
+        raise ConfigError(
+            f"The step part counts the FLOPs of the dcgan family (AlexNet E, DCGAN G and D), "
+            f"not {experiment.network.family!r}: give a dcgan config."
+        )
+
     keras.utils.set_random_seed(0)
-    size = int(FLAGS.image_size)
-    config = NetworkConfig(
-        family="dcgan", latent_dim=FLAGS.latent_dim, image_shape=(size, size, 3)
-    ).validate()
-    with dtype_policy(FLAGS.mixed_precision):
-        model = BiGAN.from_config_objects(config, objective_from_preset("bigan"))
+    network, run = experiment.network, experiment.run
+    size, latent_dim, batch_size = network.image_shape[0], network.latent_dim, run.batch_size
+    precision, jit = run.mixed_precision, bool(run.jit_compile)
+    with dtype_policy(precision):
+        model = BiGAN.from_config_objects(network, experiment.objective)
     model.compile_for_training(
-        OptimizerConfig(),
-        1000,
-        jit_compile=FLAGS.jit_compile,
-        loss_scale=FLAGS.mixed_precision == "float16",
+        experiment.optimizer, 1000, jit_compile=jit, loss_scale=precision == "float16"
     )
-    x = tf.random.uniform([FLAGS.batch_size, size, size, 3])
-    step = tf.function(model.train_step, jit_compile=FLAGS.jit_compile)
+    x = tf.random.uniform([batch_size, *network.data_shape])
+    step = tf.function(model.train_step, jit_compile=jit)
     before = matmul_gflops()
     for _ in range(2):
         step(x)["G"].numpy()
@@ -116,13 +116,15 @@ def bench_step():
     logs["G"].numpy()
     seconds = (time.perf_counter() - start) / FLAGS.timed_steps
     after = matmul_gflops()
-    images = FLAGS.batch_size / seconds
-    macs = forward_macs_per_example(size, latent_dim=FLAGS.latent_dim)
+    images = batch_size / seconds
+    macs = forward_macs_per_example(
+        size, network.encoder_size or None, latent_dim, network.base_width
+    )
     gflops = images * 6 * macs / 1e9
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     print(
-        f"conv train step ({device}, {size} px, latent {FLAGS.latent_dim}, batch {FLAGS.batch_size}, precision "
-        f"{FLAGS.mixed_precision}, XLA {FLAGS.jit_compile}): {seconds:.3f} s/step = "
+        f"conv train step ({device}, {size} px, latent {latent_dim}, batch {batch_size}, "
+        f"precision {precision}, XLA {jit}): {seconds:.3f} s/step = "
         f"{images:.1f} images/s = {gflops:.1f} GFLOP/s "
         f"({6 * macs / 1e9:.2f} GFLOP/image)"
     )
@@ -147,7 +149,7 @@ def write_jpegs(folder, count, size):
         )
 
 
-def bench_pipeline():
+def bench_pipeline(batch_size):
     from bigan_tf.data.image_files import file_training_dataset
     from bigan_tf.data.image_sources import scan_class_folders
     from bigan_tf.data.preprocessing import Preprocessing
@@ -158,17 +160,15 @@ def bench_pipeline():
             folder = os.path.join(tmp, name.split()[0])
             write_jpegs(folder, FLAGS.num_jpegs, size)
             images = scan_class_folders(folder)
-            epochs = 1 + (4 + FLAGS.pipeline_batches) * FLAGS.batch_size // len(images)
-            dataset = file_training_dataset(
-                images, Preprocessing(72, 64), FLAGS.batch_size, 0, 0, epochs
-            )
+            epochs = 1 + (4 + FLAGS.pipeline_batches) * batch_size // len(images)
+            dataset = file_training_dataset(images, Preprocessing(72, 64), batch_size, 0, 0, epochs)
             iterator = iter(dataset)
             for _ in range(4):
                 next(iterator)
             start = time.perf_counter()
             for _ in range(FLAGS.pipeline_batches):
                 next(iterator)[0].numpy()
-            rate = FLAGS.pipeline_batches * FLAGS.batch_size / (time.perf_counter() - start)
+            rate = FLAGS.pipeline_batches * batch_size / (time.perf_counter() - start)
             rates[name] = rate
             print(
                 f"input pipeline, {name} JPEGs -> 64 px crops: {rate:.0f} images/s "
@@ -219,10 +219,16 @@ def bench_fashion():
 
 
 def main(argv):
-    del argv
-    step_rate = bench_step() if "step" in FLAGS.parts else None
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    # The step and pipeline parts run on generated images: no data folder needed.
+    experiment = config_flags.experiment_from_flags(need_data=False)
+    if FLAGS.print_config:
+        config_flags.print_config(experiment)
+        return 0
+    step_rate = bench_step(experiment) if "step" in FLAGS.parts else None
     if "pipeline" in FLAGS.parts:
-        rates = bench_pipeline()
+        rates = bench_pipeline(experiment.run.batch_size)
         if step_rate:
             for name, rate in rates.items():
                 print(f"pipeline / train step, {name}: {rate / step_rate:.1f}x")
@@ -231,4 +237,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from trainers.cli import run_main
+
+    run_main(main, "bench_conv", rewrite_argv=config_flags.rewrite_argv_or_exit)

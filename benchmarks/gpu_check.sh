@@ -22,8 +22,9 @@ CONV_SIZE=()
 SSGAN_SIZE=()
 if [[ "${1:-}" == "--dry_run" ]]; then
   DRY_RUN="--dry_run"
-  CONV_SIZE=(--batch_size=4 --timed_steps=1 --nojit_compile)  # XLA compiles convs slowly on CPUs
-  SSGAN_SIZE=(--step_batch_size=4 --rounds=1 --steps_per_round=1 --nojit_compile)
+  # XLA compiles convs slowly on CPUs.
+  CONV_SIZE=(--config.run.batch_size=4 --timed_steps=1 --config.run.jit_compile=false)
+  SSGAN_SIZE=(--step_batch_size=4 --rounds=1 --steps_per_round=1 --config.run.jit_compile=false)
 fi
 PYTHON="${PYTHON:-python3}"
 LIMIT="${SECTION_LIMIT_S:-240}"
@@ -57,13 +58,14 @@ section() {
 section env "$PYTHON" benchmarks/gpu_check.py --section=env $DRY_RUN
 section mnist_epoch "$PYTHON" benchmarks/gpu_check.py --section=mnist_epoch $DRY_RUN
 for precision in none bfloat16 float16; do
-  section "conv64_$precision" "$PYTHON" benchmarks/bench_conv.py --parts=step --jit_compile \
-    --mixed_precision="$precision" --timed_steps=20 "${CONV_SIZE[@]}"
+  section "conv64_$precision" "$PYTHON" benchmarks/bench_conv.py --parts=step \
+    --config.run.jit_compile=true --config.run.mixed_precision="$precision" --timed_steps=20 \
+    "${CONV_SIZE[@]}"
 done
 section mirrored_split "$PYTHON" benchmarks/gpu_check.py --section=mirrored_split $DRY_RUN
 for xla in off on; do
-  jit=--nojit_compile
-  [[ $xla == on ]] && jit=--jit_compile
+  jit=--config.run.jit_compile=false
+  [[ $xla == on ]] && jit=--config.run.jit_compile=true
   section "ssgan_cifar10_xla_$xla" "$PYTHON" benchmarks/bench_ssgan.py --measure=steps \
     --step_shape=cifar10 --rounds=3 --steps_per_round=20 "$jit" "${SSGAN_SIZE[@]}"
 done

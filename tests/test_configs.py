@@ -348,6 +348,7 @@ def test_a_misspelt_setting_gets_absl_suggestion():
         "benchmarks.bench_ssgan",
         "benchmarks.bench_conditional",
         "benchmarks.bench_checkpoint",
+        "benchmarks.bench_conv",
     ),
 )
 def test_help_lists_the_settings_and_no_setting_is_a_flag_twice(name):

@@ -169,7 +169,7 @@ def define_config_flags(
         {
             name: target
             for name, target in legacy.items()
-            if target in paths or not target.partition(".")[2]
+            if target in paths or target.startswith("hint:") or not target.partition(".")[2]
         }
     )
     _legacy_booleans.clear()
@@ -253,6 +253,8 @@ def rewrite_legacy_flags(argv: Sequence[str]) -> List[str]:
             config_args.append(f"{target[4:]}={value}")
         elif target.startswith("--"):  # a flag that was renamed (e.g. --out_dir → --exp_dir)
             out.append(f"{target}={value}")
+        elif target.startswith("hint:"):  # no single new spelling: say what to write instead
+            raise LegacyFlagError(f"--{name} is gone: {target[len('hint:') :]}")
         else:
             out.append(f"--{PREFIX}{target}={value}")
     if config_args:
@@ -320,7 +322,7 @@ def experiment_from_flags(transform=None, finish=None, need_data: bool = True):
     follows the run's unless set, and a streamed source reads the images the
     evaluation uses. `finish(config)` (optional) completes the config before it
     is checked (e.g. sizes that come from a model file). With `need_data=False`
-    (a benchmark on random images) a missing data folder leaves `data.root` None.
+    (a benchmark on random images) the experiment has no data section.
     """
     from bigan_tf.config import DataConfig
     from bigan_tf.config.files import load_config
@@ -360,6 +362,8 @@ def experiment_from_flags(transform=None, finish=None, need_data: bool = True):
     config = dataclasses.replace(config, run=run, data=data)
     if finish is not None:
         config = finish(config)
+    if not need_data:
+        return dataclasses.replace(config, data=None).validate(network=False)
     # Every setting is checked before the data folder is looked for: a bad setting is
     # named even on a machine without the data.
     config = config.validate(network=False)
@@ -371,7 +375,7 @@ def experiment_from_flags(transform=None, finish=None, need_data: bool = True):
             recorded_root if replay else None,
         )
     except DataError:
-        if need_data and not FLAGS.print_config:
+        if not FLAGS.print_config:
             raise
         root = None  # --print_config shows the experiment even where its data is not
     # Absolute: config.json must name the same folder from any working directory.
