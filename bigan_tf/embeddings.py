@@ -20,11 +20,12 @@ import tensorflow as tf
 from bigan_tf.errors import DataError
 from bigan_tf.images import make_grid, write_png
 from bigan_tf.plots import plot_embedding
+from bigan_tf.array_types import Array
 
 EMBEDDING_TENSOR = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
 
 
-def sprite(images) -> np.ndarray:
+def sprite(images: Array) -> np.ndarray:
     """[N, H, W, C] images in [0, 1] -> a square uint8 grid, padded with black."""
     images = np.asarray(images, np.float32)
     side = int(math.ceil(math.sqrt(len(images))))
@@ -35,9 +36,9 @@ def sprite(images) -> np.ndarray:
 
 def write_projector(
     log_dir: str,
-    vectors,
+    vectors: Array,
     labels: Sequence,
-    images=None,
+    images: Optional[Array] = None,
     label_names: Optional[Sequence[str]] = None,
 ) -> None:
     """Writes TensorBoard projector files for `vectors` [N, d] into `log_dir`."""
@@ -70,7 +71,7 @@ def write_projector(
     projector.visualize_embeddings(log_dir, config)
 
 
-def tsne_points(vectors, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
+def tsne_points(vectors: Array, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
     """2-D t-SNE of `vectors` (scikit-learn), [N, 2]."""
     from sklearn.manifold import TSNE
 
@@ -81,7 +82,9 @@ def tsne_points(vectors, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
     )
 
 
-def tsne_scatter(path: str, vectors, labels, seed: int = 0, title: str = "") -> np.ndarray:
+def tsne_scatter(
+    path: str, vectors: Array, labels: Array, seed: int = 0, title: str = ""
+) -> np.ndarray:
     """Writes the t-SNE scatter PNG of `vectors` coloured by `labels`; returns the points."""
     points = tsne_points(vectors, seed)
     plot_embedding(points, labels, path, title=title or f"t-SNE of {len(points)} encodings")

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from bigan_tf.networks.layers import kernel_of
+from bigan_tf.array_types import Array
 
 
 def _normalise(tiles: np.ndarray) -> np.ndarray:
@@ -32,7 +33,7 @@ def _normalise(tiles: np.ndarray) -> np.ndarray:
 
 
 def filter_tiles(
-    kernel,
+    kernel: Array,
     image_shape: Optional[Sequence[int]] = None,
     top: Optional[int] = None,
     reads_input: bool = True,
@@ -89,7 +90,7 @@ def first_layer_filters(model, image_shape: Sequence[int], top: int = 100) -> Di
     return tiles
 
 
-def nearest_indices(queries, references, k: int = 5, block: int = 1024) -> np.ndarray:
+def nearest_indices(queries: Array, references: Array, k: int = 5, block: int = 1024) -> np.ndarray:
     """[Q, k] indices of each query's k nearest references (Euclidean), nearest first.
 
     ‖q − r‖² = ‖q‖² + ‖r‖² − 2·q·rᵀ for a block of queries against all references.

@@ -10,9 +10,10 @@ import tensorflow as tf
 from PIL import Image
 
 from bigan_tf.run_dir import atomic_write_bytes
+from bigan_tf.array_types import Array
 
 
-def make_grid(images, rows: int, image_shape=None) -> np.ndarray:
+def make_grid(images: Array, rows: int, image_shape=None) -> np.ndarray:
     """Tiles N images in [0, 1] into a uint8 [rows·H, cols·W, C] grid, row-major.
 
     `images` is [N, H, W, C] or flat [N, H·W·C] with `image_shape` (H, W, C).
@@ -104,7 +105,7 @@ def write_training_gif(
     return len(frames)
 
 
-def gif_bytes(frames, duration_ms: int = 100) -> bytes:
+def gif_bytes(frames: Array, duration_ms: int = 100) -> bytes:
     """An animated GIF (looping) of uint8 frames [T, H, W, C], as bytes."""
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.dtype != np.uint8 or len(frames) < 1:
@@ -117,6 +118,6 @@ def gif_bytes(frames, duration_ms: int = 100) -> bytes:
     return buffer.getvalue()
 
 
-def write_gif(path: str, frames, duration_ms: int = 100) -> None:
+def write_gif(path: str, frames: Array, duration_ms: int = 100) -> None:
     """An animated GIF (looping) of uint8 frames [T, H, W, C]; written atomically."""
     atomic_write_bytes(path, gif_bytes(frames, duration_ms))

@@ -11,6 +11,7 @@ import tensorflow as tf
 from bigan_tf.prior import sample_prior
 from bigan_tf.data.pipeline import ImageData, to_model_range
 from bigan_tf.images import make_grid
+from bigan_tf.array_types import Array
 
 
 def predict_classes(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
@@ -23,7 +24,7 @@ def predict_classes(model: keras.Model, images: np.ndarray, batch_size: int = 10
     )
 
 
-def confusion_matrix(true_labels, predicted, num_classes: int) -> np.ndarray:
+def confusion_matrix(true_labels: Array, predicted: Array, num_classes: int) -> np.ndarray:
     """counts[i, j] = examples of class i predicted as class j."""
     counts = np.zeros((num_classes, num_classes), np.int64)
     np.add.at(counts, (np.asarray(true_labels), np.asarray(predicted)), 1)

@@ -21,6 +21,7 @@ from typing import Callable, Tuple
 
 import numpy as np
 import tensorflow as tf
+from bigan_tf.array_types import Array
 
 
 # XLA fuses the norms, the distance matrix and the argmin around the matmul:
@@ -58,7 +59,7 @@ def _nearest_in_blocks(
 
 
 def nearest_neighbours(
-    queries, references, block_size: int = 1024
+    queries: Array, references: Array, block_size: int = 1024
 ) -> Tuple[np.ndarray, np.ndarray]:
     """(distance to, index of) each query's nearest reference, Euclidean.
 
@@ -79,12 +80,12 @@ class RunningNearestDistance:
     mean at any prefix (the original's NND/100 and NND/10 are prefixes).
     """
 
-    def __init__(self, queries, block_size: int = 1024):
+    def __init__(self, queries: Array, block_size: int = 1024):
         self._queries = _flat(queries)
         self._block_size = block_size
         self._nearest = None  # [Nq] float32 tensor once a reference was seen
 
-    def update(self, references) -> None:
+    def update(self, references: Array) -> None:
         distances, _ = _nearest_in_blocks(self._queries, _flat(references), self._block_size)
         self._nearest = distances if self._nearest is None else tf.minimum(self._nearest, distances)
 
@@ -97,14 +98,17 @@ class RunningNearestDistance:
         return float(np.mean(self.distances()))
 
 
-def nnd_score(generated, real, block_size: int = 1024) -> float:
+def nnd_score(generated: Array, real: Array, block_size: int = 1024) -> float:
     """NND = mean over real x of min_g ‖x − g‖₂ (lower is better)."""
     distances, _ = nearest_neighbours(real, generated, block_size)
     return float(np.mean(distances))
 
 
 def nnc_predictions(
-    reference_features, reference_labels, query_features, block_size: int = 1024
+    reference_features: Array,
+    reference_labels: Array,
+    query_features: Array,
+    block_size: int = 1024,
 ) -> np.ndarray:
     """The label of each query's nearest reference (Euclidean 1-NN), shape [N]."""
     _, index = nearest_neighbours(query_features, reference_features, block_size)
@@ -112,14 +116,18 @@ def nnc_predictions(
 
 
 def nnc_score(
-    reference_features, reference_labels, query_features, query_labels, block_size: int = 1024
+    reference_features: Array,
+    reference_labels: Array,
+    query_features: Array,
+    query_labels: Array,
+    block_size: int = 1024,
 ) -> float:
     """1-NN accuracy (%) of the queries, labelled by their nearest reference."""
     predicted = nnc_predictions(reference_features, reference_labels, query_features, block_size)
     return float(100.0 * np.mean(predicted == np.asarray(query_labels)))
 
 
-def paired_accuracy_margin(correct_a, correct_b) -> Tuple[float, float]:
+def paired_accuracy_margin(correct_a: Array, correct_b: Array) -> Tuple[float, float]:
     """(margin, standard error), in points, of accuracy A − accuracy B on the same examples.
 
     With d_i = [A right on i] − [B right on i] ∈ {−1, 0, 1} over the n shared
@@ -138,7 +146,7 @@ def paired_accuracy_margin(correct_a, correct_b) -> Tuple[float, float]:
     return float(100.0 * d.mean()), float(100.0 * d.std(ddof=1) / np.sqrt(len(d)))
 
 
-def reconstruction_errors(targets, reconstructions) -> np.ndarray:
+def reconstruction_errors(targets: Array, reconstructions: Array) -> np.ndarray:
     """Per-example L2 norm ‖target − reconstruction‖₂ over all pixels, shape [N]."""
     targets = tf.reshape(tf.convert_to_tensor(targets, tf.float32), [len(targets), -1])
     reconstructions = tf.reshape(
@@ -160,7 +168,9 @@ def shifted_partner_indices(num_examples: int, block: int = 128) -> np.ndarray:
     return partners[:num_examples]
 
 
-def reconstruction_scores(targets, reconstructions, block: int = 128) -> Tuple[float, float]:
+def reconstruction_scores(
+    targets: Array, reconstructions: Array, block: int = 128
+) -> Tuple[float, float]:
     """(EG, EG_b): mean ‖x − G(E(x))‖₂ and the next-image baseline mean ‖x' − G(E(x))‖₂."""
     targets = np.asarray(targets)
     partners = shifted_partner_indices(len(targets), block)
@@ -169,17 +179,17 @@ def reconstruction_scores(targets, reconstructions, block: int = 128) -> Tuple[f
     return float(error.mean()), float(baseline.mean())
 
 
-def quantize_images(images) -> tf.Tensor:
+def quantize_images(images: Array) -> tf.Tensor:
     """Images in [0, 1] rounded to 8 bits, as the original feeds G(z) back to E."""
     images = tf.convert_to_tensor(images, tf.float32)
     return tf.round(tf.clip_by_value(images, 0.0, 1.0) * 255.0) / 255.0
 
 
 def linear_classifier_accuracy(
-    train_features,
-    train_labels,
-    test_features,
-    test_labels,
+    train_features: Array,
+    train_labels: Array,
+    test_features: Array,
+    test_labels: Array,
     num_classes: int,
     steps: int = 1000,
     batch_size: int = 128,
@@ -201,9 +211,9 @@ def linear_classifier_accuracy(
 
 
 def linear_classifier_predictions(
-    train_features,
-    train_labels,
-    test_features,
+    train_features: Array,
+    train_labels: Array,
+    test_features: Array,
     num_classes: int,
     steps: int = 1000,
     batch_size: int = 128,
@@ -282,7 +292,7 @@ def _train_softmax_regression(features, labels, batches, weights, learning_rate)
     return weights
 
 
-def pixel_histogram_chi2(real, generated, bins: int = 32) -> float:
+def pixel_histogram_chi2(real: Array, generated: Array, bins: int = 32) -> float:
     """χ² distance between the pixel-value histograms of two image sets.
 
     The DIGITS GAN walkthrough's sanity metric: with h_r and h_g the normalised
@@ -293,7 +303,7 @@ def pixel_histogram_chi2(real, generated, bins: int = 32) -> float:
     histogram with wrong images.
     """
 
-    def histogram(images):
+    def histogram(images: Array):
         values = tf.reshape(tf.cast(images, tf.float32), [-1])
         counts = tf.cast(tf.histogram_fixed_width(values, [0.0, 1.0], nbins=bins), tf.float64)
         return counts / tf.reduce_sum(counts)
@@ -304,7 +314,7 @@ def pixel_histogram_chi2(real, generated, bins: int = 32) -> float:
     return float(0.5 * tf.reduce_sum(terms))
 
 
-def batched_map(fn: Callable[..., tf.Tensor], inputs, batch_size: int):
+def batched_map(fn: Callable[..., tf.Tensor], inputs: Array, batch_size: int):
     """Applies `fn` to `inputs` in batches and concatenates (tensor or dict) outputs.
 
     `inputs` is one array, or a tuple of equally long arrays passed to `fn` as
