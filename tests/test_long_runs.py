@@ -54,10 +54,15 @@ def _run(exp_dir, *extra):
     )
 
 
-def _start(exp_dir, log_path):
+def _start(exp_dir, log_path, *extra):
     log = open(log_path, "w")
     return subprocess.Popen(
-        _command(exp_dir), cwd=REPO_ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT, text=True
+        _command(exp_dir, *extra),
+        cwd=REPO_ROOT,
+        env=ENV,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -499,10 +504,11 @@ def test_an_older_checkpoint_branches_only_when_asked(tmp_path):
 
 def test_a_second_trainer_on_one_folder_stops_at_once(tmp_path):
     exp_dir, log_path = tmp_path / "run", tmp_path / "log"
-    first = _start(exp_dir, log_path)
+    # Long enough to be still running while the second trainer starts on a loaded machine.
+    first = _start(exp_dir, log_path, "--epochs=100")
     try:
-        _wait_for(log_path, "Epoch 1/3", first)
-        second = _run(exp_dir)
+        _wait_for(log_path, "Epoch 1/100", first)
+        second = _run(exp_dir, "--epochs=100")
         assert second.returncode == 2
         line = second.stderr.strip().splitlines()[-1]
         assert line.startswith(
