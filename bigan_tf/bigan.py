@@ -48,7 +48,7 @@ one device. Batch norm layers are synchronized across replicas.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import keras
 import numpy as np
@@ -62,6 +62,7 @@ from bigan_tf.losses import BiGANLosses
 from bigan_tf.networks import Networks, build_networks, decayed_variables, frozen_batch_statistics
 from bigan_tf.optimizers import add_coupled_weight_decay, original_adam, scale_loss
 from bigan_tf.prior import replica_prior_slice
+from bigan_tf.array_types import Array, BatchSize
 
 # The extra discriminator steps' draws: streams EXTRA_D_STEP_STREAM + 1, + 2, ...
 EXTRA_D_STEP_STREAM = 100
@@ -105,10 +106,10 @@ class BiGAN(keras.Model):
         networks: Networks,
         objective: Objective,
         latent_dim: int,
-        data_shape=None,
+        data_shape: Union[None, int, Sequence[int]] = None,
         weight_decay: float = 2.5e-5,
         noise_seed: int = 0,
-        generated_shape=None,
+        generated_shape: Optional[Sequence[int]] = None,
         data_dim: Optional[int] = None,
         **kwargs: Any,
     ):
@@ -180,7 +181,7 @@ class BiGAN(keras.Model):
         return names
 
     @property
-    def metrics(self):
+    def metrics(self) -> List[keras.metrics.Metric]:
         return list(self._trackers.values())
 
     @property
@@ -213,12 +214,14 @@ class BiGAN(keras.Model):
             )
         return (labels,)
 
-    def generate(self, z, labels=None, training: bool = False) -> tf.Tensor:
+    def generate(
+        self, z: Array, labels: Optional[Array] = None, training: bool = False
+    ) -> tf.Tensor:
         """G(z), or G(z, c) for a conditional model (labels: int ids or [B, K] vectors)."""
         return self.generator(z, *self._label_args(labels), training=training)
 
     def apply_discriminator(
-        self, network, x: tf.Tensor, z, labels, training: bool
+        self, network: keras.Model, x: tf.Tensor, z: Array, labels: Optional[Array], training: bool
     ) -> Dict[str, tf.Tensor]:
         """network(x[, z][, c]) with the arguments its kind and conditioning take."""
         if self.is_conditional:
@@ -226,7 +229,11 @@ class BiGAN(keras.Model):
         return network(x, z, training=training) if z is not None else network(x, training=training)
 
     def discriminate(
-        self, x: tf.Tensor, z=None, labels=None, training: bool = False
+        self,
+        x: tf.Tensor,
+        z: Optional[Array] = None,
+        labels: Optional[Array] = None,
+        training: bool = False,
     ) -> Dict[str, tf.Tensor]:
         """The joint D(x, z[, c]) when the model has one, else D(x[, c])."""
         if self.joint_discriminator is not None:
@@ -276,7 +283,7 @@ class BiGAN(keras.Model):
             return self.trained_generator_variables
         return self.generator_variables
 
-    def call(self, x: tf.Tensor, training: bool = False):
+    def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         """E(x) for models with an encoder, else the discriminator's features."""
         if self.encoder is not None:
             return self.encoder(x, training=training)["latent"]
@@ -313,7 +320,9 @@ class BiGAN(keras.Model):
         }
 
     @classmethod
-    def from_config(cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None):
+    def from_config(
+        cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None
+    ) -> "BiGAN":
         config = dict(config)
         serialized = config.pop("networks")
         networks = Networks(
@@ -331,7 +340,7 @@ class BiGAN(keras.Model):
         objective = Objective.from_dict(config.pop("objective"))
         return cls(networks, objective, **config)
 
-    def get_compile_config(self):
+    def get_compile_config(self) -> Optional[Dict[str, Any]]:
         if getattr(self, "generator_optimizer", None) is None:
             return None
         config = {
@@ -349,7 +358,7 @@ class BiGAN(keras.Model):
             config["discriminator_steps"] = self.discriminator_steps
         return config
 
-    def compile_from_config(self, config: Dict[str, Any]):
+    def compile_from_config(self, config: Dict[str, Any]) -> None:
         """Keras's reload hook: rebuilds the optimisers (with their slots) from `config`."""
         config = dict(config)
         encoder = config.pop("encoder_optimizer", None)
@@ -368,7 +377,7 @@ class BiGAN(keras.Model):
         encoder_optimizer: Optional[keras.optimizers.Optimizer] = None,
         discriminator_steps: int = 1,
         **kwargs: Any,
-    ):
+    ) -> None:
         """Optimisers for the discriminators and for encoder+generator (the original's
         two); with `encoder_optimizer`, E gets its own and G's is G's alone.
         `discriminator_steps`: D updates per E/G update (`OptimizerConfig`)."""
@@ -391,7 +400,7 @@ class BiGAN(keras.Model):
         steps_per_epoch: int,
         loss_scale: bool = False,
         **kwargs: Any,
-    ):
+    ) -> None:
         """`compile` with the original's Adam settings and schedule (`original_adam`),
         each network's rate and betas from `optimizer_config.adam_settings`;
         `loss_scale` for float16 mixed precision."""
@@ -431,13 +440,18 @@ class BiGAN(keras.Model):
         seed = tf.stack([tf.constant(self.noise_seed, tf.int64), step])
         return tf.random.experimental.stateless_fold_in(seed, stream) if stream else seed
 
-    def training_noise(self, batch_size, stream: int = 0) -> tf.Tensor:
+    def training_noise(self, batch_size: BatchSize, stream: int = 0) -> tf.Tensor:
         """This replica's slice of the global batch's noise for the current step
         (`stream` as in `step_seed`; 0 is the step's z)."""
         return replica_prior_slice(batch_size, self.latent_dim, self.step_seed(stream))
 
     def compute_losses(
-        self, x: tf.Tensor, z: tf.Tensor, labels=None, training: bool = True, stream: int = 0
+        self,
+        x: tf.Tensor,
+        z: tf.Tensor,
+        labels: Optional[Array] = None,
+        training: bool = True,
+        stream: int = 0,
     ) -> BiGANLosses:
         """Per-example losses of every active term (`bigan_tf.bigan_loss.bigan_loss`),
         with the step's augmentation and encoder noise (of `stream`, as `training_noise`);
@@ -447,7 +461,11 @@ class BiGAN(keras.Model):
         return bigan_loss(self, x, z, labels, training, seed=self.step_seed(stream))
 
     def compute_gradients(
-        self, x: tf.Tensor, z: Optional[tf.Tensor] = None, labels=None, stream: int = 0
+        self,
+        x: tf.Tensor,
+        z: Optional[tf.Tensor] = None,
+        labels: Optional[Array] = None,
+        stream: int = 0,
     ) -> Tuple[List[tf.Tensor], List[tf.Tensor], BiGANLosses]:
         """Gradients of one step for this replica: (D grads, E+G grads, losses).
 
@@ -517,18 +535,19 @@ class BiGAN(keras.Model):
             )
         return x, (labels if self.is_conditional else None)
 
-    def train_step(self, data):
+    def train_step(self, data: Any) -> Dict[str, tf.Tensor]:
         x, labels = self._split_batch(data)
         for extra in range(1, getattr(self, "discriminator_steps", 1)):
             self._discriminator_only_step(x, labels, stream=EXTRA_D_STEP_STREAM + extra)
         d_grads, eg_grads, losses = self.compute_gradients(x, labels=labels)
         if d_grads:
             self.discriminator_optimizer.apply(d_grads, self.discriminator_variables)
-        if getattr(self, "encoder_optimizer", None) is not None:
+        encoder_optimizer = getattr(self, "encoder_optimizer", None)
+        if encoder_optimizer is not None and self.encoder is not None:
             num_g = len(self.trained_generator_variables)
             if num_g:
                 self.generator_optimizer.apply(eg_grads[:num_g], self.trained_generator_variables)
-            self.encoder_optimizer.apply(eg_grads[num_g:], list(self.encoder.trainable_variables))
+            encoder_optimizer.apply(eg_grads[num_g:], list(self.encoder.trainable_variables))
         else:
             self.generator_optimizer.apply(eg_grads, self.generator_variables)
         self._update_trackers(losses)
@@ -560,7 +579,9 @@ class BiGAN(keras.Model):
         if "G" in self._trackers:
             self._trackers["G"].update_state(losses.generator)
 
-    def measure_losses(self, x: tf.Tensor, z: tf.Tensor, labels=None) -> Dict[str, tf.Tensor]:
+    def measure_losses(
+        self, x: tf.Tensor, z: tf.Tensor, labels: Optional[Array] = None
+    ) -> Dict[str, tf.Tensor]:
         """Mean module losses on one batch in training mode, changing no state.
 
         Batch norm normalises with batch statistics but its moving averages are

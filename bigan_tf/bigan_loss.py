@@ -36,16 +36,20 @@ from bigan_tf import losses as L
 from bigan_tf.augment import diff_augment
 from bigan_tf.networks import secondary_call
 from bigan_tf.prior import replica_rows
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
 
 # Streams of a training step's seed (the prior's z uses the seed itself).
 REAL_AUGMENT_STREAM, FAKE_AUGMENT_STREAM, ENCODER_NOISE_STREAM = 1, 2, 3
 
 
 def bigan_loss(
-    model,
+    model: keras.Model,
     x: tf.Tensor,
     z: tf.Tensor,
-    labels=None,
+    labels: Optional[tf.Tensor] = None,
     training: bool = True,
     seed: Optional[tf.Tensor] = None,
 ) -> L.BiGANLosses:

@@ -172,7 +172,7 @@ class EvaluationCallback(keras.callbacks.Callback):
             raise ValueError("The deploy pass needs the training batches.")
         return deploy_batch_norm(self.model, self.training_batches.take(self.deploy_iters))
 
-    def evaluate(self, epoch: int, logs: Optional[Dict[str, float]]):
+    def evaluate(self, epoch: int, logs: Optional[Dict[str, float]]) -> None:
         if self.deploy_iters > 0:
             losses, deploy_seconds = timed(self.deploy)
         else:

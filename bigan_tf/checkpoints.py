@@ -20,7 +20,7 @@ import json
 import os
 import re
 import shutil
-from typing import Dict, List, NamedTuple, Optional, Union
+from typing import Callable, Dict, List, NamedTuple, Optional, Union
 
 import tensorflow as tf
 
@@ -28,12 +28,16 @@ from bigan_tf.bigan import BiGAN
 from bigan_tf.config import ExperimentConfig, NetworkConfig, Objective, OptimizerConfig
 from bigan_tf.errors import CheckpointError
 from bigan_tf.run_dir import CONFIG_FILE, checkpoint_dir as run_checkpoint_dir
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
 
 CHECKPOINT_PREFIX = "ckpt"
 ROLLING_DIR = "rolling"
 
 
-def training_state(model) -> Dict[str, object]:
+def training_state(model: keras.Model) -> Dict[str, object]:
     """What a checkpoint holds of `model`, by name.
 
     A GAN (a `networks` NamedTuple and two optimisers, the BiGAN and the SSGAN)
@@ -57,7 +61,7 @@ class TrainingCheckpoint:
 
     def __init__(
         self,
-        model,
+        model: keras.Model,
         directory: str,
         write_directory: Optional[str] = None,
         keep_written: bool = False,
@@ -155,7 +159,10 @@ class TrainingCheckpoint:
         return paths[0] if paths else None
 
     def restore(
-        self, which: Union[int, str], steps_per_epoch: Optional[int] = None, print_fn=print
+        self,
+        which: Union[int, str],
+        steps_per_epoch: Optional[int] = None,
+        print_fn: Callable[[str], None] = print,
     ) -> int:
         """Restores `ckpt-N` (which=N), the newest ("latest") or the newest undamaged
         ("latest_good"); returns its epoch.

@@ -16,14 +16,18 @@ continues after a stop.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
 def train(
-    config,
+    config: Any,
     workdir: Optional[str] = None,
-    strategy=None,
-    data=None,
+    strategy: Optional[tf.distribute.Strategy] = None,
+    data: Any = None,
     *,
     initialize: Optional[Callable] = None,
     print_fn: Callable[[str], None] = print,

@@ -29,6 +29,7 @@ from bigan_tf.figures import nearest_indices
 from bigan_tf.images import captioned, gif_bytes, make_grid, png_bytes, upscaled
 from bigan_tf.sampling import LatentModel, frames_along_rows
 from bigan_tf.sampling_tasks import TaskRequest, run_task
+from bigan_tf.array_types import Array
 
 MAX_SEED = 2**31 - 1
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -134,9 +135,9 @@ class Explorer:
         self,
         model: LatentModel,
         model_path: str,
-        images=None,
-        labels=None,
-        reference=None,
+        images: Optional[Array] = None,
+        labels: Optional[Array] = None,
+        reference: Optional[Array] = None,
         dataset: Optional[str] = None,
         attribute_file: Optional[str] = None,
     ):
@@ -301,7 +302,7 @@ class Explorer:
             TaskRequest(self.model, rows, steps, seed, real, labels, indices, self.attribute_file),
         )
 
-    def samples(self, seed=0, rows: int = 4, steps: int = 8) -> Picture:
+    def samples(self, seed: int = 0, rows: int = 4, steps: int = 8) -> Picture:
         seed = _check_seed(seed)
         out = self._task("random", rows, steps, seed)
         return self._picture(
@@ -313,7 +314,7 @@ class Explorer:
             self._command("random", rows, steps, seed),
         )
 
-    def style_sweep(self, seed=0, rows: int = 4, steps: int = 8) -> Picture:
+    def style_sweep(self, seed: int = 0, rows: int = 4, steps: int = 8) -> Picture:
         seed = _check_seed(seed)
         out = self._task("style_sweep", rows, steps, seed)
         return self._picture(
@@ -325,7 +326,7 @@ class Explorer:
             self._command("style_sweep", rows, steps, seed, gif=True),
         )
 
-    def class_sweep(self, seed=0, rows: int = 4, steps: int = 8) -> Picture:
+    def class_sweep(self, seed: int = 0, rows: int = 4, steps: int = 8) -> Picture:
         self._require("class_sweep")
         seed = _check_seed(seed)
         out = self._task("class_sweep", rows, steps, seed)
@@ -338,7 +339,7 @@ class Explorer:
             self._command("class_sweep", rows, steps, seed, gif=True),
         )
 
-    def dataset_image(self, index) -> Tuple[np.ndarray, int]:
+    def dataset_image(self, index: Any) -> Tuple[np.ndarray, int]:
         """Held-out image `index` (float [H, W, C]) and its label."""
         images = self._held_out_images()
         try:
@@ -350,7 +351,7 @@ class Explorer:
         label = int(self.labels[index]) if self.labels is not None else 0
         return images[index], label
 
-    def dataset_picture(self, index) -> Picture:
+    def dataset_picture(self, index: Any) -> Picture:
         image, label = self.dataset_image(index)
         return self._picture(
             "dataset image",
@@ -368,7 +369,7 @@ class Explorer:
 
     def encode(
         self,
-        image,
+        image: Array,
         k: int = 8,
         label: int = 0,
         source: str = "upload",
@@ -458,7 +459,7 @@ class Explorer:
         picture.table = "\n".join(lines) + "\n"
         return picture
 
-    def interpolate(self, first, second, steps: int = 8, what: str = "") -> Picture:
+    def interpolate(self, first: Array, second: Array, steps: int = 8, what: str = "") -> Picture:
         """A slerp between the codes of two images, shown between the two real images."""
         self._require("interpolate")
         real = np.stack([np.asarray(first, np.float32), np.asarray(second, np.float32)])
@@ -468,13 +469,13 @@ class Explorer:
             "interpolation between E(a) and E(b), ends: a and b", what, out.images, 1, True, None
         )
 
-    def interpolate_indices(self, a, b, steps: int = 8) -> Picture:
+    def interpolate_indices(self, a: Any, b: Any, steps: int = 8) -> Picture:
         (first, _), (second, _) = self.dataset_image(a), self.dataset_image(b)
         picture = self.interpolate(first, second, steps, f"held-out images {a} and {b}")
         picture.command = self._command("interpolate", 1, steps, 0, f"{int(a)}:{int(b)}", gif=True)
         return picture
 
-    def interpolate_seeds(self, a, b, steps: int = 8) -> Picture:
+    def interpolate_seeds(self, a: Any, b: Any, steps: int = 8) -> Picture:
         """A slerp between the z of two seeds (`sampling.random_latents`)."""
         from bigan_tf.sampling import random_latents, sweep
 
@@ -487,7 +488,7 @@ class Explorer:
             "interpolation between two seeds' z", f"seeds {a} and {b}", images, 1, True, None
         )
 
-    def attributes(self, index, edits: Dict[str, Any], steps: int = 5) -> Picture:
+    def attributes(self, index: Any, edits: Dict[str, Any], steps: int = 5) -> Picture:
         """Attribute sliders: held-out image `index`, then G(E(x) + t·Σ amount·vector) for t
         from 0 to 1 (the last frame is the full edit). `edits` maps attribute names to
         amounts in [−MAX_ATTRIBUTE_AMOUNT, MAX_ATTRIBUTE_AMOUNT]."""
@@ -539,7 +540,9 @@ class Explorer:
             command if amounts else None,
         )
 
-    def classify(self, image, source: str = "upload", notice: Optional[str] = None) -> Picture:
+    def classify(
+        self, image: Array, source: str = "upload", notice: Optional[str] = None
+    ) -> Picture:
         """A semi-supervised GAN's class probabilities of one image (its K real classes)."""
         self._require("classify")
         image = np.asarray(image, np.float32).reshape(self.model.encoder_image_shape)
@@ -578,7 +581,7 @@ class Explorer:
             "training", caption, png_bytes(captioned(last, caption)), gif, None, animated=True
         )
 
-    def analogy(self, indices: Optional[str] = None, seed=0, steps: int = 5) -> Picture:
+    def analogy(self, indices: Optional[str] = None, seed: int = 0, steps: int = 5) -> Picture:
         """DIGITS's analogy grid: destination = sink 1 + sink 2 − source."""
         seed = _check_seed(seed)
         real = labels = None

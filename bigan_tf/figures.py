@@ -20,6 +20,10 @@ import tensorflow as tf
 
 from bigan_tf.networks.layers import kernel_of
 from bigan_tf.array_types import Array
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
 
 
 def _normalise(tiles: np.ndarray) -> np.ndarray:
@@ -65,7 +69,9 @@ def filter_tiles(
     return _normalise(tiles)
 
 
-def first_layer_filters(model, image_shape: Sequence[int], top: int = 100) -> Dict[str, np.ndarray]:
+def first_layer_filters(
+    model: keras.Model, image_shape: Sequence[int], top: int = 100
+) -> Dict[str, np.ndarray]:
     """{"E": ..., "D": ..., "G": ...} filter tiles of a `BiGAN` (missing networks left out).
 
     E's first layer reads x; D's first layer reads x; G's last layer paints x.

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import keras
 import tensorflow as tf
@@ -66,7 +66,7 @@ def read_export_metadata(export_dir: str) -> Optional[Dict]:
         raise ExportError(f"{path} is not valid JSON ({e}); re-export the module.") from None
 
 
-def load_module(handle: str):
+def load_module(handle: str) -> Any:
     """`tf.saved_model.load` of a Reusable SavedModel, checked for `__call__` and `variables`."""
     path = resolve_handle(handle)
     try:
@@ -183,7 +183,7 @@ class EncoderLayer(keras.layers.Layer):
                 return tuple(int(d) for d in spec.shape[1:])
         return None
 
-    def call(self, inputs: tf.Tensor, training: Optional[bool] = None):
+    def call(self, inputs: tf.Tensor, training: Optional[bool] = None) -> tf.Tensor:
         # hub.KerasLayer's rule: training mode only for a trainable layer in training.
         training = bool(training) and self.trainable
         outputs = self._piece(inputs, training=training)
@@ -192,7 +192,7 @@ class EncoderLayer(keras.layers.Layer):
                 self.add_loss(loss_fn())
         return outputs
 
-    def compute_output_shape(self, input_shape: Any):
+    def compute_output_shape(self, input_shape: Any) -> Tuple[Any, Optional[int]]:
         return (input_shape[0], self.output_size)
 
     def get_config(self) -> Dict[str, Any]:
@@ -205,8 +205,11 @@ class EncoderLayer(keras.layers.Layer):
 
     @classmethod
     def from_config(
-        cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None, safe_mode=None
-    ):
+        cls,
+        config: Dict[str, Any],
+        custom_objects: Optional[Dict[str, Any]] = None,
+        safe_mode: Optional[bool] = None,
+    ) -> "EncoderLayer":
         # Same policy as keras.layers.TFSMLayer: loading runs a SavedModel's graph.
         if safe_mode is None:
             from keras.src.saving import serialization_lib

@@ -11,9 +11,10 @@ from PIL import Image
 
 from bigan_tf.run_dir import atomic_write_bytes
 from bigan_tf.array_types import Array
+from typing import Optional, Sequence
 
 
-def make_grid(images: Array, rows: int, image_shape=None) -> np.ndarray:
+def make_grid(images: Array, rows: int, image_shape: Optional[Sequence[int]] = None) -> np.ndarray:
     """Tiles N images in [0, 1] into a uint8 [rows·H, cols·W, C] grid, row-major.
 
     `images` is [N, H, W, C] or flat [N, H·W·C] with `image_shape` (H, W, C).
@@ -49,7 +50,7 @@ def upscaled(grid: np.ndarray, min_height: int = 256) -> np.ndarray:
     return np.repeat(np.repeat(grid, factor, axis=0), factor, axis=1)
 
 
-def captioned(grid: np.ndarray, lines) -> np.ndarray:
+def captioned(grid: np.ndarray, lines: Sequence[str]) -> np.ndarray:
     """`grid` (uint8 [H, W, C]) under a white band holding `lines` of black text."""
     from PIL import ImageDraw
 

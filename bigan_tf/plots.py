@@ -22,6 +22,7 @@ import os
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from bigan_tf.array_types import Array
 
 Record = Dict
 # (title, [(label, value of a record or None)]) per panel.
@@ -236,7 +237,11 @@ def plot_groups(
 
 
 def plot_embedding(
-    points, labels, path: str, title: str = "", class_names: Optional[Sequence[str]] = None
+    points: Array,
+    labels: Array,
+    path: str,
+    title: str = "",
+    class_names: Optional[Sequence[str]] = None,
 ) -> str:
     """A 2-D embedding (e.g. t-SNE of E(x)) as a scatter coloured by class, with a legend."""
     plt = _pyplot()
@@ -258,7 +263,7 @@ def plot_embedding(
 
 
 def plot_confusion(
-    matrix, path: str, title: str = "", class_names: Optional[Sequence[str]] = None
+    matrix: Array, path: str, title: str = "", class_names: Optional[Sequence[str]] = None
 ) -> str:
     """A confusion matrix (rows: true class, columns: predicted), counts in the cells."""
     from sklearn.metrics import ConfusionMatrixDisplay

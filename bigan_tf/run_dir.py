@@ -35,9 +35,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, TYPE_CHECKING, Tuple, Union
 
 from bigan_tf.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bigan_tf.locks import FolderLock
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
@@ -262,7 +265,7 @@ def is_run(exp_dir: str) -> bool:
     return any(os.path.exists(os.path.join(exp_dir, name)) for name in RUN_MARKERS)
 
 
-def lock_run(exp_dir: str, print_fn=print):
+def lock_run(exp_dir: str, print_fn: Callable[[str], None] = print) -> "FolderLock":
     """The run's `FolderLock` (not yet taken): one trainer writes a run at a time."""
     from bigan_tf.locks import FolderLock
 
@@ -322,9 +325,9 @@ def prepare(
     config_record: Dict,
     resume: Union[None, int, str],
     overwrite: bool,
-    has_checkpoints,
-    print_fn=print,
-    lock=None,
+    has_checkpoints: Callable[[], bool],
+    print_fn: Callable[[str], None] = print,
+    lock: Optional["FolderLock"] = None,
     checkpoint_epochs: Callable[[], List[int]] = lambda: [],
     branch: Optional[Callable[[int], str]] = None,
 ) -> Union[None, int, str]:

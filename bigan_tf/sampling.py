@@ -31,10 +31,11 @@ from bigan_tf.checkpoints import load_trained_model
 from bigan_tf.errors import ConfigError, DataError
 from bigan_tf.images import make_grid
 from bigan_tf.run_dir import CONFIG_FILE, atomic_write_bytes
+from bigan_tf.array_types import Array
 
 
 # ----------------------------------------------------------------- latent math
-def slerp(a, b, t) -> np.ndarray:
+def slerp(a: Array, b: Array, t: Any) -> np.ndarray:
     """Spherical interpolation from `a` (t=0) to `b` (t=1) along the last axis.
 
     slerp(a, b, t) = sin((1−t)ω)/sin ω · a + sin(tω)/sin ω · b, with ω the angle
@@ -56,7 +57,7 @@ def slerp(a, b, t) -> np.ndarray:
     return np.where(parallel, linear, spherical).astype(np.float32)
 
 
-def sweep(a, b, steps: int) -> np.ndarray:
+def sweep(a: Array, b: Array, steps: int) -> np.ndarray:
     """`steps` points from a to b (both included) by slerp: [steps, ...]."""
     if steps < 2:
         raise ConfigError(f"A sweep needs at least 2 steps, got {steps}.")
@@ -77,7 +78,7 @@ def style_sweep(latent_dim: int, rows: int, steps: int, seed: int) -> np.ndarray
 
 
 def class_sweep(
-    z, num_classes: int, steps: int, start_classes: Optional[Sequence[int]] = None
+    z: Array, num_classes: int, steps: int, start_classes: Optional[Sequence[int]] = None
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Fixed z, labels slerped from a class to the next: (z [N, d], labels [N, K]).
 
@@ -91,7 +92,7 @@ def class_sweep(
     return np.repeat(np.asarray(z, np.float32)[None], len(labels), axis=0), labels
 
 
-def analogy_grid(source, sink1, sink2, size: int) -> np.ndarray:
+def analogy_grid(source: Array, sink1: Array, sink2: Array, size: int) -> np.ndarray:
     """The DIGITS analogy grid: destination = sink1 + sink2 − source.
 
     Returns [size·size, d], row-major: source top-left, sink1 top-right, sink2
@@ -112,7 +113,7 @@ def analogy_grid(source, sink1, sink2, size: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------ attribute vectors
-def attribute_vectors(latents, attributes) -> np.ndarray:
+def attribute_vectors(latents: Array, attributes: Array) -> np.ndarray:
     """Per attribute: mean latent of examples with it minus mean of those without.
 
     `attributes` is [N, A] with 1/True for "has it" and 0, −1 or False for
@@ -137,7 +138,7 @@ def attribute_vectors(latents, attributes) -> np.ndarray:
     return (with_mean - without_mean).astype(np.float32)
 
 
-def save_attribute_vectors(path: str, vectors, names: Sequence[str]) -> None:
+def save_attribute_vectors(path: str, vectors: Array, names: Sequence[str]) -> None:
     """Writes `path` (.npz, the vectors) and `path`.json (the names): never pickle."""
     vectors = np.asarray(vectors, np.float32)
     if len(names) != len(vectors):
@@ -176,7 +177,9 @@ def parse_attribute_edits(text: str) -> Dict[str, float]:
     return edits
 
 
-def apply_attributes(z, vectors, names: Sequence[str], edits: Mapping[str, float]) -> np.ndarray:
+def apply_attributes(
+    z: Array, vectors: Array, names: Sequence[str], edits: Mapping[str, float]
+) -> np.ndarray:
     """z + Σ amount·vector[name] for every edit; unknown names are an error listing the known."""
     index = {name: i for i, name in enumerate(names)}
     unknown = [name for name in edits if name not in index]
@@ -200,8 +203,8 @@ class LatentModel:
 
     def __init__(
         self,
-        generate_fn,
-        encode_fn,
+        generate_fn: Callable[..., Any],
+        encode_fn: Optional[Callable[..., Any]],
         latent_dim: int,
         image_shape: Sequence[int],
         source: str,
@@ -300,7 +303,7 @@ class LatentModel:
             "export (saved_model.pb)."
         )
 
-    def label_vectors(self, labels) -> np.ndarray:
+    def label_vectors(self, labels: Optional[Array]) -> np.ndarray:
         """int class ids [N] or label vectors [N, K] -> float32 [N, K]."""
         labels = np.asarray(labels)
         if labels.ndim == 1:
@@ -337,7 +340,7 @@ class LatentModel:
         loaded.class_count = model.config.num_classes
         return loaded
 
-    def classify(self, images, batch_size: int = 500) -> np.ndarray:
+    def classify(self, images: Array, batch_size: int = 500) -> np.ndarray:
         """Class probabilities [N, K] of a semi-supervised GAN's classifier (images in [0, 1])."""
         if self.classify_fn is None:
             raise ConfigError(f"{self.source} has no classifier (not a semi-supervised GAN).")
@@ -349,7 +352,9 @@ class LatentModel:
             ]
         )
 
-    def generate(self, z, labels=None, batch_size: int = 500) -> np.ndarray:
+    def generate(
+        self, z: Array, labels: Optional[Array] = None, batch_size: int = 500
+    ) -> np.ndarray:
         """G(z) in [0, 1]; a conditional model needs `labels` (ids or label vectors)."""
         z = np.asarray(z, np.float32)
         if not self.is_conditional:
@@ -375,7 +380,7 @@ class LatentModel:
             ]
         )
 
-    def encode(self, images, batch_size: int = 500) -> np.ndarray:
+    def encode(self, images: Array, batch_size: int = 500) -> np.ndarray:
         if self._encode is None:
             raise ConfigError(f"{self.source} has no encoder (a plain GAN); this task needs one.")
         images = np.asarray(images, np.float32)
@@ -392,7 +397,7 @@ class LatentModel:
             ]
         )
 
-    def features(self, images, batch_size: int = 500) -> np.ndarray:
+    def features(self, images: Array, batch_size: int = 500) -> np.ndarray:
         """E's penultimate ("e-") features of images in [0, 1], float32 [N, F]."""
         if self.features_fn is None:
             raise ConfigError(f"{self.source} has no encoder (a plain GAN): no features.")
@@ -405,7 +410,7 @@ class LatentModel:
         )
 
 
-def frames_along_rows(images, rows: int) -> np.ndarray:
+def frames_along_rows(images: Array, rows: int) -> np.ndarray:
     """[rows·steps, H, W, C] sweep images -> GIF frames: frame t shows column t of every row."""
     images = np.asarray(images)
     steps = len(images) // rows

@@ -19,7 +19,7 @@ random z), attributes (per row: a real image, G(E(x)), then the edits of
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, NamedTuple, Optional
+from typing import Any, Callable, Dict, NamedTuple, Optional
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class TaskRequest:
             raise ConfigError("This task draws real images: give the dataset they come from.")
         return self.real
 
-    def labels_of(self, index) -> Optional[np.ndarray]:
+    def labels_of(self, index: Any) -> Optional[np.ndarray]:
         """The real images' labels at `index` (None for unconditional models)."""
         return None if not self.model.is_conditional else np.asarray(self.real_labels)[index]
 

@@ -36,7 +36,7 @@ class ConstantThenExponentialDecay(keras.optimizers.schedules.LearningRateSchedu
         if self.steps_per_epoch < 1:
             raise ValueError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}")
 
-    def learning_rate_at_epoch(self, epoch: int):
+    def learning_rate_at_epoch(self, epoch: int) -> tf.Tensor:
         epoch = tf.cast(epoch, tf.float32)
         if self.decay_epochs == 0:
             return tf.constant(self.learning_rate, tf.float32)

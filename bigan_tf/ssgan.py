@@ -44,7 +44,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from typing import Any, Dict, NamedTuple, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Tuple, Union
 
 import keras
 import numpy as np
@@ -63,6 +63,10 @@ from bigan_tf.networks.mlp import MLPGenerator
 from bigan_tf.networks.ssgan_conv import ConvKPlusOneClassifier, ConvSSGANGenerator
 from bigan_tf.prior import replica_prior_slice
 from bigan_tf.training import TrainingPlan, fit_model, resolve_jit_compile
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bigan_tf.config import RunConfig
 
 # The SSGAN's parts live where their kind lives (config, networks, data, evaluation);
 # this module is the model, its driver and its loader, and names them all for users.
@@ -145,21 +149,21 @@ class SSGAN(keras.Model):
         return SSGANNetworks(self.classifier, self.generator)
 
     @property
-    def metrics(self):
+    def metrics(self) -> List[keras.metrics.Metric]:
         return list(self._trackers.values())
 
-    def call(self, x, training: bool = False):
+    def call(self, x: tf.Tensor, training: bool = False) -> Dict[str, tf.Tensor]:
         """Class probabilities over the K real classes."""
         logits = self.classifier(x, training=training)["logits"]
         return tf.nn.softmax(logits[:, : self.config.num_classes])
 
     @tf.function(reduce_retracing=True)
-    def predicted_classes(self, x) -> tf.Tensor:
+    def predicted_classes(self, x: tf.Tensor) -> tf.Tensor:
         """argmax over the K real classes of D's logits, inference mode (traced once)."""
         logits = self.classifier(x, training=False)["logits"]
         return tf.argmax(logits[:, : self.config.num_classes], -1)
 
-    def compile_for_training(self, **kwargs: Any):
+    def compile_for_training(self, **kwargs: Any) -> None:
         cfg = self.config
         d_opt = keras.optimizers.Adam(
             cfg.learning_rate, beta_1=cfg.beta_1, name="discriminator_adam"
@@ -203,7 +207,14 @@ class SSGAN(keras.Model):
             return reference_batch_norm(self.classifier)
         return contextlib.nullcontext()
 
-    def discriminator_losses(self, x_unlabelled, x_labelled, labels, z, training: bool = True):
+    def discriminator_losses(
+        self,
+        x_unlabelled: tf.Tensor,
+        x_labelled: tf.Tensor,
+        labels: tf.Tensor,
+        z: tf.Tensor,
+        training: bool = True,
+    ) -> Any:
         """Per-example D losses: {"S", "D_real", "D_fake"} and the logits.
 
         Batch norm (conv family): D's moving statistics come from the unlabelled
@@ -240,7 +251,9 @@ class SSGAN(keras.Model):
             0.0, 1.0 - t / float(max(1, cfg.reconstruction_anneal_steps))
         )
 
-    def generator_loss(self, x_unlabelled, z, training: bool = True, stream: int = 3) -> tf.Tensor:
+    def generator_loss(
+        self, x_unlabelled: tf.Tensor, z: tf.Tensor, training: bool = True, stream: int = 3
+    ) -> tf.Tensor:
         """L_G for this replica, scaled so that the sum over replicas is the mean."""
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1
@@ -274,7 +287,7 @@ class SSGAN(keras.Model):
         return grads
 
     # -------------------------------------------------------------------- step
-    def train_step(self, data):
+    def train_step(self, data: Any) -> Dict[str, tf.Tensor]:
         (x_u, _), (x_l, y_l) = data
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1
@@ -360,9 +373,9 @@ def train_ssgan(
     config: SSGANConfig,
     labels_per_class: int,
     epochs: int,
-    run,
+    run: RunConfig,
     labelled_batch_size: int = 100,
-    print_fn=print,
+    print_fn: Callable[[str], None] = print,
 ) -> Dict[str, object]:
     """Trains (or resumes) an SSGAN with `fit_model`; returns its result dict.
 
@@ -422,7 +435,7 @@ def train_ssgan(
     return fit_model(strategy, plan, run, print_fn=print_fn)
 
 
-def load_trained_ssgan(exp_dir: str, which="latest") -> Tuple[SSGAN, Dict, int]:
+def load_trained_ssgan(exp_dir: str, which: Union[int, str] = "latest") -> Tuple[SSGAN, Dict, int]:
     """(model, config.json record, epoch) of the SSGAN run in `exp_dir`, networks restored."""
 
     record = read_config(exp_dir)

@@ -110,7 +110,7 @@ def _every(interval: Optional[int], epoch: int) -> bool:
 def train(
     strategy: tf.distribute.Strategy,
     experiment_config: ExperimentConfig,
-    data=None,
+    data: Any = None,
     print_fn: Callable[[str], None] = print,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     initialize: Optional[Callable[[BiGAN], None]] = None,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from typing import Callable, Dict, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Union
 
 import keras
 import numpy as np
@@ -221,7 +221,7 @@ def train_classifier(
 
 def train_transfer(
     strategy: tf.distribute.Strategy,
-    experiment,
+    experiment: Any,
     data: ImageData,
     print_fn: Callable[[str], None] = print,
 ) -> Dict[str, object]:
@@ -270,7 +270,7 @@ def train_transfer(
 RANDOM_INIT_DEPLOY_IMAGES = 1280
 
 
-def fit_to_module(experiment, given=frozenset()):
+def fit_to_module(experiment: Any, given: Any = frozenset()) -> Any:
     """The `TransferExperimentConfig` `experiment` fitted to its module's input.
 
     Image-file sources (and a source with preprocessing) crop to the module's

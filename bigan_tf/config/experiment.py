@@ -73,7 +73,7 @@ class ExperimentConfig(ConfigRecord):
             check_objective_fits(self.network, self.objective)
         return self
 
-    def resolve(self, data) -> "ExperimentConfig":
+    def resolve(self, data: Any) -> "ExperimentConfig":
         """This experiment fitted to `data` (an `ImageData` or `StreamedImageData`), checked.
 
         The network takes the data's image shape (a generalized encoder's

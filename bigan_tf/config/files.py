@@ -71,7 +71,7 @@ def _find(path: str, search_dirs: Sequence[str]) -> Optional[str]:
     return None
 
 
-def load_module(path: str):
+def load_module(path: str) -> Any:
     """The Python config file at `path` as a module (not added to sys.modules)."""
     name = "bigan_tf_config_" + os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
@@ -82,7 +82,9 @@ def load_module(path: str):
     return module
 
 
-def load_config(spec: str, search_dirs: Sequence[str] = (), expected: Any = ExperimentConfig):
+def load_config(
+    spec: str, search_dirs: Sequence[str] = (), expected: Any = ExperimentConfig
+) -> Any:
     """The config `spec` names (see the module docstring), checked to be an `expected`.
 
     Relative paths are tried as given, then under each of `search_dirs` (so

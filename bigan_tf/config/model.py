@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from bigan_tf.config.record import ConfigRecord, check_choice, check_subset
 from bigan_tf.errors import ConfigError
@@ -318,7 +318,7 @@ class EvaluationConfig(ConfigRecord):
         return self
 
 
-def check_objective_fits(network: NetworkConfig, objective) -> None:
+def check_objective_fits(network: NetworkConfig, objective: Any) -> None:
     """The checks between a network and an objective (`Objective`), before anything is built.
 
     A generalized BiGAN's E cannot read G's images, so the latent regressors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Dict, Tuple
+from typing import Any, Dict, Tuple
 
 from bigan_tf.config.record import ConfigRecord, check_choice, check_subset
 from bigan_tf.errors import ConfigError
@@ -227,7 +227,7 @@ OBJECTIVE_PRESETS: Dict[str, Objective] = {
 }
 
 
-def objective_from_preset(name: str, **overrides) -> Objective:
+def objective_from_preset(name: str, **overrides: Any) -> Objective:
     """The named preset with any weights in `overrides` replaced, validated."""
     if name not in OBJECTIVE_PRESETS:
         raise ConfigError(

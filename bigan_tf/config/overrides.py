@@ -90,7 +90,7 @@ def field_doc(cls: type, name: str) -> str:
     return min(sentences, key=lambda s: s.index(f"`{name}`")).strip() if sentences else ""
 
 
-def settings(config, prefix: str = "") -> List[Setting]:
+def settings(config: Any, prefix: str = "") -> List[Setting]:
     """Every leaf setting of `config` (a config dataclass or an instance), in field order.
 
     Nested config sections are walked (their leaves get `section.field` paths);
@@ -112,7 +112,7 @@ def settings(config, prefix: str = "") -> List[Setting]:
     return found
 
 
-def type_name(hint) -> str:
+def type_name(hint: Any) -> str:
     """A short name of a field's type for help text and errors: int, float or None, ..."""
     origin = typing.get_origin(hint)
     if origin is Union:
@@ -128,7 +128,7 @@ def type_name(hint) -> str:
     return getattr(hint, "__name__", str(hint))
 
 
-def parse_value(text: str, hint, path: str = "value"):
+def parse_value(text: str, hint: Any, path: str = "value") -> Any:
     """`text` as a value of type `hint` (bool, int, float, str, Optional, Union, tuples).
 
     Non-text values pass through when they already have the type (a config
@@ -188,7 +188,7 @@ def _unknown(path: str, known: List[str], section_path: str) -> ConfigError:
     return ConfigError(f"{path}: no such setting.{hint} ({where}: {', '.join(names)}.)")
 
 
-def override(config, path: str, value, _outer: str = "") -> Any:
+def override(config: Any, path: str, value: str, _outer: str = "") -> Any:
     """`config` with the setting at dotted `path` set to `value` (text is parsed by type).
 
     A None section on the way (e.g. `data` of an experiment that loads its own
@@ -226,14 +226,14 @@ def override(config, path: str, value, _outer: str = "") -> Any:
     return dataclasses.replace(config, **{head: parse_value(value, hint, _outer + path)})
 
 
-def apply_overrides(config, overrides: Mapping[str, Any]):
+def apply_overrides(config: Any, overrides: Mapping[str, Any]) -> Any:
     """`config` with every `path: value` of `overrides` applied in order (see `override`)."""
     for path, value in overrides.items():
         config = override(config, path, value)
     return config
 
 
-def describe_settings(config, prefix: str = "") -> str:
+def describe_settings(config: Any, prefix: str = "") -> str:
     """A help text: every setting of `config` with its type, current value and doc line."""
     out = []
     section = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, Dict, Optional, Type, TypeVar, cast
+from typing import Any, Dict, Optional, Sequence, Type, TypeVar, cast
 
 from bigan_tf.errors import ConfigError
 
@@ -55,7 +55,7 @@ class ConfigRecord:
         return cls(**values)
 
 
-def section_class(hint) -> Optional[type]:
+def section_class(hint: Any) -> Optional[type]:
     """The dataclass a field holds (also inside Optional[...]), else None."""
     for candidate in (hint, *typing.get_args(hint)):
         if dataclasses.is_dataclass(candidate) and isinstance(candidate, type):
@@ -63,13 +63,13 @@ def section_class(hint) -> Optional[type]:
     return None
 
 
-def check_choice(name: str, value, choices) -> None:
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
     """A `ConfigError` naming `name` and its valid values unless `value` is one of them."""
     if value not in choices:
         raise ConfigError(f"{name} must be one of {tuple(choices)}, got {value!r}.")
 
 
-def check_subset(name: str, items, choices, noun: str) -> None:
+def check_subset(name: str, items: Sequence[str], choices: Sequence[str], noun: str) -> None:
     """A `ConfigError` naming the `items` (a comma-separated setting) not among `choices`."""
     unknown = [item for item in items if item not in choices]
     if unknown:

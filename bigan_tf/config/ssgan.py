@@ -122,7 +122,7 @@ class SSGANConfig(ConfigRecord):
         return math.prod(self.image_shape)
 
     @classmethod
-    def for_network(cls, network: str, **overrides) -> "SSGANConfig":
+    def for_network(cls, network: str, **overrides: Any) -> "SSGANConfig":
         """The family's defaults (`SSGAN_NETWORK_DEFAULTS`), then `overrides`
         (None values are left to the defaults)."""
         defaults = SSGAN_NETWORK_DEFAULTS.get(network, {})

@@ -21,7 +21,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import os
-from typing import List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -47,7 +47,7 @@ class ImageList:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def subset(self, index, note: Optional[str] = None) -> "ImageList":
+    def subset(self, index: Any, note: Optional[str] = None) -> "ImageList":
         index = np.asarray(index, np.int64)
         notes = self.notes + ([note] if note else [])
         return ImageList(
@@ -238,7 +238,9 @@ def check_images(
     return images.subset(good, note=f"skipped {len(bad)} unreadable image(s): {_some(named)}")
 
 
-def label_predicate(max_labels, include_labels):
+def label_predicate(
+    max_labels: Optional[int], include_labels: Optional[Sequence[int]]
+) -> Optional[Callable[[int], bool]]:
     """A tf predicate on a label: < max_labels and/or in include_labels (None: keep all)."""
     if not (max_labels or include_labels):
         return None

@@ -120,7 +120,7 @@ def split_validation(
     labels: np.ndarray,
     num_val: int = NUM_VALIDATION,
     seed: int = VALIDATION_SPLIT_SEED,
-):
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(train images, train labels, val images, val labels) of `held_out_indices`."""
     train, val = held_out_indices(len(images), num_val, seed)
     return images[train], labels[train], images[val], labels[val]

@@ -53,7 +53,7 @@ def network_reachable(host: str = DOWNLOAD_HOST, port: int = 443, timeout: float
     return False
 
 
-def tfds_load(name: str, split: str, data_dir: Optional[str] = None, **kwargs: Any):
+def tfds_load(name: str, split: str, data_dir: Optional[str] = None, **kwargs: Any) -> Any:
     """`tfds.load(name, split=split, data_dir=data_dir, **kwargs)`, failing fast offline.
 
     A prepared dataset is read without touching the network. One that is not
@@ -98,7 +98,11 @@ def _first_line(error: Exception) -> str:
 
 
 def tfds_pairs(
-    name: str, split: str, data_dir: Optional[str] = None, shuffle_seed=None, decoders=None
+    name: str,
+    split: str,
+    data_dir: Optional[str] = None,
+    shuffle_seed: Optional[int] = None,
+    decoders: Any = None,
 ) -> tf.data.Dataset:
     """(image, label) pairs of a TFDS split; data sets without a "label" (celeb_a) get 0.
 

@@ -24,6 +24,10 @@ from bigan_tf.data.pipeline import to_model_range
 from bigan_tf.networks import recording_batch_moments
 from bigan_tf.networks.layers import frozen_spectral_norm
 from bigan_tf.prior import sample_prior
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
 
 # The z stream of the deploy batches, apart from the training noise.
 DEPLOY_STREAM = 104729
@@ -54,7 +58,12 @@ class TrainingBatches:
 
     @classmethod
     def for_model(
-        cls, model, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int = 0
+        cls,
+        model: keras.Model,
+        images: np.ndarray,
+        labels: np.ndarray,
+        batch_size: int,
+        seed: int = 0,
     ) -> "TrainingBatches":
         """The batches `model` (a `BiGAN`) takes: its input shape, latent size, labels."""
         return cls(
@@ -90,7 +99,7 @@ def _mean_losses(losses: Iterable[Dict[str, tf.Tensor]], count: int) -> Dict[str
     return dict(sums)
 
 
-def measure_losses(model, batches: Iterable[Batch]) -> Dict[str, float]:
+def measure_losses(model: keras.Model, batches: Iterable[Batch]) -> Dict[str, float]:
     """Mean module losses of `model.measure_losses` over `batches`, changing nothing."""
     step = tf.function(model.measure_losses)
     losses = [step(*batch) for batch in batches]
@@ -98,7 +107,7 @@ def measure_losses(model, batches: Iterable[Batch]) -> Dict[str, float]:
 
 
 def deploy_batch_norm_on_images(
-    model,
+    model: keras.Model,
     images: np.ndarray,
     labels: Optional[np.ndarray],
     iters: int,
@@ -115,7 +124,7 @@ def deploy_batch_norm_on_images(
     )
 
 
-def deploy_batch_norm(model, batches: Iterable[Batch]) -> Dict[str, float]:
+def deploy_batch_norm(model: keras.Model, batches: Iterable[Batch]) -> Dict[str, float]:
     """Sets every batch-norm layer's test-time statistics from `batches`; returns the
     mean module losses of those batches (training mode).
 

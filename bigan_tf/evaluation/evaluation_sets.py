@@ -13,6 +13,10 @@ from __future__ import annotations
 from typing import Callable, Dict, Iterator, List, NamedTuple, Tuple
 
 import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
 
 ORIGINAL = "original held-out"
 TEST_SET = "t10k"
@@ -77,7 +81,7 @@ def summary(name: str, scores: Dict[str, float]) -> Dict[str, object]:
     return row
 
 
-def model_features(model, name: str) -> Iterator[Tuple[str, Callable]]:
+def model_features(model: keras.Model, name: str) -> Iterator[Tuple[str, Callable]]:
     """(row name, images in [0, 1] shaped for the model -> features) of a `BiGAN`."""
     from bigan_tf.evaluation.evaluator import model_functions
 

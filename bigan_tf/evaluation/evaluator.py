@@ -385,7 +385,7 @@ class Evaluator:
         return make_grid(self.real_grid_x, 10, self.image_shape)
 
 
-def timed(fn, *args: Any, **kwargs: Any):
+def timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Tuple[Any, float]:
     """(fn(*args, **kwargs), seconds it took)."""
     start = time.perf_counter()
     result = fn(*args, **kwargs)

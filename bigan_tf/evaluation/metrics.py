@@ -17,7 +17,7 @@ Nearest neighbours are computed as batched matrix products,
 
 from __future__ import annotations
 
-from typing import Callable, Tuple
+from typing import Any, Callable, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -314,7 +314,7 @@ def pixel_histogram_chi2(real: Array, generated: Array, bins: int = 32) -> float
     return float(0.5 * tf.reduce_sum(terms))
 
 
-def batched_map(fn: Callable[..., tf.Tensor], inputs: Array, batch_size: int):
+def batched_map(fn: Callable[..., tf.Tensor], inputs: Array, batch_size: int) -> Any:
     """Applies `fn` to `inputs` in batches and concatenates (tensor or dict) outputs.
 
     `inputs` is one array, or a tuple of equally long arrays passed to `fn` as

@@ -121,7 +121,7 @@ def probe_encoders(
     test_images: np.ndarray,
     test_labels: np.ndarray,
     num_classes: int,
-    evaluation,
+    evaluation: Any,
     deploy_iters: int,
     seed: int,
     print_fn: Callable[[str], None] = lambda s: None,

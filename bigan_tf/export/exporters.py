@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import keras
 import numpy as np
@@ -121,7 +121,7 @@ def last_metrics(exp_dir: str, epoch: int) -> Optional[Dict]:
     return records[-1] if records else None
 
 
-def encoder_layers(encoder, module_variables: Sequence[tf.Variable]) -> List[Dict]:
+def encoder_layers(encoder: keras.Model, module_variables: Sequence[tf.Variable]) -> List[Dict]:
     """The encoder's layers in forward order, each with its indices into `module_variables`.
 
     A layer is a sub-layer that owns trainable weights; a sub-layer with only
@@ -141,13 +141,17 @@ def encoder_layers(encoder, module_variables: Sequence[tf.Variable]) -> List[Dic
     return layers
 
 
-def variable_paths(networks, module_variables: Sequence[tf.Variable]) -> List[str]:
+def variable_paths(
+    networks: Sequence[Optional[keras.Model]], module_variables: Sequence[tf.Variable]
+) -> List[str]:
     """Keras paths ("encoder/hidden1/kernel") of `module_variables`, in order."""
     paths = {id(w.value): w.path for net in networks if net is not None for w in net.weights}
     return [paths.get(id(v), v.name) for v in module_variables]
 
 
-def metadata(kind: str, network, trained: Optional[TrainedModel] = None, **extra) -> Dict:
+def metadata(
+    kind: str, network: NetworkConfig, trained: Optional[TrainedModel] = None, **extra: Any
+) -> Dict:
     """The common part of every export's `bigan_tf.json`.
 
     `network` is the `NetworkConfig`; `trained` (when the export comes from a
@@ -180,8 +184,8 @@ def metadata(kind: str, network, trained: Optional[TrainedModel] = None, **extra
 
 
 def export_hub_module(
-    model,
-    network,
+    model: keras.Model,
+    network: NetworkConfig,
     output_dir: str,
     output: str = "features",
     weight_decay: float = 0.0,
@@ -228,7 +232,11 @@ def export_hub_module(
 
 
 def export_saved_model(
-    model, network, output_dir: str, overwrite: bool = False, trained: Optional[TrainedModel] = None
+    model: keras.Model,
+    network: NetworkConfig,
+    output_dir: str,
+    overwrite: bool = False,
+    trained: Optional[TrainedModel] = None,
 ) -> str:
     """Writes every network of `model` behind serving signatures to `output_dir`."""
     with atomic_export_dir(output_dir, overwrite) as tmp, unsynchronized_batch_norm(model):
@@ -260,7 +268,7 @@ def _describe(signatures) -> Dict[str, Dict]:
 
 
 def export_ssgan_saved_model(
-    model,
+    model: keras.Model,
     output_dir: str,
     overwrite: bool = False,
     record: Optional[Dict] = None,

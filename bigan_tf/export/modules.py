@@ -34,6 +34,10 @@ from typing import Dict, List, Optional, Sequence
 import tensorflow as tf
 
 from bigan_tf.networks import decayed_variables
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
 
 ENCODER_OUTPUTS = ("features", "latent")
 
@@ -77,7 +81,7 @@ class EncoderPiece(tf.train.Checkpoint):
 
     def __init__(
         self,
-        encoder,
+        encoder: keras.Model,
         image_shape: Sequence[int],
         output: str = "features",
         weight_decay: float = 0.0,
@@ -133,7 +137,7 @@ class HubEncoderModule(EncoderPiece):
 
     def __init__(
         self,
-        encoder,
+        encoder: keras.Model,
         image_shape: Sequence[int],
         output: str = "features",
         weight_decay: float = 0.0,
@@ -213,7 +217,7 @@ class BiGANSavedModel(tf.train.Checkpoint):
 
     def __init__(
         self,
-        model,
+        model: keras.Model,
         image_shape: Sequence[int],
         latent_dim: int,
         encoder_image_shape: Optional[Sequence[int]] = None,
@@ -311,7 +315,7 @@ class SSGANSavedModel(tf.train.Checkpoint):
     norm on its moving averages, which is how test accuracy is measured).
     """
 
-    def __init__(self, model):
+    def __init__(self, model: keras.Model):
         super().__init__()
         self._untracked = _Untracked(model)  # not tracked: see EncoderPiece
         self.variables = [w.value for net in model.networks for w in net.weights]

@@ -26,16 +26,17 @@ import keras
 import tensorflow as tf
 
 from bigan_tf.networks.layers import flatten_static, normal_init, wrapper_from_config
+from bigan_tf.array_types import Array
 
 CONDITIONAL_MODES = ("none", "simple", "extended")
 
 
-def label_vectors(labels, num_classes: int) -> tf.Tensor:
+def label_vectors(labels: Array, num_classes: int) -> tf.Tensor:
     """int class ids [B] -> one-hot float32 [B, K]; float [B, K] passes through."""
-    labels = tf.convert_to_tensor(labels)
-    if labels.dtype.is_integer:
-        return tf.one_hot(labels, num_classes, dtype=tf.float32)
-    return tf.cast(labels, tf.float32)
+    ids = tf.convert_to_tensor(labels)
+    if ids.dtype.is_integer:
+        return tf.one_hot(ids, num_classes, dtype=tf.float32)
+    return tf.cast(ids, tf.float32)
 
 
 def _projection(units: int, stddev: float, name: str) -> keras.layers.Dense:
@@ -98,19 +99,21 @@ class _Conditioned(keras.Model):
 class ConditionalGenerator(_Conditioned):
     """G(z, c): the wrapped generator applied to the combined code."""
 
-    def call(self, z, labels=None, training: bool = False):
+    def call(
+        self, z: tf.Tensor, labels: Optional[Array] = None, training: bool = False
+    ) -> tf.Tensor:
         self._latent_dim = int(z.shape[-1])  # for the build config (Keras records only x)
         if labels is None:
             raise ValueError("A conditional generator needs labels: call G(z, labels).")
         c = label_vectors(labels, self.num_classes)
         return self.network(self._latent_code(z, c), training=training)
 
-    def get_build_config(self):
+    def get_build_config(self) -> Optional[Dict[str, Any]]:
         if not self.built:
             return None
         return {"latent_dim": int(self._latent_dim)}
 
-    def build_from_config(self, config: Dict[str, Any]):
+    def build_from_config(self, config: Dict[str, Any]) -> None:
         self(tf.zeros([2, config["latent_dim"]]), tf.zeros([2], tf.int32))
 
 
@@ -132,8 +135,12 @@ class ConditionalDiscriminator(_Conditioned):
         self.project_x = _projection(units, stddev, "project_x") if mode == "extended" else None
 
     def call(
-        self, x: tf.Tensor, z: Optional[tf.Tensor] = None, labels=None, training: bool = False
-    ):
+        self,
+        x: tf.Tensor,
+        z: Optional[tf.Tensor] = None,
+        labels: Optional[Array] = None,
+        training: bool = False,
+    ) -> Dict[str, tf.Tensor]:
         x = flatten_static(x)
         # Recorded for the build config (Keras records only x's shape).
         self._dims = (int(x.shape[-1]), None if z is None else int(z.shape[-1]))
@@ -157,12 +164,12 @@ class ConditionalDiscriminator(_Conditioned):
             raise ValueError("The joint discriminator's features depend on z; call D(x, z).")
         return self(x, training=training)["features"]
 
-    def get_build_config(self):
+    def get_build_config(self) -> Optional[Dict[str, Any]]:
         if not self.built:
             return None
         return {"x_dim": self._dims[0], "z_dim": self._dims[1]}
 
-    def build_from_config(self, config: Dict[str, Any]):
+    def build_from_config(self, config: Dict[str, Any]) -> None:
         x = tf.zeros([2, config["x_dim"]])
         z = None if config["z_dim"] is None else tf.zeros([2, config["z_dim"]])
         self(x, z, tf.zeros([2], tf.int32))

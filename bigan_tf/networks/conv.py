@@ -240,7 +240,7 @@ class DCGANGenerator(keras.Model):
             setattr(self, f"norm{i}", _norm(batch_norm_epsilon, f"norm{i}"))
         self.output_pixels = _deconv(self.channels, kernel_size, stddev, "output_pixels", **sn)
 
-    def call(self, z, training: bool = False) -> tf.Tensor:
+    def call(self, z: tf.Tensor, training: bool = False) -> tf.Tensor:
         z = tf.cast(z, self.compute_dtype)
         h = tf.nn.relu(self.project_norm(self.project(z), training=training))
         h = tf.reshape(h, [-1, 4, 4, self.initial_width])

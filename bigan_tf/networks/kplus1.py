@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import keras
 import numpy as np
@@ -46,7 +46,9 @@ class KPlusOneClassifier(keras.Model):
             num_classes + 1, name="output_logits", kernel_initializer=normal_init(0.05)
         )
 
-    def call(self, x: tf.Tensor, training: bool = False, seed=None) -> Dict[str, tf.Tensor]:
+    def call(
+        self, x: tf.Tensor, training: bool = False, seed: Optional[tf.Tensor] = None
+    ) -> Dict[str, tf.Tensor]:
         h = tf.reshape(x, [-1, int(np.prod(x.shape[1:]))]) if len(x.shape) > 2 else x
         if seed is None:
             seed = tf.constant([0, 0], tf.int64)

@@ -17,11 +17,12 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import keras
 import numpy as np
 import tensorflow as tf
+from bigan_tf.array_types import Seed
 
 
 def flatten_static(x: tf.Tensor) -> tf.Tensor:
@@ -59,7 +60,7 @@ class SpectralNorm(keras.layers.SpectralNormalization):
 
     updates_enabled = True
 
-    def call(self, inputs: tf.Tensor, training: bool = False):
+    def call(self, inputs: tf.Tensor, training: bool = False) -> Any:
         return super().call(inputs, training=bool(training) and self.updates_enabled)
 
 
@@ -90,7 +91,7 @@ def kernel_of(layer: keras.layers.Layer) -> tf.Variable:
 
 def wrapper_from_config(
     cls, config: Dict[str, Any], key: str, custom_objects: Optional[Dict[str, Any]] = None
-):
+) -> Any:
     """`cls(inner, **rest)` from a wrapper model's config whose `key` holds the serialized
     inner network (the conditional, F/H/J and stochastic wrappers' `from_config`)."""
     config = dict(config)
@@ -98,7 +99,7 @@ def wrapper_from_config(
     return cls(inner, **config)
 
 
-def normal_init(stddev: float, seed=None) -> keras.initializers.Initializer:
+def normal_init(stddev: float, seed: Optional[Seed] = None) -> keras.initializers.Initializer:
     """The original's weight initialiser, N(0, stddev)."""
     return keras.initializers.RandomNormal(mean=0.0, stddev=stddev, seed=seed)
 
@@ -161,7 +162,7 @@ class BatchNorm(keras.layers.BatchNormalization):
 
     def call(
         self, inputs: tf.Tensor, training: Optional[bool] = None, mask: Optional[tf.Tensor] = None
-    ):
+    ) -> Any:
         if self.uses_reference and training and self.trainable and mask is None:
             if self.reference_moments is not None:
                 # A later call: the reference batch's moments, nothing updated or recorded.
@@ -216,7 +217,7 @@ def batch_norm_layers(*models: keras.layers.Layer) -> List[BatchNorm]:
 
 
 @contextlib.contextmanager
-def frozen_batch_statistics(*models) -> Iterator[None]:
+def frozen_batch_statistics(*models: keras.Model) -> Iterator[None]:
     """Training-mode calls use batch statistics but do not update moving ones
     (nor spectral norm's power iteration).
 
@@ -234,7 +235,7 @@ def frozen_batch_statistics(*models) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def frozen_spectral_norm(*models) -> Iterator[None]:
+def frozen_spectral_norm(*models: keras.Model) -> Iterator[None]:
     """Training-mode calls leave spectral norm's vector and kernel as they are.
 
     For passes that measure rather than train (loss lines, the batch-norm
@@ -265,7 +266,7 @@ def _batch_norm_attribute(models, name: str, value) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def secondary_call(*models) -> Iterator[None]:
+def secondary_call(*models: keras.Model) -> Iterator[None]:
     """Calls inside are secondary: batch statistics normalise, none are collected.
 
     The original collects a module's batch-norm statistics (moving and deploy)
@@ -278,7 +279,7 @@ def secondary_call(*models) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def unsynchronized_batch_norm(*models) -> Iterator[None]:
+def unsynchronized_batch_norm(*models: keras.Model) -> Iterator[None]:
     """Batch norms compute per-replica moments (no cross-replica all-reduce).
 
     For tracing exports: an exported module is a single-replica program, where
@@ -293,7 +294,7 @@ def unsynchronized_batch_norm(*models) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def reference_batch_norm(*models) -> Iterator[None]:
+def reference_batch_norm(*models: keras.Model) -> Iterator[None]:
     """Normalise every batch with the first one's statistics (a reference batch).
 
     Inside, the first training-mode call of each batch norm behaves as usual
@@ -317,7 +318,7 @@ def reference_batch_norm(*models) -> Iterator[None]:
             layer.uses_reference, layer.reference_moments = False, None
 
 
-def decayed_variables(variables, *models) -> List:
+def decayed_variables(variables: Sequence[tf.Variable], *models: keras.Model) -> List:
     """`variables` less the batch-norm gains of `models` (the original's --no_decay_gain).
 
     Both of the original's scripts exclude gains from the coupled L2 decay; MNIST's
@@ -333,7 +334,7 @@ def decayed_variables(variables, *models) -> List:
 
 
 @contextlib.contextmanager
-def recording_batch_moments(*models) -> Iterator[List[BatchNorm]]:
+def recording_batch_moments(*models: keras.Model) -> Iterator[List[BatchNorm]]:
     """Like `frozen_batch_statistics`, and each BatchNorm records its moments.
 
     Yields the layers; after a traced call, `layer.moment_recorder` holds the
@@ -372,12 +373,12 @@ class LatentProjection(keras.layers.Layer):
             name="projection",
         )
 
-    def build(self, hidden_shape, latent_shape=None) -> None:
+    def build(self, hidden_shape: Any, latent_shape: Any = None) -> None:
         if latent_shape is not None:
             self.projection.build(latent_shape)
         self.built = True
 
-    def call(self, hidden, latent):
+    def call(self, hidden: tf.Tensor, latent: tf.Tensor) -> Any:
         bias = self.projection(latent)
         # A conv map [B, H, W, C] gets the same per-channel value everywhere.
         for _ in range(len(hidden.shape) - 2):
@@ -405,6 +406,7 @@ class DiscriminatorMixin:
 
     # Provided by the Keras model the mixin is mixed into.
     joint: bool
+    built: bool
     __call__: Callable[..., Dict[str, tf.Tensor]]
 
     def extract_features(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
@@ -419,15 +421,15 @@ class DiscriminatorMixin:
     def _latent_projection(self):
         raise NotImplementedError
 
-    def get_build_config(self):
+    def get_build_config(self) -> Optional[Dict[str, Any]]:
         if not self.built:
             return None
-        config = {"x_shape": [int(d) for d in self._x_shape()]}
+        config: Dict[str, Any] = {"x_shape": [int(d) for d in self._x_shape()]}
         if self._latent_projection() is not None:
             config["z_dim"] = int(self._latent_projection().projection.kernel.shape[0])
         return config
 
-    def build_from_config(self, config: Dict[str, Any]):
+    def build_from_config(self, config: Dict[str, Any]) -> None:
         # "x_dim" is what flat discriminators recorded before convolutional ones existed.
         x_shape = config["x_shape"] if "x_shape" in config else [config["x_dim"]]
         x = tf.zeros([2, *x_shape])

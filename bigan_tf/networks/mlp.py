@@ -144,7 +144,7 @@ class MLPGenerator(keras.Model):
             output_dim, stddev, "output_pixels", spectral_norm=self.spectral_norm
         )
 
-    def call(self, z, training: bool = False) -> tf.Tensor:
+    def call(self, z: tf.Tensor, training: bool = False) -> tf.Tensor:
         h = tf.nn.relu(self.norm1(self.hidden1(z), training=training))
         h = tf.nn.relu(self.norm2(self.latent2(self.hidden2(h), z), training=training))
         pixels = tf.sigmoid(self.output_pixels(h))

@@ -177,7 +177,7 @@ class ResNetGenerator(keras.Model):
         self.output_norm = _norm("output_norm", self.batch_norm_epsilon)
         self.output_pixels = _conv(self.channels, 3, "output_pixels", self.spectral_norm)
 
-    def call(self, z, training: bool = False) -> tf.Tensor:
+    def call(self, z: tf.Tensor, training: bool = False) -> tf.Tensor:
         h = tf.reshape(self.project(tf.cast(z, self.compute_dtype)), [-1, 4, 4, self.initial_width])
         for block in self.blocks:
             h = block(h, training=training)
@@ -225,7 +225,7 @@ class ResNetDiscriminator(DiscriminatorMixin, keras.Model):
         self.output_logit = _dense(1, "output_logit", self.spectral_norm, zero=True)
 
     @property
-    def conv0(self):
+    def conv0(self) -> Any:
         """The first convolution (what `figures.first_layer_filters` draws)."""
         return self.blocks[0].conv_a
 

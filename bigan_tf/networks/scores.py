@@ -88,7 +88,7 @@ class ScoresDiscriminator(keras.Model):
             "features": features,
         }
 
-    def get_build_config(self):
+    def get_build_config(self) -> Optional[Dict[str, Any]]:
         if not self.built:
             return None
         return {
@@ -96,7 +96,7 @@ class ScoresDiscriminator(keras.Model):
             "z_dim": int(kernel_of(self.latent1).shape[0]),
         }
 
-    def build_from_config(self, config: Dict[str, Any]):
+    def build_from_config(self, config: Dict[str, Any]) -> None:
         self(tf.zeros([2, *config["x_shape"]]), tf.zeros([2, config["z_dim"]]))
 
     def get_config(self) -> Dict[str, Any]:
@@ -109,5 +109,7 @@ class ScoresDiscriminator(keras.Model):
         }
 
     @classmethod
-    def from_config(cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None):
+    def from_config(
+        cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None
+    ) -> "ScoresDiscriminator":
         return wrapper_from_config(cls, config, "trunk", custom_objects)

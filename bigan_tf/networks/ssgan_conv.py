@@ -42,7 +42,7 @@ or 32 px, where the repository squeezed a 1×1 map).
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -79,7 +79,7 @@ class SmallMapConv2D(keras.layers.Conv2D):
     3.1 s, against 0.37 s for the tap-wise products; BENCHMARKS.md).
     """
 
-    def __init__(self, filters, kernel_size, **kwargs: Any):
+    def __init__(self, filters: int, kernel_size: Any, **kwargs: Any):
         super().__init__(filters, kernel_size, **{"padding": "same", **kwargs})
         if (
             self.padding != "same"
@@ -88,7 +88,7 @@ class SmallMapConv2D(keras.layers.Conv2D):
         ):
             raise ValueError("SmallMapConv2D computes stride-1, undilated 'same' convolutions.")
 
-    def convolution_op(self, inputs: tf.Tensor, kernel):
+    def convolution_op(self, inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
         (kh, kw), (height, width) = self.kernel_size, inputs.shape[1:3]
         top, left = (kh - 1) // 2, (kw - 1) // 2  # "same" padding's split at stride 1
         padded = tf.pad(inputs, [[0, 0], [top, kh - 1 - top], [left, kw - 1 - left], [0, 0]])
@@ -114,7 +114,7 @@ class WeightNormConv2D(keras.layers.Conv2D):
         super().build(input_shape)
         self.gain = self.add_weight(name="gain", shape=(self.filters,), initializer="ones")
 
-    def convolution_op(self, inputs: tf.Tensor, kernel):
+    def convolution_op(self, inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
         norm = tf.sqrt(tf.reduce_sum(tf.square(kernel), axis=[0, 1, 2]) + 1e-12)
         return super().convolution_op(inputs, kernel * (self.gain / norm))
 
@@ -164,7 +164,9 @@ class ConvKPlusOneClassifier(keras.Model):
         self.features_conv = conv(widths[-1] // 4, 1, name="features_conv")
         self.logits_conv = conv(self.num_classes + 1, 1, name="logits_conv")
 
-    def call(self, x: tf.Tensor, training: bool = False, seed=None) -> Dict[str, tf.Tensor]:
+    def call(
+        self, x: tf.Tensor, training: bool = False, seed: Optional[tf.Tensor] = None
+    ) -> Dict[str, tf.Tensor]:
         noisy = training and self.normalization == "weight"
         if seed is None:
             seed = tf.constant([0, 0], tf.int64)
@@ -242,7 +244,7 @@ class ConvSSGANGenerator(keras.Model):
             setattr(self, f"norm{i + 1}", _batch_norm(f"norm{i + 1}"))
         self.output_conv = keras.layers.Conv2D(channels, 1, name="output_conv")
 
-    def call(self, z, training: bool = False) -> tf.Tensor:
+    def call(self, z: tf.Tensor, training: bool = False) -> tf.Tensor:
         h = tf.nn.leaky_relu(self.fc(z), 0.2)[:, None, None, :]
         for i in range(self.num_stages):
             h = getattr(self, f"conv{i + 1}")(getattr(self, f"upsample{i + 1}")(h))

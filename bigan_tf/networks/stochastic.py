@@ -73,5 +73,7 @@ class StochasticEncoder(keras.Model):
         }
 
     @classmethod
-    def from_config(cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None):
+    def from_config(
+        cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None
+    ) -> "StochasticEncoder":
         return wrapper_from_config(cls, config, "base", custom_objects)
