@@ -244,9 +244,9 @@ def define_model_flags(
         "default: the one --model was trained on (mnist where it was trained on "
         "image files or does not say).",
     )
-    flags.DEFINE_string(
-        "data_dir", None, "Its folder (default: the training run's, else ../shared/data/DATASET)."
-    )
+    from trainers.data_paths import define_data_dir_flag
+
+    define_data_dir_flag()
 
 
 def renamed_flags(renames: Dict[str, str]) -> Callable[[str, Sequence[str]], List[str]]:
