@@ -22,6 +22,8 @@ pointed at:
     latent_regressor    resnet + the latent regressor term on E (E(G(z)) ≈ z, weight 1;
                         the paper's "JLR" lever)
     ttur_reconstruct    ttur + the reconstruction term (the two levers that helped)
+    ttur_latent_regressor
+                        ttur + the latent regressor term (the two strongest levers)
 
     python -m trainers.train_imagenet --config=configs/feature_study.py:recipe=resnet
 
@@ -66,8 +68,12 @@ PARENTS: Dict[str, Optional[str]] = {
     "reconstruct": "resnet",
     "latent_regressor": "resnet",
     "ttur_reconstruct": "ttur",
+    "ttur_latent_regressor": "ttur",
 }
-LEVERS: Dict[str, str] = {"ttur_reconstruct": "reconstruct"}
+LEVERS: Dict[str, str] = {
+    "ttur_reconstruct": "reconstruct",
+    "ttur_latent_regressor": "latent_regressor",
+}
 RECIPES = tuple(PARENTS)
 SCREENING_EPOCHS = 6
 IMAGE_SIZE = 32
