@@ -22,12 +22,16 @@ r"""Convolutional BiGAN: train-step speed, input-pipeline speed, a short Fashion
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Optional, Tuple
+
 import os
 import sys
 import tempfile
 import time
 
 from absl import app, flags
+from trainers.option_flags import define_option_flags  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -46,13 +50,31 @@ config_flags.define_config_flags(
     setting_defaults={"run.jit_compile": False},
     run_control=False,
 )
-flags.DEFINE_list("parts", ["step", "pipeline", "fashion"], "Which parts to run.")
-flags.DEFINE_integer("timed_steps", 5, "Timed train steps (after 2 warm-up steps).")
-flags.DEFINE_integer("num_jpegs", 1024, "JPEG files written for the pipeline benchmark.")
-flags.DEFINE_integer("pipeline_batches", 24, "Timed pipeline batches (after 4 warm-up).")
-flags.DEFINE_string("fashion_dir", None, "Fashion-MNIST IDX folder (default ../shared).")
-flags.DEFINE_integer("fashion_train", 12800, "Training images of the Fashion-MNIST run.")
-flags.DEFINE_integer("fashion_epochs", 2, "Epochs of the Fashion-MNIST run.")
+
+
+@dataclasses.dataclass(frozen=True)
+class ConvBenchOptions:
+    """Which parts run, at which sizes (each field is a flag of the same name).
+
+    parts             Which parts to run (step, pipeline, fashion).
+    timed_steps       Timed train steps (after 2 warm-up steps).
+    num_jpegs         JPEG files written for the pipeline benchmark.
+    pipeline_batches  Timed pipeline batches (after 4 warm-up).
+    fashion_dir       Fashion-MNIST IDX folder (default ../shared).
+    fashion_train     Training images of the Fashion-MNIST run.
+    fashion_epochs    Epochs of the Fashion-MNIST run.
+    """
+
+    parts: Tuple[str, ...] = ("step", "pipeline", "fashion")
+    timed_steps: int = 5
+    num_jpegs: int = 1024
+    pipeline_batches: int = 24
+    fashion_dir: Optional[str] = None
+    fashion_train: int = 12800
+    fashion_epochs: int = 2
+
+
+define_option_flags(ConvBenchOptions)
 
 
 def forward_macs_per_example(image_size=64, encoder_size=None, latent_dim=200, width=64):

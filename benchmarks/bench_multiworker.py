@@ -14,6 +14,9 @@ speed-up.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Literal
+
 import os
 import re
 import subprocess
@@ -27,19 +30,32 @@ sys.path.insert(0, _REPO_ROOT)
 
 from trainers.cli import strategy_from_flags  # noqa: E402
 from trainers.data_paths import define_data_dir_flag, find_data_dir  # noqa: E402
+from trainers.option_flags import define_option_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_integer("workers", 2, "Multi-worker processes to compare with one process.")
-flags.DEFINE_integer("steps", 100, "Timed steps.")
-flags.DEFINE_integer("warmup_steps", 10, "Untimed steps first (tracing, collectives set-up).")
-flags.DEFINE_integer("batch_size", 128, "Global batch size.")
-flags.DEFINE_enum(
-    "mode",
-    "compare",
-    ("compare", "worker"),
-    "compare: run both and print the table; worker: one timed run (internal).",
-)
-flags.DEFINE_enum("strategy", "default", ("default", "multi_worker"), "For --mode=worker.")
+
+
+@dataclasses.dataclass(frozen=True)
+class MultiWorkerOptions:
+    """What is compared (each field is a flag of the same name).
+
+    workers       Multi-worker processes to compare with one process.
+    steps         Timed steps.
+    warmup_steps  Untimed steps first (tracing, collectives set-up).
+    batch_size    Global batch size.
+    mode          compare: run both and print the table; worker: one timed run (internal).
+    strategy      For --mode=worker.
+    """
+
+    workers: int = 2
+    steps: int = 100
+    warmup_steps: int = 10
+    batch_size: int = 128
+    mode: Literal["compare", "worker"] = "compare"
+    strategy: Literal["default", "multi_worker"] = "default"
+
+
+define_option_flags(MultiWorkerOptions)
 define_data_dir_flag("mnist")
 
 

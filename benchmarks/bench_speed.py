@@ -23,6 +23,9 @@ Prints, all measured in the same run:
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Optional, Tuple
+
 import collections
 import glob
 import os
@@ -32,6 +35,7 @@ import sys
 import time
 
 from absl import app, flags
+from trainers.option_flags import define_option_flags  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -39,12 +43,30 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_mnist  # noqa: E402  (its FLOP models and roofline; defines its own flags)
 
 FLAGS = flags.FLAGS
-flags.DEFINE_integer("timed_steps", 40, "Training steps per timed window (after a warm-up).")
-flags.DEFINE_integer("windows", 3, "Timed windows per configuration (the median is printed).")
-flags.DEFINE_list("steps_per_execution", ["1", "8"], "Keras steps_per_execution values to time.")
-flags.DEFINE_boolean("evaluation", True, "Also time one evaluation at protocol sizes.")
-flags.DEFINE_string("profile", None, "Write TensorBoard profiles here and print the table.")
-flags.DEFINE_integer("profile_steps", 20, "Steps in each profile.")
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeedOptions:
+    """What is timed (each field is a flag of the same name).
+
+    timed_steps          Training steps per timed window (after a warm-up).
+    windows              Timed windows per configuration (the median is printed).
+    steps_per_execution  Keras steps_per_execution values to time.
+    evaluation           Also time one evaluation at protocol sizes.
+    profile              Write TensorBoard profiles here and print the table.
+    profile_steps        Steps in each profile.
+    """
+
+    timed_steps: int = 40
+    windows: int = 3
+    steps_per_execution: Tuple[str, ...] = ("1", "8")
+    evaluation: bool = True
+    profile: Optional[str] = None
+    profile_steps: int = 20
+
+
+define_option_flags(SpeedOptions)
+
 
 BATCH = 128
 # Adam per parameter and step: read parameter, gradient, m, v; write parameter, m, v.

@@ -27,12 +27,14 @@ read the seed, XLA and labels per class from the config too.
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 import json
 import os
 import sys
 import time
 
 from absl import app, flags
+from trainers.option_flags import define_option_flags  # noqa: E402
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
@@ -71,46 +73,46 @@ def _define_flags():
 
 
 _define_flags()
-flags.DEFINE_enum(
-    "measure",
-    "accuracy",
-    ("accuracy", "steps", "collapse"),
-    "accuracy: the SSGAN vs supervised-only runs; steps: seconds per train step "
-    "(random images of --step_shape) of the conv family with G's first "
-    "convolution tap-wise (SmallMapConv2D, ours) and as a plain Conv2D, with the "
-    "weight-normalised D, and of the MLP family, interleaved in one process; "
-    "collapse: the conv family's generator variety over --collapse_steps steps "
-    "of one --variant.",
-)
-flags.DEFINE_enum(
-    "variant",
-    "reference_fm",
-    ("per_batch", "per_batch_fm", "reference", "reference_fm", "weight", "weight_fm"),
-    "--measure=collapse: D's batch norm on per-batch or the real batch's "
-    "statistics (reference_batch_norm), or weight normalisation and no batch "
-    "norm (weight: Salimans et al.'s conv D); G's loss adversarial or feature "
-    "matching (_fm).",
-)
-flags.DEFINE_integer("collapse_steps", 400, "--measure=collapse: training steps.")
-flags.DEFINE_integer(
-    "collapse_batch_size",
-    32,
-    "--measure=collapse: unlabelled batch (SSGAN-TensorFlow's 32; 100 labelled images per step).",
-)
-flags.DEFINE_integer(
-    "rounds", 3, "--measure=steps: interleaved rounds of --steps_per_round steps each."
-)
-flags.DEFINE_integer("steps_per_round", 5, "--measure=steps: timed steps per round.")
 STEP_SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
-flags.DEFINE_enum(
-    "step_shape",
-    "mnist",
-    tuple(STEP_SHAPES),
-    "--measure=steps: the images' shape (random data: MNIST's 28x28x1 or CIFAR-10's 32x32x3).",
-)
-flags.DEFINE_integer(
-    "step_batch_size", 100, "--measure=steps: unlabelled (and labelled) images per step."
-)
+
+
+@dataclasses.dataclass(frozen=True)
+class MeasureOptions:
+    """What is measured (each field is a flag of the same name).
+
+    measure              accuracy: the SSGAN vs supervised-only runs; steps: seconds per train
+                         step (random images of --step_shape) of the conv family with G's
+                         first convolution tap-wise (SmallMapConv2D, ours) and as a plain
+                         Conv2D, with the weight-normalised D, and of the MLP family,
+                         interleaved in one process; collapse: the conv family's generator
+                         variety over --collapse_steps steps of one --variant.
+    variant              --measure=collapse: D's batch norm on per-batch or the real batch's
+                         statistics (reference_batch_norm), or weight normalisation and no
+                         batch norm (weight: Salimans et al.'s conv D); G's loss adversarial
+                         or feature matching (_fm).
+    collapse_steps       --measure=collapse: training steps.
+    collapse_batch_size  --measure=collapse: unlabelled batch (SSGAN-TensorFlow's 32; 100
+                         labelled images per step).
+    rounds               --measure=steps: interleaved rounds of --steps_per_round steps each.
+    steps_per_round      --measure=steps: timed steps per round.
+    step_shape           --measure=steps: the images' shape (random data: MNIST's 28x28x1 or
+                         CIFAR-10's 32x32x3).
+    step_batch_size      --measure=steps: unlabelled (and labelled) images per step.
+    """
+
+    measure: Literal["accuracy", "steps", "collapse"] = "accuracy"
+    variant: Literal[
+        "per_batch", "per_batch_fm", "reference", "reference_fm", "weight", "weight_fm"
+    ] = "reference_fm"
+    collapse_steps: int = 400
+    collapse_batch_size: int = 32
+    rounds: int = 3
+    steps_per_round: int = 5
+    step_shape: Literal["mnist", "cifar10"] = "mnist"
+    step_batch_size: int = 100
+
+
+define_option_flags(MeasureOptions)
 
 
 def measure_steps(experiment):

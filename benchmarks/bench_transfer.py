@@ -20,11 +20,13 @@ encoder) when its images are not already that shape.
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import sys
 import tempfile
 import time
-from typing import Dict
+from typing import Dict, Literal, Optional, Tuple
 
 from absl import app, flags
 
@@ -32,28 +34,40 @@ _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
 from trainers.data_paths import define_data_dir_flag  # noqa: E402
+from trainers.option_flags import define_option_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("hub_module", None, "Encoder module (export.export_hub).", required=True)
-flags.DEFINE_enum("dataset", "mnist", ("mnist", "fashion_mnist"), "Labelled images.")
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferOptions:
+    """The transfer grid (each field is a flag of the same name).
+
+    hub_module        Encoder module (export.export_hub).
+    dataset           Labelled images.
+    labels_per_class  Label budgets.
+    modes             Transfer modes.
+    steps             Adam steps per run.
+    seed              Seed of the label subsets and classifiers.
+    json_out          Also write the rows as JSON here, each as soon as it is measured;
+                      rerunning with the same settings keeps the rows already there and
+                      measures only the missing ones (a stopped run continues).
+    plot_out          Also draw test accuracy against labels per class here (PNG: the
+                      encoder vs random init, one panel per mode).
+    """
+
+    hub_module: str
+    dataset: Literal["mnist", "fashion_mnist"] = "mnist"
+    labels_per_class: Tuple[str, ...] = ("10", "100", "1000")
+    modes: Tuple[str, ...] = ("linear", "finetune")
+    steps: int = 2000
+    seed: int = 0
+    json_out: Optional[str] = None
+    plot_out: Optional[str] = None
+
+
+define_option_flags(TransferOptions)
 define_data_dir_flag("DATASET")
-flags.DEFINE_list("labels_per_class", ["10", "100", "1000"], "Label budgets.")
-flags.DEFINE_list("modes", ["linear", "finetune"], "Transfer modes.")
-flags.DEFINE_integer("steps", 2000, "Adam steps per run.")
-flags.DEFINE_integer("seed", 0, "Seed of the label subsets and classifiers.")
-flags.DEFINE_string(
-    "json_out",
-    None,
-    "Also write the rows as JSON here, each as soon as it "
-    "is measured; rerunning with the same settings keeps the rows already "
-    "there and measures only the missing ones (a stopped run continues).",
-)
-flags.DEFINE_string(
-    "plot_out",
-    None,
-    "Also draw test accuracy against labels per class here "
-    "(PNG: the encoder vs random init, one panel per mode).",
-)
 
 
 # How the random-init baseline is made: batch norm deployed over training batches.

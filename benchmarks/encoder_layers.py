@@ -20,6 +20,9 @@ E's input as the run's were.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Optional
+
 import json
 import os
 import sys
@@ -30,31 +33,39 @@ _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
 from trainers.data_paths import define_data_dir_flag  # noqa: E402
+from trainers.option_flags import define_option_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("run", None, "A trained run's folder.", required=True)
-flags.DEFINE_integer(
-    "epoch",
-    None,
-    "Its checkpoint of this epoch (default: the newest "
-    "epoch checkpoint, one every --save_interval epochs; rolling "
-    "checkpoints are for resuming and are not read).",
-)
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerProbeOptions:
+    """The run and the probe's sizes (each field is a flag of the same name).
+
+    run            A trained run's folder.
+    epoch          Its checkpoint of this epoch (default: the newest epoch checkpoint, one
+                   every --save_interval epochs; rolling checkpoints are for resuming and
+                   are not read).
+    num_reference  Training images the test images are scored against (and the linear
+                   classifier is trained on).
+    num_query      Test images scored.
+    deploy_iters   Training batches of 128 that set batch norm's test-time statistics
+                   (default: the run's deploy pass).
+    json_out       Also write the rows as JSON here.
+    table_out      Also write the table as Markdown here.
+    """
+
+    run: str
+    epoch: Optional[int] = None
+    num_reference: int = 50000
+    num_query: int = 10000
+    deploy_iters: Optional[int] = None
+    json_out: Optional[str] = None
+    table_out: Optional[str] = None
+
+
+define_option_flags(LayerProbeOptions)
 define_data_dir_flag("DATASET")
-flags.DEFINE_integer(
-    "num_reference",
-    50000,
-    "Training images the test images are scored against (and the linear classifier is trained on).",
-)
-flags.DEFINE_integer("num_query", 10000, "Test images scored.")
-flags.DEFINE_integer(
-    "deploy_iters",
-    None,
-    "Training batches of 128 that set batch norm's "
-    "test-time statistics (default: the run's deploy pass).",
-)
-flags.DEFINE_string("json_out", None, "Also write the rows as JSON here.")
-flags.DEFINE_string("table_out", None, "Also write the table as Markdown here.")
 
 
 def format_table(rows, epoch: int) -> str:

@@ -33,9 +33,11 @@ a file of other --quick/--random_splits/--deploy_iters is an error.
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import sys
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from absl import flags
@@ -44,6 +46,7 @@ _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
 from trainers.data_paths import define_data_dir_flag  # noqa: E402
+from trainers.option_flags import define_option_flags  # noqa: E402
 
 from bigan_tf.evaluation.evaluation_sets import (  # noqa: E402
     ORIGINAL,
@@ -57,28 +60,35 @@ from bigan_tf.evaluation.evaluation_sets import (  # noqa: E402
 QUICK_SIZES = (6000, 1000)  # training, test images under --quick
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("runs", [], "Trained MNIST run folders (their latest checkpoint is read).")
-flags.DEFINE_bool("random_init", True, "Also read a freshly initialised MNIST BiGAN encoder.")
-flags.DEFINE_integer("random_splits", 4, "Other held-out splits (seeds 0..N-1) for the spread.")
-flags.DEFINE_integer(
-    "deploy_iters",
-    1000,
-    "Training batches of 128 that set batch norm's "
-    "test-time statistics (the protocol's deploy pass).",
-)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationSetsOptions:
+    """What is read, on which splits (each field is a flag of the same name).
+
+    runs           Trained MNIST run folders (their latest checkpoint is read).
+    random_init    Also read a freshly initialised MNIST BiGAN encoder.
+    random_splits  Other held-out splits (seeds 0..N-1) for the spread.
+    deploy_iters   Training batches of 128 that set batch norm's test-time statistics (the
+                   protocol's deploy pass).
+    quick          6000 training and 1000 test images (the tests' size).
+    json_out       Also save the rows as JSON here, each as it is read, merged into the rows
+                   the file already holds (same settings only).
+    table_out      Also write the table (with --json_out: of every row in that file) as
+                   Markdown here.
+    """
+
+    runs: Tuple[str, ...] = ()
+    random_init: bool = True
+    random_splits: int = 4
+    deploy_iters: int = 1000
+    quick: bool = False
+    json_out: Optional[str] = None
+    table_out: Optional[str] = None
+
+
+define_option_flags(EvaluationSetsOptions)
 define_data_dir_flag("mnist")
-flags.DEFINE_bool("quick", False, "6000 training and 1000 test images (the tests' size).")
-flags.DEFINE_string(
-    "json_out",
-    None,
-    "Also save the rows as JSON here, each as it is read, "
-    "merged into the rows the file already holds (same settings only).",
-)
-flags.DEFINE_string(
-    "table_out",
-    None,
-    "Also write the table (with --json_out: of every row in that file) as Markdown here.",
-)
 
 
 def format_table(rows: List[Dict[str, object]]) -> str:

@@ -24,6 +24,8 @@ newest checkpoint. Then, or with --report_only at any time, writes into
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import subprocess
 import sys
@@ -32,14 +34,28 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from absl import app, flags
 
 from trainers.data_paths import define_data_dir_flag
+from trainers.option_flags import define_option_flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("exp_dir", None, "The run's folder (outside the work tree: it is large).")
-flags.DEFINE_string(
-    "results_dir", "results/fashion_conv", "Where the table, curves and figures go."
-)
+
+
+@dataclasses.dataclass(frozen=True)
+class FashionRunOptions:
+    """The run and its report (each field is a flag of the same name).
+
+    exp_dir      The run's folder (outside the work tree: it is large).
+    results_dir  Where the table, curves and figures go.
+    report_only  Train nothing: report what the run has so far.
+    """
+
+    exp_dir: Optional[str] = None
+    results_dir: str = "results/fashion_conv"
+    report_only: bool = False
+
+
+define_option_flags(FashionRunOptions)
 define_data_dir_flag("fashion_mnist")
-flags.DEFINE_boolean("report_only", False, "Train nothing: report what the run has so far.")
+
 
 # The run's experiment: 390 steps per epoch; evaluations every 2 epochs against a
 # 50k-image kNN reference, with a 100-batch deploy pass.

@@ -30,6 +30,8 @@ held-out CLS_e-, the command that trains it, and its test-split figures.
 
 from __future__ import annotations
 
+import dataclasses
+
 import csv
 import io
 import json
@@ -37,7 +39,7 @@ import os
 import shutil
 import statistics
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Literal, Optional, Tuple
 
 from absl import app, flags
 
@@ -45,24 +47,39 @@ _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO_ROOT)
 
 from trainers.data_paths import define_data_dir_flag  # noqa: E402
+from trainers.option_flags import define_option_flags  # noqa: E402
 
 from configs import feature_study  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("study_dir", None, "Folder of the runs (outside the work tree).", required=True)
-flags.DEFINE_list(
-    "recipes", list(feature_study.RECIPES), f"Recipes to train, of {feature_study.RECIPES}."
-)
-flags.DEFINE_enum("dataset", "fashion_mnist", ("fashion_mnist", "mnist"), "The data.")
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyOptions:
+    """Which recipes, on which data, where (each field is a flag of the same name).
+
+    study_dir    Folder of the runs (outside the work tree).
+    recipes      Recipes to train (configs/feature_study.py; default: all of them).
+    dataset      The data.
+    epochs       Epochs of every recipe (default: the screening budget of
+                 configs/feature_study.py; 2 with --quick).
+    results_dir  Where the tables and curves go.
+    quick        Tiny sizes (the test suite's): seconds per recipe.
+    report_only  Train and probe nothing: report what exists.
+    """
+
+    study_dir: str
+    recipes: Tuple[str, ...] = feature_study.RECIPES
+    dataset: Literal["fashion_mnist", "mnist"] = "fashion_mnist"
+    epochs: Optional[int] = None
+    results_dir: str = "results/features"
+    quick: bool = False
+    report_only: bool = False
+
+
+define_option_flags(StudyOptions)
 define_data_dir_flag("DATASET")
-flags.DEFINE_integer(
-    "epochs",
-    None,
-    f"Epochs of every recipe (default {feature_study.SCREENING_EPOCHS}; 2 with --quick).",
-)
-flags.DEFINE_string("results_dir", "results/features", "Where the tables and curves go.")
-flags.DEFINE_boolean("quick", False, "Tiny sizes (the test suite's): seconds per recipe.")
-flags.DEFINE_boolean("report_only", False, "Train and probe nothing: report what exists.")
+
 
 PROBE_FILE = "probe.json"
 # How the test-split probe reads the features; a cached probe made otherwise is redone.

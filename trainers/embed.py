@@ -11,20 +11,36 @@ labels, sprite.png, projector_config.pbtxt, vectors.tsv) and tsne.png.
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 
 from absl import app, flags
 
 from trainers.cli import define_model_flags, model_dataset, run_main
+from trainers.option_flags import define_option_flags
 
 FLAGS = flags.FLAGS
 define_model_flags()
-flags.DEFINE_string(
-    "output_dir", None, "Folder for the projector files and tsne.png.", required=True
-)
-flags.DEFINE_integer("num_images", 2000, "Validation images to embed.")
-flags.DEFINE_boolean("tsne", True, "Also write tsne.png (scikit-learn t-SNE).")
-flags.DEFINE_integer("seed", 0, "Seed of t-SNE.")
+
+
+@dataclasses.dataclass(frozen=True)
+class EmbedOptions:
+    """What to embed, and where (each field is a flag of the same name).
+
+    output_dir  Folder for the projector files and tsne.png.
+    num_images  Validation images to embed.
+    tsne        Also write tsne.png (scikit-learn t-SNE).
+    seed        Seed of t-SNE.
+    """
+
+    output_dir: str
+    num_images: int = 2000
+    tsne: bool = True
+    seed: int = 0
+
+
+define_option_flags(EmbedOptions)
 
 
 def main(argv):

@@ -14,27 +14,39 @@ queueing without end. Ctrl-C stops it. Needs Flask: `pip install -e ".[explore]"
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from typing import Optional
 
 from absl import flags
 
 from trainers.cli import define_model_flags, run_main
+from trainers.option_flags import define_option_flags
 
 FLAGS = flags.FLAGS
 define_model_flags("A training run's folder or an exported SavedModel.", required=False)
-flags.DEFINE_string(
-    "host",
-    "127.0.0.1",
-    "Address to listen on (0.0.0.0: every interface; the page has no authentication).",
-)
-flags.DEFINE_integer("port", 8080, "Port to listen on (0: any free port).")
-flags.DEFINE_integer("num_reference", 5000, "Training images searched for nearest neighbours.")
-flags.DEFINE_string(
-    "attribute_file", None, ".npz of attribute vectors (trainers.sample --task=attribute_vectors)."
-)
-flags.DEFINE_integer(
-    "max_waiting", 8, "Requests that may wait for the model; more are told the server is busy."
-)
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerOptions:
+    """How the explorer serves (each field is a flag of the same name).
+
+    host            Address to listen on (0.0.0.0: every interface; the page has no
+                    authentication).
+    port            Port to listen on (0: any free port).
+    num_reference   Training images searched for nearest neighbours.
+    attribute_file  .npz of attribute vectors (trainers.sample --task=attribute_vectors).
+    max_waiting     Requests that may wait for the model; more are told the server is busy.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    num_reference: int = 5000
+    attribute_file: Optional[str] = None
+    max_waiting: int = 8
+
+
+define_option_flags(ServerOptions)
 
 
 def main(argv):

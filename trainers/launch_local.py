@@ -15,6 +15,8 @@ cluster, set TF_CONFIG on each machine instead.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import signal
@@ -27,12 +29,28 @@ from typing import List
 from absl import app, flags
 
 from trainers.cli import free_ports, run_main
+from trainers.option_flags import define_option_flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_integer("num_workers", 2, "Worker processes to start.")
-flags.DEFINE_integer("max_restarts", 3, "Times the whole cluster is restarted after a failure.")
-flags.DEFINE_string("host", "127.0.0.1", "Address the workers listen on.")
-flags.DEFINE_float("grace_seconds", 10.0, "Seconds between SIGTERM and SIGKILL when stopping.")
+
+
+@dataclasses.dataclass(frozen=True)
+class LaunchOptions:
+    """The local cluster (each field is a flag of the same name).
+
+    num_workers    Worker processes to start.
+    max_restarts   Times the whole cluster is restarted after a failure.
+    host           Address the workers listen on.
+    grace_seconds  Seconds between SIGTERM and SIGKILL when stopping.
+    """
+
+    num_workers: int = 2
+    max_restarts: int = 3
+    host: str = "127.0.0.1"
+    grace_seconds: float = 10.0
+
+
+define_option_flags(LaunchOptions)
 
 
 def tf_config(addresses: List[str], index: int) -> str:

@@ -19,10 +19,13 @@ with --indices, attribute vectors) come from the validation split of --dataset.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Literal, Optional
 
 from absl import app, flags
 
 from trainers.cli import define_model_flags, model_dataset, run_main
+from trainers.option_flags import define_option_flags, options_from_flags
 
 TASKS = (
     "random",
@@ -36,45 +39,53 @@ TASKS = (
 )
 
 FLAGS = flags.FLAGS
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleOptions:
+    """What to make of the model (each field is a flag of the same name).
+
+    task                 What to make.
+    output               PNG grid to write (.npz for attribute_vectors).
+    gif                  Also write the sweep as an animated GIF here.
+    caption              Write the model, its epoch, the task and the seed above the PNG
+                         grid (--nocaption: the bare grid).
+    rows                 Rows of the grid (sweeps: one row per pair).
+    steps                Columns: samples per row, or points per sweep.
+    seed                 Seed of z and of the images picked.
+    indices              Validation images to use: interpolate 'i:j,k:l' (pairs), analogy
+                         'source,sink1,sink2'; unset: picked with --seed (analogy: random z).
+    attribute_file       .npz of attribute vectors (task attributes).
+    attributes           Edits, e.g. 'digit_3=-1,digit_8=+1'.
+    attribute_table      A CelebA-style attribute table (list_attr_celeba.txt or a CSV with
+                         an image_id column) naming images in --image_dir: the real images of
+                         every task come from there instead of --dataset, and
+                         attribute_vectors uses its columns (e.g. Smiling, Black_Hair)
+                         instead of the dataset's classes.
+    image_dir            Folder of the images --attribute_table lists.
+    max_images           Use only the first N rows of --attribute_table.
+    skip_missing_images  Leave out images of --attribute_table that are missing or
+                         unreadable (counted) instead of failing.
+    """
+
+    output: str
+    task: Literal[TASKS] = "random"  # type: ignore[valid-type]
+    gif: Optional[str] = None
+    caption: bool = True
+    rows: int = 10
+    steps: int = 10
+    seed: int = 0
+    indices: Optional[str] = None
+    attribute_file: Optional[str] = None
+    attributes: Optional[str] = None
+    attribute_table: Optional[str] = None
+    image_dir: Optional[str] = None
+    max_images: Optional[int] = None
+    skip_missing_images: bool = False
+
+
 define_model_flags()
-flags.DEFINE_enum("task", "random", TASKS, "What to make.")
-flags.DEFINE_string(
-    "output", None, "PNG grid to write (.npz for attribute_vectors).", required=True
-)
-flags.DEFINE_string("gif", None, "Also write the sweep as an animated GIF here.")
-flags.DEFINE_boolean(
-    "caption",
-    True,
-    "Write the model, its epoch, the task and the seed above "
-    "the PNG grid (--nocaption: the bare grid).",
-)
-flags.DEFINE_integer("rows", 10, "Rows of the grid (sweeps: one row per pair).")
-flags.DEFINE_integer("steps", 10, "Columns: samples per row, or points per sweep.")
-flags.DEFINE_integer("seed", 0, "Seed of z and of the images picked.")
-flags.DEFINE_string(
-    "indices",
-    None,
-    "Validation images to use: interpolate 'i:j,k:l' (pairs), analogy "
-    "'source,sink1,sink2'; unset: picked with --seed (analogy: random z).",
-)
-flags.DEFINE_string("attribute_file", None, ".npz of attribute vectors (task attributes).")
-flags.DEFINE_string("attributes", None, "Edits, e.g. 'digit_3=-1,digit_8=+1'.")
-flags.DEFINE_string(
-    "attribute_table",
-    None,
-    "A CelebA-style attribute table (list_attr_celeba.txt or a CSV with an "
-    "image_id column) naming images in --image_dir: the real images of every "
-    "task come from there instead of --dataset, and attribute_vectors uses its "
-    "columns (e.g. Smiling, Black_Hair) instead of the dataset's classes.",
-)
-flags.DEFINE_string("image_dir", None, "Folder of the images --attribute_table lists.")
-flags.DEFINE_integer("max_images", None, "Use only the first N rows of --attribute_table.")
-flags.DEFINE_boolean(
-    "skip_missing_images",
-    False,
-    "Leave out images of --attribute_table that are missing or unreadable "
-    "(counted) instead of failing.",
-)
+define_option_flags(SampleOptions)
 
 
 def main(argv):
@@ -89,25 +100,27 @@ def main(argv):
     from bigan_tf.errors import ConfigError
     from bigan_tf.images import captioned, make_grid, write_gif, write_png
 
-    if bool(FLAGS.attribute_table) != bool(FLAGS.image_dir):
+    options = options_from_flags(SampleOptions)
+
+    if bool(options.attribute_table) != bool(options.image_dir):
         raise ConfigError("--attribute_table and --image_dir go together.")
     model = S.LatentModel.load(FLAGS.model, FLAGS.epoch)
-    needs_data = FLAGS.task in (
+    needs_data = options.task in (
         "reconstruct",
         "interpolate",
         "attribute_vectors",
         "attributes",
-    ) or (FLAGS.task == "analogy" and FLAGS.indices)
+    ) or (options.task == "analogy" and options.indices)
     real = real_labels = attributes = None
-    if needs_data and FLAGS.attribute_table:
+    if needs_data and options.attribute_table:
         real, attributes, names = load_attribute_dataset(
-            FLAGS.attribute_table,
-            FLAGS.image_dir,
+            options.attribute_table,
+            options.image_dir,
             model.encoder_image_shape,
-            FLAGS.max_images,
-            FLAGS.skip_missing_images,
+            options.max_images,
+            options.skip_missing_images,
         )
-        print(f"Read {len(real)} images with {len(names)} attributes from {FLAGS.image_dir}")
+        print(f"Read {len(real)} images with {len(names)} attributes from {options.image_dir}")
     elif needs_data:
         # A convolutional model reads e.g. 32-px RGB: MNIST-format images are resized to it.
         dataset, data_dir = model_dataset(FLAGS.model, FLAGS.dataset, FLAGS.data_dir)
@@ -117,34 +130,34 @@ def main(argv):
         names = [
             f"digit_{k}" if dataset == "mnist" else f"class_{k}" for k in range(data.num_classes)
         ]
-    if FLAGS.task == "attribute_vectors":
+    if options.task == "attribute_vectors":
         vectors = S.attribute_vectors(model.encode(real), attributes)
-        S.save_attribute_vectors(FLAGS.output, vectors, names)
-        print(f"Wrote {len(names)} attribute vectors to {FLAGS.output} (+ .json names)")
+        S.save_attribute_vectors(options.output, vectors, names)
+        print(f"Wrote {len(names)} attribute vectors to {options.output} (+ .json names)")
         return 0
     images, rows, is_sweep = run_task(
-        FLAGS.task,
+        options.task,
         TaskRequest(
             model,
-            FLAGS.rows,
-            FLAGS.steps,
-            FLAGS.seed,
+            options.rows,
+            options.steps,
+            options.seed,
             real,
             real_labels,
-            FLAGS.indices,
-            FLAGS.attribute_file,
-            FLAGS.attributes,
+            options.indices,
+            options.attribute_file,
+            options.attributes,
         ),
     )
     grid = make_grid(images, rows)
-    if FLAGS.caption:
-        grid = captioned(grid, [caption_line(FLAGS.model, model.epoch, FLAGS.task, FLAGS.seed)])
-    write_png(FLAGS.output, grid)
-    print(f"Wrote {FLAGS.output}")
-    if FLAGS.gif:
+    if options.caption:
+        grid = captioned(grid, [caption_line(FLAGS.model, model.epoch, options.task, options.seed)])
+    write_png(options.output, grid)
+    print(f"Wrote {options.output}")
+    if options.gif:
         frames = S.frames_along_rows(images, rows) if is_sweep else make_grid(images, rows)[None]
-        write_gif(FLAGS.gif, frames)
-        print(f"Wrote {FLAGS.gif}")
+        write_gif(options.gif, frames)
+        print(f"Wrote {options.gif}")
     return 0
 
 

@@ -19,20 +19,37 @@ r"""The paper's figures from a trained model.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Literal
+
 from absl import app, flags
 
 from trainers.cli import define_model_flags, model_dataset, run_main
+from trainers.option_flags import define_option_flags
 
 FLAGS = flags.FLAGS
 define_model_flags()
-flags.DEFINE_enum("what", "filters", ("filters", "neighbours", "figure4"), "Which figure.")
-flags.DEFINE_string("output", None, "PNG file to write.", required=True)
-flags.DEFINE_integer(
-    "num",
-    10,
-    "Queries (neighbours), columns (figure4), or the most filters drawn of an MLP layer (x10).",
-)
-flags.DEFINE_integer("seed", 0, "Seed of the samples' z.")
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureOptions:
+    """Which figure, and where (each field is a flag of the same name).
+
+    output  PNG file to write.
+    what    Which figure.
+    num     Queries (neighbours), columns (figure4), or the most filters drawn of an MLP
+            layer (x10).
+    seed    Seed of the samples' z.
+    """
+
+    output: str
+    what: Literal["filters", "neighbours", "figure4"] = "filters"
+    num: int = 10
+    seed: int = 0
+
+
+define_option_flags(FigureOptions)
+
 
 NEIGHBOURS = 5
 
