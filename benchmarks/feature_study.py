@@ -39,7 +39,9 @@ import os
 import shutil
 import statistics
 import sys
-from typing import Dict, List, Literal, Optional, Tuple
+from typing import Dict, List, Literal, NamedTuple, Optional, Tuple
+
+import numpy as np
 
 from absl import app, flags
 
@@ -66,6 +68,14 @@ class StudyOptions:
     results_dir  Where the tables and curves go.
     quick        Tiny sizes (the test suite's): seconds per recipe.
     report_only  Train and probe nothing: report what exists.
+    stage        screening: each recipe from scratch, into STUDY_DIR/DATASET/RECIPE and
+                 RESULTS_DIR/DATASET; long: the chosen recipes trained on to --epochs
+                 (their screening run copied first, when there is one), into
+                 STUDY_DIR/DATASET/long/RECIPE and RESULTS_DIR/DATASET/long. A long
+                 run's entry in summary.json outranks the screening's.
+    hub_module   Export the selected recipe's encoder here as a TF-Hub module (batch norm
+                 deployed as the probe deploys it) with its model card, and record it in
+                 summary.json; an existing folder is kept, not rewritten.
     """
 
     study_dir: str
@@ -75,6 +85,8 @@ class StudyOptions:
     results_dir: str = "results/features"
     quick: bool = False
     report_only: bool = False
+    stage: Literal["screening", "long"] = "screening"
+    hub_module: Optional[str] = None
 
 
 define_option_flags(StudyOptions)
@@ -109,18 +121,53 @@ def train_recipe(config) -> None:
     train(tf.distribute.get_strategy(), config)
 
 
+class ProbeSets(NamedTuple):
+    """The probe's images in the model's input form ([N, H, W, C] in [0, 1]) and labels."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    num_classes: int
+
+    @property
+    def arrays(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.train_images, self.train_labels, self.test_images, self.test_labels
+
+
+def probe_sets(trained, config, quick: bool) -> ProbeSets:
+    """The first training images (references) and test images the probe reads."""
+    from bigan_tf.data import load_image_data
+    from bigan_tf.data.image_files import match_image_shape
+    from bigan_tf.data.pipeline import to_model_range
+
+    data = load_image_data(config.data.source, config.data.root, use_test_set=True)
+    data = match_image_shape(data, trained.experiment.network.encoder_image_shape)
+    num_reference, num_query = (
+        (QUICK_PROBE_REFERENCE, QUICK_PROBE_QUERY)
+        if quick
+        else (NUM_PROBE_REFERENCE, NUM_PROBE_QUERY)
+    )
+    model_input = lambda images: np.reshape(
+        to_model_range(images).numpy(), [-1, *trained.model.data_shape]
+    )
+    return ProbeSets(
+        model_input(data.train_images[:num_reference]),
+        data.train_labels[:num_reference],
+        model_input(data.val_images[:num_query]),
+        data.val_labels[:num_query],
+        data.num_classes,
+    )
+
+
 def probe_recipe(run_dir: str, config, quick: bool) -> Dict[str, object]:
     """The test-split probe of a finished run's newest epoch checkpoint (cached in
     RUN/probe.json, redone when the run has a newer checkpoint)."""
     path = os.path.join(run_dir, PROBE_FILE)
     import keras
-    import tensorflow as tf
 
     from bigan_tf import BiGAN
     from bigan_tf.checkpoints import load_trained_model
-    from bigan_tf.data import load_image_data
-    from bigan_tf.data.image_files import match_image_shape
-    from bigan_tf.data.pipeline import to_model_range
     from bigan_tf.evaluation.probes import margin_rows, probe_encoders
     from bigan_tf.run_dir import atomic_write_text
     from bigan_tf.networks.cost import parameter_count
@@ -144,24 +191,12 @@ def probe_recipe(run_dir: str, config, quick: bool) -> Dict[str, object]:
     random_init = BiGAN.from_config_objects(
         experiment.network, experiment.objective, experiment.optimizer.weight_decay, seed
     )
-    data = load_image_data(config.data.source, config.data.root, use_test_set=True)
-    data = match_image_shape(data, experiment.network.encoder_image_shape)
-    num_reference, num_query = (
-        (QUICK_PROBE_REFERENCE, QUICK_PROBE_QUERY)
-        if quick
-        else (NUM_PROBE_REFERENCE, NUM_PROBE_QUERY)
-    )
-    model_input = lambda images: tf.reshape(
-        to_model_range(images), [-1, *trained.model.data_shape]
-    ).numpy()
+    sets = probe_sets(trained, config, quick)
     probe = probe_encoders(
         {"random init": random_init, "trained": trained.model},
         lambda m: lambda x: {"e-": m.encoder.extract_features(x, training=False)},
-        model_input(data.train_images[:num_reference]),
-        data.train_labels[:num_reference],
-        model_input(data.val_images[:num_query]),
-        data.val_labels[:num_query],
-        data.num_classes,
+        *sets.arrays,
+        sets.num_classes,
         experiment.evaluation,
         experiment.evaluation.deploy_iters,
         seed,
@@ -172,8 +207,8 @@ def probe_recipe(run_dir: str, config, quick: bool) -> Dict[str, object]:
     result = {
         "epoch": trained.epoch,
         **PROBE_SETTINGS,
-        "num_reference": num_reference,
-        "num_query": num_query,
+        "num_reference": len(sets.train_labels),
+        "num_query": len(sets.test_labels),
         "pixels": probe["pixels"],
         "e-": row,
         "parameters": {
@@ -187,6 +222,162 @@ def probe_recipe(run_dir: str, config, quick: bool) -> Dict[str, object]:
     }
     atomic_write_text(path, json.dumps(result, indent=1) + "\n")
     return result
+
+
+# The module's check: the closed-form linear probe of its features, the first
+# CHECK_REFERENCES training images against the first CHECK_QUERIES test images.
+CHECK_REFERENCES, CHECK_QUERIES, CHECK_L2 = 10000, 10000, 1.0
+CARD_FILE, CARD_TEXT = "model_card.json", "MODEL_CARD.md"
+
+
+def module_features(module_dir: str, images: np.ndarray, batch: int = 500) -> np.ndarray:
+    """The exported module's output for `images` ([N, H, W, C] in [0, 1]), in inference mode."""
+    import tensorflow as tf
+
+    module = tf.saved_model.load(module_dir)
+    return np.concatenate(
+        [
+            module(tf.constant(images[i : i + batch], tf.float32), training=False).numpy()
+            for i in range(0, len(images), batch)
+        ]
+    )
+
+
+def export_module(
+    recipe: str, run_dir: str, config, hub_dir: str, probe: Dict, command: str, quick: bool
+) -> Dict[str, object]:
+    """Exports the run's encoder to `hub_dir` as a TF-Hub module, batch norm deployed over
+    the probe's training images as the probe deployed it, with `model_card.json` and
+    `MODEL_CARD.md` (data, recipe, command, the probe's figures, input contract, and
+    the module's own closed-form check figure). Returns the card."""
+    from bigan_tf.checkpoints import load_trained_model
+    from bigan_tf.evaluation.deploy import deploy_batch_norm_on_images
+    from bigan_tf.evaluation.probes import ridge_probe_accuracy
+    from bigan_tf.export.exporters import export_hub_module
+    from bigan_tf.run_dir import atomic_write_text
+
+    trained = load_trained_model(run_dir, "latest")
+    experiment = trained.experiment
+    sets = probe_sets(trained, config, quick)
+    deploy_batch_norm_on_images(
+        trained.model,
+        sets.train_images,
+        sets.train_labels,
+        experiment.evaluation.deploy_iters,
+        experiment.run.seed,
+    )
+    export_hub_module(
+        trained.model,
+        trained.network,
+        hub_dir,
+        "features",
+        experiment.optimizer.weight_decay,
+        overwrite=False,
+        trained=trained,
+    )
+    references, queries = (
+        min(CHECK_REFERENCES, len(sets.train_labels)),
+        min(CHECK_QUERIES, len(sets.test_labels)),
+    )
+    check = ridge_probe_accuracy(
+        module_features(hub_dir, sets.train_images[:references]),
+        sets.train_labels[:references],
+        module_features(hub_dir, sets.test_images[:queries]),
+        sets.test_labels[:queries],
+        sets.num_classes,
+        CHECK_L2,
+    )
+    size = sum(
+        os.path.getsize(os.path.join(folder, name))
+        for folder, _, names in os.walk(hub_dir)
+        for name in names
+    )
+    e = probe["e-"]
+    height, width, channels = experiment.network.encoder_image_shape
+    card = {
+        "recipe": recipe,
+        "changes": feature_study.describe(recipe),
+        "dataset": config.data.source,
+        "epochs": probe["epoch"],
+        "command": command,
+        "parameters": probe["parameters"]["encoder"],
+        "size_bytes": size,
+        "input": {
+            "shape": [None, height, width, channels],
+            "dtype": "float32",
+            "range": [0.0, 1.0],
+            "from_28px": "tf.image.resize(uint8 images, [32, 32], 'bilinear', antialias=True), "
+            "rounded and clipped to 0..255, then / 255",
+        },
+        "output": {"name": "features", "size": e["width"], "layer": "e- (penultimate)"},
+        "probe": {
+            "references": probe["num_reference"],
+            "queries": probe["num_query"],
+            "cls_e-": e["CLS trained"],
+            "cls_e-_random_init": e["CLS random init"],
+            "cls_e-_margin_se": e["CLS margin SE"],
+            "cls_pixels": probe["pixels"]["CLS"],
+            "nnc_e-": e["NNC trained"],
+            "nnc_e-_random_init": e["NNC random init"],
+            "nnc_e-_margin_se": e["NNC margin SE"],
+            "nnc_pixels": probe["pixels"]["NNC"],
+        },
+        "check": {
+            "references": references,
+            "queries": queries,
+            "l2": CHECK_L2,
+            "accuracy": check,
+            "how": "bigan_tf.evaluation.probes.ridge_probe_accuracy of the module's features: "
+            "the first `references` training images against the first `queries` test images",
+        },
+    }
+    atomic_write_text(
+        os.path.join(hub_dir, CARD_FILE), json.dumps(card, indent=1, sort_keys=True) + "\n"
+    )
+    atomic_write_text(os.path.join(hub_dir, CARD_TEXT), model_card_text(card))
+    return card
+
+
+def model_card_text(card: Dict) -> str:
+    """The model card as Markdown, from `card` (see `export_module`)."""
+    p, c = card["probe"], card["check"]
+    shape = "×".join(str(d) for d in card["input"]["shape"][1:])
+    return f"""# BiGAN encoder: {card["recipe"]} on {card["dataset"]} ({card["epochs"]} epochs)
+
+An image feature vector module (TF-Hub, Reusable SavedModel; {card["size_bytes"] / 1e6:.2f} MB,
+{card["parameters"]:,} parameters) trained without labels by the feature study of
+bigan_tf: the encoder E of a BiGAN whose recipe is `{card["recipe"]}`
+(configs/feature_study.py: {json.dumps(card["changes"])} on top of its parent recipe).
+
+    {card["command"]}
+
+**Input**: float32 images [batch, {shape}] in [0, 1]. 28×28 Fashion-MNIST/MNIST images
+are first resized as in training: {card["input"]["from_28px"]}.
+**Output**: [batch, {card["output"]["size"]}], the encoder's {card["output"]["layer"]}
+features, batch norm at the statistics of a deploy pass over training images.
+
+    import tensorflow as tf, tensorflow_hub as hub
+    module = hub.load(MODULE_DIR)
+    features = module(images, training=False)       # or hub.KerasLayer(MODULE_DIR, trainable=True)
+
+**Test-split probe** (the study's: {p["queries"]:,} test images against {p["references"]:,}
+training images; linear classifier on standardised features, and 1-NN):
+
+| features | linear (CLS) | 1-NN (NNC) |
+|---|---|---|
+| this encoder | {p["cls_e-"]:.2f} | {p["nnc_e-"]:.2f} |
+| the same encoder at its random init | {p["cls_e-_random_init"]:.2f} | {p["nnc_e-_random_init"]:.2f} |
+| raw pixels | {p["cls_pixels"]:.2f} | {p["nnc_pixels"]:.2f} |
+
+Trained − random init: {p["cls_e-"] - p["cls_e-_random_init"]:+.2f} ± {p["cls_e-_margin_se"]:.2f}
+(linear), {p["nnc_e-"] - p["nnc_e-_random_init"]:+.2f} ± {p["nnc_e-_margin_se"]:.2f} (1-NN), paired
+standard errors over the shared test images.
+
+**Check figure**: a closed-form ridge probe (λ = {c["l2"]}) of this module's features, the
+first {c["references"]:,} training images against the first {c["queries"]:,} test images:
+{c["accuracy"]:.2f}%. A copy of the module that computes the same features reproduces it
+(tests/test_feature_module.py does, with tensorflow and tensorflow_hub alone).
+"""
 
 
 def recipe_row(recipe: str, run_dir: str, probe: Optional[Dict]) -> Dict[str, object]:
@@ -304,14 +495,19 @@ def selected(rows: List[Dict[str, object]]) -> Optional[Dict[str, object]]:
 def write_report(
     results_dir: str,
     dataset: str,
+    stage: str,
     rows: List[Dict[str, object]],
     run_dirs: Dict[str, str],
     command: str,
-) -> None:
+    hub_module: Optional[str] = None,
+) -> Optional[Dict[str, object]]:
+    """Tables, curves and run records into RESULTS/DATASET (RESULTS/DATASET/long for the
+    long stage), and the selected row into RESULTS/summary.json (a long run's entry is
+    not replaced by a screening's). Returns the selected row."""
     from bigan_tf.run_dir import CONFIG_FILE, METRICS_FILE, atomic_write_text
     from bigan_tf.plots import plot_learning_curves
 
-    out = os.path.join(results_dir, dataset)
+    out = os.path.join(results_dir, dataset, *(("long",) if stage == "long" else ()))
     os.makedirs(os.path.join(out, "curves"), exist_ok=True)
     atomic_write_text(os.path.join(out, "table.md"), format_table(rows, dataset))
     atomic_write_text(os.path.join(out, "table.csv"), table_csv(rows))
@@ -332,25 +528,41 @@ def write_report(
     summary_path = os.path.join(results_dir, "summary.json")
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
     best = selected(rows)
-    if best is not None:
-        summary[dataset] = {
-            "recipe": best["recipe"],
-            "command": f"{command} --recipes={best['recipe']}",
-            "epochs": best["probe epoch"],
-            "hub_module": summary.get(dataset, {}).get("hub_module"),
-            "selected_on": "held-out CLS_e- (the last evaluation of training)",
-            "t10k": {
-                "cls_e-": best["t10k CLS_e-"],
-                "cls_e-_random_init": best["t10k CLS_e- random init"],
-                "cls_e-_margin_se": best["t10k CLS margin SE"],
-                "cls_pixels": best["t10k CLS pixels"],
-                "nnc_e-": best["t10k NNC_e-"],
-                "nnc_e-_random_init": best["t10k NNC_e- random init"],
-                "nnc_e-_margin_se": best["t10k NNC margin SE"],
-                "nnc_pixels": best["t10k NNC pixels"],
-            },
-        }
-        atomic_write_text(summary_path, json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    previous = summary.get(dataset, {})
+    if best is None or (stage == "screening" and previous.get("stage") == "long"):
+        return best
+    summary[dataset] = {
+        "recipe": best["recipe"],
+        "stage": stage,
+        "command": f"{command} --recipes={best['recipe']}",
+        "epochs": best["probe epoch"],
+        "hub_module": hub_module
+        if hub_module is not None
+        else (previous.get("hub_module") if previous.get("recipe") == best["recipe"] else None),
+        "selected_on": "held-out CLS_e- (the last evaluation of training)",
+        "t10k": {
+            "cls_e-": best["t10k CLS_e-"],
+            "cls_e-_random_init": best["t10k CLS_e- random init"],
+            "cls_e-_margin_se": best["t10k CLS margin SE"],
+            "cls_pixels": best["t10k CLS pixels"],
+            "nnc_e-": best["t10k NNC_e-"],
+            "nnc_e-_random_init": best["t10k NNC_e- random init"],
+            "nnc_e-_margin_se": best["t10k NNC margin SE"],
+            "nnc_pixels": best["t10k NNC pixels"],
+        },
+    }
+    atomic_write_text(summary_path, json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    return best
+
+
+def start_long_run(screening_dir: str, long_dir: str) -> None:
+    """A long run starts as a copy of the recipe's screening run (records and
+    checkpoints), when there is one and no long run yet: training then continues it."""
+    if os.path.isdir(long_dir) or not os.path.isdir(os.path.join(screening_dir, "checkpoints")):
+        return
+    os.makedirs(os.path.dirname(long_dir), exist_ok=True)
+    shutil.copytree(screening_dir, long_dir, ignore=shutil.ignore_patterns(".lock", PROBE_FILE))
+    print(f"Copied the screening run {screening_dir} to {long_dir}", flush=True)
 
 
 def main(argv):
@@ -370,11 +582,18 @@ def main(argv):
     data_root = find_data_dir(FLAGS.dataset, FLAGS.data_dir)
     command = (
         f"python -m benchmarks.feature_study --study_dir={FLAGS.study_dir} "
-        f"--dataset={FLAGS.dataset} --epochs={epochs}" + (" --quick" if FLAGS.quick else "")
+        f"--dataset={FLAGS.dataset} --epochs={epochs}"
+        + (" --stage=long" if FLAGS.stage == "long" else "")
+        + (" --quick" if FLAGS.quick else "")
     )
-    rows, run_dirs = [], {}
+    rows, run_dirs, probes, configs = [], {}, {}, {}
     for recipe in FLAGS.recipes:
         run_dir = os.path.join(FLAGS.study_dir, FLAGS.dataset, recipe)
+        if FLAGS.stage == "long":
+            long_dir = os.path.join(FLAGS.study_dir, FLAGS.dataset, "long", recipe)
+            if not FLAGS.report_only:
+                start_long_run(run_dir, long_dir)
+            run_dir = long_dir
         config = feature_study.recipe_config(
             recipe, run_dir, FLAGS.dataset, data_root, epochs, FLAGS.quick
         )
@@ -397,8 +616,8 @@ def main(argv):
             )
         if os.path.isdir(run_dir):
             rows.append(recipe_row(recipe, run_dir, probe))
-            run_dirs[recipe] = run_dir
-            write_report(FLAGS.results_dir, FLAGS.dataset, rows, run_dirs, command)
+            run_dirs[recipe], probes[recipe], configs[recipe] = run_dir, probe, config
+            write_report(FLAGS.results_dir, FLAGS.dataset, FLAGS.stage, rows, run_dirs, command)
             if probe is not None:
                 e = probe["e-"]
                 print(
@@ -408,7 +627,39 @@ def main(argv):
                     f"pixels {probe['pixels']['NNC']:.2f})",
                     flush=True,
                 )
-    print(f"Wrote {os.path.join(FLAGS.results_dir, FLAGS.dataset, 'table.md')}")
+    best = selected(rows)
+    if FLAGS.hub_module and best is not None and not FLAGS.report_only:
+        recipe = str(best["recipe"])
+        if os.path.exists(FLAGS.hub_module):
+            print(f"{FLAGS.hub_module} exists: kept as it is (remove it to export again).")
+        else:
+            card = export_module(
+                recipe,
+                run_dirs[recipe],
+                configs[recipe],
+                FLAGS.hub_module,
+                probes[recipe],
+                f"{command} --recipes={recipe}",
+                FLAGS.quick,
+            )
+            print(
+                f"Exported {recipe} to {FLAGS.hub_module} ({card['size_bytes'] / 1e6:.2f} MB; "
+                f"check figure {card['check']['accuracy']:.2f}%)",
+                flush=True,
+            )
+        write_report(
+            FLAGS.results_dir,
+            FLAGS.dataset,
+            FLAGS.stage,
+            rows,
+            run_dirs,
+            command,
+            hub_module=FLAGS.hub_module,
+        )
+    out = os.path.join(
+        FLAGS.results_dir, FLAGS.dataset, *(("long",) if FLAGS.stage == "long" else ())
+    )
+    print(f"Wrote {os.path.join(out, 'table.md')}")
     return 0
 
 

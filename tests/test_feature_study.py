@@ -5,6 +5,9 @@ import os
 import subprocess
 import sys
 
+import numpy as np
+
+import pytest
 from conftest import REPO_ROOT
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
@@ -28,6 +31,39 @@ def _study(tmp_path, mnist_dir, *args):
         capture_output=True,
         text=True,
         timeout=900,
+    )
+
+
+def check_module_alone(module_dir, idx_dir, check, tmp_path):
+    """The card's check figure recomputed from features that tensorflow and
+    tensorflow_hub alone computed (tests/module_features_alone.py)."""
+    from bigan_tf.evaluation.probes import ridge_probe_accuracy
+
+    out = tmp_path / "module_features.npz"
+    result = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(REPO_ROOT, "tests", "module_features_alone.py"),
+            str(module_dir),
+            str(idx_dir),
+            str(check["references"]),
+            str(check["queries"]),
+            str(out),
+        ],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = np.load(out)
+    return ridge_probe_accuracy(
+        found["train_features"],
+        found["train_labels"],
+        found["t10k_features"],
+        found["t10k_labels"],
+        10,
+        check["l2"],
     )
 
 
@@ -88,3 +124,54 @@ def test_unknown_recipe_is_one_line(tmp_path, mnist_dir):
         .splitlines()[-1]
         .startswith("feature_study: error: --recipes: unknown ['bigger']")
     )
+
+
+def test_long_stage_continues_a_screening_run_and_exports_the_winner(tmp_path, mnist_dir):
+    first = _study(tmp_path, mnist_dir, "--recipes=resnet", "--epochs=1")
+    assert first.returncode == 0, first.stderr[-3000:]
+    hub_dir = tmp_path / "hub_module"
+    long = _study(
+        tmp_path,
+        mnist_dir,
+        "--recipes=resnet",
+        "--epochs=2",
+        "--stage=long",
+        f"--hub_module={hub_dir}",
+    )
+    assert long.returncode == 0, long.stderr[-3000:]
+    assert "Copied the screening run" in long.stdout
+    assert "Resumed from epoch 1" in long.stdout + long.stderr
+    # The screening run and its report are left as they were.
+    screening_probe = tmp_path / "study" / "mnist" / "resnet" / "probe.json"
+    assert json.loads(screening_probe.read_text())["epoch"] == 1
+    results = tmp_path / "results" / "mnist"
+    assert "| resnet | 1 |" in (results / "table.md").read_text()
+    assert "| resnet | 2 |" in (results / "long" / "table.md").read_text()
+    summary = json.loads((tmp_path / "results" / "summary.json").read_text())["mnist"]
+    assert summary["stage"] == "long" and summary["epochs"] == 2
+    assert summary["hub_module"] == str(hub_dir)
+    assert "--stage=long" in summary["command"]
+
+    card = json.loads((hub_dir / "model_card.json").read_text())
+    assert card["recipe"] == "resnet" and card["epochs"] == 2
+    assert card["probe"]["cls_e-"] == summary["t10k"]["cls_e-"]
+    assert "Check figure" in (hub_dir / "MODEL_CARD.md").read_text()
+    # The module alone (tensorflow + tensorflow_hub) reproduces the card's check figure.
+    check = card["check"]
+    assert check_module_alone(hub_dir, mnist_dir, check, tmp_path) == pytest.approx(
+        check["accuracy"], abs=0.1
+    )
+
+    # Rerun: nothing trains, the export is kept; a screening report keeps the long entry.
+    again = _study(
+        tmp_path,
+        mnist_dir,
+        "--recipes=resnet",
+        "--epochs=2",
+        "--stage=long",
+        f"--hub_module={hub_dir}",
+    )
+    assert again.returncode == 0 and "exists: kept" in again.stdout, again.stderr[-3000:]
+    report = _study(tmp_path, mnist_dir, "--recipes=resnet", "--epochs=1", "--report_only")
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert json.loads((tmp_path / "results" / "summary.json").read_text())["mnist"] == summary

@@ -11,7 +11,10 @@ features, on the test split, with the sampling error of the answer:
   paired standard error over the shared test images
   (`metrics.paired_accuracy_margin`);
 * `probe_encoders`: the whole protocol for several encoders at once (batch
-  norm deployed over training images first, raw pixels scored beside them).
+  norm deployed over training images first, raw pixels scored beside them);
+* `ridge_probe_accuracy`: a closed-form linear probe, deterministic to float64
+  rounding, for checking that an exported module still computes the features
+  it was published with.
 """
 
 from __future__ import annotations
@@ -170,3 +173,34 @@ def probe_encoders(
         )
         print_fn(f"{name}: done")
     return {"pixels": pixels, "scores": scores}
+
+
+def ridge_probe_accuracy(
+    train_features: np.ndarray,
+    train_labels: np.ndarray,
+    test_features: np.ndarray,
+    test_labels: np.ndarray,
+    num_classes: int,
+    l2: float = 1.0,
+) -> float:
+    """Test accuracy (%) of ridge regression onto one-hot labels, in float64.
+
+    Features are standardised with the training features' mean μ and standard
+    deviation σ (σ < 1e-8 counts as 1), x̂ = (x − μ) / σ, a bias column is
+    appended, and W = (X̂ᵀX̂ + l2·I)⁻¹ X̂ᵀY with Y the one-hot training labels
+    (the bias unpenalised); a test image's class is argmax_k (x̂ W)_k. Unlike
+    the protocol's SGD-trained classifier the answer has no seed and no
+    step budget, so two machines agree on it to a few images.
+    """
+    train = np.asarray(train_features, np.float64).reshape(len(train_features), -1)
+    test = np.asarray(test_features, np.float64).reshape(len(test_features), -1)
+    mean, std = train.mean(0), train.std(0)
+    std = np.where(std < 1e-8, 1.0, std)
+    design = lambda x: np.concatenate([(x - mean) / std, np.ones((len(x), 1))], axis=1)
+    x_train, x_test = design(train), design(test)
+    targets = np.eye(num_classes)[np.asarray(train_labels)]
+    penalty = l2 * np.eye(x_train.shape[1])
+    penalty[-1, -1] = 0.0
+    weights = np.linalg.solve(x_train.T @ x_train + penalty, x_train.T @ targets)
+    predictions = np.argmax(x_test @ weights, axis=1)
+    return float(100.0 * np.mean(predictions == np.asarray(test_labels)))
