@@ -2,7 +2,7 @@ r"""Transfer benchmark: test accuracy of a classifier on an exported encoder.
 
     python -m benchmarks.bench_transfer --hub_module=exports/mnist_encoder
     python -m benchmarks.bench_transfer --hub_module=exports/fashion_conv_encoder \
-        --dataset=fashion_mnist                     # the conv encoder (issue 19)
+        --dataset=fashion_mnist                     # the 32-px conv encoder
 
 For every labels-per-class budget (10, 100, 1000 by default), mode (linear,
 finetune) and initialisation (the module's weights vs the same architecture
@@ -21,7 +21,6 @@ encoder) when its images are not already that shape.
 from __future__ import annotations
 
 import dataclasses
-
 import os
 import sys
 import tempfile

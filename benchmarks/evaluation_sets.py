@@ -34,7 +34,6 @@ a file of other --quick/--random_splits/--deploy_iters is an error.
 from __future__ import annotations
 
 import dataclasses
-
 import os
 import sys
 from typing import Dict, List, Optional, Tuple

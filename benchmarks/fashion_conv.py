@@ -25,7 +25,6 @@ newest checkpoint. Then, or with --report_only at any time, writes into
 from __future__ import annotations
 
 import dataclasses
-
 import os
 import subprocess
 import sys

@@ -12,7 +12,6 @@ labels, sprite.png, projector_config.pbtxt, vectors.tsv) and tsne.png.
 from __future__ import annotations
 
 import dataclasses
-
 import os
 
 from absl import app, flags
