@@ -53,6 +53,8 @@ class LayerProbeOptions:
                    (default: the run's deploy pass).
     json_out       Also write the rows as JSON here.
     table_out      Also write the table as Markdown here.
+    standardize    Standardise each feature over the training features before the linear
+                   probe (the feature study's probe; off: the protocol's raw features).
     """
 
     run: str
@@ -62,6 +64,7 @@ class LayerProbeOptions:
     deploy_iters: Optional[int] = None
     json_out: Optional[str] = None
     table_out: Optional[str] = None
+    standardize: bool = False
 
 
 define_option_flags(LayerProbeOptions)
@@ -132,6 +135,7 @@ def main(argv):
         FLAGS.deploy_iters or evaluation.deploy_iters,
         seed,
         print_fn=lambda s: print(s, flush=True),
+        standardize=FLAGS.standardize,
     )
     pixels, scores = probe["pixels"], probe["scores"]
     rows = margin_rows(scores["random init"], scores["trained"])
@@ -142,6 +146,7 @@ def main(argv):
         "epoch": trained.epoch,
         "num_reference": num_reference,
         "num_query": num_query,
+        "cls_standardized": FLAGS.standardize,
         "pixels": pixels,
     }
     if FLAGS.json_out:
@@ -153,7 +158,9 @@ def main(argv):
                 f"Per layer of E ({os.path.basename(os.path.normpath(FLAGS.run))}, epoch "
                 f"{trained.epoch}, vs the same encoder at its random init): accuracy (%) of "
                 f"{num_query} {data.source} test images against {num_reference} training images, "
-                f"1-NN (NNC) and linear classifier (CLS). Raw pixels: NNC {pixels['NNC']:.2f}, CLS "
+                f"1-NN (NNC) and linear classifier (CLS"
+                f"{', on standardised features' if FLAGS.standardize else ''}). "
+                f"Raw pixels: NNC {pixels['NNC']:.2f}, CLS "
                 f"{pixels['CLS']:.2f}. Made by `python -m benchmarks.encoder_layers`.\n\n{table}\n"
             ),
         )

@@ -79,6 +79,14 @@ def test_scores_every_layer_against_the_runs_own_random_init(small_mnist, tmp_pa
     assert 10 < record["pixels"]["NNC"] <= 100 and record["pixels"]["width"] == 784
     table = (tmp_path / "table.md").read_text()
     assert "| hidden2 | 32 |" in table and "| hidden2 | 32 |" in result.stdout
+    assert record["cls_standardized"] is False
+
+    # The feature study's probe (standardised features): the same net still scores the same.
+    result = _script(f"--run={frozen}", f"--json_out={out}", "--standardize")
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads(out.read_text())
+    assert record["cls_standardized"] is True
+    assert all(r["CLS margin"] == 0.0 and r["NNC margin"] == 0.0 for r in record["rows"])
 
     # A run that learned: the same layers, now differing from the random init.
     learned = str(tmp_path / "learned")
