@@ -94,6 +94,10 @@ define_data_dir_flag("DATASET")
 
 
 PROBE_FILE = "probe.json"
+# The long stage also probes each run on the held-out split (the same probe, other
+# queries): its runs are chosen between on that, never on the test split.
+HELD_OUT_PROBE_FILE = "probe_held_out.json"
+PROBE_FILES = {"test": PROBE_FILE, "held-out": HELD_OUT_PROBE_FILE}
 # How the test-split probe reads the features; a cached probe made otherwise is redone.
 # The linear probe standardises each feature over the training features first: the
 # protocol's bias-free fixed-budget classifier is otherwise at the mercy of their scale.
@@ -135,13 +139,14 @@ class ProbeSets(NamedTuple):
         return self.train_images, self.train_labels, self.test_images, self.test_labels
 
 
-def probe_sets(trained, config, quick: bool) -> ProbeSets:
-    """The first training images (references) and test images the probe reads."""
+def probe_sets(trained, config, quick: bool, split: str = "test") -> ProbeSets:
+    """The first training images (references) and the test images (`split` "test") or
+    the held-out training images ("held-out") that the probe reads."""
     from bigan_tf.data import load_image_data
     from bigan_tf.data.image_files import match_image_shape
     from bigan_tf.data.pipeline import to_model_range
 
-    data = load_image_data(config.data.source, config.data.root, use_test_set=True)
+    data = load_image_data(config.data.source, config.data.root, use_test_set=split == "test")
     data = match_image_shape(data, trained.experiment.network.encoder_image_shape)
     num_reference, num_query = (
         (QUICK_PROBE_REFERENCE, QUICK_PROBE_QUERY)
@@ -160,10 +165,11 @@ def probe_sets(trained, config, quick: bool) -> ProbeSets:
     )
 
 
-def probe_recipe(run_dir: str, config, quick: bool) -> Dict[str, object]:
-    """The test-split probe of a finished run's newest epoch checkpoint (cached in
-    RUN/probe.json, redone when the run has a newer checkpoint)."""
-    path = os.path.join(run_dir, PROBE_FILE)
+def probe_recipe(run_dir: str, config, quick: bool, split: str = "test") -> Dict[str, object]:
+    """The probe of a finished run's newest epoch checkpoint on the test split (cached in
+    RUN/probe.json) or the held-out split (RUN/probe_held_out.json); redone when the run
+    has a newer checkpoint."""
+    path = os.path.join(run_dir, PROBE_FILES[split])
     import keras
 
     from bigan_tf import BiGAN
@@ -191,7 +197,7 @@ def probe_recipe(run_dir: str, config, quick: bool) -> Dict[str, object]:
     random_init = BiGAN.from_config_objects(
         experiment.network, experiment.objective, experiment.optimizer.weight_decay, seed
     )
-    sets = probe_sets(trained, config, quick)
+    sets = probe_sets(trained, config, quick, split)
     probe = probe_encoders(
         {"random init": random_init, "trained": trained.model},
         lambda m: lambda x: {"e-": m.encoder.extract_features(x, training=False)},
@@ -206,6 +212,7 @@ def probe_recipe(run_dir: str, config, quick: bool) -> Dict[str, object]:
     model = trained.model
     result = {
         "epoch": trained.epoch,
+        "split": split,
         **PROBE_SETTINGS,
         "num_reference": len(sets.train_labels),
         "num_query": len(sets.test_labels),
@@ -380,7 +387,15 @@ first {c["references"]:,} training images against the first {c["queries"]:,} tes
 """
 
 
-def recipe_row(recipe: str, run_dir: str, probe: Optional[Dict]) -> Dict[str, object]:
+def read_probe(run_dir: str, split: str) -> Optional[Dict]:
+    """A run's cached probe of `split`, or None."""
+    path = os.path.join(run_dir, PROBE_FILES[split])
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def recipe_row(
+    recipe: str, run_dir: str, probe: Optional[Dict], held_out_probe: Optional[Dict] = None
+) -> Dict[str, object]:
     """One table row: the recipe's change, cost, held-out course and test-split probe."""
     records = _records(run_dir)
     first = next((r["metrics"] for r in records if r["epoch"] == 0), {})
@@ -415,6 +430,11 @@ def recipe_row(recipe: str, run_dir: str, probe: Optional[Dict]) -> Dict[str, ob
                 "t10k NNC pixels": probe["pixels"]["NNC"],
             }
         )
+    if held_out_probe is not None:
+        h = held_out_probe["e-"]
+        for measure in ("NNC", "CLS"):
+            row[f"held-out probe {measure}_e-"] = h[f"{measure} trained"]
+            row[f"held-out probe {measure} margin"] = h[f"{measure} margin"]
     return row
 
 
@@ -424,6 +444,13 @@ def _fmt(value, spec=".2f", signed=False) -> str:
     return format(value, ("+" if signed else "") + spec)
 
 
+def _held_out_probe(row: Dict[str, object], measure: str) -> str:
+    value = row.get(f"held-out probe {measure}_e-")
+    if value is None:
+        return "–"
+    return f"{_fmt(value)} ({_fmt(row[f'held-out probe {measure} margin'], signed=True)})"
+
+
 def format_table(rows: List[Dict[str, object]], dataset: str) -> str:
     sizes = next(
         ((r["probe queries"], r["probe references"]) for r in rows if "probe queries" in r),
@@ -431,16 +458,18 @@ def format_table(rows: List[Dict[str, object]], dataset: str) -> str:
     )
     lines = [
         f"Feature study on {dataset} (32 px). Held-out: the last evaluation of training "
-        "(model selection). t10k: the test-split probe of the e- features "
+        "(model selection at screening); held-out probe: the test-split probe's protocol on "
+        "the 10,000 held-out training images instead (model selection of the long stage). "
+        "t10k: the test-split probe of the e- features "
         f"({sizes[0]:,} test images against {sizes[1]:,} training images), trained − "
         "random init ± paired SE; its linear probe (CLS) reads standardised features "
         "(each feature's mean and std over the training images), the held-out CLS the "
         "protocol's raw ones. Made by `python -m benchmarks.feature_study`.",
         "",
         "| recipe | epoch | s/epoch | params E/G/D (M) | held-out NNC_e- (init) | "
-        "held-out CLS_e- (init) | t10k NNC_e- | vs init | pixels | t10k CLS_e- | vs init "
-        "| pixels |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "held-out CLS_e- (init) | held-out probe NNC_e- (vs init) | held-out probe CLS_e- "
+        "(vs init) | t10k NNC_e- | vs init | pixels | t10k CLS_e- | vs init | pixels |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         params = r.get("parameters")
@@ -453,6 +482,7 @@ def format_table(rows: List[Dict[str, object]], dataset: str) -> str:
             f"| {r['recipe']} | {r['epoch']} | {_fmt(r['s/epoch'], '.0f')} | {params} | "
             f"{_fmt(r['held-out NNC_e-'])} ({_fmt(r['held-out NNC_e- at init'])}) | "
             f"{_fmt(r['held-out CLS_e-'])} ({_fmt(r['held-out CLS_e- at init'])}) | "
+            f"{_held_out_probe(r, 'NNC')} | {_held_out_probe(r, 'CLS')} | "
             f"{_fmt(r.get('t10k NNC_e-'))} | {_fmt(r.get('t10k NNC margin'), signed=True)} ± "
             f"{_fmt(r.get('t10k NNC margin SE'))} | {_fmt(r.get('t10k NNC pixels'))} | "
             f"{_fmt(r.get('t10k CLS_e-'))} | {_fmt(r.get('t10k CLS margin'), signed=True)} ± "
@@ -485,11 +515,26 @@ def table_csv(rows: List[Dict[str, object]]) -> str:
 
 
 def selected(rows: List[Dict[str, object]]) -> Optional[Dict[str, object]]:
-    """The probed recipe with the best held-out CLS_e- (never chosen on the test split)."""
+    """The probed recipe with the best held-out probe CLS_e- when every probed row has
+    one (the long stage), else the best last held-out CLS_e- of training (the
+    screening); never chosen on the test split."""
     probed = [
         r for r in rows if r.get("t10k CLS_e-") is not None and r.get("held-out CLS_e-") is not None
     ]
-    return max(probed, key=lambda r: r["held-out CLS_e-"]) if probed else None
+    if not probed:
+        return None
+    key = (
+        "held-out probe CLS_e-"
+        if all(r.get("held-out probe CLS_e-") is not None for r in probed)
+        else "held-out CLS_e-"
+    )
+    return max(probed, key=lambda r: r[key])
+
+
+def selection_rule(row: Dict[str, object]) -> str:
+    if row.get("held-out probe CLS_e-") is not None:
+        return "held-out probe CLS_e- (the test-split probe's protocol on the held-out split)"
+    return "held-out CLS_e- (the last evaluation of training)"
 
 
 def write_report(
@@ -522,7 +567,7 @@ def write_report(
             )
         copy_to = os.path.join(out, "runs", recipe)
         os.makedirs(copy_to, exist_ok=True)
-        for name in (METRICS_FILE, CONFIG_FILE, PROBE_FILE):
+        for name in (METRICS_FILE, CONFIG_FILE, PROBE_FILE, HELD_OUT_PROBE_FILE):
             if os.path.exists(os.path.join(run_dir, name)):
                 shutil.copyfile(os.path.join(run_dir, name), os.path.join(copy_to, name))
     summary_path = os.path.join(results_dir, "summary.json")
@@ -539,7 +584,7 @@ def write_report(
         "hub_module": hub_module
         if hub_module is not None
         else (previous.get("hub_module") if previous.get("recipe") == best["recipe"] else None),
-        "selected_on": "held-out CLS_e- (the last evaluation of training)",
+        "selected_on": selection_rule(best),
         "t10k": {
             "cls_e-": best["t10k CLS_e-"],
             "cls_e-_random_init": best["t10k CLS_e- random init"],
@@ -561,7 +606,9 @@ def start_long_run(screening_dir: str, long_dir: str) -> None:
     if os.path.isdir(long_dir) or not os.path.isdir(os.path.join(screening_dir, "checkpoints")):
         return
     os.makedirs(os.path.dirname(long_dir), exist_ok=True)
-    shutil.copytree(screening_dir, long_dir, ignore=shutil.ignore_patterns(".lock", PROBE_FILE))
+    shutil.copytree(
+        screening_dir, long_dir, ignore=shutil.ignore_patterns(".lock", *PROBE_FILES.values())
+    )
     print(f"Copied the screening run {screening_dir} to {long_dir}", flush=True)
 
 
@@ -603,19 +650,20 @@ def main(argv):
             else:
                 print(f"{recipe}: training into {run_dir}", flush=True)
                 train_recipe(config)
-        probe = None
+        probe = held_out_probe = None
         if is_finished(run_dir, epochs):
-            probe = (
-                probe_recipe(run_dir, config, FLAGS.quick)
-                if not FLAGS.report_only
-                else (
-                    json.load(open(os.path.join(run_dir, PROBE_FILE)))
-                    if os.path.exists(os.path.join(run_dir, PROBE_FILE))
-                    else None
+            splits = ("test", "held-out") if FLAGS.stage == "long" else ("test",)
+            found = {
+                split: (
+                    probe_recipe(run_dir, config, FLAGS.quick, split)
+                    if not FLAGS.report_only
+                    else read_probe(run_dir, split)
                 )
-            )
+                for split in splits
+            }
+            probe, held_out_probe = found["test"], found.get("held-out")
         if os.path.isdir(run_dir):
-            rows.append(recipe_row(recipe, run_dir, probe))
+            rows.append(recipe_row(recipe, run_dir, probe, held_out_probe))
             run_dirs[recipe], probes[recipe], configs[recipe] = run_dir, probe, config
             write_report(FLAGS.results_dir, FLAGS.dataset, FLAGS.stage, rows, run_dirs, command)
             if probe is not None:

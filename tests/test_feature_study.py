@@ -149,6 +149,16 @@ def test_long_stage_continues_a_screening_run_and_exports_the_winner(tmp_path, m
     assert "| resnet | 2 |" in (results / "long" / "table.md").read_text()
     summary = json.loads((tmp_path / "results" / "summary.json").read_text())["mnist"]
     assert summary["stage"] == "long" and summary["epochs"] == 2
+    # The long stage chooses on the held-out split with the test probe's protocol.
+    assert summary["selected_on"].startswith("held-out probe CLS_e-")
+    held_out = json.loads(
+        (results / "long" / "runs" / "resnet" / "probe_held_out.json").read_text()
+    )
+    assert held_out["split"] == "held-out" and held_out["epoch"] == 2
+    assert held_out["e-"]["CLS trained"] != summary["t10k"]["cls_e-"] or (
+        held_out["e-"]["NNC trained"] != summary["t10k"]["nnc_e-"]
+    )
+    assert "| resnet | 2 |" in (results / "long" / "table.md").read_text()
     assert summary["hub_module"] == str(hub_dir)
     assert "--stage=long" in summary["command"]
 
