@@ -132,6 +132,8 @@ def _tools_with_options():
     """(module, options class, its fields) of every program that derives its flags."""
     found = []
     for folder in ("trainers", "benchmarks", "export"):
+        if not os.path.isdir(os.path.join(REPO_ROOT, folder)):
+            continue  # under Bazel, only the packages this test depends on are present
         for name in sorted(os.listdir(os.path.join(REPO_ROOT, folder))):
             if not name.endswith(".py"):
                 continue
