@@ -30,9 +30,8 @@ held-out CLS_e-, the command that trains it, and its test-split figures.
 
 from __future__ import annotations
 
-import dataclasses
-
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -237,11 +236,25 @@ CHECK_REFERENCES, CHECK_QUERIES, CHECK_L2 = 10000, 10000, 1.0
 CARD_FILE, CARD_TEXT = "model_card.json", "MODEL_CARD.md"
 
 
-def module_features(module_dir: str, images: np.ndarray, batch: int = 500) -> np.ndarray:
-    """The exported module's output for `images` ([N, H, W, C] in [0, 1]), in inference mode."""
+def probe_figures(probe: Dict) -> Dict[str, float]:
+    """A probe's accuracies (%) under the names of summary.json and the model card."""
+    e, pixels = probe["e-"], probe["pixels"]
+    return {
+        "cls_e-": e["CLS trained"],
+        "cls_e-_random_init": e["CLS random init"],
+        "cls_e-_margin_se": e["CLS margin SE"],
+        "cls_pixels": pixels["CLS"],
+        "nnc_e-": e["NNC trained"],
+        "nnc_e-_random_init": e["NNC random init"],
+        "nnc_e-_margin_se": e["NNC margin SE"],
+        "nnc_pixels": pixels["NNC"],
+    }
+
+
+def module_features(module, images: np.ndarray, batch: int = 500) -> np.ndarray:
+    """A loaded module's output for `images` ([N, H, W, C] in [0, 1]), in inference mode."""
     import tensorflow as tf
 
-    module = tf.saved_model.load(module_dir)
     return np.concatenate(
         [
             module(tf.constant(images[i : i + batch], tf.float32), training=False).numpy()
@@ -262,6 +275,7 @@ def export_module(
     from bigan_tf.evaluation.probes import ridge_probe_accuracy
     from bigan_tf.export.exporters import export_hub_module
     from bigan_tf.run_dir import atomic_write_text
+    import tensorflow as tf
 
     trained = load_trained_model(run_dir, "latest")
     experiment = trained.experiment
@@ -286,10 +300,11 @@ def export_module(
         min(CHECK_REFERENCES, len(sets.train_labels)),
         min(CHECK_QUERIES, len(sets.test_labels)),
     )
+    module = tf.saved_model.load(hub_dir)
     check = ridge_probe_accuracy(
-        module_features(hub_dir, sets.train_images[:references]),
+        module_features(module, sets.train_images[:references]),
         sets.train_labels[:references],
-        module_features(hub_dir, sets.test_images[:queries]),
+        module_features(module, sets.test_images[:queries]),
         sets.test_labels[:queries],
         sets.num_classes,
         CHECK_L2,
@@ -313,21 +328,14 @@ def export_module(
             "shape": [None, height, width, channels],
             "dtype": "float32",
             "range": [0.0, 1.0],
-            "from_28px": "tf.image.resize(uint8 images, [32, 32], 'bilinear', antialias=True), "
-            "rounded and clipped to 0..255, then / 255",
+            "from_28px": f"tf.image.resize(uint8 images, [{height}, {width}], 'bilinear', "
+            "antialias=True), rounded and clipped to 0..255, then / 255",
         },
         "output": {"name": "features", "size": e["width"], "layer": "e- (penultimate)"},
         "probe": {
             "references": probe["num_reference"],
             "queries": probe["num_query"],
-            "cls_e-": e["CLS trained"],
-            "cls_e-_random_init": e["CLS random init"],
-            "cls_e-_margin_se": e["CLS margin SE"],
-            "cls_pixels": probe["pixels"]["CLS"],
-            "nnc_e-": e["NNC trained"],
-            "nnc_e-_random_init": e["NNC random init"],
-            "nnc_e-_margin_se": e["NNC margin SE"],
-            "nnc_pixels": probe["pixels"]["NNC"],
+            **probe_figures(probe),
         },
         "check": {
             "references": references,
@@ -414,6 +422,7 @@ def recipe_row(
         e = probe["e-"]
         row.update(
             {
+                "probe": probe,
                 "parameters": probe["parameters"],
                 "probe epoch": probe["epoch"],
                 "probe queries": probe["num_query"],
@@ -505,7 +514,7 @@ def format_table(rows: List[Dict[str, object]], dataset: str) -> str:
 
 
 def table_csv(rows: List[Dict[str, object]]) -> str:
-    columns = [k for k in rows[0] if k not in ("changes", "parameters")] if rows else []
+    columns = [k for k in rows[0] if k not in ("changes", "parameters", "probe")] if rows else []
     out = io.StringIO()
     writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -585,16 +594,7 @@ def write_report(
         if hub_module is not None
         else (previous.get("hub_module") if previous.get("recipe") == best["recipe"] else None),
         "selected_on": selection_rule(best),
-        "t10k": {
-            "cls_e-": best["t10k CLS_e-"],
-            "cls_e-_random_init": best["t10k CLS_e- random init"],
-            "cls_e-_margin_se": best["t10k CLS margin SE"],
-            "cls_pixels": best["t10k CLS pixels"],
-            "nnc_e-": best["t10k NNC_e-"],
-            "nnc_e-_random_init": best["t10k NNC_e- random init"],
-            "nnc_e-_margin_se": best["t10k NNC margin SE"],
-            "nnc_pixels": best["t10k NNC pixels"],
-        },
+        "t10k": probe_figures(best["probe"]),
     }
     atomic_write_text(summary_path, json.dumps(summary, indent=1, sort_keys=True) + "\n")
     return best

@@ -16,7 +16,6 @@ cluster, set TF_CONFIG on each machine instead.
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import os
 import signal

@@ -32,13 +32,13 @@ FLAGS = flags.FLAGS
 Options = TypeVar("Options")
 
 
-def _unwrap_optional(hint: Any) -> Tuple[Any, bool]:
-    """(the type inside `Optional[...]`, whether it was optional)."""
+def _unwrap_optional(hint: Any) -> Any:
+    """The type inside `Optional[...]` (a flag's default None says it is optional)."""
     if typing.get_origin(hint) is Union:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if len(args) == 1 and len(typing.get_args(hint)) == 2:
-            return args[0], True
-    return hint, False
+            return args[0]
+    return hint
 
 
 def _field_default(field: dataclasses.Field) -> Any:
@@ -72,7 +72,7 @@ def define_option_flags(
         doc = field_doc(options_class, field.name)
         if not doc:
             raise TypeError(f"{options_class.__name__}.{field.name} has no documentation.")
-        hint, _ = _unwrap_optional(hints[field.name])
+        hint = _unwrap_optional(hints[field.name])
         default = _field_default(field)
         required = field.default is dataclasses.MISSING and (
             field.default_factory is dataclasses.MISSING
