@@ -25,6 +25,16 @@ pointed at:
     ttur_latent_regressor
                         ttur + the latent regressor term (the two strongest levers)
 
+The BigBiGAN levers were chained on the conv family, whose epoch (about 1,400 s
+on a 2-core CPU) is too slow to screen each link; three ablations measure them
+on the residual family instead, at the same budget, each taking one away:
+
+    resnet_bce          resnet with the original's cross-entropy losses for the hinge
+    resnet_no_spectral_norm
+                        resnet without spectral normalisation of D
+    resnet_joint_only   resnet with the unary scores' weight at 0 (λ = 0: a hinge
+                        BiGAN whose D is still built from F, H and J)
+
     python -m trainers.train_imagenet --config=configs/feature_study.py:recipe=resnet
 
 `get_config("recipe=NAME,dataset=fashion_mnist,epochs=6,quick=false")` is the
@@ -54,7 +64,8 @@ from bigan_tf.config import (
 from bigan_tf.config.files import parse_config_arg
 
 # Each recipe's parent (None: built from scratch), in the study's order. A recipe adds the
-# lever of its own name, or the one `LEVERS` names (a lever tried again on another parent).
+# lever of its own name, or the one `LEVERS` names (a lever tried again on another parent,
+# or one taken away).
 PARENTS: Dict[str, Optional[str]] = {
     "baseline": None,
     "hinge": "baseline",
@@ -69,10 +80,16 @@ PARENTS: Dict[str, Optional[str]] = {
     "latent_regressor": "resnet",
     "ttur_reconstruct": "ttur",
     "ttur_latent_regressor": "ttur",
+    "resnet_bce": "resnet",
+    "resnet_no_spectral_norm": "resnet",
+    "resnet_joint_only": "resnet",
 }
 LEVERS: Dict[str, str] = {
     "ttur_reconstruct": "reconstruct",
     "ttur_latent_regressor": "latent_regressor",
+    "resnet_bce": "bce",
+    "resnet_no_spectral_norm": "no_spectral_norm",
+    "resnet_joint_only": "joint_only",
 }
 RECIPES = tuple(PARENTS)
 SCREENING_EPOCHS = 6
@@ -106,6 +123,12 @@ def _lever(config: ExperimentConfig, name: str) -> ExperimentConfig:
         objective = replace(objective, reconstruct_weight=1.0, reconstruct_norm="l2")
     elif name == "latent_regressor":
         objective = replace(objective, encode_weight=1.0)
+    elif name == "bce":
+        objective = replace(objective, adversarial_loss="bce")
+    elif name == "no_spectral_norm":
+        network = replace(network, spectral_norm="")
+    elif name == "joint_only":
+        objective = replace(objective, unary_weight=0.0)
     elif name != "baseline":
         raise ValueError(f"Unknown recipe {name!r}; expected one of {RECIPES}.")
     return replace(config, network=network, objective=objective, optimizer=optimizer)
