@@ -211,6 +211,11 @@ def test_each_feature_study_recipe_is_its_parent_plus_one_lever():
             base[section][field] = value
         assert base == this
     assert describe("reconstruct") == {"objective.reconstruct_weight": 1.0}
+    # The ablations take one BigBiGAN lever away from the residual recipe.
+    assert describe("resnet_bce") == {"objective.adversarial_loss": "bce"}
+    assert describe("resnet_no_spectral_norm") == {"network.spectral_norm": ""}
+    assert describe("resnet_joint_only") == {"objective.unary_weight": 0.0}
+    assert recipe_config("resnet_joint_only", "").network.joint_discriminator == "scores"
     assert recipe_config("reconstruct", "").objective.augment == ""
     assert recipe_config("d_steps", "").optimizer.discriminator_learning_rate == 4e-4
 
