@@ -35,6 +35,9 @@ on the residual family instead, at the same budget, each taking one away:
     resnet_joint_only   resnet with the unary scores' weight at 0 (λ = 0: a hinge
                         BiGAN whose D is still built from F, H and J)
 
+    ttur_reconstruct_no_spectral_norm
+                        ttur_reconstruct without spectral normalisation of D (the
+                        ablation that helped, on the selected recipe)
     ttur_reconstruct_wide
                         ttur_reconstruct with every network twice as wide (w = 32;
                         about 2.8× the cost an epoch)
@@ -87,6 +90,7 @@ PARENTS: Dict[str, Optional[str]] = {
     "resnet_bce": "resnet",
     "resnet_no_spectral_norm": "resnet",
     "resnet_joint_only": "resnet",
+    "ttur_reconstruct_no_spectral_norm": "ttur_reconstruct",
     "ttur_reconstruct_wide": "ttur_reconstruct",
 }
 LEVERS: Dict[str, str] = {
@@ -95,6 +99,7 @@ LEVERS: Dict[str, str] = {
     "resnet_bce": "bce",
     "resnet_no_spectral_norm": "no_spectral_norm",
     "resnet_joint_only": "joint_only",
+    "ttur_reconstruct_no_spectral_norm": "no_spectral_norm",
     "ttur_reconstruct_wide": "wide",
 }
 RECIPES = tuple(PARENTS)
