@@ -600,6 +600,16 @@ def write_report(
     return best
 
 
+def exported_recipe(hub_dir: str) -> Optional[str]:
+    """The recipe whose encoder the module in `hub_dir` holds, from its model card (None:
+    no card)."""
+    path = os.path.join(hub_dir, CARD_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f).get("recipe")
+
+
 def start_long_run(screening_dir: str, long_dir: str) -> None:
     """A long run starts as a copy of the recipe's screening run (records and
     checkpoints), when there is one and no long run yet: training then continues it."""
@@ -679,6 +689,13 @@ def main(argv):
     if FLAGS.hub_module and best is not None and not FLAGS.report_only:
         recipe = str(best["recipe"])
         if os.path.exists(FLAGS.hub_module):
+            exported = exported_recipe(FLAGS.hub_module)
+            if exported != recipe:
+                # Recording it would credit the selected recipe with another's encoder.
+                raise ConfigError(
+                    f"--hub_module={FLAGS.hub_module} holds the encoder of {exported!r}, not of "
+                    f"the selected {recipe!r}: name a new folder to export it."
+                )
             print(f"{FLAGS.hub_module} exists: kept as it is (remove it to export again).")
         else:
             card = export_module(

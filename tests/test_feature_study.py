@@ -168,6 +168,17 @@ def test_long_stage_continues_a_screening_run_and_exports_the_winner(tmp_path, m
     # Rerun: nothing trains, the export is kept; a screening report keeps the long entry.
     again = _study(tmp_path, mnist_dir, *long_args)
     assert again.returncode == 0 and "exists: kept" in again.stdout, again.stderr[-3000:]
+    # A folder holding another recipe's encoder is not credited to the selected one.
+    other = tmp_path / "other_module"
+    other.mkdir()
+    (other / "model_card.json").write_text(json.dumps({"recipe": "augment"}))
+    refused = _study(tmp_path, mnist_dir, *long_args[:-1], f"--hub_module={other}")
+    assert refused.returncode != 0
+    assert refused.stderr.strip().splitlines()[-1].endswith(
+        "holds the encoder of 'augment', not of the selected 'resnet': name a new folder to "
+        "export it."
+    )
+    assert json.loads((tmp_path / "results" / "summary.json").read_text())["mnist"] == summary
     report = _study(tmp_path, mnist_dir, "--recipes=resnet", "--epochs=1", "--report_only")
     assert report.returncode == 0, report.stderr[-3000:]
     assert json.loads((tmp_path / "results" / "summary.json").read_text())["mnist"] == summary
