@@ -554,10 +554,11 @@ def write_report(
     run_dirs: Dict[str, str],
     command: str,
     hub_module: Optional[str] = None,
+    summarize: bool = True,
 ) -> Optional[Dict[str, object]]:
     """Tables, curves and run records into RESULTS/DATASET (RESULTS/DATASET/long for the
-    long stage), and the selected row into RESULTS/summary.json (a long run's entry is
-    not replaced by a screening's). Returns the selected row."""
+    long stage), and with `summarize` the selected row into RESULTS/summary.json (a long
+    run's entry is not replaced by a screening's). Returns the selected row."""
     from bigan_tf.run_dir import CONFIG_FILE, METRICS_FILE, atomic_write_text
     from bigan_tf.plots import plot_learning_curves
 
@@ -583,7 +584,7 @@ def write_report(
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
     best = selected(rows)
     previous = summary.get(dataset, {})
-    if best is None or (stage == "screening" and previous.get("stage") == "long"):
+    if not summarize or best is None or (stage == "screening" and previous.get("stage") == "long"):
         return best
     summary[dataset] = {
         "recipe": best["recipe"],
@@ -675,7 +676,17 @@ def main(argv):
         if os.path.isdir(run_dir):
             rows.append(recipe_row(recipe, run_dir, probe, held_out_probe))
             run_dirs[recipe], probes[recipe], configs[recipe] = run_dir, probe, config
-            write_report(FLAGS.results_dir, FLAGS.dataset, FLAGS.stage, rows, run_dirs, command)
+            # The summary waits for every recipe: selecting among the first few would
+            # credit (and drop the module of) a recipe the later ones may beat.
+            write_report(
+                FLAGS.results_dir,
+                FLAGS.dataset,
+                FLAGS.stage,
+                rows,
+                run_dirs,
+                command,
+                summarize=False,
+            )
             if probe is not None:
                 e = probe["e-"]
                 print(
@@ -686,6 +697,7 @@ def main(argv):
                     flush=True,
                 )
     best = selected(rows)
+    hub_module = None
     if FLAGS.hub_module and best is not None and not FLAGS.report_only:
         recipe = str(best["recipe"])
         if os.path.exists(FLAGS.hub_module):
@@ -712,6 +724,8 @@ def main(argv):
                 f"check figure {card['check']['accuracy']:.2f}%)",
                 flush=True,
             )
+        hub_module = FLAGS.hub_module
+    if rows:
         write_report(
             FLAGS.results_dir,
             FLAGS.dataset,
@@ -719,7 +733,7 @@ def main(argv):
             rows,
             run_dirs,
             command,
-            hub_module=FLAGS.hub_module,
+            hub_module=hub_module,
         )
     out = os.path.join(
         FLAGS.results_dir, FLAGS.dataset, *(("long",) if FLAGS.stage == "long" else ())
