@@ -174,9 +174,13 @@ def test_long_stage_continues_a_screening_run_and_exports_the_winner(tmp_path, m
     (other / "model_card.json").write_text(json.dumps({"recipe": "augment"}))
     refused = _study(tmp_path, mnist_dir, *long_args[:-1], f"--hub_module={other}")
     assert refused.returncode != 0
-    assert refused.stderr.strip().splitlines()[-1].endswith(
-        "holds the encoder of 'augment', not of the selected 'resnet': name a new folder to "
-        "export it."
+    assert (
+        refused.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "holds the encoder of 'augment', not of the selected 'resnet': name a new folder to "
+            "export it."
+        )
     )
     assert json.loads((tmp_path / "results" / "summary.json").read_text())["mnist"] == summary
     report = _study(tmp_path, mnist_dir, "--recipes=resnet", "--epochs=1", "--report_only")
