@@ -546,19 +546,15 @@ def selection_rule(row: Dict[str, object]) -> str:
     return "held-out CLS_e- (the last evaluation of training)"
 
 
-def write_report(
+def write_tables(
     results_dir: str,
     dataset: str,
     stage: str,
     rows: List[Dict[str, object]],
     run_dirs: Dict[str, str],
-    command: str,
-    hub_module: Optional[str] = None,
-    summarize: bool = True,
-) -> Optional[Dict[str, object]]:
+) -> None:
     """Tables, curves and run records into RESULTS/DATASET (RESULTS/DATASET/long for the
-    long stage), and with `summarize` the selected row into RESULTS/summary.json (a long
-    run's entry is not replaced by a screening's). Returns the selected row."""
+    long stage)."""
     from bigan_tf.run_dir import CONFIG_FILE, METRICS_FILE, atomic_write_text
     from bigan_tf.plots import plot_learning_curves
 
@@ -580,11 +576,26 @@ def write_report(
         for name in (METRICS_FILE, CONFIG_FILE, PROBE_FILE, HELD_OUT_PROBE_FILE):
             if os.path.exists(os.path.join(run_dir, name)):
                 shutil.copyfile(os.path.join(run_dir, name), os.path.join(copy_to, name))
+
+
+def write_summary(
+    results_dir: str,
+    dataset: str,
+    stage: str,
+    rows: List[Dict[str, object]],
+    command: str,
+    hub_module: Optional[str] = None,
+) -> Optional[Dict[str, object]]:
+    """The selected row of `rows` (every recipe of the stage: selecting among some would
+    credit a recipe the others may beat) into RESULTS/summary.json; a long run's entry is
+    not replaced by a screening's. Returns the selected row."""
+    from bigan_tf.run_dir import atomic_write_text
+
     summary_path = os.path.join(results_dir, "summary.json")
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
     best = selected(rows)
     previous = summary.get(dataset, {})
-    if not summarize or best is None or (stage == "screening" and previous.get("stage") == "long"):
+    if best is None or (stage == "screening" and previous.get("stage") == "long"):
         return best
     summary[dataset] = {
         "recipe": best["recipe"],
@@ -676,17 +687,7 @@ def main(argv):
         if os.path.isdir(run_dir):
             rows.append(recipe_row(recipe, run_dir, probe, held_out_probe))
             run_dirs[recipe], probes[recipe], configs[recipe] = run_dir, probe, config
-            # The summary waits for every recipe: selecting among the first few would
-            # credit (and drop the module of) a recipe the later ones may beat.
-            write_report(
-                FLAGS.results_dir,
-                FLAGS.dataset,
-                FLAGS.stage,
-                rows,
-                run_dirs,
-                command,
-                summarize=False,
-            )
+            write_tables(FLAGS.results_dir, FLAGS.dataset, FLAGS.stage, rows, run_dirs)
             if probe is not None:
                 e = probe["e-"]
                 print(
@@ -725,16 +726,7 @@ def main(argv):
                 flush=True,
             )
         hub_module = FLAGS.hub_module
-    if rows:
-        write_report(
-            FLAGS.results_dir,
-            FLAGS.dataset,
-            FLAGS.stage,
-            rows,
-            run_dirs,
-            command,
-            hub_module=hub_module,
-        )
+    write_summary(FLAGS.results_dir, FLAGS.dataset, FLAGS.stage, rows, command, hub_module)
     out = os.path.join(
         FLAGS.results_dir, FLAGS.dataset, *(("long",) if FLAGS.stage == "long" else ())
     )
